@@ -1,0 +1,115 @@
+/**
+ * NATS names of a namespace: the definitions bucket, the job stream and its subjects.
+ *
+ * | what | name |
+ * | --- | --- |
+ * | definitions (KV bucket) | `schedule-<ns>` |
+ * | job stream | `schedule-<ns>-jobs`, subjects `schedule.<ns>.jobs.>` |
+ * | one job's ticks | `schedule.<ns>.jobs.<key>.<index>` |
+ *
+ * @module
+ */
+
+import { InvalidKeyError, InvalidNamespaceError } from "./errors.ts";
+
+const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
+const KEY = /^[-/=.\w]{1,200}$/;
+
+/**
+ * Checks a namespace: 1 to 64 letters, digits, `_` or `-` (it names buckets and streams).
+ *
+ * @throws {InvalidNamespaceError} When it is not valid.
+ *
+ * @example
+ * ```ts
+ * import { validateNamespace } from "@x/schedule";
+ * validateNamespace("beta"); // ok
+ * ```
+ */
+export function validateNamespace(namespace: string): void {
+  if (typeof namespace !== "string" || !NAMESPACE.test(namespace)) {
+    throw new InvalidNamespaceError(
+      `invalid namespace ${
+        JSON.stringify(namespace)
+      }: use 1 to 64 letters, digits, "_" or "-"`,
+    );
+  }
+}
+
+/**
+ * Checks a schedule key against the NATS KV key rules: 1 to 200 of letters, digits and
+ * `- / _ = .`, not starting or ending with `.`, no empty token (`..`).
+ *
+ * @throws {InvalidKeyError} When it is not valid.
+ *
+ * @example
+ * ```ts
+ * import { validateKey } from "@x/schedule";
+ * validateKey("billing.nightly"); // ok
+ * ```
+ */
+export function validateKey(key: string): void {
+  if (
+    typeof key !== "string" || !KEY.test(key) || key.startsWith(".") ||
+    key.endsWith(".") ||
+    key.includes("..")
+  ) {
+    throw new InvalidKeyError(
+      `invalid key ${
+        JSON.stringify(key)
+      }: use 1 to 200 letters, digits or "-/_=.", ` +
+        `not starting or ending with "." and without ".."`,
+    );
+  }
+}
+
+/**
+ * The NATS names of one namespace.
+ *
+ * @example
+ * ```ts
+ * import { NamespaceNames } from "@x/schedule";
+ * const names = new NamespaceNames("beta");
+ * names.jobSubject("test", 0); // "schedule.beta.jobs.test.0"
+ * ```
+ */
+export class NamespaceNames {
+  /** The KV bucket holding the definitions. */
+  readonly bucket: string;
+  /** The stream holding the ticks (the job queue). */
+  readonly jobStream: string;
+  /** The wildcard subject of every tick of the namespace. */
+  readonly jobSubjects: string;
+  readonly #jobPrefix: string;
+
+  /** @throws {InvalidNamespaceError} When the namespace is not valid. */
+  constructor(readonly namespace: string) {
+    validateNamespace(namespace);
+    this.bucket = `schedule-${namespace}`;
+    this.jobStream = `schedule-${namespace}-jobs`;
+    this.#jobPrefix = `schedule.${namespace}.jobs.`;
+    this.jobSubjects = `${this.#jobPrefix}>`;
+  }
+
+  /** The subject of the ticks of job `index` of `key`. */
+  jobSubject(key: string, index: number): string {
+    return `${this.#jobPrefix}${key}.${index}`;
+  }
+
+  /** The key and job index a tick subject names, or `null` for another subject. */
+  parseJobSubject(subject: string): { key: string; index: number } | null {
+    if (!subject.startsWith(this.#jobPrefix)) return null;
+    const rest = subject.slice(this.#jobPrefix.length);
+    const dot = rest.lastIndexOf(".");
+    const index = Number(rest.slice(dot + 1));
+    if (dot < 1 || !Number.isInteger(index)) return null;
+    return { key: rest.slice(0, dot), index };
+  }
+
+  /**
+   * The `Nats-Msg-Id` of a tick: the same on every node, so the stream keeps one copy.
+   */
+  tickId(key: string, index: number, scheduledAt: number): string {
+    return `${this.namespace}.${key}.${index}.${scheduledAt}`;
+  }
+}

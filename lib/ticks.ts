@@ -1,0 +1,58 @@
+/**
+ * Which ticks a stored definition has: the rule every node and the client share, so that
+ * all of them agree on the tick times.
+ *
+ * A job of a definition ticks at each fire time of its spec (`@every` counted from the
+ * definition's anchor) that is later than the moment the definition was stored
+ * (`definedAt`, the KV revision's server timestamp).
+ *
+ * @module
+ */
+
+import type { Spec } from "./spec.ts";
+import type { Definition } from "./types.ts";
+
+/**
+ * The first tick of a job strictly after `after` (epoch ms), or `null` if none.
+ *
+ * @example
+ * ```ts
+ * import { firstTickAfter, parseSpec } from "@x/schedule";
+ * const definition = { jobs: [], anchor: new Date(0), paused: false };
+ * firstTickAfter(parseSpec("@every 10s"), definition, 0, 25_000); // 30000
+ * ```
+ */
+export function firstTickAfter(
+  spec: Spec,
+  definition: Definition,
+  definedAt: number,
+  after: number,
+): number | null {
+  return spec.next(Math.max(after, definedAt), definition.anchor.getTime());
+}
+
+/**
+ * Counts the ticks of a job in (`from`, `to`], stopping at `limit`.
+ *
+ * @example
+ * ```ts
+ * import { countTicks, parseSpec } from "@x/schedule";
+ * const definition = { jobs: [], anchor: new Date(0), paused: false };
+ * countTicks(parseSpec("* * * * * *"), definition, 0, 10_000, 1000); // 10
+ * ```
+ */
+export function countTicks(
+  spec: Spec,
+  definition: Definition,
+  from: number,
+  to: number,
+  limit: number,
+): number {
+  let count = 0;
+  for (
+    let tick = firstTickAfter(spec, definition, from, from);
+    tick !== null && tick <= to && count < limit;
+    tick = spec.next(tick, definition.anchor.getTime())
+  ) count++;
+  return count;
+}

@@ -1,0 +1,143 @@
+/**
+ * The types shared by the client, the publisher node and the worker.
+ *
+ * @module
+ */
+
+/** HTTP methods an {@link HttpOption} may use. */
+export type HttpMethod =
+  | "GET"
+  | "POST"
+  | "PUT"
+  | "PATCH"
+  | "DELETE"
+  | "HEAD"
+  | "OPTIONS";
+
+/**
+ * What an `HTTP` job calls: the worker sends `body` as JSON to `url`.
+ *
+ * @example
+ * ```ts
+ * import type { HttpOption } from "@x/schedule";
+ * const option: HttpOption = {
+ *   url: "https://api.example.com/hook",
+ *   method: "POST",
+ *   headers: { "x-token": "abc" },
+ *   body: { name: "demo" },
+ *   timeout: "10s",
+ * };
+ * ```
+ */
+export interface HttpOption {
+  /** An absolute `http:` or `https:` URL. */
+  url: string;
+  /** The method; `POST` when left out. */
+  method?: HttpMethod;
+  /** Request headers. Values are never logged. */
+  headers?: Record<string, string>;
+  /** Any JSON value, sent as the request body. */
+  body?: unknown;
+  /** Per-request timeout as a Go duration (`30s`); the worker's default when left out. */
+  timeout?: string;
+}
+
+/**
+ * One job of a schedule: a mode (what runs), a spec (when) and the mode's option (how).
+ *
+ * @example
+ * ```ts
+ * import type { Job } from "@x/schedule";
+ * const job: Job = { mode: "HTTP", spec: "@every 15s", option: { url: "https://example.com" } };
+ * ```
+ */
+export interface Job<O = unknown> {
+  /** The mode, such as `HTTP`; the worker runs each mode with its handler. */
+  mode: string;
+  /** A cron spec, descriptor or `@every` duration (see the README's grammar). */
+  spec: string;
+  /** An IANA zone the spec is read in, instead of a `CRON_TZ=` prefix. */
+  tz?: string;
+  /** The mode's option. */
+  option: O;
+}
+
+/**
+ * When a job fires next and when it last fired.
+ *
+ * @example
+ * ```ts
+ * import type { JobState } from "@x/schedule";
+ * const state: JobState = { next: new Date("2030-01-01T00:00:00Z"), prev: null };
+ * ```
+ */
+export interface JobState {
+  /** The next fire time, or `null` when paused or the spec never fires again. */
+  next: Date | null;
+  /** The scheduled time of the last tick published to the job queue, if any is kept. */
+  prev: Date | null;
+}
+
+/**
+ * A job as {@link Schedule.get} returns it: the definition and its state.
+ *
+ * @example
+ * ```ts
+ * import type { JobInfo } from "@x/schedule";
+ * const print = (job: JobInfo) => console.log(job.spec, job.state.next);
+ * ```
+ */
+export interface JobInfo<O = unknown> extends Job<O> {
+  /** Next and previous fire times. */
+  state: JobState;
+}
+
+/**
+ * What a key of the namespace's bucket holds.
+ *
+ * @example
+ * ```ts
+ * import type { Definition } from "@x/schedule";
+ * const def: Definition = {
+ *   jobs: [{ mode: "HTTP", spec: "@hourly", option: { url: "https://example.com" } }],
+ *   anchor: new Date("2024-01-01T00:00:00Z"),
+ *   paused: false,
+ * };
+ * ```
+ */
+export interface Definition {
+  /** One or more jobs; a job's index in this list names it in the queue. */
+  jobs: Job[];
+  /** Where `@every` ticks count from: the time the definition was set, to the second. */
+  anchor: Date;
+  /** A paused definition keeps its jobs but fires none. */
+  paused: boolean;
+}
+
+/**
+ * One tick of one job, as the publisher node puts it in the job queue.
+ *
+ * @example
+ * ```ts
+ * import type { JobMessage } from "@x/schedule";
+ * const tick: JobMessage = {
+ *   namespace: "beta",
+ *   key: "test",
+ *   index: 0,
+ *   mode: "HTTP",
+ *   spec: "@every 15s",
+ *   option: { url: "https://example.com" },
+ *   scheduledAt: new Date("2024-01-01T00:00:15Z"),
+ * };
+ * ```
+ */
+export interface JobMessage<O = unknown> extends Job<O> {
+  /** The namespace the schedule lives in. */
+  namespace: string;
+  /** The schedule's key. */
+  key: string;
+  /** The job's position in its definition. */
+  index: number;
+  /** The tick's scheduled time (not the time it was published). */
+  scheduledAt: Date;
+}

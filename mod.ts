@@ -1,0 +1,73 @@
+/**
+ * schedule: a distributed cron on NATS JetStream.
+ *
+ * The client defines schedules in a namespace; publisher nodes fire each job into the
+ * namespace's job queue exactly once per tick, however many nodes run.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "@nats-io/transport-node";
+ * import { HttpJob, nextRuns, Schedule } from "@x/schedule";
+ *
+ * const nc = await connect({ servers: "127.0.0.1:4222" });
+ * const schedule = await Schedule.create("beta", nc);
+ * await schedule.set("test", HttpJob("@every 15s", {
+ *   url: "https://api.example.com/hook",
+ *   headers: { "x-token": "abc" },
+ *   body: { name: "demo" },
+ * }));
+ * console.log(await schedule.get("test"));
+ * console.log(nextRuns("0 30 9 * * MON-FRI", 3));
+ * ```
+ * @module
+ */
+
+export { Schedule, type ScheduleOptions } from "./client.ts";
+export { HttpJob, validateHttpOption, validateJob } from "./lib/job.ts";
+export {
+  nextRuns,
+  parseSpec,
+  type Spec,
+  validateTimeZone,
+} from "./lib/spec.ts";
+export { SpecCache } from "./lib/spec_cache.ts";
+export { parseDuration } from "./lib/duration.ts";
+export { countTicks, firstTickAfter } from "./lib/ticks.ts";
+export {
+  assertFits,
+  type Compile,
+  type DecodedDefinition,
+  decodeDefinition,
+  decodeJobMessage,
+  encodeDefinition,
+  encodeJobMessage,
+  WIRE_VERSION,
+} from "./lib/codec.ts";
+export { NamespaceNames, validateKey, validateNamespace } from "./lib/names.ts";
+export {
+  DEFAULT_DUPLICATE_WINDOW,
+  type NamespaceHandles,
+  openNamespace,
+  type QueueOptions,
+} from "./lib/provision.ts";
+export type {
+  Definition,
+  HttpMethod,
+  HttpOption,
+  Job,
+  JobInfo,
+  JobMessage,
+  JobState,
+} from "./lib/types.ts";
+export {
+  CodecError,
+  ConfigError,
+  InvalidJobError,
+  InvalidKeyError,
+  InvalidNamespaceError,
+  InvalidSpecError,
+  InvalidTimeZoneError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ScheduleError,
+} from "./lib/errors.ts";

@@ -1,0 +1,254 @@
+import assert from "node:assert/strict";
+import { nextRuns, parseSpec } from "../lib/spec.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { SpecCache } from "../lib/spec_cache.ts";
+import { InvalidSpecError, InvalidTimeZoneError } from "../lib/errors.ts";
+
+const iso = (dates: Date[]) =>
+  dates.map((d) => d.toISOString().replace(".000", ""));
+
+// [spec, from, expected fire times]
+const TABLE: [string, string, string[]][] = [
+  ["* * * * * *", "2024-01-01T00:00:00Z", [
+    "2024-01-01T00:00:01Z",
+    "2024-01-01T00:00:02Z",
+  ]],
+  ["* * * * * *", "2024-01-01T00:00:00.400Z", [
+    "2024-01-01T00:00:01Z",
+    "2024-01-01T00:00:02Z",
+  ]],
+  ["*/15 * * * * *", "2024-01-01T00:00:07Z", [
+    "2024-01-01T00:00:15Z",
+    "2024-01-01T00:00:30Z",
+  ]],
+  ["5/20 * * * * *", "2024-01-01T00:00:00Z", [
+    "2024-01-01T00:00:05Z",
+    "2024-01-01T00:00:25Z",
+  ]],
+  ["0 0-10/5 * * * *", "2024-01-01T00:00:00Z", [
+    "2024-01-01T00:05:00Z",
+    "2024-01-01T00:10:00Z",
+  ]],
+  ["0 30 9 * * MON-FRI", "2024-01-05T12:00:00Z", [
+    "2024-01-08T09:30:00Z",
+    "2024-01-09T09:30:00Z",
+  ]],
+  ["0 0 12 * jan,FEB sun", "2024-01-01T00:00:00Z", [
+    "2024-01-07T12:00:00Z",
+    "2024-01-14T12:00:00Z",
+  ]],
+  // five fields: seconds are 0
+  ["30 9 * * *", "2024-01-01T10:00:00Z", [
+    "2024-01-02T09:30:00Z",
+    "2024-01-03T09:30:00Z",
+  ]],
+  // month ends: the 31st only in months that have one
+  ["0 0 0 31 * *", "2024-01-31T00:00:00Z", [
+    "2024-03-31T00:00:00Z",
+    "2024-05-31T00:00:00Z",
+  ]],
+  // leap days
+  ["0 0 0 29 2 *", "2024-01-01T00:00:00Z", [
+    "2024-02-29T00:00:00Z",
+    "2028-02-29T00:00:00Z",
+  ]],
+  // dom and dow both restricted: either matches (Jan 1 2024 is a Monday)
+  ["0 0 0 15 * MON", "2024-01-01T00:00:00Z", [
+    "2024-01-08T00:00:00Z",
+    "2024-01-15T00:00:00Z",
+    "2024-01-22T00:00:00Z",
+  ]],
+  // a day field holding * or */1 or ? is unrestricted: the other field decides
+  ["0 0 0 */1 * MON", "2024-01-01T00:00:00Z", [
+    "2024-01-08T00:00:00Z",
+    "2024-01-15T00:00:00Z",
+  ]],
+  ["0 0 0 ? * MON", "2024-01-01T00:00:00Z", [
+    "2024-01-08T00:00:00Z",
+    "2024-01-15T00:00:00Z",
+  ]],
+  ["0 0 0 1 * *", "2024-01-01T00:00:00Z", [
+    "2024-02-01T00:00:00Z",
+    "2024-03-01T00:00:00Z",
+  ]],
+  ["0 0 0 1 * */1", "2024-01-01T00:00:00Z", [
+    "2024-02-01T00:00:00Z",
+    "2024-03-01T00:00:00Z",
+  ]],
+  // */2 is a restriction (robfig): odd days or Mondays
+  ["0 0 0 */2 * MON", "2024-01-01T00:00:00Z", [
+    "2024-01-03T00:00:00Z",
+    "2024-01-05T00:00:00Z",
+    "2024-01-07T00:00:00Z",
+    "2024-01-08T00:00:00Z",
+  ]],
+  // descriptors
+  ["@yearly", "2024-03-01T00:00:00Z", ["2025-01-01T00:00:00Z"]],
+  ["@annually", "2024-03-01T00:00:00Z", ["2025-01-01T00:00:00Z"]],
+  ["@monthly", "2024-03-01T00:00:00Z", ["2024-04-01T00:00:00Z"]],
+  ["@weekly", "2024-01-01T00:00:00Z", ["2024-01-07T00:00:00Z"]],
+  ["@daily", "2024-01-01T00:00:00Z", ["2024-01-02T00:00:00Z"]],
+  ["@midnight", "2024-01-01T00:00:00Z", ["2024-01-02T00:00:00Z"]],
+  ["@hourly", "2024-01-01T00:00:00Z", ["2024-01-01T01:00:00Z"]],
+  // @every counts from the anchor (here: the from time, to the second)
+  ["@every 15s", "2024-01-01T00:00:00Z", [
+    "2024-01-01T00:00:15Z",
+    "2024-01-01T00:00:30Z",
+  ]],
+  ["@every 1m30s", "2024-01-01T00:00:00.700Z", [
+    "2024-01-01T00:01:30Z",
+    "2024-01-01T00:03:00Z",
+  ]],
+  ["@every 1.5h", "2024-01-01T00:00:00Z", ["2024-01-01T01:30:00Z"]],
+  ["@every 500ms", "2024-01-01T00:00:00Z", [
+    "2024-01-01T00:00:01Z",
+    "2024-01-01T00:00:02Z",
+  ]],
+  ["@every 1.5s", "2024-01-01T00:00:00Z", [
+    "2024-01-01T00:00:01Z",
+    "2024-01-01T00:00:02Z",
+  ]],
+  // zones, by prefix
+  ["CRON_TZ=Europe/Paris 0 30 9 * * *", "2024-01-01T00:00:00Z", [
+    "2024-01-01T08:30:00Z",
+  ]],
+  ["TZ=Asia/Tokyo @daily", "2024-01-01T00:00:00Z", ["2024-01-01T15:00:00Z"]],
+  // DST, New York: spring forward 2024-03-10 02:00 EST -> 03:00 EDT; 02:30 does not exist
+  ["TZ=America/New_York 0 30 2 * * *", "2024-03-09T12:00:00Z", [
+    "2024-03-11T06:30:00Z",
+    "2024-03-12T06:30:00Z",
+  ]],
+  ["TZ=America/New_York 0 0 * * * *", "2024-03-10T05:30:00Z", [
+    "2024-03-10T06:00:00Z",
+    "2024-03-10T07:00:00Z",
+    "2024-03-10T08:00:00Z",
+  ]],
+  // fall back 2024-11-03 02:00 EDT -> 01:00 EST: wall times 01:xx happen twice
+  ["TZ=America/New_York 0 0 * * * *", "2024-11-03T04:30:00Z", [
+    "2024-11-03T05:00:00Z",
+    "2024-11-03T06:00:00Z",
+    "2024-11-03T07:00:00Z",
+  ]],
+  ["TZ=America/New_York 0 30 1 * * *", "2024-11-03T00:00:00Z", [
+    "2024-11-03T05:30:00Z",
+    "2024-11-03T06:30:00Z",
+    "2024-11-04T06:30:00Z",
+  ]],
+  ["TZ=America/New_York * * * * * *", "2024-11-03T05:59:58Z", [
+    "2024-11-03T05:59:59Z",
+    "2024-11-03T06:00:00Z",
+    "2024-11-03T06:00:01Z",
+  ]],
+  ["TZ=Europe/Berlin 0 0 12 * * *", "2024-10-26T00:00:00Z", [
+    "2024-10-26T10:00:00Z",
+    "2024-10-27T11:00:00Z",
+  ]],
+];
+
+for (const [spec, from, expected] of TABLE) {
+  Deno.test(`spec "${spec}" from ${from}`, () => {
+    assert.deepEqual(
+      iso(nextRuns(spec, expected.length, new Date(from))),
+      expected,
+    );
+  });
+}
+
+Deno.test("a tz beside the spec reads it in that zone", () => {
+  const spec = parseSpec("0 30 9 * * *", "Europe/Paris");
+  assert.equal(
+    new Date(spec.next(Date.parse("2024-07-01T00:00:00Z"))!).toISOString(),
+    "2024-07-01T07:30:00.000Z",
+  );
+  assert.equal(spec.timeZone, "Europe/Paris");
+});
+
+Deno.test("@every ticks are anchor + k * interval whatever the starting point", () => {
+  const spec = parseSpec("@every 10s");
+  const anchor = Date.parse("2024-01-01T00:00:03Z");
+  assert.equal(spec.next(anchor - 60_000, anchor), anchor + 10_000);
+  assert.equal(spec.next(anchor + 25_000, anchor), anchor + 30_000);
+  assert.equal(spec.next(anchor + 30_000, anchor), anchor + 40_000);
+});
+
+Deno.test("a spec that never fires returns null", () => {
+  assert.equal(
+    parseSpec("0 0 0 30 2 *").next(Date.parse("2024-01-01T00:00:00Z")),
+    null,
+  );
+});
+
+const ERRORS: [
+  string,
+  string | undefined,
+  typeof InvalidSpecError | typeof InvalidTimeZoneError,
+  RegExp,
+][] = [
+  ["", undefined, InvalidSpecError, /empty/],
+  ["* * * *", undefined, InvalidSpecError, /4 fields/],
+  ["* * * * * * 2025", undefined, InvalidSpecError, /7 fields/],
+  ["61 * * * * *", undefined, InvalidSpecError, /second/],
+  ["0 0 25 * * *", undefined, InvalidSpecError, /hour/],
+  ["0 0 0 32 * *", undefined, InvalidSpecError, /day/],
+  ["0 0 0 * 13 *", undefined, InvalidSpecError, /month/],
+  ["0 0 0 * * 8", undefined, InvalidSpecError, /dayOfWeek/],
+  ["*/0 * * * * *", undefined, InvalidSpecError, /stepping/],
+  ["0 0 0 L * *", undefined, InvalidSpecError, /"L" in the day of month field/],
+  ["0 0 0 * * 5#2", undefined, InvalidSpecError, /"5#2"/],
+  ["1,,2 * * * * *", undefined, InvalidSpecError, /""/],
+  ["0 0 0 * foo *", undefined, InvalidSpecError, /foo/],
+  ["@often", undefined, InvalidSpecError, /1 fields/],
+  ["@every", undefined, InvalidSpecError, /needs a duration/],
+  ["@every 0s", undefined, InvalidSpecError, /positive/],
+  ["@every -5s", undefined, InvalidSpecError, /positive/],
+  ["@every 5 seconds", undefined, InvalidSpecError, /Go duration/],
+  ["@every 5d", undefined, InvalidSpecError, /Go duration/],
+  ["TZ= * * * * * *", undefined, InvalidSpecError, /empty/],
+  [
+    "TZ=Mars/Olympus * * * * * *",
+    undefined,
+    InvalidTimeZoneError,
+    /Mars\/Olympus/,
+  ],
+  ["* * * * * *", "Nowhere/City", InvalidTimeZoneError, /Nowhere\/City/],
+  [
+    "TZ=UTC * * * * * *",
+    "Europe/Paris",
+    InvalidSpecError,
+    /give the zone once/,
+  ],
+];
+
+for (const [spec, tz, type, message] of ERRORS) {
+  Deno.test(`spec "${spec}"${tz ? ` in ${tz}` : ""} is rejected`, () => {
+    assert.throws(
+      () => parseSpec(spec, tz),
+      (err: Error) => err instanceof type && message.test(err.message),
+    );
+  });
+}
+
+Deno.test("Go durations", () => {
+  assert.equal(parseDuration("15s"), 15_000);
+  assert.equal(parseDuration("1m30s"), 90_000);
+  assert.equal(parseDuration("1.5h"), 5_400_000);
+  assert.equal(parseDuration("500ms"), 500);
+  assert.equal(parseDuration("1h2m3s4ms"), 3_723_004);
+  assert.equal(parseDuration("-2s"), -2000);
+  assert.equal(parseDuration(".5s"), 500);
+  assert.equal(parseDuration("0"), 0);
+  for (const bad of ["", "5", "s", "1d", "1.5.5s", "1 s"]) {
+    assert.throws(() => parseDuration(bad), InvalidSpecError, bad);
+  }
+});
+
+Deno.test("SpecCache compiles one spec per distinct (spec, zone)", () => {
+  const specs = new SpecCache();
+  const a = specs.get("@every 15s");
+  assert.equal(specs.get("@every 15s"), a);
+  assert.notEqual(
+    specs.get("0 0 * * * *", "Europe/Paris"),
+    specs.get("0 0 * * * *"),
+  );
+  assert.equal(specs.size, 3);
+});
