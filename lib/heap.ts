@@ -1,0 +1,76 @@
+/**
+ * A binary min-heap: the publisher's timer queue, ordered by due time.
+ *
+ * @module
+ */
+
+/**
+ * A min-heap of items ordered by a numeric priority read from each item.
+ *
+ * @example
+ * ```ts
+ * import { MinHeap } from "./heap.ts";
+ * const heap = new MinHeap<{ due: number }>((item) => item.due);
+ * heap.push({ due: 3 });
+ * heap.push({ due: 1 });
+ * heap.pop(); // { due: 1 }
+ * ```
+ */
+export class MinHeap<T> {
+  readonly #items: T[] = [];
+
+  constructor(readonly priority: (item: T) => number) {}
+
+  /** How many items are queued. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** The item with the lowest priority, without removing it. */
+  peek(): T | undefined {
+    return this.#items[0];
+  }
+
+  /** Adds an item. */
+  push(item: T): void {
+    const items = this.#items;
+    items.push(item);
+    let child = items.length - 1;
+    while (child > 0) {
+      const parent = (child - 1) >> 1;
+      if (this.priority(items[parent]) <= this.priority(items[child])) break;
+      [items[parent], items[child]] = [items[child], items[parent]];
+      child = parent;
+    }
+  }
+
+  /** Removes and returns the item with the lowest priority. */
+  pop(): T | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    items[0] = last;
+    let parent = 0;
+    for (;;) {
+      const left = 2 * parent + 1;
+      const right = left + 1;
+      let smallest = parent;
+      if (
+        left < items.length &&
+        this.priority(items[left]) < this.priority(items[smallest])
+      ) {
+        smallest = left;
+      }
+      if (
+        right < items.length &&
+        this.priority(items[right]) < this.priority(items[smallest])
+      ) {
+        smallest = right;
+      }
+      if (smallest === parent) return top;
+      [items[parent], items[smallest]] = [items[smallest], items[parent]];
+      parent = smallest;
+    }
+  }
+}

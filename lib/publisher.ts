@@ -1,0 +1,504 @@
+/**
+ * The publisher node: fires every job of a namespace into its job queue.
+ *
+ * Every node publishes every tick it computes, with a `Nats-Msg-Id` made of namespace,
+ * key, job index and scheduled time; the stream's duplicate window keeps one copy. All
+ * nodes compute the same ticks from the same stored definition, so there is no leader and
+ * nothing to coordinate.
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import { DeliverPolicy, type JsMsg, type PubAck } from "@nats-io/jetstream";
+import type { KvWatchEntry } from "@nats-io/kv";
+import { decodeDefinition, encodeCheckedJobMessage } from "./codec.ts";
+import { ScheduleError } from "./errors.ts";
+import { MinHeap } from "./heap.ts";
+import { createLogger, type Logger } from "./log.ts";
+import {
+  type NamespaceHandles,
+  openNamespace,
+  type QueueOptions,
+} from "./provision.ts";
+import type { Spec } from "./spec.ts";
+import { SpecCache } from "./spec_cache.ts";
+import { countTicks, firstTickAfter } from "./ticks.ts";
+import type { Definition, Job } from "./types.ts";
+
+/**
+ * Options of {@link Publisher.start}.
+ *
+ * @example
+ * ```ts
+ * import type { PublisherOptions } from "@x/schedule";
+ * const options: PublisherOptions = { namespace: "beta", catchup: 60_000 };
+ * ```
+ */
+export interface PublisherOptions {
+  /** The namespace whose schedules this node fires. */
+  namespace: string;
+  /**
+   * How late a tick may still be published, in ms (default 60 s). Older ticks are skipped,
+   * logged and counted. Never more than the job stream's duplicate window.
+   */
+  catchup?: number;
+  /** How long one publish waits for its acknowledgement, in ms (default 5 s). */
+  publishTimeout?: number;
+  /** How the job stream is created if it is missing. */
+  queue?: QueueOptions;
+  /** Where events are logged (default: JSON lines on standard error). */
+  logger?: Logger;
+}
+
+/**
+ * Counters of a publisher node since it started.
+ *
+ * @example
+ * ```ts
+ * import type { PublisherMetrics } from "@x/schedule";
+ * const lost = (m: PublisherMetrics) => m.missed;
+ * ```
+ */
+export interface PublisherMetrics {
+  /** Keys with at least one job firing. */
+  definitions: number;
+  /** Jobs firing. */
+  jobs: number;
+  /** Ticks this node stored in the queue first. */
+  published: number;
+  /** Ticks another node had already stored (a normal outcome with several nodes). */
+  duplicates: number;
+  /** Ticks skipped because they could not be published within `catchup`. */
+  missed: number;
+  /** Failed publish attempts (each retried until the tick is older than `catchup`). */
+  publishErrors: number;
+  /** Stored definitions that were not valid and are not fired. */
+  rejected: number;
+}
+
+/** The most missed ticks counted one by one for one job at one time. */
+const MISSED_COUNT_LIMIT = 1000;
+/** The longest a timer is set for; a later tick is re-checked then. */
+const MAX_TIMER = 3_600_000;
+const DEFAULT_CATCHUP = 60_000;
+
+/** One job of one key, queued at its next tick. */
+interface Scheduled {
+  readonly key: string;
+  readonly index: number;
+  readonly job: Job;
+  readonly spec: Spec;
+  readonly definition: Definition;
+  due: number;
+  live: boolean;
+}
+
+/**
+ * A publisher node. Start it with {@link Publisher.start}; stop it with
+ * {@link Publisher.stop} before draining the connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "@nats-io/transport-node";
+ * import { Publisher } from "@x/schedule";
+ *
+ * const nc = await connect({ servers: "127.0.0.1:4222", maxReconnectAttempts: -1 });
+ * const node = await Publisher.start(nc, { namespace: "beta" });
+ * await node.ready;
+ * // ... later
+ * await node.stop();
+ * await nc.drain();
+ * ```
+ */
+export class Publisher {
+  /** Counters since start. */
+  readonly metrics: PublisherMetrics = {
+    definitions: 0,
+    jobs: 0,
+    published: 0,
+    duplicates: 0,
+    missed: 0,
+    publishErrors: 0,
+    rejected: 0,
+  };
+  /** Resolves once every stored definition has been loaded. */
+  readonly ready: Promise<void>;
+
+  readonly #handles: NamespaceHandles;
+  readonly #log: Logger;
+  readonly #catchup: number;
+  readonly #publishTimeout: number;
+  readonly #specs = new SpecCache();
+  readonly #compile = this.#specs.get.bind(this.#specs);
+  readonly #byKey = new Map<string, Scheduled[]>();
+  readonly #queue = new MinHeap<Scheduled>((item) => item.due);
+  readonly #inflight = new Set<Promise<void>>();
+  #dead = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerDue = Infinity;
+  #stopping = false;
+  #watcher: { stop(): void } | undefined;
+  #watching: Promise<void> | undefined;
+
+  private constructor(handles: NamespaceHandles, options: PublisherOptions) {
+    this.#handles = handles;
+    this.#log = options.logger ?? createLogger({ debug: false });
+    this.#publishTimeout = options.publishTimeout ?? 5000;
+    const window = handles.jobStream.config.duplicate_window / 1e6;
+    const catchup = options.catchup ?? DEFAULT_CATCHUP;
+    if (catchup > window) {
+      this.#log.warn(
+        "catchup is longer than the job stream's duplicate window; using the window",
+        {
+          catchup,
+          duplicateWindow: window,
+        },
+      );
+    }
+    this.#catchup = Math.min(catchup, window);
+    let loaded!: () => void;
+    let failed!: (err: Error) => void;
+    this.ready = new Promise((resolve, reject) =>
+      [loaded, failed] = [resolve, reject]
+    );
+    this.#watching = this.#watch(loaded).catch((err) => {
+      this.#log.error("watching definitions failed", { error: err.message });
+      failed(err);
+    });
+  }
+
+  /**
+   * Opens the namespace (creating its bucket and stream if missing), loads every
+   * definition and starts firing. Await {@link ready} to know the load is complete.
+   *
+   * @throws {InvalidNamespaceError} When the namespace is not valid.
+   *
+   * @example
+   * ```ts ignore
+   * const node = await Publisher.start(nc, { namespace: "beta" });
+   * ```
+   */
+  static async start(
+    nc: NatsConnection,
+    options: PublisherOptions,
+  ): Promise<Publisher> {
+    const handles = await openNamespace(nc, options.namespace, options.queue);
+    return new Publisher(handles, options);
+  }
+
+  /** The catch-up window in force, in ms. */
+  get catchup(): number {
+    return this.#catchup;
+  }
+
+  /**
+   * Stops firing: no new tick is started, publishes under way finish or give up, and the
+   * watch ends. The connection is the caller's to drain.
+   *
+   * @example
+   * ```ts ignore
+   * await node.stop();
+   * ```
+   */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+    this.#watcher?.stop();
+    await this.#watching;
+    await Promise.all(this.#inflight);
+  }
+
+  async #watch(loaded: () => void): Promise<void> {
+    const { kv } = this.#handles;
+    let lastPublished: Map<string, number> | undefined = await this
+      .#lastPublished();
+    const done = () => {
+      lastPublished = undefined;
+      this.#log.info("definitions loaded", {
+        definitions: this.metrics.definitions,
+        jobs: this.metrics.jobs,
+        rejected: this.metrics.rejected,
+      });
+      loaded();
+    };
+    const watcher = await kv.watch();
+    this.#watcher = watcher;
+    if (this.#stopping) watcher.stop();
+    if ((await kv.status()).values === 0) done();
+    for await (const entry of watcher) {
+      this.#apply(entry, lastPublished);
+      if (lastPublished && entry.delta === 0) done();
+    }
+  }
+
+  /**
+   * The scheduled time of the last tick in the queue for each job subject, read once at
+   * start with one pass over the stream's last message per subject.
+   */
+  async #lastPublished(): Promise<Map<string, number>> {
+    const { js, jsm, names } = this.#handles;
+    const last = new Map<string, number>();
+    const info = await jsm.streams.info(names.jobStream);
+    if (info.state.messages === 0) return last;
+    const consumer = await js.consumers.get(names.jobStream, {
+      filter_subjects: names.jobSubjects,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+    });
+    const messages = await consumer.consume();
+    for await (const message of messages) {
+      const scheduledAt = scheduledAtOf(message);
+      if (scheduledAt !== null) last.set(message.subject, scheduledAt);
+      if (message.info.pending === 0) break;
+    }
+    return last;
+  }
+
+  /** Applies one stored definition (or its deletion) to the timer queue. */
+  #apply(
+    entry: KvWatchEntry,
+    lastPublished: Map<string, number> | undefined,
+  ): void {
+    const { key } = entry;
+    this.#unschedule(key);
+    if (entry.operation !== "PUT") {
+      this.#log.info("definition removed", { key, revision: entry.revision });
+      return;
+    }
+    let decoded;
+    try {
+      decoded = decodeDefinition(entry.value, this.#compile);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      this.metrics.rejected++;
+      this.#log.warn("definition rejected", {
+        key,
+        revision: entry.revision,
+        error: err.message,
+      });
+      return;
+    }
+    const { definition, specs } = decoded;
+    if (definition.paused) {
+      this.#log.info("definition paused", { key, revision: entry.revision });
+      return;
+    }
+    const definedAt = entry.created.getTime();
+    const now = Date.now();
+    const floor = now - this.#catchup;
+    const scheduled: Scheduled[] = [];
+    definition.jobs.forEach((job, index) => {
+      const spec = specs[index];
+      if (lastPublished) {
+        this.#countMissedWhileDown(
+          key,
+          index,
+          spec,
+          definition,
+          definedAt,
+          floor,
+          lastPublished,
+        );
+      }
+      const last =
+        lastPublished?.get(this.#handles.names.jobSubject(key, index)) ??
+          -Infinity;
+      const due = firstTickAfter(
+        spec,
+        definition,
+        definedAt,
+        Math.max(floor, last),
+      );
+      if (due === null) return;
+      const item = { key, index, job, spec, definition, due, live: true };
+      scheduled.push(item);
+      this.#queue.push(item);
+    });
+    this.#byKey.set(key, scheduled);
+    this.metrics.definitions++;
+    this.metrics.jobs += scheduled.length;
+    this.#log.info("definition loaded", {
+      key,
+      revision: entry.revision,
+      jobs: definition.jobs.length,
+      specs: definition.jobs.map((job) => job.spec),
+    });
+    this.#arm();
+  }
+
+  /**
+   * At start, counts the ticks older than `catchup` that no node published: those after
+   * the last tick in the queue, or after the definition when the queue would still hold
+   * a tick of it.
+   */
+  #countMissedWhileDown(
+    key: string,
+    index: number,
+    spec: Spec,
+    definition: Definition,
+    definedAt: number,
+    floor: number,
+    lastPublished: Map<string, number>,
+  ): void {
+    const maxAge = this.#handles.jobStream.config.max_age / 1e6;
+    const last = lastPublished.get(this.#handles.names.jobSubject(key, index));
+    const since = last ??
+      (maxAge === 0 || definedAt > Date.now() - maxAge ? definedAt : null);
+    if (since === null || since >= floor) return;
+    const count = countTicks(
+      spec,
+      definition,
+      Math.max(since, definedAt),
+      floor,
+      MISSED_COUNT_LIMIT,
+    );
+    if (count === 0) return;
+    this.metrics.missed += count;
+    this.#log.warn("ticks missed", {
+      key,
+      index,
+      count: count === MISSED_COUNT_LIMIT ? `${count}+` : count,
+      after: new Date(since).toISOString(),
+      before: new Date(floor).toISOString(),
+      reason: "no node published them within catchup",
+    });
+  }
+
+  #unschedule(key: string): void {
+    const old = this.#byKey.get(key);
+    if (!old) return;
+    this.#byKey.delete(key);
+    for (const item of old) item.live = false;
+    this.#dead += old.length;
+    this.metrics.definitions--;
+    this.metrics.jobs -= old.length;
+  }
+
+  /** Sets the one timer for the earliest due tick. */
+  #arm(): void {
+    if (this.#stopping) return;
+    const top = this.#queue.peek();
+    if (!top || top.due >= this.#timerDue) return;
+    clearTimeout(this.#timer);
+    this.#timerDue = top.due;
+    this.#timer = setTimeout(
+      this.#fire,
+      Math.min(MAX_TIMER, Math.max(0, top.due - Date.now())),
+    );
+  }
+
+  /** Publishes every due tick, queues each job's next one, and re-arms. */
+  #fire = (): void => {
+    this.#timerDue = Infinity;
+    const now = Date.now();
+    for (
+      let top = this.#queue.peek();
+      top && top.due <= now;
+      top = this.#queue.peek()
+    ) {
+      this.#queue.pop();
+      if (!top.live) {
+        this.#dead--;
+        continue;
+      }
+      if (top.due < now - this.#catchup) {
+        this.#miss(top, top.due, "the node fell behind");
+      } else this.#track(this.#publish(top, top.due));
+      const next = top.spec.next(top.due, top.definition.anchor.getTime());
+      if (next === null) {
+        top.live = false;
+        continue;
+      }
+      top.due = next;
+      this.#queue.push(top);
+    }
+    this.#compact();
+    this.#arm();
+  };
+
+  /** Rebuilds the queue when more of it is replaced definitions than live ones. */
+  #compact(): void {
+    if (this.#dead <= this.#queue.size / 2) return;
+    const live: Scheduled[] = [];
+    for (let item = this.#queue.pop(); item; item = this.#queue.pop()) {
+      if (item.live) live.push(item);
+    }
+    for (const item of live) this.#queue.push(item);
+    this.#dead = 0;
+  }
+
+  #track(publishing: Promise<void>): void {
+    this.#inflight.add(publishing);
+    publishing.finally(() => this.#inflight.delete(publishing));
+  }
+
+  /** Publishes one tick, retrying until it is older than `catchup`. */
+  async #publish(item: Scheduled, scheduledAt: number): Promise<void> {
+    const { js, names } = this.#handles;
+    const payload = encodeCheckedJobMessage({
+      ...item.job,
+      namespace: names.namespace,
+      key: item.key,
+      index: item.index,
+      scheduledAt: new Date(scheduledAt),
+    });
+    const subject = names.jobSubject(item.key, item.index);
+    const options = {
+      msgID: names.tickId(item.key, item.index, scheduledAt),
+      expect: { streamName: names.jobStream },
+      timeout: this.#publishTimeout,
+    };
+    for (let attempt = 1;; attempt++) {
+      let ack: PubAck;
+      try {
+        ack = await js.publish(subject, payload, options);
+      } catch (err) {
+        this.metrics.publishErrors++;
+        const backoff = Math.min(2000, 100 * 2 ** (attempt - 1));
+        const error = (err as Error).message;
+        if (
+          this.#stopping || Date.now() + backoff - scheduledAt > this.#catchup
+        ) {
+          this.#miss(
+            item,
+            scheduledAt,
+            this.#stopping ? "the node is stopping" : error,
+          );
+          return;
+        }
+        this.#log.debug("publish failed; retrying", {
+          key: item.key,
+          index: item.index,
+          error,
+        });
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        continue;
+      }
+      if (ack.duplicate) this.metrics.duplicates++;
+      else this.metrics.published++;
+      return;
+    }
+  }
+
+  #miss(item: Scheduled, scheduledAt: number, reason: string): void {
+    this.metrics.missed++;
+    this.#log.warn("tick missed", {
+      key: item.key,
+      index: item.index,
+      scheduledAt: new Date(scheduledAt).toISOString(),
+      reason,
+    });
+  }
+}
+
+function scheduledAtOf(message: JsMsg): number | null {
+  try {
+    const scheduledAt = Date.parse(
+      message.json<{ scheduledAt: string }>().scheduledAt,
+    );
+    return isNaN(scheduledAt) ? null : scheduledAt;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { HttpJob, Schedule } from "../mod.ts";
+import {
+  InvalidJobError,
+  InvalidKeyError,
+  InvalidNamespaceError,
+  InvalidSpecError,
+  InvalidTimeZoneError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from "../lib/errors.ts";
+import { NatsServer } from "./nats_server.ts";
+
+const hook = { url: "https://api.example.com/hook" };
+
+async function withClient(
+  fn: (schedule: Schedule, server: NatsServer) => Promise<void>,
+) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  try {
+    await fn(await Schedule.create("beta", nc), server);
+  } finally {
+    await nc.close();
+  }
+}
+
+Deno.test("set, list, get, remove", () =>
+  withClient(async (schedule) => {
+    assert.deepEqual(await schedule.list(), []);
+    const before = Date.now();
+    await schedule.set(
+      "test",
+      HttpJob("@every 15s", {
+        ...hook,
+        method: "POST",
+        headers: { "x-token": "abc" },
+      }),
+      HttpJob("0 30 9 * * MON-FRI", hook, "Europe/Paris"),
+    );
+    await schedule.set("a.b", HttpJob("@hourly", hook));
+    assert.deepEqual(await schedule.list(), ["a.b", "test"]);
+
+    const [every, cron] = await schedule.get("test");
+    assert.equal(every.mode, "HTTP");
+    assert.equal(every.spec, "@every 15s");
+    assert.deepEqual(every.option, {
+      ...hook,
+      method: "POST",
+      headers: { "x-token": "abc" },
+    });
+    const next = every.state.next!.getTime();
+    assert.ok(next % 1000 === 0, "@every ticks fall on whole seconds");
+    assert.ok(
+      next > before && next <= Math.floor(before / 1000) * 1000 + 15_000 + 1000,
+    );
+    assert.equal(every.state.prev, null);
+    assert.equal(cron.tz, "Europe/Paris");
+    assert.ok(cron.state.next! > new Date());
+
+    await schedule.remove("test");
+    assert.deepEqual(await schedule.list(), ["a.b"]);
+    await assert.rejects(schedule.get("test"), NotFoundError);
+    await assert.rejects(schedule.remove("test"), NotFoundError);
+  }));
+
+Deno.test("set replaces the whole definition", () =>
+  withClient(async (schedule) => {
+    await schedule.set("k", HttpJob("@hourly", hook), HttpJob("@daily", hook));
+    await schedule.set("k", HttpJob("@every 1m", hook));
+    assert.deepEqual((await schedule.get("k")).map((job) => job.spec), [
+      "@every 1m",
+    ]);
+  }));
+
+Deno.test("pause and resume", () =>
+  withClient(async (schedule) => {
+    await schedule.set("k", HttpJob("@every 10s", hook));
+    await schedule.pause("k");
+    assert.equal((await schedule.get("k"))[0].state.next, null);
+    await schedule.pause("k");
+    await schedule.resume("k");
+    assert.ok((await schedule.get("k"))[0].state.next instanceof Date);
+    await assert.rejects(schedule.pause("missing"), NotFoundError);
+  }));
+
+Deno.test("bad input is rejected with a typed error and writes nothing", () =>
+  withClient(async (schedule) => {
+    const cases: [
+      () => Promise<unknown>,
+      ErrorConstructor | typeof InvalidKeyError,
+    ][] = [
+      [() => schedule.set(".bad", HttpJob("@hourly", hook)), InvalidKeyError],
+      [() => schedule.set("a b", HttpJob("@hourly", hook)), InvalidKeyError],
+      [() => schedule.set("a..b", HttpJob("@hourly", hook)), InvalidKeyError],
+      [
+        () => schedule.set("k", { mode: "HTTP", spec: "nope", option: hook }),
+        InvalidSpecError,
+      ],
+      [
+        () =>
+          schedule.set("k", {
+            mode: "HTTP",
+            spec: "0 0 0 30 2 *",
+            option: hook,
+          }),
+        InvalidSpecError,
+      ],
+      [
+        () =>
+          schedule.set("k", {
+            mode: "HTTP",
+            spec: "@hourly",
+            tz: "X/Y",
+            option: hook,
+          }),
+        InvalidTimeZoneError,
+      ],
+      [
+        () =>
+          schedule.set("k", {
+            mode: "HTTP",
+            spec: "@hourly",
+            option: { url: "nope" },
+          }),
+        InvalidJobError,
+      ],
+      [
+        () =>
+          schedule.set("k", {
+            mode: "HTTP",
+            spec: "@hourly",
+            option: { ...hook, method: "GOT" },
+          }),
+        InvalidJobError,
+      ],
+      [() => schedule.set("k"), InvalidJobError],
+      [
+        () =>
+          schedule.set(
+            "k",
+            HttpJob("@hourly", { ...hook, body: "x".repeat(1024 * 1024) }),
+          ),
+        PayloadTooLargeError,
+      ],
+      [() => schedule.get("a b"), InvalidKeyError],
+    ];
+    for (const [call, type] of cases) await assert.rejects(call(), type);
+    assert.deepEqual(await schedule.list(), []);
+  }));
+
+Deno.test("namespaces do not see each other's keys", () =>
+  withClient(async (beta, server) => {
+    const nc = await server.connect();
+    const gamma = await Schedule.create("gamma", nc);
+    await beta.set("only-beta", HttpJob("@hourly", hook));
+    await gamma.set("only-gamma", HttpJob("@hourly", hook));
+    assert.deepEqual(await beta.list(), ["only-beta"]);
+    assert.deepEqual(await gamma.list(), ["only-gamma"]);
+    await assert.rejects(gamma.get("only-beta"), NotFoundError);
+    await assert.rejects(Schedule.create("bad ns", nc), InvalidNamespaceError);
+    await nc.close();
+  }));
+
+Deno.test("a second client on an existing namespace binds to it", () =>
+  withClient(async (schedule, server) => {
+    await schedule.set("k", HttpJob("@hourly", hook));
+    const nc = await server.connect();
+    const again = await Schedule.create("beta", nc);
+    assert.deepEqual(await again.list(), ["k"]);
+    await nc.close();
+  }));
