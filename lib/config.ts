@@ -17,7 +17,7 @@
 
 import { parse } from "yaml";
 import { parseDuration } from "./duration.ts";
-import { ConfigError, ScheduleError } from "./errors.ts";
+import { ConfigError, type ScheduleError } from "./errors.ts";
 import { validateNamespace } from "./names.ts";
 
 /**

@@ -1,0 +1,116 @@
+/**
+ * Test helpers: polling with a deadline, a recording logger, and a live view of the job
+ * queue.
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { decodeJobMessage } from "../lib/codec.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
+import { NamespaceNames } from "../lib/names.ts";
+
+/** Polls `condition` until it holds, failing after `timeout` ms with `what`. */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeout = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A logger that keeps its JSON lines for assertions (and prints them with DEBUG_TESTS). */
+export function recordingLogger(): Logger & {
+  lines: Record<string, unknown>[];
+} {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    debug: false,
+    write: (line) => {
+      lines.push(JSON.parse(line));
+      if (Deno.env.get("DEBUG_TESTS")) console.error(line);
+    },
+  });
+  return Object.assign(logger, { lines });
+}
+
+/** A tick as found in the job stream. */
+export interface StoredTick {
+  key: string;
+  index: number;
+  scheduledAt: number;
+  /** When the stream stored it. */
+  storedAt: number;
+  /** The job's option as published. */
+  option: unknown;
+  spec: string;
+}
+
+/** Follows the namespace's job stream from its start; `ticks` grows as messages arrive. */
+export async function followTicks(nc: NatsConnection, namespace: string) {
+  const names = new NamespaceNames(namespace);
+  const consumer = await jetstream(nc).consumers.get(names.jobStream, {
+    filter_subjects: names.jobSubjects,
+    deliver_policy: DeliverPolicy.All,
+  });
+  const messages = await consumer.consume();
+  const ticks: StoredTick[] = [];
+  const done = (async () => {
+    for await (const m of messages) {
+      const tick = decodeJobMessage(m.data);
+      ticks.push({
+        key: tick.key,
+        index: tick.index,
+        scheduledAt: tick.scheduledAt.getTime(),
+        storedAt: m.info.timestampNanos / 1e6,
+        option: tick.option,
+        spec: tick.spec,
+      });
+    }
+  })();
+  return {
+    ticks,
+    /** Scheduled times of one job, in stream order. */
+    of: (key: string, index = 0) =>
+      ticks.filter((t) => t.key === key && t.index === index).map((t) =>
+        t.scheduledAt
+      ),
+    async stop() {
+      messages.stop();
+      await done;
+    },
+  };
+}
+
+/** Asserts `times` are whole seconds `step` ms apart, each once, from `first` to `last`. */
+export function assertContiguous(
+  times: number[],
+  step: number,
+  label: string,
+): void {
+  const sorted = [...times].sort((a, b) => a - b);
+  const duplicates = sorted.filter((t, i) => i > 0 && t === sorted[i - 1]);
+  if (duplicates.length) {
+    throw new Error(
+      `${label}: duplicated ticks ${
+        duplicates.map((t) => new Date(t).toISOString())
+      }`,
+    );
+  }
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] - sorted[i - 1] !== step) {
+      throw new Error(
+        `${label}: gap between ${new Date(sorted[i - 1]).toISOString()} and ${
+          new Date(sorted[i]).toISOString()
+        }`,
+      );
+    }
+  }
+}

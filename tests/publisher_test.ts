@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { HttpJob, Schedule } from "../mod.ts";
+import { decodeDefinition } from "../lib/codec.ts";
+import { openNamespace } from "../lib/provision.ts";
+import { Publisher, type PublisherOptions } from "../lib/publisher.ts";
+import type { KV } from "@nats-io/kv";
+import { NatsServer } from "./nats_server.ts";
+import {
+  assertContiguous,
+  followTicks,
+  recordingLogger,
+  waitFor,
+} from "./helpers.ts";
+
+const hook = { url: "https://api.example.com/hook" };
+const SECOND = 1000;
+
+interface Node {
+  nc: NatsConnection;
+  node: Publisher;
+  log: ReturnType<typeof recordingLogger>;
+}
+
+interface Cluster {
+  server: NatsServer;
+  schedule: Schedule;
+  kv: KV;
+  queue: Awaited<ReturnType<typeof followTicks>>;
+  startNode(options?: Partial<PublisherOptions>): Promise<Node>;
+  stopNode(node: Node): Promise<void>;
+  /** When `key` was stored (the server's timestamp) and its anchor. */
+  stored(key: string): Promise<{ definedAt: number; anchor: number }>;
+  /** Waits until the queue holds a tick of `key` scheduled at or after `time`. */
+  reach(key: string, time: number): Promise<void>;
+}
+
+async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  const { kv } = await openNamespace(nc, "beta");
+  const queue = await followTicks(nc, "beta");
+  const running = new Set<Node>();
+  const cluster: Cluster = {
+    server,
+    schedule,
+    kv,
+    queue,
+    async startNode(options = {}) {
+      const nodeNc = await server.connect();
+      const log = recordingLogger();
+      const node = await Publisher.start(nodeNc, {
+        namespace: "beta",
+        logger: log,
+        ...options,
+      });
+      await node.ready;
+      const started = { nc: nodeNc, node, log };
+      running.add(started);
+      return started;
+    },
+    async stopNode(node) {
+      running.delete(node);
+      await node.node.stop();
+      await node.nc.drain();
+    },
+    async stored(key) {
+      const entry = (await kv.get(key))!;
+      const { definition } = decodeDefinition(entry.value);
+      return {
+        definedAt: entry.created.getTime(),
+        anchor: definition.anchor.getTime(),
+      };
+    },
+    reach: (key, time) =>
+      waitFor(
+        `a tick of ${key} at ${new Date(time).toISOString()}`,
+        () => queue.of(key).some((t) => t >= time),
+      ),
+  };
+  try {
+    await fn(cluster);
+  } finally {
+    for (const node of running) await cluster.stopNode(node);
+    await queue.stop();
+    await nc.close();
+  }
+}
+
+const nextSecond = (t: number) => Math.floor(t / SECOND) * SECOND + SECOND;
+
+Deno.test("two nodes: every second is in the queue exactly once, no gap", () =>
+  withCluster(
+    async ({ schedule, startNode, stopNode, stored, reach, queue }) => {
+      const a = await startNode();
+      const b = await startNode();
+      await schedule.set("every", HttpJob("@every 1s", hook));
+      await schedule.set("cron", HttpJob("* * * * * *", hook));
+      const every = await stored("every");
+      const cron = await stored("cron");
+      await reach("every", every.anchor + 5 * SECOND);
+      await reach("cron", nextSecond(cron.definedAt) + 4 * SECOND);
+      await stopNode(a);
+      await stopNode(b);
+
+      const everyTicks = queue.of("every");
+      assertContiguous(everyTicks, SECOND, "@every 1s");
+      assert.equal(Math.min(...everyTicks), every.anchor + SECOND);
+      const cronTicks = queue.of("cron");
+      assertContiguous(cronTicks, SECOND, "* * * * * *");
+      assert.equal(Math.min(...cronTicks), nextSecond(cron.definedAt));
+
+      const total = queue.ticks.length;
+      assert.equal(a.node.metrics.published + b.node.metrics.published, total);
+      assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
+      assert.ok(
+        a.node.metrics.duplicates + b.node.metrics.duplicates > 0,
+        "both nodes published",
+      );
+    },
+  ));
+
+Deno.test("stopping one node mid-run leaves no gap and no duplicate", () =>
+  withCluster(
+    async ({ schedule, startNode, stopNode, stored, reach, queue }) => {
+      const a = await startNode();
+      const b = await startNode();
+      await schedule.set("cron", HttpJob("* * * * * *", hook));
+      const { definedAt } = await stored("cron");
+      await reach("cron", nextSecond(definedAt) + 2 * SECOND);
+      await stopNode(a);
+      const stoppedAt = Date.now();
+      await reach("cron", nextSecond(stoppedAt) + 2 * SECOND);
+      await stopNode(b);
+      assertContiguous(queue.of("cron"), SECOND, "across a node stop");
+      assert.equal(Math.min(...queue.of("cron")), nextSecond(definedAt));
+    },
+  ));
+
+Deno.test("a changed spec takes effect on both nodes; remove and pause stop the ticks", () =>
+  withCluster(async ({ schedule, startNode, stored, reach, queue }) => {
+    await startNode();
+    await startNode();
+    await schedule.set("canary", HttpJob("* * * * * *", hook));
+    await schedule.set("job", HttpJob("* * * * * *", hook));
+    await reach("job", nextSecond((await stored("job")).definedAt) + SECOND);
+
+    await schedule.set("job", HttpJob("*/2 * * * * *", hook));
+    const changedAt = (await stored("job")).definedAt;
+    await reach("canary", nextSecond(changedAt) + 4 * SECOND);
+    const after = queue.of("job").filter((t) => t > changedAt);
+    assert.ok(after.length >= 2, "the changed job fires");
+    assert.deepEqual(
+      after.filter((t) => (t / SECOND) % 2 !== 0),
+      [],
+      "no node kept the old spec",
+    );
+
+    await schedule.pause("job");
+    const pausedAt = Date.now();
+    await reach("canary", nextSecond(pausedAt) + 3 * SECOND);
+    assert.deepEqual(
+      queue.of("job").filter((t) => t > pausedAt),
+      [],
+      "paused: no tick",
+    );
+
+    await schedule.resume("job");
+    const resumedAt = (await stored("job")).definedAt;
+    await reach("job", resumedAt);
+    assert.ok(
+      queue.of("job").filter((t) => t > pausedAt).every((t) => t > resumedAt),
+    );
+
+    await schedule.remove("job");
+    const removedAt = Date.now();
+    await reach("canary", nextSecond(removedAt) + 3 * SECOND);
+    assert.deepEqual(
+      queue.of("job").filter((t) => t > removedAt),
+      [],
+      "removed: no tick",
+    );
+  }));
+
+Deno.test("a malformed definition is logged and skipped; other keys keep firing", () =>
+  withCluster(async ({ kv, schedule, startNode, stored, reach }) => {
+    await kv.put("garbage", "{not json");
+    await kv.put("future", JSON.stringify({ version: 9, jobs: [] }));
+    await kv.put(
+      "badspec",
+      JSON.stringify({
+        version: 1,
+        jobs: [{ mode: "HTTP", spec: "every day", option: hook }],
+        anchor: new Date().toISOString(),
+        paused: false,
+      }),
+    );
+    const node = await startNode();
+    await schedule.set("good", HttpJob("* * * * * *", hook));
+    await reach("good", nextSecond((await stored("good")).definedAt) + SECOND);
+    assert.equal(node.node.metrics.rejected, 3);
+    const rejected = node.log.lines.filter((line) =>
+      line.msg === "definition rejected"
+    );
+    assert.deepEqual(rejected.map((line) => line.key).sort(), [
+      "badspec",
+      "future",
+      "garbage",
+    ]);
+    await kv.put("garbage", "still not json");
+    await waitFor(
+      "the second rejection",
+      () => node.node.metrics.rejected === 4,
+    );
+  }));
+
+Deno.test("the node reconnects after nats-server restarts and keeps firing", () =>
+  withCluster(async ({ server, schedule, startNode, stored, reach }) => {
+    const node = await startNode();
+    await schedule.set("cron", HttpJob("* * * * * *", hook));
+    await reach("cron", nextSecond((await stored("cron")).definedAt) + SECOND);
+    await server.restart();
+    const restartedAt = Date.now();
+    await reach("cron", nextSecond(restartedAt) + 2 * SECOND);
+    assert.equal(node.node.metrics.missed, 0);
+  }));
+
+Deno.test("@every ticks of a node started later match the first node's", () =>
+  withCluster(
+    async ({ schedule, startNode, stopNode, stored, reach, queue }) => {
+      const a = await startNode();
+      await schedule.set("every", HttpJob("@every 2s", hook));
+      const { anchor } = await stored("every");
+      await reach("every", anchor + 4 * SECOND);
+      const b = await startNode();
+      await stopNode(a);
+      const handedOver = Date.now();
+      await reach("every", handedOver + 4 * SECOND);
+      assert.ok(b.node.metrics.published > 0, "the later node published");
+      const ticks = queue.of("every");
+      assertContiguous(ticks, 2 * SECOND, "@every 2s across nodes");
+      assert.ok(ticks.every((t) => (t - anchor) % (2 * SECOND) === 0));
+    },
+  ));
+
+Deno.test("state.prev reports the last published tick, across node restarts", () =>
+  withCluster(
+    async ({ schedule, startNode, stopNode, stored, reach, queue }) => {
+      let node = await startNode();
+      await schedule.set("cron", HttpJob("* * * * * *", hook));
+      await reach(
+        "cron",
+        nextSecond((await stored("cron")).definedAt) + SECOND,
+      );
+      await stopNode(node);
+      const last = Math.max(...queue.of("cron"));
+      assert.equal((await schedule.get("cron"))[0].state.prev?.getTime(), last);
+      node = await startNode();
+      await reach("cron", last + 2 * SECOND);
+      const prev = (await schedule.get("cron"))[0].state.prev!.getTime();
+      assert.ok(prev >= last + 2 * SECOND);
+    },
+  ));
+
+Deno.test("at start, ticks within catchup are published late once; older ones are counted", () =>
+  withCluster(async ({ schedule, startNode, stored, reach, queue }) => {
+    await schedule.set("cron", HttpJob("* * * * * *", hook));
+    const { definedAt } = await stored("cron");
+    await waitFor(
+      "four seconds to pass",
+      () => Date.now() > definedAt + 4 * SECOND,
+    );
+    const node = await startNode({ catchup: 2 * SECOND });
+    const startedAt = Date.now();
+    await reach("cron", nextSecond(startedAt) + SECOND);
+    const ticks = queue.of("cron");
+    assertContiguous(ticks, SECOND, "catch-up");
+    assert.ok(
+      Math.min(...ticks) >= startedAt - 2 * SECOND - 50,
+      "nothing older than catchup",
+    );
+    assert.ok(
+      Math.min(...ticks) < startedAt,
+      "late ticks within catchup were published",
+    );
+    assert.ok(node.node.metrics.missed >= 1);
+    assert.ok(
+      node.log.lines.some((line) =>
+        line.msg === "ticks missed" && line.key === "cron"
+      ),
+    );
+  }));
