@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../lib/config.ts";
+import { ConfigError } from "../lib/errors.ts";
+
+const SEED = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";
+const FILE = `
+namespace: beta
+debug: false
+nats:
+  hosts:
+    - nats://10.0.0.1:4222
+    - nats://10.0.0.2:4222
+  nkey: ${SEED}
+`;
+
+Deno.test("the original config file format", () => {
+  assert.deepEqual(parseConfig(FILE, {}), {
+    namespace: "beta",
+    debug: false,
+    catchup: 60_000,
+    nats: {
+      hosts: ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"],
+      nkey: SEED,
+    },
+  });
+});
+
+Deno.test("environment variables override the file", () => {
+  const config = parseConfig(FILE, {
+    SCHEDULE_NAMESPACE: "gamma",
+    SCHEDULE_DEBUG: "true",
+    SCHEDULE_CATCHUP: "30s",
+    SCHEDULE_NATS_HOSTS: "a:4222, b:4222",
+  });
+  assert.equal(config.namespace, "gamma");
+  assert.equal(config.debug, true);
+  assert.equal(config.catchup, 30_000);
+  assert.deepEqual(config.nats.hosts, ["a:4222", "b:4222"]);
+});
+
+Deno.test("no file: the environment alone", () => {
+  const config = parseConfig(undefined, {
+    SCHEDULE_NAMESPACE: "beta",
+    SCHEDULE_NATS_HOSTS: "127.0.0.1:4222",
+  });
+  assert.deepEqual(config.nats, { hosts: ["127.0.0.1:4222"] });
+});
+
+const BAD: [string, string, Record<string, string>, RegExp][] = [
+  ["not YAML", "namespace: [", {}, /not valid YAML/],
+  ["a list", "- a\n- b", {}, /mapping/],
+  ["no namespace", "nats: { hosts: [a:1] }", {}, /^namespace: missing/],
+  [
+    "a bad namespace",
+    "namespace: a b\nnats: { hosts: [a:1] }",
+    {},
+    /^namespace:/,
+  ],
+  [
+    "a bad debug",
+    "namespace: a\ndebug: maybe\nnats: { hosts: [a:1] }",
+    {},
+    /^debug:/,
+  ],
+  ["a bad debug env", "namespace: a\nnats: { hosts: [a:1] }", {
+    SCHEDULE_DEBUG: "maybe",
+  }, /^debug:/],
+  ["no hosts", "namespace: a", {}, /^nats.hosts:/],
+  ["empty hosts", "namespace: a\nnats: { hosts: [] }", {}, /^nats.hosts:/],
+  ["a bad nats", "namespace: a\nnats: 5", {}, /^nats:/],
+  [
+    "a bad nkey",
+    "namespace: a\nnats: { hosts: [a:1], nkey: secret }",
+    {},
+    /^nats.nkey:/,
+  ],
+  [
+    "a bad catchup",
+    "namespace: a\ncatchup: soon\nnats: { hosts: [a:1] }",
+    {},
+    /^catchup:/,
+  ],
+];
+
+for (const [what, text, env, message] of BAD) {
+  Deno.test(`a config with ${what} is rejected naming the field`, () => {
+    assert.throws(
+      () => parseConfig(text, env),
+      (err: Error) => err instanceof ConfigError && message.test(err.message),
+    );
+  });
+}
+
+Deno.test("a bad nkey is not echoed in the error", () => {
+  assert.throws(
+    () =>
+      parseConfig("namespace: a\nnats: { hosts: [a:1], nkey: SUsecret }", {}),
+    (err: Error) => !err.message.includes("SUsecret"),
+  );
+});
