@@ -10,8 +10,8 @@ import {
   assertFits,
   decodeDefinition,
   decodeJobMessage,
-  encodeCheckedJobMessage,
   encodeDefinition,
+  tickEncoder,
 } from "./lib/codec.ts";
 import {
   InvalidJobError,
@@ -269,13 +269,12 @@ export class Schedule {
           `job ${index}: spec "${job.spec}" never fires again`,
         );
       }
-      const tick = encodeCheckedJobMessage({
+      const tick = tickEncoder({
         ...job,
         namespace: this.namespace,
         key,
         index,
-        scheduledAt: definition.anchor,
-      });
+      })(definition.anchor);
       assertFits(tick, maxPayload, `a tick of job ${index} of "${key}"`);
     });
     if (revision === undefined) await this.#handles.kv.put(key, bytes);

@@ -123,17 +123,29 @@ export function encodeJobMessage(
   compile: Compile = parseSpec,
 ): Uint8Array {
   checkMessage(message, compile);
-  return encodeCheckedJobMessage(message);
+  return tickEncoder(message)(message.scheduledAt);
 }
 
 /**
- * Encodes a tick whose job was validated when its definition was decoded: the
- * publisher's hot path, which must not validate the same job on every tick.
+ * Prepares the encoding of the ticks of one job, whose fields were validated when its
+ * definition was decoded: everything but `scheduledAt` is serialised once, so the
+ * publisher's hot path only formats a time per tick.
+ *
+ * @example
+ * ```ts
+ * import { tickEncoder } from "./codec.ts";
+ * const encode = tickEncoder({
+ *   namespace: "beta", key: "test", index: 0, mode: "HTTP", spec: "@hourly",
+ *   option: { url: "https://example.com" },
+ * });
+ * encode(new Date("2024-01-01T00:00:00Z")); // Uint8Array
+ * ```
  */
-export function encodeCheckedJobMessage(message: JobMessage): Uint8Array {
-  const { namespace, key, index, mode, spec, tz, option, scheduledAt } =
-    message;
-  return encoder.encode(JSON.stringify({
+export function tickEncoder(
+  message: Omit<JobMessage, "scheduledAt">,
+): (scheduledAt: Date) => Uint8Array {
+  const { namespace, key, index, mode, spec, tz, option } = message;
+  const json = JSON.stringify({
     version: WIRE_VERSION,
     namespace,
     key,
@@ -142,8 +154,11 @@ export function encodeCheckedJobMessage(message: JobMessage): Uint8Array {
     spec,
     tz,
     option,
-    scheduledAt: scheduledAt.toISOString(),
-  }));
+    scheduledAt: "",
+  });
+  const head = json.slice(0, -2); // up to the opening quote of the scheduledAt value
+  return (scheduledAt) =>
+    encoder.encode(`${head}${scheduledAt.toISOString()}"}`);
 }
 
 /**

@@ -10,9 +10,10 @@
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import { DeliverPolicy, type JsMsg, type PubAck } from "@nats-io/jetstream";
+import { DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
-import { decodeDefinition, encodeCheckedJobMessage } from "./codec.ts";
+import { AckPublisher } from "./ack_publisher.ts";
+import { decodeDefinition, tickEncoder } from "./codec.ts";
 import { ScheduleError } from "./errors.ts";
 import { MinHeap } from "./heap.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -24,7 +25,7 @@ import {
 import type { Spec } from "./spec.ts";
 import { SpecCache } from "./spec_cache.ts";
 import { countTicks, firstTickAfter } from "./ticks.ts";
-import type { Definition, Job } from "./types.ts";
+import type { Definition } from "./types.ts";
 
 /**
  * Options of {@link Publisher.start}.
@@ -87,9 +88,13 @@ const DEFAULT_CATCHUP = 60_000;
 interface Scheduled {
   readonly key: string;
   readonly index: number;
-  readonly job: Job;
   readonly spec: Spec;
-  readonly definition: Definition;
+  readonly anchor: number;
+  /** The subject of this job's ticks. */
+  readonly subject: string;
+  /** Encodes one tick of this job. */
+  readonly encode: (scheduledAt: Date) => Uint8Array;
+  /** The scheduled time of the job's next tick. */
   due: number;
   live: boolean;
 }
@@ -128,12 +133,16 @@ export class Publisher {
   readonly #handles: NamespaceHandles;
   readonly #log: Logger;
   readonly #catchup: number;
-  readonly #publishTimeout: number;
+  readonly #sender: AckPublisher;
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   readonly #byKey = new Map<string, Scheduled[]>();
   readonly #queue = new MinHeap<Scheduled>((item) => item.due);
-  readonly #inflight = new Set<Promise<void>>();
+  /** Jobs fired and not yet queued at their next tick. */
+  #fired: Scheduled[] = [];
+  #requeueTimer: ReturnType<typeof setTimeout> | undefined;
+  #inflight = 0;
+  #drained: (() => void) | undefined;
   #dead = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerDue = Infinity;
@@ -141,10 +150,18 @@ export class Publisher {
   #watcher: { stop(): void } | undefined;
   #watching: Promise<void> | undefined;
 
-  private constructor(handles: NamespaceHandles, options: PublisherOptions) {
+  private constructor(
+    nc: NatsConnection,
+    handles: NamespaceHandles,
+    options: PublisherOptions,
+  ) {
     this.#handles = handles;
     this.#log = options.logger ?? createLogger({ debug: false });
-    this.#publishTimeout = options.publishTimeout ?? 5000;
+    this.#sender = new AckPublisher(
+      nc,
+      handles.names.jobStream,
+      options.publishTimeout ?? 5000,
+    );
     const window = handles.jobStream.config.duplicate_window / 1e6;
     const catchup = options.catchup ?? DEFAULT_CATCHUP;
     if (catchup > window) {
@@ -184,7 +201,7 @@ export class Publisher {
     options: PublisherOptions,
   ): Promise<Publisher> {
     const handles = await openNamespace(nc, options.namespace, options.queue);
-    return new Publisher(handles, options);
+    return new Publisher(nc, handles, options);
   }
 
   /** The catch-up window in force, in ms. */
@@ -205,9 +222,13 @@ export class Publisher {
     if (this.#stopping) return;
     this.#stopping = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#requeueTimer);
     this.#watcher?.stop();
     await this.#watching;
-    await Promise.all(this.#inflight);
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => this.#drained = resolve);
+    }
+    this.#sender.close();
   }
 
   async #watch(loaded: () => void): Promise<void> {
@@ -311,7 +332,22 @@ export class Publisher {
         Math.max(floor, last),
       );
       if (due === null) return;
-      const item = { key, index, job, spec, definition, due, live: true };
+      const encode = tickEncoder({
+        ...job,
+        namespace: this.#handles.names.namespace,
+        key,
+        index,
+      });
+      const item: Scheduled = {
+        key,
+        index,
+        spec,
+        anchor: definition.anchor.getTime(),
+        subject: this.#handles.names.jobSubject(key, index),
+        encode,
+        due,
+        live: true,
+      };
       scheduled.push(item);
       this.#queue.push(item);
     });
@@ -382,13 +418,14 @@ export class Publisher {
     if (!top || top.due >= this.#timerDue) return;
     clearTimeout(this.#timer);
     this.#timerDue = top.due;
-    this.#timer = setTimeout(
-      this.#fire,
-      Math.min(MAX_TIMER, Math.max(0, top.due - Date.now())),
-    );
+    const delay = Math.min(MAX_TIMER, Math.max(0, this.#timerDue - Date.now()));
+    this.#timer = setTimeout(this.#fire, delay);
   }
 
-  /** Publishes every due tick, queues each job's next one, and re-arms. */
+  /**
+   * Sends every due tick, then re-arms. Queuing each job's next tick (computing and
+   * encoding it) waits for the next turn of the event loop, after the sends are flushed.
+   */
   #fire = (): void => {
     this.#timerDue = Infinity;
     const now = Date.now();
@@ -404,14 +441,30 @@ export class Publisher {
       }
       if (top.due < now - this.#catchup) {
         this.#miss(top, top.due, "the node fell behind");
-      } else this.#track(this.#publish(top, top.due));
-      const next = top.spec.next(top.due, top.definition.anchor.getTime());
-      if (next === null) {
-        top.live = false;
+      } else this.#publish(top, top.due, 1);
+      this.#fired.push(top);
+    }
+    this.#requeueTimer ??= setTimeout(this.#requeue, 0);
+    this.#arm();
+  };
+
+  /** Queues each fired job at its next tick. */
+  #requeue = (): void => {
+    this.#requeueTimer = undefined;
+    const fired = this.#fired;
+    this.#fired = [];
+    for (const item of fired) {
+      if (!item.live) {
+        this.#dead--;
         continue;
       }
-      top.due = next;
-      this.#queue.push(top);
+      const due = item.spec.next(item.due, item.anchor);
+      if (due === null) {
+        item.live = false;
+        continue;
+      }
+      item.due = due;
+      this.#queue.push(item);
     }
     this.#compact();
     this.#arm();
@@ -428,57 +481,48 @@ export class Publisher {
     this.#dead = 0;
   }
 
-  #track(publishing: Promise<void>): void {
-    this.#inflight.add(publishing);
-    publishing.finally(() => this.#inflight.delete(publishing));
-  }
-
-  /** Publishes one tick, retrying until it is older than `catchup`. */
-  async #publish(item: Scheduled, scheduledAt: number): Promise<void> {
-    const { js, names } = this.#handles;
-    const payload = encodeCheckedJobMessage({
-      ...item.job,
-      namespace: names.namespace,
-      key: item.key,
-      index: item.index,
-      scheduledAt: new Date(scheduledAt),
-    });
-    const subject = names.jobSubject(item.key, item.index);
-    const options = {
-      msgID: names.tickId(item.key, item.index, scheduledAt),
-      expect: { streamName: names.jobStream },
-      timeout: this.#publishTimeout,
-    };
-    for (let attempt = 1;; attempt++) {
-      let ack: PubAck;
-      try {
-        ack = await js.publish(subject, payload, options);
-      } catch (err) {
-        this.metrics.publishErrors++;
-        const backoff = Math.min(2000, 100 * 2 ** (attempt - 1));
-        const error = (err as Error).message;
-        if (
-          this.#stopping || Date.now() + backoff - scheduledAt > this.#catchup
-        ) {
-          this.#miss(
-            item,
-            scheduledAt,
-            this.#stopping ? "the node is stopping" : error,
-          );
-          return;
-        }
-        this.#log.debug("publish failed; retrying", {
-          key: item.key,
-          index: item.index,
-          error,
-        });
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-        continue;
-      }
+  /**
+   * Publishes one tick; a failed attempt is retried with backoff until the tick is older
+   * than `catchup`, then counted as missed.
+   */
+  #publish(item: Scheduled, scheduledAt: number, attempt: number): void {
+    this.#inflight++;
+    this.#sender.publish(
+      item.subject,
+      item.encode(new Date(scheduledAt)),
+      this.#handles.names.tickId(item.key, item.index, scheduledAt),
+    ).then((ack) => {
       if (ack.duplicate) this.metrics.duplicates++;
       else this.metrics.published++;
-      return;
-    }
+    }, (err: Error) => {
+      this.metrics.publishErrors++;
+      const backoff = Math.min(2000, 100 * 2 ** (attempt - 1));
+      if (
+        this.#stopping ||
+        Date.now() + backoff - scheduledAt > this.#catchup
+      ) {
+        this.#miss(
+          item,
+          scheduledAt,
+          this.#stopping ? "the node is stopping" : err.message,
+        );
+        return;
+      }
+      this.#log.debug("publish failed; retrying", {
+        key: item.key,
+        index: item.index,
+        error: err.message,
+      });
+      this.#inflight++;
+      setTimeout(() => {
+        this.#publish(item, scheduledAt, attempt + 1);
+        this.#settled();
+      }, backoff);
+    }).finally(() => this.#settled());
+  }
+
+  #settled(): void {
+    if (--this.#inflight === 0) this.#drained?.();
   }
 
   #miss(item: Scheduled, scheduledAt: number, reason: string): void {
