@@ -43,7 +43,7 @@ class NodeProcess {
   #log = "";
 
   constructor(server: NatsServer) {
-    this.#child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "--allow-net",
@@ -60,9 +60,10 @@ class NodeProcess {
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    this.#child = child;
     (async () => {
       for await (
-        const chunk of this.#child.stderr.pipeThrough(new TextDecoderStream())
+        const chunk of child.stderr.pipeThrough(new TextDecoderStream())
       ) {
         this.#log += chunk;
         for (const [message, resolve] of this.#seen) {
