@@ -127,6 +127,10 @@ export async function main(args: string[]): Promise<number> {
     console.error(`schedule: ${err.message}`);
     return 1;
   }
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
   const log = createLogger({ debug: config.debug });
   log.info("starting", {
     version: denoJson.version,
@@ -143,11 +147,6 @@ export async function main(args: string[]): Promise<number> {
     logger: log,
   });
   await node.ready;
-
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stop(signal));
-  }
   const signal = await stopped;
   log.info("stopping", { signal });
   await node.stop();

@@ -6,13 +6,19 @@
  * nodes compute the same ticks from the same stored definition, so there is no leader and
  * nothing to coordinate.
  *
+ * The acknowledgements sort the nodes out without a protocol: a node told that another
+ * stored a job's tick first goes on standby for that job and sends its next ticks
+ * `standbyDelay` later, as a backup that the stream drops; if it ever stores one itself,
+ * the active node is gone and it sends on time again. So each job has one node sending on
+ * time, the bursts split across the nodes, and the duplicates arrive after the burst.
+ *
  * @module
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
-import { AckPublisher } from "./ack_publisher.ts";
+import { type Ack, AckPublisher } from "./ack_publisher.ts";
 import { decodeDefinition, tickEncoder } from "./codec.ts";
 import { ScheduleError } from "./errors.ts";
 import { MinHeap } from "./heap.ts";
@@ -44,6 +50,11 @@ export interface PublisherOptions {
    * logged and counted. Never more than the job stream's duplicate window.
    */
   catchup?: number;
+  /**
+   * How much later a node sends the ticks of a job whose last tick another node stored
+   * first, in ms (default 500; at most half of `catchup`).
+   */
+  standbyDelay?: number;
   /** How long one publish waits for its acknowledgement, in ms (default 5 s). */
   publishTimeout?: number;
   /** How the job stream is created if it is missing. */
@@ -96,6 +107,10 @@ interface Scheduled {
   readonly encode: (scheduledAt: Date) => Uint8Array;
   /** The scheduled time of the job's next tick. */
   due: number;
+  /** When this node sends it: `due`, or `due + standbyDelay` while on standby. */
+  sendAt: number;
+  /** Another node stored this job's last tick first: send later, as its backup. */
+  standby: boolean;
   live: boolean;
 }
 
@@ -133,11 +148,12 @@ export class Publisher {
   readonly #handles: NamespaceHandles;
   readonly #log: Logger;
   readonly #catchup: number;
+  readonly #standbyDelay: number;
   readonly #sender: AckPublisher;
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   readonly #byKey = new Map<string, Scheduled[]>();
-  readonly #queue = new MinHeap<Scheduled>((item) => item.due);
+  readonly #queue = new MinHeap<Scheduled>((item) => item.sendAt);
   /** Jobs fired and not yet queued at their next tick. */
   #fired: Scheduled[] = [];
   #requeueTimer: ReturnType<typeof setTimeout> | undefined;
@@ -174,6 +190,10 @@ export class Publisher {
       );
     }
     this.#catchup = Math.min(catchup, window);
+    this.#standbyDelay = Math.min(
+      options.standbyDelay ?? 500,
+      this.#catchup / 2,
+    );
     let loaded!: () => void;
     let failed!: (err: Error) => void;
     this.ready = new Promise((resolve, reject) =>
@@ -346,6 +366,8 @@ export class Publisher {
         subject: this.#handles.names.jobSubject(key, index),
         encode,
         due,
+        sendAt: due,
+        standby: false,
         live: true,
       };
       scheduled.push(item);
@@ -415,9 +437,9 @@ export class Publisher {
   #arm(): void {
     if (this.#stopping) return;
     const top = this.#queue.peek();
-    if (!top || top.due >= this.#timerDue) return;
+    if (!top || top.sendAt >= this.#timerDue) return;
     clearTimeout(this.#timer);
-    this.#timerDue = top.due;
+    this.#timerDue = top.sendAt;
     const delay = Math.min(MAX_TIMER, Math.max(0, this.#timerDue - Date.now()));
     this.#timer = setTimeout(this.#fire, delay);
   }
@@ -431,12 +453,18 @@ export class Publisher {
     const now = Date.now();
     for (
       let top = this.#queue.peek();
-      top && top.due <= now;
+      top && top.sendAt <= now;
       top = this.#queue.peek()
     ) {
       this.#queue.pop();
       if (!top.live) {
         this.#dead--;
+        continue;
+      }
+      if (top.standby && top.sendAt === top.due) {
+        // It went on standby after this tick was queued: send it as a backup.
+        top.sendAt = top.due + this.#standbyDelay;
+        this.#queue.push(top);
         continue;
       }
       if (top.due < now - this.#catchup) {
@@ -464,6 +492,7 @@ export class Publisher {
         continue;
       }
       item.due = due;
+      item.sendAt = item.standby ? due + this.#standbyDelay : due;
       this.#queue.push(item);
     }
     this.#compact();
@@ -491,23 +520,34 @@ export class Publisher {
       item.subject,
       item.encode(new Date(scheduledAt)),
       this.#handles.names.tickId(item.key, item.index, scheduledAt),
-    ).then((ack) => {
-      if (ack.duplicate) this.metrics.duplicates++;
-      else this.metrics.published++;
-    }, (err: Error) => {
-      this.metrics.publishErrors++;
-      const backoff = Math.min(2000, 100 * 2 ** (attempt - 1));
-      if (
-        this.#stopping ||
-        Date.now() + backoff - scheduledAt > this.#catchup
-      ) {
-        this.#miss(
-          item,
-          scheduledAt,
-          this.#stopping ? "the node is stopping" : err.message,
-        );
-        return;
-      }
+    ).then(
+      (ack) => this.#stored(item, ack),
+      (err: Error) => this.#failed(item, scheduledAt, attempt, err),
+    );
+  }
+
+  #stored(item: Scheduled, ack: Ack): void {
+    item.standby = ack.duplicate;
+    if (ack.duplicate) this.metrics.duplicates++;
+    else this.metrics.published++;
+    this.#settled();
+  }
+
+  #failed(
+    item: Scheduled,
+    scheduledAt: number,
+    attempt: number,
+    err: Error,
+  ): void {
+    this.metrics.publishErrors++;
+    const backoff = Math.min(2000, 100 * 2 ** (attempt - 1));
+    if (this.#stopping || Date.now() + backoff - scheduledAt > this.#catchup) {
+      this.#miss(
+        item,
+        scheduledAt,
+        this.#stopping ? "the node is stopping" : err.message,
+      );
+    } else {
       this.#log.debug("publish failed; retrying", {
         key: item.key,
         index: item.index,
@@ -518,7 +558,8 @@ export class Publisher {
         this.#publish(item, scheduledAt, attempt + 1);
         this.#settled();
       }, backoff);
-    }).finally(() => this.#settled());
+    }
+    this.#settled();
   }
 
   #settled(): void {
