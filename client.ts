@@ -6,10 +6,12 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { KvEntry } from "@nats-io/kv";
+import { DeliverPolicy } from "@nats-io/jetstream";
 import {
   assertFits,
   decodeDefinition,
   decodeJobMessage,
+  decodeRunRecord,
   encodeDefinition,
   tickEncoder,
 } from "./lib/codec.ts";
@@ -27,10 +29,10 @@ import {
 } from "./lib/provision.ts";
 import { SpecCache } from "./lib/spec_cache.ts";
 import { firstTickAfter } from "./lib/ticks.ts";
-import type { Definition, Job, JobInfo } from "./lib/types.ts";
+import type { Definition, Job, JobInfo, RunRecord } from "./lib/types.ts";
 
 /**
- * Options of {@link Schedule.create}: how the namespace's job stream is created if it is
+ * Options of {@link Schedule.create}: how the namespace's streams are created if they are
  * missing.
  *
  * @example
@@ -141,9 +143,54 @@ export class Schedule {
         state: {
           next: next === null ? null : new Date(next),
           prev: await this.#prev(key, index),
+          lastRun: await this.#lastRun(key, index),
         },
       };
     }));
+  }
+
+  /**
+   * The recorded executions of the jobs of `key`, newest first (at most `limit`, default
+   * 20). Workers record every attempt; the history keeps 100 per job for 7 days by default.
+   *
+   * @throws {InvalidKeyError} When the key is not valid.
+   *
+   * @example
+   * ```ts ignore
+   * for (const run of await schedule.history("test", { limit: 5 })) {
+   *   console.log(run.scheduledAt, run.attempt, run.outcome, run.status);
+   * }
+   * ```
+   */
+  async history(
+    key: string,
+    options: { limit?: number } = {},
+  ): Promise<RunRecord[]> {
+    validateKey(key);
+    const limit = options.limit ?? 20;
+    const { js, jsm, names } = this.#handles;
+    const filter = names.runSubjectsOf(key);
+    const info = await jsm.streams.info(names.runStream, {
+      subjects_filter: filter,
+    });
+    if (limit <= 0 || Object.keys(info.state.subjects ?? {}).length === 0) {
+      return [];
+    }
+    const consumer = await js.consumers.get(names.runStream, {
+      filter_subjects: filter,
+      deliver_policy: DeliverPolicy.All,
+    });
+    const runs: RunRecord[] = [];
+    for await (const message of await consumer.consume()) {
+      try {
+        runs.push(decodeRunRecord(message.data));
+        if (runs.length > limit) runs.shift();
+      } catch (err) {
+        if (!(err instanceof ScheduleError)) throw err;
+      }
+      if (message.info.pending === 0) break;
+    }
+    return runs.reverse();
   }
 
   /**
@@ -279,6 +326,20 @@ export class Schedule {
     });
     if (revision === undefined) await this.#handles.kv.put(key, bytes);
     else await this.#handles.kv.update(key, bytes, revision);
+  }
+
+  async #lastRun(key: string, index: number): Promise<RunRecord | null> {
+    const { jsm, names } = this.#handles;
+    const stored = await jsm.streams.getMessage(names.runStream, {
+      last_by_subj: names.runSubject(key, index),
+    });
+    if (stored === null) return null;
+    try {
+      return decodeRunRecord(stored.data);
+    } catch (err) {
+      if (err instanceof ScheduleError) return null;
+      throw err;
+    }
   }
 
   async #prev(key: string, index: number): Promise<Date | null> {

@@ -23,6 +23,27 @@
  */
 
 export { Schedule, type ScheduleOptions } from "./client.ts";
+export {
+  Publisher,
+  type PublisherMetrics,
+  type PublisherOptions,
+} from "./lib/publisher.ts";
+export {
+  Worker,
+  type WorkerMetrics,
+  type WorkerOptions,
+} from "./lib/worker.ts";
+export {
+  hostAllowed,
+  httpHandler,
+  type HttpHandlerOptions,
+  type ModeHandler,
+  RUN_HEADERS,
+  type RunContext,
+  type RunResult,
+} from "./lib/http_handler.ts";
+export { type Config, CONFIG_ENV, parseConfig } from "./lib/config.ts";
+export { createLogger, type LogFields, type Logger } from "./lib/log.ts";
 export { HttpJob, validateHttpOption, validateJob } from "./lib/job.ts";
 export {
   nextRuns,
@@ -39,8 +60,10 @@ export {
   type DecodedDefinition,
   decodeDefinition,
   decodeJobMessage,
+  decodeRunRecord,
   encodeDefinition,
   encodeJobMessage,
+  encodeRunRecord,
   WIRE_VERSION,
 } from "./lib/codec.ts";
 export { NamespaceNames, validateKey, validateNamespace } from "./lib/names.ts";
@@ -58,6 +81,8 @@ export type {
   JobInfo,
   JobMessage,
   JobState,
+  RunOutcome,
+  RunRecord,
 } from "./lib/types.ts";
 export {
   CodecError,

@@ -1,9 +1,11 @@
 /**
- * The publisher node's entry point, and what `deno compile` builds into one executable.
+ * The entry point of the publisher node and the worker, and what `deno compile` builds
+ * into one executable.
  *
  * ```sh
- * deno task start                          # reads ./config/config.yml
+ * deno task start                          # a publisher node; reads ./config/config.yml
  * deno task start --config /app/config/config.yml
+ * deno task worker                         # a worker (same config, `worker` section)
  * ```
  *
  * @module
@@ -20,14 +22,17 @@ import { type Config, parseConfig } from "./lib/config.ts";
 import { ConfigError } from "./lib/errors.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { Publisher } from "./lib/publisher.ts";
+import { Worker } from "./lib/worker.ts";
 
 const DEFAULT_CONFIG = "./config/config.yml";
 const USAGE =
   `schedule ${denoJson.version}: a distributed cron on NATS JetStream
 
-Usage: schedule [--config PATH]
+Usage: schedule [serve|worker] [--config PATH]
 
-Runs a publisher node for the namespace of the config file.
+Commands:
+  serve           run a publisher node for the namespace of the config file (default)
+  worker          run a worker: consume the namespace's job queue and execute the jobs
 
 Options:
   --config PATH   the YAML config file (default ${DEFAULT_CONFIG})
@@ -35,7 +40,10 @@ Options:
   --version       print the version
 
 Environment variables override the file: SCHEDULE_NAMESPACE, SCHEDULE_DEBUG,
-SCHEDULE_CATCHUP, SCHEDULE_NATS_HOSTS (comma-separated), SCHEDULE_NATS_NKEY.`;
+SCHEDULE_CATCHUP, SCHEDULE_NATS_HOSTS (comma-separated), SCHEDULE_NATS_NKEY,
+SCHEDULE_WORKER_CONCURRENCY, SCHEDULE_WORKER_TIMEOUT, SCHEDULE_WORKER_MAX_ATTEMPTS,
+SCHEDULE_WORKER_RETRY_DELAY, SCHEDULE_WORKER_MAX_RETRY_DELAY, SCHEDULE_WORKER_ACK_WAIT,
+SCHEDULE_WORKER_ALLOW_HOSTS (comma-separated).`;
 
 /**
  * Loads the configuration: the file at `path` (it may be missing only when it is the
@@ -95,12 +103,36 @@ async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
   }
 }
 
-/** Runs a publisher node until SIGINT or SIGTERM; returns the exit code. */
+/** Starts the service a command names. */
+async function startService(
+  command: string,
+  nc: NatsConnection,
+  config: Config,
+  log: Logger,
+) {
+  if (command === "worker") {
+    return await Worker.start(nc, {
+      namespace: config.namespace,
+      ...config.worker,
+      logger: log,
+    });
+  }
+  const node = await Publisher.start(nc, {
+    namespace: config.namespace,
+    catchup: config.catchup,
+    logger: log,
+  });
+  await node.ready;
+  return node;
+}
+
+/** Runs a publisher node or a worker until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args,
+      allowPositionals: true,
       options: {
         config: { type: "string" },
         help: { type: "boolean" },
@@ -119,6 +151,13 @@ export async function main(args: string[]): Promise<number> {
     console.log(denoJson.version);
     return 0;
   }
+  const [command = "serve", ...extra] = parsed.positionals;
+  if (!["serve", "worker"].includes(command) || extra.length > 0) {
+    console.error(
+      `unknown command: ${parsed.positionals.join(" ")}\n\n${USAGE}`,
+    );
+    return 2;
+  }
   let config: Config;
   try {
     config = await loadConfig(parsed.values.config, Deno.env.toObject());
@@ -133,26 +172,25 @@ export async function main(args: string[]): Promise<number> {
   }
   const log = createLogger({ debug: config.debug });
   log.info("starting", {
+    role: command === "worker" ? "worker" : "node",
     version: denoJson.version,
     namespace: config.namespace,
     hosts: config.nats.hosts,
     nkey: config.nats.nkey === undefined ? "none" : "set",
   });
-  const nc = await connectNats(config, `schedule-node-${config.namespace}`);
+  const nc = await connectNats(
+    config,
+    `schedule-${command}-${config.namespace}`,
+  );
   const statusLogged = logStatus(nc, log);
   log.info("connected to NATS", { server: nc.getServer() });
-  const node = await Publisher.start(nc, {
-    namespace: config.namespace,
-    catchup: config.catchup,
-    logger: log,
-  });
-  await node.ready;
+  const service = await startService(command, nc, config, log);
   const signal = await stopped;
   log.info("stopping", { signal });
-  await node.stop();
+  await service.stop();
   await nc.drain();
   await statusLogged;
-  log.info("stopped", { ...node.metrics });
+  log.info("stopped", { ...service.metrics });
   return 0;
 }
 

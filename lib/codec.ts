@@ -10,7 +10,7 @@ import { CodecError, InvalidJobError, PayloadTooLargeError } from "./errors.ts";
 import { validateJob } from "./job.ts";
 import { validateKey, validateNamespace } from "./names.ts";
 import { parseSpec, type Spec } from "./spec.ts";
-import type { Definition, Job, JobMessage } from "./types.ts";
+import type { Definition, Job, JobMessage, RunRecord } from "./types.ts";
 
 /** The version this code writes and reads. */
 export const WIRE_VERSION = 1;
@@ -189,6 +189,60 @@ export function decodeJobMessage(
   delete (message as unknown as Record<string, unknown>).version;
   checkMessage(message, compile);
   return message;
+}
+
+/**
+ * Encodes one run record.
+ *
+ * @example
+ * ```ts
+ * import { encodeRunRecord } from "./codec.ts";
+ * const bytes = encodeRunRecord({
+ *   key: "test", index: 0, scheduledAt: new Date(), attempt: 1, startedAt: new Date(),
+ *   durationMs: 12, outcome: "success", status: 200, worker: "w1",
+ * });
+ * ```
+ */
+export function encodeRunRecord(record: RunRecord): Uint8Array {
+  return encoder.encode(JSON.stringify({
+    version: WIRE_VERSION,
+    ...record,
+    scheduledAt: record.scheduledAt.toISOString(),
+    startedAt: record.startedAt.toISOString(),
+  }));
+}
+
+/**
+ * Decodes one run record.
+ *
+ * @throws {CodecError} When the bytes are not a run record of a known version.
+ *
+ * @example
+ * ```ts
+ * import { decodeRunRecord, encodeRunRecord } from "./codec.ts";
+ * const record = decodeRunRecord(encodeRunRecord({
+ *   key: "test", index: 0, scheduledAt: new Date(), attempt: 1, startedAt: new Date(),
+ *   durationMs: 12, outcome: "failed", error: "timeout", worker: "w1",
+ * }));
+ * ```
+ */
+export function decodeRunRecord(bytes: Uint8Array): RunRecord {
+  const raw = parseVersioned(bytes, "run record");
+  delete raw.version;
+  const record = {
+    ...raw,
+    scheduledAt: parseDate(raw.scheduledAt, "run record scheduledAt"),
+    startedAt: parseDate(raw.startedAt, "run record startedAt"),
+  } as RunRecord;
+  if (
+    typeof record.key !== "string" || !Number.isInteger(record.index) ||
+    !Number.isInteger(record.attempt) ||
+    typeof record.durationMs !== "number" ||
+    !["success", "retry", "failed"].includes(record.outcome)
+  ) {
+    throw new CodecError("run record: missing or invalid fields");
+  }
+  return record;
 }
 
 /**

@@ -10,6 +10,14 @@
  *   hosts:
  *     - nats://127.0.0.1:4222
  *   nkey: SUA...        # optional user nkey seed
+ * worker:               # optional, for `schedule worker`
+ *   concurrency: 8
+ *   timeout: 30s
+ *   maxAttempts: 5
+ *   retryDelay: 1s
+ *   maxRetryDelay: 5m
+ *   ackWait: 30s
+ *   allowHosts: [api.example.com, "*.internal.example.com"]
  * ```
  *
  * @module
@@ -36,6 +44,8 @@ export interface Config {
   debug: boolean;
   /** How late a tick may still be published, in ms. */
   catchup: number;
+  /** The worker's settings (durations in ms). */
+  worker: WorkerConfig;
   /** NATS connection. */
   nats: {
     /** Server URLs or host:port. */
@@ -45,6 +55,35 @@ export interface Config {
   };
 }
 
+/**
+ * The `worker` section.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerConfig } from "@x/schedule";
+ * const worker: WorkerConfig = {
+ *   concurrency: 8, timeout: 30_000, maxAttempts: 5, retryDelay: 1000,
+ *   maxRetryDelay: 300_000, ackWait: 30_000,
+ * };
+ * ```
+ */
+export interface WorkerConfig {
+  /** Executions at once. */
+  concurrency: number;
+  /** HTTP timeout when a job sets none, in ms. */
+  timeout: number;
+  /** Tries per tick. */
+  maxAttempts: number;
+  /** First retry delay, in ms. */
+  retryDelay: number;
+  /** Longest retry delay, in ms. */
+  maxRetryDelay: number;
+  /** The shared consumer's ack wait, in ms. */
+  ackWait: number;
+  /** Hosts HTTP jobs may call; any when unset. */
+  allowHosts?: string[];
+}
+
 /** The environment variables that override the file, by config field. */
 export const CONFIG_ENV = {
   namespace: "SCHEDULE_NAMESPACE",
@@ -52,6 +91,13 @@ export const CONFIG_ENV = {
   catchup: "SCHEDULE_CATCHUP",
   "nats.hosts": "SCHEDULE_NATS_HOSTS",
   "nats.nkey": "SCHEDULE_NATS_NKEY",
+  "worker.concurrency": "SCHEDULE_WORKER_CONCURRENCY",
+  "worker.timeout": "SCHEDULE_WORKER_TIMEOUT",
+  "worker.maxAttempts": "SCHEDULE_WORKER_MAX_ATTEMPTS",
+  "worker.retryDelay": "SCHEDULE_WORKER_RETRY_DELAY",
+  "worker.maxRetryDelay": "SCHEDULE_WORKER_MAX_RETRY_DELAY",
+  "worker.ackWait": "SCHEDULE_WORKER_ACK_WAIT",
+  "worker.allowHosts": "SCHEDULE_WORKER_ALLOW_HOSTS",
 } as const;
 
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
@@ -146,8 +192,70 @@ export function parseConfig(
     namespace,
     debug,
     catchup,
+    worker: parseWorker(file.worker ?? {}, env),
     nats: typeof nkey === "string" ? { hosts, nkey } : { hosts },
   };
+}
+
+function parseWorker(
+  section: unknown,
+  env: Record<string, string | undefined>,
+): WorkerConfig {
+  if (!isRecord(section)) throw new ConfigError("worker: expected a mapping");
+  const value = (field: keyof WorkerConfig) =>
+    env[CONFIG_ENV[`worker.${field}`]] ?? section[field];
+  const allowText = env[CONFIG_ENV["worker.allowHosts"]];
+  const allowHosts = allowText === undefined
+    ? section.allowHosts
+    : allowText.split(",").map((host) => host.trim()).filter(Boolean);
+  if (
+    allowHosts !== undefined &&
+    (!Array.isArray(allowHosts) ||
+      !allowHosts.every((h) => typeof h === "string" && h))
+  ) {
+    throw new ConfigError("worker.allowHosts: expected a list of host names");
+  }
+  const config: WorkerConfig = {
+    concurrency: countField("worker.concurrency", value("concurrency"), 8),
+    timeout: durationField("worker.timeout", value("timeout"), "30s", true),
+    maxAttempts: countField("worker.maxAttempts", value("maxAttempts"), 5),
+    retryDelay: durationField("worker.retryDelay", value("retryDelay"), "1s"),
+    maxRetryDelay: durationField(
+      "worker.maxRetryDelay",
+      value("maxRetryDelay"),
+      "5m",
+    ),
+    ackWait: durationField("worker.ackWait", value("ackWait"), "30s", true),
+  };
+  return allowHosts === undefined ? config : { ...config, allowHosts };
+}
+
+function durationField(
+  name: string,
+  value: unknown,
+  fallback: string,
+  positive = false,
+): number {
+  let ms = NaN;
+  try {
+    ms = parseDuration(String(value ?? fallback));
+  } catch { /* reported below */ }
+  if (!(positive ? ms > 0 : ms >= 0)) {
+    throw new ConfigError(
+      `${name}: expected a${
+        positive ? " positive" : ""
+      } Go duration such as ${fallback}`,
+    );
+  }
+  return ms;
+}
+
+function countField(name: string, value: unknown, fallback: number): number {
+  const count = Number(value ?? fallback);
+  if (!Number.isInteger(count) || count < 1) {
+    throw new ConfigError(`${name}: expected a whole number of at least 1`);
+  }
+  return count;
 }
 
 function parseBoolean(text: string): boolean | string {

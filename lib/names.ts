@@ -6,6 +6,9 @@
  * | definitions (KV bucket) | `schedule-<ns>` |
  * | job stream | `schedule-<ns>-jobs`, subjects `schedule.<ns>.jobs.>` |
  * | one job's ticks | `schedule.<ns>.jobs.<key>.<index>` |
+ * | run history stream | `schedule-<ns>-runs`, subjects `schedule.<ns>.runs.>` |
+ * | one job's runs | `schedule.<ns>.runs.<key>.<index>` |
+ * | workers' shared consumer | `workers` on the job stream |
  *
  * @module
  */
@@ -80,7 +83,14 @@ export class NamespaceNames {
   readonly jobStream: string;
   /** The wildcard subject of every tick of the namespace. */
   readonly jobSubjects: string;
+  /** The stream holding the run history. */
+  readonly runStream: string;
+  /** The wildcard subject of every run record of the namespace. */
+  readonly runSubjects: string;
+  /** The durable consumer the workers of the namespace share. */
+  readonly workerConsumer = "workers";
   readonly #jobPrefix: string;
+  readonly #runPrefix: string;
 
   /** @throws {InvalidNamespaceError} When the namespace is not valid. */
   constructor(readonly namespace: string) {
@@ -89,6 +99,19 @@ export class NamespaceNames {
     this.jobStream = `schedule-${namespace}-jobs`;
     this.#jobPrefix = `schedule.${namespace}.jobs.`;
     this.jobSubjects = `${this.#jobPrefix}>`;
+    this.runStream = `schedule-${namespace}-runs`;
+    this.#runPrefix = `schedule.${namespace}.runs.`;
+    this.runSubjects = `${this.#runPrefix}>`;
+  }
+
+  /** The subject of the run records of job `index` of `key`. */
+  runSubject(key: string, index: number): string {
+    return `${this.#runPrefix}${key}.${index}`;
+  }
+
+  /** The wildcard subject of the run records of every job of `key`. */
+  runSubjectsOf(key: string): string {
+    return `${this.#runPrefix}${key}.*`;
   }
 
   /** The subject of the ticks of job `index` of `key`. */

@@ -1,6 +1,6 @@
 /**
- * Creates what a namespace needs in NATS when it is missing: the definitions bucket and
- * the job stream. Client, node and worker call it; existing resources are left as they are.
+ * Creates what a namespace needs in NATS when it is missing: the definitions bucket, the
+ * job stream and the run history stream. Client, node and worker call it; existing resources are left as they are.
  *
  * @module
  */
@@ -22,7 +22,7 @@ import { type KV, Kvm } from "@nats-io/kv";
 import { NamespaceNames } from "./names.ts";
 
 /**
- * How the job stream is created when it does not exist yet.
+ * How the job and history streams are created when they do not exist yet.
  *
  * @example
  * ```ts
@@ -37,11 +37,17 @@ export interface QueueOptions {
   duplicateWindow?: number;
   /** Stream and bucket replicas (default 1). */
   replicas?: number;
+  /** How long run records are kept, in ms (default 7 days). */
+  historyMaxAge?: number;
+  /** How many run records are kept per job (default 100). */
+  historyPerJob?: number;
 }
 
 /** The default job stream duplicate window: two minutes. */
 export const DEFAULT_DUPLICATE_WINDOW = 120_000;
 const DEFAULT_MAX_AGE = 24 * 3600_000;
+const DEFAULT_HISTORY_MAX_AGE = 7 * 24 * 3600_000;
+const DEFAULT_HISTORY_PER_JOB = 100;
 
 /** The NATS handles of one namespace. */
 export interface NamespaceHandles {
@@ -55,6 +61,8 @@ export interface NamespaceHandles {
   kv: KV;
   /** The job stream as it is on the server. */
   jobStream: StreamInfo;
+  /** The run history stream as it is on the server. */
+  runStream: StreamInfo;
 }
 
 /**
@@ -102,7 +110,19 @@ export async function openNamespace(
     num_replicas: replicas,
     allow_direct: true,
   });
-  return { names, js, jsm, kv, jobStream };
+  const runStream = await ensureStream(jsm, {
+    name: names.runStream,
+    description: `schedule run history of namespace ${namespace}`,
+    subjects: [names.runSubjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(options.historyMaxAge ?? DEFAULT_HISTORY_MAX_AGE),
+    max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
+    num_replicas: replicas,
+    allow_direct: true,
+  });
+  return { names, js, jsm, kv, jobStream, runStream };
 }
 
 async function ensureStream(

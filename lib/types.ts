@@ -63,12 +63,52 @@ export interface Job<O = unknown> {
 }
 
 /**
+ * How one execution of a tick ended: `success`; `retry` (it will be tried again); or
+ * `failed` (no more tries: a permanent error, or the last attempt).
+ */
+export type RunOutcome = "success" | "retry" | "failed";
+
+/**
+ * One execution of one tick, as workers record it in the run history.
+ *
+ * @example
+ * ```ts
+ * import type { RunRecord } from "@x/schedule";
+ * const failed = (runs: RunRecord[]) => runs.filter((run) => run.outcome === "failed");
+ * ```
+ */
+export interface RunRecord {
+  /** The schedule's key. */
+  key: string;
+  /** The job's position in its definition. */
+  index: number;
+  /** The tick's scheduled time. */
+  scheduledAt: Date;
+  /** 1 for the first try, 2 for the first retry, and so on. */
+  attempt: number;
+  /** When the execution started. */
+  startedAt: Date;
+  /** How long it took, in ms. */
+  durationMs: number;
+  /** How it ended. */
+  outcome: RunOutcome;
+  /** The HTTP status, for HTTP jobs that got a response. */
+  status?: number;
+  /** The first bytes of the response body. */
+  response?: string;
+  /** What went wrong. */
+  error?: string;
+  /** The worker that ran it. */
+  worker: string;
+}
+
+/**
  * When a job fires next and when it last fired.
  *
  * @example
  * ```ts
  * import type { JobState } from "@x/schedule";
- * const state: JobState = { next: new Date("2030-01-01T00:00:00Z"), prev: null };
+ * const state: JobState = { next: new Date("2030-01-01T00:00:00Z"), prev: null, lastRun: null };
  * ```
  */
 export interface JobState {
@@ -76,6 +116,8 @@ export interface JobState {
   next: Date | null;
   /** The scheduled time of the last tick published to the job queue, if any is kept. */
   prev: Date | null;
+  /** The last execution a worker recorded, if any is kept. */
+  lastRun: RunRecord | null;
 }
 
 /**

@@ -18,11 +18,38 @@ Deno.test("the original config file format", () => {
     namespace: "beta",
     debug: false,
     catchup: 60_000,
+    worker: {
+      concurrency: 8,
+      timeout: 30_000,
+      maxAttempts: 5,
+      retryDelay: 1000,
+      maxRetryDelay: 300_000,
+      ackWait: 30_000,
+    },
     nats: {
       hosts: ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"],
       nkey: SEED,
     },
   });
+});
+
+Deno.test("the worker section, with environment overrides", () => {
+  const text = `${FILE}
+worker:
+  concurrency: 2
+  timeout: 10s
+  maxAttempts: 3
+  allowHosts: [api.example.com]
+`;
+  const config = parseConfig(text, { SCHEDULE_WORKER_MAX_ATTEMPTS: "7" });
+  assert.equal(config.worker.concurrency, 2);
+  assert.equal(config.worker.timeout, 10_000);
+  assert.equal(config.worker.maxAttempts, 7);
+  assert.deepEqual(config.worker.allowHosts, ["api.example.com"]);
+  const fromEnv = parseConfig(text, {
+    SCHEDULE_WORKER_ALLOW_HOSTS: "a.example, *.b.example",
+  });
+  assert.deepEqual(fromEnv.worker.allowHosts, ["a.example", "*.b.example"]);
 });
 
 Deno.test("environment variables override the file", () => {
@@ -79,6 +106,30 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     "namespace: a\ncatchup: soon\nnats: { hosts: [a:1] }",
     {},
     /^catchup:/,
+  ],
+  [
+    "a bad worker",
+    "namespace: a\nworker: 3\nnats: { hosts: [a:1] }",
+    {},
+    /^worker:/,
+  ],
+  [
+    "a bad concurrency",
+    "namespace: a\nworker: { concurrency: 0 }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.concurrency:/,
+  ],
+  [
+    "a zero timeout",
+    "namespace: a\nworker: { timeout: 0s }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.timeout:/,
+  ],
+  [
+    "bad allowHosts",
+    "namespace: a\nworker: { allowHosts: example.com }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.allowHosts:/,
   ],
 ];
 

@@ -1,0 +1,189 @@
+/**
+ * The `HTTP` mode: calls the job's URL and says whether that worked, should be retried, or
+ * failed for good.
+ *
+ * @module
+ */
+
+import { parseDuration } from "./duration.ts";
+import type { HttpOption, JobMessage } from "./types.ts";
+
+/** What a handler learns about the execution it is asked for. */
+export interface RunContext {
+  /** 1 for the first try, 2 for the first retry, and so on. */
+  attempt: number;
+  /** The tick's message id (`Nats-Msg-Id`): the same for every attempt of one tick. */
+  msgId: string;
+  /** Aborted when the worker stops. */
+  signal: AbortSignal;
+}
+
+/** How an execution ended, as a handler reports it. */
+export interface RunResult {
+  /** `success`, `retry` (transient: try again later) or `failed` (permanent). */
+  outcome: "success" | "retry" | "failed";
+  /** The HTTP status, when there was a response. */
+  status?: number;
+  /** The first bytes of the response. */
+  response?: string;
+  /** What went wrong. */
+  error?: string;
+  /** The earliest the next attempt should start, in ms (from `Retry-After`). */
+  retryAfter?: number;
+}
+
+/**
+ * Runs the jobs of one mode. Resolve with a {@link RunResult} (or nothing, for success);
+ * a thrown error counts as a transient failure and is retried.
+ *
+ * @example
+ * ```ts
+ * import type { ModeHandler } from "@x/schedule";
+ * const log: ModeHandler = async (tick) => {
+ *   console.log(tick.key, tick.scheduledAt);
+ * };
+ * ```
+ */
+export type ModeHandler = (
+  message: JobMessage,
+  context: RunContext,
+) => Promise<RunResult | void>;
+
+/** Options of {@link httpHandler}. */
+export interface HttpHandlerOptions {
+  /** The request timeout when the job sets none, in ms. */
+  timeout: number;
+  /** Host names the worker may call (`*.example.com` matches subdomains); all when unset. */
+  allowHosts?: string[];
+  /** How many bytes of the response are kept (default 1024). */
+  responseBytes?: number;
+}
+
+/** The headers every call carries, so that receivers can be idempotent. */
+export const RUN_HEADERS = {
+  scheduledAt: "Schedule-Scheduled-At",
+  messageId: "Schedule-Message-Id",
+  attempt: "Schedule-Attempt",
+} as const;
+
+/**
+ * The handler of `HTTP` jobs: sends `option.body` as JSON with `option.method` (POST by
+ * default) and `option.headers`. A 2xx response is a success; a network error, a timeout,
+ * a 5xx or a 429 is retried (honouring `Retry-After`); any other status fails for good.
+ *
+ * @example
+ * ```ts
+ * import { httpHandler } from "@x/schedule";
+ * const handler = httpHandler({ timeout: 30_000, allowHosts: ["api.example.com"] });
+ * ```
+ */
+export function httpHandler(options: HttpHandlerOptions): ModeHandler {
+  const limit = options.responseBytes ?? 1024;
+  return async (message, context) => {
+    const option = message.option as HttpOption;
+    const url = new URL(option.url);
+    if (options.allowHosts && !hostAllowed(url.hostname, options.allowHosts)) {
+      return {
+        outcome: "failed",
+        error: `host ${url.hostname} is not in the worker's allow list`,
+      };
+    }
+    const method = option.method ?? "POST";
+    const headers = new Headers(option.headers);
+    headers.set(RUN_HEADERS.scheduledAt, message.scheduledAt.toISOString());
+    headers.set(RUN_HEADERS.messageId, context.msgId);
+    headers.set(RUN_HEADERS.attempt, String(context.attempt));
+    let body: string | undefined;
+    if (option.body !== undefined && method !== "GET" && method !== "HEAD") {
+      body = JSON.stringify(option.body);
+      if (!headers.has("content-type")) {
+        headers.set("content-type", "application/json");
+      }
+    }
+    const timeout = option.timeout === undefined
+      ? options.timeout
+      : parseDuration(option.timeout);
+    const timer = AbortSignal.timeout(timeout);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.any([context.signal, timer]),
+        // With an allow list, a redirect could lead anywhere: do not follow it.
+        redirect: options.allowHosts ? "manual" : "follow",
+      });
+    } catch (err) {
+      const error = timer.aborted
+        ? `timed out after ${timeout} ms`
+        : context.signal.aborted
+        ? "the worker stopped"
+        : (err as Error).message;
+      return { outcome: "retry", error };
+    }
+    const text = await readPrefix(response, limit);
+    const status = response.status;
+    if (response.ok) return { outcome: "success", status, response: text };
+    if (status === 429 || status >= 500) {
+      const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+      return {
+        outcome: "retry",
+        status,
+        response: text,
+        error: `HTTP ${status}`,
+        retryAfter,
+      };
+    }
+    const error = status >= 300 && status < 400
+      ? `HTTP ${status}: redirect not followed`
+      : `HTTP ${status}`;
+    return { outcome: "failed", status, response: text, error };
+  };
+}
+
+/** True when `host` is listed, or is a subdomain of a `*.domain` entry. */
+export function hostAllowed(host: string, allowHosts: string[]): boolean {
+  const name = host.toLowerCase();
+  return allowHosts.some((entry) => {
+    const allowed = entry.toLowerCase();
+    return allowed.startsWith("*.")
+      ? name.endsWith(allowed.slice(1))
+      : name === allowed;
+  });
+}
+
+/** `Retry-After` in ms: seconds, or an HTTP date. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+async function readPrefix(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // A body cut short still tells what came before.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, limit));
+}
