@@ -14,8 +14,6 @@ export interface RunContext {
   attempt: number;
   /** The tick's message id (`Nats-Msg-Id`): the same for every attempt of one tick. */
   msgId: string;
-  /** Aborted when the worker stops. */
-  signal: AbortSignal;
 }
 
 /** How an execution ended, as a handler reports it. */
@@ -110,15 +108,13 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
         method,
         headers,
         body,
-        signal: AbortSignal.any([context.signal, timer]),
+        signal: timer,
         // With an allow list, a redirect could lead anywhere: do not follow it.
         redirect: options.allowHosts ? "manual" : "follow",
       });
     } catch (err) {
       const error = timer.aborted
         ? `timed out after ${timeout} ms`
-        : context.signal.aborted
-        ? "the worker stopped"
         : (err as Error).message;
       return { outcome: "retry", error };
     }

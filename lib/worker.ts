@@ -132,7 +132,7 @@ export class Worker {
   readonly #retryDelay: number;
   readonly #maxRetryDelay: number;
   readonly #progressEvery: number;
-  readonly #stopping = new AbortController();
+  #stopping = false;
   readonly #running = new Set<Promise<void>>();
   #slotFreed: (() => void) | undefined;
   #messages: ConsumerMessages | undefined;
@@ -210,8 +210,8 @@ export class Worker {
    * ```
    */
   async stop(): Promise<void> {
-    if (this.#stopping.signal.aborted) return;
-    this.#stopping.abort();
+    if (this.#stopping) return;
+    this.#stopping = true;
     this.#slotFreed?.();
     this.#messages?.stop();
     await this.#consuming;
@@ -237,13 +237,10 @@ export class Worker {
 
   async #consume(messages: ConsumerMessages): Promise<void> {
     for await (const message of messages) {
-      while (
-        this.#running.size >= this.#concurrency &&
-        !this.#stopping.signal.aborted
-      ) {
+      while (this.#running.size >= this.#concurrency && !this.#stopping) {
         await new Promise<void>((resolve) => this.#slotFreed = resolve);
       }
-      if (this.#stopping.signal.aborted) {
+      if (this.#stopping) {
         message.nak();
         continue;
       }
@@ -334,16 +331,15 @@ export class Worker {
     if (!handler) {
       return { outcome: "failed", error: `no handler for mode ${tick.mode}` };
     }
-    const progress = setInterval(() => message.working(), this.#progressEvery);
+    const progress = setInterval(() => {
+      try {
+        message.working();
+      } catch { /* the connection is gone: the message will be redelivered */ }
+    }, this.#progressEvery);
     try {
       const msgId = message.headers?.get("Nats-Msg-Id") ??
         `${message.info.stream}.${message.seq}`;
-      return await handler(tick, {
-        attempt,
-        msgId,
-        signal: this.#stopping.signal,
-      }) ??
-        { outcome: "success" };
+      return await handler(tick, { attempt, msgId }) ?? { outcome: "success" };
     } catch (err) {
       return { outcome: "retry", error: (err as Error).message };
     } finally {

@@ -1,0 +1,414 @@
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { jetstream } from "@nats-io/jetstream";
+import { HttpJob, Schedule } from "../mod.ts";
+import { encodeJobMessage } from "../lib/codec.ts";
+import { NamespaceNames } from "../lib/names.ts";
+import { Publisher } from "../lib/publisher.ts";
+import { Worker, type WorkerOptions } from "../lib/worker.ts";
+import type { HttpOption, Job } from "../lib/types.ts";
+import { NatsServer } from "./nats_server.ts";
+import { assertContiguous, recordingLogger, waitFor } from "./helpers.ts";
+
+const names = new NamespaceNames("beta");
+
+interface Received {
+  method: string;
+  headers: Headers;
+  body: string;
+  at: number;
+}
+
+/** A local HTTP server that records requests and answers with `respond`. */
+function hookServer(
+  respond: (request: Received, count: number) => Response | Promise<Response>,
+) {
+  const received: Received[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      const request = {
+        method: req.method,
+        headers: req.headers,
+        body: await req.text(),
+        at: Date.now(),
+      };
+      received.push(request);
+      return await respond(request, received.length);
+    },
+  );
+  return {
+    received,
+    url: `http://127.0.0.1:${server.addr.port}/hook`,
+    close: () => server.shutdown(),
+  };
+}
+
+interface Setup {
+  server: NatsServer;
+  nc: NatsConnection;
+  schedule: Schedule;
+  startWorker(
+    options?: Partial<WorkerOptions>,
+  ): Promise<
+    {
+      worker: Worker;
+      nc: NatsConnection;
+      log: ReturnType<typeof recordingLogger>;
+    }
+  >;
+  /** Puts one tick of job 0 of `key` in the queue, as a node would. */
+  enqueue(key: string, job: Job, scheduledAt?: Date): Promise<string>;
+}
+
+async function withWorkers(fn: (setup: Setup) => Promise<void>) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  const js = jetstream(nc);
+  const workers: { worker: Worker; nc: NatsConnection }[] = [];
+  const setup: Setup = {
+    server,
+    nc,
+    schedule,
+    async startWorker(options = {}) {
+      const workerNc = await server.connect();
+      const log = recordingLogger();
+      const worker = await Worker.start(workerNc, {
+        namespace: "beta",
+        retryDelay: 100,
+        maxAttempts: 3,
+        ackWait: 2000,
+        logger: log,
+        ...options,
+      });
+      const started = { worker, nc: workerNc, log };
+      workers.push(started);
+      return started;
+    },
+    async enqueue(
+      key,
+      job,
+      scheduledAt = new Date(Math.floor(Date.now() / 1000) * 1000),
+    ) {
+      const msgID = names.tickId(key, 0, scheduledAt.getTime());
+      const tick = encodeJobMessage({
+        ...job,
+        namespace: "beta",
+        key,
+        index: 0,
+        scheduledAt,
+      });
+      await js.publish(names.jobSubject(key, 0), tick, { msgID });
+      return msgID;
+    },
+  };
+  try {
+    await fn(setup);
+  } finally {
+    for (const { worker, nc } of workers) {
+      await worker.stop();
+      if (!nc.isClosed()) await nc.close();
+    }
+    await nc.close();
+  }
+}
+
+const job = (option: HttpOption, spec = "@hourly") => HttpJob(spec, option);
+
+Deno.test("method, headers and JSON body arrive as defined; the run is recorded", async () => {
+  const hook = hookServer(() => new Response("thanks"));
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { log } = await startWorker();
+    const definition = job({
+      url: hook.url,
+      method: "PUT",
+      headers: { "x-token": "secret-token" },
+      body: { name: "demo" },
+    });
+    await schedule.set("test", definition);
+    const scheduledAt = new Date("2030-01-01T00:00:00Z");
+    const msgId = await enqueue("test", definition, scheduledAt);
+    await waitFor("the call", () => hook.received.length === 1);
+    const [request] = hook.received;
+    assert.equal(request.method, "PUT");
+    assert.equal(request.headers.get("x-token"), "secret-token");
+    assert.equal(request.headers.get("content-type"), "application/json");
+    assert.deepEqual(JSON.parse(request.body), { name: "demo" });
+    assert.equal(
+      request.headers.get("schedule-scheduled-at"),
+      scheduledAt.toISOString(),
+    );
+    assert.equal(request.headers.get("schedule-message-id"), msgId);
+    assert.equal(request.headers.get("schedule-attempt"), "1");
+
+    await waitFor(
+      "the record",
+      async () => (await schedule.history("test")).length === 1,
+    );
+    const [run] = await schedule.history("test");
+    assert.equal(run.outcome, "success");
+    assert.equal(run.status, 200);
+    assert.equal(run.response, "thanks");
+    assert.equal(run.scheduledAt.getTime(), scheduledAt.getTime());
+    const [info] = await schedule.get("test");
+    assert.equal(info.state.lastRun?.outcome, "success");
+    assert.equal(info.state.prev?.getTime(), scheduledAt.getTime());
+    assert.ok(
+      !JSON.stringify(log.lines).includes("secret-token"),
+      "header values are not logged",
+    );
+  });
+  await hook.close();
+});
+
+Deno.test("a 500 then a 200 is retried and succeeds once", async () => {
+  const hook = hookServer((_, n) =>
+    new Response(null, { status: n === 1 ? 500 : 200 })
+  );
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { worker } = await startWorker();
+    await enqueue("flaky", job({ url: hook.url }));
+    await waitFor(
+      "two records",
+      async () => (await schedule.history("flaky")).length === 2,
+    );
+    const runs = await schedule.history("flaky");
+    assert.deepEqual(runs.map((r) => [r.attempt, r.outcome, r.status]), [
+      [2, "success", 200],
+      [1, "retry", 500],
+    ]);
+    assert.equal(hook.received.length, 2);
+    assert.ok(
+      hook.received[1].at - hook.received[0].at >= 100,
+      "backoff before the retry",
+    );
+    assert.deepEqual(worker.metrics, {
+      success: 1,
+      retry: 1,
+      failed: 0,
+      malformed: 0,
+    });
+  });
+  await hook.close();
+});
+
+Deno.test("a job that always fails stops after the maximum attempts, recorded as failed", async () => {
+  const hook = hookServer(() => new Response("down", { status: 503 }));
+  await withWorkers(async ({ nc, schedule, startWorker, enqueue }) => {
+    await startWorker({ maxAttempts: 3 });
+    await enqueue("down", job({ url: hook.url }));
+    await waitFor(
+      "three records",
+      async () => (await schedule.history("down")).length === 3,
+    );
+    const runs = await schedule.history("down");
+    assert.deepEqual(runs.map((r) => r.outcome), ["failed", "retry", "retry"]);
+    assert.equal(runs[0].error, "HTTP 503");
+    const jsm = await jetstream(nc).jetstreamManager();
+    await waitFor("nothing left to deliver", async () => {
+      const info = await jsm.consumers.info(
+        names.jobStream,
+        names.workerConsumer,
+      );
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+    assert.equal(hook.received.length, 3);
+  });
+  await hook.close();
+});
+
+Deno.test("a 4xx fails for good at once; a 429 waits for Retry-After", async () => {
+  const hook = hookServer((request) =>
+    request.headers.get("schedule-message-id")!.includes("missing")
+      ? new Response(null, { status: 404 })
+      : hook.received.filter((r) =>
+          r.headers.get("schedule-message-id")!.includes("busy")
+        )
+          .length === 1
+      ? new Response(null, { status: 429, headers: { "retry-after": "1" } })
+      : new Response("ok")
+  );
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    await startWorker();
+    await enqueue("missing", job({ url: hook.url }));
+    await enqueue("busy", job({ url: hook.url }));
+    await waitFor(
+      "the 404 record",
+      async () => (await schedule.history("missing")).length === 1,
+    );
+    await waitFor(
+      "the busy records",
+      async () => (await schedule.history("busy")).length === 2,
+    );
+    const [missing] = await schedule.history("missing");
+    assert.equal(missing.outcome, "failed");
+    assert.equal(missing.status, 404);
+    const busy = hook.received.filter((r) =>
+      r.headers.get("schedule-message-id")!.includes("busy")
+    );
+    assert.ok(busy[1].at - busy[0].at >= 1000, "Retry-After: 1 is honoured");
+    assert.equal((await schedule.history("busy"))[0].outcome, "success");
+  });
+  await hook.close();
+});
+
+Deno.test("a timeout is a failure", async () => {
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  const hook = hookServer(async () => {
+    await released;
+    return new Response("late");
+  });
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    await startWorker({ maxAttempts: 1 });
+    await enqueue("slow", job({ url: hook.url, timeout: "200ms" }));
+    await waitFor(
+      "the record",
+      async () => (await schedule.history("slow")).length === 1,
+    );
+    const [run] = await schedule.history("slow");
+    assert.equal(run.outcome, "failed");
+    assert.equal(run.error, "timed out after 200 ms");
+    assert.ok(run.durationMs >= 200);
+  });
+  release();
+  await hook.close();
+});
+
+Deno.test("two workers execute each tick once", async () => {
+  const hook = hookServer(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return new Response("ok");
+  });
+  await withWorkers(async ({ startWorker, enqueue }) => {
+    const a = await startWorker({ concurrency: 2 });
+    const b = await startWorker({ concurrency: 2 });
+    const base = Date.parse("2030-01-01T00:00:00Z");
+    for (let i = 0; i < 20; i++) {
+      await enqueue("many", job({ url: hook.url }), new Date(base + i * 1000));
+    }
+    await waitFor(
+      "twenty successes",
+      () => a.worker.metrics.success + b.worker.metrics.success === 20,
+    );
+    const ids = hook.received.map((r) => r.headers.get("schedule-message-id"));
+    assert.equal(ids.length, 20);
+    assert.equal(new Set(ids).size, 20);
+    assert.ok(
+      a.worker.metrics.success > 0 && b.worker.metrics.success > 0,
+      "both took work",
+    );
+  });
+  await hook.close();
+});
+
+Deno.test("a worker that dies mid-execution leaves the tick to another worker", async () => {
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  const hook = hookServer(async (_, n) => {
+    if (n === 1) await released;
+    return new Response("ok");
+  });
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const dying = await startWorker({ ackWait: 1000 });
+    await enqueue("job", job({ url: hook.url }));
+    await waitFor("the first call", () => hook.received.length === 1);
+    await dying.nc.close(); // the process dies: no ack, no progress
+    const survivor = await startWorker();
+    await waitFor(
+      "the redelivery",
+      () => survivor.worker.metrics.success === 1,
+    );
+    assert.equal(hook.received[1].headers.get("schedule-attempt"), "2");
+    assert.equal((await schedule.history("job"))[0].outcome, "success");
+    release(); // the dead worker's request ends; it can no longer answer the queue
+  });
+  await hook.close();
+});
+
+Deno.test("stop lets executions under way finish", async () => {
+  const hook = hookServer(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return new Response("ok");
+  });
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { worker } = await startWorker();
+    await enqueue("job", job({ url: hook.url }));
+    await waitFor("the call", () => hook.received.length === 1);
+    await worker.stop();
+    assert.equal(worker.metrics.success, 1);
+    assert.equal((await schedule.history("job"))[0].outcome, "success");
+  });
+  await hook.close();
+});
+
+Deno.test("the allow list refuses other hosts", async () => {
+  const hook = hookServer(() => new Response("ok"));
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { worker } = await startWorker({ allowHosts: ["api.example.com"] });
+    await enqueue("job", job({ url: hook.url }));
+    await waitFor(
+      "the record",
+      async () => (await schedule.history("job")).length === 1,
+    );
+    const [run] = await schedule.history("job");
+    assert.equal(run.outcome, "failed");
+    assert.match(run.error!, /127\.0\.0\.1 is not in the worker's allow list/);
+    assert.equal(hook.received.length, 0);
+    assert.equal(worker.metrics.failed, 1);
+  });
+  await hook.close();
+});
+
+Deno.test("other modes run with their handler; a mode without one fails, recorded", () =>
+  withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { worker } = await startWorker();
+    const seen: string[] = [];
+    worker.handle("log", async (tick) => {
+      seen.push(tick.key);
+      return { outcome: "success", response: "logged" };
+    });
+    await enqueue("logged", {
+      mode: "log",
+      spec: "@hourly",
+      option: { level: "info" },
+    });
+    await enqueue("orphan", { mode: "shell", spec: "@hourly", option: {} });
+    await waitFor(
+      "both records",
+      async () =>
+        (await schedule.history("logged")).length === 1 &&
+        (await schedule.history("orphan")).length === 1,
+    );
+    assert.deepEqual(seen, ["logged"]);
+    const [orphan] = await schedule.history("orphan");
+    assert.equal(orphan.outcome, "failed");
+    assert.equal(orphan.error, "no handler for mode shell");
+  }));
+
+Deno.test("end to end: two nodes and a worker call the URL once per tick", async () => {
+  const hook = hookServer(() => new Response("ok"));
+  await withWorkers(async ({ server, schedule, startWorker }) => {
+    await startWorker();
+    const nodes = [];
+    for (let i = 0; i < 2; i++) {
+      const nc = await server.connect();
+      const node = await Publisher.start(nc, {
+        namespace: "beta",
+        logger: recordingLogger(),
+      });
+      await node.ready;
+      nodes.push({ nc, node });
+    }
+    await schedule.set("e2e", HttpJob("* * * * * *", { url: hook.url }));
+    await waitFor("four calls", () => hook.received.length >= 4);
+    for (const { nc, node } of nodes) {
+      await node.stop();
+      await nc.drain();
+    }
+    const times = hook.received.map((r) =>
+      Date.parse(r.headers.get("schedule-scheduled-at")!)
+    );
+    assertContiguous(times, 1000, "calls");
+  });
+  await hook.close();
+});
