@@ -149,6 +149,19 @@ export function hostAllowed(host: string, allowHosts: string[]): boolean {
   });
 }
 
+/**
+ * A URL fit for logs and the run history: no credentials, no query, no fragment.
+ *
+ * @example
+ * ```ts
+ * import { redactUrl } from "./http_handler.ts";
+ * redactUrl(new URL("https://u:p@api.example.com/hook?token=x")); // "https://api.example.com/hook"
+ * ```
+ */
+export function redactUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
 /** `Retry-After` in ms: seconds, or an HTTP date. */
 function parseRetryAfter(value: string | null): number | undefined {
   if (value === null) return undefined;

@@ -341,6 +341,26 @@ Deno.test("stop lets executions under way finish", async () => {
   await hook.close();
 });
 
+Deno.test("a network error is retried, and its message never shows the URL's secrets", () =>
+  withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { log } = await startWorker({ maxAttempts: 2 });
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    listener.close(); // nothing listens there any more
+    await enqueue(
+      "refused",
+      job({ url: `http://user:pw@127.0.0.1:${port}/hook?token=s3cr3t` }),
+    );
+    await waitFor(
+      "two records",
+      async () => (await schedule.history("refused")).length === 2,
+    );
+    const runs = await schedule.history("refused");
+    assert.deepEqual(runs.map((r) => r.outcome), ["failed", "retry"]);
+    const written = JSON.stringify([runs, log.lines]);
+    assert.ok(!written.includes("s3cr3t") && !written.includes("pw@"), written);
+  }));
+
 Deno.test("the allow list refuses other hosts", async () => {
   const hook = hookServer(() => new Response("ok"));
   await withWorkers(async ({ schedule, startWorker, enqueue }) => {
