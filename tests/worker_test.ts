@@ -383,9 +383,9 @@ Deno.test("other modes run with their handler; a mode without one fails, recorde
   withWorkers(async ({ schedule, startWorker, enqueue }) => {
     const { worker } = await startWorker();
     const seen: string[] = [];
-    worker.handle("log", async (tick) => {
+    worker.handle("log", (tick) => {
       seen.push(tick.key);
-      return { outcome: "success", response: "logged" };
+      return Promise.resolve({ outcome: "success", response: "logged" });
     });
     await enqueue("logged", {
       mode: "log",
