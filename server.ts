@@ -1,49 +1,56 @@
 /**
- * The entry point of the publisher node and the worker, and what `deno compile` builds
- * into one executable.
+ * The executable: a publisher node, a worker, or an admin command. This is what
+ * `deno compile` builds into `dist/schedule`.
  *
  * ```sh
  * deno task start                          # a publisher node; reads ./config/config.yml
- * deno task start --config /app/config/config.yml
  * deno task worker                         # a worker (same config, `worker` section)
+ * deno task start ls                       # an admin command
  * ```
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { connect } from "@nats-io/transport-node";
 import {
-  connect,
-  type NatsConnection,
-  nkeyAuthenticator,
-} from "@nats-io/transport-node";
-import denoJson from "./deno.json" with { type: "json" };
+  ADMIN_COMMANDS,
+  type AdminCommand,
+  runAdmin,
+  UsageError,
+} from "./lib/admin.ts";
 import { type Config, parseConfig } from "./lib/config.ts";
-import { ConfigError } from "./lib/errors.ts";
-import { createLogger, type Logger } from "./lib/log.ts";
-import { Publisher } from "./lib/publisher.ts";
-import { Worker } from "./lib/worker.ts";
+import { connectionOptions } from "./lib/connect.ts";
+import { ConfigError, ScheduleError } from "./lib/errors.ts";
+import { runService } from "./lib/service.ts";
+import { VERSION } from "./lib/version.ts";
 
 const DEFAULT_CONFIG = "./config/config.yml";
-const USAGE =
-  `schedule ${denoJson.version}: a distributed cron on NATS JetStream
+const USAGE = `schedule ${VERSION}: a distributed cron on NATS JetStream
 
-Usage: schedule [serve|worker] [--config PATH]
+Usage: schedule [COMMAND] [--config PATH] [OPTIONS]
 
-Commands:
-  serve           run a publisher node for the namespace of the config file (default)
-  worker          run a worker: consume the namespace's job queue and execute the jobs
+Services (run until SIGINT or SIGTERM):
+  serve                 a publisher node for the config's namespace (the default)
+  worker                a worker: executes the namespace's jobs
+
+Admin commands (add --json for machine-readable output):
+  ls                    list the schedules
+  get KEY               the jobs of KEY with next and previous tick and last run
+  set KEY --spec S --url U [--method M] [--header K=V]... [--body JSON] [--tz ZONE]
+  set KEY --file JOBS   define KEY from a YAML or JSON file of jobs
+  rm KEY                remove KEY
+  pause KEY             stop KEY firing, keeping it
+  resume KEY            let KEY fire again
+  next SPEC [-n N] [--tz ZONE]   preview the next fire times of a spec
+  nodes                 the live nodes and workers of the namespace
 
 Options:
-  --config PATH   the YAML config file (default ${DEFAULT_CONFIG})
-  --help          print this help
-  --version       print the version
+  --config PATH         the YAML config file (default ${DEFAULT_CONFIG})
+  --help                print this help
+  --version             print the version
 
-Environment variables override the file: SCHEDULE_NAMESPACE, SCHEDULE_DEBUG,
-SCHEDULE_CATCHUP, SCHEDULE_NATS_HOSTS (comma-separated), SCHEDULE_NATS_NKEY,
-SCHEDULE_WORKER_CONCURRENCY, SCHEDULE_WORKER_TIMEOUT, SCHEDULE_WORKER_MAX_ATTEMPTS,
-SCHEDULE_WORKER_RETRY_DELAY, SCHEDULE_WORKER_MAX_RETRY_DELAY, SCHEDULE_WORKER_ACK_WAIT,
-SCHEDULE_WORKER_ALLOW_HOSTS (comma-separated).`;
+Environment variables override the config file; see the README for the list.`;
 
 /**
  * Loads the configuration: the file at `path` (it may be missing only when it is the
@@ -68,65 +75,7 @@ export async function loadConfig(
   return parseConfig(text, env);
 }
 
-/** Connects with the configured hosts and credentials, retrying forever. */
-export function connectNats(
-  config: Config,
-  name: string,
-): Promise<NatsConnection> {
-  const { hosts, nkey } = config.nats;
-  return connect({
-    servers: hosts,
-    name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1000,
-    waitOnFirstConnect: true,
-    authenticator: nkey === undefined
-      ? undefined
-      : nkeyAuthenticator(new TextEncoder().encode(nkey)),
-  });
-}
-
-/** Logs the connection's status changes until it closes. */
-async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
-  for await (const status of nc.status()) {
-    switch (status.type) {
-      case "disconnect":
-        log.warn("disconnected from NATS", { server: status.server });
-        break;
-      case "reconnect":
-        log.info("reconnected to NATS", { server: status.server });
-        break;
-      case "error":
-        log.error("NATS error", { error: status.error.message });
-        break;
-    }
-  }
-}
-
-/** Starts the service a command names. */
-async function startService(
-  command: string,
-  nc: NatsConnection,
-  config: Config,
-  log: Logger,
-) {
-  if (command === "worker") {
-    return await Worker.start(nc, {
-      namespace: config.namespace,
-      ...config.worker,
-      logger: log,
-    });
-  }
-  const node = await Publisher.start(nc, {
-    namespace: config.namespace,
-    catchup: config.catchup,
-    logger: log,
-  });
-  await node.ready;
-  return node;
-}
-
-/** Runs a publisher node or a worker until SIGINT or SIGTERM; returns the exit code. */
+/** Runs the command line; returns the exit code (0 ok, 1 failure, 2 bad arguments). */
 export async function main(args: string[]): Promise<number> {
   let parsed;
   try {
@@ -137,61 +86,80 @@ export async function main(args: string[]): Promise<number> {
         config: { type: "string" },
         help: { type: "boolean" },
         version: { type: "boolean" },
+        json: { type: "boolean" },
+        spec: { type: "string" },
+        url: { type: "string" },
+        method: { type: "string" },
+        header: { type: "string", multiple: true },
+        body: { type: "string" },
+        tz: { type: "string" },
+        file: { type: "string" },
+        n: { type: "string", short: "n" },
       },
     });
   } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usage((err as Error).message);
   }
-  if (parsed.values.help) {
+  const { config: configPath, help, version, ...options } = parsed.values;
+  if (help) {
     console.log(USAGE);
     return 0;
   }
-  if (parsed.values.version) {
-    console.log(denoJson.version);
+  if (version) {
+    console.log(VERSION);
     return 0;
   }
-  const [command = "serve", ...extra] = parsed.positionals;
-  if (!["serve", "worker"].includes(command) || extra.length > 0) {
-    console.error(
-      `unknown command: ${parsed.positionals.join(" ")}\n\n${USAGE}`,
-    );
-    return 2;
-  }
-  let config: Config;
+  const [command = "serve", ...rest] = parsed.positionals;
+  const env = Deno.env.toObject();
   try {
-    config = await loadConfig(parsed.values.config, Deno.env.toObject());
+    if (command === "serve" || command === "worker") {
+      if (
+        rest.length > 0 || Object.values(options).some((v) => v !== undefined)
+      ) {
+        return usage(`${command} takes only --config`);
+      }
+      await runService(
+        command === "serve" ? "node" : "worker",
+        await loadConfig(configPath, env),
+      );
+      return 0;
+    }
+    if (!(command in ADMIN_COMMANDS)) {
+      return usage(`unknown command: ${command}`);
+    }
+    let config: Config | undefined;
+    const loaded = async () => config ??= await loadConfig(configPath, env);
+    await runAdmin(
+      command as AdminCommand,
+      rest,
+      options,
+      async () => {
+        const options = await connectionOptions(
+          (await loaded()).nats,
+          "schedule-admin",
+        );
+        try {
+          return await connect({ ...options, maxReconnectAttempts: 0 });
+        } catch (err) {
+          throw new ScheduleError(
+            `cannot connect to NATS: ${(err as Error).message}`,
+          );
+        }
+      },
+      () => config!.namespace,
+    );
+    return 0;
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (err instanceof UsageError) return usage(err.message);
+    if (!(err instanceof ScheduleError)) throw err;
     console.error(`schedule: ${err.message}`);
     return 1;
   }
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stop(signal));
-  }
-  const log = createLogger({ debug: config.debug });
-  log.info("starting", {
-    role: command === "worker" ? "worker" : "node",
-    version: denoJson.version,
-    namespace: config.namespace,
-    hosts: config.nats.hosts,
-    nkey: config.nats.nkey === undefined ? "none" : "set",
-  });
-  const nc = await connectNats(
-    config,
-    `schedule-${command}-${config.namespace}`,
-  );
-  const statusLogged = logStatus(nc, log);
-  log.info("connected to NATS", { server: nc.getServer() });
-  const service = await startService(command, nc, config, log);
-  const signal = await stopped;
-  log.info("stopping", { signal });
-  await service.stop();
-  await nc.drain();
-  await statusLogged;
-  log.info("stopped", { ...service.metrics });
-  return 0;
+}
+
+function usage(problem: string): number {
+  console.error(`schedule: ${problem}\n\n${USAGE}`);
+  return 2;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

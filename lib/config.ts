@@ -9,7 +9,11 @@
  * nats:
  *   hosts:
  *     - nats://127.0.0.1:4222
- *   nkey: SUA...        # optional user nkey seed
+ *   nkey: SUA...        # optional user nkey seed; or one of:
+ *   # creds: /etc/nats/user.creds     token: ...     user: ... + password: ...
+ *   # tls: { ca: ca.pem, cert: cert.pem, key: key.pem }
+ * http:
+ *   port: 8080          # /healthz, /readyz, /metrics
  * worker:               # optional, for `schedule worker`
  *   concurrency: 8
  *   timeout: 30s
@@ -46,13 +50,40 @@ export interface Config {
   catchup: number;
   /** The worker's settings (durations in ms). */
   worker: WorkerConfig;
-  /** NATS connection. */
-  nats: {
-    /** Server URLs or host:port. */
-    hosts: string[];
-    /** A user nkey seed (`SU...`). Never logged. */
-    nkey?: string;
+  /** The health and metrics endpoint. */
+  http: {
+    /** The port (0: any free port). */
+    port: number;
   };
+  /** NATS connection. */
+  nats: NatsConfig;
+}
+
+/**
+ * How to reach and authenticate to NATS. At most one of `nkey`, `creds`, `token` and
+ * `user`/`password`. Secrets are never logged.
+ *
+ * @example
+ * ```ts
+ * import type { NatsConfig } from "@x/schedule";
+ * const nats: NatsConfig = { hosts: ["tls://nats.example.com:4222"], creds: "/etc/nats/node.creds" };
+ * ```
+ */
+export interface NatsConfig {
+  /** Server URLs or host:port. */
+  hosts: string[];
+  /** A user nkey seed (`SU...`). */
+  nkey?: string;
+  /** The path of a credentials file (JWT and seed). */
+  creds?: string;
+  /** A token. */
+  token?: string;
+  /** A user name, with `password`. */
+  user?: string;
+  /** The user's password. */
+  password?: string;
+  /** TLS files: a CA to trust, and a client certificate and key. */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 /**
@@ -91,6 +122,14 @@ export const CONFIG_ENV = {
   catchup: "SCHEDULE_CATCHUP",
   "nats.hosts": "SCHEDULE_NATS_HOSTS",
   "nats.nkey": "SCHEDULE_NATS_NKEY",
+  "nats.creds": "SCHEDULE_NATS_CREDS",
+  "nats.token": "SCHEDULE_NATS_TOKEN",
+  "nats.user": "SCHEDULE_NATS_USER",
+  "nats.password": "SCHEDULE_NATS_PASSWORD",
+  "nats.tls.ca": "SCHEDULE_NATS_TLS_CA",
+  "nats.tls.cert": "SCHEDULE_NATS_TLS_CERT",
+  "nats.tls.key": "SCHEDULE_NATS_TLS_KEY",
+  "http.port": "SCHEDULE_HTTP_PORT",
   "worker.concurrency": "SCHEDULE_WORKER_CONCURRENCY",
   "worker.timeout": "SCHEDULE_WORKER_TIMEOUT",
   "worker.maxAttempts": "SCHEDULE_WORKER_MAX_ATTEMPTS",
@@ -179,22 +218,95 @@ export function parseConfig(
     );
   }
 
-  const nkey = env[CONFIG_ENV["nats.nkey"]] ?? nats.nkey;
-  if (
-    nkey !== undefined && nkey !== null &&
-    (typeof nkey !== "string" || !NKEY_SEED.test(nkey))
-  ) {
-    throw new ConfigError(
-      "nats.nkey: expected a user nkey seed (58 characters starting with SU)",
-    );
-  }
   return {
     namespace,
     debug,
     catchup,
+    http: parseHttp(file.http ?? {}, env),
     worker: parseWorker(file.worker ?? {}, env),
-    nats: typeof nkey === "string" ? { hosts, nkey } : { hosts },
+    nats: parseNats(nats, hosts, env),
   };
+}
+
+function parseNats(
+  section: Record<string, unknown>,
+  hosts: string[],
+  env: Record<string, string | undefined>,
+): NatsConfig {
+  const text = (field: "nkey" | "creds" | "token" | "user" | "password") => {
+    const value = env[CONFIG_ENV[`nats.${field}`]] ?? section[field];
+    if (
+      value !== undefined && value !== null &&
+      (typeof value !== "string" || !value)
+    ) {
+      throw new ConfigError(`nats.${field}: expected a non-empty string`);
+    }
+    return value ?? undefined;
+  };
+  const nats: NatsConfig = { hosts };
+  const nkey = text("nkey");
+  if (nkey !== undefined) {
+    if (!NKEY_SEED.test(nkey)) {
+      throw new ConfigError(
+        "nats.nkey: expected a user nkey seed (58 characters starting with SU)",
+      );
+    }
+    nats.nkey = nkey;
+  }
+  const creds = text("creds");
+  if (creds !== undefined) nats.creds = creds;
+  const token = text("token");
+  if (token !== undefined) nats.token = token;
+  const user = text("user");
+  const password = text("password");
+  if ((user === undefined) !== (password === undefined)) {
+    throw new ConfigError("nats.user and nats.password: give both or neither");
+  }
+  if (user !== undefined) Object.assign(nats, { user, password });
+  const methods = [nkey, creds, token, user].filter((method) =>
+    method !== undefined
+  );
+  if (methods.length > 1) {
+    throw new ConfigError(
+      "nats: give one of nkey, creds, token or user/password",
+    );
+  }
+  const tlsSection = section.tls ?? {};
+  if (!isRecord(tlsSection)) {
+    throw new ConfigError("nats.tls: expected a mapping with ca, cert, key");
+  }
+  const tls: NonNullable<NatsConfig["tls"]> = {};
+  for (const field of ["ca", "cert", "key"] as const) {
+    const value = env[CONFIG_ENV[`nats.tls.${field}`]] ?? tlsSection[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "string" || !value) {
+      throw new ConfigError(`nats.tls.${field}: expected a file path`);
+    }
+    tls[field] = value;
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new ConfigError(
+      "nats.tls.cert and nats.tls.key: give both or neither",
+    );
+  }
+  if (Object.keys(tls).length > 0) nats.tls = tls;
+  return nats;
+}
+
+function parseHttp(
+  section: unknown,
+  env: Record<string, string | undefined>,
+): Config["http"] {
+  if (!isRecord(section)) {
+    throw new ConfigError("http: expected a mapping with port");
+  }
+  const port = Number(env[CONFIG_ENV["http.port"]] ?? section.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(
+      "http.port: expected a port number (0 for any free port)",
+    );
+  }
+  return { port };
 }
 
 function parseWorker(

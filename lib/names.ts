@@ -9,6 +9,7 @@
  * | run history stream | `schedule-<ns>-runs`, subjects `schedule.<ns>.runs.>` |
  * | one job's runs | `schedule.<ns>.runs.<key>.<index>` |
  * | workers' shared consumer | `workers` on the job stream |
+ * | status of nodes and workers | `schedule.<ns>.status` |
  *
  * @module
  */
@@ -89,6 +90,8 @@ export class NamespaceNames {
   readonly runSubjects: string;
   /** The durable consumer the workers of the namespace share. */
   readonly workerConsumer = "workers";
+  /** The subject every node and worker of the namespace answers status requests on. */
+  readonly statusSubject: string;
   readonly #jobPrefix: string;
   readonly #runPrefix: string;
 
@@ -102,6 +105,7 @@ export class NamespaceNames {
     this.runStream = `schedule-${namespace}-runs`;
     this.#runPrefix = `schedule.${namespace}.runs.`;
     this.runSubjects = `${this.#runPrefix}>`;
+    this.statusSubject = `schedule.${namespace}.status`;
   }
 
   /** The subject of the run records of job `index` of `key`. */

@@ -61,6 +61,8 @@ export interface PublisherOptions {
   queue?: QueueOptions;
   /** Where events are logged (default: JSON lines on standard error). */
   logger?: Logger;
+  /** Called with the lag (ack time minus scheduled time, ms) of each tick this node stored. */
+  onStored?: (lagMs: number) => void;
 }
 
 /**
@@ -150,6 +152,8 @@ export class Publisher {
   readonly #catchup: number;
   readonly #standbyDelay: number;
   readonly #sender: AckPublisher;
+  readonly #onStored: ((lagMs: number) => void) | undefined;
+  #lastTick: number | null = null;
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   readonly #byKey = new Map<string, Scheduled[]>();
@@ -173,6 +177,7 @@ export class Publisher {
   ) {
     this.#handles = handles;
     this.#log = options.logger ?? createLogger({ debug: false });
+    this.#onStored = options.onStored;
     this.#sender = new AckPublisher(
       nc,
       handles.names.jobStream,
@@ -222,6 +227,11 @@ export class Publisher {
   ): Promise<Publisher> {
     const handles = await openNamespace(nc, options.namespace, options.queue);
     return new Publisher(nc, handles, options);
+  }
+
+  /** The scheduled time of the latest tick this node got acknowledged, or `null`. */
+  get lastTick(): Date | null {
+    return this.#lastTick === null ? null : new Date(this.#lastTick);
   }
 
   /** The catch-up window in force, in ms. */
@@ -521,15 +531,19 @@ export class Publisher {
       item.encode(new Date(scheduledAt)),
       this.#handles.names.tickId(item.key, item.index, scheduledAt),
     ).then(
-      (ack) => this.#stored(item, ack),
+      (ack) => this.#stored(item, scheduledAt, ack),
       (err: Error) => this.#failed(item, scheduledAt, attempt, err),
     );
   }
 
-  #stored(item: Scheduled, ack: Ack): void {
+  #stored(item: Scheduled, scheduledAt: number, ack: Ack): void {
     item.standby = ack.duplicate;
     if (ack.duplicate) this.metrics.duplicates++;
-    else this.metrics.published++;
+    else {
+      this.metrics.published++;
+      this.#onStored?.(Date.now() - scheduledAt);
+    }
+    this.#lastTick = Math.max(this.#lastTick ?? scheduledAt, scheduledAt);
     this.#settled();
   }
 

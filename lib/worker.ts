@@ -71,6 +71,8 @@ export interface WorkerOptions {
   queue?: QueueOptions;
   /** Where events are logged (default: JSON lines on standard error). */
   logger?: Logger;
+  /** Called with each execution's record. */
+  onRun?: (record: RunRecord) => void;
 }
 
 /**
@@ -125,6 +127,7 @@ export class Worker {
 
   readonly #handles: NamespaceHandles;
   readonly #log: Logger;
+  readonly #onRun: ((record: RunRecord) => void) | undefined;
   readonly #handlers = new Map<string, ModeHandler>();
   readonly #specs = new SpecCache();
   readonly #concurrency: number;
@@ -145,6 +148,7 @@ export class Worker {
   ) {
     this.#handles = handles;
     this.#log = options.logger ?? createLogger({ debug: false });
+    this.#onRun = options.onRun;
     this.#concurrency = options.concurrency ?? 8;
     this.#maxAttempts = options.maxAttempts ?? 5;
     this.#retryDelay = options.retryDelay ?? 1000;
@@ -296,6 +300,7 @@ export class Worker {
     };
     await this.#record(record);
     this.metrics[outcome]++;
+    this.#onRun?.(record);
     const fields = {
       key: tick.key,
       index: tick.index,

@@ -18,6 +18,7 @@ Deno.test("the original config file format", () => {
     namespace: "beta",
     debug: false,
     catchup: 60_000,
+    http: { port: 8080 },
     worker: {
       concurrency: 8,
       timeout: 30_000,
@@ -141,6 +142,51 @@ for (const [what, text, env, message] of BAD) {
     );
   });
 }
+
+Deno.test("NATS credentials, TLS and the HTTP port", () => {
+  const base = "namespace: a\nnats:\n  hosts: [a:1]\n";
+  assert.deepEqual(
+    parseConfig(
+      `${base}  creds: /etc/nats/a.creds\n  tls: { ca: ca.pem }\nhttp: { port: 9000 }`,
+      {},
+    )
+      .nats,
+    { hosts: ["a:1"], creds: "/etc/nats/a.creds", tls: { ca: "ca.pem" } },
+  );
+  const env = {
+    SCHEDULE_NATS_USER: "node",
+    SCHEDULE_NATS_PASSWORD: "pw",
+    SCHEDULE_NATS_TLS_CERT: "c.pem",
+    SCHEDULE_NATS_TLS_KEY: "k.pem",
+    SCHEDULE_HTTP_PORT: "0",
+  };
+  const config = parseConfig(base, env);
+  assert.deepEqual(config.nats, {
+    hosts: ["a:1"],
+    user: "node",
+    password: "pw",
+    tls: { cert: "c.pem", key: "k.pem" },
+  });
+  assert.equal(config.http.port, 0);
+  assert.equal(parseConfig(base, { SCHEDULE_NATS_TOKEN: "t" }).nats.token, "t");
+  for (
+    const [extra, message] of [
+      [
+        "  token: t\n  user: u\n  password: p\n",
+        /one of nkey, creds, token or user/,
+      ],
+      ["  user: u\n", /give both or neither/],
+      ["  tls: { cert: c.pem }\n", /nats.tls.cert and nats.tls.key/],
+      ["  tls: 5\n", /^nats.tls:/],
+      ["http: { port: 70000 }\n", /^http.port:/],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseConfig(base + extra, {}),
+      (err: Error) => err instanceof ConfigError && message.test(err.message),
+    );
+  }
+});
 
 Deno.test("a bad nkey is not echoed in the error", () => {
   assert.throws(

@@ -13,14 +13,19 @@ export class NatsServer {
   #process: Deno.ChildProcess | undefined;
   #port = -1;
 
-  private constructor(readonly binary: string, readonly storeDir: string) {}
+  private constructor(
+    readonly binary: string,
+    readonly storeDir: string,
+    readonly extraArgs: string[],
+  ) {}
 
-  /** Starts a server with JetStream on a free port in a new temporary store directory. */
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(
-      findBinary(),
-      await Deno.makeTempDir({ prefix: "nats-" }),
-    );
+  /**
+   * Starts a server with JetStream on a free port in a new temporary store directory;
+   * `extraArgs` go to nats-server as they are (such as `--user u --pass p`).
+   */
+  static async start(extraArgs: string[] = []): Promise<NatsServer> {
+    const dir = await Deno.makeTempDir({ prefix: "nats-" });
+    const server = new NatsServer(findBinary(), dir, extraArgs);
     await server.#launch(-1);
     return server;
   }
@@ -74,6 +79,7 @@ export class NatsServer {
         "-js",
         "-sd",
         this.storeDir,
+        ...this.extraArgs,
       ],
       stdout: "null",
       stderr: "piped",

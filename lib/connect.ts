@@ -1,0 +1,113 @@
+/**
+ * Connecting a node or worker to NATS with the configured hosts, credentials and TLS.
+ *
+ * @module
+ */
+
+import {
+  AuthorizationError,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  UserAuthenticationExpiredError,
+} from "@nats-io/nats-core";
+import {
+  connect,
+  type ConnectionOptions,
+  type NatsConnection,
+} from "@nats-io/transport-node";
+import type { NatsConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+
+/**
+ * Builds the connection options of a config: hosts, one authentication method, TLS
+ * files, and reconnection forever. Reads the credentials file now.
+ *
+ * @throws {ConfigError} When the credentials file cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { connectionOptions } from "./connect.ts";
+ * const options = await connectionOptions({ hosts: ["127.0.0.1:4222"], token: "t" }, "schedule");
+ * ```
+ */
+export async function connectionOptions(
+  nats: NatsConfig,
+  name: string,
+): Promise<ConnectionOptions> {
+  const options: ConnectionOptions = {
+    servers: nats.hosts,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+  };
+  if (nats.nkey !== undefined) {
+    options.authenticator = nkeyAuthenticator(
+      new TextEncoder().encode(nats.nkey),
+    );
+  }
+  if (nats.creds !== undefined) {
+    let creds: Uint8Array;
+    try {
+      creds = await Deno.readFile(nats.creds);
+    } catch (err) {
+      throw new ConfigError(
+        `nats.creds: cannot read ${nats.creds}: ${(err as Error).message}`,
+      );
+    }
+    options.authenticator = credsAuthenticator(creds);
+  }
+  if (nats.token !== undefined) options.token = nats.token;
+  if (nats.user !== undefined) {
+    Object.assign(options, { user: nats.user, pass: nats.password });
+  }
+  if (nats.tls) {
+    options.tls = {
+      ...(nats.tls.ca === undefined ? {} : { caFile: nats.tls.ca }),
+      ...(nats.tls.cert === undefined
+        ? {}
+        : { certFile: nats.tls.cert, keyFile: nats.tls.key }),
+    };
+  }
+  return options;
+}
+
+/**
+ * Connects, retrying every 2 s while no server can be reached, until `stop` is aborted.
+ * A server that refuses the credentials ends the attempt at once: retrying would not help.
+ *
+ * @throws {ConfigError} When the credentials are refused (the message holds no secret).
+ */
+export async function connectWithRetry(
+  options: ConnectionOptions,
+  log: Logger,
+  stop: AbortSignal,
+): Promise<NatsConnection | null> {
+  for (let attempt = 1; !stop.aborted; attempt++) {
+    try {
+      return await connect(options);
+    } catch (err) {
+      if (
+        err instanceof AuthorizationError ||
+        err instanceof UserAuthenticationExpiredError
+      ) {
+        throw new ConfigError(
+          `NATS refused the configured credentials (${err.message}): check nats.nkey, ` +
+            `nats.creds, nats.token or nats.user/nats.password`,
+        );
+      }
+      log.warn("cannot reach NATS; retrying", {
+        attempt,
+        error: (err as Error).message,
+      });
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        stop.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        }, { once: true });
+      });
+    }
+  }
+  return null;
+}

@@ -1,0 +1,109 @@
+/**
+ * Discovery: every node and worker answers status requests on its namespace's status
+ * subject, and registers as a NATS micro service (`nats micro ls` lists them).
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Svcm } from "@nats-io/services";
+import { NamespaceNames } from "./names.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * What a node or worker says about itself.
+ *
+ * @example
+ * ```ts
+ * import type { ProcessStatus } from "@x/schedule";
+ * const print = (s: ProcessStatus) => console.log(s.role, s.id, s.uptime);
+ * ```
+ */
+export interface ProcessStatus {
+  /** The micro service instance id. */
+  id: string;
+  /** `node` or `worker`. */
+  role: "node" | "worker";
+  /** The package version. */
+  version: string;
+  /** The namespace served. */
+  namespace: string;
+  /** Seconds since start. */
+  uptime: number;
+  /** Role-specific details: definitions and last tick for a node, counters for a worker. */
+  [detail: string]: unknown;
+}
+
+/**
+ * Registers a node or worker and answers status requests until `stop`.
+ *
+ * @example
+ * ```ts ignore
+ * const announced = await announce(nc, "beta", "node", () => ({ definitions: 3 }));
+ * await announced.stop();
+ * ```
+ */
+export async function announce(
+  nc: NatsConnection,
+  namespace: string,
+  role: "node" | "worker",
+  details: () => Record<string, unknown>,
+): Promise<{ id: string; stop(): Promise<void> }> {
+  const names = new NamespaceNames(namespace);
+  const startedAt = Date.now();
+  // @nats-io/services pins a pre-release nats-core whose types differ from ours only
+  // nominally; the connection object is the same protocol client.
+  const svcm = new Svcm(nc as unknown as ConstructorParameters<typeof Svcm>[0]);
+  const service = await svcm.add({
+    name: `schedule-${role}`,
+    version: VERSION,
+    description: `schedule ${role} of namespace ${namespace}`,
+    metadata: { namespace, role },
+    queue: "",
+  });
+  const id = service.info().id;
+  service.addEndpoint("status", {
+    subject: names.statusSubject,
+    queue: "",
+    handler: (_err, msg) => {
+      const status: ProcessStatus = {
+        id,
+        role,
+        version: VERSION,
+        namespace,
+        uptime: Math.round((Date.now() - startedAt) / 1000),
+        ...details(),
+      };
+      msg.respond(JSON.stringify(status));
+    },
+  });
+  return { id, stop: async () => void await service.stop() };
+}
+
+/**
+ * Asks every node and worker of a namespace for its status, waiting `wait` ms for answers.
+ *
+ * @example
+ * ```ts ignore
+ * for (const s of await listProcesses(nc, "beta")) console.log(s.role, s.id);
+ * ```
+ */
+export async function listProcesses(
+  nc: NatsConnection,
+  namespace: string,
+  wait = 1000,
+): Promise<ProcessStatus[]> {
+  const names = new NamespaceNames(namespace);
+  const replies = await nc.requestMany(names.statusSubject, "", {
+    maxWait: wait,
+  });
+  const statuses: ProcessStatus[] = [];
+  for await (const reply of replies) {
+    try {
+      statuses.push(reply.json<ProcessStatus>());
+    } catch { /* not a status: ignore */ }
+  }
+  return statuses.sort((a, b) =>
+    a.role.localeCompare(b.role) || a.id.localeCompare(b.id)
+  );
+}

@@ -1,0 +1,206 @@
+/**
+ * Health and metrics over HTTP: `/healthz` (the process is alive), `/readyz` (connected
+ * to NATS and started), `/metrics` (Prometheus text format).
+ *
+ * @module
+ */
+
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Logger } from "./log.ts";
+import type { PublisherMetrics } from "./publisher.ts";
+import type { RunRecord } from "./types.ts";
+import type { WorkerMetrics } from "./worker.ts";
+
+/**
+ * Metrics of one process, in a registry of its own.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "./monitor.ts";
+ * const metrics = new Metrics("node", "0.1.0");
+ * metrics.reconnected();
+ * console.log(await metrics.registry.metrics());
+ * ```
+ */
+export class Metrics {
+  /** The registry `/metrics` renders. */
+  readonly registry: Registry = new Registry();
+  readonly #reconnects: Counter;
+
+  constructor(role: "node" | "worker", version: string) {
+    const registers = [this.registry];
+    new Gauge({
+      name: "schedule_build_info",
+      help: "Version and role of this process (always 1).",
+      labelNames: ["version", "role"],
+      registers,
+    }).set({ version, role }, 1);
+    this.#reconnects = new Counter({
+      name: "schedule_nats_reconnects_total",
+      help: "Reconnections to NATS since start.",
+      registers,
+    });
+  }
+
+  /** Counts a reconnection to NATS. */
+  reconnected(): void {
+    this.#reconnects.inc();
+  }
+
+  /** Exposes a publisher node's counters, read at each scrape. */
+  publisher(read: () => PublisherMetrics): void {
+    const registers = [this.registry];
+    const exposed: [keyof PublisherMetrics, string, string][] = [
+      [
+        "published",
+        "schedule_ticks_published_total",
+        "Ticks this node stored first.",
+      ],
+      [
+        "duplicates",
+        "schedule_ticks_duplicate_total",
+        "Ticks another node had stored.",
+      ],
+      [
+        "missed",
+        "schedule_ticks_missed_total",
+        "Ticks skipped: not published within catchup.",
+      ],
+      [
+        "publishErrors",
+        "schedule_publish_errors_total",
+        "Failed publish attempts.",
+      ],
+      [
+        "rejected",
+        "schedule_definitions_rejected_total",
+        "Invalid stored definitions.",
+      ],
+    ];
+    for (const [field, name, help] of exposed) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read()[field]);
+        },
+      });
+    }
+    new Gauge({
+      name: "schedule_definitions",
+      help: "Keys with at least one job firing.",
+      registers,
+      collect() {
+        this.set(read().definitions);
+      },
+    });
+    new Gauge({
+      name: "schedule_jobs",
+      help: "Jobs firing.",
+      registers,
+      collect() {
+        this.set(read().jobs);
+      },
+    });
+  }
+
+  /** The observer of a node's firing lag (ms), for `PublisherOptions.onStored`. */
+  firingLag(): (lagMs: number) => void {
+    const lag = new Histogram({
+      name: "schedule_firing_lag_seconds",
+      help:
+        "From a tick's scheduled time to its acknowledgement by the stream.",
+      buckets: [
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1,
+        2.5,
+        5,
+        10,
+        30,
+        60,
+      ],
+      registers: [this.registry],
+    });
+    return (lagMs) => lag.observe(lagMs / 1000);
+  }
+
+  /** Exposes a worker's counters, read at each scrape. */
+  worker(read: () => WorkerMetrics): void {
+    new Counter({
+      name: "schedule_ticks_malformed_total",
+      help: "Queue messages that were not valid ticks.",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read().malformed);
+      },
+    });
+  }
+
+  /** The observer of a worker's executions, for `WorkerOptions.onRun`. */
+  runs(): (record: RunRecord) => void {
+    const registers = [this.registry];
+    const runs = new Counter({
+      name: "schedule_runs_total",
+      help: "Executions by outcome (success, retry, failed).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    const duration = new Histogram({
+      name: "schedule_run_duration_seconds",
+      help: "Execution time by outcome.",
+      labelNames: ["outcome"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    return (record) => {
+      runs.inc({ outcome: record.outcome });
+      duration.observe({ outcome: record.outcome }, record.durationMs / 1000);
+    };
+  }
+}
+
+/**
+ * Serves `/healthz`, `/readyz` and `/metrics` on `port` (0: any free port).
+ *
+ * @example
+ * ```ts ignore
+ * const server = serveMonitor({ port: 8080, metrics, ready: () => true, log });
+ * await server.shutdown();
+ * ```
+ */
+export function serveMonitor(options: {
+  port: number;
+  metrics: Metrics;
+  ready: () => boolean;
+  log: Logger;
+}): Deno.HttpServer<Deno.NetAddr> {
+  const { metrics, ready, log } = options;
+  return Deno.serve({
+    port: options.port,
+    onListen: ({ port }) => log.info("serving health and metrics", { port }),
+  }, async (request) => {
+    switch (new URL(request.url).pathname) {
+      case "/healthz":
+        return new Response("ok\n");
+      case "/readyz":
+        return ready()
+          ? new Response("ready\n")
+          : new Response("not ready\n", { status: 503 });
+      case "/metrics":
+        return new Response(await metrics.registry.metrics(), {
+          headers: { "content-type": metrics.registry.contentType },
+        });
+      default:
+        return new Response("not found\n", { status: 404 });
+    }
+  });
+}
