@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 import type { Logger } from "./log.ts";
 import type { PublisherMetrics } from "./publisher.ts";
 import type { RunRecord } from "./types.ts";
@@ -19,7 +19,7 @@ import type { WorkerMetrics } from "./worker.ts";
  * import { Metrics } from "./monitor.ts";
  * const metrics = new Metrics("node", "0.1.0");
  * metrics.reconnected();
- * console.log(await metrics.registry.metrics());
+ * console.log(metrics.registry.render());
  * ```
  */
 export class Metrics {
@@ -28,18 +28,18 @@ export class Metrics {
   readonly #reconnects: Counter;
 
   constructor(role: "node" | "worker", version: string) {
-    const registers = [this.registry];
-    new Gauge({
-      name: "schedule_build_info",
-      help: "Version and role of this process (always 1).",
-      labelNames: ["version", "role"],
-      registers,
-    }).set({ version, role }, 1);
-    this.#reconnects = new Counter({
-      name: "schedule_nats_reconnects_total",
-      help: "Reconnections to NATS since start.",
-      registers,
-    });
+    new Gauge(
+      this.registry,
+      "schedule_build_info",
+      "Version and role of this process (always 1).",
+    )
+      .set(1, { version, role });
+    this.#reconnects = new Counter(
+      this.registry,
+      "schedule_nats_reconnects_total",
+      "Reconnections to NATS since start.",
+    );
+    this.#reconnects.inc({}, 0);
   }
 
   /** Counts a reconnection to NATS. */
@@ -49,7 +49,6 @@ export class Metrics {
 
   /** Exposes a publisher node's counters, read at each scrape. */
   publisher(read: () => PublisherMetrics): void {
-    const registers = [this.registry];
     const exposed: [keyof PublisherMetrics, string, string][] = [
       [
         "published",
@@ -78,92 +77,59 @@ export class Metrics {
       ],
     ];
     for (const [field, name, help] of exposed) {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read()[field]);
-        },
-      });
+      new Counter(this.registry, name, help, () => read()[field]);
     }
-    new Gauge({
-      name: "schedule_definitions",
-      help: "Keys with at least one job firing.",
-      registers,
-      collect() {
-        this.set(read().definitions);
-      },
-    });
-    new Gauge({
-      name: "schedule_jobs",
-      help: "Jobs firing.",
-      registers,
-      collect() {
-        this.set(read().jobs);
-      },
-    });
+    new Gauge(
+      this.registry,
+      "schedule_definitions",
+      "Keys with at least one job firing.",
+      () => read().definitions,
+    );
+    new Gauge(
+      this.registry,
+      "schedule_jobs",
+      "Jobs firing.",
+      () => read().jobs,
+    );
   }
 
   /** The observer of a node's firing lag (ms), for `PublisherOptions.onStored`. */
   firingLag(): (lagMs: number) => void {
-    const lag = new Histogram({
-      name: "schedule_firing_lag_seconds",
-      help:
-        "From a tick's scheduled time to its acknowledgement by the stream.",
-      buckets: [
-        0.005,
-        0.01,
-        0.025,
-        0.05,
-        0.1,
-        0.25,
-        0.5,
-        1,
-        2.5,
-        5,
-        10,
-        30,
-        60,
-      ],
-      registers: [this.registry],
-    });
+    const lag = new Histogram(
+      this.registry,
+      "schedule_firing_lag_seconds",
+      "From a tick's scheduled time to its acknowledgement by the stream.",
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    );
     return (lagMs) => lag.observe(lagMs / 1000);
   }
 
   /** Exposes a worker's counters, read at each scrape. */
   worker(read: () => WorkerMetrics): void {
-    new Counter({
-      name: "schedule_ticks_malformed_total",
-      help: "Queue messages that were not valid ticks.",
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(read().malformed);
-      },
-    });
+    new Counter(
+      this.registry,
+      "schedule_ticks_malformed_total",
+      "Queue messages that were not valid ticks.",
+      () => read().malformed,
+    );
   }
 
   /** The observer of a worker's executions, for `WorkerOptions.onRun`. */
   runs(): (record: RunRecord) => void {
-    const registers = [this.registry];
-    const runs = new Counter({
-      name: "schedule_runs_total",
-      help: "Executions by outcome (success, retry, failed).",
-      labelNames: ["outcome"],
-      registers,
-    });
-    const duration = new Histogram({
-      name: "schedule_run_duration_seconds",
-      help: "Execution time by outcome.",
-      labelNames: ["outcome"],
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers,
-    });
+    const runs = new Counter(
+      this.registry,
+      "schedule_runs_total",
+      "Executions by outcome (success, retry, failed).",
+    );
+    const duration = new Histogram(
+      this.registry,
+      "schedule_run_duration_seconds",
+      "Execution time by outcome.",
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    );
     return (record) => {
       runs.inc({ outcome: record.outcome });
-      duration.observe({ outcome: record.outcome }, record.durationMs / 1000);
+      duration.observe(record.durationMs / 1000, { outcome: record.outcome });
     };
   }
 }
@@ -187,7 +153,7 @@ export function serveMonitor(options: {
   return Deno.serve({
     port: options.port,
     onListen: ({ port }) => log.info("serving health and metrics", { port }),
-  }, async (request) => {
+  }, (request) => {
     switch (new URL(request.url).pathname) {
       case "/healthz":
         return new Response("ok\n");
@@ -196,7 +162,7 @@ export function serveMonitor(options: {
           ? new Response("ready\n")
           : new Response("not ready\n", { status: 503 });
       case "/metrics":
-        return new Response(await metrics.registry.metrics(), {
+        return new Response(metrics.registry.render(), {
           headers: { "content-type": metrics.registry.contentType },
         });
       default:

@@ -10,6 +10,11 @@ import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { decodeJobMessage } from "../lib/codec.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { NamespaceNames } from "../lib/names.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The `--allow-*` flags `deno task compile` grants the executable. */
+export const COMPILE_PERMISSIONS: string[] = denoJson.tasks.compile.split(" ")
+  .filter((flag) => flag.startsWith("--allow-"));
 
 /** Polls `condition` until it holds, failing after `timeout` ms with `what`. */
 export async function waitFor(

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { nkeys } from "@nats-io/nats-core";
 import { NatsServer } from "./nats_server.ts";
-import { waitFor } from "./helpers.ts";
 
-/** The permissions `deno task compile` grants: the executable must run with exactly these. */
-export const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env"];
+import { COMPILE_PERMISSIONS, waitFor } from "./helpers.ts";
+
+/** The executable runs with exactly what `deno task compile` grants. */
+const PERMISSIONS = COMPILE_PERMISSIONS;
 const serverTs = new URL("../server.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 

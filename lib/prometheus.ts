@@ -1,0 +1,215 @@
+/**
+ * A minimal Prometheus text-format registry: counters, gauges and histograms, each with
+ * optional labels.
+ *
+ * Written here because prom-client, the usual library, makes `deno compile` 2.9 abort
+ * with a stack overflow (a Deno regression), and the executable is a must.
+ *
+ * @module
+ */
+
+/** Label names to values. */
+export type Labels = Record<string, string>;
+
+interface Metric {
+  render(): string[];
+}
+
+/**
+ * Holds metrics and renders them in the Prometheus text format (version 0.0.4).
+ *
+ * @example
+ * ```ts
+ * import { Counter, Registry } from "./prometheus.ts";
+ * const registry = new Registry();
+ * const ticks = new Counter(registry, "ticks_total", "Ticks published.");
+ * ticks.inc();
+ * registry.render(); // "# HELP ticks_total Ticks published.\n# TYPE ticks_total counter\nticks_total 1\n"
+ * ```
+ */
+export class Registry {
+  /** The `content-type` of {@link render}'s output. */
+  readonly contentType = "text/plain; version=0.0.4; charset=utf-8";
+  readonly #metrics: Metric[] = [];
+
+  /** Adds a metric; the metric classes call this. */
+  register(metric: Metric): void {
+    this.#metrics.push(metric);
+  }
+
+  /** All metrics, as the text format. */
+  render(): string {
+    return this.#metrics.flatMap((metric) => metric.render()).join("\n") + "\n";
+  }
+}
+
+abstract class Family<V> implements Metric {
+  protected readonly values = new Map<string, { labels: Labels; value: V }>();
+
+  constructor(
+    registry: Registry,
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge" | "histogram",
+  ) {
+    registry.register(this);
+  }
+
+  render(): string[] {
+    const lines = [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} ${this.type}`,
+    ];
+    for (const { labels, value } of this.values.values()) {
+      lines.push(...this.sample(labels, value));
+    }
+    return lines;
+  }
+
+  protected entry(
+    labels: Labels,
+    initial: () => V,
+  ): { labels: Labels; value: V } {
+    const id = JSON.stringify(labels);
+    let entry = this.values.get(id);
+    if (!entry) this.values.set(id, entry = { labels, value: initial() });
+    return entry;
+  }
+
+  protected abstract sample(labels: Labels, value: V): string[];
+}
+
+/**
+ * A value that only goes up: incremented, or read from `read` at each render.
+ *
+ * @example
+ * ```ts
+ * import { Counter, Registry } from "./prometheus.ts";
+ * const runs = new Counter(new Registry(), "runs_total", "Executions.");
+ * runs.inc({ outcome: "success" });
+ * ```
+ */
+export class Counter extends Family<number> {
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    readonly read?: () => number,
+  ) {
+    super(registry, name, help, "counter");
+  }
+
+  /** Adds `by` (default 1) to the series of `labels`. */
+  inc(labels: Labels = {}, by = 1): void {
+    this.entry(labels, () => 0).value += by;
+  }
+
+  override render(): string[] {
+    if (this.read) this.entry({}, () => 0).value = this.read();
+    return super.render();
+  }
+
+  protected sample(labels: Labels, value: number): string[] {
+    return [`${this.name}${format(labels)} ${value}`];
+  }
+}
+
+/**
+ * A value read from `read` at each render, or set.
+ *
+ * @example
+ * ```ts
+ * import { Gauge, Registry } from "./prometheus.ts";
+ * new Gauge(new Registry(), "jobs", "Jobs firing.", () => 3);
+ * ```
+ */
+export class Gauge extends Family<number> {
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    readonly read?: () => number,
+  ) {
+    super(registry, name, help, "gauge");
+  }
+
+  /** Sets the series of `labels`. */
+  set(value: number, labels: Labels = {}): void {
+    this.entry(labels, () => 0).value = value;
+  }
+
+  override render(): string[] {
+    if (this.read) this.set(this.read());
+    return super.render();
+  }
+
+  protected sample(labels: Labels, value: number): string[] {
+    return [`${this.name}${format(labels)} ${value}`];
+  }
+}
+
+interface Buckets {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * Observations counted into cumulative buckets.
+ *
+ * @example
+ * ```ts
+ * import { Histogram, Registry } from "./prometheus.ts";
+ * const lag = new Histogram(new Registry(), "lag_seconds", "Lag.", [0.01, 0.1, 1]);
+ * lag.observe(0.02);
+ * ```
+ */
+export class Histogram extends Family<Buckets> {
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    readonly buckets: number[],
+  ) {
+    super(registry, name, help, "histogram");
+  }
+
+  /** Counts `value` in the series of `labels`. */
+  observe(value: number, labels: Labels = {}): void {
+    const entry = this.entry(
+      labels,
+      () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 }),
+    )
+      .value;
+    this.buckets.forEach((bound, i) => {
+      if (value <= bound) entry.counts[i]++;
+    });
+    entry.sum += value;
+    entry.count++;
+  }
+
+  protected sample(labels: Labels, value: Buckets): string[] {
+    return [
+      ...this.buckets.map((bound, i) =>
+        `${this.name}_bucket${format({ ...labels, le: String(bound) })} ${
+          value.counts[i]
+        }`
+      ),
+      `${this.name}_bucket${format({ ...labels, le: "+Inf" })} ${value.count}`,
+      `${this.name}_sum${format(labels)} ${value.sum}`,
+      `${this.name}_count${format(labels)} ${value.count}`,
+    ];
+  }
+}
+
+function format(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([name, value]) =>
+    `${name}="${
+      value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll(
+        "\n",
+        "\\n",
+      )
+    }"`
+  );
+  return pairs.length ? `{${pairs.join(",")}}` : "";
+}
