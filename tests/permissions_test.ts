@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { nkeyAuthenticator, nkeys } from "@nats-io/nats-core";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { HttpJob, Schedule } from "../mod.ts";
+import { announce, listProcesses } from "../lib/discovery.ts";
+import { Publisher } from "../lib/publisher.ts";
+import { Worker } from "../lib/worker.ts";
+import { NatsServer } from "./nats_server.ts";
+import { recordingLogger, waitFor } from "./helpers.ts";
+
+/** Connects as a fresh nkey user; `errors` collects the permission errors NATS reports. */
+function user() {
+  const pair = nkeys.createUser();
+  const errors: string[] = [];
+  return {
+    publicKey: pair.getPublicKey(),
+    errors,
+    async connect(server: NatsServer): Promise<NatsConnection> {
+      const nc = await connect({
+        servers: server.url,
+        authenticator: nkeyAuthenticator(pair.getSeed()),
+      });
+      (async () => {
+        for await (const status of nc.status()) {
+          if (status.type === "error") errors.push(status.error.message);
+        }
+      })();
+      return nc;
+    },
+  };
+}
+
+Deno.test("k8s/nats-accounts.conf gives the node, the worker and the client what each needs", async () => {
+  const node = user();
+  const worker = user();
+  const client = user();
+  const conf = (await Deno.readTextFile(
+    new URL("../k8s/nats-accounts.conf", import.meta.url),
+  ))
+    .replace("UNODEPUBLICKEYREPLACEME", node.publicKey)
+    .replace("UWORKERPUBLICKEYREPLACEME", worker.publicKey)
+    .replace("UCLIENTPUBLICKEYREPLACEME", client.publicKey);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/nats.conf`, conf);
+  await using server = await NatsServer.start(["-c", `${dir}/nats.conf`]);
+
+  let calls = 0;
+  const hook = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => {
+      calls++;
+      return new Response("ok");
+    },
+  );
+
+  const clientNc = await client.connect(server);
+  const schedule = await Schedule.create("beta", clientNc);
+  await schedule.set(
+    "job",
+    HttpJob("* * * * * *", { url: `http://127.0.0.1:${hook.addr.port}/` }),
+  );
+
+  const nodeNc = await node.connect(server);
+  const publisher = await Publisher.start(nodeNc, {
+    namespace: "beta",
+    logger: recordingLogger(),
+  });
+  await publisher.ready;
+  const announced = await announce(nodeNc, "beta", "node", () => ({}));
+  const workerNc = await worker.connect(server);
+  const executor = await Worker.start(workerNc, {
+    namespace: "beta",
+    logger: recordingLogger(),
+  });
+
+  await waitFor("two calls", () => calls >= 2);
+  const [info] = await schedule.get("job");
+  assert.ok(
+    info.state.prev && info.state.lastRun,
+    "state from the queue and the history",
+  );
+  assert.ok((await schedule.history("job")).length >= 1);
+  assert.deepEqual((await listProcesses(clientNc, "beta")).map((s) => s.role), [
+    "node",
+  ]);
+
+  // And no more than that: the worker cannot change definitions.
+  await assert.rejects(
+    Schedule.create("beta", workerNc).then((s) =>
+      s.set("x", HttpJob("@hourly", { url: "https://a.example" }))
+    ),
+  );
+
+  await announced.stop();
+  await publisher.stop();
+  await executor.stop();
+  for (const nc of [clientNc, nodeNc, workerNc]) await nc.close();
+  await hook.shutdown();
+  await Deno.remove(dir, { recursive: true });
+  assert.deepEqual(node.errors, []);
+  assert.deepEqual(client.errors, []);
+  assert.ok(
+    worker.errors.every((e) => e.includes("$KV.schedule-beta")),
+    worker.errors.join("\n"),
+  );
+});
