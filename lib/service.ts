@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Config } from "./config.ts";
 import { connectionOptions, connectWithRetry } from "./connect.ts";
 import { announce } from "./discovery.ts";
+import { ConfigError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics, serveMonitor } from "./monitor.ts";
 import { Publisher } from "./publisher.ts";
@@ -58,36 +59,61 @@ export async function runService(
       : "none",
     tls: nats.tls !== undefined,
   });
+  const metrics = new Metrics(role, VERSION);
+  const state = { connected: false, started: false };
+  let monitor: Deno.HttpServer;
+  try {
+    monitor = serveMonitor({
+      port: config.http.port,
+      metrics,
+      ready: () => state.connected && state.started,
+      log,
+    });
+  } catch (err) {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+    throw new ConfigError(
+      `http.port: port ${config.http.port} is in use; choose another (SCHEDULE_HTTP_PORT)`,
+    );
+  }
   try {
     const options = await connectionOptions(
       nats,
       `schedule-${role}-${config.namespace}`,
     );
     const nc = await connectWithRetry(options, log, stopping.signal);
-    if (nc) await serve(role, config, nc, log, stopping.signal);
+    if (nc) {
+      await serve(role, config, nc, { log, metrics, state }, stopping.signal);
+    }
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    await monitor.shutdown();
   }
+}
+
+/** What a running service shares with its monitor. */
+interface Context {
+  log: Logger;
+  metrics: Metrics;
+  state: { connected: boolean; started: boolean };
 }
 
 async function serve(
   role: "node" | "worker",
   config: Config,
   nc: NatsConnection,
-  log: Logger,
+  { log, metrics, state }: Context,
   stopping: AbortSignal,
 ): Promise<void> {
   log.info("connected to NATS", { server: nc.getServer() });
-  const metrics = new Metrics(role, VERSION);
-  let connected = true;
-  let started = false;
+  state.connected = true;
   const statusWatched = (async () => {
     for await (const status of nc.status()) {
       if (status.type === "disconnect") {
-        connected = false;
+        state.connected = false;
         log.warn("disconnected from NATS", { server: status.server });
       } else if (status.type === "reconnect") {
-        connected = true;
+        state.connected = true;
         metrics.reconnected();
         log.info("reconnected to NATS", { server: status.server });
       } else if (status.type === "error") {
@@ -95,16 +121,10 @@ async function serve(
       }
     }
   })();
-  const monitor = serveMonitor({
-    port: config.http.port,
-    metrics,
-    ready: () => connected && started,
-    log,
-  });
   const running = role === "node"
     ? await startNode(nc, config, log, metrics)
     : await startWorker(nc, config, log, metrics);
-  started = true;
+  state.started = true;
   const announced = await announce(nc, config.namespace, role, running.details);
   if (!stopping.aborted) {
     await new Promise((resolve) =>
@@ -116,7 +136,6 @@ async function serve(
   await running.stop();
   await nc.drain();
   await statusWatched;
-  await monitor.shutdown();
   log.info("stopped", { ...running.metrics });
 }
 

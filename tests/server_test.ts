@@ -174,6 +174,18 @@ Deno.test("credentials NATS refuses stop the node at start, without printing the
   assert.equal(await accepted.stop(), 0);
 });
 
+Deno.test("a health port in use stops the node at start, naming the field", async () => {
+  await using server = await NatsServer.start();
+  const listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+  const taken = await run(
+    [],
+    env(server, { SCHEDULE_HTTP_PORT: String(listener.addr.port) }),
+  );
+  listener.close();
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /http\.port: port \d+ is in use/);
+});
+
 Deno.test("health, readiness and Prometheus metrics; nodes lists the live processes", async () => {
   await using server = await NatsServer.start();
   const node = new Service([], env(server));
