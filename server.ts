@@ -20,7 +20,10 @@ import {
   UsageError,
 } from "./lib/admin.ts";
 import { type Config, parseConfig } from "./lib/config.ts";
-import { connectionOptions } from "./lib/connect.ts";
+import {
+  connectionOptions,
+  ignoreDiscardedSocketResets,
+} from "./lib/connect.ts";
 import { ConfigError, ScheduleError } from "./lib/errors.ts";
 import { runService } from "./lib/service.ts";
 import { VERSION } from "./lib/version.ts";
@@ -77,6 +80,7 @@ export async function loadConfig(
 
 /** Runs the command line; returns the exit code (0 ok, 1 failure, 2 bad arguments). */
 export async function main(args: string[]): Promise<number> {
+  ignoreDiscardedSocketResets();
   let parsed;
   try {
     parsed = parseArgs({

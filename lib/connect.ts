@@ -111,3 +111,22 @@ export async function connectWithRetry(
   }
   return null;
 }
+
+/**
+ * Keeps a socket reset reported after the NATS client dropped the socket from ending the
+ * process: with @nats-io/transport-node under Deno, a connection the server refuses or
+ * resets can raise `ECONNRESET` from a socket the client has already discarded, outside of
+ * any handler. The client has handled the disconnection by then.
+ */
+export function ignoreDiscardedSocketResets(): void {
+  globalThis.addEventListener("error", (event) => {
+    const error = event.error as
+      | { code?: string; message?: string }
+      | undefined;
+    if (
+      error?.code === "ECONNRESET" || error?.message?.includes("ECONNRESET")
+    ) {
+      event.preventDefault();
+    }
+  });
+}
