@@ -2,7 +2,8 @@
  * schedule: a distributed cron on NATS JetStream.
  *
  * The client defines schedules in a namespace; publisher nodes fire each job into the
- * namespace's job queue exactly once per tick, however many nodes run.
+ * namespace's job queue exactly once per tick, however many nodes run; workers execute
+ * them.
  *
  * @example
  * ```ts ignore
@@ -22,57 +23,13 @@
  * @module
  */
 
+// The client.
 export { Schedule, type ScheduleOptions } from "./client.ts";
-export {
-  Publisher,
-  type PublisherMetrics,
-  type PublisherOptions,
-} from "./lib/publisher.ts";
-export {
-  Worker,
-  type WorkerMetrics,
-  type WorkerOptions,
-} from "./lib/worker.ts";
-export {
-  hostAllowed,
-  httpHandler,
-  type HttpHandlerOptions,
-  type ModeHandler,
-  RUN_HEADERS,
-  type RunContext,
-  type RunResult,
-} from "./lib/http_handler.ts";
-export { type Config, CONFIG_ENV, parseConfig } from "./lib/config.ts";
-export { createLogger, type LogFields, type Logger } from "./lib/log.ts";
-export { HttpJob, validateHttpOption, validateJob } from "./lib/job.ts";
-export {
-  nextRuns,
-  parseSpec,
-  type Spec,
-  validateTimeZone,
-} from "./lib/spec.ts";
-export { SpecCache } from "./lib/spec_cache.ts";
-export { parseDuration } from "./lib/duration.ts";
-export { countTicks, firstTickAfter } from "./lib/ticks.ts";
-export {
-  assertFits,
-  type Compile,
-  type DecodedDefinition,
-  decodeDefinition,
-  decodeJobMessage,
-  decodeRunRecord,
-  encodeDefinition,
-  encodeJobMessage,
-  encodeRunRecord,
-  WIRE_VERSION,
-} from "./lib/codec.ts";
-export { NamespaceNames, validateKey, validateNamespace } from "./lib/names.ts";
-export {
-  DEFAULT_DUPLICATE_WINDOW,
-  type NamespaceHandles,
-  openNamespace,
-  type QueueOptions,
-} from "./lib/provision.ts";
+export type { QueueOptions } from "./lib/provision.ts";
+
+// Jobs and specs.
+export { HttpJob } from "./lib/job.ts";
+export { nextRuns, parseSpec, type Spec } from "./lib/spec.ts";
 export type {
   Definition,
   HttpMethod,
@@ -84,6 +41,41 @@ export type {
   RunOutcome,
   RunRecord,
 } from "./lib/types.ts";
+
+// The services, to embed a node or a worker in a program of one's own.
+export {
+  Publisher,
+  type PublisherMetrics,
+  type PublisherOptions,
+} from "./lib/publisher.ts";
+export {
+  Worker,
+  type WorkerMetrics,
+  type WorkerOptions,
+} from "./lib/worker.ts";
+export {
+  type ModeHandler,
+  RUN_HEADERS,
+  type RunContext,
+  type RunResult,
+} from "./lib/http_handler.ts";
+export { listProcesses, type ProcessStatus } from "./lib/discovery.ts";
+export { createLogger, type LogFields, type Logger } from "./lib/log.ts";
+
+// The wire: for consumers of the queue and the history written in other code.
+export {
+  type Compile,
+  type DecodedDefinition,
+  decodeDefinition,
+  decodeJobMessage,
+  decodeRunRecord,
+  encodeDefinition,
+  encodeJobMessage,
+  encodeRunRecord,
+} from "./lib/codec.ts";
+export { NamespaceNames, validateKey, validateNamespace } from "./lib/names.ts";
+
+// Errors.
 export {
   CodecError,
   ConfigError,

@@ -252,7 +252,7 @@ export function decodeRunRecord(bytes: Uint8Array): RunRecord {
  *
  * @example
  * ```ts
- * import { assertFits } from "@x/schedule";
+ * import { assertFits } from "./codec.ts";
  * assertFits(new Uint8Array(10), 1024 * 1024, "definition of test"); // ok
  * ```
  */

@@ -37,8 +37,9 @@ import { validateNamespace } from "./names.ts";
  *
  * @example
  * ```ts
- * import type { Config } from "@x/schedule";
- * const config: Config = { namespace: "beta", debug: false, catchup: 60_000, nats: { hosts: ["127.0.0.1:4222"] } };
+ * import type { Config } from "./config.ts";
+ * import { parseConfig } from "./config.ts";
+ * const config: Config = parseConfig("namespace: beta\nnats: { hosts: [127.0.0.1:4222] }", {});
  * ```
  */
 export interface Config {
@@ -65,7 +66,7 @@ export interface Config {
  *
  * @example
  * ```ts
- * import type { NatsConfig } from "@x/schedule";
+ * import type { NatsConfig } from "./config.ts";
  * const nats: NatsConfig = { hosts: ["tls://nats.example.com:4222"], creds: "/etc/nats/node.creds" };
  * ```
  */
@@ -91,7 +92,7 @@ export interface NatsConfig {
  *
  * @example
  * ```ts
- * import type { WorkerConfig } from "@x/schedule";
+ * import type { WorkerConfig } from "./config.ts";
  * const worker: WorkerConfig = {
  *   concurrency: 8, timeout: 30_000, maxAttempts: 5, retryDelay: 1000,
  *   maxRetryDelay: 300_000, ackWait: 30_000,
@@ -150,7 +151,7 @@ const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
  *
  * @example
  * ```ts
- * import { parseConfig } from "@x/schedule";
+ * import { parseConfig } from "./config.ts";
  * const config = parseConfig("namespace: beta\nnats:\n  hosts: [127.0.0.1:4222]\n", {});
  * config.catchup; // 60000
  * ```

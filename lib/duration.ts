@@ -32,7 +32,7 @@ const PART = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
  *
  * @example
  * ```ts
- * import { parseDuration } from "@x/schedule";
+ * import { parseDuration } from "./duration.ts";
  * parseDuration("1m30s"); // 90000
  * parseDuration("1.5h"); // 5400000
  * ```

@@ -71,7 +71,7 @@ export const RUN_HEADERS = {
  *
  * @example
  * ```ts
- * import { httpHandler } from "@x/schedule";
+ * import { httpHandler } from "./http_handler.ts";
  * const handler = httpHandler({ timeout: 30_000, allowHosts: ["api.example.com"] });
  * ```
  */

@@ -54,7 +54,7 @@ export function HttpJob(
  *
  * @example
  * ```ts
- * import { validateHttpOption } from "@x/schedule";
+ * import { validateHttpOption } from "./job.ts";
  * validateHttpOption({ url: "https://example.com", method: "GET" }); // ok
  * ```
  */
@@ -134,7 +134,8 @@ export function validateHttpOption(option: HttpOption): void {
  *
  * @example
  * ```ts
- * import { HttpJob, parseSpec, validateJob } from "@x/schedule";
+ * import { HttpJob, validateJob } from "./job.ts";
+ * import { parseSpec } from "./spec.ts";
  * const spec = validateJob(HttpJob("@hourly", { url: "https://example.com" }), parseSpec);
  * ```
  */

@@ -95,7 +95,11 @@ export class NamespaceNames {
   readonly #jobPrefix: string;
   readonly #runPrefix: string;
 
-  /** @throws {InvalidNamespaceError} When the namespace is not valid. */
+  /**
+   * The names of `namespace`.
+   *
+   * @throws {InvalidNamespaceError} When the namespace is not valid.
+   */
   constructor(readonly namespace: string) {
     validateNamespace(namespace);
     this.bucket = `schedule-${namespace}`;

@@ -71,7 +71,7 @@ const ZONE_PREFIX = /^(?:CRON_TZ|TZ)=(\S*)\s*/;
  *
  * @example
  * ```ts
- * import { validateTimeZone } from "@x/schedule";
+ * import { validateTimeZone } from "./spec.ts";
  * validateTimeZone("Europe/Paris"); // ok
  * ```
  */

@@ -17,7 +17,8 @@ import type { Definition } from "./types.ts";
  *
  * @example
  * ```ts
- * import { firstTickAfter, parseSpec } from "@x/schedule";
+ * import { firstTickAfter } from "./ticks.ts";
+ * import { parseSpec } from "./spec.ts";
  * const definition = { jobs: [], anchor: new Date(0), paused: false };
  * firstTickAfter(parseSpec("@every 10s"), definition, 0, 25_000); // 30000
  * ```
@@ -36,7 +37,8 @@ export function firstTickAfter(
  *
  * @example
  * ```ts
- * import { countTicks, parseSpec } from "@x/schedule";
+ * import { countTicks } from "./ticks.ts";
+ * import { parseSpec } from "./spec.ts";
  * const definition = { jobs: [], anchor: new Date(0), paused: false };
  * countTicks(parseSpec("* * * * * *"), definition, 0, 10_000, 1000); // 10
  * ```
