@@ -67,6 +67,7 @@ export class Schedule {
   readonly #nc: NatsConnection;
   readonly #handles: NamespaceHandles;
   readonly #specs = new SpecCache();
+  readonly #compile = this.#specs.get.bind(this.#specs);
 
   private constructor(nc: NatsConnection, handles: NamespaceHandles) {
     this.#nc = nc;
@@ -128,7 +129,7 @@ export class Schedule {
     const entry = await this.#read(key);
     const { definition, specs } = decodeDefinition(
       entry.value,
-      this.#specs.get.bind(this.#specs),
+      this.#compile,
     );
     const now = Date.now();
     return await Promise.all(definition.jobs.map(async (job, index) => {
@@ -274,7 +275,7 @@ export class Schedule {
     const entry = await this.#read(key);
     const { definition } = decodeDefinition(
       entry.value,
-      this.#specs.get.bind(this.#specs),
+      this.#compile,
     );
     if (definition.paused === paused) return;
     await this.#write(
@@ -302,7 +303,7 @@ export class Schedule {
     now: number,
     revision?: number,
   ) {
-    const compile = this.#specs.get.bind(this.#specs);
+    const compile = this.#compile;
     const bytes = encodeDefinition(definition, compile);
     const maxPayload = this.#nc.info?.max_payload ?? Infinity;
     assertFits(bytes, maxPayload, `the definition of "${key}"`);
@@ -328,29 +329,39 @@ export class Schedule {
     else await this.#handles.kv.update(key, bytes, revision);
   }
 
-  async #lastRun(key: string, index: number): Promise<RunRecord | null> {
-    const { jsm, names } = this.#handles;
-    const stored = await jsm.streams.getMessage(names.runStream, {
-      last_by_subj: names.runSubject(key, index),
-    });
-    if (stored === null) return null;
-    try {
-      return decodeRunRecord(stored.data);
-    } catch (err) {
-      if (err instanceof ScheduleError) return null;
-      throw err;
-    }
+  /** The last run a worker recorded for job `index` of `key`. */
+  #lastRun(key: string, index: number): Promise<RunRecord | null> {
+    const { names } = this.#handles;
+    return this.#last(
+      names.runStream,
+      names.runSubject(key, index),
+      decodeRunRecord,
+    );
   }
 
+  /** The scheduled time of the last tick of job `index` of `key` in the queue. */
   async #prev(key: string, index: number): Promise<Date | null> {
-    const { jsm, names } = this.#handles;
-    const stored = await jsm.streams.getMessage(names.jobStream, {
-      last_by_subj: names.jobSubject(key, index),
+    const { names } = this.#handles;
+    const tick = await this.#last(
+      names.jobStream,
+      names.jobSubject(key, index),
+      (bytes) => decodeJobMessage(bytes, this.#compile),
+    );
+    return tick?.scheduledAt ?? null;
+  }
+
+  /** The last message on `subject`, decoded; `null` when there is none or it is not valid. */
+  async #last<T>(
+    stream: string,
+    subject: string,
+    decode: (bytes: Uint8Array) => T,
+  ): Promise<T | null> {
+    const stored = await this.#handles.jsm.streams.getMessage(stream, {
+      last_by_subj: subject,
     });
     if (stored === null) return null;
     try {
-      return decodeJobMessage(stored.data, this.#specs.get.bind(this.#specs))
-        .scheduledAt;
+      return decode(stored.data);
     } catch (err) {
       if (err instanceof ScheduleError) return null;
       throw err;
