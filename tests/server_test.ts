@@ -174,6 +174,115 @@ Deno.test("credentials NATS refuses stop the node at start, without printing the
   assert.equal(await accepted.stop(), 0);
 });
 
+Deno.test("a token authenticates; a wrong one stops the node at start", async () => {
+  await using server = await NatsServer.start(["--auth", "the-token"]);
+  const refused = await run(
+    [],
+    env(server, { SCHEDULE_NATS_TOKEN: "not-the-token" }),
+  );
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /NATS refused the configured credentials/);
+  assert.ok(!(refused.stdout + refused.stderr).includes("not-the-token"));
+  const accepted = new Service(
+    [],
+    env(server, { SCHEDULE_NATS_TOKEN: "the-token" }),
+  );
+  await accepted.until('"definitions loaded"');
+  assert.equal(await accepted.stop(), 0);
+});
+
+Deno.test("TLS with a CA and a client certificate", async () => {
+  const dir = await Deno.makeTempDir();
+  const openssl = async (...args: string[]) => {
+    const { code, stderr } = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdin: "null",
+      stderr: "piped",
+    })
+      .output();
+    assert.equal(code, 0, decoder.decode(stderr));
+  };
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=test-ca",
+    "-keyout",
+    "ca-key.pem",
+    "-out",
+    "ca.pem",
+  );
+  for (
+    const [name, extension] of [[
+      "server",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ], [
+      "client",
+      "extendedKeyUsage=clientAuth",
+    ]]
+  ) {
+    await openssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      `/CN=${name}`,
+      "-keyout",
+      `${name}-key.pem`,
+      "-out",
+      `${name}.csr`,
+    );
+    await Deno.writeTextFile(`${dir}/${name}.ext`, `${extension}\n`);
+    await openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca-key.pem",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.pem`,
+    );
+  }
+  await using server = await NatsServer.start([
+    "--tls",
+    "--tlscert",
+    `${dir}/server.pem`,
+    "--tlskey",
+    `${dir}/server-key.pem`,
+    "--tlscacert",
+    `${dir}/ca.pem`,
+    "--tlsverify",
+  ]);
+  const node = new Service(
+    [],
+    env(server, {
+      SCHEDULE_NATS_HOSTS: `tls://127.0.0.1:${server.port}`,
+      SCHEDULE_NATS_TLS_CA: `${dir}/ca.pem`,
+      SCHEDULE_NATS_TLS_CERT: `${dir}/client.pem`,
+      SCHEDULE_NATS_TLS_KEY: `${dir}/client-key.pem`,
+    }),
+  );
+  await node.until('"definitions loaded"');
+  assert.match(node.log, /"tls":true/);
+  assert.equal(await node.stop(), 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("a health port in use stops the node at start, naming the field", async () => {
   await using server = await NatsServer.start();
   const listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
