@@ -40,16 +40,21 @@ class Service {
       .getReader();
   }
 
-  /** Reads the log until it holds `text`. */
+  /** Reads the log until it holds `text`, failing after 20 s. */
   async until(text: string): Promise<void> {
-    while (!this.log.includes(text)) {
-      const { value, done } = await this.#reader.read();
-      if (done) {
-        throw new Error(
-          `the process exited before logging ${text}:\n${this.log}`,
-        );
+    const deadline = setTimeout(() => this.child.kill("SIGKILL"), 20_000);
+    try {
+      while (!this.log.includes(text)) {
+        const { value, done } = await this.#reader.read();
+        if (done) {
+          throw new Error(
+            `the process ended before logging ${text}:\n${this.log}`,
+          );
+        }
+        this.log += value;
       }
-      this.log += value;
+    } finally {
+      clearTimeout(deadline);
     }
   }
 
