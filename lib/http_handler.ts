@@ -115,7 +115,8 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
     } catch (err) {
       const error = timer.aborted
         ? `timed out after ${timeout} ms`
-        : (err as Error).message;
+        : (err as Error).message.replaceAll(option.url, redactUrl(url))
+          .replaceAll(url.href, redactUrl(url));
       return { outcome: "retry", error };
     }
     const text = await readPrefix(response, limit);

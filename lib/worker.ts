@@ -311,7 +311,7 @@ export class Worker {
     };
     if (outcome === "success") {
       this.#log.debug("run succeeded", fields);
-      message.ack();
+      this.#answer(fields, () => message.ack());
     } else if (outcome === "retry") {
       const backoff = Math.min(
         this.#maxRetryDelay,
@@ -319,10 +319,28 @@ export class Worker {
       );
       const delay = Math.max(backoff, result.retryAfter ?? 0);
       this.#log.warn("run failed; will retry", { ...fields, delay });
-      message.nak(delay);
+      this.#answer(fields, () => message.nak(delay));
     } else {
       this.#log.warn("run failed", fields);
-      message.term(result.error);
+      this.#answer(fields, () => message.term(result.error));
+    }
+  }
+
+  /**
+   * Acks, naks or terminates. When the connection is gone the message stays unanswered
+   * and is redelivered after the ack wait: at least once.
+   */
+  #answer(fields: Record<string, unknown>, answer: () => void): void {
+    try {
+      answer();
+    } catch (err) {
+      this.#log.warn(
+        "could not answer the queue; the tick will be redelivered",
+        {
+          ...fields,
+          error: (err as Error).message,
+        },
+      );
     }
   }
 
