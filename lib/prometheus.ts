@@ -79,29 +79,16 @@ abstract class Family<V> implements Metric {
   protected abstract sample(labels: Labels, value: V): string[];
 }
 
-/**
- * A value that only goes up: incremented, or read from `read` at each render.
- *
- * @example
- * ```ts
- * import { Counter, Registry } from "./prometheus.ts";
- * const runs = new Counter(new Registry(), "runs_total", "Executions.");
- * runs.inc({ outcome: "success" });
- * ```
- */
-export class Counter extends Family<number> {
+/** A single number per label set: read from `read` at each render, or updated. */
+abstract class Scalar extends Family<number> {
   constructor(
     registry: Registry,
     name: string,
     help: string,
+    type: "counter" | "gauge",
     readonly read?: () => number,
   ) {
-    super(registry, name, help, "counter");
-  }
-
-  /** Adds `by` (default 1) to the series of `labels`. */
-  inc(labels: Labels = {}, by = 1): void {
-    this.entry(labels, () => 0).value += by;
+    super(registry, name, help, type);
   }
 
   override render(): string[] {
@@ -115,6 +102,32 @@ export class Counter extends Family<number> {
 }
 
 /**
+ * A value that only goes up: incremented, or read from `read` at each render.
+ *
+ * @example
+ * ```ts
+ * import { Counter, Registry } from "./prometheus.ts";
+ * const runs = new Counter(new Registry(), "runs_total", "Executions.");
+ * runs.inc({ outcome: "success" });
+ * ```
+ */
+export class Counter extends Scalar {
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    read?: () => number,
+  ) {
+    super(registry, name, help, "counter", read);
+  }
+
+  /** Adds `by` (default 1) to the series of `labels`. */
+  inc(labels: Labels = {}, by = 1): void {
+    this.entry(labels, () => 0).value += by;
+  }
+}
+
+/**
  * A value read from `read` at each render, or set.
  *
  * @example
@@ -123,28 +136,19 @@ export class Counter extends Family<number> {
  * new Gauge(new Registry(), "jobs", "Jobs firing.", () => 3);
  * ```
  */
-export class Gauge extends Family<number> {
+export class Gauge extends Scalar {
   constructor(
     registry: Registry,
     name: string,
     help: string,
-    readonly read?: () => number,
+    read?: () => number,
   ) {
-    super(registry, name, help, "gauge");
+    super(registry, name, help, "gauge", read);
   }
 
   /** Sets the series of `labels`. */
   set(value: number, labels: Labels = {}): void {
     this.entry(labels, () => 0).value = value;
-  }
-
-  override render(): string[] {
-    if (this.read) this.set(this.read());
-    return super.render();
-  }
-
-  protected sample(labels: Labels, value: number): string[] {
-    return [`${this.name}${format(labels)} ${value}`];
   }
 }
 

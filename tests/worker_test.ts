@@ -4,6 +4,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { HttpJob, Schedule } from "../mod.ts";
 import { encodeJobMessage } from "../lib/codec.ts";
 import { NamespaceNames } from "../lib/names.ts";
+import { redactUrl } from "../lib/http_handler.ts";
 import { Publisher } from "../lib/publisher.ts";
 import { Worker, type WorkerOptions } from "../lib/worker.ts";
 import type { HttpOption, Job } from "../lib/types.ts";
@@ -431,4 +432,11 @@ Deno.test("end to end: two nodes and a worker call the URL once per tick", async
     assertContiguous(times, 1000, "calls");
   });
   await hook.close();
+});
+
+Deno.test("URLs in logs and run records keep no credentials, query or fragment", () => {
+  assert.equal(
+    redactUrl(new URL("https://user:pw@api.example.com:8443/a/b?token=x#frag")),
+    "https://api.example.com:8443/a/b",
+  );
 });
