@@ -381,6 +381,21 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
     /^ROLE\s+ID\s+VERSION\s+UPTIME/,
   );
 
+  // They are NATS micro services too: what `nats micro ls` lists.
+  const nc = await server.connect();
+  const pings = [];
+  for await (
+    const reply of await nc.requestMany("$SRV.PING", "", { maxWait: 1000 })
+  ) {
+    pings.push(reply.json<{ name: string; metadata: { namespace: string } }>());
+  }
+  assert.deepEqual(pings.map((p) => p.name).sort(), [
+    "schedule-node",
+    "schedule-worker",
+  ]);
+  assert.ok(pings.every((p) => p.metadata.namespace === "beta"));
+  await nc.close();
+
   assert.equal(await node.stop(), 0);
   assert.equal(await worker.stop(), 0);
 });
