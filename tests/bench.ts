@@ -100,6 +100,13 @@ class NodeProcess {
       line.includes('"tick missed"')
     ).length;
   }
+
+  /** Ticks this node stored first, from its "stopped" line (after {@link stop}). */
+  get stored(): number {
+    return Number(
+      /"msg":"stopped".*"published":(\d+)/.exec(this.#log)?.[1] ?? NaN,
+    );
+  }
 }
 
 async function writeDefinitions(
@@ -188,6 +195,7 @@ async function firing(n: number) {
     "node CPU s": usage.map((u) => u.cpu.toFixed(2)).join(" / "),
     "node peak RSS MB": usage.map((u) => u.rss.toFixed(0)).join(" / "),
     "missed logged": missedLines,
+    "stored by node": nodes.map((node) => node.stored).join(" / "),
   };
 }
 
