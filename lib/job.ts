@@ -76,7 +76,8 @@ export function validateHttpOption(option: HttpOption): void {
     url = new URL(option.url);
   } catch {
     throw new InvalidJobError(
-      `HTTP option: url ${JSON.stringify(option.url)} is not a URL`,
+      // The value is not repeated: a URL can carry a token, and this message is logged.
+      "HTTP option: url is not an absolute URL (such as https://api.example.com/hook)",
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {

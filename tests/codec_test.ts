@@ -158,7 +158,11 @@ for (const [what, input, type, message] of BAD_DEFINITIONS) {
 
 const BAD_OPTIONS: [string, unknown, RegExp][] = [
   ["no url", {}, /url/],
-  ["a relative url", { url: "/hook" }, /not a URL/],
+  [
+    "a relative url",
+    { url: "/hook?token=s3cr3t" },
+    /^(?!.*s3cr3t).*not an absolute URL/,
+  ],
   ["a ftp url", { url: "ftp://example.com" }, /http or https/],
   ["a bad method", { url: "https://a.example", method: "FETCH" }, /method/],
   [
