@@ -44,7 +44,7 @@ export interface QueueOptions {
 }
 
 /** The default job stream duplicate window: two minutes. */
-export const DEFAULT_DUPLICATE_WINDOW = 120_000;
+const DEFAULT_DUPLICATE_WINDOW = 120_000;
 const DEFAULT_MAX_AGE = 24 * 3600_000;
 const DEFAULT_HISTORY_MAX_AGE = 7 * 24 * 3600_000;
 const DEFAULT_HISTORY_PER_JOB = 100;
