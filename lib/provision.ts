@@ -16,6 +16,7 @@ import {
   type JetStreamManager,
   RetentionPolicy,
   StorageType,
+  type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
@@ -93,13 +94,10 @@ export async function openNamespace(
     replicas,
     description: `schedule definitions of namespace ${namespace}`,
   });
-  const jobStream = await ensureStream(jsm, {
+  const jobStream = await ensureStream(jsm, replicas, {
     name: names.jobStream,
     description: `schedule job queue of namespace ${namespace}`,
     subjects: [names.jobSubjects],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
     max_age: nanos(options.maxAge ?? DEFAULT_MAX_AGE),
     duplicate_window: nanos(
       Math.max(
@@ -107,27 +105,25 @@ export async function openNamespace(
         options.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW,
       ),
     ),
-    num_replicas: replicas,
-    allow_direct: true,
   });
-  const runStream = await ensureStream(jsm, {
+  const runStream = await ensureStream(jsm, replicas, {
     name: names.runStream,
     description: `schedule run history of namespace ${namespace}`,
     subjects: [names.runSubjects],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
     max_age: nanos(options.historyMaxAge ?? DEFAULT_HISTORY_MAX_AGE),
     max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
-    num_replicas: replicas,
-    allow_direct: true,
   });
   return { names, js, jsm, kv, jobStream, runStream };
 }
 
+/**
+ * Returns the stream as it is, or creates it: file storage, limits retention, oldest
+ * messages dropped first, direct gets allowed, plus `config`.
+ */
 async function ensureStream(
   jsm: JetStreamManager,
-  config: Parameters<JetStreamManager["streams"]["add"]>[0] & { name: string },
+  replicas: number,
+  config: Partial<StreamConfig> & { name: string },
 ): Promise<StreamInfo> {
   try {
     return await jsm.streams.info(config.name);
@@ -139,5 +135,12 @@ async function ensureStream(
       throw err;
     }
   }
-  return await jsm.streams.add(config);
+  return await jsm.streams.add({
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: replicas,
+    allow_direct: true,
+    ...config,
+  });
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { jetstream } from "@nats-io/jetstream";
 import { HttpJob, Schedule } from "../mod.ts";
 import {
   InvalidJobError,
@@ -168,5 +169,32 @@ Deno.test("a second client on an existing namespace binds to it", () =>
     const nc = await server.connect();
     const again = await Schedule.create("beta", nc);
     assert.deepEqual(await again.list(), ["k"]);
+    await nc.close();
+  }));
+
+Deno.test("the namespace's streams are created as the README says", () =>
+  withClient(async (_, server) => {
+    const nc = await server.connect();
+    const jsm = await jetstream(nc).jetstreamManager();
+    const jobs = (await jsm.streams.info("schedule-beta-jobs")).config;
+    assert.deepEqual(
+      [
+        jobs.subjects,
+        jobs.storage,
+        jobs.retention,
+        jobs.duplicate_window,
+        jobs.max_age,
+      ],
+      [["schedule.beta.jobs.>"], "file", "limits", 120e9, 24 * 3600e9],
+    );
+    const runs = (await jsm.streams.info("schedule-beta-runs")).config;
+    assert.deepEqual(
+      [runs.subjects, runs.storage, runs.max_msgs_per_subject, runs.max_age],
+      [["schedule.beta.runs.>"], "file", 100, 7 * 24 * 3600e9],
+    );
+    assert.equal(
+      (await jsm.streams.info("KV_schedule-beta")).config.storage,
+      "file",
+    );
     await nc.close();
   }));
