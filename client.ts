@@ -139,13 +139,13 @@ export class Schedule {
         entry.created.getTime(),
         now,
       );
+      const [prev, lastRun] = await Promise.all([
+        this.#prev(key, index),
+        this.#lastRun(key, index),
+      ]);
       return {
         ...job,
-        state: {
-          next: next === null ? null : new Date(next),
-          prev: await this.#prev(key, index),
-          lastRun: await this.#lastRun(key, index),
-        },
+        state: { next: next === null ? null : new Date(next), prev, lastRun },
       };
     }));
   }

@@ -341,6 +341,8 @@ export class Publisher {
     const scheduled: Scheduled[] = [];
     definition.jobs.forEach((job, index) => {
       const spec = specs[index];
+      const subject = this.#handles.names.jobSubject(key, index);
+      const last = lastPublished?.get(subject);
       if (lastPublished) {
         this.#countMissedWhileDown(
           key,
@@ -349,17 +351,14 @@ export class Publisher {
           definition,
           definedAt,
           floor,
-          lastPublished,
+          last,
         );
       }
-      const last =
-        lastPublished?.get(this.#handles.names.jobSubject(key, index)) ??
-          -Infinity;
       const due = firstTickAfter(
         spec,
         definition,
         definedAt,
-        Math.max(floor, last),
+        Math.max(floor, last ?? -Infinity),
       );
       if (due === null) return;
       const encode = tickEncoder({
@@ -373,7 +372,7 @@ export class Publisher {
         index,
         spec,
         anchor: definition.anchor.getTime(),
-        subject: this.#handles.names.jobSubject(key, index),
+        subject,
         encode,
         due,
         sendAt: due,
@@ -407,10 +406,9 @@ export class Publisher {
     definition: Definition,
     definedAt: number,
     floor: number,
-    lastPublished: Map<string, number>,
+    last: number | undefined,
   ): void {
     const maxAge = this.#handles.jobStream.config.max_age / 1e6;
-    const last = lastPublished.get(this.#handles.names.jobSubject(key, index));
     const since = last ??
       (maxAge === 0 || definedAt > Date.now() - maxAge ? definedAt : null);
     if (since === null || since >= floor) return;
