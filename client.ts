@@ -14,21 +14,21 @@ import {
   decodeRunRecord,
   encodeDefinition,
   tickEncoder,
-} from "./lib/codec.ts";
+} from "./lib/wire/codec.ts";
 import {
   InvalidJobError,
   InvalidSpecError,
   NotFoundError,
   ScheduleError,
 } from "./lib/errors.ts";
-import { validateKey } from "./lib/names.ts";
+import { validateKey } from "./lib/nats/names.ts";
 import {
   type NamespaceHandles,
   openNamespace,
   type QueueOptions,
-} from "./lib/provision.ts";
-import { SpecCache } from "./lib/spec_cache.ts";
-import { firstTickAfter } from "./lib/ticks.ts";
+} from "./lib/nats/namespace.ts";
+import { SpecCache } from "./lib/spec/cache.ts";
+import { firstTickAfter } from "./lib/spec/ticks.ts";
 import type { Definition, Job, JobInfo, RunRecord } from "./lib/types.ts";
 
 /**

@@ -25,11 +25,11 @@
 
 // The client.
 export { Schedule, type ScheduleOptions } from "./client.ts";
-export type { QueueOptions } from "./lib/provision.ts";
+export type { QueueOptions } from "./lib/nats/namespace.ts";
 
 // Jobs and specs.
-export { HttpJob } from "./lib/job.ts";
-export { nextRuns, parseSpec, type Spec } from "./lib/spec.ts";
+export { HttpJob } from "./lib/jobs/job.ts";
+export { nextRuns, parseSpec, type Spec } from "./lib/spec/spec.ts";
 export type {
   Definition,
   HttpMethod,
@@ -47,20 +47,20 @@ export {
   Publisher,
   type PublisherMetrics,
   type PublisherOptions,
-} from "./lib/publisher.ts";
+} from "./lib/publisher/publisher.ts";
 export {
   Worker,
   type WorkerMetrics,
   type WorkerOptions,
-} from "./lib/worker.ts";
+} from "./lib/worker/worker.ts";
 export {
   type ModeHandler,
   RUN_HEADERS,
   type RunContext,
   type RunResult,
-} from "./lib/http_handler.ts";
-export { listProcesses, type ProcessStatus } from "./lib/discovery.ts";
-export { createLogger, type LogFields, type Logger } from "./lib/log.ts";
+} from "./lib/jobs/http/handler.ts";
+export { listProcesses, type ProcessStatus } from "./lib/ops/discovery.ts";
+export { createLogger, type LogFields, type Logger } from "./lib/ops/log.ts";
 
 // The wire: for consumers of the queue and the history written in other code.
 export {
@@ -72,8 +72,12 @@ export {
   encodeDefinition,
   encodeJobMessage,
   encodeRunRecord,
-} from "./lib/codec.ts";
-export { NamespaceNames, validateKey, validateNamespace } from "./lib/names.ts";
+} from "./lib/wire/codec.ts";
+export {
+  NamespaceNames,
+  validateKey,
+  validateNamespace,
+} from "./lib/nats/names.ts";
 
 // Errors.
 export {

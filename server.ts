@@ -18,15 +18,15 @@ import {
   type AdminCommand,
   runAdmin,
   UsageError,
-} from "./lib/admin.ts";
-import { type Config, parseConfig } from "./lib/config.ts";
+} from "./lib/cli/admin.ts";
+import { type Config, parseConfig } from "./lib/ops/config.ts";
 import {
   connectionOptions,
   ignoreDiscardedSocketResets,
-} from "./lib/connect.ts";
+} from "./lib/nats/connect.ts";
 import { ConfigError, ScheduleError } from "./lib/errors.ts";
-import { runService } from "./lib/service.ts";
-import { VERSION } from "./lib/version.ts";
+import { runService } from "./lib/ops/service.ts";
+import { VERSION } from "./lib/ops/version.ts";
 
 const DEFAULT_CONFIG = "./config/config.yml";
 const USAGE = `schedule ${VERSION}: a distributed cron on NATS JetStream

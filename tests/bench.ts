@@ -15,9 +15,9 @@
 import { parseArgs } from "node:util";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy } from "@nats-io/jetstream";
-import { encodeDefinition } from "../lib/codec.ts";
-import { HttpJob } from "../lib/job.ts";
-import { openNamespace } from "../lib/provision.ts";
+import { encodeDefinition } from "../lib/wire/codec.ts";
+import { HttpJob } from "../lib/jobs/job.ts";
+import { openNamespace } from "../lib/nats/namespace.ts";
 import { NatsServer } from "./nats_server.ts";
 
 const NAMESPACE = "bench";

@@ -4,8 +4,8 @@ import {
   decodeJobMessage,
   encodeDefinition,
   encodeJobMessage,
-} from "../lib/codec.ts";
-import { HttpJob } from "../lib/job.ts";
+} from "../lib/wire/codec.ts";
+import { HttpJob } from "../lib/jobs/job.ts";
 import {
   CodecError,
   InvalidJobError,

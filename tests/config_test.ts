@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../lib/config.ts";
+import { parseConfig } from "../lib/ops/config.ts";
 import { ConfigError } from "../lib/errors.ts";
 
 const SEED = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";

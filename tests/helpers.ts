@@ -7,9 +7,9 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { decodeJobMessage } from "../lib/codec.ts";
-import { createLogger, type Logger } from "../lib/log.ts";
-import { NamespaceNames } from "../lib/names.ts";
+import { decodeJobMessage } from "../lib/wire/codec.ts";
+import { createLogger, type Logger } from "../lib/ops/log.ts";
+import { NamespaceNames } from "../lib/nats/names.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The `--allow-*` flags `deno task compile` grants the executable. */

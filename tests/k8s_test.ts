@@ -4,7 +4,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { parseConfig } from "../lib/config.ts";
+import { parseConfig } from "../lib/ops/config.ts";
 
 /** The Kubernetes models of the kinds the manifests use, by apiVersion/kind. */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {

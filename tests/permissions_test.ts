@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { nkeyAuthenticator, nkeys } from "@nats-io/nats-core";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { HttpJob, Schedule } from "../mod.ts";
-import { announce, listProcesses } from "../lib/discovery.ts";
-import { Publisher } from "../lib/publisher.ts";
-import { Worker } from "../lib/worker.ts";
+import { announce, listProcesses } from "../lib/ops/discovery.ts";
+import { Publisher } from "../lib/publisher/publisher.ts";
+import { Worker } from "../lib/worker/worker.ts";
 import { NatsServer } from "./nats_server.ts";
 import { recordingLogger, waitFor } from "./helpers.ts";
 

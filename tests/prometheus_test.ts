@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Counter, Gauge, Histogram, Registry } from "../lib/prometheus.ts";
+import { Counter, Gauge, Histogram, Registry } from "../lib/ops/prometheus.ts";
 
 Deno.test("metrics render in the Prometheus text format", () => {
   const registry = new Registry();

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { HttpJob, Schedule } from "../mod.ts";
-import { decodeDefinition } from "../lib/codec.ts";
-import { openNamespace } from "../lib/provision.ts";
-import { Publisher, type PublisherOptions } from "../lib/publisher.ts";
+import { decodeDefinition } from "../lib/wire/codec.ts";
+import { openNamespace } from "../lib/nats/namespace.ts";
+import {
+  Publisher,
+  type PublisherOptions,
+} from "../lib/publisher/publisher.ts";
 import type { KV } from "@nats-io/kv";
 import { NatsServer } from "./nats_server.ts";
 import {

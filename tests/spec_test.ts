@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { nextRuns, parseSpec } from "../lib/spec.ts";
-import { parseDuration } from "../lib/duration.ts";
-import { SpecCache } from "../lib/spec_cache.ts";
+import { nextRuns, parseSpec } from "../lib/spec/spec.ts";
+import { parseDuration } from "../lib/spec/duration.ts";
+import { SpecCache } from "../lib/spec/cache.ts";
 import { InvalidSpecError, InvalidTimeZoneError } from "../lib/errors.ts";
 
 const iso = (dates: Date[]) =>

@@ -7,14 +7,14 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Config } from "./config.ts";
-import { connectionOptions, connectWithRetry } from "./connect.ts";
+import { connectionOptions, connectWithRetry } from "../nats/connect.ts";
 import { announce } from "./discovery.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "../errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics, serveMonitor } from "./monitor.ts";
-import { Publisher } from "./publisher.ts";
+import { Publisher } from "../publisher/publisher.ts";
 import { VERSION } from "./version.ts";
-import { Worker } from "./worker.ts";
+import { Worker } from "../worker/worker.ts";
 
 /** What a running node or worker offers to this module. */
 interface Running {

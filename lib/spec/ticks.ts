@@ -10,7 +10,7 @@
  */
 
 import type { Spec } from "./spec.ts";
-import type { Definition } from "./types.ts";
+import type { Definition } from "../types.ts";
 
 /**
  * The first tick of a job strictly after `after` (epoch ms), or `null` if none.

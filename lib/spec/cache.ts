@@ -12,7 +12,7 @@ import { parseSpec, type Spec } from "./spec.ts";
  *
  * @example
  * ```ts
- * import { SpecCache } from "./spec_cache.ts";
+ * import { SpecCache } from "./cache.ts";
  * const specs = new SpecCache();
  * specs.get("@every 15s") === specs.get("@every 15s"); // true
  * ```

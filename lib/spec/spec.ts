@@ -24,7 +24,7 @@
 
 import { Cron } from "croner";
 import { parseDuration } from "./duration.ts";
-import { InvalidSpecError, InvalidTimeZoneError } from "./errors.ts";
+import { InvalidSpecError, InvalidTimeZoneError } from "../errors.ts";
 
 /** A compiled spec: computes fire times. Share one per distinct (spec, zone). */
 export interface Spec {

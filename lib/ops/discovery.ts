@@ -7,7 +7,7 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
-import { NamespaceNames } from "./names.ts";
+import { NamespaceNames } from "../nats/names.ts";
 import { VERSION } from "./version.ts";
 
 /**

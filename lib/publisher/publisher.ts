@@ -18,20 +18,20 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
-import { type Ack, AckPublisher } from "./ack_publisher.ts";
-import { decodeDefinition, tickEncoder } from "./codec.ts";
-import { ScheduleError } from "./errors.ts";
+import { type Ack, AckPublisher } from "../nats/ack_publisher.ts";
+import { decodeDefinition, tickEncoder } from "../wire/codec.ts";
+import { ScheduleError } from "../errors.ts";
 import { MinHeap } from "./heap.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger } from "../ops/log.ts";
 import {
   type NamespaceHandles,
   openNamespace,
   type QueueOptions,
-} from "./provision.ts";
-import type { Spec } from "./spec.ts";
-import { SpecCache } from "./spec_cache.ts";
-import { countTicks, firstTickAfter } from "./ticks.ts";
-import type { Definition } from "./types.ts";
+} from "../nats/namespace.ts";
+import type { Spec } from "../spec/spec.ts";
+import { SpecCache } from "../spec/cache.ts";
+import { countTicks, firstTickAfter } from "../spec/ticks.ts";
+import type { Definition } from "../types.ts";
 
 /**
  * Options of {@link Publisher.start}.

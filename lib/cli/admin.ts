@@ -7,13 +7,13 @@
 
 import { parse as parseYaml } from "yaml";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { Schedule } from "../client.ts";
-import { listProcesses } from "./discovery.ts";
-import { InvalidJobError, ScheduleError } from "./errors.ts";
-import { redactUrl } from "./http_handler.ts";
-import { HttpJob } from "./job.ts";
-import { nextRuns } from "./spec.ts";
-import type { HttpMethod, HttpOption, Job, JobInfo } from "./types.ts";
+import { Schedule } from "../../client.ts";
+import { listProcesses } from "../ops/discovery.ts";
+import { InvalidJobError, ScheduleError } from "../errors.ts";
+import { redactUrl } from "../jobs/http/handler.ts";
+import { HttpJob } from "../jobs/job.ts";
+import { nextRuns } from "../spec/spec.ts";
+import type { HttpMethod, HttpOption, Job, JobInfo } from "../types.ts";
 
 /** The admin commands, with their positional arguments and the options each takes. */
 export const ADMIN_COMMANDS = {

@@ -15,9 +15,9 @@ import {
   type ConnectionOptions,
   type NatsConnection,
 } from "@nats-io/transport-node";
-import type { NatsConfig } from "./config.ts";
-import { ConfigError } from "./errors.ts";
-import type { Logger } from "./log.ts";
+import type { NatsConfig } from "../ops/config.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../ops/log.ts";
 
 /**
  * Builds the connection options of a config: hosts, one authentication method, TLS

@@ -6,11 +6,15 @@
  * @module
  */
 
-import { CodecError, InvalidJobError, PayloadTooLargeError } from "./errors.ts";
-import { validateJob } from "./job.ts";
-import { validateKey, validateNamespace } from "./names.ts";
-import { parseSpec, type Spec } from "./spec.ts";
-import type { Definition, Job, JobMessage, RunRecord } from "./types.ts";
+import {
+  CodecError,
+  InvalidJobError,
+  PayloadTooLargeError,
+} from "../errors.ts";
+import { validateJob } from "../jobs/job.ts";
+import { validateKey, validateNamespace } from "../nats/names.ts";
+import { parseSpec, type Spec } from "../spec/spec.ts";
+import type { Definition, Job, JobMessage, RunRecord } from "../types.ts";
 
 /** The version this code writes and reads. */
 export const WIRE_VERSION = 1;

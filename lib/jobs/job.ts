@@ -4,10 +4,10 @@
  * @module
  */
 
-import { parseDuration } from "./duration.ts";
-import { InvalidJobError, InvalidSpecError } from "./errors.ts";
-import type { Spec } from "./spec.ts";
-import type { HttpMethod, HttpOption, Job } from "./types.ts";
+import { parseDuration } from "../spec/duration.ts";
+import { InvalidJobError, InvalidSpecError } from "../errors.ts";
+import type { Spec } from "../spec/spec.ts";
+import type { HttpMethod, HttpOption, Job } from "../types.ts";
 
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const METHODS: readonly HttpMethod[] = [
@@ -136,7 +136,7 @@ export function validateHttpOption(option: HttpOption): void {
  * @example
  * ```ts
  * import { HttpJob, validateJob } from "./job.ts";
- * import { parseSpec } from "./spec.ts";
+ * import { parseSpec } from "../spec/spec.ts";
  * const spec = validateJob(HttpJob("@hourly", { url: "https://example.com" }), parseSpec);
  * ```
  */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { InvalidSpecError } from "./errors.ts";
+import { InvalidSpecError } from "../errors.ts";
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { parseDuration } from "./duration.ts";
-import type { HttpOption, JobMessage } from "./types.ts";
+import { parseDuration } from "../../spec/duration.ts";
+import type { HttpOption, JobMessage } from "../../types.ts";
 
 /** What a handler learns about the execution it is asked for. */
 export interface RunContext {
@@ -71,7 +71,7 @@ export const RUN_HEADERS = {
  *
  * @example
  * ```ts
- * import { httpHandler } from "./http_handler.ts";
+ * import { httpHandler } from "./handler.ts";
  * const handler = httpHandler({ timeout: 30_000, allowHosts: ["api.example.com"] });
  * ```
  */
@@ -155,7 +155,7 @@ export function hostAllowed(host: string, allowHosts: string[]): boolean {
  *
  * @example
  * ```ts
- * import { redactUrl } from "./http_handler.ts";
+ * import { redactUrl } from "./handler.ts";
  * redactUrl(new URL("https://u:p@api.example.com/hook?token=x")); // "https://api.example.com/hook"
  * ```
  */

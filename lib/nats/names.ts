@@ -14,7 +14,7 @@
  * @module
  */
 
-import { InvalidKeyError, InvalidNamespaceError } from "./errors.ts";
+import { InvalidKeyError, InvalidNamespaceError } from "../errors.ts";
 
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[-/=.\w]{1,200}$/;

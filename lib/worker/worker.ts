@@ -19,21 +19,21 @@ import {
   JetStreamApiError,
   type JsMsg,
 } from "@nats-io/jetstream";
-import { decodeJobMessage, encodeRunRecord } from "./codec.ts";
-import { ScheduleError } from "./errors.ts";
+import { decodeJobMessage, encodeRunRecord } from "../wire/codec.ts";
+import { ScheduleError } from "../errors.ts";
 import {
   httpHandler,
   type ModeHandler,
   type RunResult,
-} from "./http_handler.ts";
-import { createLogger, type Logger } from "./log.ts";
+} from "../jobs/http/handler.ts";
+import { createLogger, type Logger } from "../ops/log.ts";
 import {
   type NamespaceHandles,
   openNamespace,
   type QueueOptions,
-} from "./provision.ts";
-import { SpecCache } from "./spec_cache.ts";
-import type { JobMessage, RunOutcome, RunRecord } from "./types.ts";
+} from "../nats/namespace.ts";
+import { SpecCache } from "../spec/cache.ts";
+import type { JobMessage, RunOutcome, RunRecord } from "../types.ts";
 
 /**
  * Options of {@link Worker.start}.

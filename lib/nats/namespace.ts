@@ -74,7 +74,7 @@ export interface NamespaceHandles {
  * @example
  * ```ts ignore
  * import { connect } from "@nats-io/transport-node";
- * import { openNamespace } from "./provision.ts";
+ * import { openNamespace } from "./namespace.ts";
  * const nc = await connect({ servers: "127.0.0.1:4222" });
  * const { kv } = await openNamespace(nc, "beta");
  * ```

@@ -28,9 +28,9 @@
  */
 
 import { parse } from "yaml";
-import { parseDuration } from "./duration.ts";
-import { ConfigError, type ScheduleError } from "./errors.ts";
-import { validateNamespace } from "./names.ts";
+import { parseDuration } from "../spec/duration.ts";
+import { ConfigError, type ScheduleError } from "../errors.ts";
+import { validateNamespace } from "../nats/names.ts";
 
 /**
  * A loaded, checked configuration.
