@@ -24,11 +24,11 @@
  */
 
 // The client.
-export { Schedule, type ScheduleOptions } from "./client.ts";
-export type { QueueOptions } from "./lib/nats/namespace.ts";
+export { Schedule, type ScheduleOptions } from "./lib/client/schedule.ts";
+export type { NamespaceOptions } from "./lib/nats/namespace.ts";
 
 // Jobs and specs.
-export { HttpJob } from "./lib/jobs/job.ts";
+export { HttpJob } from "./lib/jobs/http/job.ts";
 export { nextRuns, parseSpec, type Spec } from "./lib/spec/spec.ts";
 export type {
   Definition,
@@ -36,10 +36,10 @@ export type {
   HttpOption,
   Job,
   JobInfo,
-  JobMessage,
   JobState,
   RunOutcome,
   RunRecord,
+  Tick,
 } from "./lib/types.ts";
 
 // The services, to embed a node or a worker in a program of one's own.
@@ -65,14 +65,14 @@ export { createLogger, type LogFields, type Logger } from "./lib/ops/log.ts";
 // The wire: for consumers of the queue and the history written in other code.
 export {
   type Compile,
-  type DecodedDefinition,
+  type CompiledDefinition,
   decodeDefinition,
-  decodeJobMessage,
   decodeRunRecord,
+  decodeTick,
   encodeDefinition,
-  encodeJobMessage,
   encodeRunRecord,
-} from "./lib/wire/codec.ts";
+  encodeTick,
+} from "./lib/wire/mod.ts";
 export {
   NamespaceNames,
   validateKey,

@@ -19,16 +19,15 @@ import {
   runAdmin,
   UsageError,
 } from "./lib/cli/admin.ts";
-import { type Config, parseConfig } from "./lib/ops/config.ts";
+import { type Config, DEFAULT_CONFIG, loadConfig } from "./lib/ops/config.ts";
 import {
   connectionOptions,
   ignoreDiscardedSocketResets,
 } from "./lib/nats/connect.ts";
-import { ConfigError, ScheduleError } from "./lib/errors.ts";
+import { ScheduleError } from "./lib/errors.ts";
 import { runService } from "./lib/ops/service.ts";
 import { VERSION } from "./lib/ops/version.ts";
 
-const DEFAULT_CONFIG = "./config/config.yml";
 const USAGE = `schedule ${VERSION}: a distributed cron on NATS JetStream
 
 Usage: schedule [COMMAND] [--config PATH] [OPTIONS]
@@ -54,29 +53,6 @@ Options:
   --version             print the version
 
 Environment variables override the config file; see the README for the list.`;
-
-/**
- * Loads the configuration: the file at `path` (it may be missing only when it is the
- * default path) with the environment on top.
- *
- * @throws {ConfigError} When the file cannot be read or a field is invalid.
- */
-export async function loadConfig(
-  path: string | undefined,
-  env: Record<string, string | undefined>,
-): Promise<Config> {
-  let text: string | undefined;
-  try {
-    text = await Deno.readTextFile(path ?? DEFAULT_CONFIG);
-  } catch (err) {
-    if (!(path === undefined && err instanceof Deno.errors.NotFound)) {
-      throw new ConfigError(
-        `cannot read the config file ${path}: ${(err as Error).message}`,
-      );
-    }
-  }
-  return parseConfig(text, env);
-}
 
 /** Runs the command line; returns the exit code (0 ok, 1 failure, 2 bad arguments). */
 export async function main(args: string[]): Promise<number> {

@@ -161,8 +161,8 @@ export interface Definition {
  *
  * @example
  * ```ts
- * import type { JobMessage } from "@x/schedule";
- * const tick: JobMessage = {
+ * import type { Tick } from "@x/schedule";
+ * const tick: Tick = {
  *   namespace: "beta",
  *   key: "test",
  *   index: 0,
@@ -173,7 +173,7 @@ export interface Definition {
  * };
  * ```
  */
-export interface JobMessage<O = unknown> extends Job<O> {
+export interface Tick<O = unknown> extends Job<O> {
   /** The namespace the schedule lives in. */
   namespace: string;
   /** The schedule's key. */

@@ -15,9 +15,9 @@
 import { parseArgs } from "node:util";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy } from "@nats-io/jetstream";
-import { encodeDefinition } from "../lib/wire/codec.ts";
-import { HttpJob } from "../lib/jobs/job.ts";
-import { openNamespace } from "../lib/nats/namespace.ts";
+import { encodeDefinition } from "../lib/wire/mod.ts";
+import { HttpJob } from "../lib/jobs/http/job.ts";
+import { Namespace } from "../lib/nats/namespace.ts";
 import { NatsServer } from "./nats_server.ts";
 
 const NAMESPACE = "bench";
@@ -114,14 +114,14 @@ async function writeDefinitions(
   count: number,
   specOf: (i: number) => string,
 ): Promise<void> {
-  const { kv } = await openNamespace(nc, NAMESPACE);
+  const { kv } = await Namespace.open(nc, NAMESPACE);
   const option = { url: "http://127.0.0.1:9/hook" };
   const batch = 1000;
   for (let start = 0; start < count; start += batch) {
     const puts = [];
     for (let i = start; i < Math.min(count, start + batch); i++) {
       const anchor = new Date(Math.floor(Date.now() / SECOND) * SECOND);
-      const bytes = encodeDefinition({
+      const { bytes } = encodeDefinition({
         jobs: [HttpJob(specOf(i), option)],
         anchor,
         paused: false,
@@ -133,7 +133,7 @@ async function writeDefinitions(
 }
 
 async function readTicks(nc: NatsConnection) {
-  const { js, jsm, names } = await openNamespace(nc, NAMESPACE);
+  const { js, jsm, names } = await Namespace.open(nc, NAMESPACE);
   const total = (await jsm.streams.info(names.jobStream)).state.messages;
   const ticks: { key: string; scheduledAt: number; storedAt: number }[] = [];
   if (total === 0) return ticks;
@@ -160,7 +160,7 @@ const percentile = (sorted: number[], p: number) =>
 async function firing(n: number) {
   await using server = await NatsServer.start();
   const nc = await server.connect();
-  await openNamespace(nc, NAMESPACE);
+  await Namespace.open(nc, NAMESPACE);
   const nodes = [new NodeProcess(server), new NodeProcess(server)];
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
   await writeDefinitions(nc, n, (i) => i % 2 ? "@every 1s" : "* * * * * *");

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import {
   decodeDefinition,
-  decodeJobMessage,
+  decodeTick,
   encodeDefinition,
-  encodeJobMessage,
-} from "../lib/wire/codec.ts";
-import { HttpJob } from "../lib/jobs/job.ts";
+  encodeTick,
+} from "../lib/wire/mod.ts";
+import { HttpJob } from "../lib/jobs/http/job.ts";
 import {
   CodecError,
   InvalidJobError,
@@ -13,7 +13,7 @@ import {
   InvalidSpecError,
   InvalidTimeZoneError,
 } from "../lib/errors.ts";
-import type { Job, JobMessage } from "../lib/types.ts";
+import type { Job, Tick } from "../lib/types.ts";
 
 const bytes = (value: unknown) =>
   new TextEncoder().encode(JSON.stringify(value));
@@ -37,17 +37,19 @@ Deno.test("a definition round-trips", () => {
     anchor: new Date("2024-01-01T00:00:00Z"),
     paused: true,
   };
-  const decoded = decodeDefinition(encodeDefinition(definition));
+  const decoded = decodeDefinition(encodeDefinition(definition).bytes);
   assert.deepEqual(decoded.definition, definition);
   assert.equal(decoded.specs[1].timeZone, "Europe/Paris");
 });
 
 Deno.test("the definition wire format is versioned JSON", () => {
-  const wire = JSON.parse(new TextDecoder().decode(encodeDefinition({
-    jobs: [job],
-    anchor: new Date("2024-01-01T00:00:00Z"),
-    paused: false,
-  })));
+  const wire = JSON.parse(new TextDecoder().decode(
+    encodeDefinition({
+      jobs: [job],
+      anchor: new Date("2024-01-01T00:00:00Z"),
+      paused: false,
+    }).bytes,
+  ));
   assert.deepEqual(wire, {
     version: 1,
     jobs: [job],
@@ -57,15 +59,15 @@ Deno.test("the definition wire format is versioned JSON", () => {
 });
 
 Deno.test("a job message round-trips and has the documented fields", () => {
-  const message: JobMessage = {
+  const message: Tick = {
     namespace: "beta",
     key: "test",
     index: 0,
     ...job,
     scheduledAt: new Date("2024-01-01T00:00:15Z"),
   };
-  const encoded = encodeJobMessage(message);
-  assert.deepEqual(decodeJobMessage(encoded), message);
+  const encoded = encodeTick(message);
+  assert.deepEqual(decodeTick(encoded), message);
   assert.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(encoded))), [
     "version",
     "namespace",
@@ -87,7 +89,7 @@ Deno.test("other modes carry any JSON option", () => {
   const anchor = new Date("2024-01-01T00:00:00Z");
   assert.deepEqual(
     decodeDefinition(
-      encodeDefinition({ jobs: [custom], anchor, paused: false }),
+      encodeDefinition({ jobs: [custom], anchor, paused: false }).bytes,
     ).definition.jobs,
     [custom],
   );
@@ -206,15 +208,15 @@ Deno.test("a job message with a bad key, index or time is rejected", () => {
     scheduledAt: "2024-01-01T00:00:00Z",
   };
   assert.throws(
-    () => decodeJobMessage(bytes({ ...message, key: ".bad" })),
+    () => decodeTick(bytes({ ...message, key: ".bad" })),
     InvalidKeyError,
   );
   assert.throws(
-    () => decodeJobMessage(bytes({ ...message, index: -1 })),
+    () => decodeTick(bytes({ ...message, index: -1 })),
     CodecError,
   );
   assert.throws(
-    () => decodeJobMessage(bytes({ ...message, scheduledAt: 5 })),
+    () => decodeTick(bytes({ ...message, scheduledAt: 5 })),
     CodecError,
   );
 });

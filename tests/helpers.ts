@@ -7,7 +7,7 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { decodeJobMessage } from "../lib/wire/codec.ts";
+import { decodeTick } from "../lib/wire/mod.ts";
 import { createLogger, type Logger } from "../lib/ops/log.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -69,7 +69,7 @@ export async function followTicks(nc: NatsConnection, namespace: string) {
   const ticks: StoredTick[] = [];
   const done = (async () => {
     for await (const m of messages) {
-      const tick = decodeJobMessage(m.data);
+      const tick = decodeTick(m.data);
       ticks.push({
         key: tick.key,
         index: tick.index,

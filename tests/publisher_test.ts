@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { HttpJob, Schedule } from "../mod.ts";
-import { decodeDefinition } from "../lib/wire/codec.ts";
-import { openNamespace } from "../lib/nats/namespace.ts";
+import { decodeDefinition } from "../lib/wire/mod.ts";
+import { Namespace } from "../lib/nats/namespace.ts";
 import {
   Publisher,
   type PublisherOptions,
@@ -42,7 +42,7 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
   await using server = await NatsServer.start();
   const nc = await server.connect();
   const schedule = await Schedule.create("beta", nc);
-  const { kv } = await openNamespace(nc, "beta");
+  const { kv } = await Namespace.open(nc, "beta");
   const queue = await followTicks(nc, "beta");
   const running = new Set<Node>();
   const cluster: Cluster = {

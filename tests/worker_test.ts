@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream } from "@nats-io/jetstream";
 import { HttpJob, Schedule } from "../mod.ts";
-import { encodeJobMessage } from "../lib/wire/codec.ts";
+import { encodeTick } from "../lib/wire/mod.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
 import { redactUrl } from "../lib/jobs/http/handler.ts";
 import { Publisher } from "../lib/publisher/publisher.ts";
@@ -93,7 +93,7 @@ async function withWorkers(fn: (setup: Setup) => Promise<void>) {
       scheduledAt = new Date(Math.floor(Date.now() / 1000) * 1000),
     ) {
       const msgID = names.tickId(key, 0, scheduledAt.getTime());
-      const tick = encodeJobMessage({
+      const tick = encodeTick({
         ...job,
         namespace: "beta",
         key,

@@ -7,11 +7,11 @@
 
 import { parse as parseYaml } from "yaml";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { Schedule } from "../../client.ts";
+import { Schedule } from "../client/schedule.ts";
 import { listProcesses } from "../ops/discovery.ts";
 import { InvalidJobError, ScheduleError } from "../errors.ts";
 import { redactUrl } from "../jobs/http/handler.ts";
-import { HttpJob } from "../jobs/job.ts";
+import { HttpJob } from "../jobs/http/job.ts";
 import { nextRuns } from "../spec/spec.ts";
 import type { HttpMethod, HttpOption, Job, JobInfo } from "../types.ts";
 

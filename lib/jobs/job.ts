@@ -1,149 +1,30 @@
 /**
- * Jobs: the `HttpJob` constructor and the validation every side applies.
+ * The checks every job gets, whatever its mode, on the way into NATS and out of it.
  *
  * @module
  */
 
-import { parseDuration } from "../spec/duration.ts";
+import { isRecord } from "../_util.ts";
 import { InvalidJobError, InvalidSpecError } from "../errors.ts";
-import type { Spec } from "../spec/spec.ts";
-import type { HttpMethod, HttpOption, Job } from "../types.ts";
+import type { HttpOption, Job } from "../types.ts";
+import { validateHttpOption } from "./http/job.ts";
 
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
-const METHODS: readonly HttpMethod[] = [
-  "GET",
-  "POST",
-  "PUT",
-  "PATCH",
-  "DELETE",
-  "HEAD",
-  "OPTIONS",
-];
-const HTTP_FIELDS = new Set(["url", "method", "headers", "body", "timeout"]);
 
 /**
- * Builds an `HTTP` job: the worker calls `option.url` each time `spec` fires.
+ * Checks a job's shape: its mode, that its spec and zone are strings, and the option of a
+ * known mode. The spec itself is checked where it is compiled (see `Compile`).
  *
- * @param spec When: a cron spec, descriptor or `@every` duration.
- * @param option What to call.
- * @param tz The zone `spec` is read in (or use a `CRON_TZ=` prefix).
- * @throws {InvalidJobError} When the option is not valid.
+ * @throws {InvalidJobError} When the mode, zone or option is not valid.
+ * @throws {InvalidSpecError} When the spec is not a string.
  *
  * @example
  * ```ts
- * import { HttpJob } from "@x/schedule";
- * const job = HttpJob("@every 15s", { url: "https://api.example.com/hook", body: { a: 1 } });
+ * import { validateJob } from "./job.ts";
+ * validateJob({ mode: "log", spec: "@hourly", option: null }); // ok
  * ```
  */
-export function HttpJob(
-  spec: string,
-  option: HttpOption,
-  tz?: string,
-): Job<HttpOption> {
-  validateHttpOption(option);
-  return tz === undefined
-    ? { mode: "HTTP", spec, option }
-    : { mode: "HTTP", spec, tz, option };
-}
-
-/**
- * Checks an {@link HttpOption}: an absolute http(s) URL, a known method, valid headers,
- * a positive timeout, and no unknown fields.
- *
- * @throws {InvalidJobError} When something is off; the message says what.
- *
- * @example
- * ```ts
- * import { validateHttpOption } from "./job.ts";
- * validateHttpOption({ url: "https://example.com", method: "GET" }); // ok
- * ```
- */
-export function validateHttpOption(option: HttpOption): void {
-  if (!isRecord(option)) {
-    throw new InvalidJobError("HTTP option: expected an object with a url");
-  }
-  for (const field of Object.keys(option)) {
-    if (!HTTP_FIELDS.has(field)) {
-      throw new InvalidJobError(
-        `HTTP option: unknown field "${field}" (known: ${
-          [...HTTP_FIELDS].join(", ")
-        })`,
-      );
-    }
-  }
-  let url: URL;
-  try {
-    url = new URL(option.url);
-  } catch {
-    throw new InvalidJobError(
-      // The value is not repeated: a URL can carry a token, and this message is logged.
-      "HTTP option: url is not an absolute URL (such as https://api.example.com/hook)",
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InvalidJobError(
-      `HTTP option: url must be http or https, not ${url.protocol}`,
-    );
-  }
-  if (option.method !== undefined && !METHODS.includes(option.method)) {
-    throw new InvalidJobError(
-      `HTTP option: method ${JSON.stringify(option.method)} is not one of ${
-        METHODS.join(", ")
-      }`,
-    );
-  }
-  if (option.headers !== undefined) {
-    if (!isRecord(option.headers)) {
-      throw new InvalidJobError(
-        "HTTP option: headers must be an object of strings",
-      );
-    }
-    for (const [name, value] of Object.entries(option.headers)) {
-      try {
-        if (typeof value !== "string") throw new TypeError();
-        new Headers([[name, value]]);
-      } catch {
-        throw new InvalidJobError(
-          `HTTP option: header "${name}" has an invalid name or value`,
-        );
-      }
-    }
-  }
-  if (option.timeout !== undefined) {
-    let ms = NaN;
-    try {
-      ms = parseDuration(option.timeout);
-    } catch { /* reported below */ }
-    if (!(ms > 0)) {
-      throw new InvalidJobError(
-        `HTTP option: timeout ${
-          JSON.stringify(option.timeout)
-        } must be a positive Go duration`,
-      );
-    }
-  }
-}
-
-/**
- * Checks a job (mode, spec, zone, and the option of a known mode) and returns its
- * compiled spec. `compile` is where specs come from: a `SpecCache`'s `get`, or
- * `parseSpec`.
- *
- * @throws {InvalidJobError} When the mode or option is not valid.
- * @throws {InvalidSpecError} When the spec does not parse.
- * @throws {InvalidTimeZoneError} When the zone is unknown.
- *
- * @example
- * ```ts
- * import { HttpJob, validateJob } from "./job.ts";
- * import { parseSpec } from "../spec/spec.ts";
- * const spec = validateJob(HttpJob("@hourly", { url: "https://example.com" }), parseSpec);
- * ```
- */
-export function validateJob(
-  job: Job,
-  compile: (source: string, timeZone?: string) => Spec,
-): Spec {
+export function validateJob(job: Job): void {
   if (!isRecord(job)) {
     throw new InvalidJobError(
       "a job must be an object with mode, spec, option",
@@ -165,9 +46,4 @@ export function validateJob(
     );
   }
   if (job.mode === "HTTP") validateHttpOption(job.option as HttpOption);
-  return compile(job.spec, job.tz);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

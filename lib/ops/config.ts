@@ -28,6 +28,7 @@
  */
 
 import { parse } from "yaml";
+import { isRecord } from "../_util.ts";
 import { parseDuration } from "../spec/duration.ts";
 import { ConfigError, type ScheduleError } from "../errors.ts";
 import { validateNamespace } from "../nats/names.ts";
@@ -141,6 +142,32 @@ export const CONFIG_ENV = {
 } as const;
 
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
+
+/** Where the executable looks for its config file when `--config` is not given. */
+export const DEFAULT_CONFIG = "./config/config.yml";
+
+/**
+ * Loads the configuration: the file at `path` (it may be missing only when it is the
+ * default path) with the environment on top.
+ *
+ * @throws {ConfigError} When the file cannot be read or a field is invalid.
+ */
+export async function loadConfig(
+  path: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<Config> {
+  let text: string | undefined;
+  try {
+    text = await Deno.readTextFile(path ?? DEFAULT_CONFIG);
+  } catch (err) {
+    if (!(path === undefined && err instanceof Deno.errors.NotFound)) {
+      throw new ConfigError(
+        `cannot read the config file ${path}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return parseConfig(text, env);
+}
 
 /**
  * Reads and checks the configuration: the YAML text (if any) with `env` on top.
@@ -375,8 +402,4 @@ function parseBoolean(text: string): boolean | string {
   if (/^(true|1|yes)$/i.test(text)) return true;
   if (/^(false|0|no)$/i.test(text)) return false;
   return text;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

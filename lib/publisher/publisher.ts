@@ -16,18 +16,14 @@
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import { DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KvWatchEntry } from "@nats-io/kv";
 import { type Ack, AckPublisher } from "../nats/ack_publisher.ts";
-import { decodeDefinition, tickEncoder } from "../wire/codec.ts";
+import { decodeDefinition, decodeTick, tickEncoder } from "../wire/mod.ts";
+import { backoff } from "../_util.ts";
 import { ScheduleError } from "../errors.ts";
 import { MinHeap } from "./heap.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
-import {
-  type NamespaceHandles,
-  openNamespace,
-  type QueueOptions,
-} from "../nats/namespace.ts";
+import { Namespace, type NamespaceOptions } from "../nats/namespace.ts";
 import type { Spec } from "../spec/spec.ts";
 import { SpecCache } from "../spec/cache.ts";
 import { countTicks, firstTickAfter } from "../spec/ticks.ts";
@@ -58,7 +54,7 @@ export interface PublisherOptions {
   /** How long one publish waits for its acknowledgement, in ms (default 5 s). */
   publishTimeout?: number;
   /** How the job stream is created if it is missing. */
-  queue?: QueueOptions;
+  queue?: NamespaceOptions;
   /** Where events are logged (default: JSON lines on standard error). */
   logger?: Logger;
   /** Called with the lag (ack time minus scheduled time, ms) of each tick this node stored. */
@@ -147,7 +143,7 @@ export class Publisher {
   /** Resolves once every stored definition has been loaded. */
   readonly ready: Promise<void>;
 
-  readonly #handles: NamespaceHandles;
+  readonly #handles: Namespace;
   readonly #log: Logger;
   readonly #catchup: number;
   readonly #standbyDelay: number;
@@ -172,7 +168,7 @@ export class Publisher {
 
   private constructor(
     nc: NatsConnection,
-    handles: NamespaceHandles,
+    handles: Namespace,
     options: PublisherOptions,
   ) {
     this.#handles = handles;
@@ -225,7 +221,7 @@ export class Publisher {
     nc: NatsConnection,
     options: PublisherOptions,
   ): Promise<Publisher> {
-    const handles = await openNamespace(nc, options.namespace, options.queue);
+    const handles = await Namespace.open(nc, options.namespace, options.queue);
     return new Publisher(nc, handles, options);
   }
 
@@ -289,19 +285,16 @@ export class Publisher {
    * start with one pass over the stream's last message per subject.
    */
   async #lastPublished(): Promise<Map<string, number>> {
-    const { js, jsm, names } = this.#handles;
+    const { names } = this.#handles;
     const last = new Map<string, number>();
-    const info = await jsm.streams.info(names.jobStream);
-    if (info.state.messages === 0) return last;
-    const consumer = await js.consumers.get(names.jobStream, {
-      filter_subjects: names.jobSubjects,
-      deliver_policy: DeliverPolicy.LastPerSubject,
-    });
-    const messages = await consumer.consume();
-    for await (const message of messages) {
-      const scheduledAt = scheduledAtOf(message);
-      if (scheduledAt !== null) last.set(message.subject, scheduledAt);
-      if (message.info.pending === 0) break;
+    const ticks = this.#handles.read(
+      names.jobStream,
+      names.jobSubjects,
+      (bytes, subject) => ({ subject, tick: decodeTick(bytes) }),
+      true,
+    );
+    for await (const { subject, tick } of ticks) {
+      last.set(subject, tick.scheduledAt.getTime());
     }
     return last;
   }
@@ -552,8 +545,8 @@ export class Publisher {
     err: Error,
   ): void {
     this.metrics.publishErrors++;
-    const backoff = Math.min(2000, 100 * 2 ** (attempt - 1));
-    if (this.#stopping || Date.now() + backoff - scheduledAt > this.#catchup) {
+    const delay = backoff(attempt, 100, 2000);
+    if (this.#stopping || Date.now() + delay - scheduledAt > this.#catchup) {
       this.#miss(
         item,
         scheduledAt,
@@ -569,7 +562,7 @@ export class Publisher {
       setTimeout(() => {
         this.#publish(item, scheduledAt, attempt + 1);
         this.#settled();
-      }, backoff);
+      }, delay);
     }
     this.#settled();
   }
@@ -586,16 +579,5 @@ export class Publisher {
       scheduledAt: new Date(scheduledAt).toISOString(),
       reason,
     });
-  }
-}
-
-function scheduledAtOf(message: JsMsg): number | null {
-  try {
-    const scheduledAt = Date.parse(
-      message.json<{ scheduledAt: string }>().scheduledAt,
-    );
-    return isNaN(scheduledAt) ? null : scheduledAt;
-  } catch {
-    return null;
   }
 }

@@ -10,16 +10,9 @@
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import { nanos } from "@nats-io/nats-core";
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JsMsg,
-} from "@nats-io/jetstream";
-import { decodeJobMessage, encodeRunRecord } from "../wire/codec.ts";
+import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { decodeTick, encodeRunRecord } from "../wire/mod.ts";
+import { backoff } from "../_util.ts";
 import { ScheduleError } from "../errors.ts";
 import {
   httpHandler,
@@ -27,13 +20,8 @@ import {
   type RunResult,
 } from "../jobs/http/handler.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
-import {
-  type NamespaceHandles,
-  openNamespace,
-  type QueueOptions,
-} from "../nats/namespace.ts";
-import { SpecCache } from "../spec/cache.ts";
-import type { JobMessage, RunOutcome, RunRecord } from "../types.ts";
+import { Namespace, type NamespaceOptions } from "../nats/namespace.ts";
+import type { RunOutcome, RunRecord, Tick } from "../types.ts";
 
 /**
  * Options of {@link Worker.start}.
@@ -68,7 +56,7 @@ export interface WorkerOptions {
   /** The name recorded in the run history (default `$HOSTNAME`, else a random one). */
   name?: string;
   /** How the streams are created if they are missing. */
-  queue?: QueueOptions;
+  queue?: NamespaceOptions;
   /** Where events are logged (default: JSON lines on standard error). */
   logger?: Logger;
   /** Called with each execution's record. */
@@ -125,11 +113,10 @@ export class Worker {
   /** The name recorded in the run history. */
   readonly name: string;
 
-  readonly #handles: NamespaceHandles;
+  readonly #handles: Namespace;
   readonly #log: Logger;
   readonly #onRun: ((record: RunRecord) => void) | undefined;
   readonly #handlers = new Map<string, ModeHandler>();
-  readonly #specs = new SpecCache();
   readonly #concurrency: number;
   readonly #maxAttempts: number;
   readonly #retryDelay: number;
@@ -142,7 +129,7 @@ export class Worker {
   #consuming: Promise<void> | undefined;
 
   private constructor(
-    handles: NamespaceHandles,
+    handles: Namespace,
     options: WorkerOptions,
     ackWait: number,
   ) {
@@ -181,8 +168,10 @@ export class Worker {
     nc: NatsConnection,
     options: WorkerOptions,
   ): Promise<Worker> {
-    const handles = await openNamespace(nc, options.namespace, options.queue);
-    const ackWait = await ensureConsumer(handles, options.ackWait ?? 30_000);
+    const handles = await Namespace.open(nc, options.namespace, options.queue);
+    const ackWait = await handles.ensureWorkerConsumer(
+      options.ackWait ?? 30_000,
+    );
     const worker = new Worker(handles, options, ackWait);
     await worker.#start();
     return worker;
@@ -258,9 +247,9 @@ export class Worker {
   }
 
   async #execute(message: JsMsg): Promise<void> {
-    let tick: JobMessage;
+    let tick: Tick;
     try {
-      tick = decodeJobMessage(message.data, this.#specs.get.bind(this.#specs));
+      tick = decodeTick(message.data);
     } catch (err) {
       if (!(err instanceof ScheduleError)) throw err;
       this.metrics.malformed++;
@@ -313,11 +302,10 @@ export class Worker {
       this.#log.debug("run succeeded", fields);
       this.#answer(fields, () => message.ack());
     } else if (outcome === "retry") {
-      const backoff = Math.min(
-        this.#maxRetryDelay,
-        this.#retryDelay * 2 ** (attempt - 1),
+      const delay = Math.max(
+        backoff(attempt, this.#retryDelay, this.#maxRetryDelay),
+        result.retryAfter ?? 0,
       );
-      const delay = Math.max(backoff, result.retryAfter ?? 0);
       this.#log.warn("run failed; will retry", { ...fields, delay });
       this.#answer(fields, () => message.nak(delay));
     } else {
@@ -346,7 +334,7 @@ export class Worker {
 
   /** Runs the tick's handler, keeping the message while it runs. */
   async #run(
-    tick: JobMessage,
+    tick: Tick,
     message: JsMsg,
     attempt: number,
   ): Promise<RunResult> {
@@ -386,35 +374,4 @@ export class Worker {
       });
     }
   }
-}
-
-/** Creates the shared consumer if it is missing; returns its ack wait in ms. */
-async function ensureConsumer(
-  handles: NamespaceHandles,
-  ackWait: number,
-): Promise<number> {
-  const { jsm, names } = handles;
-  try {
-    const info = await jsm.consumers.info(
-      names.jobStream,
-      names.workerConsumer,
-    );
-    return (info.config.ack_wait ?? nanos(30_000)) / 1e6;
-  } catch (err) {
-    if (
-      !(err instanceof JetStreamApiError &&
-        err.code === JetStreamApiCodes.ConsumerNotFound)
-    ) {
-      throw err;
-    }
-  }
-  const info = await jsm.consumers.add(names.jobStream, {
-    durable_name: names.workerConsumer,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.New,
-    filter_subject: names.jobSubjects,
-    ack_wait: nanos(ackWait),
-    max_ack_pending: 10_000,
-  });
-  return (info.config.ack_wait ?? nanos(ackWait)) / 1e6;
 }

@@ -6,7 +6,7 @@
  */
 
 import { parseDuration } from "../../spec/duration.ts";
-import type { HttpOption, JobMessage } from "../../types.ts";
+import type { HttpOption, Tick } from "../../types.ts";
 
 /** What a handler learns about the execution it is asked for. */
 export interface RunContext {
@@ -43,7 +43,7 @@ export interface RunResult {
  * ```
  */
 export type ModeHandler = (
-  message: JobMessage,
+  message: Tick,
   context: RunContext,
 ) => Promise<RunResult | void>;
 

@@ -1,0 +1,18 @@
+/**
+ * Private helpers shared across the library.
+ *
+ * @module
+ */
+
+/** True for a plain JSON object (not `null`, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Exponential backoff: `first` doubled for each attempt after the first, capped at `max`.
+ * The publisher's publish retries and the worker's run retries both use it.
+ */
+export function backoff(attempt: number, first: number, max: number): number {
+  return Math.min(max, first * 2 ** (attempt - 1));
+}

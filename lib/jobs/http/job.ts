@@ -1,0 +1,124 @@
+/**
+ * The `HTTP` job: its constructor and the validation of its option.
+ *
+ * @module
+ */
+
+import { isRecord } from "../../_util.ts";
+import { InvalidJobError } from "../../errors.ts";
+import { parseDuration } from "../../spec/duration.ts";
+import type { HttpMethod, HttpOption, Job } from "../../types.ts";
+
+const METHODS: readonly HttpMethod[] = [
+  "GET",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "HEAD",
+  "OPTIONS",
+];
+const HTTP_FIELDS = new Set(["url", "method", "headers", "body", "timeout"]);
+
+/**
+ * Builds an `HTTP` job: the worker calls `option.url` each time `spec` fires.
+ *
+ * @param spec When: a cron spec, descriptor or `@every` duration.
+ * @param option What to call.
+ * @param tz The zone `spec` is read in (or use a `CRON_TZ=` prefix).
+ * @throws {InvalidJobError} When the option is not valid.
+ *
+ * @example
+ * ```ts
+ * import { HttpJob } from "@x/schedule";
+ * const job = HttpJob("@every 15s", { url: "https://api.example.com/hook", body: { a: 1 } });
+ * ```
+ */
+export function HttpJob(
+  spec: string,
+  option: HttpOption,
+  tz?: string,
+): Job<HttpOption> {
+  validateHttpOption(option);
+  return tz === undefined
+    ? { mode: "HTTP", spec, option }
+    : { mode: "HTTP", spec, tz, option };
+}
+
+/**
+ * Checks an {@link HttpOption}: an absolute http(s) URL, a known method, valid headers,
+ * a positive timeout, and no unknown fields.
+ *
+ * @throws {InvalidJobError} When something is off; the message says what.
+ *
+ * @example
+ * ```ts
+ * import { validateHttpOption } from "./job.ts";
+ * validateHttpOption({ url: "https://example.com", method: "GET" }); // ok
+ * ```
+ */
+export function validateHttpOption(option: HttpOption): void {
+  if (!isRecord(option)) {
+    throw new InvalidJobError("HTTP option: expected an object with a url");
+  }
+  for (const field of Object.keys(option)) {
+    if (!HTTP_FIELDS.has(field)) {
+      throw new InvalidJobError(
+        `HTTP option: unknown field "${field}" (known: ${
+          [...HTTP_FIELDS].join(", ")
+        })`,
+      );
+    }
+  }
+  let url: URL;
+  try {
+    url = new URL(option.url);
+  } catch {
+    throw new InvalidJobError(
+      // The value is not repeated: a URL can carry a token, and this message is logged.
+      "HTTP option: url is not an absolute URL (such as https://api.example.com/hook)",
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InvalidJobError(
+      `HTTP option: url must be http or https, not ${url.protocol}`,
+    );
+  }
+  if (option.method !== undefined && !METHODS.includes(option.method)) {
+    throw new InvalidJobError(
+      `HTTP option: method ${JSON.stringify(option.method)} is not one of ${
+        METHODS.join(", ")
+      }`,
+    );
+  }
+  if (option.headers !== undefined) {
+    if (!isRecord(option.headers)) {
+      throw new InvalidJobError(
+        "HTTP option: headers must be an object of strings",
+      );
+    }
+    for (const [name, value] of Object.entries(option.headers)) {
+      try {
+        if (typeof value !== "string") throw new TypeError();
+        new Headers([[name, value]]);
+      } catch {
+        throw new InvalidJobError(
+          `HTTP option: header "${name}" has an invalid name or value`,
+        );
+      }
+    }
+  }
+  if (option.timeout !== undefined) {
+    let ms = NaN;
+    try {
+      ms = parseDuration(option.timeout);
+    } catch { /* reported below */ }
+    if (!(ms > 0)) {
+      throw new InvalidJobError(
+        `HTTP option: timeout ${
+          JSON.stringify(option.timeout)
+        } must be a positive Go duration`,
+      );
+    }
+  }
+}

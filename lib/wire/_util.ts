@@ -1,0 +1,60 @@
+/**
+ * Private helpers of the wire codecs: versioned JSON in and out.
+ *
+ * @module
+ */
+
+import { isRecord } from "../_util.ts";
+import { CodecError } from "../errors.ts";
+
+/** The version this code writes and reads. */
+export const WIRE_VERSION = 1;
+
+/** Encodes UTF-8 text. */
+export const encoder: TextEncoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Encodes `value` as JSON with the wire version first. */
+export function encodeVersioned(value: Record<string, unknown>): Uint8Array {
+  return encoder.encode(JSON.stringify({ version: WIRE_VERSION, ...value }));
+}
+
+/**
+ * Parses JSON bytes into an object of the wire version, without its `version` field.
+ *
+ * @throws {CodecError} When the bytes are not such an object; `what` names it.
+ */
+export function parseVersioned(
+  bytes: Uint8Array,
+  what: string,
+): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new CodecError(`${what}: not JSON`);
+  }
+  if (!isRecord(raw)) throw new CodecError(`${what}: expected a JSON object`);
+  const { version, ...rest } = raw;
+  if (version !== WIRE_VERSION) {
+    throw new CodecError(
+      `${what}: version ${
+        JSON.stringify(version)
+      } is not supported (this code reads ${WIRE_VERSION})`,
+    );
+  }
+  return rest;
+}
+
+/**
+ * Reads an ISO 8601 time.
+ *
+ * @throws {CodecError} When `value` is not one; `what` names the field.
+ */
+export function parseDate(value: unknown, what: string): Date {
+  const date = typeof value === "string" ? new Date(value) : new Date(NaN);
+  if (isNaN(date.getTime())) {
+    throw new CodecError(`${what}: expected an ISO 8601 time`);
+  }
+  return date;
+}

@@ -1,0 +1,110 @@
+/**
+ * The definition codec: the value of a key in the namespace's bucket. Validated, and its
+ * specs compiled, when encoded (on the way into NATS) and when decoded (on the way out).
+ *
+ * @module
+ */
+
+import { CodecError, InvalidJobError } from "../errors.ts";
+import { validateJob } from "../jobs/job.ts";
+import { parseSpec, type Spec } from "../spec/spec.ts";
+import type { Definition, Job } from "../types.ts";
+import { encodeVersioned, parseDate, parseVersioned } from "./_util.ts";
+
+/** Where compiled specs come from: a `SpecCache`'s `get`, or `parseSpec`. */
+export type Compile = (source: string, timeZone?: string) => Spec;
+
+/**
+ * A definition with the compiled spec of each job.
+ *
+ * @example
+ * ```ts
+ * import type { CompiledDefinition } from "./definition.ts";
+ * const firstSpec = (d: CompiledDefinition) => d.specs[0].source;
+ * ```
+ */
+export interface CompiledDefinition {
+  /** The definition. */
+  definition: Definition;
+  /** `specs[i]` is the compiled spec of `definition.jobs[i]`. */
+  specs: Spec[];
+}
+
+/**
+ * Validates and encodes a definition; returns the bytes and the compiled specs.
+ *
+ * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When it holds no
+ * job or a job is not valid.
+ *
+ * @example
+ * ```ts
+ * import { encodeDefinition } from "./definition.ts";
+ * import { HttpJob } from "../jobs/http/job.ts";
+ * const { specs } = encodeDefinition({
+ *   jobs: [HttpJob("@hourly", { url: "https://example.com" })],
+ *   anchor: new Date(),
+ *   paused: false,
+ * });
+ * ```
+ */
+export function encodeDefinition(
+  definition: Definition,
+  compile: Compile = parseSpec,
+): { bytes: Uint8Array; specs: Spec[] } {
+  const specs = compileDefinition(definition, compile);
+  const { jobs, anchor, paused } = definition;
+  const bytes = encodeVersioned({
+    jobs,
+    anchor: anchor.toISOString(),
+    paused,
+  });
+  return { bytes, specs };
+}
+
+/**
+ * Decodes and validates a definition, compiling its specs.
+ *
+ * @throws {CodecError} When the bytes are not a definition of a known version.
+ * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When a job is not valid.
+ *
+ * @example
+ * ```ts
+ * import { decodeDefinition, encodeDefinition } from "./definition.ts";
+ * import { HttpJob } from "../jobs/http/job.ts";
+ * const jobs = [HttpJob("@hourly", { url: "https://example.com" })];
+ * const { bytes } = encodeDefinition({ jobs, anchor: new Date(), paused: false });
+ * decodeDefinition(bytes).definition.jobs[0].spec; // "@hourly"
+ * ```
+ */
+export function decodeDefinition(
+  bytes: Uint8Array,
+  compile: Compile = parseSpec,
+): CompiledDefinition {
+  const raw = parseVersioned(bytes, "definition");
+  const anchor = parseDate(raw.anchor, "definition anchor");
+  if (typeof raw.paused !== "boolean") {
+    throw new CodecError("definition: paused must be a boolean");
+  }
+  const definition: Definition = {
+    jobs: raw.jobs as Job[],
+    anchor,
+    paused: raw.paused,
+  };
+  return { definition, specs: compileDefinition(definition, compile) };
+}
+
+/** Validates every job of a definition and compiles its spec. */
+function compileDefinition(definition: Definition, compile: Compile): Spec[] {
+  if (!Array.isArray(definition.jobs) || definition.jobs.length === 0) {
+    throw new InvalidJobError("a definition needs at least one job");
+  }
+  return definition.jobs.map((job, index) => {
+    try {
+      validateJob(job);
+      return compile(job.spec, job.tz);
+    } catch (err) {
+      (err as Error).message = `job ${index}: ${(err as Error).message}`;
+      throw err;
+    }
+  });
+}
