@@ -4,6 +4,9 @@
  * @module
  */
 
+/** The two kinds of long-running process: a publisher node, or a worker. */
+export type Role = "node" | "worker";
+
 /** HTTP methods an {@link HttpOption} may use. */
 export type HttpMethod =
   | "GET"

@@ -182,7 +182,7 @@ export class Namespace {
         names.jobStream,
         names.workerConsumer,
       );
-      return (info.config.ack_wait ?? nanos(30_000)) / 1e6;
+      return (info.config.ack_wait ?? nanos(ackWait)) / 1e6;
     } catch (err) {
       if (
         !(err instanceof JetStreamApiError &&

@@ -29,6 +29,7 @@
 
 import { parse } from "yaml";
 import { isRecord } from "../_util.ts";
+import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { parseDuration } from "../spec/duration.ts";
 import { ConfigError, type ScheduleError } from "../errors.ts";
 import { validateNamespace } from "../nats/names.ts";
@@ -224,14 +225,11 @@ export function parseConfig(
     throw new ConfigError("debug: expected true or false");
   }
 
-  const catchupText = env[CONFIG_ENV.catchup] ?? file.catchup ?? "60s";
-  let catchup = NaN;
-  try {
-    catchup = parseDuration(String(catchupText));
-  } catch { /* reported below */ }
-  if (!(catchup >= 0)) {
-    throw new ConfigError("catchup: expected a Go duration such as 60s");
-  }
+  const catchup = durationField(
+    "catchup",
+    env[CONFIG_ENV.catchup] ?? file.catchup,
+    NODE_DEFAULTS.catchup,
+  );
 
   const hostsText = env[CONFIG_ENV["nats.hosts"]];
   const hosts = hostsText === undefined
@@ -356,16 +354,38 @@ function parseWorker(
     throw new ConfigError("worker.allowHosts: expected a list of host names");
   }
   const config: WorkerConfig = {
-    concurrency: countField("worker.concurrency", value("concurrency"), 8),
-    timeout: durationField("worker.timeout", value("timeout"), "30s", true),
-    maxAttempts: countField("worker.maxAttempts", value("maxAttempts"), 5),
-    retryDelay: durationField("worker.retryDelay", value("retryDelay"), "1s"),
+    concurrency: countField(
+      "worker.concurrency",
+      value("concurrency"),
+      WORKER_DEFAULTS.concurrency,
+    ),
+    timeout: durationField(
+      "worker.timeout",
+      value("timeout"),
+      WORKER_DEFAULTS.timeout,
+      true,
+    ),
+    maxAttempts: countField(
+      "worker.maxAttempts",
+      value("maxAttempts"),
+      WORKER_DEFAULTS.maxAttempts,
+    ),
+    retryDelay: durationField(
+      "worker.retryDelay",
+      value("retryDelay"),
+      WORKER_DEFAULTS.retryDelay,
+    ),
     maxRetryDelay: durationField(
       "worker.maxRetryDelay",
       value("maxRetryDelay"),
-      "5m",
+      WORKER_DEFAULTS.maxRetryDelay,
     ),
-    ackWait: durationField("worker.ackWait", value("ackWait"), "30s", true),
+    ackWait: durationField(
+      "worker.ackWait",
+      value("ackWait"),
+      WORKER_DEFAULTS.ackWait,
+      true,
+    ),
   };
   return allowHosts === undefined ? config : { ...config, allowHosts };
 }
@@ -373,18 +393,19 @@ function parseWorker(
 function durationField(
   name: string,
   value: unknown,
-  fallback: string,
+  fallback: number,
   positive = false,
 ): number {
+  if (value === undefined || value === null) return fallback;
   let ms = NaN;
   try {
-    ms = parseDuration(String(value ?? fallback));
+    ms = parseDuration(String(value));
   } catch { /* reported below */ }
   if (!(positive ? ms > 0 : ms >= 0)) {
     throw new ConfigError(
       `${name}: expected a${
         positive ? " positive" : ""
-      } Go duration such as ${fallback}`,
+      } Go duration such as 30s or 1m30s`,
     );
   }
   return ms;

@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { NamespaceNames } from "../nats/names.ts";
 import { VERSION } from "./version.ts";
+import type { Role } from "../types.ts";
 
 /**
  * What a node or worker says about itself.
@@ -23,7 +24,7 @@ export interface ProcessStatus {
   /** The micro service instance id. */
   id: string;
   /** `node` or `worker`. */
-  role: "node" | "worker";
+  role: Role;
   /** The package version. */
   version: string;
   /** The namespace served. */
@@ -46,7 +47,7 @@ export interface ProcessStatus {
 export async function announce(
   nc: NatsConnection,
   namespace: string,
-  role: "node" | "worker",
+  role: Role,
   details: () => Record<string, unknown>,
 ): Promise<{ id: string; stop(): Promise<void> }> {
   const names = new NamespaceNames(namespace);

@@ -10,6 +10,7 @@ import type { Logger } from "./log.ts";
 import type { PublisherMetrics } from "../publisher/publisher.ts";
 import type { RunRecord } from "../types.ts";
 import type { WorkerMetrics } from "../worker/worker.ts";
+import type { Role } from "../types.ts";
 
 /**
  * Metrics of one process, in a registry of its own.
@@ -27,7 +28,7 @@ export class Metrics {
   readonly registry: Registry = new Registry();
   readonly #reconnects: Counter;
 
-  constructor(role: "node" | "worker", version: string) {
+  constructor(role: Role, version: string) {
     new Gauge(
       this.registry,
       "schedule_build_info",

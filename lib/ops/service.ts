@@ -15,6 +15,7 @@ import { Metrics, serveMonitor } from "./monitor.ts";
 import { Publisher } from "../publisher/publisher.ts";
 import { VERSION } from "./version.ts";
 import { Worker } from "../worker/worker.ts";
+import type { Role } from "../types.ts";
 
 /** What a running node or worker offers to this module. */
 interface Running {
@@ -34,7 +35,7 @@ interface Running {
  * ```
  */
 export async function runService(
-  role: "node" | "worker",
+  role: Role,
   config: Config,
 ): Promise<void> {
   const stopping = new AbortController();
@@ -99,7 +100,7 @@ interface Context {
 }
 
 async function serve(
-  role: "node" | "worker",
+  role: Role,
   config: Config,
   nc: NatsConnection,
   { log, metrics, state }: Context,

@@ -20,6 +20,7 @@ import type { KvWatchEntry } from "@nats-io/kv";
 import { type Ack, AckPublisher } from "../nats/ack_publisher.ts";
 import { decodeDefinition, decodeTick, tickEncoder } from "../wire/mod.ts";
 import { backoff } from "../_util.ts";
+import { NODE_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
 import { MinHeap } from "./heap.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
@@ -91,7 +92,6 @@ export interface PublisherMetrics {
 const MISSED_COUNT_LIMIT = 1000;
 /** The longest a timer is set for; a later tick is re-checked then. */
 const MAX_TIMER = 3_600_000;
-const DEFAULT_CATCHUP = 60_000;
 
 /** One job of one key, queued at its next tick. */
 interface Scheduled {
@@ -177,10 +177,10 @@ export class Publisher {
     this.#sender = new AckPublisher(
       nc,
       handles.names.jobStream,
-      options.publishTimeout ?? 5000,
+      options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
     );
     const window = handles.jobStream.config.duplicate_window / 1e6;
-    const catchup = options.catchup ?? DEFAULT_CATCHUP;
+    const catchup = options.catchup ?? NODE_DEFAULTS.catchup;
     if (catchup > window) {
       this.#log.warn(
         "catchup is longer than the job stream's duplicate window; using the window",
@@ -192,7 +192,7 @@ export class Publisher {
     }
     this.#catchup = Math.min(catchup, window);
     this.#standbyDelay = Math.min(
-      options.standbyDelay ?? 500,
+      options.standbyDelay ?? NODE_DEFAULTS.standbyDelay,
       this.#catchup / 2,
     );
     let loaded!: () => void;

@@ -13,6 +13,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { decodeTick, encodeRunRecord } from "../wire/mod.ts";
 import { backoff } from "../_util.ts";
+import { WORKER_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
 import {
   httpHandler,
@@ -136,17 +137,18 @@ export class Worker {
     this.#handles = handles;
     this.#log = options.logger ?? createLogger({ debug: false });
     this.#onRun = options.onRun;
-    this.#concurrency = options.concurrency ?? 8;
-    this.#maxAttempts = options.maxAttempts ?? 5;
-    this.#retryDelay = options.retryDelay ?? 1000;
-    this.#maxRetryDelay = options.maxRetryDelay ?? 300_000;
+    this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
+    this.#maxAttempts = options.maxAttempts ?? WORKER_DEFAULTS.maxAttempts;
+    this.#retryDelay = options.retryDelay ?? WORKER_DEFAULTS.retryDelay;
+    this.#maxRetryDelay = options.maxRetryDelay ??
+      WORKER_DEFAULTS.maxRetryDelay;
     this.#progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
       `worker-${crypto.randomUUID().slice(0, 8)}`;
     this.#handlers.set(
       "HTTP",
       httpHandler({
-        timeout: options.timeout ?? 30_000,
+        timeout: options.timeout ?? WORKER_DEFAULTS.timeout,
         allowHosts: options.allowHosts,
         responseBytes: RESPONSE_LIMIT,
       }),
@@ -170,7 +172,7 @@ export class Worker {
   ): Promise<Worker> {
     const handles = await Namespace.open(nc, options.namespace, options.queue);
     const ackWait = await handles.ensureWorkerConsumer(
-      options.ackWait ?? 30_000,
+      options.ackWait ?? WORKER_DEFAULTS.ackWait,
     );
     const worker = new Worker(handles, options, ackWait);
     await worker.#start();

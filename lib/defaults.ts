@@ -1,0 +1,32 @@
+/**
+ * The defaults of the node's and the worker's settings, in one place: the options of the
+ * embedded classes and the executable's configuration both read them.
+ *
+ * @module
+ */
+
+/** Defaults of a publisher node (durations in ms). */
+export const NODE_DEFAULTS = {
+  /** How late a tick may still be published. */
+  catchup: 60_000,
+  /** How much later a standby node sends a job's ticks. */
+  standbyDelay: 500,
+  /** How long one publish waits for its acknowledgement. */
+  publishTimeout: 5000,
+} as const;
+
+/** Defaults of a worker (durations in ms). */
+export const WORKER_DEFAULTS = {
+  /** Executions at once. */
+  concurrency: 8,
+  /** HTTP timeout when a job sets none. */
+  timeout: 30_000,
+  /** Tries per tick. */
+  maxAttempts: 5,
+  /** First retry delay, doubling each time. */
+  retryDelay: 1000,
+  /** Longest retry delay. */
+  maxRetryDelay: 300_000,
+  /** The shared consumer's ack wait. */
+  ackWait: 30_000,
+} as const;
