@@ -1,0 +1,84 @@
+/**
+ * Test harness: a cluster of nats-servers with JetStream on loopback, each with its own
+ * client port, route port and temporary store.
+ *
+ * @module
+ */
+
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
+import { NatsServer } from "./nats_server.ts";
+import { waitFor } from "./helpers.ts";
+
+/** A free TCP port on loopback (free when asked; the server binds it right after). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** A cluster of `size` nats-servers with JetStream, routed to each other. */
+export class NatsCluster {
+  private constructor(readonly servers: NatsServer[]) {}
+
+  /** Starts the servers and waits until JetStream has a meta leader. */
+  static async start(size = 3): Promise<NatsCluster> {
+    const routes = Array.from({ length: size }, () => freePort());
+    const servers = await Promise.all(routes.map((port, i) =>
+      NatsServer.start([
+        "--server_name",
+        `s${i + 1}`,
+        "--cluster_name",
+        "test",
+        "--cluster",
+        `nats://127.0.0.1:${port}`,
+        "--routes",
+        routes.filter((p) => p !== port).map((p) => `nats://127.0.0.1:${p}`)
+          .join(","),
+      ])
+    ));
+    const cluster = new NatsCluster(servers);
+    const nc = await cluster.connect();
+    try {
+      await waitFor("a JetStream meta leader", async () => {
+        try {
+          await (await jetstream(nc).jetstreamManager()).getAccountInfo();
+          return true;
+        } catch {
+          return false;
+        }
+      }, 30_000);
+    } finally {
+      await nc.close();
+    }
+    return cluster;
+  }
+
+  /** Every server's client URL, for a connection that fails over between them. */
+  get urls(): string[] {
+    return this.servers.map((server) => server.url);
+  }
+
+  /** A connection to the cluster that reconnects forever. */
+  connect(): Promise<NatsConnection> {
+    return connect({
+      servers: this.urls,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+  }
+
+  /** The server named `name` (`s1`, `s2`, ...). */
+  server(name: string): NatsServer {
+    return this.servers[Number(name.slice(1)) - 1];
+  }
+
+  /** Stops every server and deletes the stores. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all(
+      this.servers.map((server) => server[Symbol.asyncDispose]()),
+    );
+  }
+}
