@@ -6,7 +6,7 @@ import { encodeTick } from "../lib/wire/mod.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
 import { redactUrl } from "../lib/jobs/http/handler.ts";
 import { Publisher } from "../lib/publisher/publisher.ts";
-import { Worker, type WorkerOptions } from "../lib/worker/worker.ts";
+import { Worker, type WorkerOptions } from "../lib/worker/mod.ts";
 import type { HttpOption, Job } from "../lib/types.ts";
 import { NatsServer } from "./nats_server.ts";
 import { assertContiguous, recordingLogger, waitFor } from "./helpers.ts";
