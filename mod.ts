@@ -49,16 +49,14 @@ export {
   type PublisherOptions,
 } from "./lib/publisher/publisher.ts";
 export {
-  Worker,
-  type WorkerMetrics,
-  type WorkerOptions,
-} from "./lib/worker/worker.ts";
-export {
   type ModeHandler,
   RUN_HEADERS,
   type RunContext,
   type RunResult,
-} from "./lib/jobs/http/handler.ts";
+  Worker,
+  type WorkerMetrics,
+  type WorkerOptions,
+} from "./lib/worker/mod.ts";
 export { listProcesses, type ProcessStatus } from "./lib/ops/discovery.ts";
 export { createLogger, type LogFields, type Logger } from "./lib/ops/log.ts";
 

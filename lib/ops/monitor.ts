@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 import type { Logger } from "./log.ts";
 import type { PublisherMetrics } from "../publisher/publisher.ts";
 import type { RunRecord } from "../types.ts";
-import type { WorkerMetrics } from "../worker/worker.ts";
+import type { WorkerMetrics } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
 
 /**

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { Metrics, serveMonitor } from "./monitor.ts";
 import { Publisher } from "../publisher/publisher.ts";
 import { VERSION } from "./version.ts";
-import { Worker } from "../worker/worker.ts";
+import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
 
 /** What a running node or worker offers to this module. */

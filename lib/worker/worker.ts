@@ -10,81 +10,26 @@
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import { decodeTick, encodeRunRecord } from "../wire/mod.ts";
-import { backoff } from "../_util.ts";
+import type { JsMsg } from "@nats-io/jetstream";
+import { decodeTick } from "../wire/mod.ts";
 import { WORKER_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
-import {
-  httpHandler,
-  type ModeHandler,
-  type RunResult,
-} from "../jobs/http/handler.ts";
+import { httpHandler } from "../jobs/http/handler.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
-import { Namespace, type NamespaceOptions } from "../nats/namespace.ts";
-import type { RunOutcome, RunRecord, Tick } from "../types.ts";
-
-/**
- * Options of {@link Worker.start}.
- *
- * @example
- * ```ts
- * import type { WorkerOptions } from "@x/schedule";
- * const options: WorkerOptions = { namespace: "beta", concurrency: 8, allowHosts: ["*.example.com"] };
- * ```
- */
-export interface WorkerOptions {
-  /** The namespace whose queue this worker consumes. */
-  namespace: string;
-  /** How many executions run at once in this worker (default 8). */
-  concurrency?: number;
-  /** The HTTP request timeout when a job sets none, in ms (default 30 s). */
-  timeout?: number;
-  /** How many times a tick is tried before it fails for good (default 5). */
-  maxAttempts?: number;
-  /** The first retry's delay, in ms, doubling each time (default 1 s). */
-  retryDelay?: number;
-  /** The longest retry delay, in ms (default 5 min). */
-  maxRetryDelay?: number;
-  /**
-   * How long the shared consumer waits for an ack before it redelivers to another worker,
-   * in ms (default 30 s). Used when this worker creates the consumer; a running execution
-   * keeps its message by signalling progress.
-   */
-  ackWait?: number;
-  /** Host names HTTP jobs may call (`*.example.com` for subdomains); any when unset. */
-  allowHosts?: string[];
-  /** The name recorded in the run history (default `$HOSTNAME`, else a random one). */
-  name?: string;
-  /** How the streams are created if they are missing. */
-  queue?: NamespaceOptions;
-  /** Where events are logged (default: JSON lines on standard error). */
-  logger?: Logger;
-  /** Called with each execution's record. */
-  onRun?: (record: RunRecord) => void;
-}
-
-/**
- * Counters of a worker since it started.
- *
- * @example
- * ```ts
- * import type { WorkerMetrics } from "@x/schedule";
- * const failures = (m: WorkerMetrics) => m.failed;
- * ```
- */
-export interface WorkerMetrics {
-  /** Executions that succeeded. */
-  success: number;
-  /** Executions that failed and will be retried. */
-  retry: number;
-  /** Executions that failed for good. */
-  failed: number;
-  /** Queue messages that were not valid ticks (terminated). */
-  malformed: number;
-}
-
-const RESPONSE_LIMIT = 1024;
+import { Namespace } from "../nats/namespace.ts";
+import type { RunRecord, Tick } from "../types.ts";
+import { consume, type Consuming } from "./consume.ts";
+import type { ModeHandler } from "./handler.ts";
+import { writeRun } from "./history.ts";
+import {
+  decideOutcome,
+  exhausted,
+  type Outcome,
+  type RetryPolicy,
+} from "./outcome.ts";
+import { runHandler } from "./run_handler.ts";
+import { RESPONSE_LIMIT, runRecord } from "./run_record.ts";
+import type { WorkerMetrics, WorkerOptions } from "./types.ts";
 
 /**
  * A worker. Start it with {@link Worker.start}; register handlers for modes other than
@@ -114,34 +59,29 @@ export class Worker {
   /** The name recorded in the run history. */
   readonly name: string;
 
-  readonly #handles: Namespace;
+  readonly #namespace: Namespace;
   readonly #log: Logger;
   readonly #onRun: ((record: RunRecord) => void) | undefined;
   readonly #handlers = new Map<string, ModeHandler>();
   readonly #concurrency: number;
-  readonly #maxAttempts: number;
-  readonly #retryDelay: number;
-  readonly #maxRetryDelay: number;
+  readonly #retry: RetryPolicy;
   readonly #progressEvery: number;
-  #stopping = false;
-  readonly #running = new Set<Promise<void>>();
-  #slotFreed: (() => void) | undefined;
-  #messages: ConsumerMessages | undefined;
-  #consuming: Promise<void> | undefined;
+  #consuming: Consuming | undefined;
 
   private constructor(
-    handles: Namespace,
+    namespace: Namespace,
     options: WorkerOptions,
     ackWait: number,
   ) {
-    this.#handles = handles;
+    this.#namespace = namespace;
     this.#log = options.logger ?? createLogger({ debug: false });
     this.#onRun = options.onRun;
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
-    this.#maxAttempts = options.maxAttempts ?? WORKER_DEFAULTS.maxAttempts;
-    this.#retryDelay = options.retryDelay ?? WORKER_DEFAULTS.retryDelay;
-    this.#maxRetryDelay = options.maxRetryDelay ??
-      WORKER_DEFAULTS.maxRetryDelay;
+    this.#retry = {
+      maxAttempts: options.maxAttempts ?? WORKER_DEFAULTS.maxAttempts,
+      retryDelay: options.retryDelay ?? WORKER_DEFAULTS.retryDelay,
+      maxRetryDelay: options.maxRetryDelay ?? WORKER_DEFAULTS.maxRetryDelay,
+    };
     this.#progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
       `worker-${crypto.randomUUID().slice(0, 8)}`;
@@ -170,11 +110,15 @@ export class Worker {
     nc: NatsConnection,
     options: WorkerOptions,
   ): Promise<Worker> {
-    const handles = await Namespace.open(nc, options.namespace, options.queue);
-    const ackWait = await handles.ensureWorkerConsumer(
+    const namespace = await Namespace.open(
+      nc,
+      options.namespace,
+      options.queue,
+    );
+    const ackWait = await namespace.ensureWorkerConsumer(
       options.ackWait ?? WORKER_DEFAULTS.ackWait,
     );
-    const worker = new Worker(handles, options, ackWait);
+    const worker = new Worker(namespace, options, ackWait);
     await worker.#start();
     return worker;
   }
@@ -205,24 +149,23 @@ export class Worker {
    * ```
    */
   async stop(): Promise<void> {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    this.#slotFreed?.();
-    this.#messages?.stop();
-    await this.#consuming;
-    await Promise.all(this.#running);
+    await this.#consuming?.stop();
   }
 
   async #start(): Promise<void> {
-    const { js, names } = this.#handles;
+    const { js, names } = this.#namespace;
     const consumer = await js.consumers.get(
       names.jobStream,
       names.workerConsumer,
     );
-    this.#messages = await consumer.consume({
+    const messages = await consumer.consume({
       max_messages: this.#concurrency,
     });
-    this.#consuming = this.#consume(this.#messages);
+    this.#consuming = consume(
+      messages,
+      this.#concurrency,
+      (message) => this.#execute(message),
+    );
     this.#log.info("worker started", {
       namespace: names.namespace,
       worker: this.name,
@@ -230,24 +173,7 @@ export class Worker {
     });
   }
 
-  async #consume(messages: ConsumerMessages): Promise<void> {
-    for await (const message of messages) {
-      while (this.#running.size >= this.#concurrency && !this.#stopping) {
-        await new Promise<void>((resolve) => this.#slotFreed = resolve);
-      }
-      if (this.#stopping) {
-        message.nak();
-        continue;
-      }
-      const running = this.#execute(message);
-      this.#running.add(running);
-      running.finally(() => {
-        this.#running.delete(running);
-        this.#slotFreed?.();
-      });
-    }
-  }
-
+  /** Runs one queue message: decodes it, runs it, records it and answers the queue. */
   async #execute(message: JsMsg): Promise<void> {
     let tick: Tick;
     try {
@@ -264,34 +190,37 @@ export class Worker {
     }
     const attempt = message.info.deliveryCount;
     const startedAt = new Date();
-    const result = attempt > this.#maxAttempts
-      ? {
-        outcome: "failed" as const,
-        error: `delivered ${attempt} times without an answer`,
-      }
-      : await this.#run(tick, message, attempt);
-    const outcome: RunOutcome =
-      result.outcome === "retry" && attempt >= this.#maxAttempts
-        ? "failed"
-        : result.outcome;
-    const record: RunRecord = {
-      key: tick.key,
-      index: tick.index,
-      scheduledAt: tick.scheduledAt,
+    const result = exhausted(attempt, this.#retry.maxAttempts)
+      ? undefined
+      : await runHandler(
+        this.#handlers.get(tick.mode),
+        tick,
+        message,
+        attempt,
+        this.#progressEvery,
+      );
+    const decided = decideOutcome(result, attempt, this.#retry);
+    const record = runRecord({
+      tick,
       attempt,
       startedAt,
-      durationMs: Date.now() - startedAt.getTime(),
-      outcome,
+      endedAt: new Date(),
+      outcome: decided.outcome,
+      result: decided.result,
       worker: this.name,
-      ...(result.status === undefined ? {} : { status: result.status }),
-      ...(result.response === undefined
-        ? {}
-        : { response: result.response.slice(0, RESPONSE_LIMIT) }),
-      ...(result.error === undefined ? {} : { error: result.error }),
-    };
-    await this.#record(record);
-    this.metrics[outcome]++;
+    });
+    await writeRun(this.#namespace, this.#log, record);
+    this.metrics[decided.outcome]++;
     this.#onRun?.(record);
+    this.#answer(message, tick, attempt, decided);
+  }
+
+  /**
+   * Logs the outcome and acks, naks or terminates. When the connection is gone the message
+   * stays unanswered and is redelivered after the ack wait: at least once.
+   */
+  #answer(message: JsMsg, tick: Tick, attempt: number, decided: Outcome): void {
+    const { answer, result } = decided;
     const fields = {
       key: tick.key,
       index: tick.index,
@@ -300,80 +229,22 @@ export class Worker {
       status: result.status,
       error: result.error,
     };
-    if (outcome === "success") {
-      this.#log.debug("run succeeded", fields);
-      this.#answer(fields, () => message.ack());
-    } else if (outcome === "retry") {
-      const delay = Math.max(
-        backoff(attempt, this.#retryDelay, this.#maxRetryDelay),
-        result.retryAfter ?? 0,
-      );
-      this.#log.warn("run failed; will retry", { ...fields, delay });
-      this.#answer(fields, () => message.nak(delay));
-    } else {
-      this.#log.warn("run failed", fields);
-      this.#answer(fields, () => message.term(result.error));
-    }
-  }
-
-  /**
-   * Acks, naks or terminates. When the connection is gone the message stays unanswered
-   * and is redelivered after the ack wait: at least once.
-   */
-  #answer(fields: Record<string, unknown>, answer: () => void): void {
+    if (answer.kind === "ack") this.#log.debug("run succeeded", fields);
+    else if (answer.kind === "nak") {
+      this.#log.warn("run failed; will retry", {
+        ...fields,
+        delay: answer.delay,
+      });
+    } else this.#log.warn("run failed", fields);
     try {
-      answer();
+      if (answer.kind === "ack") message.ack();
+      else if (answer.kind === "nak") message.nak(answer.delay);
+      else message.term(answer.reason);
     } catch (err) {
       this.#log.warn(
         "could not answer the queue; the tick will be redelivered",
-        {
-          ...fields,
-          error: (err as Error).message,
-        },
+        { ...fields, error: (err as Error).message },
       );
-    }
-  }
-
-  /** Runs the tick's handler, keeping the message while it runs. */
-  async #run(
-    tick: Tick,
-    message: JsMsg,
-    attempt: number,
-  ): Promise<RunResult> {
-    const handler = this.#handlers.get(tick.mode);
-    if (!handler) {
-      return { outcome: "failed", error: `no handler for mode ${tick.mode}` };
-    }
-    const progress = setInterval(() => {
-      try {
-        message.working();
-      } catch { /* the connection is gone: the message will be redelivered */ }
-    }, this.#progressEvery);
-    try {
-      const msgId = message.headers?.get("Nats-Msg-Id") ??
-        `${message.info.stream}.${message.seq}`;
-      return await handler(tick, { attempt, msgId }) ?? { outcome: "success" };
-    } catch (err) {
-      return { outcome: "retry", error: (err as Error).message };
-    } finally {
-      clearInterval(progress);
-    }
-  }
-
-  async #record(record: RunRecord): Promise<void> {
-    const { js, names } = this.#handles;
-    try {
-      await js.publish(
-        names.runSubject(record.key, record.index),
-        encodeRunRecord(record),
-      );
-    } catch (err) {
-      this.#log.warn("run not recorded in the history", {
-        key: record.key,
-        index: record.index,
-        scheduledAt: record.scheduledAt.toISOString(),
-        error: (err as Error).message,
-      });
     }
   }
 }

@@ -1,0 +1,308 @@
+import assert from "node:assert/strict";
+import type { HttpOption, Tick } from "../../types.ts";
+import {
+  hostAllowed,
+  httpHandler,
+  type HttpHandlerOptions,
+  redactUrl,
+  RUN_HEADERS,
+} from "./handler.ts";
+
+interface Received {
+  method: string;
+  path: string;
+  headers: Headers;
+  body: string;
+}
+
+/** A local HTTP server answering with `respond`; `received` records the requests. */
+async function withServer(
+  respond: (request: Received) => Response | Promise<Response>,
+  fn: (base: string, received: Received[]) => Promise<void>,
+): Promise<void> {
+  const received: Received[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      const request = {
+        method: req.method,
+        path: new URL(req.url).pathname,
+        headers: req.headers,
+        body: await req.text(),
+      };
+      received.push(request);
+      return await respond(request);
+    },
+  );
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`, received);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+const scheduledAt = new Date("2030-01-01T00:00:00Z");
+
+function tick(option: HttpOption): Tick {
+  return {
+    namespace: "beta",
+    key: "test",
+    index: 0,
+    scheduledAt,
+    mode: "HTTP",
+    spec: "@hourly",
+    option,
+  };
+}
+
+function run(option: HttpOption, options: Partial<HttpHandlerOptions> = {}) {
+  const handler = httpHandler({ timeout: 5000, ...options });
+  return handler(tick(option), { attempt: 2, msgId: "beta.test.0.1" });
+}
+
+Deno.test("a 2xx is a success with its status and the response's first bytes", () =>
+  withServer(
+    () => new Response("0123456789abcdef", { status: 201 }),
+    async (base) => {
+      const result = await run({ url: `${base}/hook` }, { responseBytes: 10 });
+      assert.deepEqual(result, {
+        outcome: "success",
+        status: 201,
+        response: "0123456789",
+      });
+    },
+  ));
+
+Deno.test("the response is kept up to 1024 bytes by default", () =>
+  withServer(
+    () => new Response("x".repeat(5000)),
+    async (base) => {
+      const result = await run({ url: `${base}/hook` });
+      assert.equal(result?.response, "x".repeat(1024));
+    },
+  ));
+
+Deno.test("a 5xx is retried", () =>
+  withServer(
+    () => new Response("down", { status: 503 }),
+    async (base) => {
+      assert.deepEqual(await run({ url: `${base}/hook` }), {
+        outcome: "retry",
+        status: 503,
+        response: "down",
+        error: "HTTP 503",
+        retryAfter: undefined,
+      });
+    },
+  ));
+
+Deno.test("a 429 is retried, Retry-After read as seconds or as a date", () =>
+  withServer(
+    (request) =>
+      new Response(null, {
+        status: 429,
+        headers: {
+          "retry-after": request.path === "/seconds"
+            ? "2"
+            : request.path === "/date"
+            ? new Date(Date.now() + 60_000).toUTCString()
+            : "soon",
+        },
+      }),
+    async (base) => {
+      const seconds = await run({ url: `${base}/seconds` });
+      assert.equal(seconds?.outcome, "retry");
+      assert.equal(seconds?.status, 429);
+      assert.equal(seconds?.error, "HTTP 429");
+      assert.equal(seconds?.retryAfter, 2000);
+      const date = await run({ url: `${base}/date` });
+      assert.ok(
+        date?.retryAfter !== undefined && date.retryAfter > 50_000 &&
+          date.retryAfter <= 60_000,
+        `${date?.retryAfter}`,
+      );
+      const invalid = await run({ url: `${base}/invalid` });
+      assert.equal(invalid?.retryAfter, undefined);
+    },
+  ));
+
+Deno.test("any other 4xx fails for good", () =>
+  withServer(
+    () => new Response("no such hook", { status: 404 }),
+    async (base) => {
+      assert.deepEqual(await run({ url: `${base}/hook` }), {
+        outcome: "failed",
+        status: 404,
+        response: "no such hook",
+        error: "HTTP 404",
+      });
+    },
+  ));
+
+Deno.test("a timeout is retried, with the job's timeout, else the handler's", async () => {
+  const released = Promise.withResolvers<void>();
+  await withServer(
+    async () => {
+      await released.promise;
+      return new Response("late");
+    },
+    async (base) => {
+      const own = await run({ url: `${base}/hook`, timeout: "100ms" });
+      assert.deepEqual(own, {
+        outcome: "retry",
+        error: "timed out after 100 ms",
+      });
+      const fallback = await run({ url: `${base}/hook` }, { timeout: 150 });
+      assert.deepEqual(fallback, {
+        outcome: "retry",
+        error: "timed out after 150 ms",
+      });
+      released.resolve();
+    },
+  );
+});
+
+Deno.test("a network error is retried; its message shows no credentials or query", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close(); // nothing listens there any more
+  const result = await run({
+    url: `http://user:pw@127.0.0.1:${port}/hook?token=s3cr3t`,
+  });
+  assert.equal(result?.outcome, "retry");
+  assert.ok(result?.error, "an error is given");
+  assert.ok(
+    !result.error.includes("s3cr3t") && !result.error.includes("pw@"),
+    result.error,
+  );
+});
+
+Deno.test("a host out of the allow list is refused without a request", () =>
+  withServer(
+    () => new Response("ok"),
+    async (base, received) => {
+      const result = await run({ url: `${base}/hook` }, {
+        allowHosts: ["api.example.com"],
+      });
+      assert.deepEqual(result, {
+        outcome: "failed",
+        error: "host 127.0.0.1 is not in the worker's allow list",
+      });
+      assert.equal(received.length, 0);
+      const allowed = await run({ url: `${base}/hook` }, {
+        allowHosts: ["127.0.0.1"],
+      });
+      assert.equal(allowed?.outcome, "success");
+      assert.equal(received.length, 1);
+    },
+  ));
+
+Deno.test("with an allow list a redirect is not followed; without one it is", () =>
+  withServer(
+    (request) =>
+      request.path === "/moved"
+        ? new Response(null, {
+          status: 302,
+          headers: { location: "/target" },
+        })
+        : new Response("arrived"),
+    async (base, received) => {
+      const listed = await run({ url: `${base}/moved` }, {
+        allowHosts: ["127.0.0.1"],
+      });
+      assert.equal(listed?.outcome, "failed");
+      assert.equal(listed?.status, 302);
+      assert.equal(listed?.error, "HTTP 302: redirect not followed");
+      assert.deepEqual(received.map((r) => r.path), ["/moved"]);
+      const open = await run({ url: `${base}/moved` });
+      assert.equal(open?.outcome, "success");
+      assert.equal(open?.response, "arrived");
+      assert.deepEqual(received.map((r) => r.path), [
+        "/moved",
+        "/moved",
+        "/target",
+      ]);
+    },
+  ));
+
+Deno.test("POST by default, the body as JSON, the job's headers and the run headers", () =>
+  withServer(
+    () => new Response("ok"),
+    async (base, received) => {
+      await run({
+        url: `${base}/hook`,
+        headers: { "x-token": "abc" },
+        body: { name: "demo" },
+      });
+      const [request] = received;
+      assert.equal(request.method, "POST");
+      assert.equal(request.headers.get("x-token"), "abc");
+      assert.equal(request.headers.get("content-type"), "application/json");
+      assert.deepEqual(JSON.parse(request.body), { name: "demo" });
+      assert.equal(
+        request.headers.get(RUN_HEADERS.scheduledAt),
+        scheduledAt.toISOString(),
+      );
+      assert.equal(request.headers.get(RUN_HEADERS.messageId), "beta.test.0.1");
+      assert.equal(request.headers.get(RUN_HEADERS.attempt), "2");
+    },
+  ));
+
+Deno.test("a job's content-type is kept", () =>
+  withServer(
+    () => new Response("ok"),
+    async (base, received) => {
+      await run({
+        url: `${base}/hook`,
+        headers: { "content-type": "application/vnd.demo+json" },
+        body: { name: "demo" },
+      });
+      assert.equal(
+        received[0].headers.get("content-type"),
+        "application/vnd.demo+json",
+      );
+    },
+  ));
+
+Deno.test("no body is sent with GET or HEAD", () =>
+  withServer(
+    () => new Response("ok"),
+    async (base, received) => {
+      for (const method of ["GET", "HEAD"] as const) {
+        const result = await run({
+          url: `${base}/hook`,
+          method,
+          body: { name: "demo" },
+        });
+        assert.equal(result?.outcome, "success");
+      }
+      assert.deepEqual(
+        received.map((r) => [r.method, r.body, r.headers.get("content-type")]),
+        [["GET", "", null], ["HEAD", "", null]],
+      );
+      assert.equal(received[0].headers.get(RUN_HEADERS.attempt), "2");
+    },
+  ));
+
+Deno.test("redactUrl keeps no credentials, query or fragment", () => {
+  assert.equal(
+    redactUrl(new URL("https://user:pw@api.example.com:8443/a/b?token=x#frag")),
+    "https://api.example.com:8443/a/b",
+  );
+  assert.equal(
+    redactUrl(new URL("http://127.0.0.1/")),
+    "http://127.0.0.1/",
+  );
+});
+
+Deno.test("hostAllowed: exact names and *.domain subdomains, in any case", () => {
+  const allow = ["api.example.com", "*.internal.example"];
+  assert.equal(hostAllowed("api.example.com", allow), true);
+  assert.equal(hostAllowed("API.Example.COM", allow), true);
+  assert.equal(hostAllowed("other.example.com", allow), false);
+  assert.equal(hostAllowed("a.internal.example", allow), true);
+  assert.equal(hostAllowed("a.b.INTERNAL.example", allow), true);
+  assert.equal(hostAllowed("internal.example", allow), false);
+  assert.equal(hostAllowed("evilinternal.example", allow), false);
+  assert.equal(hostAllowed("api.example.com", []), false);
+});

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { consume, type Messages } from "./consume.ts";
+
+interface Message {
+  n: number;
+  naked: boolean;
+  nak(): void;
+}
+
+/** A queue the test fills; stopping it ends the iteration once it is empty. */
+function queue(): Messages<Message> & { push(n: number): Message } {
+  const pending: Message[] = [];
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  return {
+    push(n) {
+      const message = {
+        n,
+        naked: false,
+        nak() {
+          this.naked = true;
+        },
+      };
+      pending.push(message);
+      wake?.();
+      return message;
+    },
+    stop() {
+      stopped = true;
+      wake?.();
+    },
+    async *[Symbol.asyncIterator]() {
+      while (true) {
+        const next = pending.shift();
+        if (next) yield next;
+        else if (stopped) return;
+        else await new Promise<void>((resolve) => wake = resolve);
+      }
+    },
+  };
+}
+
+/** Lets timers and I/O run once: every ready microtask runs first. */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("at most `concurrency` executions run at once; every message runs", async () => {
+  const messages = queue();
+  const gates = new Map<number, PromiseWithResolvers<void>>();
+  const started: number[] = [];
+  let active = 0;
+  let most = 0;
+  const consuming = consume(messages, 2, async ({ n }) => {
+    active++;
+    most = Math.max(most, active);
+    started.push(n);
+    await gates.get(n)!.promise;
+    active--;
+  });
+  for (let n = 0; n < 5; n++) {
+    gates.set(n, Promise.withResolvers());
+    messages.push(n);
+  }
+  for (let n = 0; n < 5; n++) {
+    await turn();
+    assert.ok(started.includes(n), `message ${n} started`);
+    assert.ok(most <= 2, `${most} at once`);
+    gates.get(n)!.resolve();
+  }
+  await consuming.stop();
+  assert.deepEqual(started, [0, 1, 2, 3, 4]);
+  assert.equal(most, 2);
+});
+
+Deno.test("stop gives back a message waiting for a slot and waits for the one under way", async () => {
+  const messages = queue();
+  const release = Promise.withResolvers<void>();
+  const executed: number[] = [];
+  let finished = false;
+  const consuming = consume(messages, 1, async ({ n }) => {
+    executed.push(n);
+    await release.promise;
+    await turn();
+    finished = true;
+  });
+  messages.push(1);
+  const waiting = messages.push(2);
+  await turn();
+  assert.deepEqual(executed, [1]);
+  const stopped = consuming.stop();
+  release.resolve();
+  await stopped;
+  assert.ok(finished, "the execution under way ended before stop returned");
+  assert.deepEqual(executed, [1]);
+  assert.ok(waiting.naked, "the waiting message is given back");
+  await consuming.stop(); // a second stop returns at once
+});

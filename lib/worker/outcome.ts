@@ -1,0 +1,100 @@
+/**
+ * What becomes of an execution: its final outcome and the worker's answer to the queue.
+ *
+ * @module
+ */
+
+import { backoff } from "../_util.ts";
+import type { RunOutcome } from "../types.ts";
+import type { RunResult } from "./handler.ts";
+
+/** How many times a tick is tried, and how long the worker waits between tries (ms). */
+export interface RetryPolicy {
+  /** Tries per tick. */
+  maxAttempts: number;
+  /** The first retry's delay, doubling each time. */
+  retryDelay: number;
+  /** The longest retry delay. */
+  maxRetryDelay: number;
+}
+
+/**
+ * The answer to the queue: `ack` (done), `nak` (deliver again after `delay` ms) or `term`
+ * (never deliver again).
+ */
+export type QueueAnswer =
+  | { kind: "ack" }
+  | { kind: "nak"; delay: number }
+  | { kind: "term"; reason: string | undefined };
+
+/** What becomes of one execution. */
+export interface Outcome {
+  /** The outcome recorded and counted. */
+  outcome: RunOutcome;
+  /** The handler's result, or the failure standing for it when the handler was not run. */
+  result: RunResult;
+  /** How the worker answers the queue. */
+  answer: QueueAnswer;
+}
+
+/**
+ * True when a tick delivered `attempt` times has had all its tries, none answered (the
+ * worker died or lost its connection each time): it is not run again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { exhausted } from "./outcome.ts";
+ * assert.equal(exhausted(5, 5), false);
+ * assert.equal(exhausted(6, 5), true);
+ * ```
+ */
+export function exhausted(attempt: number, maxAttempts: number): boolean {
+  return attempt > maxAttempts;
+}
+
+/**
+ * Decides the outcome of attempt `attempt` of a tick from the handler's `result`
+ * (`undefined` when the handler was not run because the tick is {@link exhausted}). A
+ * retry on the last attempt fails for good; a retry waits for the backoff, or for the
+ * handler's `retryAfter` when that is longer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decideOutcome } from "./outcome.ts";
+ * const policy = { maxAttempts: 5, retryDelay: 1000, maxRetryDelay: 300_000 };
+ * const decided = decideOutcome({ outcome: "retry", error: "HTTP 503" }, 3, policy);
+ * assert.equal(decided.outcome, "retry");
+ * assert.deepEqual(decided.answer, { kind: "nak", delay: 4000 });
+ * ```
+ */
+export function decideOutcome(
+  result: RunResult | undefined,
+  attempt: number,
+  policy: RetryPolicy,
+): Outcome {
+  if (result === undefined) {
+    const error = `delivered ${attempt} times without an answer`;
+    return {
+      outcome: "failed",
+      result: { outcome: "failed", error },
+      answer: { kind: "term", reason: error },
+    };
+  }
+  const outcome: RunOutcome =
+    result.outcome === "retry" && attempt >= policy.maxAttempts
+      ? "failed"
+      : result.outcome;
+  if (outcome === "success") {
+    return { outcome, result, answer: { kind: "ack" } };
+  }
+  if (outcome === "failed") {
+    return { outcome, result, answer: { kind: "term", reason: result.error } };
+  }
+  const delay = Math.max(
+    backoff(attempt, policy.retryDelay, policy.maxRetryDelay),
+    result.retryAfter ?? 0,
+  );
+  return { outcome, result, answer: { kind: "nak", delay } };
+}

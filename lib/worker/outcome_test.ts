@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { decideOutcome, exhausted } from "./outcome.ts";
+
+const policy = { maxAttempts: 3, retryDelay: 100, maxRetryDelay: 250 };
+
+Deno.test("exhausted: only once delivered more than maxAttempts times", () => {
+  assert.equal(exhausted(1, 3), false);
+  assert.equal(exhausted(3, 3), false);
+  assert.equal(exhausted(4, 3), true);
+});
+
+Deno.test("no result (not run): failed and terminated, saying why", () => {
+  const decided = decideOutcome(undefined, 4, policy);
+  assert.deepEqual(decided, {
+    outcome: "failed",
+    result: {
+      outcome: "failed",
+      error: "delivered 4 times without an answer",
+    },
+    answer: { kind: "term", reason: "delivered 4 times without an answer" },
+  });
+});
+
+Deno.test("success: acked, the result kept as it is", () => {
+  const result = { outcome: "success" as const, status: 200, response: "ok" };
+  const decided = decideOutcome(result, 3, policy);
+  assert.equal(decided.outcome, "success");
+  assert.equal(decided.result, result);
+  assert.deepEqual(decided.answer, { kind: "ack" });
+});
+
+Deno.test("failed: terminated with the error, at any attempt", () => {
+  for (const attempt of [1, 3]) {
+    const result = {
+      outcome: "failed" as const,
+      status: 404,
+      error: "HTTP 404",
+    };
+    const decided = decideOutcome(result, attempt, policy);
+    assert.equal(decided.outcome, "failed");
+    assert.equal(decided.result, result);
+    assert.deepEqual(decided.answer, { kind: "term", reason: "HTTP 404" });
+  }
+});
+
+Deno.test("failed without an error: terminated without a reason", () => {
+  const decided = decideOutcome({ outcome: "failed" }, 1, policy);
+  assert.deepEqual(decided.answer, { kind: "term", reason: undefined });
+});
+
+Deno.test("retry before the last attempt: nak after the backoff, doubling", () => {
+  const result = { outcome: "retry" as const, error: "HTTP 503" };
+  assert.deepEqual(decideOutcome(result, 1, policy), {
+    outcome: "retry",
+    result,
+    answer: { kind: "nak", delay: 100 },
+  });
+  assert.deepEqual(
+    decideOutcome(result, 2, policy).answer,
+    { kind: "nak", delay: 200 },
+  );
+});
+
+Deno.test("retry: the backoff is capped at maxRetryDelay", () => {
+  const decided = decideOutcome(
+    { outcome: "retry" },
+    3,
+    { ...policy, maxAttempts: 10 },
+  );
+  assert.deepEqual(decided.answer, { kind: "nak", delay: 250 });
+});
+
+Deno.test("retry: a longer retryAfter wins over the backoff, a shorter one does not", () => {
+  const later = decideOutcome(
+    { outcome: "retry", retryAfter: 1000 },
+    1,
+    policy,
+  );
+  assert.deepEqual(later.answer, { kind: "nak", delay: 1000 });
+  const sooner = decideOutcome({ outcome: "retry", retryAfter: 10 }, 2, policy);
+  assert.deepEqual(sooner.answer, { kind: "nak", delay: 200 });
+});
+
+Deno.test("retry on the last attempt: failed and terminated with the error", () => {
+  const result = { outcome: "retry" as const, status: 503, error: "HTTP 503" };
+  const decided = decideOutcome(result, 3, policy);
+  assert.equal(decided.outcome, "failed");
+  assert.equal(decided.result, result);
+  assert.deepEqual(decided.answer, { kind: "term", reason: "HTTP 503" });
+});

@@ -1,0 +1,59 @@
+/**
+ * Running a tick's handler, whatever it does.
+ *
+ * @module
+ */
+
+import type { JsMsg } from "@nats-io/jetstream";
+import type { Tick } from "../types.ts";
+import type { ModeHandler, RunResult } from "./handler.ts";
+
+/** The parts of the queue message {@link runHandler} reads. */
+export type RunMessage = Pick<JsMsg, "headers" | "info" | "seq" | "working">;
+
+/**
+ * Runs `handler` on attempt `attempt` of `tick` and says how it went: nothing returned is
+ * a success, a thrown error a retry, no handler at all a failure. While it runs, the
+ * message's progress is signalled every `progressEvery` ms, so that the queue keeps it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { RunMessage } from "./run_handler.ts";
+ * import { runHandler } from "./run_handler.ts";
+ * const tick = {
+ *   namespace: "beta", key: "test", index: 0, scheduledAt: new Date(),
+ *   mode: "log", spec: "@hourly", option: {},
+ * };
+ * const message = {
+ *   headers: undefined, info: { stream: "jobs" }, seq: 7, working() {},
+ * } as unknown as RunMessage;
+ * const result = await runHandler(undefined, tick, message, 1, 1000);
+ * assert.deepEqual(result, { outcome: "failed", error: "no handler for mode log" });
+ * ```
+ */
+export async function runHandler(
+  handler: ModeHandler | undefined,
+  tick: Tick,
+  message: RunMessage,
+  attempt: number,
+  progressEvery: number,
+): Promise<RunResult> {
+  if (!handler) {
+    return { outcome: "failed", error: `no handler for mode ${tick.mode}` };
+  }
+  const progress = setInterval(() => {
+    try {
+      message.working();
+    } catch { /* the connection is gone: the message will be redelivered */ }
+  }, progressEvery);
+  try {
+    const msgId = message.headers?.get("Nats-Msg-Id") ??
+      `${message.info.stream}.${message.seq}`;
+    return await handler(tick, { attempt, msgId }) ?? { outcome: "success" };
+  } catch (err) {
+    return { outcome: "retry", error: (err as Error).message };
+  } finally {
+    clearInterval(progress);
+  }
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { headers } from "@nats-io/nats-core";
+import type { Tick } from "../types.ts";
+import type { RunContext } from "./handler.ts";
+import { runHandler, type RunMessage } from "./run_handler.ts";
+
+const tick: Tick = {
+  namespace: "beta",
+  key: "test",
+  index: 0,
+  scheduledAt: new Date("2030-01-01T00:00:00Z"),
+  mode: "log",
+  spec: "@hourly",
+  option: {},
+};
+
+function message(msgId?: string, working = () => {}): RunMessage {
+  const h = headers();
+  if (msgId) h.set("Nats-Msg-Id", msgId);
+  return {
+    headers: msgId ? h : undefined,
+    info: { stream: "jobs" },
+    seq: 7,
+    working,
+  } as unknown as RunMessage;
+}
+
+Deno.test("no handler: failed, naming the mode", async () => {
+  assert.deepEqual(await runHandler(undefined, tick, message(), 1, 1000), {
+    outcome: "failed",
+    error: "no handler for mode log",
+  });
+});
+
+Deno.test("the handler's result is returned; nothing returned is a success", async () => {
+  const result = { outcome: "retry" as const, status: 503, retryAfter: 10 };
+  assert.equal(
+    await runHandler(() => Promise.resolve(result), tick, message(), 1, 1000),
+    result,
+  );
+  assert.deepEqual(
+    await runHandler(() => Promise.resolve(), tick, message(), 1, 1000),
+    { outcome: "success" },
+  );
+});
+
+Deno.test("a thrown error is a retry with its message", async () => {
+  const result = await runHandler(
+    () => Promise.reject(new Error("boom")),
+    tick,
+    message(),
+    1,
+    1000,
+  );
+  assert.deepEqual(result, { outcome: "retry", error: "boom" });
+});
+
+Deno.test("the context: the attempt and the tick's message id, else stream.seq", async () => {
+  const contexts: RunContext[] = [];
+  const handler = (_: Tick, context: RunContext) => {
+    contexts.push(context);
+    return Promise.resolve();
+  };
+  await runHandler(handler, tick, message("beta.test.0.1"), 3, 1000);
+  await runHandler(handler, tick, message(), 1, 1000);
+  assert.deepEqual(contexts, [
+    { attempt: 3, msgId: "beta.test.0.1" },
+    { attempt: 1, msgId: "jobs.7" },
+  ]);
+});
+
+Deno.test("progress is signalled while the handler runs, and not after", async () => {
+  let signals = 0;
+  const signalled = Promise.withResolvers<void>();
+  const msg = message(undefined, () => {
+    signals++;
+    if (signals === 2) signalled.resolve();
+    throw new Error("connection closed"); // ignored: the tick will be redelivered
+  });
+  const deadline = setTimeout(
+    () => signalled.reject(new Error("no progress within 5 s")),
+    5000,
+  );
+  const result = await runHandler(
+    () => signalled.promise,
+    tick,
+    msg,
+    1,
+    10,
+  );
+  clearTimeout(deadline);
+  assert.deepEqual(result, { outcome: "success" });
+  // An absence takes a while to show: five progress periods pass without a signal.
+  const after = signals;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(signals, after, "no progress once the handler is done");
+});

@@ -1,0 +1,71 @@
+/**
+ * The record of one execution, as the worker writes it to the run history.
+ *
+ * @module
+ */
+
+import type { RunOutcome, RunRecord, Tick } from "../types.ts";
+import type { RunResult } from "./handler.ts";
+
+/** How many characters of a response the run history keeps. */
+export const RESPONSE_LIMIT = 1024;
+
+/** What {@link runRecord} records. */
+export interface RunRecordInput {
+  /** The tick executed. */
+  tick: Tick;
+  /** 1 for the first try, 2 for the first retry, and so on. */
+  attempt: number;
+  /** When the execution started. */
+  startedAt: Date;
+  /** When it ended. */
+  endedAt: Date;
+  /** How it ended, as decided. */
+  outcome: RunOutcome;
+  /** The handler's result: its status, response and error are kept. */
+  result: RunResult;
+  /** The worker's name. */
+  worker: string;
+}
+
+/**
+ * Builds the record of one execution; the response is cut to {@link RESPONSE_LIMIT}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runRecord } from "./run_record.ts";
+ * const record = runRecord({
+ *   tick: {
+ *     namespace: "beta", key: "test", index: 0, scheduledAt: new Date(0),
+ *     mode: "HTTP", spec: "@hourly", option: {},
+ *   },
+ *   attempt: 1,
+ *   startedAt: new Date(1000),
+ *   endedAt: new Date(1012),
+ *   outcome: "success",
+ *   result: { outcome: "success", status: 200, response: "ok" },
+ *   worker: "w1",
+ * });
+ * assert.equal(record.durationMs, 12);
+ * assert.equal(record.status, 200);
+ * ```
+ */
+export function runRecord(input: RunRecordInput): RunRecord {
+  const { tick, result } = input;
+  return {
+    key: tick.key,
+    index: tick.index,
+    scheduledAt: tick.scheduledAt,
+    attempt: input.attempt,
+    startedAt: input.startedAt,
+    durationMs: input.endedAt.getTime() - input.startedAt.getTime(),
+    outcome: input.outcome,
+    worker: input.worker,
+    ...(result.status === undefined ? {} : { status: result.status }),
+    ...(result.response === undefined
+      ? {}
+      : { response: result.response.slice(0, RESPONSE_LIMIT) }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The worker's options and counters.
+ *
+ * @module
+ */
+
+import type { Logger } from "../ops/log.ts";
+import type { NamespaceOptions } from "../nats/namespace.ts";
+import type { RunRecord } from "../types.ts";
+
+/**
+ * Options of `Worker.start`. Defaults are those of `WORKER_DEFAULTS`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { WorkerOptions } from "@x/schedule";
+ * const options: WorkerOptions = { namespace: "beta", concurrency: 8, allowHosts: ["*.example.com"] };
+ * assert.equal(options.concurrency, 8);
+ * ```
+ */
+export interface WorkerOptions {
+  /** The namespace whose queue this worker consumes. */
+  namespace: string;
+  /**
+   * How many executions run at once in this worker.
+   *
+   * @default {WORKER_DEFAULTS.concurrency} 8
+   */
+  concurrency?: number;
+  /**
+   * The HTTP request timeout when a job sets none, in ms.
+   *
+   * @default {WORKER_DEFAULTS.timeout} 30 s
+   */
+  timeout?: number;
+  /**
+   * How many times a tick is tried before it fails for good.
+   *
+   * @default {WORKER_DEFAULTS.maxAttempts} 5
+   */
+  maxAttempts?: number;
+  /**
+   * The first retry's delay, in ms, doubling each time.
+   *
+   * @default {WORKER_DEFAULTS.retryDelay} 1 s
+   */
+  retryDelay?: number;
+  /**
+   * The longest retry delay, in ms.
+   *
+   * @default {WORKER_DEFAULTS.maxRetryDelay} 5 min
+   */
+  maxRetryDelay?: number;
+  /**
+   * How long the shared consumer waits for an ack before it redelivers to another worker,
+   * in ms. Used when this worker creates the consumer; a running execution keeps its
+   * message by signalling progress.
+   *
+   * @default {WORKER_DEFAULTS.ackWait} 30 s
+   */
+  ackWait?: number;
+  /** Host names HTTP jobs may call (`*.example.com` for subdomains); any when unset. */
+  allowHosts?: string[];
+  /**
+   * The name recorded in the run history.
+   *
+   * @default {$HOSTNAME} else a random one
+   */
+  name?: string;
+  /** How the streams are created if they are missing. */
+  queue?: NamespaceOptions;
+  /**
+   * Where events are logged.
+   *
+   * @default JSON lines on standard error
+   */
+  logger?: Logger;
+  /** Called with each execution's record. */
+  onRun?: (record: RunRecord) => void;
+}
+
+/**
+ * Counters of a worker since it started.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { WorkerMetrics } from "@x/schedule";
+ * const failures = (m: WorkerMetrics) => m.failed;
+ * assert.equal(failures({ success: 3, retry: 1, failed: 2, malformed: 0 }), 2);
+ * ```
+ */
+export interface WorkerMetrics {
+  /** Executions that succeeded. */
+  success: number;
+  /** Executions that failed and will be retried. */
+  retry: number;
+  /** Executions that failed for good. */
+  failed: number;
+  /** Queue messages that were not valid ticks (terminated). */
+  malformed: number;
+}
