@@ -6,7 +6,7 @@
 
 import { parseDuration } from "../spec/duration.ts";
 import { InvalidJobError, InvalidSpecError } from "../errors.ts";
-import type { Spec } from "../spec/spec.ts";
+import type { Spec, SpecOptions } from "../spec/spec.ts";
 import type { HttpMethod, HttpOption, Job } from "../types.ts";
 
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -33,6 +33,15 @@ const HTTP_FIELDS = new Set(["url", "method", "headers", "body", "timeout"]);
  * ```ts
  * import { HttpJob } from "@x/schedule";
  * const job = HttpJob("@every 15s", { url: "https://api.example.com/hook", body: { a: 1 } });
+ * ```
+ *
+ * @example A job that fires a wall time skipped by DST at the jump, and a repeated one once
+ * ```ts
+ * import { HttpJob } from "@x/schedule";
+ * const job = {
+ *   ...HttpJob("0 30 2 * * *", { url: "https://api.example.com/hook" }, "America/New_York"),
+ *   dst: "once" as const,
+ * };
  * ```
  */
 export function HttpJob(
@@ -142,7 +151,11 @@ export function validateHttpOption(option: HttpOption): void {
  */
 export function validateJob(
   job: Job,
-  compile: (source: string, timeZone?: string) => Spec,
+  compile: (
+    source: string,
+    timeZone?: string,
+    options?: SpecOptions,
+  ) => Spec,
 ): Spec {
   if (!isRecord(job)) {
     throw new InvalidJobError(
@@ -164,8 +177,15 @@ export function validateJob(
       "a job's tz must be a string such as Europe/Paris",
     );
   }
+  if (job.dst !== undefined && job.dst !== "exact" && job.dst !== "once") {
+    throw new InvalidJobError(
+      `a job's dst must be "exact" or "once", not ${JSON.stringify(job.dst)}`,
+    );
+  }
   if (job.mode === "HTTP") validateHttpOption(job.option as HttpOption);
-  return compile(job.spec, job.tz);
+  return job.dst === undefined
+    ? compile(job.spec, job.tz)
+    : compile(job.spec, job.tz, { dst: job.dst });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

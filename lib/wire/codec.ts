@@ -13,14 +13,18 @@ import {
 } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
 import { validateKey, validateNamespace } from "../nats/names.ts";
-import { parseSpec, type Spec } from "../spec/spec.ts";
+import { parseSpec, type Spec, type SpecOptions } from "../spec/spec.ts";
 import type { Definition, Job, JobMessage, RunRecord } from "../types.ts";
 
 /** The version this code writes and reads. */
 export const WIRE_VERSION = 1;
 
 /** Where compiled specs come from: a `SpecCache`'s `get`, or `parseSpec`. */
-export type Compile = (source: string, timeZone?: string) => Spec;
+export type Compile = (
+  source: string,
+  timeZone?: string,
+  options?: SpecOptions,
+) => Spec;
 
 /**
  * A decoded definition with the compiled spec of each job.
