@@ -131,7 +131,7 @@ function specZone(
     );
   }
   const zone = prefix ?? timeZone;
-  if (zone === "" || zone === undefined) return undefined;
+  if (zone === undefined || prefix === "") return undefined; // `TZ= ` is UTC
   validateTimeZone(zone);
   return zone;
 }

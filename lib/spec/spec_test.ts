@@ -214,6 +214,8 @@ const ERRORS: [
     /Mars\/Olympus/,
   ],
   ["* * * * * *", "Nowhere/City", InvalidTimeZoneError, /Nowhere\/City/],
+  ["* * * * * *", "", InvalidTimeZoneError, /time zone ""/],
+  ["* * * * * *", "europe/paris", InvalidTimeZoneError, /case-sensitive/],
   [
     "TZ=UTC * * * * * *",
     "Europe/Paris",
