@@ -29,7 +29,13 @@ export type { NamespaceOptions } from "./lib/nats/namespace.ts";
 
 // Jobs and specs.
 export { HttpJob } from "./lib/jobs/http/job.ts";
-export { nextRuns, parseSpec, type Spec } from "./lib/spec/spec.ts";
+export {
+  type DstRule,
+  nextRuns,
+  parseSpec,
+  type Spec,
+  type SpecOptions,
+} from "./lib/spec/mod.ts";
 export type {
   Definition,
   HttpMethod,

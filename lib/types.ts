@@ -61,6 +61,12 @@ export interface Job<O = unknown> {
   spec: string;
   /** An IANA zone the spec is read in, instead of a `CRON_TZ=` prefix. */
   tz?: string;
+  /**
+   * Wall times a DST change skips or repeats: `exact` (default) fires a skipped time
+   * never and a repeated one twice; `once` fires a skipped time at the jump and a
+   * repeated one at its first occurrence.
+   */
+  dst?: "exact" | "once";
   /** The mode's option. */
   option: O;
 }

@@ -12,8 +12,8 @@ import { validateHttpOption } from "./http/job.ts";
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
 /**
- * Checks a job's shape: its mode, that its spec and zone are strings, and the option of a
- * known mode. The spec itself is checked where it is compiled (see `Compile`).
+ * Checks a job's shape: its mode, that its spec and zone are strings, its `dst` rule, and
+ * the option of a known mode. The spec itself is checked where it is compiled (see `Compile`).
  *
  * @throws {InvalidJobError} When the mode, zone or option is not valid.
  * @throws {InvalidSpecError} When the spec is not a string.
@@ -43,6 +43,11 @@ export function validateJob(job: Job): void {
   if (job.tz !== undefined && typeof job.tz !== "string") {
     throw new InvalidJobError(
       "a job's tz must be a string such as Europe/Paris",
+    );
+  }
+  if (job.dst !== undefined && job.dst !== "exact" && job.dst !== "once") {
+    throw new InvalidJobError(
+      `a job's dst must be "exact" or "once", not ${JSON.stringify(job.dst)}`,
     );
   }
   if (job.mode === "HTTP") validateHttpOption(job.option as HttpOption);

@@ -1,10 +1,10 @@
 /**
- * One compiled {@link Spec} per distinct (spec, zone) that is in use.
+ * One compiled {@link Spec} per distinct (spec, zone, options) that is in use.
  *
  * @module
  */
 
-import { parseSpec, type Spec } from "./spec.ts";
+import { parseSpec, type Spec, type SpecOptions } from "./spec.ts";
 
 /**
  * Interns compiled specs. Jobs hold their spec strongly and the cache weakly, so a spec
@@ -12,9 +12,10 @@ import { parseSpec, type Spec } from "./spec.ts";
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { SpecCache } from "./cache.ts";
  * const specs = new SpecCache();
- * specs.get("@every 15s") === specs.get("@every 15s"); // true
+ * strictEqual(specs.get("@every 15s"), specs.get("@every 15s"));
  * ```
  */
 export class SpecCache {
@@ -23,12 +24,14 @@ export class SpecCache {
     if (this.#specs.get(id)?.deref() === undefined) this.#specs.delete(id);
   });
 
-  /** The compiled spec for (source, timeZone); compiles it on first use. */
-  get(source: string, timeZone?: string): Spec {
-    const id = `${timeZone ?? ""}\u0000${source}`;
+  /** The compiled spec for (source, timeZone, options); compiles it on first use. */
+  get(source: string, timeZone?: string, options: SpecOptions = {}): Spec {
+    const id = `${options.dst ?? "exact"}\u0000${
+      timeZone ?? ""
+    }\u0000${source}`;
     const cached = this.#specs.get(id)?.deref();
     if (cached) return cached;
-    const spec = parseSpec(source, timeZone);
+    const spec = parseSpec(source, timeZone, options);
     this.#specs.set(id, new WeakRef(spec));
     this.#collected.register(spec, id);
     return spec;

@@ -1,32 +1,16 @@
 /**
- * The spec engine: cron specs with the semantics of robfig/cron v3 (with seconds),
- * which the Go service this replaces used.
- *
- * Grammar:
- * - six fields `sec min hour dom month dow`, or five (`sec` is 0); `*`, `?`, numbers,
- *   names (`JAN`, `MON`), ranges `a-b`, lists `a,b`, steps `*\/n`, `a/n`, `a-b/n`;
- * - when day-of-month and day-of-week are both restricted a day matches either; a field
- *   that is `*`, `?` or `*\/1` counts as unrestricted (then the other field decides);
- * - descriptors `@yearly @annually @monthly @weekly @daily @midnight @hourly`;
- * - `@every <Go duration>`: ticks at `anchor + k * interval` (k >= 1), the interval
- *   truncated to whole seconds with a minimum of one second;
- * - a `CRON_TZ=Zone` or `TZ=Zone` prefix, or a zone passed beside the spec.
- *
- * In a zone, a tick is every instant whose wall-clock time there matches the spec, as in
- * robfig: a wall time skipped by a spring-forward change never fires, and one that occurs
- * twice in a fall-back change fires twice.
- *
- * Field matching is croner's, on UTC; this module adds the zone arithmetic, the grammar
- * checks, the descriptors and `@every`.
+ * Specs: parsing one into something that computes its fire times.
  *
  * @module
  */
 
-import { Cron } from "croner";
-import { parseDuration } from "./duration.ts";
-import { InvalidSpecError, InvalidTimeZoneError } from "../errors.ts";
+import { CronSteps, type DstRule } from "./cron.ts";
+import { everyInterval, nextEvery } from "./every.ts";
+import { parseSpecText } from "./grammar.ts";
+import { validateTimeZone, Zone } from "./zone.ts";
+import { InvalidSpecError } from "../errors.ts";
 
-/** A compiled spec: computes fire times. Share one per distinct (spec, zone). */
+/** A compiled spec: computes fire times. Share one per distinct (spec, zone, options). */
 export interface Spec {
   /** The spec as written, prefix included. */
   readonly source: string;
@@ -40,49 +24,14 @@ export interface Spec {
   next(after: number, anchor?: number): number | null;
 }
 
-const SECOND = 1000;
-
-const DESCRIPTORS: Record<string, string> = {
-  "@yearly": "0 0 0 1 1 *",
-  "@annually": "0 0 0 1 1 *",
-  "@monthly": "0 0 0 1 * *",
-  "@weekly": "0 0 0 * * 0",
-  "@daily": "0 0 0 * * *",
-  "@midnight": "0 0 0 * * *",
-  "@hourly": "0 0 * * * *",
-};
-
-const FIELD_NAMES = [
-  "second",
-  "minute",
-  "hour",
-  "day of month",
-  "month",
-  "day of week",
-];
-const PART =
-  /^(?:\*(?:\/\d+)?|(?:\d+|[a-z]{3})(?:-(?:\d+|[a-z]{3}))?(?:\/\d+)?)$/i;
-const ZONE_PREFIX = /^(?:CRON_TZ|TZ)=(\S*)\s*/;
-
-/**
- * Checks that `timeZone` is an IANA zone the runtime knows.
- *
- * @throws {InvalidTimeZoneError} When it is not.
- *
- * @example
- * ```ts
- * import { validateTimeZone } from "./spec.ts";
- * validateTimeZone("Europe/Paris"); // ok
- * ```
- */
-export function validateTimeZone(timeZone: string): void {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-  } catch {
-    throw new InvalidTimeZoneError(
-      `unknown time zone "${timeZone}": use an IANA name such as "Europe/Paris" or "UTC"`,
-    );
-  }
+/** Options of {@link parseSpec}. */
+export interface SpecOptions {
+  /**
+   * Wall times skipped or repeated by a DST change: `exact` (default) fires at each
+   * instant whose wall time matches (a skipped time never, a repeated one twice); `once`
+   * fires a skipped time at the instant of the jump, a repeated one the first time only.
+   */
+  dst?: DstRule;
 }
 
 /**
@@ -94,59 +43,71 @@ export function validateTimeZone(timeZone: string): void {
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { parseSpec } from "@x/schedule";
  * const spec = parseSpec("0 30 9 * * MON-FRI", "Europe/Paris");
- * new Date(spec.next(Date.parse("2024-01-01T00:00:00Z"))!); // 2024-01-01T08:30:00Z
+ * const next = spec.next(Date.parse("2024-01-01T00:00:00Z"));
+ * strictEqual(new Date(next!).toISOString(), "2024-01-01T08:30:00.000Z");
  * ```
  */
-export function parseSpec(source: string, timeZone?: string): Spec {
-  const text = source.trim();
-  const prefix = ZONE_PREFIX.exec(text);
-  let zone = timeZone;
-  let body = text;
-  if (prefix) {
-    if (!prefix[1]) {
+export function parseSpec(
+  source: string,
+  timeZone?: string,
+  options: SpecOptions = {},
+): Spec {
+  const parsed = parseSpecText(source);
+  const zone = specZone(source, parsed.zone, timeZone);
+  if (parsed.every !== undefined) {
+    if (parsed.every <= 0n) {
       throw new InvalidSpecError(
-        `spec "${source}": the zone after TZ= is empty`,
+        `spec "${source}": the @every duration must be positive`,
       );
     }
-    if (zone !== undefined && zone !== prefix[1]) {
-      throw new InvalidSpecError(
-        `spec "${source}" names zone ${
-          prefix[1]
-        } but the job's tz is ${zone}: give the zone once`,
-      );
-    }
-    zone = prefix[1];
-    body = text.slice(prefix[0].length);
+    const interval = everyInterval(parsed.every);
+    return new MemoSpec(
+      source,
+      zone,
+      (after, anchor = 0) => nextEvery(interval, after, anchor),
+    );
   }
-  if (zone !== undefined) validateTimeZone(zone);
-  if (!body) throw new InvalidSpecError(`spec "${source}" is empty`);
-  if (body.startsWith("@every")) return new EverySpec(source, zone, body);
-  return new CronSpec(source, zone, DESCRIPTORS[body.toLowerCase()] ?? body);
+  const steps = new CronSteps(
+    parsed.fields!,
+    zone === undefined ? undefined : Zone.of(zone),
+    options.dst ?? "exact",
+  );
+  return new MemoSpec(source, zone, (after) => {
+    const next = steps.next(Math.floor(after / 1000) + 1);
+    return next === null ? null : next * 1000;
+  });
 }
 
 /**
- * The next `count` fire times of a spec after `from` (default: now). An `@every` spec is
- * anchored at `from`, as a definition set at that moment would be.
+ * The next `count` fire times of a spec after `from` (default: now); `[]` for a spec that
+ * never fires. An `@every` spec is anchored at `from`, as a definition set at that moment
+ * would be.
  *
  * @throws {InvalidSpecError} When the spec does not parse.
  * @throws {InvalidTimeZoneError} When its zone is unknown.
  *
  * @example
  * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
  * import { nextRuns } from "@x/schedule";
- * nextRuns("0 30 9 * * MON-FRI", 3, new Date("2024-01-05T12:00:00Z"));
- * // [2024-01-08T09:30:00Z, 2024-01-09T09:30:00Z, 2024-01-10T09:30:00Z]
+ * const runs = nextRuns("0 30 9 * * MON-FRI", 2, new Date("2024-01-05T12:00:00Z"));
+ * deepStrictEqual(runs.map((run) => run.toISOString()), [
+ *   "2024-01-08T09:30:00.000Z",
+ *   "2024-01-09T09:30:00.000Z",
+ * ]);
  * ```
  */
 export function nextRuns(
   spec: string,
   count: number,
   from: Date = new Date(),
+  options?: SpecOptions,
 ): Date[] {
-  const compiled = parseSpec(spec);
-  const anchor = Math.floor(from.getTime() / SECOND) * SECOND;
+  const compiled = parseSpec(spec, undefined, options);
+  const anchor = Math.floor(from.getTime() / 1000) * 1000;
   const runs: Date[] = [];
   let after = from.getTime();
   while (runs.length < count) {
@@ -158,13 +119,34 @@ export function nextRuns(
   return runs;
 }
 
+/** The zone of a prefix or of the job's `tz`, checked; `undefined` for UTC. */
+function specZone(
+  source: string,
+  prefix: string | undefined,
+  timeZone: string | undefined,
+): string | undefined {
+  if (prefix !== undefined && timeZone !== undefined && prefix !== timeZone) {
+    throw new InvalidSpecError(
+      `spec "${source}" names zone "${prefix}" but the job's tz is ${timeZone}: give the zone once`,
+    );
+  }
+  const zone = prefix ?? timeZone;
+  if (zone === undefined || prefix === "") return undefined; // `TZ= ` is UTC
+  validateTimeZone(zone);
+  return zone;
+}
+
 /** Remembers the last answer, since every job sharing a spec asks the same question. */
-abstract class MemoSpec implements Spec {
+class MemoSpec implements Spec {
   #after = NaN;
   #anchor: number | undefined;
   #next: number | null = null;
 
-  constructor(readonly source: string, readonly timeZone: string | undefined) {}
+  constructor(
+    readonly source: string,
+    readonly timeZone: string | undefined,
+    readonly compute: (after: number, anchor?: number) => number | null,
+  ) {}
 
   next(after: number, anchor?: number): number | null {
     if (after !== this.#after || anchor !== this.#anchor) {
@@ -173,151 +155,5 @@ abstract class MemoSpec implements Spec {
       this.#anchor = anchor;
     }
     return this.#next;
-  }
-
-  protected abstract compute(after: number, anchor?: number): number | null;
-}
-
-class EverySpec extends MemoSpec {
-  readonly #interval: number;
-
-  constructor(source: string, timeZone: string | undefined, body: string) {
-    super(source, timeZone);
-    const duration = body.slice("@every".length).trim();
-    if (!duration) {
-      throw new InvalidSpecError(`spec "${source}": @every needs a duration`);
-    }
-    const ms = parseDuration(duration);
-    if (!(ms > 0)) {
-      throw new InvalidSpecError(
-        `spec "${source}": the @every duration must be positive`,
-      );
-    }
-    this.#interval = Math.max(SECOND, Math.floor(ms / SECOND) * SECOND);
-  }
-
-  protected compute(after: number, anchor = 0): number {
-    const k = Math.max(1, Math.floor((after - anchor) / this.#interval) + 1);
-    return anchor + k * this.#interval;
-  }
-}
-
-class CronSpec extends MemoSpec {
-  readonly #cron: Cron;
-  readonly #wallClock: Intl.DateTimeFormat | undefined;
-
-  constructor(source: string, timeZone: string | undefined, body: string) {
-    super(source, timeZone);
-    this.#cron = compileFields(source, body);
-    this.#wallClock = timeZone === undefined
-      ? undefined
-      : new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-        second: "numeric",
-      });
-  }
-
-  protected compute(after: number): number | null {
-    if (this.#wallClock === undefined) return this.#nextAtOffset(after, 0);
-    // Walk from one UTC-offset period to the next: a candidate counts only when the zone
-    // really has the offset it was computed with at that instant.
-    let cursor = after;
-    for (let period = 0; period < 16; period++) {
-      const offset = this.#offset(
-        Math.floor(cursor / SECOND) * SECOND + SECOND,
-      );
-      const candidate = this.#nextAtOffset(cursor, offset);
-      if (candidate === null || this.#offset(candidate) === offset) {
-        return candidate;
-      }
-      cursor = this.#changeAfter(cursor, candidate, offset) - 1;
-    }
-    return null;
-  }
-
-  /** The next instant after `after` whose wall time at a fixed offset matches. */
-  #nextAtOffset(after: number, offset: number): number | null {
-    const next = this.#cron.nextRun(new Date(after + offset));
-    return next === null ? null : next.getTime() - offset;
-  }
-
-  /** The zone's UTC offset in milliseconds at `instant` (whole seconds). */
-  #offset(instant: number): number {
-    let year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-    for (const part of this.#wallClock!.formatToParts(instant)) {
-      const value = Number(part.value);
-      switch (part.type) {
-        case "year":
-          year = value;
-          break;
-        case "month":
-          month = value;
-          break;
-        case "day":
-          day = value;
-          break;
-        case "hour":
-          hour = value;
-          break;
-        case "minute":
-          minute = value;
-          break;
-        case "second":
-          second = value;
-      }
-    }
-    const wall = Date.UTC(year, month - 1, day, hour, minute, second);
-    return wall - Math.floor(instant / SECOND) * SECOND;
-  }
-
-  /** The first whole second in (from, to] at which the offset is no longer `offset`. */
-  #changeAfter(from: number, to: number, offset: number): number {
-    let low = Math.floor(from / SECOND) * SECOND;
-    let high = to;
-    while (high - low > SECOND) {
-      const middle = Math.floor((low + high) / 2 / SECOND) * SECOND;
-      if (this.#offset(middle) === offset) low = middle;
-      else high = middle;
-    }
-    return high;
-  }
-}
-
-/** Checks the robfig grammar, then hands the fields to croner in UTC. */
-function compileFields(source: string, body: string): Cron {
-  const fields = body.split(/\s+/);
-  if (fields.length === 5) fields.unshift("0");
-  if (fields.length !== 6) {
-    throw new InvalidSpecError(
-      `spec "${source}" has ${fields.length} fields: expected 6 (sec min hour dom month dow), ` +
-        `5 (min hour dom month dow), a descriptor such as @daily, or @every <duration>`,
-    );
-  }
-  const normalized = fields.map((field, index) => {
-    const parts = field.split(",").map((part) => part.replace(/^\?/, "*"));
-    for (const part of parts) {
-      if (!PART.test(part)) {
-        throw new InvalidSpecError(
-          `spec "${source}": "${part}" in the ${
-            FIELD_NAMES[index]
-          } field is not a value, ` +
-            `range (a-b), step (*/n, a-b/n) or name`,
-        );
-      }
-    }
-    // robfig: a day field holding * or */1 is unrestricted, whatever else it lists.
-    const unrestricted = parts.some((part) => part === "*" || part === "*/1");
-    return (index === 3 || index === 5) && unrestricted ? "*" : parts.join(",");
-  });
-  try {
-    return new Cron(normalized.join(" "), { legacyMode: true, utcOffset: 0 });
-  } catch (err) {
-    throw new InvalidSpecError(`spec "${source}": ${(err as Error).message}`);
   }
 }

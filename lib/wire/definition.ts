@@ -7,12 +7,16 @@
 
 import { CodecError, InvalidJobError } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
-import { parseSpec, type Spec } from "../spec/spec.ts";
+import { parseSpec, type Spec, type SpecOptions } from "../spec/spec.ts";
 import type { Definition, Job } from "../types.ts";
 import { encodeVersioned, parseDate, parseVersioned } from "./_util.ts";
 
 /** Where compiled specs come from: a `SpecCache`'s `get`, or `parseSpec`. */
-export type Compile = (source: string, timeZone?: string) => Spec;
+export type Compile = (
+  source: string,
+  timeZone?: string,
+  options?: SpecOptions,
+) => Spec;
 
 /**
  * A definition with the compiled spec of each job.
@@ -101,7 +105,9 @@ function compileDefinition(definition: Definition, compile: Compile): Spec[] {
   return definition.jobs.map((job, index) => {
     try {
       validateJob(job);
-      return compile(job.spec, job.tz);
+      return job.dst === undefined
+        ? compile(job.spec, job.tz)
+        : compile(job.spec, job.tz, { dst: job.dst });
     } catch (err) {
       (err as Error).message = `job ${index}: ${(err as Error).message}`;
       throw err;

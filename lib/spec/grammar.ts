@@ -1,0 +1,121 @@
+/**
+ * robfig/cron v3's spec grammar (its parser with seconds): zone prefix, descriptors,
+ * `@every`, and six white-space separated fields (five are an extension: seconds 0).
+ *
+ * @module
+ */
+
+import { type Field, FIELDS, parseField } from "./field.ts";
+import { parseNanoseconds } from "./duration.ts";
+import { InvalidSpecError } from "../errors.ts";
+
+/** What a spec says, before its zone is checked. */
+export interface ParsedSpec {
+  /** The zone of a `CRON_TZ=`/`TZ=` prefix (`""`: UTC), or `undefined` without one. */
+  readonly zone: string | undefined;
+  /** The six compiled fields of a cron spec or descriptor. */
+  readonly fields?: readonly Field[];
+  /** The `@every` duration in nanoseconds. */
+  readonly every?: bigint;
+}
+
+/** Go's `unicode.IsSpace`: ASCII and Latin-1 space, and Unicode's White_Space (no U+FEFF). */
+const SPACE =
+  "\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+const SPACES = new RegExp(`[${SPACE}]+`);
+const EDGE_SPACES = new RegExp(`^[${SPACE}]+|[${SPACE}]+$`, "g");
+
+const DESCRIPTORS = new Map([
+  ["@yearly", "0 0 0 1 1 *"],
+  ["@annually", "0 0 0 1 1 *"],
+  ["@monthly", "0 0 0 1 * *"],
+  ["@weekly", "0 0 0 * * 0"],
+  ["@daily", "0 0 0 * * *"],
+  ["@midnight", "0 0 0 * * *"],
+  ["@hourly", "0 0 * * * *"],
+]);
+const EVERY = "@every ";
+
+/**
+ * Parses a spec's text.
+ *
+ * @throws {InvalidSpecError} Naming the spec and what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { parseSpecText } from "./grammar.ts";
+ * strictEqual(parseSpecText("TZ=Asia/Tokyo @every 1m").every, 60_000_000_000n);
+ * strictEqual(parseSpecText("TZ=Asia/Tokyo @every 1m").zone, "Asia/Tokyo");
+ * ```
+ */
+export function parseSpecText(source: string): ParsedSpec {
+  if (source === "") throw new InvalidSpecError("the spec is empty");
+  let zone: string | undefined;
+  let body = source;
+  if (source.startsWith("TZ=") || source.startsWith("CRON_TZ=")) {
+    const space = source.indexOf(" ");
+    if (space < 0) {
+      throw new InvalidSpecError(
+        `spec "${source}": the zone prefix must be followed by a space and the schedule`,
+      );
+    }
+    zone = source.slice(source.indexOf("=") + 1, space);
+    body = source.slice(space).replace(EDGE_SPACES, "");
+  }
+  if (body.startsWith("@")) return { zone, ...parseDescriptor(source, body) };
+  const texts = body.split(SPACES).filter((text) => text !== "");
+  // The five-field extension; with white space around it, five fields look like six
+  // with one left out, so robfig's rule (an error) stands.
+  if (texts.length === 5 && body === body.replace(EDGE_SPACES, "")) {
+    texts.unshift("0");
+  }
+  if (texts.length !== 6) {
+    throw new InvalidSpecError(
+      `spec "${source}" has ${texts.length} fields: expected 6 (sec min hour dom month dow), ` +
+        `5 (min hour dom month dow), a descriptor such as @daily, or @every <duration>`,
+    );
+  }
+  return { zone, fields: parseFields(source, texts) };
+}
+
+/**
+ * Compiles the six field texts of `source`.
+ *
+ * @throws {InvalidSpecError} Naming the spec, the field and the item.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { parseFields } from "./grammar.ts";
+ * const fields = parseFields("s", ["0", "*\/15", "*", "*", "*", "*"]);
+ * strictEqual(fields[1].mask.next(16), 30);
+ * ```
+ */
+export function parseFields(
+  source: string,
+  texts: readonly string[],
+): Field[] {
+  return texts.map((text, i) => parseField(source, text, FIELDS[i]));
+}
+
+function parseDescriptor(
+  source: string,
+  body: string,
+): Pick<ParsedSpec, "fields" | "every"> {
+  const fields = DESCRIPTORS.get(body);
+  if (fields !== undefined) {
+    return { fields: parseFields(source, fields.split(" ")) };
+  }
+  if (body.startsWith(EVERY)) {
+    try {
+      return { every: parseNanoseconds(body.slice(EVERY.length)) };
+    } catch (err) {
+      throw new InvalidSpecError(`spec "${source}": ${(err as Error).message}`);
+    }
+  }
+  throw new InvalidSpecError(
+    `spec "${source}": "${body}" is not a descriptor: use @yearly, @annually, @monthly, ` +
+      `@weekly, @daily, @midnight, @hourly or @every <duration>, in lower case`,
+  );
+}

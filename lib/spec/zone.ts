@@ -1,0 +1,164 @@
+/**
+ * Time zones: which names are valid, and each zone's UTC offsets and the instants they
+ * change, read once per zone and stretch of time from the runtime's tz data (Temporal's
+ * transitions) and cached, so a lookup is a few comparisons.
+ *
+ * @module
+ */
+
+import { InvalidTimeZoneError } from "../errors.ts";
+
+/** Instants and offsets are in whole seconds. */
+const SPAN = 2 ** 25; // about 388 days per cached stretch
+const NS = 1_000_000_000n;
+/** tzdata names that Temporal lacks, and the zone with the same offsets. */
+const SAME_AS = new Map([["Factory", "UTC"]]);
+
+/**
+ * Checks that `timeZone` is an IANA zone name, spelt with the right case (`Europe/Paris`,
+ * old aliases such as `US/Eastern` included). Offsets (`+05:30`) and host-dependent names
+ * (`Local`, `localtime`, `posix/…`, `right/…`) are not zones.
+ *
+ * @throws {InvalidTimeZoneError} When it is not.
+ *
+ * @example
+ * ```ts
+ * import { throws } from "node:assert/strict";
+ * import { validateTimeZone } from "./zone.ts";
+ * validateTimeZone("Europe/Paris");
+ * throws(() => validateTimeZone("europe/paris"));
+ * ```
+ */
+export function validateTimeZone(timeZone: string): void {
+  if (timeZone.startsWith("+") || timeZone.startsWith("-")) {
+    throw invalid(timeZone, "an offset is not a zone");
+  }
+  let id: string | undefined;
+  try {
+    id = new Temporal.ZonedDateTime(0n, SAME_AS.get(timeZone) ?? timeZone)
+      .timeZoneId;
+  } catch {
+    throw invalid(timeZone, "unknown");
+  }
+  if (!SAME_AS.has(timeZone) && id !== timeZone) {
+    throw invalid(timeZone, `zone names are case-sensitive: write ${id}`);
+  }
+}
+
+/** The stretch of time [start, start + SPAN): the offset at its start and its changes. */
+interface Stretch {
+  readonly start: number;
+  /** Instants at which the offset changes, increasing. */
+  readonly changes: number[];
+  /** `offsets[0]` holds at `start`; `offsets[i + 1]` from `changes[i]` on. */
+  readonly offsets: number[];
+}
+
+/**
+ * One zone's UTC offsets (seconds to add to UTC for the wall time).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { Zone } from "./zone.ts";
+ * const paris = Zone.of("Europe/Paris");
+ * const change = Date.UTC(2024, 2, 31, 1) / 1000;
+ * strictEqual(paris.offset(change - 1), 3600);
+ * strictEqual(paris.offset(change), 7200);
+ * strictEqual(paris.nextChange(change - 3600, change + 3600), change);
+ * ```
+ */
+export class Zone {
+  static readonly #zones = new Map<string, Zone>();
+  readonly #stretches = new Map<number, Stretch>();
+  #last: Stretch;
+  /** The offset if it never changes, else `undefined`. */
+  readonly fixed: number | undefined;
+
+  private constructor(readonly name: string) {
+    this.#last = this.#stretch(0);
+    const never = new Temporal.ZonedDateTime(-(8_640_000_000_000n * NS), name)
+      .getTimeZoneTransition("next");
+    this.fixed = !never ? this.#last.offsets[0] : undefined;
+  }
+
+  /** The zone for a name that {@link validateTimeZone} accepts; one object per name. */
+  static of(timeZone: string): Zone {
+    const name = SAME_AS.get(timeZone) ?? timeZone;
+    let zone = Zone.#zones.get(name);
+    if (zone === undefined) Zone.#zones.set(name, zone = new Zone(name));
+    return zone;
+  }
+
+  /** The offset at `instant`. */
+  offset(instant: number): number {
+    const { changes, offsets } = this.#at(instant);
+    let i = 0;
+    while (i < changes.length && changes[i] <= instant) i++;
+    return offsets[i];
+  }
+
+  /** The first change in (`after`, `until`], or `Infinity`. */
+  nextChange(after: number, until: number): number {
+    for (let start = this.#at(after).start; start <= until; start += SPAN) {
+      for (const change of this.#stretch(start / SPAN).changes) {
+        if (change > after) return change <= until ? change : Infinity;
+      }
+    }
+    return Infinity;
+  }
+
+  /**
+   * The last change at or before `instant` within about a year, with the offset before
+   * it, or `undefined`.
+   */
+  lastChange(instant: number): { at: number; before: number } | undefined {
+    const here = this.#at(instant);
+    for (
+      const { changes, offsets } of [here, this.#stretch(here.start / SPAN - 1)]
+    ) {
+      for (let i = changes.length - 1; i >= 0; i--) {
+        if (changes[i] <= instant) {
+          return { at: changes[i], before: offsets[i] };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  #at(instant: number): Stretch {
+    const last = this.#last;
+    if (instant >= last.start && instant < last.start + SPAN) return last;
+    return this.#last = this.#stretch(Math.floor(instant / SPAN));
+  }
+
+  #stretch(index: number): Stretch {
+    let stretch = this.#stretches.get(index);
+    if (stretch === undefined) {
+      stretch = this.#read(index * SPAN);
+      this.#stretches.set(index, stretch);
+    }
+    return stretch;
+  }
+
+  #read(start: number): Stretch {
+    let at = new Temporal.ZonedDateTime(BigInt(start) * NS, this.name);
+    const changes: number[] = [];
+    const offsets = [Math.round(at.offsetNanoseconds / 1e9)];
+    for (;;) {
+      const next = at.getTimeZoneTransition("next");
+      if (!next || next.epochMilliseconds >= (start + SPAN) * 1000) {
+        return { start, changes, offsets };
+      }
+      changes.push(Math.ceil(next.epochMilliseconds / 1000));
+      offsets.push(Math.round(next.offsetNanoseconds / 1e9));
+      at = next;
+    }
+  }
+}
+
+function invalid(timeZone: string, reason: string): InvalidTimeZoneError {
+  return new InvalidTimeZoneError(
+    `time zone "${timeZone}": ${reason}; use an IANA name such as "Europe/Paris" or "UTC"`,
+  );
+}
