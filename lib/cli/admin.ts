@@ -7,7 +7,7 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Schedule } from "../client/schedule.ts";
-import { listProcesses } from "../ops/discovery.ts";
+import { listProcesses } from "../ops/mod.ts";
 import { nextRuns } from "../spec/spec.ts";
 import type { JobFlags } from "./jobs_input.ts";
 import { type Shown, showSchedule } from "./schedule_commands.ts";

@@ -7,14 +7,12 @@
 
 import { parseArgs } from "node:util";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type Config, loadConfig } from "../ops/config.ts";
+import { type Config, loadConfig, runService, VERSION } from "../ops/mod.ts";
 import {
   connectionOptions,
   ignoreDiscardedSocketResets,
 } from "../nats/connect.ts";
 import { ScheduleError } from "../errors.ts";
-import { runService } from "../ops/service.ts";
-import { VERSION } from "../ops/version.ts";
 import type { Role } from "../types.ts";
 import {
   ADMIN_COMMANDS,

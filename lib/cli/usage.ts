@@ -4,9 +4,8 @@
  * @module
  */
 
-import { DEFAULT_CONFIG } from "../ops/config.ts";
+import { DEFAULT_CONFIG, VERSION } from "../ops/mod.ts";
 import { ScheduleError } from "../errors.ts";
-import { VERSION } from "../ops/version.ts";
 
 /** What `--help` prints, and what follows a usage error. */
 export const USAGE = `schedule ${VERSION}: a distributed cron on NATS JetStream
