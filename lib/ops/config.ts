@@ -179,9 +179,13 @@ export async function loadConfig(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
- * const config = parseConfig("namespace: beta\nnats:\n  hosts: [127.0.0.1:4222]\n", {});
- * config.catchup; // 60000
+ *
+ * const text = "namespace: beta\nnats:\n  hosts: [127.0.0.1:4222]\n";
+ * const config = parseConfig(text, { SCHEDULE_HTTP_PORT: "9090" });
+ * assert.equal(config.catchup, 60_000);
+ * assert.equal(config.http.port, 9090);
  * ```
  */
 export function parseConfig(
