@@ -179,15 +179,50 @@ export async function loadConfig(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
- * const config = parseConfig("namespace: beta\nnats:\n  hosts: [127.0.0.1:4222]\n", {});
- * config.catchup; // 60000
+ *
+ * const text = "namespace: beta\nnats:\n  hosts: [127.0.0.1:4222]\n";
+ * const config = parseConfig(text, { SCHEDULE_HTTP_PORT: "9090" });
+ * assert.equal(config.catchup, 60_000);
+ * assert.equal(config.http.port, 9090);
  * ```
  */
 export function parseConfig(
   text: string | undefined,
   env: Record<string, string | undefined>,
 ): Config {
+  const file = parseFile(text);
+  const nats = file.nats ?? {};
+  if (!isRecord(nats)) {
+    throw new ConfigError("nats: expected a mapping with hosts and nkey");
+  }
+  const namespace = parseNamespace(env[CONFIG_ENV.namespace] ?? file.namespace);
+  const debugText = env[CONFIG_ENV.debug];
+  const debug = debugText === undefined
+    ? file.debug ?? false
+    : parseBoolean(debugText);
+  if (typeof debug !== "boolean") {
+    throw new ConfigError("debug: expected true or false");
+  }
+  const catchup = durationField(
+    "catchup",
+    env[CONFIG_ENV.catchup] ?? file.catchup,
+    NODE_DEFAULTS.catchup,
+  );
+  const hosts = parseHosts(env[CONFIG_ENV["nats.hosts"]], nats.hosts);
+  return {
+    namespace,
+    debug,
+    catchup,
+    http: parseHttp(file.http ?? {}, env),
+    worker: parseWorker(file.worker ?? {}, env),
+    nats: { hosts, ...parseAuth(nats, env), ...parseTls(nats.tls ?? {}, env) },
+  };
+}
+
+/** The YAML mapping of the file; an empty one when there is no file. */
+function parseFile(text: string | undefined): Record<string, unknown> {
   let file: unknown = {};
   if (text !== undefined) {
     try {
@@ -201,12 +236,10 @@ export function parseConfig(
   if (!isRecord(file)) {
     throw new ConfigError("the config file must be a YAML mapping");
   }
-  const nats = file.nats ?? {};
-  if (!isRecord(nats)) {
-    throw new ConfigError("nats: expected a mapping with hosts and nkey");
-  }
+  return file;
+}
 
-  const namespace = env[CONFIG_ENV.namespace] ?? file.namespace;
+function parseNamespace(namespace: unknown): string {
   if (namespace === undefined) throw new ConfigError("namespace: missing");
   if (typeof namespace !== "string") {
     throw new ConfigError("namespace: expected a string");
@@ -216,25 +249,14 @@ export function parseConfig(
   } catch (err) {
     throw new ConfigError(`namespace: ${(err as ScheduleError).message}`);
   }
+  return namespace;
+}
 
-  const debugText = env[CONFIG_ENV.debug];
-  const debug = debugText === undefined
-    ? file.debug ?? false
-    : parseBoolean(debugText);
-  if (typeof debug !== "boolean") {
-    throw new ConfigError("debug: expected true or false");
-  }
-
-  const catchup = durationField(
-    "catchup",
-    env[CONFIG_ENV.catchup] ?? file.catchup,
-    NODE_DEFAULTS.catchup,
-  );
-
-  const hostsText = env[CONFIG_ENV["nats.hosts"]];
-  const hosts = hostsText === undefined
-    ? nats.hosts
-    : hostsText.split(",").map((h) => h.trim());
+/** The hosts: `text` (comma-separated, from the environment), else the file's list. */
+function parseHosts(text: string | undefined, listed: unknown): string[] {
+  const hosts = text === undefined
+    ? listed
+    : text.split(",").map((h) => h.trim());
   if (
     !Array.isArray(hosts) || hosts.length === 0 ||
     !hosts.every((host) => typeof host === "string" && host.length > 0)
@@ -243,22 +265,14 @@ export function parseConfig(
       "nats.hosts: expected a non-empty list of NATS URLs or host:port",
     );
   }
-
-  return {
-    namespace,
-    debug,
-    catchup,
-    http: parseHttp(file.http ?? {}, env),
-    worker: parseWorker(file.worker ?? {}, env),
-    nats: parseNats(nats, hosts, env),
-  };
+  return hosts;
 }
 
-function parseNats(
+/** The one authentication method of the `nats` section, if any. */
+function parseAuth(
   section: Record<string, unknown>,
-  hosts: string[],
   env: Record<string, string | undefined>,
-): NatsConfig {
+): Omit<NatsConfig, "hosts" | "tls"> {
   const text = (field: "nkey" | "creds" | "token" | "user" | "password") => {
     const value = env[CONFIG_ENV[`nats.${field}`]] ?? section[field];
     if (
@@ -269,7 +283,7 @@ function parseNats(
     }
     return value ?? undefined;
   };
-  const nats: NatsConfig = { hosts };
+  const auth: Omit<NatsConfig, "hosts" | "tls"> = {};
   const nkey = text("nkey");
   if (nkey !== undefined) {
     if (!NKEY_SEED.test(nkey)) {
@@ -277,18 +291,18 @@ function parseNats(
         "nats.nkey: expected a user nkey seed (58 characters starting with SU)",
       );
     }
-    nats.nkey = nkey;
+    auth.nkey = nkey;
   }
   const creds = text("creds");
-  if (creds !== undefined) nats.creds = creds;
+  if (creds !== undefined) auth.creds = creds;
   const token = text("token");
-  if (token !== undefined) nats.token = token;
+  if (token !== undefined) auth.token = token;
   const user = text("user");
   const password = text("password");
   if ((user === undefined) !== (password === undefined)) {
     throw new ConfigError("nats.user and nats.password: give both or neither");
   }
-  if (user !== undefined) Object.assign(nats, { user, password });
+  if (user !== undefined) Object.assign(auth, { user, password });
   const methods = [nkey, creds, token, user].filter((method) =>
     method !== undefined
   );
@@ -297,13 +311,20 @@ function parseNats(
       "nats: give one of nkey, creds, token or user/password",
     );
   }
-  const tlsSection = section.tls ?? {};
-  if (!isRecord(tlsSection)) {
+  return auth;
+}
+
+/** The `tls` field of the `nats` section, when it names any file. */
+function parseTls(
+  section: unknown,
+  env: Record<string, string | undefined>,
+): Pick<NatsConfig, "tls"> {
+  if (!isRecord(section)) {
     throw new ConfigError("nats.tls: expected a mapping with ca, cert, key");
   }
   const tls: NonNullable<NatsConfig["tls"]> = {};
   for (const field of ["ca", "cert", "key"] as const) {
-    const value = env[CONFIG_ENV[`nats.tls.${field}`]] ?? tlsSection[field];
+    const value = env[CONFIG_ENV[`nats.tls.${field}`]] ?? section[field];
     if (value === undefined || value === null) continue;
     if (typeof value !== "string" || !value) {
       throw new ConfigError(`nats.tls.${field}: expected a file path`);
@@ -315,8 +336,7 @@ function parseNats(
       "nats.tls.cert and nats.tls.key: give both or neither",
     );
   }
-  if (Object.keys(tls).length > 0) nats.tls = tls;
-  return nats;
+  return Object.keys(tls).length > 0 ? { tls } : {};
 }
 
 function parseHttp(
@@ -342,10 +362,41 @@ function parseWorker(
   if (!isRecord(section)) throw new ConfigError("worker: expected a mapping");
   const value = (field: keyof WorkerConfig) =>
     env[CONFIG_ENV[`worker.${field}`]] ?? section[field];
-  const allowText = env[CONFIG_ENV["worker.allowHosts"]];
-  const allowHosts = allowText === undefined
-    ? section.allowHosts
-    : allowText.split(",").map((host) => host.trim()).filter(Boolean);
+  const allowHosts = parseAllowHosts(
+    env[CONFIG_ENV["worker.allowHosts"]],
+    section.allowHosts,
+  );
+  const count = (field: "concurrency" | "maxAttempts") =>
+    countField(`worker.${field}`, value(field), WORKER_DEFAULTS[field]);
+  const duration = (
+    field: "timeout" | "retryDelay" | "maxRetryDelay" | "ackWait",
+    positive = false,
+  ) =>
+    durationField(
+      `worker.${field}`,
+      value(field),
+      WORKER_DEFAULTS[field],
+      positive,
+    );
+  const config: WorkerConfig = {
+    concurrency: count("concurrency"),
+    timeout: duration("timeout", true),
+    maxAttempts: count("maxAttempts"),
+    retryDelay: duration("retryDelay"),
+    maxRetryDelay: duration("maxRetryDelay"),
+    ackWait: duration("ackWait", true),
+  };
+  return allowHosts === undefined ? config : { ...config, allowHosts };
+}
+
+/** The hosts HTTP jobs may call: `text` (comma-separated, from the environment), else the file's list. */
+function parseAllowHosts(
+  text: string | undefined,
+  listed: unknown,
+): string[] | undefined {
+  const allowHosts = text === undefined
+    ? listed
+    : text.split(",").map((host) => host.trim()).filter(Boolean);
   if (
     allowHosts !== undefined &&
     (!Array.isArray(allowHosts) ||
@@ -353,41 +404,7 @@ function parseWorker(
   ) {
     throw new ConfigError("worker.allowHosts: expected a list of host names");
   }
-  const config: WorkerConfig = {
-    concurrency: countField(
-      "worker.concurrency",
-      value("concurrency"),
-      WORKER_DEFAULTS.concurrency,
-    ),
-    timeout: durationField(
-      "worker.timeout",
-      value("timeout"),
-      WORKER_DEFAULTS.timeout,
-      true,
-    ),
-    maxAttempts: countField(
-      "worker.maxAttempts",
-      value("maxAttempts"),
-      WORKER_DEFAULTS.maxAttempts,
-    ),
-    retryDelay: durationField(
-      "worker.retryDelay",
-      value("retryDelay"),
-      WORKER_DEFAULTS.retryDelay,
-    ),
-    maxRetryDelay: durationField(
-      "worker.maxRetryDelay",
-      value("maxRetryDelay"),
-      WORKER_DEFAULTS.maxRetryDelay,
-    ),
-    ackWait: durationField(
-      "worker.ackWait",
-      value("ackWait"),
-      WORKER_DEFAULTS.ackWait,
-      true,
-    ),
-  };
-  return allowHosts === undefined ? config : { ...config, allowHosts };
+  return allowHosts;
 }
 
 function durationField(

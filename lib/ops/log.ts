@@ -36,8 +36,15 @@ export interface Logger {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
- * createLogger({ debug: true }).debug("timer armed", { delay: 12 });
+ *
+ * const lines: string[] = [];
+ * const log = createLogger({ debug: false, write: (line) => lines.push(line) });
+ * log.info("definition loaded", { key: "test" });
+ * log.debug("timer armed", { delay: 12 });
+ * assert.equal(lines.length, 1);
+ * assert.equal(JSON.parse(lines[0]).msg, "definition loaded");
  * ```
  */
 export function createLogger(

@@ -20,11 +20,16 @@ interface Metric {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Counter, Registry } from "./prometheus.ts";
+ *
  * const registry = new Registry();
  * const ticks = new Counter(registry, "ticks_total", "Ticks published.");
  * ticks.inc();
- * registry.render(); // "# HELP ticks_total Ticks published.\n# TYPE ticks_total counter\nticks_total 1\n"
+ * assert.equal(
+ *   registry.render(),
+ *   "# HELP ticks_total Ticks published.\n# TYPE ticks_total counter\nticks_total 1\n",
+ * );
  * ```
  */
 export class Registry {

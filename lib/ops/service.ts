@@ -6,7 +6,7 @@
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { Config } from "./config.ts";
+import type { Config, NatsConfig } from "./config.ts";
 import { connectionOptions, connectWithRetry } from "../nats/connect.ts";
 import { announce } from "./discovery.ts";
 import { ConfigError } from "../errors.ts";
@@ -16,6 +16,7 @@ import { Publisher } from "../publisher/publisher.ts";
 import { VERSION } from "./version.ts";
 import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
+import { watchConnection } from "./connection_status.ts";
 
 /** What a running node or worker offers to this module. */
 interface Running {
@@ -38,10 +39,7 @@ export async function runService(
   role: Role,
   config: Config,
 ): Promise<void> {
-  const stopping = new AbortController();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const onSignal = () => stopping.abort();
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  using stopping = stopOnSignals();
   const log = createLogger({ debug: config.debug });
   const { nats } = config;
   log.info("starting", {
@@ -49,34 +47,16 @@ export async function runService(
     version: VERSION,
     namespace: config.namespace,
     hosts: nats.hosts,
-    auth: nats.nkey
-      ? "nkey"
-      : nats.creds
-      ? "creds"
-      : nats.token
-      ? "token"
-      : nats.user
-      ? "user"
-      : "none",
+    auth: authMethod(nats),
     tls: nats.tls !== undefined,
   });
   const metrics = new Metrics(role, VERSION);
   const state = { connected: false, started: false };
-  let monitor: Deno.HttpServer;
-  try {
-    monitor = serveMonitor({
-      port: config.http.port,
-      metrics,
-      ready: () => state.connected && state.started,
-      log,
-    });
-  } catch (err) {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-    throw new ConfigError(
-      `http.port: port ${config.http.port} is in use; choose another (SCHEDULE_HTTP_PORT)`,
-    );
-  }
+  const monitor = startMonitor(config.http.port, {
+    metrics,
+    ready: () => state.connected && state.started,
+    log,
+  });
   try {
     const options = await connectionOptions(
       nats,
@@ -87,8 +67,43 @@ export async function runService(
       await serve(role, config, nc, { log, metrics, state }, stopping.signal);
     }
   } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     await monitor.shutdown();
+  }
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/** A signal aborted on SIGINT or SIGTERM, which are listened to until disposed. */
+function stopOnSignals(): { signal: AbortSignal } & Disposable {
+  const stopping = new AbortController();
+  const onSignal = () => stopping.abort();
+  for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
+  return {
+    signal: stopping.signal,
+    [Symbol.dispose]() {
+      for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
+    },
+  };
+}
+
+/** How the config authenticates to NATS, for the start line: never the secret. */
+function authMethod(nats: NatsConfig): string {
+  const methods = ["nkey", "creds", "token", "user"] as const;
+  return methods.find((method) => nats[method]) ?? "none";
+}
+
+/** Serves health and metrics on `port`, explaining a port in use. */
+function startMonitor(
+  port: number,
+  options: Omit<Parameters<typeof serveMonitor>[0], "port">,
+): Deno.HttpServer {
+  try {
+    return serveMonitor({ port, ...options });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+    throw new ConfigError(
+      `http.port: port ${port} is in use; choose another (SCHEDULE_HTTP_PORT)`,
+    );
   }
 }
 
@@ -108,20 +123,7 @@ async function serve(
 ): Promise<void> {
   log.info("connected to NATS", { server: nc.getServer() });
   state.connected = true;
-  const statusWatched = (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === "disconnect") {
-        state.connected = false;
-        log.warn("disconnected from NATS", { server: status.server });
-      } else if (status.type === "reconnect") {
-        state.connected = true;
-        metrics.reconnected();
-        log.info("reconnected to NATS", { server: status.server });
-      } else if (status.type === "error") {
-        log.error("NATS error", { error: status.error.message });
-      }
-    }
-  })();
+  const statusWatched = watchConnection(nc, state, metrics, log);
   const running = role === "node"
     ? await startNode(nc, config, log, metrics)
     : await startWorker(nc, config, log, metrics);

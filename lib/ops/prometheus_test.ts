@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { Counter, Gauge, Histogram, Registry } from "../lib/ops/prometheus.ts";
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
-Deno.test("metrics render in the Prometheus text format", () => {
+Deno.test("Registry.render() writes counters, gauges and histograms in the Prometheus text format", () => {
   const registry = new Registry();
   new Counter(registry, "a_total", "A.", () => 3);
   const runs = new Counter(registry, "runs_total", "Runs.");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../lib/ops/config.ts";
-import { ConfigError } from "../lib/errors.ts";
+import { loadConfig, parseConfig } from "./config.ts";
+import { ConfigError } from "../errors.ts";
 
 const SEED = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";
 const FILE = `
@@ -13,7 +13,7 @@ nats:
   nkey: ${SEED}
 `;
 
-Deno.test("the original config file format", () => {
+Deno.test("parseConfig() reads the original config file format", () => {
   assert.deepEqual(parseConfig(FILE, {}), {
     namespace: "beta",
     debug: false,
@@ -34,7 +34,7 @@ Deno.test("the original config file format", () => {
   });
 });
 
-Deno.test("the worker section, with environment overrides", () => {
+Deno.test("parseConfig() reads the worker section, with environment overrides", () => {
   const text = `${FILE}
 worker:
   concurrency: 2
@@ -53,7 +53,7 @@ worker:
   assert.deepEqual(fromEnv.worker.allowHosts, ["a.example", "*.b.example"]);
 });
 
-Deno.test("environment variables override the file", () => {
+Deno.test("parseConfig() lets environment variables override the file", () => {
   const config = parseConfig(FILE, {
     SCHEDULE_NAMESPACE: "gamma",
     SCHEDULE_DEBUG: "true",
@@ -66,7 +66,7 @@ Deno.test("environment variables override the file", () => {
   assert.deepEqual(config.nats.hosts, ["a:4222", "b:4222"]);
 });
 
-Deno.test("no file: the environment alone", () => {
+Deno.test("parseConfig() reads the environment alone when there is no file", () => {
   const config = parseConfig(undefined, {
     SCHEDULE_NAMESPACE: "beta",
     SCHEDULE_NATS_HOSTS: "127.0.0.1:4222",
@@ -135,7 +135,7 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
 ];
 
 for (const [what, text, env, message] of BAD) {
-  Deno.test(`a config with ${what} is rejected naming the field`, () => {
+  Deno.test(`parseConfig() rejects a config with ${what}, naming the field`, () => {
     assert.throws(
       () => parseConfig(text, env),
       (err: Error) => err instanceof ConfigError && message.test(err.message),
@@ -143,7 +143,7 @@ for (const [what, text, env, message] of BAD) {
   });
 }
 
-Deno.test("NATS credentials, TLS and the HTTP port", () => {
+Deno.test("parseConfig() reads NATS credentials, TLS and the HTTP port", () => {
   const base = "namespace: a\nnats:\n  hosts: [a:1]\n";
   assert.deepEqual(
     parseConfig(
@@ -188,10 +188,32 @@ Deno.test("NATS credentials, TLS and the HTTP port", () => {
   }
 });
 
-Deno.test("a bad nkey is not echoed in the error", () => {
+Deno.test("parseConfig() does not echo a bad nkey in its error", () => {
   assert.throws(
     () =>
       parseConfig("namespace: a\nnats: { hosts: [a:1], nkey: SUsecret }", {}),
     (err: Error) => !err.message.includes("SUsecret"),
   );
+});
+
+Deno.test("loadConfig() reads the file at the path, with the environment on top", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/config.yml`, FILE);
+    const config = await loadConfig(`${dir}/config.yml`, {
+      SCHEDULE_NAMESPACE: "gamma",
+    });
+    assert.equal(config.namespace, "gamma");
+    assert.equal(config.nats.nkey, SEED);
+    await assert.rejects(
+      () => loadConfig(`${dir}/missing.yml`, {}),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.startsWith(
+          `cannot read the config file ${dir}/missing.yml`,
+        ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

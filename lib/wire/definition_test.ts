@@ -1,19 +1,13 @@
 import assert from "node:assert/strict";
-import {
-  decodeDefinition,
-  decodeTick,
-  encodeDefinition,
-  encodeTick,
-} from "../lib/wire/mod.ts";
-import { HttpJob } from "../lib/jobs/http/job.ts";
+import { decodeDefinition, encodeDefinition } from "./definition.ts";
+import { HttpJob } from "../jobs/http/job.ts";
 import {
   CodecError,
   InvalidJobError,
-  InvalidKeyError,
   InvalidSpecError,
   InvalidTimeZoneError,
-} from "../lib/errors.ts";
-import type { Job, Tick } from "../lib/types.ts";
+} from "../errors.ts";
+import type { Job } from "../types.ts";
 
 const bytes = (value: unknown) =>
   new TextEncoder().encode(JSON.stringify(value));
@@ -24,7 +18,7 @@ const job = HttpJob("@every 15s", {
   body: { name: "demo" },
 });
 
-Deno.test("a definition round-trips", () => {
+Deno.test("decodeDefinition() reads what encodeDefinition() writes, compiling the specs in their zone", () => {
   const definition = {
     jobs: [
       job,
@@ -42,7 +36,7 @@ Deno.test("a definition round-trips", () => {
   assert.equal(decoded.specs[1].timeZone, "Europe/Paris");
 });
 
-Deno.test("the definition wire format is versioned JSON", () => {
+Deno.test("encodeDefinition() writes versioned JSON", () => {
   const wire = JSON.parse(new TextDecoder().decode(
     encodeDefinition({
       jobs: [job],
@@ -58,29 +52,7 @@ Deno.test("the definition wire format is versioned JSON", () => {
   });
 });
 
-Deno.test("a job message round-trips and has the documented fields", () => {
-  const message: Tick = {
-    namespace: "beta",
-    key: "test",
-    index: 0,
-    ...job,
-    scheduledAt: new Date("2024-01-01T00:00:15Z"),
-  };
-  const encoded = encodeTick(message);
-  assert.deepEqual(decodeTick(encoded), message);
-  assert.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(encoded))), [
-    "version",
-    "namespace",
-    "key",
-    "index",
-    "mode",
-    "spec",
-    "option",
-    "scheduledAt",
-  ]);
-});
-
-Deno.test("other modes carry any JSON option", () => {
+Deno.test("decodeDefinition() keeps the JSON option of a mode other than HTTP", () => {
   const custom: Job = {
     mode: "shell",
     spec: "@hourly",
@@ -150,73 +122,10 @@ const BAD_DEFINITIONS: [
 ];
 
 for (const [what, input, type, message] of BAD_DEFINITIONS) {
-  Deno.test(`a definition with ${what} is rejected`, () => {
+  Deno.test(`decodeDefinition() rejects a definition with ${what}`, () => {
     assert.throws(
       () => decodeDefinition(input),
       (err: Error) => err instanceof type && message.test(err.message),
     );
   });
 }
-
-const BAD_OPTIONS: [string, unknown, RegExp][] = [
-  ["no url", {}, /url/],
-  [
-    "a relative url",
-    { url: "/hook?token=s3cr3t" },
-    /^(?!.*s3cr3t).*not an absolute URL/,
-  ],
-  ["a ftp url", { url: "ftp://example.com" }, /http or https/],
-  ["a bad method", { url: "https://a.example", method: "FETCH" }, /method/],
-  [
-    "a lowercase method",
-    { url: "https://a.example", method: "post" },
-    /method/,
-  ],
-  ["bad headers", { url: "https://a.example", headers: ["x"] }, /headers/],
-  [
-    "a bad header name",
-    { url: "https://a.example", headers: { "a b": "c" } },
-    /"a b"/,
-  ],
-  [
-    "a non-string header",
-    { url: "https://a.example", headers: { a: 1 } },
-    /"a"/,
-  ],
-  ["a bad timeout", { url: "https://a.example", timeout: "soon" }, /timeout/],
-  ["a zero timeout", { url: "https://a.example", timeout: "0s" }, /timeout/],
-  ["an unknown field", { url: "https://a.example", retries: 3 }, /"retries"/],
-];
-
-for (const [what, option, message] of BAD_OPTIONS) {
-  Deno.test(`an HTTP option with ${what} is rejected`, () => {
-    assert.throws(
-      () => HttpJob("@hourly", option as never),
-      (err: Error) =>
-        err instanceof InvalidJobError && message.test(err.message),
-    );
-  });
-}
-
-Deno.test("a job message with a bad key, index or time is rejected", () => {
-  const message = {
-    version: 1,
-    namespace: "beta",
-    key: "test",
-    index: 0,
-    ...job,
-    scheduledAt: "2024-01-01T00:00:00Z",
-  };
-  assert.throws(
-    () => decodeTick(bytes({ ...message, key: ".bad" })),
-    InvalidKeyError,
-  );
-  assert.throws(
-    () => decodeTick(bytes({ ...message, index: -1 })),
-    CodecError,
-  );
-  assert.throws(
-    () => decodeTick(bytes({ ...message, scheduledAt: 5 })),
-    CodecError,
-  );
-});

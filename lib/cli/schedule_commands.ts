@@ -1,0 +1,123 @@
+/**
+ * The admin commands that read or change the schedules of a namespace through the
+ * client: `ls`, `get`, `set`, `rm`, `pause`, `resume`.
+ *
+ * @module
+ */
+
+import type { Schedule } from "../client/schedule.ts";
+import { redactUrl } from "../jobs/http/handler.ts";
+import type { HttpOption, JobInfo } from "../types.ts";
+import { type JobFlags, jobsFromFlags } from "./jobs_input.ts";
+
+/** What a command shows: a value (printed with `--json`), or the rows of a table. */
+export interface Shown {
+  /** The value `--json` prints. */
+  value: unknown;
+  /** The rows of the table printed otherwise, the header first. */
+  rows: () => string[][];
+}
+
+/** The commands of this module. */
+export type ScheduleCommand = "ls" | "get" | "set" | "rm" | "pause" | "resume";
+
+/**
+ * Runs one schedule command on `key` (ignored by `ls`) and returns what it shows.
+ *
+ * @throws {ScheduleError} When the client rejects the request (not found, invalid job...).
+ * @throws {UsageError} When the flags of `set` do not define a job.
+ *
+ * @example
+ * ```ts ignore
+ * const shown = await showSchedule("get", await Schedule.create("beta", nc), "report", {});
+ * ```
+ */
+export async function showSchedule(
+  command: ScheduleCommand,
+  schedule: Schedule,
+  key: string,
+  flags: JobFlags,
+): Promise<Shown> {
+  switch (command) {
+    case "ls":
+      return await list(schedule);
+    case "get":
+      return await get(schedule, key);
+    case "set": {
+      const jobs = await jobsFromFlags(flags);
+      await schedule.set(key, ...jobs);
+      return {
+        value: { key, jobs: jobs.length },
+        rows: () => [[`set ${key}: ${jobs.length} job(s)`]],
+      };
+    }
+    case "rm":
+      await schedule.remove(key);
+      return {
+        value: { key, removed: true },
+        rows: () => [[`removed ${key}`]],
+      };
+    case "pause":
+      await schedule.pause(key);
+      return { value: { key, paused: true }, rows: () => [[`paused ${key}`]] };
+    case "resume":
+      await schedule.resume(key);
+      return {
+        value: { key, paused: false },
+        rows: () => [[`resumed ${key}`]],
+      };
+  }
+}
+
+async function list(schedule: Schedule): Promise<Shown> {
+  const keys = await schedule.list();
+  const infos = await Promise.all(keys.map((k) => schedule.get(k)));
+  return {
+    value: keys.map((k, i) => ({ key: k, jobs: infos[i] })),
+    rows: () => [
+      ["KEY", "JOBS", "NEXT"],
+      ...keys.map((k, i) => [k, String(infos[i].length), earliest(infos[i])]),
+    ],
+  };
+}
+
+async function get(schedule: Schedule, key: string): Promise<Shown> {
+  const jobs = await schedule.get(key);
+  return {
+    value: jobs,
+    rows: () => [
+      ["#", "MODE", "SPEC", "TZ", "TARGET", "NEXT", "PREV", "LAST RUN"],
+      ...jobs.map((job, index) => [
+        String(index),
+        job.mode,
+        job.spec,
+        job.tz ?? "",
+        target(job),
+        job.state.next?.toISOString() ?? "-",
+        job.state.prev?.toISOString() ?? "-",
+        lastRun(job),
+      ]),
+    ],
+  };
+}
+
+function target(job: JobInfo): string {
+  if (job.mode !== "HTTP") return "";
+  const option = job.option as HttpOption;
+  return `${option.method ?? "POST"} ${redactUrl(new URL(option.url))}`;
+}
+
+function lastRun(job: JobInfo): string {
+  const run = job.state.lastRun;
+  if (!run) return "-";
+  return run.status ? `${run.outcome} ${run.status}` : run.outcome;
+}
+
+function earliest(jobs: JobInfo[]): string {
+  let first = Infinity;
+  for (const job of jobs) {
+    const next = job.state.next?.getTime();
+    if (next !== undefined && next < first) first = next;
+  }
+  return first === Infinity ? "-" : new Date(first).toISOString();
+}

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { decodeTick, encodeTick, tickEncoder } from "./tick.ts";
+import { HttpJob } from "../jobs/http/job.ts";
+import {
+  CodecError,
+  InvalidKeyError,
+  InvalidNamespaceError,
+} from "../errors.ts";
+import type { Tick } from "../types.ts";
+
+const bytes = (value: unknown) =>
+  new TextEncoder().encode(JSON.stringify(value));
+const job = HttpJob("@every 15s", {
+  url: "https://api.example.com/hook",
+  method: "POST",
+  headers: { "x-token": "abc" },
+  body: { name: "demo" },
+});
+
+Deno.test("decodeTick() reads what encodeTick() writes: the documented fields", () => {
+  const tick: Tick = {
+    namespace: "beta",
+    key: "test",
+    index: 0,
+    ...job,
+    scheduledAt: new Date("2024-01-01T00:00:15Z"),
+  };
+  const encoded = encodeTick(tick);
+  assert.deepEqual(decodeTick(encoded), tick);
+  assert.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(encoded))), [
+    "version",
+    "namespace",
+    "key",
+    "index",
+    "mode",
+    "spec",
+    "option",
+    "scheduledAt",
+  ]);
+});
+
+const stored = {
+  version: 1,
+  namespace: "beta",
+  key: "test",
+  index: 0,
+  ...job,
+  scheduledAt: "2024-01-01T00:00:00Z",
+};
+
+Deno.test("decodeTick() rejects a bad key", () => {
+  assert.throws(
+    () => decodeTick(bytes({ ...stored, key: ".bad" })),
+    InvalidKeyError,
+  );
+});
+
+Deno.test("decodeTick() rejects a bad index", () => {
+  assert.throws(
+    () => decodeTick(bytes({ ...stored, index: -1 })),
+    CodecError,
+  );
+});
+
+Deno.test("decodeTick() rejects a bad time", () => {
+  assert.throws(
+    () => decodeTick(bytes({ ...stored, scheduledAt: 5 })),
+    CodecError,
+  );
+});
+
+Deno.test("decodeTick() rejects a namespace that cannot name streams", () => {
+  assert.throws(
+    () => decodeTick(bytes({ ...stored, namespace: "a b" })),
+    InvalidNamespaceError,
+  );
+});
+
+Deno.test("encodeTick() rejects a tick with a bad index", () => {
+  assert.throws(
+    () =>
+      encodeTick({
+        namespace: "beta",
+        key: "test",
+        index: 1.5,
+        ...job,
+        scheduledAt: new Date(),
+      }),
+    /index 1.5 is not a job position/,
+  );
+});
+
+Deno.test("tickEncoder() writes the bytes encodeTick() writes, with or without a zone", () => {
+  for (const tz of [undefined, "Europe/Paris"]) {
+    const tick: Tick = {
+      namespace: "beta",
+      key: "test",
+      index: 2,
+      ...job,
+      ...(tz === undefined ? {} : { tz }),
+      scheduledAt: new Date("2024-01-01T00:00:15Z"),
+    };
+    const encode = tickEncoder(tick);
+    assert.deepEqual(encode(tick.scheduledAt), encodeTick(tick));
+    const later = new Date("2024-01-01T00:00:30Z");
+    assert.deepEqual(decodeTick(encode(later)), {
+      ...tick,
+      scheduledAt: later,
+    });
+  }
+});

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { NatsServer } from "./nats_server.ts";
+import { waitFor } from "./helpers.ts";
+import { env, run, Service } from "./_cli.ts";
+
+Deno.test("a health port in use stops the node at start, naming the field", async () => {
+  await using server = await NatsServer.start();
+  const listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+  const taken = await run(
+    [],
+    env(server, { SCHEDULE_HTTP_PORT: String(listener.addr.port) }),
+  );
+  listener.close();
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /http\.port: port \d+ is in use/);
+});
+
+Deno.test("health, readiness and Prometheus metrics; nodes lists the live processes", async () => {
+  await using server = await NatsServer.start();
+  const node = new Service([], env(server));
+  const worker = new Service(["worker"], env(server));
+  const nodePort = await node.port();
+  const workerPort = await worker.port();
+  await node.until('"definitions loaded"');
+  await worker.until('"worker started"');
+  const get = async (port: number, path: string) => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: response.status, text: await response.text() };
+  };
+  assert.equal((await get(nodePort, "/healthz")).status, 200);
+  await waitFor(
+    "the node ready",
+    async () => (await get(nodePort, "/readyz")).status === 200,
+  );
+  await waitFor(
+    "the worker ready",
+    async () => (await get(workerPort, "/readyz")).status === 200,
+  );
+
+  const admin = (args: string[]) => run(args, env(server));
+  assert.equal(
+    (await admin([
+      "set",
+      "tick",
+      "--spec",
+      "* * * * * *",
+      "--url",
+      "http://127.0.0.1:9/x",
+    ])).code,
+    0,
+  );
+  await waitFor(
+    "a tick",
+    async () =>
+      /schedule_ticks_published_total [1-9]/.test(
+        (await get(nodePort, "/metrics")).text,
+      ),
+  );
+  const metrics = (await get(nodePort, "/metrics")).text;
+  for (
+    const name of [
+      "schedule_definitions 1",
+      "schedule_ticks_duplicate_total",
+      "schedule_ticks_missed_total 0",
+      "schedule_publish_errors_total 0",
+      "schedule_firing_lag_seconds_bucket",
+      "schedule_nats_reconnects_total 0",
+      'schedule_build_info{version="0.1.0",role="node"} 1',
+    ]
+  ) {
+    assert.ok(metrics.includes(name), `${name} in\n${metrics}`);
+  }
+  await waitFor(
+    "a run",
+    async () =>
+      /schedule_runs_total\{outcome="retry"\} [1-9]/.test(
+        (await get(workerPort, "/metrics")).text,
+      ),
+  );
+  assert.match(
+    (await get(workerPort, "/metrics")).text,
+    /schedule_run_duration_seconds_bucket/,
+  );
+
+  const nodes = await admin(["nodes", "--json"]);
+  assert.equal(nodes.code, 0, nodes.stderr);
+  const statuses = JSON.parse(nodes.stdout);
+  assert.deepEqual(statuses.map((s: { role: string }) => s.role), [
+    "node",
+    "worker",
+  ]);
+  assert.equal(statuses[0].definitions, 1);
+  assert.ok(statuses[0].lastTick);
+  assert.match(
+    (await admin(["nodes"])).stdout,
+    /^ROLE\s+ID\s+VERSION\s+UPTIME/,
+  );
+
+  // They are NATS micro services too: what `nats micro ls` lists.
+  const nc = await server.connect();
+  const pings = [];
+  for await (
+    const reply of await nc.requestMany("$SRV.PING", "", { maxWait: 1000 })
+  ) {
+    pings.push(reply.json<{ name: string; metadata: { namespace: string } }>());
+  }
+  assert.deepEqual(pings.map((p) => p.name).sort(), [
+    "schedule-node",
+    "schedule-worker",
+  ]);
+  assert.ok(pings.every((p) => p.metadata.namespace === "beta"));
+  await nc.close();
+
+  assert.equal(await node.stop(), 0);
+  assert.equal(await worker.stop(), 0);
+});
