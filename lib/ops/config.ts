@@ -22,12 +22,14 @@
  *   maxRetryDelay: 5m
  *   ackWait: 30s
  *   allowHosts: [api.example.com, "*.internal.example.com"]
+ *   allowNetworks: [169.254.169.254/32]   # blocked by default: link-local, cloud metadata
  * ```
  *
  * @module
  */
 
 import { parse } from "yaml";
+import ipaddr from "ipaddr.js";
 import { isRecord } from "../_util.ts";
 import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { parseDuration } from "../spec/duration.ts";
@@ -116,6 +118,8 @@ export interface WorkerConfig {
   ackWait: number;
   /** Hosts HTTP jobs may call; any when unset. */
   allowHosts?: string[];
+  /** Networks HTTP jobs may reach although they are blocked by default (link-local, metadata). */
+  allowNetworks?: string[];
 }
 
 /** The environment variables that override the file, by config field. */
@@ -140,6 +144,7 @@ export const CONFIG_ENV = {
   "worker.maxRetryDelay": "SCHEDULE_WORKER_MAX_RETRY_DELAY",
   "worker.ackWait": "SCHEDULE_WORKER_ACK_WAIT",
   "worker.allowHosts": "SCHEDULE_WORKER_ALLOW_HOSTS",
+  "worker.allowNetworks": "SCHEDULE_WORKER_ALLOW_NETWORKS",
 } as const;
 
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
@@ -362,9 +367,18 @@ function parseWorker(
   if (!isRecord(section)) throw new ConfigError("worker: expected a mapping");
   const value = (field: keyof WorkerConfig) =>
     env[CONFIG_ENV[`worker.${field}`]] ?? section[field];
-  const allowHosts = parseAllowHosts(
+  const allowHosts = parseList(
+    "worker.allowHosts",
     env[CONFIG_ENV["worker.allowHosts"]],
     section.allowHosts,
+    "host names",
+  );
+  const allowNetworks = parseList(
+    "worker.allowNetworks",
+    env[CONFIG_ENV["worker.allowNetworks"]],
+    section.allowNetworks,
+    "networks such as 169.254.169.254/32",
+    (cidr) => ipaddr.isValidCIDR(cidr),
   );
   const count = (field: "concurrency" | "maxAttempts") =>
     countField(`worker.${field}`, value(field), WORKER_DEFAULTS[field]);
@@ -386,25 +400,33 @@ function parseWorker(
     maxRetryDelay: duration("maxRetryDelay"),
     ackWait: duration("ackWait", true),
   };
-  return allowHosts === undefined ? config : { ...config, allowHosts };
+  if (allowHosts) config.allowHosts = allowHosts;
+  if (allowNetworks) config.allowNetworks = allowNetworks;
+  return config;
 }
 
-/** The hosts HTTP jobs may call: `text` (comma-separated, from the environment), else the file's list. */
-function parseAllowHosts(
+/**
+ * A list setting: comma-separated `text` from the environment, or the file's list; each
+ * item a non-empty string that passes `valid`.
+ */
+function parseList(
+  name: string,
   text: string | undefined,
   listed: unknown,
+  what: string,
+  valid: (item: string) => boolean = () => true,
 ): string[] | undefined {
-  const allowHosts = text === undefined
+  const list = text === undefined
     ? listed
-    : text.split(",").map((host) => host.trim()).filter(Boolean);
+    : text.split(",").map((item) => item.trim()).filter(Boolean);
+  if (list === undefined || list === null) return undefined;
   if (
-    allowHosts !== undefined &&
-    (!Array.isArray(allowHosts) ||
-      !allowHosts.every((h) => typeof h === "string" && h))
+    !Array.isArray(list) ||
+    !list.every((item) => typeof item === "string" && item && valid(item))
   ) {
-    throw new ConfigError("worker.allowHosts: expected a list of host names");
+    throw new ConfigError(`${name}: expected a list of ${what}`);
   }
-  return allowHosts;
+  return list;
 }
 
 function durationField(

@@ -47,6 +47,7 @@ worker:
   assert.equal(config.worker.timeout, 10_000);
   assert.equal(config.worker.maxAttempts, 7);
   assert.deepEqual(config.worker.allowHosts, ["api.example.com"]);
+  assert.equal(config.worker.allowNetworks, undefined);
   const fromEnv = parseConfig(text, {
     SCHEDULE_WORKER_ALLOW_HOSTS: "a.example, *.b.example",
   });
@@ -131,6 +132,12 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     "namespace: a\nworker: { allowHosts: example.com }\nnats: { hosts: [a:1] }",
     {},
     /^worker.allowHosts:/,
+  ],
+  [
+    "bad allowNetworks",
+    "namespace: a\nworker: { allowNetworks: [169.254.0.0/99] }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.allowNetworks:/,
   ],
 ];
 

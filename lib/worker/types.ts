@@ -63,6 +63,11 @@ export interface WorkerOptions {
   /** Host names HTTP jobs may call (`*.example.com` for subdomains); any when unset. */
   allowHosts?: string[];
   /**
+   * Networks (CIDR) HTTP jobs may reach although they are blocked by default:
+   * link-local addresses and cloud metadata services.
+   */
+  allowNetworks?: string[];
+  /**
    * The name recorded in the run history.
    *
    * @default {$HOSTNAME} else a random one

@@ -90,6 +90,7 @@ export class Worker {
       httpHandler({
         timeout: options.timeout ?? WORKER_DEFAULTS.timeout,
         allowHosts: options.allowHosts,
+        allowNetworks: options.allowNetworks,
         responseBytes: RESPONSE_LIMIT,
       }),
     );

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { refusal } from "./destination.ts";
+import { hostAllowed, refusal } from "./destination.ts";
 
 const url = (text: string) => new URL(text);
 
@@ -61,4 +61,16 @@ Deno.test("refusal() applies the allow list of host names", async () => {
     await refusal(url("https://evil.test/"), rules),
     "host evil.test is not in the worker's allow list",
   );
+});
+
+Deno.test("hostAllowed() exact names and *.domain subdomains, in any case", () => {
+  const allow = ["api.example.com", "*.internal.example"];
+  assert.equal(hostAllowed("api.example.com", allow), true);
+  assert.equal(hostAllowed("API.Example.COM", allow), true);
+  assert.equal(hostAllowed("other.example.com", allow), false);
+  assert.equal(hostAllowed("a.internal.example", allow), true);
+  assert.equal(hostAllowed("a.b.INTERNAL.example", allow), true);
+  assert.equal(hostAllowed("internal.example", allow), false);
+  assert.equal(hostAllowed("evilinternal.example", allow), false);
+  assert.equal(hostAllowed("api.example.com", []), false);
 });

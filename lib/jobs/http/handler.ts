@@ -8,14 +8,22 @@
 import { parseDuration } from "../../spec/duration.ts";
 import type { HttpOption } from "../../types.ts";
 import type { ModeHandler } from "../../worker/handler.ts";
+import type { DestinationRules } from "./destination.ts";
+import {
+  guardedFetch,
+  MAX_REDIRECTS,
+  RefusedDestination,
+} from "./guarded_fetch.ts";
 
-/** Options of {@link httpHandler}. */
-export interface HttpHandlerOptions {
+/** Options of {@link httpHandler}: the destination rules, and these. */
+export interface HttpHandlerOptions extends DestinationRules {
   /** The request timeout when the job sets none, in ms. */
   timeout: number;
-  /** Host names the worker may call (`*.example.com` matches subdomains); all when unset. */
-  allowHosts?: string[];
-  /** How many bytes of the response are kept (default 1024). */
+  /**
+   * How many bytes of the response are kept.
+   *
+   * @default {1024}
+   */
   responseBytes?: number;
 }
 
@@ -28,7 +36,8 @@ export const RUN_HEADERS = {
 
 /**
  * The handler of `HTTP` jobs: sends `option.body` as JSON with `option.method` (POST by
- * default) and `option.headers`. A 2xx response is a success; a network error, a timeout,
+ * default) and `option.headers`, to a destination the worker's rules allow (checked again
+ * on each redirect). A 2xx response is a success; a network error, a timeout,
  * a 5xx or a 429 is retried (honouring `Retry-After`); any other status fails for good.
  *
  * @example
@@ -42,12 +51,6 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
   return async (message, context) => {
     const option = message.option as HttpOption;
     const url = new URL(option.url);
-    if (options.allowHosts && !hostAllowed(url.hostname, options.allowHosts)) {
-      return {
-        outcome: "failed",
-        error: `host ${url.hostname} is not in the worker's allow list`,
-      };
-    }
     const method = option.method ?? "POST";
     const headers = new Headers(option.headers);
     headers.set(RUN_HEADERS.scheduledAt, message.scheduledAt.toISOString());
@@ -66,15 +69,15 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
     const timer = AbortSignal.timeout(timeout);
     let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body,
-        signal: timer,
-        // With an allow list, a redirect could lead anywhere: do not follow it.
-        redirect: options.allowHosts ? "manual" : "follow",
-      });
+      response = await guardedFetch(
+        url,
+        { method, headers, body, signal: timer },
+        options,
+      );
     } catch (err) {
+      if (err instanceof RefusedDestination) {
+        return { outcome: "failed", error: err.message };
+      }
       const error = timer.aborted
         ? `timed out after ${timeout} ms`
         : (err as Error).message.replaceAll(option.url, redactUrl(url))
@@ -95,21 +98,10 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
       };
     }
     const error = status >= 300 && status < 400
-      ? `HTTP ${status}: redirect not followed`
+      ? `HTTP ${status}: more than ${MAX_REDIRECTS} redirects`
       : `HTTP ${status}`;
     return { outcome: "failed", status, response: text, error };
   };
-}
-
-/** True when `host` is listed, or is a subdomain of a `*.domain` entry. */
-export function hostAllowed(host: string, allowHosts: string[]): boolean {
-  const name = host.toLowerCase();
-  return allowHosts.some((entry) => {
-    const allowed = entry.toLowerCase();
-    return allowed.startsWith("*.")
-      ? name.endsWith(allowed.slice(1))
-      : name === allowed;
-  });
 }
 
 /**
