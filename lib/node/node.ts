@@ -17,7 +17,7 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { KvWatchEntry } from "@nats-io/kv";
-import { type Ack, AckPublisher } from "../nats/ack_publisher.ts";
+import { type Ack, StreamSender } from "../nats/stream_sender.ts";
 import { decodeDefinition, decodeTick, tickEncoder } from "../wire/mod.ts";
 import { backoff } from "../_util.ts";
 import { NODE_DEFAULTS } from "../defaults.ts";
@@ -31,15 +31,15 @@ import { countTicks, firstTickAfter } from "../spec/ticks.ts";
 import type { Definition } from "../types.ts";
 
 /**
- * Options of {@link Publisher.start}.
+ * Options of {@link Node.start}.
  *
  * @example
  * ```ts
- * import type { PublisherOptions } from "@x/schedule";
- * const options: PublisherOptions = { namespace: "beta", catchup: 60_000 };
+ * import type { NodeOptions } from "@x/schedule";
+ * const options: NodeOptions = { namespace: "beta", catchup: 60_000 };
  * ```
  */
-export interface PublisherOptions {
+export interface NodeOptions {
   /** The namespace whose schedules this node fires. */
   namespace: string;
   /**
@@ -67,11 +67,11 @@ export interface PublisherOptions {
  *
  * @example
  * ```ts
- * import type { PublisherMetrics } from "@x/schedule";
- * const lost = (m: PublisherMetrics) => m.missed;
+ * import type { NodeMetrics } from "@x/schedule";
+ * const lost = (m: NodeMetrics) => m.missed;
  * ```
  */
-export interface PublisherMetrics {
+export interface NodeMetrics {
   /** Keys with at least one job firing. */
   definitions: number;
   /** Jobs firing. */
@@ -113,25 +113,25 @@ interface Scheduled {
 }
 
 /**
- * A publisher node. Start it with {@link Publisher.start}; stop it with
- * {@link Publisher.stop} before draining the connection.
+ * A publisher node. Start it with {@link Node.start}; stop it with
+ * {@link Node.stop} before draining the connection.
  *
  * @example
  * ```ts ignore
  * import { connect } from "@nats-io/transport-node";
- * import { Publisher } from "@x/schedule";
+ * import { Node } from "@x/schedule";
  *
  * const nc = await connect({ servers: "127.0.0.1:4222", maxReconnectAttempts: -1 });
- * const node = await Publisher.start(nc, { namespace: "beta" });
+ * const node = await Node.start(nc, { namespace: "beta" });
  * await node.ready;
  * // ... later
  * await node.stop();
  * await nc.drain();
  * ```
  */
-export class Publisher {
+export class Node {
   /** Counters since start. */
-  readonly metrics: PublisherMetrics = {
+  readonly metrics: NodeMetrics = {
     definitions: 0,
     jobs: 0,
     published: 0,
@@ -147,7 +147,7 @@ export class Publisher {
   readonly #log: Logger;
   readonly #catchup: number;
   readonly #standbyDelay: number;
-  readonly #sender: AckPublisher;
+  readonly #sender: StreamSender;
   readonly #onStored: ((lagMs: number) => void) | undefined;
   #lastTick: number | null = null;
   readonly #specs = new SpecCache();
@@ -169,12 +169,12 @@ export class Publisher {
   private constructor(
     nc: NatsConnection,
     handles: Namespace,
-    options: PublisherOptions,
+    options: NodeOptions,
   ) {
     this.#handles = handles;
     this.#log = options.logger ?? createLogger({ debug: false });
     this.#onStored = options.onStored;
-    this.#sender = new AckPublisher(
+    this.#sender = new StreamSender(
       nc,
       handles.names.jobStream,
       options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
@@ -214,15 +214,15 @@ export class Publisher {
    *
    * @example
    * ```ts ignore
-   * const node = await Publisher.start(nc, { namespace: "beta" });
+   * const node = await Node.start(nc, { namespace: "beta" });
    * ```
    */
   static async start(
     nc: NatsConnection,
-    options: PublisherOptions,
-  ): Promise<Publisher> {
+    options: NodeOptions,
+  ): Promise<Node> {
     const handles = await Namespace.open(nc, options.namespace, options.queue);
-    return new Publisher(nc, handles, options);
+    return new Node(nc, handles, options);
   }
 
   /** The scheduled time of the latest tick this node got acknowledged, or `null`. */
