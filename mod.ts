@@ -49,11 +49,7 @@ export type {
 } from "./lib/types.ts";
 
 // The services, to embed a node or a worker in a program of one's own.
-export {
-  Publisher,
-  type PublisherMetrics,
-  type PublisherOptions,
-} from "./lib/publisher/publisher.ts";
+export { Node, type NodeMetrics, type NodeOptions } from "./lib/node/mod.ts";
 export {
   type ModeHandler,
   RUN_HEADERS,

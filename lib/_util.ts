@@ -11,7 +11,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Exponential backoff: `first` doubled for each attempt after the first, capped at `max`.
- * The publisher's publish retries and the worker's run retries both use it.
+ * The node's publish retries and the worker's run retries both use it.
  */
 export function backoff(attempt: number, first: number, max: number): number {
   return Math.min(max, first * 2 ** (attempt - 1));

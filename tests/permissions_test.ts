@@ -3,7 +3,7 @@ import { nkeyAuthenticator, nkeys } from "@nats-io/nats-core";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { HttpJob, Schedule } from "../mod.ts";
 import { announce, listProcesses } from "../lib/ops/discovery.ts";
-import { Publisher } from "../lib/publisher/publisher.ts";
+import { Node } from "../lib/node/node.ts";
 import { Worker } from "../lib/worker/worker.ts";
 import { NatsServer } from "./nats_server.ts";
 import { recordingLogger, waitFor } from "./helpers.ts";
@@ -61,7 +61,7 @@ Deno.test("k8s/nats-accounts.conf gives the node, the worker and the client what
   );
 
   const nodeNc = await node.connect(server);
-  const publisher = await Publisher.start(nodeNc, {
+  const publisher = await Node.start(nodeNc, {
     namespace: "beta",
     logger: recordingLogger(),
   });

@@ -4,7 +4,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { HttpJob, Schedule } from "../mod.ts";
 import { encodeTick } from "../lib/wire/mod.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
-import { Publisher } from "../lib/publisher/publisher.ts";
+import { Node } from "../lib/node/node.ts";
 import { Worker, type WorkerOptions } from "../lib/worker/mod.ts";
 import type { HttpOption, Job } from "../lib/types.ts";
 import { NatsServer } from "./nats_server.ts";
@@ -412,7 +412,7 @@ Deno.test("end to end: two nodes and a worker call the URL once per tick", async
     const nodes = [];
     for (let i = 0; i < 2; i++) {
       const nc = await server.connect();
-      const node = await Publisher.start(nc, {
+      const node = await Node.start(nc, {
         namespace: "beta",
         logger: recordingLogger(),
       });

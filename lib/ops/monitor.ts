@@ -7,7 +7,7 @@
 
 import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 import type { Logger } from "./log.ts";
-import type { PublisherMetrics } from "../publisher/publisher.ts";
+import type { NodeMetrics } from "../node/node.ts";
 import type { RunRecord } from "../types.ts";
 import type { WorkerMetrics } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
@@ -49,8 +49,8 @@ export class Metrics {
   }
 
   /** Exposes a publisher node's counters, read at each scrape. */
-  publisher(read: () => PublisherMetrics): void {
-    const exposed: [keyof PublisherMetrics, string, string][] = [
+  publisher(read: () => NodeMetrics): void {
+    const exposed: [keyof NodeMetrics, string, string][] = [
       [
         "published",
         "schedule_ticks_published_total",
@@ -94,7 +94,7 @@ export class Metrics {
     );
   }
 
-  /** The observer of a node's firing lag (ms), for `PublisherOptions.onStored`. */
+  /** The observer of a node's firing lag (ms), for `NodeOptions.onStored`. */
   firingLag(): (lagMs: number) => void {
     const lag = new Histogram(
       this.registry,

@@ -12,7 +12,7 @@ import { announce } from "./discovery.ts";
 import { ConfigError } from "../errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics, serveMonitor } from "./monitor.ts";
-import { Publisher } from "../publisher/publisher.ts";
+import { Node } from "../node/node.ts";
 import { VERSION } from "./version.ts";
 import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
@@ -148,7 +148,7 @@ async function startNode(
   log: Logger,
   metrics: Metrics,
 ): Promise<Running> {
-  const started = await Publisher.start(nc, {
+  const started = await Node.start(nc, {
     namespace: config.namespace,
     catchup: config.catchup,
     logger: log,

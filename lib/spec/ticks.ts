@@ -17,10 +17,11 @@ import type { Definition } from "../types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { firstTickAfter } from "./ticks.ts";
  * import { parseSpec } from "./spec.ts";
  * const definition = { jobs: [], anchor: new Date(0), paused: false };
- * firstTickAfter(parseSpec("@every 10s"), definition, 0, 25_000); // 30000
+ * assert.equal(firstTickAfter(parseSpec("@every 10s"), definition, 0, 25_000), 30_000);
  * ```
  */
 export function firstTickAfter(
@@ -29,7 +30,31 @@ export function firstTickAfter(
   definedAt: number,
   after: number,
 ): number | null {
-  return spec.next(Math.max(after, definedAt), definition.anchor.getTime());
+  return nextTick(
+    spec,
+    definition.anchor.getTime(),
+    Math.max(after, definedAt),
+  );
+}
+
+/**
+ * The tick of a job that follows its tick at `tick` (epoch ms), or `null` if none;
+ * `anchor` is the definition's anchor in epoch ms. The node calls it for each tick fired.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nextTick } from "./ticks.ts";
+ * import { parseSpec } from "./spec.ts";
+ * assert.equal(nextTick(parseSpec("@every 10s"), 5_000, 15_000), 25_000);
+ * ```
+ */
+export function nextTick(
+  spec: Spec,
+  anchor: number,
+  tick: number,
+): number | null {
+  return spec.next(tick, anchor);
 }
 
 /**
@@ -37,10 +62,11 @@ export function firstTickAfter(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { countTicks } from "./ticks.ts";
  * import { parseSpec } from "./spec.ts";
  * const definition = { jobs: [], anchor: new Date(0), paused: false };
- * countTicks(parseSpec("* * * * * *"), definition, 0, 10_000, 1000); // 10
+ * assert.equal(countTicks(parseSpec("* * * * * *"), definition, 0, 10_000, 1000), 10);
  * ```
  */
 export function countTicks(
@@ -50,11 +76,12 @@ export function countTicks(
   to: number,
   limit: number,
 ): number {
+  const anchor = definition.anchor.getTime();
   let count = 0;
   for (
     let tick = firstTickAfter(spec, definition, from, from);
     tick !== null && tick <= to && count < limit;
-    tick = spec.next(tick, definition.anchor.getTime())
+    tick = nextTick(spec, anchor, tick)
   ) count++;
   return count;
 }

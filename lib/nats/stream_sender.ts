@@ -1,5 +1,5 @@
 /**
- * JetStream publishing with acknowledgements, for the publisher's hot path.
+ * JetStream publishing with acknowledgements, for the node's hot path.
  *
  * `jetstream().publish()` makes a full request per message (its own timer and bookkeeping),
  * which measured 15 to 35 µs of event-loop time per tick; firing 1,000 ticks at once then
@@ -36,12 +36,12 @@ interface Waiting {
  *
  * @example
  * ```ts ignore
- * const publisher = new AckPublisher(nc, "schedule-beta-jobs", 5000);
- * const ack = await publisher.publish("schedule.beta.jobs.test.0", payload, "beta.test.0.1700000000000");
- * publisher.close();
+ * const sender = new StreamSender(nc, "schedule-beta-jobs", 5000);
+ * const ack = await sender.publish("schedule.beta.jobs.test.0", payload, "beta.test.0.1700000000000");
+ * sender.close();
  * ```
  */
-export class AckPublisher {
+export class StreamSender {
   readonly #nc: NatsConnection;
   readonly #stream: string;
   readonly #timeout: number;
@@ -63,14 +63,14 @@ export class AckPublisher {
 
   /**
    * Publishes `payload` to `subject` with `msgId` as its `Nats-Msg-Id`, expecting the
-   * stream this publisher was made for.
+   * stream this sender was made for.
    *
    * @throws {Error} When the stream answers with an error, nothing answers in time, or
    * the connection is closed.
    */
   publish(subject: string, payload: Uint8Array, msgId: string): Promise<Ack> {
     if (this.#closed) {
-      return Promise.reject(new Error("the publisher is closed"));
+      return Promise.reject(new Error("the sender is closed"));
     }
     const id = (this.#next++).toString(36);
     const { promise, resolve, reject } = Promise.withResolvers<Ack>();
@@ -100,7 +100,7 @@ export class AckPublisher {
   close(): void {
     this.#closed = true;
     this.#subscription.unsubscribe();
-    this.#failAll(new Error("the publisher is closed"));
+    this.#failAll(new Error("the sender is closed"));
   }
 
   #settle(msg: Msg): void {

@@ -3,10 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { HttpJob, Schedule } from "../mod.ts";
 import { decodeDefinition } from "../lib/wire/mod.ts";
 import { Namespace } from "../lib/nats/namespace.ts";
-import {
-  Publisher,
-  type PublisherOptions,
-} from "../lib/publisher/publisher.ts";
+import { Node, type NodeOptions } from "../lib/node/node.ts";
 import type { KV } from "@nats-io/kv";
 import { NatsServer } from "./nats_server.ts";
 import {
@@ -19,9 +16,9 @@ import {
 const hook = { url: "https://api.example.com/hook" };
 const SECOND = 1000;
 
-interface Node {
+interface RunningNode {
   nc: NatsConnection;
-  node: Publisher;
+  node: Node;
   log: ReturnType<typeof recordingLogger>;
 }
 
@@ -30,8 +27,8 @@ interface Cluster {
   schedule: Schedule;
   kv: KV;
   queue: Awaited<ReturnType<typeof followTicks>>;
-  startNode(options?: Partial<PublisherOptions>): Promise<Node>;
-  stopNode(node: Node): Promise<void>;
+  startNode(options?: Partial<NodeOptions>): Promise<RunningNode>;
+  stopNode(node: RunningNode): Promise<void>;
   /** When `key` was stored (the server's timestamp) and its anchor. */
   stored(key: string): Promise<{ definedAt: number; anchor: number }>;
   /** Waits until the queue holds a tick of `key` scheduled at or after `time`. */
@@ -44,7 +41,7 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
   const schedule = await Schedule.create("beta", nc);
   const { kv } = await Namespace.open(nc, "beta");
   const queue = await followTicks(nc, "beta");
-  const running = new Set<Node>();
+  const running = new Set<RunningNode>();
   const cluster: Cluster = {
     server,
     schedule,
@@ -53,7 +50,7 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
     async startNode(options = {}) {
       const nodeNc = await server.connect();
       const log = recordingLogger();
-      const node = await Publisher.start(nodeNc, {
+      const node = await Node.start(nodeNc, {
         namespace: "beta",
         logger: log,
         ...options,

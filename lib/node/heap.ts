@@ -1,5 +1,5 @@
 /**
- * A binary min-heap: the publisher's timer queue, ordered by due time.
+ * A binary min-heap: the store of the node's timer queue.
  *
  * @module
  */
@@ -9,11 +9,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MinHeap } from "./heap.ts";
  * const heap = new MinHeap<{ due: number }>((item) => item.due);
  * heap.push({ due: 3 });
  * heap.push({ due: 1 });
- * heap.pop(); // { due: 1 }
+ * assert.deepEqual(heap.pop(), { due: 1 });
  * ```
  */
 export class MinHeap<T> {

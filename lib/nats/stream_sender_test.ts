@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { NatsServer } from "../../tests/nats_server.ts";
+import { Namespace } from "./namespace.ts";
+import { StreamSender } from "./stream_sender.ts";
+
+const payload = new TextEncoder().encode("{}");
+
+async function withStream(
+  fn: (nc: NatsConnection, namespace: Namespace) => Promise<void>,
+): Promise<void> {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  try {
+    await fn(nc, await Namespace.open(nc, "beta"));
+  } finally {
+    await nc.close();
+  }
+}
+
+Deno.test("a publish resolves with the stream's ack; the same id again is a duplicate", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    const subject = names.jobSubject("k", 0);
+    const first = await sender.publish(subject, payload, "beta.k.0.1000");
+    assert.deepEqual(first, { seq: 1, duplicate: false });
+    const second = await sender.publish(subject, payload, "beta.k.0.2000");
+    assert.deepEqual(second, { seq: 2, duplicate: false });
+    const again = await sender.publish(subject, payload, "beta.k.0.1000");
+    assert.deepEqual(again, { seq: 1, duplicate: true });
+    sender.close();
+  }));
+
+Deno.test("a publish no stream answers is rejected", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    await assert.rejects(
+      sender.publish("nowhere.k", payload, "id-1"),
+      /no JetStream stream answers on schedule-beta-jobs/,
+    );
+    // A subscriber that never answers: the ack times out.
+    const silent = nc.subscribe("silent.k");
+    const timed = new StreamSender(nc, names.jobStream, 200);
+    const started = Date.now();
+    await assert.rejects(
+      timed.publish("silent.k", payload, "id-2"),
+      /no acknowledgement within 200 ms/,
+    );
+    assert.ok(Date.now() - started >= 200);
+    silent.unsubscribe();
+    sender.close();
+    timed.close();
+  }));
+
+Deno.test("close rejects the publishes still waiting, and any later one", () =>
+  withStream(async (nc, { names }) => {
+    const silent = nc.subscribe("silent.k");
+    const sender = new StreamSender(nc, names.jobStream, 60_000);
+    const waiting = sender.publish("silent.k", payload, "id-1");
+    sender.close();
+    await assert.rejects(waiting, /the sender is closed/);
+    await assert.rejects(
+      sender.publish(names.jobSubject("k", 0), payload, "id-2"),
+      /the sender is closed/,
+    );
+    silent.unsubscribe();
+  }));

@@ -1,0 +1,27 @@
+/**
+ * Private helpers of the node.
+ *
+ * @module
+ */
+
+import { NODE_DEFAULTS } from "../defaults.ts";
+import type { Namespace } from "../nats/namespace.ts";
+import type { Logger } from "../ops/log.ts";
+import type { NodeOptions } from "./types.ts";
+
+/** `catchup` as asked, or the job stream's duplicate window when that is shorter. */
+export function catchupWindow(
+  namespace: Namespace,
+  options: NodeOptions,
+  log: Logger,
+): number {
+  const window = namespace.jobStream.config.duplicate_window / 1e6;
+  const catchup = options.catchup ?? NODE_DEFAULTS.catchup;
+  if (catchup > window) {
+    log.warn(
+      "catchup is longer than the job stream's duplicate window; using the window",
+      { catchup, duplicateWindow: window },
+    );
+  }
+  return Math.min(catchup, window);
+}

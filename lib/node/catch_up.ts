@@ -1,0 +1,109 @@
+/**
+ * What a node starting up knows of the ticks already in the job queue: the last tick of
+ * each job, and so the ticks no node published while it was down.
+ *
+ * @module
+ */
+
+import type { Namespace } from "../nats/namespace.ts";
+import type { Spec } from "../spec/spec.ts";
+import { countTicks } from "../spec/ticks.ts";
+import type { Definition } from "../types.ts";
+import { decodeTick } from "../wire/mod.ts";
+
+/** The most missed ticks counted one by one for one job at one time. */
+export const MISSED_COUNT_LIMIT = 1000;
+
+/** One job of a definition loaded at start, as {@link CatchUp.missed} reads it. */
+export interface LoadedJob {
+  spec: Spec;
+  definition: Definition;
+  /** When the definition was stored (the KV revision's timestamp), in epoch ms. */
+  definedAt: number;
+  /** The scheduled time of the job's last tick in the queue, if any. */
+  last: number | undefined;
+  /** The oldest tick still published (now minus `catchup`), in epoch ms. */
+  floor: number;
+  /** The current time, in epoch ms. */
+  now: number;
+}
+
+/** Ticks of one job that no node published within `catchup`. */
+export interface Missed {
+  /** How many, at most {@link MISSED_COUNT_LIMIT}. */
+  count: number;
+  /** They fell after this time (epoch ms) and at or before the `floor`. */
+  since: number;
+}
+
+/**
+ * The last tick of each job subject in the queue, read once at start.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CatchUp } from "./catch_up.ts";
+ * import { parseSpec } from "../spec/spec.ts";
+ *
+ * const catchUp = new CatchUp(new Map([["s", 10_000]]), 0);
+ * const definition = { jobs: [], anchor: new Date(0), paused: false };
+ * const last = catchUp.last("s");
+ * const spec = parseSpec("@every 1s");
+ * const missed = catchUp.missed({ spec, definition, definedAt: 0, last, floor: 15_000, now: 75_000 });
+ * assert.deepEqual(missed, { count: 5, since: 10_000 });
+ * ```
+ */
+export class CatchUp {
+  readonly #last: ReadonlyMap<string, number>;
+  readonly #maxAge: number;
+
+  /**
+   * @param last The scheduled time of the last tick of each job subject, in epoch ms.
+   * @param maxAge How long the job stream keeps ticks, in ms (0: for ever).
+   */
+  constructor(last: ReadonlyMap<string, number>, maxAge: number) {
+    this.#last = last;
+    this.#maxAge = maxAge;
+  }
+
+  /** Reads the last tick of each job subject, with one pass over the job stream. */
+  static async read(namespace: Namespace): Promise<CatchUp> {
+    const { names } = namespace;
+    const last = new Map<string, number>();
+    const ticks = namespace.read(
+      names.jobStream,
+      names.jobSubjects,
+      (bytes, subject) => ({ subject, tick: decodeTick(bytes) }),
+      true,
+    );
+    for await (const { subject, tick } of ticks) {
+      last.set(subject, tick.scheduledAt.getTime());
+    }
+    return new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
+  }
+
+  /** The scheduled time of the last tick on `subject` in the queue, if any. */
+  last(subject: string): number | undefined {
+    return this.#last.get(subject);
+  }
+
+  /**
+   * The ticks older than `floor` that no node published: those after the job's last tick
+   * in the queue, or after the definition when the queue would still hold a tick of it.
+   * `null` when there are none.
+   */
+  missed(job: LoadedJob): Missed | null {
+    const { spec, definition, definedAt, last, floor, now } = job;
+    const since = last ??
+      (this.#maxAge === 0 || definedAt > now - this.#maxAge ? definedAt : null);
+    if (since === null || since >= floor) return null;
+    const count = countTicks(
+      spec,
+      definition,
+      Math.max(since, definedAt),
+      floor,
+      MISSED_COUNT_LIMIT,
+    );
+    return count === 0 ? null : { count, since };
+  }
+}

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { parseSpec } from "../spec/spec.ts";
+import { CatchUp, type LoadedJob, MISSED_COUNT_LIMIT } from "./catch_up.ts";
+
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+const definition = { jobs: [], anchor: new Date(0), paused: false };
+const everySecond = parseSpec("* * * * * *");
+
+function loaded(overrides: Partial<LoadedJob>): LoadedJob {
+  return {
+    spec: everySecond,
+    definition,
+    definedAt: 0,
+    last: undefined,
+    floor: 60 * SECOND,
+    now: 120 * SECOND,
+    ...overrides,
+  };
+}
+
+Deno.test("the last tick of each subject is kept", () => {
+  const catchUp = new CatchUp(new Map([["a", 5000]]), HOUR);
+  assert.equal(catchUp.last("a"), 5000);
+  assert.equal(catchUp.last("b"), undefined);
+});
+
+Deno.test("ticks missed after the job's last tick in the queue, up to the floor", () => {
+  const catchUp = new CatchUp(new Map(), HOUR);
+  assert.deepEqual(catchUp.missed(loaded({ last: 50 * SECOND })), {
+    count: 10,
+    since: 50 * SECOND,
+  });
+  assert.equal(catchUp.missed(loaded({ last: 60 * SECOND })), null);
+  assert.equal(catchUp.missed(loaded({ last: 70 * SECOND })), null);
+});
+
+Deno.test("with no tick in the queue, ticks since the definition are missed while the queue would hold them", () => {
+  const young = new CatchUp(new Map(), HOUR);
+  assert.deepEqual(young.missed(loaded({ definedAt: 30 * SECOND })), {
+    count: 30,
+    since: 30 * SECOND,
+  });
+  const old = loaded({ definedAt: 30 * SECOND, now: 2 * HOUR });
+  assert.equal(young.missed(old), null, "older than the stream keeps ticks");
+  const forever = new CatchUp(new Map(), 0);
+  assert.deepEqual(forever.missed(old), { count: 30, since: 30 * SECOND });
+});
+
+Deno.test("the count stops at MISSED_COUNT_LIMIT", () => {
+  const catchUp = new CatchUp(new Map(), 0);
+  const missed = catchUp.missed(loaded({ floor: 2 * HOUR, now: 2 * HOUR }));
+  assert.deepEqual(missed, { count: MISSED_COUNT_LIMIT, since: 0 });
+});
+
+Deno.test("a spec with no tick in the gap misses nothing", () => {
+  const catchUp = new CatchUp(new Map(), HOUR);
+  const hourly = parseSpec("@hourly");
+  assert.equal(catchUp.missed(loaded({ spec: hourly, last: 0 })), null);
+});

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { MinHeap } from "./heap.ts";
+
+Deno.test("MinHeap pops items in priority order", () => {
+  const heap = new MinHeap<number>((n) => n);
+  const values = [5, 3, 9, 1, 7, 3, 0, 8, 2, 6, 4];
+  for (const value of values) heap.push(value);
+  assert.equal(heap.size, values.length);
+  assert.equal(heap.peek(), 0);
+  const popped: number[] = [];
+  for (let n = heap.pop(); n !== undefined; n = heap.pop()) popped.push(n);
+  assert.deepEqual(popped, [...values].sort((a, b) => a - b));
+  assert.equal(heap.size, 0);
+});
+
+Deno.test("MinHeap reads the priority from the item, and keeps working after pops", () => {
+  const heap = new MinHeap<{ due: number }>((item) => item.due);
+  assert.equal(heap.peek(), undefined);
+  assert.equal(heap.pop(), undefined);
+  heap.push({ due: 30 });
+  heap.push({ due: 10 });
+  assert.deepEqual(heap.pop(), { due: 10 });
+  heap.push({ due: 20 });
+  heap.push({ due: 40 });
+  assert.deepEqual(
+    [heap.pop(), heap.pop(), heap.pop()].map((item) => item?.due),
+    [20, 30, 40],
+  );
+});

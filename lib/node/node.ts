@@ -1,0 +1,154 @@
+/**
+ * The node: fires every job of a namespace into its job queue.
+ *
+ * Every node publishes every tick it computes, with a `Nats-Msg-Id` made of namespace,
+ * key, job index and scheduled time; the stream's duplicate window keeps one copy. All
+ * nodes compute the same ticks from the same stored definition, so there is no leader and
+ * nothing to coordinate.
+ *
+ * The acknowledgements sort the nodes out without a protocol: a node told that another
+ * stored a job's tick first goes on standby for that job and sends its next ticks
+ * `standbyDelay` later, as a backup that the stream drops; if it ever stores one itself,
+ * the active node is gone and it sends on time again. So each job has one node sending on
+ * time, the bursts split across the nodes, and the duplicates arrive after the burst.
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import { NODE_DEFAULTS } from "../defaults.ts";
+import { Namespace } from "../nats/namespace.ts";
+import { StreamSender } from "../nats/stream_sender.ts";
+import { createLogger } from "../ops/log.ts";
+import { nextTick } from "../spec/ticks.ts";
+import { catchupWindow } from "./_util.ts";
+import { Sender } from "./sender.ts";
+import { TimerQueue } from "./timer_queue.ts";
+import type { NodeMetrics, NodeOptions, Scheduled } from "./types.ts";
+import { DefinitionWatch } from "./watch.ts";
+
+export type { NodeMetrics, NodeOptions } from "./types.ts";
+
+/**
+ * A node. Start it with {@link Node.start}; stop it with {@link Node.stop} before
+ * draining the connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "@nats-io/transport-node";
+ * import { Node } from "@x/schedule";
+ *
+ * const nc = await connect({ servers: "127.0.0.1:4222", maxReconnectAttempts: -1 });
+ * const node = await Node.start(nc, { namespace: "beta" });
+ * await node.ready;
+ * // ... later
+ * await node.stop();
+ * await nc.drain();
+ * ```
+ */
+export class Node {
+  /** Counters since start. */
+  readonly metrics: NodeMetrics = {
+    definitions: 0,
+    jobs: 0,
+    published: 0,
+    duplicates: 0,
+    missed: 0,
+    publishErrors: 0,
+    rejected: 0,
+  };
+  /** Resolves once every stored definition has been loaded. */
+  readonly ready: Promise<void>;
+
+  readonly #catchup: number;
+  readonly #sender: Sender;
+  readonly #queue: TimerQueue<Scheduled>;
+  readonly #watch: DefinitionWatch;
+  #stopping = false;
+
+  private constructor(
+    nc: NatsConnection,
+    namespace: Namespace,
+    options: NodeOptions,
+  ) {
+    const log = options.logger ?? createLogger({ debug: false });
+    const { metrics } = this;
+    const catchup = this.#catchup = catchupWindow(namespace, options, log);
+    this.#sender = new Sender({
+      stream: new StreamSender(
+        nc,
+        namespace.names.jobStream,
+        options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
+      ),
+      names: namespace.names,
+      catchup,
+      metrics,
+      log,
+      onStored: options.onStored,
+    });
+    this.#queue = new TimerQueue<Scheduled>({
+      standbyDelay: Math.min(
+        options.standbyDelay ?? NODE_DEFAULTS.standbyDelay,
+        catchup / 2,
+      ),
+      send: (item, now) => this.#sender.send(item, now),
+      next: (item) => nextTick(item.spec, item.anchor, item.due),
+    });
+    const queue = this.#queue;
+    this.#watch = new DefinitionWatch({
+      namespace,
+      queue,
+      metrics,
+      log,
+      catchup,
+    });
+    this.ready = this.#watch.loaded;
+  }
+
+  /**
+   * Opens the namespace (creating its bucket and stream if missing), loads every
+   * definition and starts firing. Await {@link ready} to know the load is complete.
+   *
+   * @throws {InvalidNamespaceError} When the namespace is not valid.
+   *
+   * @example
+   * ```ts ignore
+   * const node = await Node.start(nc, { namespace: "beta" });
+   * ```
+   */
+  static async start(nc: NatsConnection, options: NodeOptions): Promise<Node> {
+    const namespace = await Namespace.open(
+      nc,
+      options.namespace,
+      options.queue,
+    );
+    return new Node(nc, namespace, options);
+  }
+
+  /** The scheduled time of the latest tick this node got acknowledged, or `null`. */
+  get lastTick(): Date | null {
+    const last = this.#sender.lastTick;
+    return last === null ? null : new Date(last);
+  }
+
+  /** The catch-up window in force, in ms. */
+  get catchup(): number {
+    return this.#catchup;
+  }
+
+  /**
+   * Stops firing: no new tick is started, publishes under way finish or give up, and the
+   * watch ends. The connection is the caller's to drain.
+   *
+   * @example
+   * ```ts ignore
+   * await node.stop();
+   * ```
+   */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#queue.stop();
+    await Promise.all([this.#watch.stop(), this.#sender.stop()]);
+  }
+}

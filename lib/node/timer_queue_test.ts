@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "./_fake_clock.ts";
+import { MAX_TIMER, type Queued, TimerQueue } from "./timer_queue.ts";
+
+interface Job extends Queued {
+  name: string;
+  /** The period of the job's ticks, or 0 for a single tick. */
+  every: number;
+}
+
+function job(name: string, due: number, every = 0): Job {
+  return { name, every, due, sendAt: due, standby: false, live: true };
+}
+
+/** A queue on a fake clock at 0 that records each send as `name@due` (and when). */
+function setup(standbyDelay = 500) {
+  const clock = new FakeClock(0);
+  const sent: string[] = [];
+  const sentAt: number[] = [];
+  const queue = new TimerQueue<Job>({
+    standbyDelay,
+    clock,
+    send: (item, now) => {
+      sent.push(`${item.name}@${item.due}`);
+      sentAt.push(now);
+    },
+    next: (item) => item.every === 0 ? null : item.due + item.every,
+  });
+  return { clock, queue, sent, sentAt };
+}
+
+Deno.test("due jobs are sent in order, under one timer set for the earliest", () => {
+  const { clock, queue, sent } = setup();
+  queue.add([job("c", 3000), job("a", 1000), job("b", 2000)]);
+  assert.deepEqual(clock.delays, [1000]);
+  assert.equal(clock.pending, 1);
+  clock.advance(999);
+  assert.deepEqual(sent, []);
+  clock.advance(1);
+  assert.deepEqual(sent, ["a@1000"]);
+  clock.advance(2000);
+  assert.deepEqual(sent, ["a@1000", "b@2000", "c@3000"]);
+});
+
+Deno.test("a job earlier than the timer re-arms it; a later one does not", () => {
+  const { clock, queue, sent } = setup();
+  queue.add([job("late", 5000)]);
+  queue.add([job("early", 1000)]);
+  queue.add([job("middle", 3000)]);
+  assert.deepEqual(clock.delays, [5000, 1000]);
+  assert.equal(clock.pending, 1, "the 5 s timer was cleared");
+  clock.advance(5000);
+  assert.deepEqual(sent, ["early@1000", "middle@3000", "late@5000"]);
+});
+
+Deno.test("each job is queued at its next tick after the sends, on the next turn", () => {
+  const clock = new FakeClock(0);
+  const sizes: number[] = [];
+  const queue: TimerQueue<Job> = new TimerQueue<Job>({
+    standbyDelay: 500,
+    clock,
+    send: () => sizes.push(queue.size),
+    next: (item) => item.due + 1000,
+  });
+  const items = [job("a", 1000), job("b", 1000)];
+  queue.add(items);
+  clock.advance(1000);
+  assert.deepEqual(sizes, [1, 0], "no job is queued again while sending");
+  assert.deepEqual(clock.delays, [1000, 0, 1000], "one requeue timer at 0 ms");
+  assert.equal(queue.size, 2);
+  assert.deepEqual(items.map((item) => item.due), [2000, 2000]);
+  clock.advance(1000);
+  assert.deepEqual(sizes, [1, 0, 1, 0]);
+});
+
+Deno.test("removed jobs are not sent again and are dropped from the queue", () => {
+  const { clock, queue, sent } = setup();
+  const kept = job("kept", 1000, 1000);
+  const removed = [job("r1", 5000), job("r2", 6000), job("r3", 7000)];
+  queue.add([kept, ...removed]);
+  for (const item of removed) queue.remove(item);
+  assert.equal(queue.size, 4);
+  clock.advance(1000);
+  assert.equal(queue.size, 1, "more dead than live: compacted");
+  clock.advance(7000);
+  assert.deepEqual(sent.filter((s) => !s.startsWith("kept")), []);
+  assert.equal(sent.length, 8);
+});
+
+Deno.test("a job removed while sending is not queued at its next tick", () => {
+  const clock = new FakeClock(0);
+  const sent: number[] = [];
+  const queue: TimerQueue<Job> = new TimerQueue<Job>({
+    standbyDelay: 500,
+    clock,
+    send: (item) => {
+      sent.push(item.due);
+      queue.remove(item);
+    },
+    next: (item) => item.due + 1000,
+  });
+  queue.add([job("a", 1000, 1000)]);
+  clock.advance(5000);
+  assert.deepEqual(sent, [1000]);
+  assert.equal(queue.size, 0);
+});
+
+Deno.test("a job on standby is sent standbyDelay after its tick", () => {
+  const { clock, queue, sent, sentAt } = setup(500);
+  const item = job("a", 1000, 1000);
+  queue.add([item]);
+  item.standby = true; // another node stored its last tick first
+  clock.advance(1499);
+  assert.deepEqual(sent, []);
+  clock.advance(1);
+  assert.deepEqual(sent, ["a@1000"]);
+  assert.deepEqual(sentAt, [1500]);
+  assert.equal(item.sendAt, 2500, "its next tick is queued late too");
+  item.standby = false; // it stored one itself
+  clock.advance(1000);
+  assert.deepEqual(sentAt, [1500, 2500]);
+  clock.advance(1000);
+  assert.deepEqual(sent, ["a@1000", "a@2000", "a@3000"]);
+  assert.deepEqual(sentAt, [1500, 2500, 3000], "back on time");
+});
+
+Deno.test("a timer is never set for more than MAX_TIMER", () => {
+  const { clock, queue, sent } = setup();
+  const due = 2.5 * MAX_TIMER;
+  queue.add([job("far", due)]);
+  assert.deepEqual(clock.delays, [MAX_TIMER]);
+  clock.advance(due - 1);
+  assert.deepEqual(sent, []);
+  assert.ok(clock.delays.every((delay) => delay <= MAX_TIMER));
+  clock.advance(1);
+  assert.deepEqual(sent, [`far@${due}`]);
+});
+
+Deno.test("after stop, nothing is sent and no timer is left", () => {
+  const { clock, queue, sent } = setup();
+  queue.add([job("a", 1000, 1000)]);
+  clock.advance(1000);
+  queue.add([job("b", 1500)]);
+  queue.stop();
+  assert.equal(clock.pending, 0);
+  queue.add([job("c", 1200)]);
+  clock.advance(10_000);
+  assert.deepEqual(sent, ["a@1000"]);
+});

@@ -1,0 +1,82 @@
+/**
+ * The types of the node: its options and counters, and a job as it waits in the timer
+ * queue.
+ *
+ * @module
+ */
+
+import type { NamespaceOptions } from "../nats/namespace.ts";
+import type { Logger } from "../ops/log.ts";
+import type { Spec } from "../spec/spec.ts";
+import type { Queued } from "./timer_queue.ts";
+
+/**
+ * Options of {@link Node.start}.
+ *
+ * @example
+ * ```ts
+ * import type { NodeOptions } from "@x/schedule";
+ * const options: NodeOptions = { namespace: "beta", catchup: 60_000 };
+ * ```
+ */
+export interface NodeOptions {
+  /** The namespace whose schedules this node fires. */
+  namespace: string;
+  /**
+   * How late a tick may still be published, in ms (default 60 s). Older ticks are skipped,
+   * logged and counted. Never more than the job stream's duplicate window.
+   */
+  catchup?: number;
+  /**
+   * How much later a node sends the ticks of a job whose last tick another node stored
+   * first, in ms (default 500; at most half of `catchup`).
+   */
+  standbyDelay?: number;
+  /** How long one publish waits for its acknowledgement, in ms (default 5 s). */
+  publishTimeout?: number;
+  /** How the job stream is created if it is missing. */
+  queue?: NamespaceOptions;
+  /** Where events are logged (default: JSON lines on standard error). */
+  logger?: Logger;
+  /** Called with the lag (ack time minus scheduled time, ms) of each tick this node stored. */
+  onStored?: (lagMs: number) => void;
+}
+
+/**
+ * Counters of a node since it started.
+ *
+ * @example
+ * ```ts
+ * import type { NodeMetrics } from "@x/schedule";
+ * const lost = (m: NodeMetrics) => m.missed;
+ * ```
+ */
+export interface NodeMetrics {
+  /** Keys with at least one job firing. */
+  definitions: number;
+  /** Jobs firing. */
+  jobs: number;
+  /** Ticks this node stored in the queue first. */
+  published: number;
+  /** Ticks another node had already stored (a normal outcome with several nodes). */
+  duplicates: number;
+  /** Ticks skipped because they could not be published within `catchup`. */
+  missed: number;
+  /** Failed publish attempts (each retried until the tick is older than `catchup`). */
+  publishErrors: number;
+  /** Stored definitions that were not valid and are not fired. */
+  rejected: number;
+}
+
+/** One job of one key, queued at its next tick. */
+export interface Scheduled extends Queued {
+  readonly key: string;
+  readonly index: number;
+  readonly spec: Spec;
+  /** The definition's anchor, in epoch ms. */
+  readonly anchor: number;
+  /** The subject of this job's ticks. */
+  readonly subject: string;
+  /** Encodes one tick of this job. */
+  readonly encode: (scheduledAt: Date) => Uint8Array;
+}
