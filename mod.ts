@@ -48,41 +48,9 @@ export type {
   Tick,
 } from "./lib/types.ts";
 
-// The services, to embed a node or a worker in a program of one's own.
-export { Node, type NodeMetrics, type NodeOptions } from "./lib/node/mod.ts";
-export {
-  type ModeHandler,
-  RUN_HEADERS,
-  type RunContext,
-  type RunResult,
-  Worker,
-  type WorkerMetrics,
-  type WorkerOptions,
-} from "./lib/worker/mod.ts";
-export { listProcesses, type ProcessStatus } from "./lib/ops/discovery.ts";
-export { createLogger, type LogFields, type Logger } from "./lib/ops/log.ts";
-
-// The wire: for consumers of the queue and the history written in other code.
-export {
-  type Compile,
-  type CompiledDefinition,
-  decodeDefinition,
-  decodeRunRecord,
-  decodeTick,
-  encodeDefinition,
-  encodeRunRecord,
-  encodeTick,
-} from "./lib/wire/mod.ts";
-export {
-  NamespaceNames,
-  validateKey,
-  validateNamespace,
-} from "./lib/nats/names.ts";
-
 // Errors.
 export {
   CodecError,
-  ConfigError,
   InvalidJobError,
   InvalidKeyError,
   InvalidNamespaceError,

@@ -18,3 +18,4 @@
  */
 
 export { Node, type NodeMetrics, type NodeOptions } from "./node.ts";
+export type { LogFields, Logger } from "../ops/log.ts";

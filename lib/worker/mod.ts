@@ -22,3 +22,4 @@ export { Worker } from "./worker.ts";
 export type { WorkerMetrics, WorkerOptions } from "./types.ts";
 export type { ModeHandler, RunContext, RunResult } from "./handler.ts";
 export { RUN_HEADERS } from "../jobs/http/handler.ts";
+export type { LogFields, Logger } from "../ops/log.ts";
