@@ -49,7 +49,7 @@ export class Metrics {
   }
 
   /** Exposes a publisher node's counters, read at each scrape. */
-  publisher(read: () => NodeMetrics): void {
+  node(read: () => NodeMetrics): void {
     const exposed: [keyof NodeMetrics, string, string][] = [
       [
         "published",

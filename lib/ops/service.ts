@@ -155,7 +155,7 @@ async function startNode(
     onStored: metrics.firingLag(),
   });
   await started.ready;
-  metrics.publisher(() => started.metrics);
+  metrics.node(() => started.metrics);
   return {
     stop: () => started.stop(),
     metrics: started.metrics,
