@@ -37,12 +37,16 @@ export {
   type SpecOptions,
 } from "./lib/spec/mod.ts";
 export type {
+  CatchupPolicy,
   Definition,
+  HttpJobOptions,
   HttpMethod,
   HttpOption,
   Job,
   JobInfo,
+  JobPolicy,
   JobState,
+  OverlapPolicy,
   RunOutcome,
   RunRecord,
   Tick,

@@ -46,6 +46,90 @@ export interface HttpOption {
 }
 
 /**
+ * What happens to a tick whose job is still running from an earlier tick, anywhere in the
+ * namespace: `allow` runs both; `skip` drops the new tick (recorded); `buffer` keeps at
+ * most one waiting and starts it when the running one ends; `cancel` aborts the running
+ * call and starts the new one.
+ */
+export type OverlapPolicy = "allow" | "skip" | "buffer" | "cancel";
+
+/**
+ * Which late ticks are still fired after downtime: `all` (inside the window, oldest
+ * first), `latest` (only the most recent), `none`.
+ */
+export type CatchupPolicy = "all" | "latest" | "none";
+
+/**
+ * How a job's ticks are governed. Every field is optional; the defaults are today's
+ * behaviour (see the README's run governance table).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { JobPolicy } from "@x/schedule";
+ * const policy: JobPolicy = { overlap: "skip", catchup: "latest", jitter: "30s" };
+ * assert.equal(policy.overlap, "skip");
+ * ```
+ */
+export interface JobPolicy {
+  /**
+   * Runs of one job at once, across all workers.
+   *
+   * @default {"allow"}
+   */
+  overlap?: OverlapPolicy;
+  /**
+   * Late ticks fired after downtime.
+   *
+   * @default {"all"}
+   */
+  catchup?: CatchupPolicy;
+  /** How late a tick may still be fired (Go duration); the node's setting when unset. */
+  catchupWindow?: string;
+  /** A delay in [0, jitter) added to each tick, the same on every node (Go duration). */
+  jitter?: string;
+  /** No tick before this time. */
+  start?: Date | string;
+  /** No tick after this time. */
+  end?: Date | string;
+  /** The job stops firing after this many ticks. */
+  maxRuns?: number;
+  /** Retries of a failed run, over the worker's defaults. */
+  retry?: {
+    /** Tries per tick, the first included. */
+    maxAttempts?: number;
+    /** The first retry's delay (Go duration), doubling each time. */
+    delay?: string;
+    /** The longest retry delay (Go duration). */
+    maxDelay?: string;
+  };
+  /** Pause the key after this many consecutive failed ticks, with a note saying why. */
+  pauseAfterFailures?: number;
+}
+
+/**
+ * The third argument of `HttpJob`: the zone, the `dst` rule and the run policy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { HttpJobOptions } from "@x/schedule";
+ * const options: HttpJobOptions = { tz: "Europe/Paris", overlap: "skip" };
+ * assert.equal(options.tz, "Europe/Paris");
+ * ```
+ */
+export interface HttpJobOptions extends JobPolicy {
+  /** The IANA zone the spec is read in. */
+  tz?: string;
+  /**
+   * Wall times a DST change skips or repeats.
+   *
+   * @default {"exact"}
+   */
+  dst?: "exact" | "once";
+}
+
+/**
  * One job of a schedule: a mode (what runs), a spec (when) and the mode's option (how).
  *
  * @example
@@ -67,6 +151,8 @@ export interface Job<O = unknown> {
    * repeated one at its first occurrence.
    */
   dst?: "exact" | "once";
+  /** How the job's ticks are governed; today's behaviour when left out. */
+  policy?: JobPolicy;
   /** The mode's option. */
   option: O;
 }

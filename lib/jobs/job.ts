@@ -8,6 +8,7 @@ import { isRecord } from "../_util.ts";
 import { InvalidJobError, InvalidSpecError } from "../errors.ts";
 import type { HttpOption, Job } from "../types.ts";
 import { validateHttpOption } from "./http/job.ts";
+import { validatePolicy } from "./policy.ts";
 
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
@@ -50,5 +51,6 @@ export function validateJob(job: Job): void {
       `a job's dst must be "exact" or "once", not ${JSON.stringify(job.dst)}`,
     );
   }
+  if (job.policy !== undefined) validatePolicy(job.policy);
   if (job.mode === "HTTP") validateHttpOption(job.option as HttpOption);
 }

@@ -7,7 +7,13 @@
 import { isRecord } from "../../_util.ts";
 import { InvalidJobError } from "../../errors.ts";
 import { parseDuration } from "../../spec/duration.ts";
-import type { HttpMethod, HttpOption, Job } from "../../types.ts";
+import type {
+  HttpJobOptions,
+  HttpMethod,
+  HttpOption,
+  Job,
+} from "../../types.ts";
+import { storedPolicy, validatePolicy } from "../policy.ts";
 
 const METHODS: readonly HttpMethod[] = [
   "GET",
@@ -25,24 +31,53 @@ const HTTP_FIELDS = new Set(["url", "method", "headers", "body", "timeout"]);
  *
  * @param spec When: a cron spec, descriptor or `@every` duration.
  * @param option What to call.
- * @param tz The zone `spec` is read in (or use a `CRON_TZ=` prefix).
- * @throws {InvalidJobError} When the option is not valid.
+ * @param options The zone `spec` is read in (a string, or `tz`; or use a `CRON_TZ=`
+ * prefix), the `dst` rule, and the run policy (see {@link JobPolicy}).
+ * @throws {InvalidJobError} When the option or the policy is not valid.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HttpJob } from "@x/schedule";
  * const job = HttpJob("@every 15s", { url: "https://api.example.com/hook", body: { a: 1 } });
+ * assert.equal(job.mode, "HTTP");
+ * ```
+ *
+ * @example With a zone and a run policy
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpJob } from "@x/schedule";
+ * const job = HttpJob("0 0 * * * *", { url: "https://api.example.com/report" }, {
+ *   tz: "Europe/Paris",
+ *   overlap: "skip",
+ *   catchup: "latest",
+ *   jitter: "30s",
+ *   end: new Date("2027-06-30T00:00:00Z"),
+ * });
+ * assert.equal(job.tz, "Europe/Paris");
+ * assert.deepEqual(job.policy, {
+ *   overlap: "skip",
+ *   catchup: "latest",
+ *   jitter: "30s",
+ *   end: "2027-06-30T00:00:00.000Z",
+ * });
  * ```
  */
 export function HttpJob(
   spec: string,
   option: HttpOption,
-  tz?: string,
+  options?: string | HttpJobOptions,
 ): Job<HttpOption> {
   validateHttpOption(option);
-  return tz === undefined
-    ? { mode: "HTTP", spec, option }
-    : { mode: "HTTP", spec, tz, option };
+  const { tz, dst, ...policy } = typeof options === "string"
+    ? { tz: options }
+    : options ?? {};
+  validatePolicy(policy);
+  const job: Job<HttpOption> = { mode: "HTTP", spec, option };
+  if (tz !== undefined) job.tz = tz;
+  if (dst !== undefined) job.dst = dst;
+  if (Object.keys(policy).length > 0) job.policy = storedPolicy(policy);
+  return job;
 }
 
 /**
