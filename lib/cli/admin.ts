@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Schedule } from "../client/schedule.ts";
 import { listProcesses } from "../ops/mod.ts";
 import { nextRuns } from "../spec/spec.ts";
+import { ScheduleError } from "../errors.ts";
 import type { JobFlags } from "./jobs_input.ts";
 import { type Shown, showSchedule } from "./schedule_commands.ts";
 import { table } from "./table.ts";
@@ -45,7 +46,8 @@ export interface AdminOptions extends JobFlags {
  * `connect` is called only by the commands that need NATS.
  *
  * @throws {UsageError} When the arguments do not fit the command.
- * @throws {ScheduleError} When the client rejects the request (not found, invalid job...).
+ * @throws {ScheduleError} When the client rejects the request (not found, invalid job...),
+ * or `get` finds an invalid stored definition (after printing it).
  *
  * @example
  * ```ts
@@ -89,7 +91,11 @@ export async function runAdmin(
     }
   }
   if (options.json) print(JSON.stringify(shown.value, null, 2));
-  else table(shown.rows()).forEach((line) => print(line));
+  else {
+    const rows = shown.rows();
+    if (rows.length > 0) table(rows).forEach((line) => print(line));
+  }
+  if (shown.failure !== undefined) throw new ScheduleError(shown.failure);
 }
 
 function checkArguments(

@@ -6,6 +6,7 @@
  */
 
 import type { Schedule } from "../client/schedule.ts";
+import { InvalidKeyError, NotFoundError, ScheduleError } from "../errors.ts";
 import { redactUrl } from "../jobs/http/handler.ts";
 import type { HttpOption, JobInfo } from "../types.ts";
 import { type JobFlags, jobsFromFlags } from "./jobs_input.ts";
@@ -16,6 +17,16 @@ export interface Shown {
   value: unknown;
   /** The rows of the table printed otherwise, the header first. */
   rows: () => string[][];
+  /** Why the command fails after showing `value`: it then exits non-zero. */
+  failure?: string;
+}
+
+/** A stored entry that cannot be read, with its key and the reason. */
+export interface InvalidEntry {
+  /** The key. */
+  key: string;
+  /** Why its value is not a valid definition. */
+  invalid: string;
 }
 
 /** The commands of this module. */
@@ -71,18 +82,33 @@ export async function showSchedule(
 
 async function list(schedule: Schedule): Promise<Shown> {
   const keys = await schedule.list();
-  const infos = await Promise.all(keys.map((k) => schedule.get(k)));
+  const infos = await Promise.all(keys.map((k) => read(schedule, k)));
   return {
-    value: keys.map((k, i) => ({ key: k, jobs: infos[i] })),
+    value: keys.map((k, i) => {
+      const info = infos[i];
+      return Array.isArray(info) ? { key: k, jobs: info } : info;
+    }),
     rows: () => [
       ["KEY", "JOBS", "NEXT"],
-      ...keys.map((k, i) => [k, String(infos[i].length), earliest(infos[i])]),
+      ...keys.map((k, i) => {
+        const info = infos[i];
+        return Array.isArray(info)
+          ? [k, String(info.length), earliest(info)]
+          : [k, "INVALID", info.invalid];
+      }),
     ],
   };
 }
 
 async function get(schedule: Schedule, key: string): Promise<Shown> {
-  const jobs = await schedule.get(key);
+  const jobs = await read(schedule, key);
+  if (!Array.isArray(jobs)) {
+    return {
+      value: jobs,
+      rows: () => [],
+      failure: `"${key}" holds an invalid definition: ${jobs.invalid}`,
+    };
+  }
   return {
     value: jobs,
     rows: () => [
@@ -99,6 +125,27 @@ async function get(schedule: Schedule, key: string): Promise<Shown> {
       ]),
     ],
   };
+}
+
+/**
+ * The jobs of `key`, or why its stored value is not a valid definition. A key that is
+ * not valid or does not exist is an error, as is a failure to reach NATS.
+ */
+async function read(
+  schedule: Schedule,
+  key: string,
+): Promise<JobInfo[] | InvalidEntry> {
+  try {
+    return await schedule.get(key);
+  } catch (err) {
+    if (
+      !(err instanceof ScheduleError) || err instanceof NotFoundError ||
+      err instanceof InvalidKeyError
+    ) {
+      throw err;
+    }
+    return { key, invalid: err.message };
+  }
 }
 
 function target(job: JobInfo): string {

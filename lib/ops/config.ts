@@ -35,6 +35,7 @@ import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { parseDuration } from "../spec/duration.ts";
 import { ConfigError, type ScheduleError } from "../errors.ts";
 import { validateNamespace } from "../nats/names.ts";
+import { HTTP_TIMEOUT_LIMITS } from "../jobs/http/job.ts";
 
 /**
  * A loaded, checked configuration.
@@ -392,9 +393,15 @@ function parseWorker(
       WORKER_DEFAULTS[field],
       positive,
     );
+  const timeout = duration("timeout", true);
+  if (timeout < HTTP_TIMEOUT_LIMITS.min || timeout > HTTP_TIMEOUT_LIMITS.max) {
+    throw new ConfigError(
+      "worker.timeout: expected a Go duration between 1ms and 24h",
+    );
+  }
   const config: WorkerConfig = {
     concurrency: count("concurrency"),
-    timeout: duration("timeout", true),
+    timeout,
     maxAttempts: count("maxAttempts"),
     retryDelay: duration("retryDelay"),
     maxRetryDelay: duration("maxRetryDelay"),

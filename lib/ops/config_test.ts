@@ -128,6 +128,18 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     /^worker.timeout:/,
   ],
   [
+    "a timeout over 24h",
+    "namespace: a\nworker: { timeout: 600h }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.timeout: .*between 1ms and 24h/,
+  ],
+  [
+    "a timeout under 1ms",
+    "namespace: a\nnats: { hosts: [a:1] }",
+    { SCHEDULE_WORKER_TIMEOUT: "1ns" },
+    /^worker.timeout: .*between 1ms and 24h/,
+  ],
+  [
     "bad allowHosts",
     "namespace: a\nworker: { allowHosts: example.com }\nnats: { hosts: [a:1] }",
     {},

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseDuration } from "../../spec/duration.ts";
 import type { HttpOption } from "../../types.ts";
 import type { ModeHandler } from "../../worker/handler.ts";
 import type { DestinationRules } from "./destination.ts";
@@ -14,6 +13,7 @@ import {
   MAX_REDIRECTS,
   RefusedDestination,
 } from "./guarded_fetch.ts";
+import { httpTimeout } from "./job.ts";
 
 /** Options of {@link httpHandler}: the destination rules, and these. */
 export interface HttpHandlerOptions extends DestinationRules {
@@ -65,7 +65,7 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
     }
     const timeout = option.timeout === undefined
       ? options.timeout
-      : parseDuration(option.timeout);
+      : httpTimeout(option.timeout);
     const timer = AbortSignal.timeout(timeout);
     let response: Response;
     try {

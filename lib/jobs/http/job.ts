@@ -47,7 +47,7 @@ export function HttpJob(
 
 /**
  * Checks an {@link HttpOption}: an absolute http(s) URL, a known method, valid headers,
- * a positive timeout, and no unknown fields.
+ * a timeout between 1 ms and 24 h, and no unknown fields.
  *
  * @throws {InvalidJobError} When something is off; the message says what.
  *
@@ -108,17 +108,37 @@ export function validateHttpOption(option: HttpOption): void {
       }
     }
   }
-  if (option.timeout !== undefined) {
-    let ms = NaN;
-    try {
-      ms = parseDuration(option.timeout);
-    } catch { /* reported below */ }
-    if (!(ms > 0)) {
-      throw new InvalidJobError(
-        `HTTP option: timeout ${
-          JSON.stringify(option.timeout)
-        } must be a positive Go duration`,
-      );
-    }
+  if (option.timeout !== undefined) httpTimeout(option.timeout);
+}
+
+/** The shortest and the longest HTTP timeout a job or a worker may set, in ms. */
+export const HTTP_TIMEOUT_LIMITS = { min: 1, max: 24 * 3600_000 } as const;
+
+/**
+ * An HTTP timeout in ms, from a Go duration between 1 ms and 24 h: a shorter one would
+ * fail every call at once, a longer one overflows the runtime's timers.
+ *
+ * @throws {InvalidJobError} When the text is not a Go duration, or is out of bounds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { httpTimeout } from "./job.ts";
+ * assert.equal(httpTimeout("1m30s"), 90_000);
+ * assert.throws(() => httpTimeout("600h"), /between 1ms and 24h/);
+ * ```
+ */
+export function httpTimeout(text: string): number {
+  let ms = NaN;
+  try {
+    ms = parseDuration(text);
+  } catch { /* reported below */ }
+  if (!(ms >= HTTP_TIMEOUT_LIMITS.min && ms <= HTTP_TIMEOUT_LIMITS.max)) {
+    throw new InvalidJobError(
+      `HTTP option: timeout ${
+        JSON.stringify(text)
+      } must be a Go duration between 1ms and 24h`,
+    );
   }
+  return ms;
 }
