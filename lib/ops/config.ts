@@ -9,6 +9,7 @@
  * nats:
  *   hosts:
  *     - nats://127.0.0.1:4222
+ *   replicas: 3         # optional: of the bucket and streams this namespace creates
  *   nkey: SUA...        # optional user nkey seed; or one of:
  *   # creds: /etc/nats/user.creds     token: ...     user: ... + password: ...
  *   # tls: { ca: ca.pem, cert: cert.pem, key: key.pem }
@@ -78,6 +79,8 @@ export interface Config {
 export interface NatsConfig {
   /** Server URLs or host:port. */
   hosts: string[];
+  /** Replicas of the bucket and streams, when a node or worker creates them (1 to 5). */
+  replicas?: number;
   /** A user nkey seed (`SU...`). */
   nkey?: string;
   /** The path of a credentials file (JWT and seed). */
@@ -129,6 +132,7 @@ export const CONFIG_ENV = {
   debug: "SCHEDULE_DEBUG",
   catchup: "SCHEDULE_CATCHUP",
   "nats.hosts": "SCHEDULE_NATS_HOSTS",
+  "nats.replicas": "SCHEDULE_NATS_REPLICAS",
   "nats.nkey": "SCHEDULE_NATS_NKEY",
   "nats.creds": "SCHEDULE_NATS_CREDS",
   "nats.token": "SCHEDULE_NATS_TOKEN",
@@ -223,8 +227,23 @@ export function parseConfig(
     catchup,
     http: parseHttp(file.http ?? {}, env),
     worker: parseWorker(file.worker ?? {}, env),
-    nats: { hosts, ...parseAuth(nats, env), ...parseTls(nats.tls ?? {}, env) },
+    nats: {
+      hosts,
+      ...parseReplicas(env[CONFIG_ENV["nats.replicas"]] ?? nats.replicas),
+      ...parseAuth(nats, env),
+      ...parseTls(nats.tls ?? {}, env),
+    },
   };
+}
+
+/** `nats.replicas`, when given: 1 to 5, as JetStream allows. */
+function parseReplicas(value: unknown): Pick<NatsConfig, "replicas"> {
+  if (value === undefined || value === null) return {};
+  const replicas = Number(value);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new ConfigError("nats.replicas: expected a whole number from 1 to 5");
+  }
+  return { replicas };
 }
 
 /** The YAML mapping of the file; an empty one when there is no file. */

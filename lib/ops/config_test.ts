@@ -54,6 +54,17 @@ worker:
   assert.deepEqual(fromEnv.worker.allowHosts, ["a.example", "*.b.example"]);
 });
 
+Deno.test("parseConfig() reads nats.replicas, or SCHEDULE_NATS_REPLICAS", () => {
+  const base = "namespace: a\nnats:\n  hosts: [a:1]\n";
+  assert.equal(parseConfig(base, {}).nats.replicas, undefined);
+  assert.equal(parseConfig(`${base}  replicas: 3\n`, {}).nats.replicas, 3);
+  assert.equal(
+    parseConfig(`${base}  replicas: 3\n`, { SCHEDULE_NATS_REPLICAS: "1" }).nats
+      .replicas,
+    1,
+  );
+});
+
 Deno.test("parseConfig() lets environment variables override the file", () => {
   const config = parseConfig(FILE, {
     SCHEDULE_NAMESPACE: "gamma",
@@ -126,6 +137,18 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     "namespace: a\nworker: { timeout: 0s }\nnats: { hosts: [a:1] }",
     {},
     /^worker.timeout:/,
+  ],
+  [
+    "replicas out of range",
+    "namespace: a\nnats: { hosts: [a:1], replicas: 7 }",
+    {},
+    /^nats.replicas: expected a whole number from 1 to 5/,
+  ],
+  [
+    "replicas that are not a number",
+    "namespace: a\nnats: { hosts: [a:1] }",
+    { SCHEDULE_NATS_REPLICAS: "three" },
+    /^nats.replicas:/,
   ],
   [
     "a timeout over 24h",
