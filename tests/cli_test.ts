@@ -76,9 +76,15 @@ Deno.test("admin commands manage schedules, as tables or JSON", async () => {
   assert.deepEqual(job.option, {
     url: "https://api.example.com/hook?token=abc",
     method: "PUT",
-    headers: { "x-token": "secret" },
+    headers: { "x-token": "***" },
     body: { a: 1 },
   });
+  const [listed] = JSON.parse((await admin(["ls", "--json"])).stdout)[1].jobs;
+  assert.deepEqual(listed.option.headers, { "x-token": "***" });
+  for (const command of [["get", "report"], ["ls"]]) {
+    const shown = await admin([...command, "--json", "--show-secrets"]);
+    assert.match(shown.stdout, /"x-token": "secret"/, command.join(" "));
+  }
   assert.equal(job.tz, "Europe/Paris");
   const table = (await admin(["get", "report"])).stdout;
   assert.match(table, /PUT https:\/\/api.example.com\/hook/);

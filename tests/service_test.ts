@@ -91,13 +91,18 @@ for (
     assertCleanStop(await stopped, service.log);
   });
 
-  Deno.test(`a ${role} whose server died stops cleanly on SIGTERM`, async () => {
+  Deno.test(`a ${role} whose server died stops cleanly on SIGTERM, logging no credentials`, async () => {
     await using server = await busyServer();
-    const service = new Service([role], env(server));
+    const service = new Service([role], {
+      ...env(server),
+      SCHEDULE_NATS_HOSTS: server.url.replace("//", "//alice:s3cr3t@"),
+    });
     await service.until(ready);
     await server.stop();
     await service.until('"msg":"disconnected from NATS"');
     assertCleanStop(await service.stop(), service.log);
+    assert.ok(!service.log.includes("s3cr3t"), service.log);
+    assert.match(service.log, /"hosts":\["nats:\/\/\*\*\*@127.0.0.1:\d+"\]/);
   });
 }
 

@@ -17,11 +17,21 @@ import { UsageError } from "./usage.ts";
 
 /** The admin commands, with their positional arguments and the options each takes. */
 export const ADMIN_COMMANDS = {
-  ls: { args: [], options: ["json"] },
-  get: { args: ["KEY"], options: ["json"] },
+  ls: { args: [], options: ["json", "show-secrets"] },
+  get: { args: ["KEY"], options: ["json", "show-secrets"] },
   set: {
     args: ["KEY"],
-    options: ["spec", "url", "method", "header", "body", "tz", "file", "json"],
+    options: [
+      "spec",
+      "url",
+      "method",
+      "header",
+      "secret-header",
+      "body",
+      "tz",
+      "file",
+      "json",
+    ],
   },
   rm: { args: ["KEY"], options: ["json"] },
   pause: { args: ["KEY"], options: ["json"] },
@@ -39,6 +49,8 @@ export interface AdminOptions extends JobFlags {
   json?: boolean;
   /** How many fire times `next` shows. */
   n?: string;
+  /** Print header values and URL credentials instead of `***`. */
+  "show-secrets"?: boolean;
 }
 
 /**

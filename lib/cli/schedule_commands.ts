@@ -8,6 +8,7 @@
 import type { Schedule } from "../client/schedule.ts";
 import { InvalidKeyError, NotFoundError, ScheduleError } from "../errors.ts";
 import { redactUrl } from "../jobs/http/handler.ts";
+import { maskJob } from "../jobs/job.ts";
 import type { HttpOption, JobInfo } from "../types.ts";
 import { type JobFlags, jobsFromFlags } from "./jobs_input.ts";
 
@@ -33,7 +34,8 @@ export interface InvalidEntry {
 export type ScheduleCommand = "ls" | "get" | "set" | "rm" | "pause" | "resume";
 
 /**
- * Runs one schedule command on `key` (ignored by `ls`) and returns what it shows.
+ * Runs one schedule command on `key` (ignored by `ls`) and returns what it shows: header
+ * values and URL credentials masked as `***` unless `show-secrets` is set.
  *
  * @throws {ScheduleError} When the client rejects the request (not found, invalid job...).
  * @throws {UsageError} When the flags of `set` do not define a job.
@@ -47,13 +49,14 @@ export async function showSchedule(
   command: ScheduleCommand,
   schedule: Schedule,
   key: string,
-  flags: JobFlags,
+  flags: JobFlags & { "show-secrets"?: boolean },
 ): Promise<Shown> {
+  const mask = flags["show-secrets"] ? <J>(job: J) => job : maskJob;
   switch (command) {
     case "ls":
-      return await list(schedule);
+      return await list(schedule, mask);
     case "get":
-      return await get(schedule, key);
+      return await get(schedule, key, mask);
     case "set": {
       const jobs = await jobsFromFlags(flags);
       await schedule.set(key, ...jobs);
@@ -80,9 +83,12 @@ export async function showSchedule(
   }
 }
 
-async function list(schedule: Schedule): Promise<Shown> {
+/** How jobs are printed: masked, or as they are with `--show-secrets`. */
+type Mask = (job: JobInfo) => JobInfo;
+
+async function list(schedule: Schedule, mask: Mask): Promise<Shown> {
   const keys = await schedule.list();
-  const infos = await Promise.all(keys.map((k) => read(schedule, k)));
+  const infos = await Promise.all(keys.map((k) => read(schedule, k, mask)));
   return {
     value: keys.map((k, i) => {
       const info = infos[i];
@@ -100,8 +106,12 @@ async function list(schedule: Schedule): Promise<Shown> {
   };
 }
 
-async function get(schedule: Schedule, key: string): Promise<Shown> {
-  const jobs = await read(schedule, key);
+async function get(
+  schedule: Schedule,
+  key: string,
+  mask: Mask,
+): Promise<Shown> {
+  const jobs = await read(schedule, key, mask);
   if (!Array.isArray(jobs)) {
     return {
       value: jobs,
@@ -134,9 +144,10 @@ async function get(schedule: Schedule, key: string): Promise<Shown> {
 async function read(
   schedule: Schedule,
   key: string,
+  mask: Mask,
 ): Promise<JobInfo[] | InvalidEntry> {
   try {
-    return await schedule.get(key);
+    return (await schedule.get(key)).map(mask);
   } catch (err) {
     if (
       !(err instanceof ScheduleError) || err instanceof NotFoundError ||

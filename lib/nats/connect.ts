@@ -18,6 +18,7 @@ import {
 import type { NatsConfig } from "../ops/config.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../ops/log.ts";
+import { redactMessage } from "../ops/redact.ts";
 
 /**
  * Builds the connection options of a config: hosts, one authentication method, TLS
@@ -89,6 +90,7 @@ export async function connectWithRetry(
   stop: AbortSignal,
 ): Promise<NatsConnection | null> {
   const stopped = pause(Infinity, stop).then(() => null);
+  const hosts = [options.servers ?? []].flat();
   for (let attempt = 1; !stop.aborted; attempt++) {
     const connecting = connect(options);
     try {
@@ -103,13 +105,15 @@ export async function connectWithRetry(
         err instanceof UserAuthenticationExpiredError
       ) {
         throw new ConfigError(
-          `NATS refused the configured credentials (${err.message}): check nats.nkey, ` +
+          `NATS refused the configured credentials (${
+            redactMessage(err.message, hosts)
+          }): check nats.nkey, ` +
             `nats.creds, nats.token or nats.user/nats.password`,
         );
       }
       log.warn("cannot reach NATS; retrying", {
         attempt,
-        error: (err as Error).message,
+        error: redactMessage((err as Error).message, hosts),
       });
       await pause(RETRY_DELAY, stop);
     }

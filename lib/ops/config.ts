@@ -24,6 +24,7 @@
  *   ackWait: 30s
  *   allowHosts: [api.example.com, "*.internal.example.com"]
  *   allowNetworks: [169.254.169.254/32]   # blocked by default: link-local, cloud metadata
+ *   secretsDir: /etc/schedule/secrets     # one file per secret of secretHeaders
  * ```
  *
  * @module
@@ -124,6 +125,8 @@ export interface WorkerConfig {
   allowHosts?: string[];
   /** Networks HTTP jobs may reach although they are blocked by default (link-local, metadata). */
   allowNetworks?: string[];
+  /** The directory of secret files (`secretHeaders`), after `SCHEDULE_SECRET_<NAME>`. */
+  secretsDir?: string;
 }
 
 /** The environment variables that override the file, by config field. */
@@ -150,6 +153,7 @@ export const CONFIG_ENV = {
   "worker.ackWait": "SCHEDULE_WORKER_ACK_WAIT",
   "worker.allowHosts": "SCHEDULE_WORKER_ALLOW_HOSTS",
   "worker.allowNetworks": "SCHEDULE_WORKER_ALLOW_NETWORKS",
+  "worker.secretsDir": "SCHEDULE_WORKER_SECRETS_DIR",
 } as const;
 
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
@@ -428,6 +432,13 @@ function parseWorker(
   };
   if (allowHosts) config.allowHosts = allowHosts;
   if (allowNetworks) config.allowNetworks = allowNetworks;
+  const secretsDir = value("secretsDir");
+  if (secretsDir !== undefined && secretsDir !== null) {
+    if (typeof secretsDir !== "string" || !secretsDir) {
+      throw new ConfigError("worker.secretsDir: expected a directory path");
+    }
+    config.secretsDir = secretsDir;
+  }
   return config;
 }
 

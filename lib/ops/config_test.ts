@@ -48,6 +48,12 @@ worker:
   assert.equal(config.worker.maxAttempts, 7);
   assert.deepEqual(config.worker.allowHosts, ["api.example.com"]);
   assert.equal(config.worker.allowNetworks, undefined);
+  assert.equal(config.worker.secretsDir, undefined);
+  assert.equal(
+    parseConfig(text, { SCHEDULE_WORKER_SECRETS_DIR: "/run/secrets" }).worker
+      .secretsDir,
+    "/run/secrets",
+  );
   const fromEnv = parseConfig(text, {
     SCHEDULE_WORKER_ALLOW_HOSTS: "a.example, *.b.example",
   });
@@ -149,6 +155,12 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     "namespace: a\nnats: { hosts: [a:1] }",
     { SCHEDULE_NATS_REPLICAS: "three" },
     /^nats.replicas:/,
+  ],
+  [
+    "a bad secretsDir",
+    "namespace: a\nworker: { secretsDir: [a] }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.secretsDir:/,
   ],
   [
     "a timeout over 24h",

@@ -23,6 +23,7 @@ import { VERSION } from "./version.ts";
 import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
 import { watchConnection } from "./connection_status.ts";
+import { redactHost } from "./redact.ts";
 
 /** What a running node or worker offers to this module. */
 interface Running {
@@ -52,7 +53,7 @@ export async function runService(
     role,
     version: VERSION,
     namespace: config.namespace,
-    hosts: nats.hosts,
+    hosts: nats.hosts.map(redactHost),
     auth: authMethod(nats),
     tls: nats.tls !== undefined,
   });

@@ -7,6 +7,8 @@
 import { isRecord } from "../../_util.ts";
 import { InvalidJobError } from "../../errors.ts";
 import { parseDuration } from "../../spec/duration.ts";
+import { validateSecretName } from "./secrets.ts";
+import { redactCredentials } from "../../ops/redact.ts";
 import type { HttpMethod, HttpOption, Job } from "../../types.ts";
 
 const METHODS: readonly HttpMethod[] = [
@@ -18,7 +20,14 @@ const METHODS: readonly HttpMethod[] = [
   "HEAD",
   "OPTIONS",
 ];
-const HTTP_FIELDS = new Set(["url", "method", "headers", "body", "timeout"]);
+const HTTP_FIELDS = new Set([
+  "url",
+  "method",
+  "headers",
+  "secretHeaders",
+  "body",
+  "timeout",
+]);
 
 /**
  * Builds an `HTTP` job: the worker calls `option.url` each time `spec` fires.
@@ -108,6 +117,9 @@ export function validateHttpOption(option: HttpOption): void {
       }
     }
   }
+  if (option.secretHeaders !== undefined) {
+    validateSecretHeaders(option.secretHeaders, option.headers ?? {});
+  }
   if (option.timeout !== undefined) httpTimeout(option.timeout);
 }
 
@@ -141,4 +153,56 @@ export function httpTimeout(text: string): number {
     );
   }
   return ms;
+}
+
+/** Checks `secretHeaders`: valid header names, not also plain headers, valid secret names. */
+function validateSecretHeaders(
+  secretHeaders: unknown,
+  headers: Record<string, string>,
+): void {
+  if (!isRecord(secretHeaders)) {
+    throw new InvalidJobError(
+      "HTTP option: secretHeaders must map header names to secret names",
+    );
+  }
+  const plain = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  for (const [name, secret] of Object.entries(secretHeaders)) {
+    try {
+      new Headers([[name, "x"]]);
+    } catch {
+      throw new InvalidJobError(
+        `HTTP option: secret header "${name}" has an invalid name`,
+      );
+    }
+    if (plain.has(name.toLowerCase())) {
+      throw new InvalidJobError(
+        `HTTP option: header "${name}" is in both headers and secretHeaders`,
+      );
+    }
+    validateSecretName(secret);
+  }
+}
+
+/**
+ * The option with the values of its headers and the credentials of its URL replaced by
+ * `***`, for printing. Secret header references are kept: they are names, not values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maskHttpOption } from "./job.ts";
+ * assert.deepEqual(
+ *   maskHttpOption({ url: "https://u:p@a.example/x", headers: { "x-token": "abc" } }),
+ *   { url: "https://***@a.example/x", headers: { "x-token": "***" } },
+ * );
+ * ```
+ */
+export function maskHttpOption(option: HttpOption): HttpOption {
+  const masked = { ...option, url: redactCredentials(option.url) };
+  if (option.headers !== undefined) {
+    masked.headers = Object.fromEntries(
+      Object.keys(option.headers).map((name) => [name, "***"]),
+    );
+  }
+  return masked;
 }
