@@ -37,8 +37,17 @@ export interface HttpOption {
   url: string;
   /** The method; `POST` when left out. */
   method?: HttpMethod;
-  /** Request headers. Values are never logged. */
+  /**
+   * Request headers. Values are never logged nor printed by default, but they travel
+   * through NATS: for a secret, use `secretHeaders`.
+   */
   headers?: Record<string, string>;
+  /**
+   * Headers whose values only workers know: header name → secret name. The worker reads
+   * secret `api-token` from `SCHEDULE_SECRET_API_TOKEN`, else from the file `api-token`
+   * of its `secretsDir`; NATS holds the name only.
+   */
+  secretHeaders?: Record<string, string>;
   /** Any JSON value, sent as the request body. */
   body?: unknown;
   /** Per-request timeout as a Go duration (`30s`); the worker's default when left out. */

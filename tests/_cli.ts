@@ -74,18 +74,26 @@ export class Service {
     );
   }
 
-  /** Sends SIGTERM and returns the exit code once the log is complete. */
+  /**
+   * Sends SIGTERM and returns the exit code once the log is complete; a process still
+   * running after 20 s is killed (exit code 137).
+   */
   async stop(): Promise<number> {
     this.child.kill("SIGTERM");
-    for (
-      let chunk = await this.#reader.read();
-      !chunk.done;
-      chunk = await this.#reader.read()
-    ) {
-      this.log += chunk.value;
+    const deadline = setTimeout(() => this.child.kill("SIGKILL"), 20_000);
+    try {
+      for (
+        let chunk = await this.#reader.read();
+        !chunk.done;
+        chunk = await this.#reader.read()
+      ) {
+        this.log += chunk.value;
+      }
+      await this.child.stdout.cancel();
+      return (await this.child.status).code;
+    } finally {
+      clearTimeout(deadline);
     }
-    await this.child.stdout.cancel();
-    return (await this.child.status).code;
   }
 }
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { nkeys } from "@nats-io/nats-core";
 import { NatsServer } from "./nats_server.ts";
-import { run, Service } from "./_cli.ts";
+import { env, run, Service } from "./_cli.ts";
+import { HttpJob, Schedule } from "../mod.ts";
 
 Deno.test("a missing or invalid config stops the node at start, naming the problem", async () => {
   const missing = await run(["--config", "/nonexistent/config.yml"]);
@@ -45,3 +46,81 @@ for (
     await Deno.remove(dir, { recursive: true });
   });
 }
+
+/** The `msg` of each JSON line of a service's log. */
+const messages = (log: string) =>
+  log.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+    JSON.parse(line).msg
+  );
+
+/** Asserts a clean stop: exit 0, `stopping` then `stopped`, no uncaught error. */
+function assertCleanStop(code: number, log: string) {
+  assert.equal(code, 0, log);
+  const msgs = messages(log);
+  assert.ok(msgs.includes("stopping"), log);
+  assert.equal(msgs.at(-1), "stopped", log);
+  assert.doesNotMatch(log, /Uncaught|error: /, log);
+}
+
+/** A server with namespace beta and a job firing every second, for a service to run. */
+async function busyServer(): Promise<NatsServer> {
+  const server = await NatsServer.start();
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  await schedule.set(
+    "tick",
+    HttpJob("* * * * * *", { url: "http://127.0.0.1:9/none" }),
+  );
+  await nc.close();
+  return server;
+}
+
+for (
+  const [role, ready] of [
+    ["node", '"definitions loaded"'],
+    ["worker", '"worker started"'],
+  ] as const
+) {
+  Deno.test(`a ${role} stopped while its server dies stops cleanly`, async () => {
+    await using server = await busyServer();
+    const service = new Service([role], env(server));
+    await service.until(ready);
+    const stopped = service.stop();
+    await service.until('"msg":"stopping"');
+    await server.stop();
+    assertCleanStop(await stopped, service.log);
+  });
+
+  Deno.test(`a ${role} whose server died stops cleanly on SIGTERM, logging no credentials`, async () => {
+    await using server = await busyServer();
+    const service = new Service([role], {
+      ...env(server),
+      SCHEDULE_NATS_HOSTS: server.url.replace("//", "//alice:s3cr3t@"),
+    });
+    await service.until(ready);
+    await server.stop();
+    await service.until('"msg":"disconnected from NATS"');
+    assertCleanStop(await service.stop(), service.log);
+    assert.ok(!service.log.includes("s3cr3t"), service.log);
+    assert.match(service.log, /"hosts":\["nats:\/\/\*\*\*@127.0.0.1:\d+"\]/);
+  });
+}
+
+Deno.test("a node stopped before it ever reached NATS logs stopping and stopped, and retries no more", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  const service = new Service(["node"], {
+    SCHEDULE_NAMESPACE: "beta",
+    SCHEDULE_NATS_HOSTS: `nats://alice:s3cr3t@127.0.0.1:${port}`,
+    SCHEDULE_HTTP_PORT: "0",
+  });
+  await service.until('"msg":"cannot reach NATS; retrying"');
+  assertCleanStop(await service.stop(), service.log);
+  const msgs = messages(service.log);
+  assert.ok(
+    !msgs.slice(msgs.indexOf("stopping")).includes(
+      "cannot reach NATS; retrying",
+    ),
+  );
+});

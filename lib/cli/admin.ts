@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Schedule } from "../client/schedule.ts";
 import { listProcesses } from "../ops/mod.ts";
 import { nextRuns } from "../spec/spec.ts";
+import { ScheduleError } from "../errors.ts";
 import type { JobFlags } from "./jobs_input.ts";
 import { type Shown, showSchedule } from "./schedule_commands.ts";
 import { table } from "./table.ts";
@@ -16,11 +17,21 @@ import { UsageError } from "./usage.ts";
 
 /** The admin commands, with their positional arguments and the options each takes. */
 export const ADMIN_COMMANDS = {
-  ls: { args: [], options: ["json"] },
-  get: { args: ["KEY"], options: ["json"] },
+  ls: { args: [], options: ["json", "show-secrets"] },
+  get: { args: ["KEY"], options: ["json", "show-secrets"] },
   set: {
     args: ["KEY"],
-    options: ["spec", "url", "method", "header", "body", "tz", "file", "json"],
+    options: [
+      "spec",
+      "url",
+      "method",
+      "header",
+      "secret-header",
+      "body",
+      "tz",
+      "file",
+      "json",
+    ],
   },
   rm: { args: ["KEY"], options: ["json"] },
   pause: { args: ["KEY"], options: ["json"] },
@@ -38,6 +49,8 @@ export interface AdminOptions extends JobFlags {
   json?: boolean;
   /** How many fire times `next` shows. */
   n?: string;
+  /** Print header values and URL credentials instead of `***`. */
+  "show-secrets"?: boolean;
 }
 
 /**
@@ -45,7 +58,8 @@ export interface AdminOptions extends JobFlags {
  * `connect` is called only by the commands that need NATS.
  *
  * @throws {UsageError} When the arguments do not fit the command.
- * @throws {ScheduleError} When the client rejects the request (not found, invalid job...).
+ * @throws {ScheduleError} When the client rejects the request (not found, invalid job...),
+ * or `get` finds an invalid stored definition (after printing it).
  *
  * @example
  * ```ts
@@ -89,7 +103,11 @@ export async function runAdmin(
     }
   }
   if (options.json) print(JSON.stringify(shown.value, null, 2));
-  else table(shown.rows()).forEach((line) => print(line));
+  else {
+    const rows = shown.rows();
+    if (rows.length > 0) table(rows).forEach((line) => print(line));
+  }
+  if (shown.failure !== undefined) throw new ScheduleError(shown.failure);
 }
 
 function checkArguments(

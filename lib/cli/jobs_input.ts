@@ -20,6 +20,8 @@ export interface JobFlags {
   method?: string;
   /** Its headers, each `NAME=VALUE`. */
   header?: string[];
+  /** Its secret headers, each `NAME=SECRET` (the name of a secret workers hold). */
+  "secret-header"?: string[];
   /** Its body, as JSON. */
   body?: string;
   /** Its zone. */
@@ -67,16 +69,10 @@ function httpJob(flags: JobFlags): Job {
   if (flags.method !== undefined) {
     option.method = flags.method.toUpperCase() as HttpMethod;
   }
-  if (flags.header?.length) {
-    option.headers = {};
-    for (const header of flags.header) {
-      const eq = header.indexOf("=");
-      if (eq < 1) {
-        throw new UsageError(`--header takes NAME=VALUE, not ${header}`);
-      }
-      option.headers[header.slice(0, eq)] = header.slice(eq + 1);
-    }
-  }
+  const headers = pairs("--header", flags.header);
+  if (headers) option.headers = headers;
+  const secretHeaders = pairs("--secret-header", flags["secret-header"]);
+  if (secretHeaders) option.secretHeaders = secretHeaders;
   if (flags.body !== undefined) {
     try {
       option.body = JSON.parse(flags.body);
@@ -85,6 +81,21 @@ function httpJob(flags: JobFlags): Job {
     }
   }
   return HttpJob(flags.spec, option, flags.tz);
+}
+
+/** `NAME=VALUE` flags as a record; `undefined` when there are none. */
+function pairs(
+  flag: string,
+  given: string[] | undefined,
+): Record<string, string> | undefined {
+  if (!given?.length) return undefined;
+  const record: Record<string, string> = {};
+  for (const pair of given) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw new UsageError(`${flag} takes NAME=VALUE, not ${pair}`);
+    record[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return record;
 }
 
 /** Reads a YAML or JSON file holding a job or a list of jobs (`{ mode, spec, tz?, option }`). */

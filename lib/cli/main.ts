@@ -13,6 +13,7 @@ import {
   ignoreDiscardedSocketResets,
 } from "../nats/connect.ts";
 import { ScheduleError } from "../errors.ts";
+import { redactMessage } from "../ops/redact.ts";
 import type { Role } from "../types.ts";
 import {
   ADMIN_COMMANDS,
@@ -35,10 +36,12 @@ const OPTIONS = {
   help: { type: "boolean" },
   version: { type: "boolean" },
   json: { type: "boolean" },
+  "show-secrets": { type: "boolean" },
   spec: { type: "string" },
   url: { type: "string" },
   method: { type: "string" },
   header: { type: "string", multiple: true },
+  "secret-header": { type: "string", multiple: true },
   body: { type: "string" },
   tz: { type: "string" },
   file: { type: "string" },
@@ -116,7 +119,9 @@ async function adminConnection(config: Config): Promise<NatsConnection> {
     return await connect({ ...options, maxReconnectAttempts: 0 });
   } catch (err) {
     throw new ScheduleError(
-      `cannot connect to NATS: ${(err as Error).message}`,
+      `cannot connect to NATS: ${
+        redactMessage((err as Error).message, config.nats.hosts)
+      }`,
     );
   }
 }

@@ -6,7 +6,9 @@
  */
 
 import type { Schedule } from "../client/schedule.ts";
+import { InvalidKeyError, NotFoundError, ScheduleError } from "../errors.ts";
 import { redactUrl } from "../jobs/http/handler.ts";
+import { maskJob } from "../jobs/job.ts";
 import type { HttpOption, JobInfo } from "../types.ts";
 import { type JobFlags, jobsFromFlags } from "./jobs_input.ts";
 
@@ -16,13 +18,24 @@ export interface Shown {
   value: unknown;
   /** The rows of the table printed otherwise, the header first. */
   rows: () => string[][];
+  /** Why the command fails after showing `value`: it then exits non-zero. */
+  failure?: string;
+}
+
+/** A stored entry that cannot be read, with its key and the reason. */
+export interface InvalidEntry {
+  /** The key. */
+  key: string;
+  /** Why its value is not a valid definition. */
+  invalid: string;
 }
 
 /** The commands of this module. */
 export type ScheduleCommand = "ls" | "get" | "set" | "rm" | "pause" | "resume";
 
 /**
- * Runs one schedule command on `key` (ignored by `ls`) and returns what it shows.
+ * Runs one schedule command on `key` (ignored by `ls`) and returns what it shows: header
+ * values and URL credentials masked as `***` unless `show-secrets` is set.
  *
  * @throws {ScheduleError} When the client rejects the request (not found, invalid job...).
  * @throws {UsageError} When the flags of `set` do not define a job.
@@ -36,13 +49,14 @@ export async function showSchedule(
   command: ScheduleCommand,
   schedule: Schedule,
   key: string,
-  flags: JobFlags,
+  flags: JobFlags & { "show-secrets"?: boolean },
 ): Promise<Shown> {
+  const mask = flags["show-secrets"] ? <J>(job: J) => job : maskJob;
   switch (command) {
     case "ls":
-      return await list(schedule);
+      return await list(schedule, mask);
     case "get":
-      return await get(schedule, key);
+      return await get(schedule, key, mask);
     case "set": {
       const jobs = await jobsFromFlags(flags);
       await schedule.set(key, ...jobs);
@@ -69,20 +83,42 @@ export async function showSchedule(
   }
 }
 
-async function list(schedule: Schedule): Promise<Shown> {
+/** How jobs are printed: masked, or as they are with `--show-secrets`. */
+type Mask = (job: JobInfo) => JobInfo;
+
+async function list(schedule: Schedule, mask: Mask): Promise<Shown> {
   const keys = await schedule.list();
-  const infos = await Promise.all(keys.map((k) => schedule.get(k)));
+  const infos = await Promise.all(keys.map((k) => read(schedule, k, mask)));
   return {
-    value: keys.map((k, i) => ({ key: k, jobs: infos[i] })),
+    value: keys.map((k, i) => {
+      const info = infos[i];
+      return Array.isArray(info) ? { key: k, jobs: info } : info;
+    }),
     rows: () => [
       ["KEY", "JOBS", "NEXT"],
-      ...keys.map((k, i) => [k, String(infos[i].length), earliest(infos[i])]),
+      ...keys.map((k, i) => {
+        const info = infos[i];
+        return Array.isArray(info)
+          ? [k, String(info.length), earliest(info)]
+          : [k, "INVALID", info.invalid];
+      }),
     ],
   };
 }
 
-async function get(schedule: Schedule, key: string): Promise<Shown> {
-  const jobs = await schedule.get(key);
+async function get(
+  schedule: Schedule,
+  key: string,
+  mask: Mask,
+): Promise<Shown> {
+  const jobs = await read(schedule, key, mask);
+  if (!Array.isArray(jobs)) {
+    return {
+      value: jobs,
+      rows: () => [],
+      failure: `"${key}" holds an invalid definition: ${jobs.invalid}`,
+    };
+  }
   return {
     value: jobs,
     rows: () => [
@@ -99,6 +135,28 @@ async function get(schedule: Schedule, key: string): Promise<Shown> {
       ]),
     ],
   };
+}
+
+/**
+ * The jobs of `key`, or why its stored value is not a valid definition. A key that is
+ * not valid or does not exist is an error, as is a failure to reach NATS.
+ */
+async function read(
+  schedule: Schedule,
+  key: string,
+  mask: Mask,
+): Promise<JobInfo[] | InvalidEntry> {
+  try {
+    return (await schedule.get(key)).map(mask);
+  } catch (err) {
+    if (
+      !(err instanceof ScheduleError) || err instanceof NotFoundError ||
+      err instanceof InvalidKeyError
+    ) {
+      throw err;
+    }
+    return { key, invalid: err.message };
+  }
 }
 
 function target(job: JobInfo): string {

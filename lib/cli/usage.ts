@@ -17,9 +17,10 @@ Services (run until SIGINT or SIGTERM):
   worker                a worker: executes the namespace's jobs
 
 Admin commands (add --json for machine-readable output):
-  ls                    list the schedules
+  ls                    list the schedules (header values shown as *** unless --show-secrets)
   get KEY               the jobs of KEY with next and previous tick and last run
   set KEY --spec S --url U [--method M] [--header K=V]... [--body JSON] [--tz ZONE]
+                        [--secret-header K=SECRET]...  (a secret only workers hold)
   set KEY --file JOBS   define KEY from a YAML or JSON file of jobs
   rm KEY                remove KEY
   pause KEY             stop KEY firing, keeping it

@@ -7,7 +7,7 @@
 import { isRecord } from "../_util.ts";
 import { InvalidJobError, InvalidSpecError } from "../errors.ts";
 import type { HttpOption, Job } from "../types.ts";
-import { validateHttpOption } from "./http/job.ts";
+import { maskHttpOption, validateHttpOption } from "./http/job.ts";
 import { validatePolicy } from "./policy.ts";
 
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -53,4 +53,22 @@ export function validateJob(job: Job): void {
   }
   if (job.policy !== undefined) validatePolicy(job.policy);
   if (job.mode === "HTTP") validateHttpOption(job.option as HttpOption);
+}
+
+/**
+ * The job with the secrets of its option (such as HTTP header values and URL credentials)
+ * replaced by `***`, for printing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maskJob } from "./job.ts";
+ * const job = { mode: "HTTP", spec: "@hourly", option: { url: "https://a.example", headers: { a: "b" } } };
+ * assert.deepEqual(maskJob(job).option, { url: "https://a.example", headers: { a: "***" } });
+ * ```
+ */
+export function maskJob<J extends Job>(job: J): J {
+  return job.mode === "HTTP"
+    ? { ...job, option: maskHttpOption(job.option as HttpOption) }
+    : job;
 }

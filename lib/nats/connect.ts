@@ -18,6 +18,7 @@ import {
 import type { NatsConfig } from "../ops/config.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../ops/log.ts";
+import { redactMessage } from "../ops/redact.ts";
 
 /**
  * Builds the connection options of a config: hosts, one authentication method, TLS
@@ -72,10 +73,15 @@ export async function connectionOptions(
   return options;
 }
 
+/** How long a node or worker waits before it tries NATS again, in ms. */
+export const RETRY_DELAY = 2000;
+
 /**
- * Connects, retrying every 2 s while no server can be reached, until `stop` is aborted.
+ * Connects, retrying every 2 s while no server can be reached, until `stop` is aborted
+ * (an attempt under way is then abandoned, and its connection closed if it comes).
  * A server that refuses the credentials ends the attempt at once: retrying would not help.
  *
+ * @returns The connection, or `null` when stopped first.
  * @throws {ConfigError} When the credentials are refused (the message holds no secret).
  */
 export async function connectWithRetry(
@@ -83,33 +89,61 @@ export async function connectWithRetry(
   log: Logger,
   stop: AbortSignal,
 ): Promise<NatsConnection | null> {
+  const stopped = pause(Infinity, stop).then(() => null);
+  const hosts = [options.servers ?? []].flat();
   for (let attempt = 1; !stop.aborted; attempt++) {
+    const connecting = connect(options);
     try {
-      return await connect(options);
+      const nc = await Promise.race([connecting, stopped]);
+      if (nc === null) {
+        connecting.then((late) => late.close(), () => {});
+      }
+      return nc;
     } catch (err) {
       if (
         err instanceof AuthorizationError ||
         err instanceof UserAuthenticationExpiredError
       ) {
         throw new ConfigError(
-          `NATS refused the configured credentials (${err.message}): check nats.nkey, ` +
+          `NATS refused the configured credentials (${
+            redactMessage(err.message, hosts)
+          }): check nats.nkey, ` +
             `nats.creds, nats.token or nats.user/nats.password`,
         );
       }
       log.warn("cannot reach NATS; retrying", {
         attempt,
-        error: (err as Error).message,
+        error: redactMessage((err as Error).message, hosts),
       });
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 2000);
-        stop.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        }, { once: true });
-      });
+      await pause(RETRY_DELAY, stop);
     }
   }
   return null;
+}
+
+/**
+ * Resolves after `ms` (never when `Infinity`), or as soon as `signal` is aborted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pause } from "./connect.ts";
+ * const started = Date.now();
+ * await pause(60_000, AbortSignal.abort());
+ * assert.ok(Date.now() - started < 1000);
+ * ```
+ */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = ms === Infinity ? undefined : setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 /**

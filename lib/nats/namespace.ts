@@ -25,6 +25,7 @@ import {
 import { type KV, Kvm } from "@nats-io/kv";
 import { ScheduleError } from "../errors.ts";
 import { NamespaceNames } from "./names.ts";
+import type { Logger } from "../ops/log.ts";
 
 /**
  * How the job and history streams are created when they do not exist yet.
@@ -40,8 +41,13 @@ export interface NamespaceOptions {
   maxAge?: number;
   /** The deduplication window, in ms (default 2 min, at least 2 min). */
   duplicateWindow?: number;
-  /** Stream and bucket replicas (default 1). */
+  /**
+   * Stream and bucket replicas (default 1). When given, an existing stream or bucket with
+   * other replicas is left as it is and a warning is logged with `logger`.
+   */
   replicas?: number;
+  /** Where the warnings about existing streams and buckets go. */
+  logger?: Pick<Logger, "warn">;
   /** How long run records are kept, in ms (default 7 days). */
   historyMaxAge?: number;
   /** How many run records are kept per job (default 100). */
@@ -122,6 +128,24 @@ export class Namespace {
       max_age: nanos(options.historyMaxAge ?? DEFAULT_HISTORY_MAX_AGE),
       max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
     });
+    if (options.replicas !== undefined && options.logger !== undefined) {
+      const found: [string, number][] = [
+        [`KV_${names.bucket}`, (await kv.status()).replicas],
+        [names.jobStream, jobStream.config.num_replicas],
+        [names.runStream, runStream.config.num_replicas],
+      ];
+      for (const [stream, existing] of found) {
+        if (existing === replicas) continue;
+        options.logger.warn(
+          "existing stream has other replicas; left as it is",
+          {
+            stream,
+            replicas: existing,
+            configured: replicas,
+          },
+        );
+      }
+    }
     return new Namespace(names, js, jsm, kv, jobStream, runStream);
   }
 

@@ -9,6 +9,7 @@
  * nats:
  *   hosts:
  *     - nats://127.0.0.1:4222
+ *   replicas: 3         # optional: of the bucket and streams this namespace creates
  *   nkey: SUA...        # optional user nkey seed; or one of:
  *   # creds: /etc/nats/user.creds     token: ...     user: ... + password: ...
  *   # tls: { ca: ca.pem, cert: cert.pem, key: key.pem }
@@ -23,6 +24,7 @@
  *   ackWait: 30s
  *   allowHosts: [api.example.com, "*.internal.example.com"]
  *   allowNetworks: [169.254.169.254/32]   # blocked by default: link-local, cloud metadata
+ *   secretsDir: /etc/schedule/secrets     # one file per secret of secretHeaders
  * ```
  *
  * @module
@@ -35,6 +37,7 @@ import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { parseDuration } from "../spec/duration.ts";
 import { ConfigError, type ScheduleError } from "../errors.ts";
 import { validateNamespace } from "../nats/names.ts";
+import { HTTP_TIMEOUT_LIMITS } from "../jobs/http/job.ts";
 
 /**
  * A loaded, checked configuration.
@@ -77,6 +80,8 @@ export interface Config {
 export interface NatsConfig {
   /** Server URLs or host:port. */
   hosts: string[];
+  /** Replicas of the bucket and streams, when a node or worker creates them (1 to 5). */
+  replicas?: number;
   /** A user nkey seed (`SU...`). */
   nkey?: string;
   /** The path of a credentials file (JWT and seed). */
@@ -120,6 +125,8 @@ export interface WorkerConfig {
   allowHosts?: string[];
   /** Networks HTTP jobs may reach although they are blocked by default (link-local, metadata). */
   allowNetworks?: string[];
+  /** The directory of secret files (`secretHeaders`), after `SCHEDULE_SECRET_<NAME>`. */
+  secretsDir?: string;
 }
 
 /** The environment variables that override the file, by config field. */
@@ -128,6 +135,7 @@ export const CONFIG_ENV = {
   debug: "SCHEDULE_DEBUG",
   catchup: "SCHEDULE_CATCHUP",
   "nats.hosts": "SCHEDULE_NATS_HOSTS",
+  "nats.replicas": "SCHEDULE_NATS_REPLICAS",
   "nats.nkey": "SCHEDULE_NATS_NKEY",
   "nats.creds": "SCHEDULE_NATS_CREDS",
   "nats.token": "SCHEDULE_NATS_TOKEN",
@@ -145,6 +153,7 @@ export const CONFIG_ENV = {
   "worker.ackWait": "SCHEDULE_WORKER_ACK_WAIT",
   "worker.allowHosts": "SCHEDULE_WORKER_ALLOW_HOSTS",
   "worker.allowNetworks": "SCHEDULE_WORKER_ALLOW_NETWORKS",
+  "worker.secretsDir": "SCHEDULE_WORKER_SECRETS_DIR",
 } as const;
 
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
@@ -222,8 +231,23 @@ export function parseConfig(
     catchup,
     http: parseHttp(file.http ?? {}, env),
     worker: parseWorker(file.worker ?? {}, env),
-    nats: { hosts, ...parseAuth(nats, env), ...parseTls(nats.tls ?? {}, env) },
+    nats: {
+      hosts,
+      ...parseReplicas(env[CONFIG_ENV["nats.replicas"]] ?? nats.replicas),
+      ...parseAuth(nats, env),
+      ...parseTls(nats.tls ?? {}, env),
+    },
   };
+}
+
+/** `nats.replicas`, when given: 1 to 5, as JetStream allows. */
+function parseReplicas(value: unknown): Pick<NatsConfig, "replicas"> {
+  if (value === undefined || value === null) return {};
+  const replicas = Number(value);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new ConfigError("nats.replicas: expected a whole number from 1 to 5");
+  }
+  return { replicas };
 }
 
 /** The YAML mapping of the file; an empty one when there is no file. */
@@ -392,9 +416,15 @@ function parseWorker(
       WORKER_DEFAULTS[field],
       positive,
     );
+  const timeout = duration("timeout", true);
+  if (timeout < HTTP_TIMEOUT_LIMITS.min || timeout > HTTP_TIMEOUT_LIMITS.max) {
+    throw new ConfigError(
+      "worker.timeout: expected a Go duration between 1ms and 24h",
+    );
+  }
   const config: WorkerConfig = {
     concurrency: count("concurrency"),
-    timeout: duration("timeout", true),
+    timeout,
     maxAttempts: count("maxAttempts"),
     retryDelay: duration("retryDelay"),
     maxRetryDelay: duration("maxRetryDelay"),
@@ -402,6 +432,13 @@ function parseWorker(
   };
   if (allowHosts) config.allowHosts = allowHosts;
   if (allowNetworks) config.allowNetworks = allowNetworks;
+  const secretsDir = value("secretsDir");
+  if (secretsDir !== undefined && secretsDir !== null) {
+    if (typeof secretsDir !== "string" || !secretsDir) {
+      throw new ConfigError("worker.secretsDir: expected a directory path");
+    }
+    config.secretsDir = secretsDir;
+  }
   return config;
 }
 

@@ -48,10 +48,27 @@ worker:
   assert.equal(config.worker.maxAttempts, 7);
   assert.deepEqual(config.worker.allowHosts, ["api.example.com"]);
   assert.equal(config.worker.allowNetworks, undefined);
+  assert.equal(config.worker.secretsDir, undefined);
+  assert.equal(
+    parseConfig(text, { SCHEDULE_WORKER_SECRETS_DIR: "/run/secrets" }).worker
+      .secretsDir,
+    "/run/secrets",
+  );
   const fromEnv = parseConfig(text, {
     SCHEDULE_WORKER_ALLOW_HOSTS: "a.example, *.b.example",
   });
   assert.deepEqual(fromEnv.worker.allowHosts, ["a.example", "*.b.example"]);
+});
+
+Deno.test("parseConfig() reads nats.replicas, or SCHEDULE_NATS_REPLICAS", () => {
+  const base = "namespace: a\nnats:\n  hosts: [a:1]\n";
+  assert.equal(parseConfig(base, {}).nats.replicas, undefined);
+  assert.equal(parseConfig(`${base}  replicas: 3\n`, {}).nats.replicas, 3);
+  assert.equal(
+    parseConfig(`${base}  replicas: 3\n`, { SCHEDULE_NATS_REPLICAS: "1" }).nats
+      .replicas,
+    1,
+  );
 });
 
 Deno.test("parseConfig() lets environment variables override the file", () => {
@@ -126,6 +143,36 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     "namespace: a\nworker: { timeout: 0s }\nnats: { hosts: [a:1] }",
     {},
     /^worker.timeout:/,
+  ],
+  [
+    "replicas out of range",
+    "namespace: a\nnats: { hosts: [a:1], replicas: 7 }",
+    {},
+    /^nats.replicas: expected a whole number from 1 to 5/,
+  ],
+  [
+    "replicas that are not a number",
+    "namespace: a\nnats: { hosts: [a:1] }",
+    { SCHEDULE_NATS_REPLICAS: "three" },
+    /^nats.replicas:/,
+  ],
+  [
+    "a bad secretsDir",
+    "namespace: a\nworker: { secretsDir: [a] }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.secretsDir:/,
+  ],
+  [
+    "a timeout over 24h",
+    "namespace: a\nworker: { timeout: 600h }\nnats: { hosts: [a:1] }",
+    {},
+    /^worker.timeout: .*between 1ms and 24h/,
+  ],
+  [
+    "a timeout under 1ms",
+    "namespace: a\nnats: { hosts: [a:1] }",
+    { SCHEDULE_WORKER_TIMEOUT: "1ns" },
+    /^worker.timeout: .*between 1ms and 24h/,
   ],
   [
     "bad allowHosts",

@@ -8,6 +8,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./monitor.ts";
+import { redactCredentials } from "./redact.ts";
 
 /**
  * Follows the status of `nc` until the connection closes: `state.connected` tracks
@@ -45,7 +46,9 @@ export async function watchConnection(
       metrics.reconnected();
       log.info("reconnected to NATS", { server: status.server });
     } else if (status.type === "error") {
-      log.error("NATS error", { error: status.error.message });
+      log.error("NATS error", {
+        error: redactCredentials(status.error.message),
+      });
     }
   }
 }

@@ -7,16 +7,23 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Config, NatsConfig } from "./config.ts";
-import { connectionOptions, connectWithRetry } from "../nats/connect.ts";
+import {
+  connectionOptions,
+  connectWithRetry,
+  pause,
+  RETRY_DELAY,
+} from "../nats/connect.ts";
 import { announce } from "./discovery.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, ScheduleError } from "../errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics, serveMonitor } from "./monitor.ts";
 import { Node } from "../node/node.ts";
+import type { NamespaceOptions } from "../nats/namespace.ts";
 import { VERSION } from "./version.ts";
 import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
 import { watchConnection } from "./connection_status.ts";
+import { redactHost } from "./redact.ts";
 
 /** What a running node or worker offers to this module. */
 interface Running {
@@ -46,7 +53,7 @@ export async function runService(
     role,
     version: VERSION,
     namespace: config.namespace,
-    hosts: nats.hosts,
+    hosts: nats.hosts.map(redactHost),
     auth: authMethod(nats),
     tls: nats.tls !== undefined,
   });
@@ -65,6 +72,9 @@ export async function runService(
     const nc = await connectWithRetry(options, log, stopping.signal);
     if (nc) {
       await serve(role, config, nc, { log, metrics, state }, stopping.signal);
+    } else {
+      log.info("stopping");
+      log.info("stopped");
     }
   } finally {
     await monitor.shutdown();
@@ -118,28 +128,104 @@ async function serve(
   role: Role,
   config: Config,
   nc: NatsConnection,
-  { log, metrics, state }: Context,
+  context: Context,
   stopping: AbortSignal,
 ): Promise<void> {
+  const { log, metrics, state } = context;
   log.info("connected to NATS", { server: nc.getServer() });
   state.connected = true;
   const statusWatched = watchConnection(nc, state, metrics, log);
-  const running = role === "node"
-    ? await startNode(nc, config, log, metrics)
-    : await startWorker(nc, config, log, metrics);
-  state.started = true;
-  const announced = await announce(nc, config.namespace, role, running.details);
-  if (!stopping.aborted) {
-    await new Promise((resolve) =>
-      stopping.addEventListener("abort", resolve, { once: true })
-    );
+  let running: Running | null = null;
+  try {
+    running = await startUntilStopped(role, config, nc, context, stopping);
+    if (running && !stopping.aborted) {
+      await new Promise((resolve) =>
+        stopping.addEventListener("abort", resolve, { once: true })
+      );
+    }
+  } finally {
+    log.info("stopping");
+    try {
+      await running?.stop();
+    } catch (err) {
+      log.warn("stopped with an error", { error: (err as Error).message });
+    }
+    await closeConnection(nc, state.connected);
+    await statusWatched;
+    log.info("stopped", { ...running?.metrics });
   }
-  log.info("stopping");
-  await announced.stop();
-  await running.stop();
-  await nc.drain();
-  await statusWatched;
-  log.info("stopped", { ...running.metrics });
+}
+
+/**
+ * Starts the node or worker and announces it, retrying every 2 s while NATS fails (a
+ * server lost, a stream being created by another process), until `stopping` is aborted.
+ * Returns `null` when stopped first.
+ *
+ * @throws {ScheduleError} When the configuration cannot work: retrying would not help.
+ */
+async function startUntilStopped(
+  role: Role,
+  config: Config,
+  nc: NatsConnection,
+  { log, metrics, state }: Context,
+  stopping: AbortSignal,
+): Promise<Running | null> {
+  for (let attempt = 1; !stopping.aborted; attempt++) {
+    let running: Running | undefined;
+    try {
+      running = role === "node"
+        ? await startNode(nc, config, log, metrics)
+        : await startWorker(nc, config, log, metrics);
+      const announced = await announce(
+        nc,
+        config.namespace,
+        role,
+        running.details,
+      );
+      state.started = true;
+      const started = running;
+      return {
+        ...started,
+        stop: async () => {
+          state.started = false;
+          try {
+            await announced.stop();
+          } finally {
+            await started.stop();
+          }
+        },
+      };
+    } catch (err) {
+      if (err instanceof ScheduleError) throw err;
+      await running?.stop().catch(() => {});
+      log.warn(`cannot start the ${role}; retrying`, {
+        attempt,
+        error: (err as Error).message,
+      });
+      await pause(RETRY_DELAY, stopping);
+    }
+  }
+  return null;
+}
+
+/**
+ * Drains the connection, or closes it when it is down or the drain takes more than 5 s:
+ * a drain waits for a server that may never come back.
+ */
+async function closeConnection(
+  nc: NatsConnection,
+  connected: boolean,
+): Promise<void> {
+  if (connected) {
+    const timeout = new AbortController();
+    const drained = await Promise.race([
+      nc.drain().then(() => true, () => false),
+      pause(5000, timeout.signal).then(() => false),
+    ]);
+    timeout.abort();
+    if (drained) return;
+  }
+  await nc.close().catch(() => {});
 }
 
 async function startNode(
@@ -150,6 +236,7 @@ async function startNode(
 ): Promise<Running> {
   const started = await Node.start(nc, {
     namespace: config.namespace,
+    queue: namespaceOptions(config, log),
     catchup: config.catchup,
     logger: log,
     onStored: metrics.firingLag(),
@@ -178,6 +265,7 @@ async function startWorker(
   const started = await Worker.start(nc, {
     namespace: config.namespace,
     ...config.worker,
+    queue: namespaceOptions(config, log),
     logger: log,
     onRun: metrics.runs(),
   });
@@ -187,4 +275,11 @@ async function startWorker(
     metrics: started.metrics,
     details: () => ({ name: started.name, ...started.metrics }),
   };
+}
+
+/** How a node or worker creates the namespace: with the configured replicas, if any. */
+function namespaceOptions(config: Config, log: Logger): NamespaceOptions {
+  return config.nats.replicas === undefined
+    ? {}
+    : { replicas: config.nats.replicas, logger: log };
 }

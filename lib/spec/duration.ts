@@ -17,6 +17,8 @@ const UNIT_NS: Record<string, bigint> = {
   h: 3_600_000_000_000n,
 };
 const LIMIT = 1n << 63n;
+/** The largest Go duration, as Go prints it: int64 nanoseconds. */
+export const MAX_DURATION = "2562047h47m16.854775807s";
 /** One part: digits, an optional fraction, then a unit (anything up to the next digit or dot). */
 const PART = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
 
@@ -25,9 +27,9 @@ const PART = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
  *
  * A sign may lead; parts are decimal numbers with a unit (`ns`, `us`, `µs`, `ms`, `s`,
  * `m`, `h`) and add up; a fraction is cut to whole nanoseconds, part by part. A lone `0`
- * is zero. Durations beyond Go's int64 range are errors.
+ * is zero. Durations beyond Go's int64 range (±{@link MAX_DURATION}) are errors.
  *
- * @throws {InvalidSpecError} When the text is not a Go duration.
+ * @throws {InvalidSpecError} When the text is not a Go duration, or is out of range.
  *
  * @example
  * ```ts
@@ -49,10 +51,10 @@ export function parseNanoseconds(text: string): bigint {
       throw invalid(text);
     }
     total += partNanoseconds(text, whole, fraction, UNIT_NS[unit]);
-    if (total > LIMIT) throw invalid(text);
+    if (total > LIMIT) throw outOfRange(text);
     rest = rest.slice(part.length);
   }
-  if (!negative && total === LIMIT) throw invalid(text);
+  if (!negative && total === LIMIT) throw outOfRange(text);
   return negative ? -total : total;
 }
 
@@ -81,7 +83,7 @@ function partNanoseconds(
   unit: bigint,
 ): bigint {
   const value = whole === "" ? 0n : BigInt(whole);
-  if (value > LIMIT / unit) throw invalid(text);
+  if (value > LIMIT / unit) throw outOfRange(text);
   // Go reads fraction digits while they fit an int64, then scales through a float.
   let digits = 0n, scale = 1;
   for (const digit of fraction) {
@@ -97,5 +99,11 @@ function partNanoseconds(
 function invalid(text: string): InvalidSpecError {
   return new InvalidSpecError(
     `invalid duration "${text}": expected a Go duration such as 15s, 1m30s or 1.5h`,
+  );
+}
+
+function outOfRange(text: string): InvalidSpecError {
+  return new InvalidSpecError(
+    `duration "${text}" is out of range: at most ${MAX_DURATION} (about 292 years)`,
   );
 }

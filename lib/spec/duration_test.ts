@@ -25,9 +25,23 @@ Deno.test("Go durations in nanoseconds: fractions cut, int64 range", () => {
   assert.equal(parseNanoseconds("9223372036854775807ns"), (1n << 63n) - 1n);
   assert.equal(parseNanoseconds("-9223372036854775808ns"), -(1n << 63n));
   for (
-    const bad of [
+    const huge of [
       "9223372036854775808ns",
       "2562048h",
+      "99999999999999999999999h",
+      "-2562048h",
+    ]
+  ) {
+    assert.throws(
+      () => parseNanoseconds(huge),
+      (err: Error) =>
+        err instanceof InvalidSpecError &&
+        err.message.includes("at most 2562047h47m16.854775807s"),
+      huge,
+    );
+  }
+  for (
+    const bad of [
       ".",
       "+",
       "6e3s",

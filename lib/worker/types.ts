@@ -68,6 +68,11 @@ export interface WorkerOptions {
    */
   allowNetworks?: string[];
   /**
+   * The directory holding one file per secret that `secretHeaders` of HTTP jobs name,
+   * read when `SCHEDULE_SECRET_<NAME>` is not set.
+   */
+  secretsDir?: string;
+  /**
    * The name recorded in the run history.
    *
    * @default {$HOSTNAME} else a random one

@@ -91,6 +91,7 @@ export class Worker {
         timeout: options.timeout ?? WORKER_DEFAULTS.timeout,
         allowHosts: options.allowHosts,
         allowNetworks: options.allowNetworks,
+        secretsDir: options.secretsDir,
         responseBytes: RESPONSE_LIMIT,
       }),
     );

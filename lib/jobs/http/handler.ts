@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseDuration } from "../../spec/duration.ts";
 import type { HttpOption } from "../../types.ts";
 import type { ModeHandler } from "../../worker/handler.ts";
 import type { DestinationRules } from "./destination.ts";
@@ -14,11 +13,15 @@ import {
   MAX_REDIRECTS,
   RefusedDestination,
 } from "./guarded_fetch.ts";
+import { httpTimeout } from "./job.ts";
+import { setSecretHeaders } from "./secrets.ts";
 
 /** Options of {@link httpHandler}: the destination rules, and these. */
 export interface HttpHandlerOptions extends DestinationRules {
   /** The request timeout when the job sets none, in ms. */
   timeout: number;
+  /** The directory holding one file per secret, read after `SCHEDULE_SECRET_<NAME>`. */
+  secretsDir?: string;
   /**
    * How many bytes of the response are kept.
    *
@@ -36,7 +39,8 @@ export const RUN_HEADERS = {
 
 /**
  * The handler of `HTTP` jobs: sends `option.body` as JSON with `option.method` (POST by
- * default) and `option.headers`, to a destination the worker's rules allow (checked again
+ * default), `option.headers` and the secrets of `option.secretHeaders` (a missing secret
+ * fails the run for good), to a destination the worker's rules allow (checked again
  * on each redirect). A 2xx response is a success; a network error, a timeout,
  * a 5xx or a 429 is retried (honouring `Retry-After`); any other status fails for good.
  *
@@ -56,6 +60,13 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
     headers.set(RUN_HEADERS.scheduledAt, message.scheduledAt.toISOString());
     headers.set(RUN_HEADERS.messageId, context.msgId);
     headers.set(RUN_HEADERS.attempt, String(context.attempt));
+    const missing = option.secretHeaders &&
+      await setSecretHeaders(
+        headers,
+        option.secretHeaders,
+        options.secretsDir,
+      );
+    if (missing) return { outcome: "failed", error: missing };
     let body: string | undefined;
     if (option.body !== undefined && method !== "GET" && method !== "HEAD") {
       body = JSON.stringify(option.body);
@@ -65,7 +76,7 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
     }
     const timeout = option.timeout === undefined
       ? options.timeout
-      : parseDuration(option.timeout);
+      : httpTimeout(option.timeout);
     const timer = AbortSignal.timeout(timeout);
     let response: Response;
     try {

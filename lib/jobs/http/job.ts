@@ -14,6 +14,8 @@ import type {
   Job,
 } from "../../types.ts";
 import { storedPolicy, validatePolicy } from "../policy.ts";
+import { validateSecretName } from "./secrets.ts";
+import { redactCredentials } from "../../ops/redact.ts";
 
 const METHODS: readonly HttpMethod[] = [
   "GET",
@@ -24,7 +26,14 @@ const METHODS: readonly HttpMethod[] = [
   "HEAD",
   "OPTIONS",
 ];
-const HTTP_FIELDS = new Set(["url", "method", "headers", "body", "timeout"]);
+const HTTP_FIELDS = new Set([
+  "url",
+  "method",
+  "headers",
+  "secretHeaders",
+  "body",
+  "timeout",
+]);
 
 /**
  * Builds an `HTTP` job: the worker calls `option.url` each time `spec` fires.
@@ -82,7 +91,7 @@ export function HttpJob(
 
 /**
  * Checks an {@link HttpOption}: an absolute http(s) URL, a known method, valid headers,
- * a positive timeout, and no unknown fields.
+ * a timeout between 1 ms and 24 h, and no unknown fields.
  *
  * @throws {InvalidJobError} When something is off; the message says what.
  *
@@ -143,17 +152,92 @@ export function validateHttpOption(option: HttpOption): void {
       }
     }
   }
-  if (option.timeout !== undefined) {
-    let ms = NaN;
+  if (option.secretHeaders !== undefined) {
+    validateSecretHeaders(option.secretHeaders, option.headers ?? {});
+  }
+  if (option.timeout !== undefined) httpTimeout(option.timeout);
+}
+
+/** The shortest and the longest HTTP timeout a job or a worker may set, in ms. */
+export const HTTP_TIMEOUT_LIMITS = { min: 1, max: 24 * 3600_000 } as const;
+
+/**
+ * An HTTP timeout in ms, from a Go duration between 1 ms and 24 h: a shorter one would
+ * fail every call at once, a longer one overflows the runtime's timers.
+ *
+ * @throws {InvalidJobError} When the text is not a Go duration, or is out of bounds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { httpTimeout } from "./job.ts";
+ * assert.equal(httpTimeout("1m30s"), 90_000);
+ * assert.throws(() => httpTimeout("600h"), /between 1ms and 24h/);
+ * ```
+ */
+export function httpTimeout(text: string): number {
+  let ms = NaN;
+  try {
+    ms = parseDuration(text);
+  } catch { /* reported below */ }
+  if (!(ms >= HTTP_TIMEOUT_LIMITS.min && ms <= HTTP_TIMEOUT_LIMITS.max)) {
+    throw new InvalidJobError(
+      `HTTP option: timeout ${
+        JSON.stringify(text)
+      } must be a Go duration between 1ms and 24h`,
+    );
+  }
+  return ms;
+}
+
+/** Checks `secretHeaders`: valid header names, not also plain headers, valid secret names. */
+function validateSecretHeaders(
+  secretHeaders: unknown,
+  headers: Record<string, string>,
+): void {
+  if (!isRecord(secretHeaders)) {
+    throw new InvalidJobError(
+      "HTTP option: secretHeaders must map header names to secret names",
+    );
+  }
+  const plain = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  for (const [name, secret] of Object.entries(secretHeaders)) {
     try {
-      ms = parseDuration(option.timeout);
-    } catch { /* reported below */ }
-    if (!(ms > 0)) {
+      new Headers([[name, "x"]]);
+    } catch {
       throw new InvalidJobError(
-        `HTTP option: timeout ${
-          JSON.stringify(option.timeout)
-        } must be a positive Go duration`,
+        `HTTP option: secret header "${name}" has an invalid name`,
       );
     }
+    if (plain.has(name.toLowerCase())) {
+      throw new InvalidJobError(
+        `HTTP option: header "${name}" is in both headers and secretHeaders`,
+      );
+    }
+    validateSecretName(secret);
   }
+}
+
+/**
+ * The option with the values of its headers and the credentials of its URL replaced by
+ * `***`, for printing. Secret header references are kept: they are names, not values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maskHttpOption } from "./job.ts";
+ * assert.deepEqual(
+ *   maskHttpOption({ url: "https://u:p@a.example/x", headers: { "x-token": "abc" } }),
+ *   { url: "https://***@a.example/x", headers: { "x-token": "***" } },
+ * );
+ * ```
+ */
+export function maskHttpOption(option: HttpOption): HttpOption {
+  const masked = { ...option, url: redactCredentials(option.url) };
+  if (option.headers !== undefined) {
+    masked.headers = Object.fromEntries(
+      Object.keys(option.headers).map((name) => [name, "***"]),
+    );
+  }
+  return masked;
 }

@@ -29,6 +29,12 @@ const BAD_OPTIONS: [string, unknown, RegExp][] = [
   ],
   ["a bad timeout", { url: "https://a.example", timeout: "soon" }, /timeout/],
   ["a zero timeout", { url: "https://a.example", timeout: "0s" }, /timeout/],
+  ...["600h", "24h0m0.001s", "99999999999999999999999h", "1ns", "999us", "-1s"]
+    .map((timeout): [string, unknown, RegExp] => [
+      `a ${timeout} timeout`,
+      { url: "https://a.example", timeout },
+      /between 1ms and 24h/,
+    ]),
   ["an unknown field", { url: "https://a.example", retries: 3 }, /"retries"/],
 ];
 
@@ -55,4 +61,10 @@ Deno.test("HttpJob() builds an HTTP job, with its zone only when given", () => {
     tz: "Asia/Tokyo",
     option,
   });
+});
+
+Deno.test("HttpJob() takes timeouts from 1ms to 24h", () => {
+  for (const timeout of ["1ms", "24h", "30s"]) {
+    HttpJob("@hourly", { url: "https://a.example", timeout });
+  }
 });
