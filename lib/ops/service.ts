@@ -21,6 +21,8 @@ import { watchConnection } from "./connection_status.ts";
 /** What a running node or worker offers to this module. */
 interface Running {
   stop(): Promise<void>;
+  /** False while it cannot do its work (a worker whose queue is lost). */
+  ready(): boolean;
   readonly metrics: object;
   details(): Record<string, unknown>;
 }
@@ -51,10 +53,11 @@ export async function runService(
     tls: nats.tls !== undefined,
   });
   const metrics = new Metrics(role, VERSION);
-  const state = { connected: false, started: false };
+  const state: State = { connected: false, started: false };
   const monitor = startMonitor(config.http.port, {
     metrics,
-    ready: () => state.connected && state.started,
+    ready: () =>
+      state.connected && state.started && (state.running?.ready() ?? false),
     log,
   });
   try {
@@ -111,7 +114,14 @@ function startMonitor(
 interface Context {
   log: Logger;
   metrics: Metrics;
-  state: { connected: boolean; started: boolean };
+  state: State;
+}
+
+/** What `/readyz` reads. */
+interface State {
+  connected: boolean;
+  started: boolean;
+  running?: Running;
 }
 
 async function serve(
@@ -127,6 +137,7 @@ async function serve(
   const running = role === "node"
     ? await startNode(nc, config, log, metrics)
     : await startWorker(nc, config, log, metrics);
+  state.running = running;
   state.started = true;
   const announced = await announce(nc, config.namespace, role, running.details);
   if (!stopping.aborted) {
@@ -158,6 +169,7 @@ async function startNode(
   metrics.publisher(() => started.metrics);
   return {
     stop: () => started.stop(),
+    ready: () => true,
     metrics: started.metrics,
     details: () => ({
       definitions: started.metrics.definitions,
@@ -177,6 +189,7 @@ async function startWorker(
 ): Promise<Running> {
   const started = await Worker.start(nc, {
     namespace: config.namespace,
+    catchup: config.catchup,
     ...config.worker,
     logger: log,
     onRun: metrics.runs(),
@@ -184,6 +197,7 @@ async function startWorker(
   metrics.worker(() => started.metrics);
   return {
     stop: () => started.stop(),
+    ready: () => started.ready,
     metrics: started.metrics,
     details: () => ({ name: started.name, ...started.metrics }),
   };
