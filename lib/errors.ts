@@ -128,7 +128,7 @@ export class NotFoundError extends ScheduleError {}
  *
  * @example
  * ```ts
- * import { ConfigError } from "@x/schedule";
+ * import { ConfigError } from "./errors.ts";
  * console.log(new ConfigError("nats.hosts: expected a list").name); // "ConfigError"
  * ```
  */

@@ -167,10 +167,18 @@ export interface Job<O = unknown> {
 }
 
 /**
- * How one execution of a tick ended: `success`; `retry` (it will be tried again); or
- * `failed` (no more tries: a permanent error, or the last attempt).
+ * How one execution of a tick ended: `success`; `retry` (it will be tried again);
+ * `failed` (no more tries: a permanent error, or the last attempt); `superseded` (not
+ * run: its definition was removed or replaced since the tick); or `interrupted` (an
+ * attempt that got no answer, its worker stopped or lost NATS mid-call, recorded by the
+ * worker of the next attempt).
  */
-export type RunOutcome = "success" | "retry" | "failed";
+export type RunOutcome =
+  | "success"
+  | "retry"
+  | "failed"
+  | "superseded"
+  | "interrupted";
 
 /**
  * One execution of one tick, as workers record it in the run history.
@@ -190,7 +198,7 @@ export interface RunRecord {
   scheduledAt: Date;
   /** 1 for the first try, 2 for the first retry, and so on. */
   attempt: number;
-  /** When the execution started. */
+  /** When the execution started (for an `interrupted` attempt: when it was found lost). */
   startedAt: Date;
   /** How long it took, in ms. */
   durationMs: number;
@@ -202,8 +210,10 @@ export interface RunRecord {
   response?: string;
   /** What went wrong. */
   error?: string;
-  /** The worker that ran it. */
+  /** The worker that ran it (for an `interrupted` attempt: the worker that found it). */
   worker: string;
+  /** The tick's {@link Tick.revision}; absent in records of older workers. */
+  revision?: number;
 }
 
 /**
@@ -218,9 +228,12 @@ export interface RunRecord {
 export interface JobState {
   /** The next fire time, or `null` when paused or the spec never fires again. */
   next: Date | null;
-  /** The scheduled time of the last tick published to the job queue, if any is kept. */
+  /**
+   * The scheduled time of the last tick of this definition in the job queue, if any is
+   * kept (ticks of a removed or replaced definition of the same key are not shown).
+   */
   prev: Date | null;
-  /** The last execution a worker recorded, if any is kept. */
+  /** The last execution of a tick of this definition a worker recorded, if any is kept. */
   lastRun: RunRecord | null;
 }
 
@@ -258,6 +271,11 @@ export interface Definition {
   anchor: Date;
   /** A paused definition keeps its jobs but fires none. */
   paused: boolean;
+  /**
+   * The KV revision of the `set` that defined it, written by `pause` and `resume`, which
+   * keep the definition; `set` leaves it out, its own entry's revision being it.
+   */
+  revision?: number;
 }
 
 /**
@@ -286,4 +304,10 @@ export interface Tick<O = unknown> extends Job<O> {
   index: number;
   /** The tick's scheduled time (not the time it was published). */
   scheduledAt: Date;
+  /**
+   * The KV revision of the `set` that defined the job (kept by pause and resume): a worker
+   * does not run a tick whose definition was removed or replaced since. Absent in ticks
+   * of older nodes, which are run.
+   */
+  revision?: number;
 }

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream } from "@nats-io/jetstream";
 import { HttpJob, Schedule } from "../mod.ts";
-import { encodeTick } from "../lib/wire/mod.ts";
+import { Kvm } from "@nats-io/kv";
+import {
+  decodeDefinition,
+  definedRevision,
+  encodeTick,
+} from "../lib/wire/mod.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
 import { Node } from "../lib/node/node.ts";
 import { Worker, type WorkerOptions } from "../lib/worker/mod.ts";
@@ -58,7 +63,14 @@ interface Setup {
     }
   >;
   /** Puts one tick of job 0 of `key` in the queue, as a node would. */
-  enqueue(key: string, job: Job, scheduledAt?: Date): Promise<string>;
+  enqueue(
+    key: string,
+    job: Job,
+    scheduledAt?: Date,
+    revision?: number,
+  ): Promise<string>;
+  /** The revision of the definition of `key` a node would put in its ticks. */
+  revisionOf(key: string): Promise<number>;
 }
 
 async function withWorkers(fn: (setup: Setup) => Promise<void>) {
@@ -90,6 +102,7 @@ async function withWorkers(fn: (setup: Setup) => Promise<void>) {
       key,
       job,
       scheduledAt = new Date(Math.floor(Date.now() / 1000) * 1000),
+      revision,
     ) {
       const msgID = names.tickId(key, 0, scheduledAt.getTime());
       const tick = encodeTick({
@@ -98,9 +111,18 @@ async function withWorkers(fn: (setup: Setup) => Promise<void>) {
         key,
         index: 0,
         scheduledAt,
+        revision,
       });
       await js.publish(names.jobSubject(key, 0), tick, { msgID });
       return msgID;
+    },
+    async revisionOf(key) {
+      const kv = await new Kvm(nc).open(names.bucket);
+      const entry = await kv.get(key);
+      return definedRevision(
+        decodeDefinition(entry!.value).definition,
+        entry!.revision,
+      );
     },
   };
   try {
@@ -187,6 +209,8 @@ Deno.test("a 500 then a 200 is retried and succeeds once", async () => {
       success: 1,
       retry: 1,
       failed: 0,
+      superseded: 0,
+      interrupted: 0,
       malformed: 0,
     });
   });
@@ -319,7 +343,13 @@ Deno.test("a worker that dies mid-execution leaves the tick to another worker", 
       () => survivor.worker.metrics.success === 1,
     );
     assert.equal(hook.received[1].headers.get("schedule-attempt"), "2");
-    assert.equal((await schedule.history("job"))[0].outcome, "success");
+    const runs = await schedule.history("job");
+    assert.deepEqual(runs.map((r) => [r.attempt, r.outcome, r.worker]), [
+      [2, "success", survivor.worker.name],
+      [1, "interrupted", survivor.worker.name],
+    ]);
+    assert.match(runs[1].error!, /attempt 1 never answered/);
+    assert.equal(survivor.worker.metrics.interrupted, 1);
     release(); // the dead worker's request ends; it can no longer answer the queue
   });
   await hook.close();
@@ -429,6 +459,160 @@ Deno.test("end to end: two nodes and a worker call the URL once per tick", async
       Date.parse(r.headers.get("schedule-scheduled-at")!)
     );
     assertContiguous(times, 1000, "calls");
+  });
+  await hook.close();
+});
+
+Deno.test("ticks stored before any worker started are executed once one starts", async () => {
+  const hook = hookServer(() => new Response("ok"));
+  await withWorkers(async ({ startWorker, enqueue }) => {
+    const base = Date.parse("2030-01-01T00:00:00Z");
+    for (let i = 0; i < 3; i++) {
+      await enqueue("early", job({ url: hook.url }), new Date(base + i * 1000));
+    }
+    const { worker } = await startWorker();
+    await waitFor("three successes", () => worker.metrics.success === 3);
+    assert.equal(hook.received.length, 3);
+  });
+  await hook.close();
+});
+
+Deno.test("a consumer created on a stream holding ticks starts within catchup", async () => {
+  const hook = hookServer(() => new Response("ok"));
+  await withWorkers(async ({ nc, startWorker, enqueue }) => {
+    const jsm = await jetstream(nc).jetstreamManager();
+    await jsm.consumers.delete(names.jobStream, names.workerConsumer);
+    const old = new Date("2030-01-01T00:00:00Z");
+    await enqueue("old", job({ url: hook.url }), old);
+    const storedAt = Date.now();
+    await waitFor("the old tick to age", () => Date.now() - storedAt > 1500);
+    await enqueue("recent", job({ url: hook.url }), old);
+    const { worker } = await startWorker({ catchup: 1000 });
+    await waitFor("the recent tick", () => worker.metrics.success === 1);
+    const info = await jsm.consumers.info(
+      names.jobStream,
+      names.workerConsumer,
+    );
+    assert.equal(info.num_pending + info.num_ack_pending, 0);
+    assert.deepEqual(
+      hook.received.map((r) => r.headers.get("schedule-message-id")),
+      [names.tickId("recent", 0, old.getTime())],
+    );
+  });
+  await hook.close();
+});
+
+Deno.test("a job stream deleted under a running node and worker: the worker notices, provisions it again and runs the later ticks", async () => {
+  const hook = hookServer(() => new Response("ok"));
+  await withWorkers(async ({ server, nc, schedule, startWorker }) => {
+    const { worker, log } = await startWorker();
+    const nodeNc = await server.connect();
+    const node = await Node.start(nodeNc, {
+      namespace: "beta",
+      logger: recordingLogger(),
+    });
+    await node.ready;
+    try {
+      await schedule.set("e2e", HttpJob("* * * * * *", { url: hook.url }));
+      await waitFor("two calls", () => hook.received.length >= 2);
+      const jsm = await jetstream(nc).jetstreamManager();
+      await jsm.streams.delete(names.jobStream);
+      const deletedAt = Date.now();
+      await Schedule.create("beta", nc); // the next client call
+      await waitFor(
+        "the loss logged",
+        () =>
+          log.lines.some((l) =>
+            l.msg ===
+              "job queue lost; provisioning the stream and the consumer again"
+          ),
+        5000,
+      );
+      await waitFor(
+        "the queue restored",
+        () => log.lines.some((l) => l.msg === "job queue restored"),
+        5000,
+      );
+      assert.ok(Date.now() - deletedAt < 5000);
+      const after = () =>
+        hook.received.filter((r) =>
+          Date.parse(r.headers.get("schedule-scheduled-at")!) > deletedAt
+        );
+      await waitFor("three later calls", () => after().length >= 3);
+      assert.ok(worker.ready);
+      await node.stop();
+      await waitFor("nothing left to deliver", async () => {
+        const info = await jsm.consumers.info(
+          names.jobStream,
+          names.workerConsumer,
+        );
+        return info.num_ack_pending === 0 && info.num_pending === 0;
+      });
+      const stored = (await jsm.streams.info(names.jobStream)).state.messages;
+      const executed = new Set(
+        hook.received.map((r) => r.headers.get("schedule-message-id")),
+      ).size;
+      console.log(
+        `recreated stream: ${stored} ticks stored in it, ${after().length} executed after the deletion, ${executed} executed in all`,
+      );
+      assert.equal(after().length, stored);
+    } finally {
+      await node.stop();
+      await nodeNc.drain();
+    }
+  });
+  await hook.close();
+});
+
+Deno.test("a tick whose definition was removed or replaced is not run, recorded as superseded; pause keeps it", async () => {
+  const hook = hookServer(() => new Response("down", { status: 503 }));
+  await withWorkers(async ({ schedule, startWorker, enqueue, revisionOf }) => {
+    const { worker } = await startWorker({ retryDelay: 1000 });
+    const down = job({ url: hook.url });
+    await schedule.set("gone", down);
+    await enqueue("gone", down, undefined, await revisionOf("gone"));
+    await waitFor("the first call", () => hook.received.length === 1);
+    await schedule.remove("gone");
+    await waitFor(
+      "the superseded record",
+      () => worker.metrics.superseded === 1,
+    );
+    const runs = await schedule.history("gone");
+    assert.deepEqual(runs.map((r) => [r.attempt, r.outcome]), [
+      [2, "superseded"],
+      [1, "retry"],
+    ]);
+    assert.match(runs[0].error!, /definition removed/);
+    assert.equal(hook.received.length, 1, "the retry was not made");
+
+    await schedule.set("gone", down); // re-created: none of the old state shows
+    const [info] = await schedule.get("gone");
+    assert.equal(info.state.prev, null);
+    assert.equal(info.state.lastRun, null);
+
+    const ok = hookServer(() => new Response("ok"));
+    const fine = job({ url: ok.url });
+    await schedule.set("kept", fine);
+    const revision = await revisionOf("kept");
+    await schedule.pause("kept");
+    await schedule.resume("kept");
+    assert.equal(await revisionOf("kept"), revision);
+    await enqueue("kept", fine, new Date("2030-01-01T00:00:00Z"), revision);
+    await waitFor("the success", () => worker.metrics.success === 1);
+    const [kept] = await schedule.get("kept");
+    assert.equal(kept.state.lastRun?.outcome, "success");
+    assert.equal(kept.state.lastRun?.revision, revision);
+    assert.equal(kept.state.prev?.toISOString(), "2030-01-01T00:00:00.000Z");
+
+    await schedule.set("kept", fine); // replaced: its pending tick is superseded
+    await enqueue("kept", fine, new Date("2030-01-01T00:00:01Z"), revision);
+    await waitFor("superseded", () => worker.metrics.superseded === 2);
+    assert.match(
+      (await schedule.history("kept"))[0].error!,
+      /definition replaced/,
+    );
+    assert.equal(ok.received.length, 1);
+    await ok.close();
   });
   await hook.close();
 });

@@ -11,6 +11,7 @@ import {
   decodeDefinition,
   decodeRunRecord,
   decodeTick,
+  definedRevision,
   encodeDefinition,
   tickEncoder,
 } from "../wire/mod.ts";
@@ -105,7 +106,9 @@ export class Schedule {
   }
 
   /**
-   * The jobs of `key` with their state: `next` from the spec, `prev` from the job queue.
+   * The jobs of `key` with their state: `next` from the spec, `prev` from the job queue,
+   * `lastRun` from the run history; `prev` and `lastRun` of the current definition only
+   * (not of one removed or replaced by `set` before it; a pause or resume keeps them).
    *
    * @throws {InvalidKeyError} When the key is not valid.
    * @throws {NotFoundError} When the key does not exist.
@@ -121,6 +124,7 @@ export class Schedule {
       entry.value,
       this.#compile,
     );
+    const revision = definedRevision(definition, entry.revision);
     const now = Date.now();
     return await Promise.all(definition.jobs.map(async (job, index) => {
       const next = definition.paused ? null : firstTickAfter(
@@ -130,8 +134,8 @@ export class Schedule {
         now,
       );
       const [prev, lastRun] = await Promise.all([
-        this.#prev(key, index),
-        this.#lastRun(key, index),
+        this.#prev(key, index, revision),
+        this.#lastRun(key, index, revision),
       ]);
       return {
         ...job,
@@ -261,7 +265,11 @@ export class Schedule {
     if (definition.paused === paused) return;
     await this.#write(
       key,
-      { ...definition, paused },
+      {
+        ...definition,
+        paused,
+        revision: definedRevision(definition, entry.revision),
+      },
       Date.now(),
       entry.revision,
     );
@@ -308,24 +316,63 @@ export class Schedule {
     else await this.#namespace.kv.update(key, bytes, revision);
   }
 
-  /** The last run a worker recorded for job `index` of `key`. */
-  #lastRun(key: string, index: number): Promise<RunRecord | null> {
+  /**
+   * The last run a worker recorded for job `index` of definition `revision` of `key`:
+   * the job's last record, else (when that one is of another definition) the last of
+   * this definition in the job's history.
+   */
+  async #lastRun(
+    key: string,
+    index: number,
+    revision: number,
+  ): Promise<RunRecord | null> {
     const { names } = this.#namespace;
-    return this.#namespace.last(
+    const subject = names.runSubject(key, index);
+    const last = await this.#namespace.last(
       names.runStream,
-      names.runSubject(key, index),
+      subject,
       decodeRunRecord,
     );
+    if (last === null || ofDefinition(last, revision)) return last;
+    let found: RunRecord | null = null;
+    for await (
+      const run of this.#namespace.read(
+        names.runStream,
+        subject,
+        decodeRunRecord,
+      )
+    ) if (ofDefinition(run, revision)) found = run;
+    return found;
   }
 
-  /** The scheduled time of the last tick of job `index` of `key` in the queue. */
-  async #prev(key: string, index: number): Promise<Date | null> {
+  /**
+   * The scheduled time of the last tick of job `index` of `key` in the queue, when it is
+   * of definition `revision`.
+   */
+  async #prev(
+    key: string,
+    index: number,
+    revision: number,
+  ): Promise<Date | null> {
     const { names } = this.#namespace;
     const tick = await this.#namespace.last(
       names.jobStream,
       names.jobSubject(key, index),
       decodeTick,
     );
-    return tick?.scheduledAt ?? null;
+    return tick !== null && ofDefinition(tick, revision)
+      ? tick.scheduledAt
+      : null;
   }
+}
+
+/**
+ * True when a tick or run record is of definition `revision`, or does not say (written
+ * by an older node or worker).
+ */
+function ofDefinition(
+  written: { revision?: number },
+  revision: number,
+): boolean {
+  return written.revision === undefined || written.revision === revision;
 }

@@ -26,7 +26,7 @@ const KEY = /^[-/=.\w]{1,200}$/;
  *
  * @example
  * ```ts
- * import { validateNamespace } from "@x/schedule";
+ * import { validateNamespace } from "./names.ts";
  * validateNamespace("beta"); // ok
  * ```
  */
@@ -48,7 +48,7 @@ export function validateNamespace(namespace: string): void {
  *
  * @example
  * ```ts
- * import { validateKey } from "@x/schedule";
+ * import { validateKey } from "./names.ts";
  * validateKey("billing.nightly"); // ok
  * ```
  */
@@ -72,7 +72,7 @@ export function validateKey(key: string): void {
  *
  * @example
  * ```ts
- * import { NamespaceNames } from "@x/schedule";
+ * import { NamespaceNames } from "./names.ts";
  * const names = new NamespaceNames("beta");
  * names.jobSubject("test", 0); // "schedule.beta.jobs.test.0"
  * ```

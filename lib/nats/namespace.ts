@@ -1,7 +1,7 @@
 /**
  * Creates what a namespace needs in NATS when it is missing: the definitions bucket, the
- * job stream and the run history stream. Client, node and worker open
- * it; existing resources are left as they are.
+ * job stream, the workers' shared consumer on it and the run history stream. Client, node
+ * and worker open it; existing resources are left as they are.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { nanos } from "@nats-io/nats-core";
 import {
   AckPolicy,
+  type ConsumerInfo,
   DeliverPolicy,
   DiscardPolicy,
   jetstream,
@@ -23,6 +24,7 @@ import {
   type StreamInfo,
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
+import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
 import { NamespaceNames } from "./names.ts";
 import type { Logger } from "../ops/log.ts";
@@ -52,6 +54,28 @@ export interface NamespaceOptions {
   historyMaxAge?: number;
   /** How many run records are kept per job (default 100). */
   historyPerJob?: number;
+  /**
+   * How old the ticks are that the workers' consumer starts with when it is created, in
+   * ms (default 60 s, the node's `catchup`): a consumer created on a stream that already
+   * holds ticks delivers only those stored in this window; on a new stream, all of them.
+   */
+  catchup?: number;
+  /**
+   * The workers' consumer's ack wait, in ms. When set, an existing consumer with another
+   * ack wait is updated to it; when left out, a new consumer gets 30 s and an existing
+   * one keeps its own.
+   */
+  ackWait?: number;
+}
+
+/** What {@link Namespace.provisionQueue} found or made. */
+export interface QueueProvisioned {
+  /** The workers' consumer as it is now. */
+  consumer: ConsumerInfo;
+  /** True when the consumer did not exist and was created. */
+  createdConsumer: boolean;
+  /** True when the job stream did not exist and was created. */
+  createdStream: boolean;
 }
 
 /** The default job stream duplicate window: two minutes. */
@@ -74,6 +98,8 @@ const DEFAULT_HISTORY_PER_JOB = 100;
  * ```
  */
 export class Namespace {
+  readonly #options: NamespaceOptions;
+
   private constructor(
     /** The namespace's names. */
     readonly names: NamespaceNames,
@@ -87,10 +113,14 @@ export class Namespace {
     readonly jobStream: StreamInfo,
     /** The run history stream as it was when the namespace was opened. */
     readonly runStream: StreamInfo,
-  ) {}
+    options: NamespaceOptions,
+  ) {
+    this.#options = options;
+  }
 
   /**
-   * Opens a namespace, creating its bucket and streams if they are missing.
+   * Opens a namespace, creating its bucket, streams and the workers' consumer if they are
+   * missing.
    *
    * @throws {InvalidNamespaceError} When the namespace is not valid.
    */
@@ -109,18 +139,11 @@ export class Namespace {
       replicas,
       description: `schedule definitions of namespace ${namespace}`,
     });
-    const jobStream = await ensureStream(jsm, replicas, {
-      name: names.jobStream,
-      description: `schedule job queue of namespace ${namespace}`,
-      subjects: [names.jobSubjects],
-      max_age: nanos(options.maxAge ?? DEFAULT_MAX_AGE),
-      duplicate_window: nanos(
-        Math.max(
-          DEFAULT_DUPLICATE_WINDOW,
-          options.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW,
-        ),
-      ),
-    });
+    const jobStream = await ensureStream(
+      jsm,
+      replicas,
+      jobStreamConfig(names, options),
+    );
     const runStream = await ensureStream(jsm, replicas, {
       name: names.runStream,
       description: `schedule run history of namespace ${namespace}`,
@@ -131,8 +154,8 @@ export class Namespace {
     if (options.replicas !== undefined && options.logger !== undefined) {
       const found: [string, number][] = [
         [`KV_${names.bucket}`, (await kv.status()).replicas],
-        [names.jobStream, jobStream.config.num_replicas],
-        [names.runStream, runStream.config.num_replicas],
+        [names.jobStream, jobStream.info.config.num_replicas],
+        [names.runStream, runStream.info.config.num_replicas],
       ];
       for (const [stream, existing] of found) {
         if (existing === replicas) continue;
@@ -146,7 +169,40 @@ export class Namespace {
         );
       }
     }
-    return new Namespace(names, js, jsm, kv, jobStream, runStream);
+    const opened = new Namespace(
+      names,
+      js,
+      jsm,
+      kv,
+      jobStream.info,
+      runStream.info,
+      options,
+    );
+    await opened.#ensureWorkerConsumer();
+    return opened;
+  }
+
+  /**
+   * Makes sure the job stream and the workers' consumer exist, creating what is missing
+   * (after the stream, or the consumer alone, was deleted under a running worker).
+   *
+   * @example
+   * ```ts ignore
+   * const { createdConsumer } = await namespace.provisionQueue();
+   * ```
+   */
+  async provisionQueue(): Promise<QueueProvisioned> {
+    const stream = await ensureStream(
+      this.jsm,
+      this.#options.replicas ?? 1,
+      jobStreamConfig(this.names, this.#options),
+    );
+    const { consumer, created } = await this.#ensureWorkerConsumer();
+    return {
+      consumer,
+      createdConsumer: created,
+      createdStream: stream.created,
+    };
   }
 
   /**
@@ -196,35 +252,81 @@ export class Namespace {
   }
 
   /**
-   * Creates the workers' shared consumer if it is missing; returns its ack wait in ms
-   * (the existing consumer's, or `ackWait` for a new one).
+   * The workers' shared consumer, created when missing: durable, explicit ack, starting
+   * with the ticks stored in the last `catchup` (all of a new stream's). An existing one
+   * gets the `ackWait` asked for, if any.
    */
-  async ensureWorkerConsumer(ackWait: number): Promise<number> {
+  async #ensureWorkerConsumer(): Promise<
+    { consumer: ConsumerInfo; created: boolean }
+  > {
     const { jsm, names } = this;
-    try {
-      const info = await jsm.consumers.info(
+    const { ackWait, catchup = NODE_DEFAULTS.catchup } = this.#options;
+    const existing = await this.#workerConsumer();
+    if (existing) {
+      const wanted = ackWait === undefined ? undefined : nanos(ackWait);
+      if (wanted === undefined || existing.config.ack_wait === wanted) {
+        return { consumer: existing, created: false };
+      }
+      const consumer = await jsm.consumers.update(
         names.jobStream,
         names.workerConsumer,
+        { ack_wait: wanted },
       );
-      return (info.config.ack_wait ?? nanos(ackWait)) / 1e6;
+      return { consumer, created: false };
+    }
+    try {
+      const consumer = await jsm.consumers.add(names.jobStream, {
+        durable_name: names.workerConsumer,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: new Date(Date.now() - catchup).toISOString(),
+        filter_subject: names.jobSubjects,
+        ack_wait: nanos(ackWait ?? WORKER_DEFAULTS.ackWait),
+        max_ack_pending: 10_000,
+      });
+      return { consumer, created: true };
+    } catch (err) {
+      // Another process created it meanwhile, with another start time.
+      const consumer = await this.#workerConsumer();
+      if (consumer) return { consumer, created: false };
+      throw err;
+    }
+  }
+
+  /** The workers' consumer, or `null` when it does not exist. */
+  async #workerConsumer(): Promise<ConsumerInfo | null> {
+    try {
+      return await this.jsm.consumers.info(
+        this.names.jobStream,
+        this.names.workerConsumer,
+      );
     } catch (err) {
       if (
-        !(err instanceof JetStreamApiError &&
-          err.code === JetStreamApiCodes.ConsumerNotFound)
-      ) {
-        throw err;
-      }
+        err instanceof JetStreamApiError &&
+        err.code === JetStreamApiCodes.ConsumerNotFound
+      ) return null;
+      throw err;
     }
-    const info = await jsm.consumers.add(names.jobStream, {
-      durable_name: names.workerConsumer,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.New,
-      filter_subject: names.jobSubjects,
-      ack_wait: nanos(ackWait),
-      max_ack_pending: 10_000,
-    });
-    return (info.config.ack_wait ?? nanos(ackWait)) / 1e6;
   }
+}
+
+/** The job stream's configuration. */
+function jobStreamConfig(
+  names: NamespaceNames,
+  options: NamespaceOptions,
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name: names.jobStream,
+    description: `schedule job queue of namespace ${names.namespace}`,
+    subjects: [names.jobSubjects],
+    max_age: nanos(options.maxAge ?? DEFAULT_MAX_AGE),
+    duplicate_window: nanos(
+      Math.max(
+        DEFAULT_DUPLICATE_WINDOW,
+        options.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW,
+      ),
+    ),
+  };
 }
 
 function decodeOrNull<T>(
@@ -247,9 +349,9 @@ async function ensureStream(
   jsm: JetStreamManager,
   replicas: number,
   config: Partial<StreamConfig> & { name: string },
-): Promise<StreamInfo> {
+): Promise<{ info: StreamInfo; created: boolean }> {
   try {
-    return await jsm.streams.info(config.name);
+    return { info: await jsm.streams.info(config.name), created: false };
   } catch (err) {
     if (
       !(err instanceof JetStreamApiError &&
@@ -258,7 +360,7 @@ async function ensureStream(
       throw err;
     }
   }
-  return await jsm.streams.add({
+  const info = await jsm.streams.add({
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
@@ -266,4 +368,5 @@ async function ensureStream(
     allow_direct: true,
     ...config,
   });
+  return { info, created: true };
 }

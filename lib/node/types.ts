@@ -15,7 +15,7 @@ import type { Queued } from "./timer_queue.ts";
  *
  * @example
  * ```ts
- * import type { NodeOptions } from "@x/schedule";
+ * import type { NodeOptions } from "@x/schedule/node";
  * const options: NodeOptions = { namespace: "beta", catchup: 60_000 };
  * ```
  */
@@ -47,7 +47,7 @@ export interface NodeOptions {
  *
  * @example
  * ```ts
- * import type { NodeMetrics } from "@x/schedule";
+ * import type { NodeMetrics } from "@x/schedule/node";
  * const lost = (m: NodeMetrics) => m.missed;
  * ```
  */

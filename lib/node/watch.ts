@@ -15,6 +15,7 @@ import type { Definition } from "../types.ts";
 import {
   type CompiledDefinition,
   decodeDefinition,
+  definedRevision,
   tickEncoder,
 } from "../wire/mod.ts";
 import { CatchUp, MISSED_COUNT_LIMIT } from "./catch_up.ts";
@@ -39,6 +40,8 @@ interface Loading {
   definition: Definition;
   specs: CompiledDefinition["specs"];
   definedAt: number;
+  /** The definition's revision, carried by its ticks (`definedRevision`). */
+  revision: number;
   now: number;
   /** The oldest tick still published. */
   floor: number;
@@ -132,6 +135,7 @@ export class DefinitionWatch {
       key,
       ...decoded,
       definedAt: entry.created.getTime(),
+      revision: definedRevision(decoded.definition, revision),
       now,
       floor: now - this.#catchup,
     });
@@ -175,7 +179,7 @@ export class DefinitionWatch {
 
   /** One job at its first tick, or `null` when it has none. */
   #schedule(loading: Loading, index: number): Scheduled | null {
-    const { key, definition, definedAt, floor } = loading;
+    const { key, definition, definedAt, floor, revision } = loading;
     const spec = loading.specs[index];
     const subject = this.#namespace.names.jobSubject(key, index);
     const last = this.#catchUp?.last(subject);
@@ -190,7 +194,13 @@ export class DefinitionWatch {
       spec,
       anchor: definition.anchor.getTime(),
       subject,
-      encode: tickEncoder({ ...definition.jobs[index], namespace, key, index }),
+      encode: tickEncoder({
+        ...definition.jobs[index],
+        namespace,
+        key,
+        index,
+        revision,
+      }),
       due,
       sendAt: due,
       standby: false,

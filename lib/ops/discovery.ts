@@ -16,7 +16,7 @@ import type { Role } from "../types.ts";
  *
  * @example
  * ```ts
- * import type { ProcessStatus } from "@x/schedule";
+ * import type { ProcessStatus } from "./discovery.ts";
  * const print = (s: ProcessStatus) => console.log(s.role, s.id, s.uptime);
  * ```
  */

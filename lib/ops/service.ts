@@ -28,6 +28,8 @@ import { redactHost } from "./redact.ts";
 /** What a running node or worker offers to this module. */
 interface Running {
   stop(): Promise<void>;
+  /** False while it cannot do its work (a worker whose queue is lost). */
+  ready(): boolean;
   readonly metrics: object;
   details(): Record<string, unknown>;
 }
@@ -58,10 +60,11 @@ export async function runService(
     tls: nats.tls !== undefined,
   });
   const metrics = new Metrics(role, VERSION);
-  const state = { connected: false, started: false };
+  const state: State = { connected: false, started: false };
   const monitor = startMonitor(config.http.port, {
     metrics,
-    ready: () => state.connected && state.started,
+    ready: () =>
+      state.connected && state.started && (state.running?.ready() ?? false),
     log,
   });
   try {
@@ -121,7 +124,14 @@ function startMonitor(
 interface Context {
   log: Logger;
   metrics: Metrics;
-  state: { connected: boolean; started: boolean };
+  state: State;
+}
+
+/** What `/readyz` reads. */
+interface State {
+  connected: boolean;
+  started: boolean;
+  running?: Running;
 }
 
 async function serve(
@@ -182,6 +192,7 @@ async function startUntilStopped(
         role,
         running.details,
       );
+      state.running = running;
       state.started = true;
       const started = running;
       return {
@@ -245,6 +256,7 @@ async function startNode(
   metrics.node(() => started.metrics);
   return {
     stop: () => started.stop(),
+    ready: () => true,
     metrics: started.metrics,
     details: () => ({
       definitions: started.metrics.definitions,
@@ -264,6 +276,7 @@ async function startWorker(
 ): Promise<Running> {
   const started = await Worker.start(nc, {
     namespace: config.namespace,
+    catchup: config.catchup,
     ...config.worker,
     queue: namespaceOptions(config, log),
     logger: log,
@@ -272,6 +285,7 @@ async function startWorker(
   metrics.worker(() => started.metrics);
   return {
     stop: () => started.stop(),
+    ready: () => started.ready,
     metrics: started.metrics,
     details: () => ({ name: started.name, ...started.metrics }),
   };

@@ -58,3 +58,19 @@ export function parseDate(value: unknown, what: string): Date {
   }
   return date;
 }
+
+/**
+ * Reads an optional KV revision: `undefined` when absent.
+ *
+ * @throws {CodecError} When `value` is not a positive integer; `what` names the field.
+ */
+export function parseRevision(
+  value: unknown,
+  what: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new CodecError(`${what}: expected a positive integer`);
+  }
+  return value as number;
+}

@@ -9,7 +9,12 @@ import { CodecError, InvalidJobError } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
 import { parseSpec, type Spec, type SpecOptions } from "../spec/spec.ts";
 import type { Definition, Job } from "../types.ts";
-import { encodeVersioned, parseDate, parseVersioned } from "./_util.ts";
+import {
+  encodeVersioned,
+  parseDate,
+  parseRevision,
+  parseVersioned,
+} from "./_util.ts";
 
 /** Where compiled specs come from: a `SpecCache`'s `get`, or `parseSpec`. */
 export type Compile = (
@@ -56,11 +61,12 @@ export function encodeDefinition(
   compile: Compile = parseSpec,
 ): { bytes: Uint8Array; specs: Spec[] } {
   const specs = compileDefinition(definition, compile);
-  const { jobs, anchor, paused } = definition;
+  const { jobs, anchor, paused, revision } = definition;
   const bytes = encodeVersioned({
     jobs,
     anchor: anchor.toISOString(),
     paused,
+    revision,
   });
   return { bytes, specs };
 }
@@ -89,12 +95,61 @@ export function decodeDefinition(
   if (typeof raw.paused !== "boolean") {
     throw new CodecError("definition: paused must be a boolean");
   }
+  const revision = parseRevision(raw.revision, "definition revision");
   const definition: Definition = {
     jobs: raw.jobs as Job[],
     anchor,
     paused: raw.paused,
+    ...(revision === undefined ? {} : { revision }),
   };
   return { definition, specs: compileDefinition(definition, compile) };
+}
+
+/**
+ * The revision that identifies the definition a bucket entry holds: its `revision`
+ * field, written by pause and resume, else the entry's own revision (that of its `set`).
+ * Ticks carry it; a `set` or a removal changes it, a pause or a resume does not.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { definedRevision } from "./definition.ts";
+ * const definition = { jobs: [], anchor: new Date(), paused: true, revision: 4 };
+ * assert.equal(definedRevision(definition, 6), 4);
+ * assert.equal(definedRevision({ ...definition, revision: undefined }, 6), 6);
+ * ```
+ */
+export function definedRevision(
+  definition: Definition,
+  entryRevision: number,
+): number {
+  return definition.revision ?? entryRevision;
+}
+
+/**
+ * {@link definedRevision} of a stored entry, reading only what it needs: an entry that
+ * is not a valid definition is its own revision.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { storedRevision } from "./definition.ts";
+ * const value = new TextEncoder().encode('{"version":1,"revision":4}');
+ * assert.equal(storedRevision(value, 6), 4);
+ * assert.equal(storedRevision(new TextEncoder().encode("garbage"), 6), 6);
+ * ```
+ */
+export function storedRevision(
+  value: Uint8Array,
+  entryRevision: number,
+): number {
+  try {
+    const raw = parseVersioned(value, "definition");
+    return parseRevision(raw.revision, "definition revision") ?? entryRevision;
+  } catch (err) {
+    if (err instanceof CodecError) return entryRevision;
+    throw err;
+  }
 }
 
 /** Validates every job of a definition and compiles its spec. */

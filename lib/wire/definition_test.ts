@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { decodeDefinition, encodeDefinition } from "./definition.ts";
+import {
+  decodeDefinition,
+  definedRevision,
+  encodeDefinition,
+  storedRevision,
+} from "./definition.ts";
 import { HttpJob } from "../jobs/http/job.ts";
 import {
   CodecError,
@@ -129,3 +134,18 @@ for (const [what, input, type, message] of BAD_DEFINITIONS) {
     );
   });
 }
+
+Deno.test("a paused definition keeps the revision of its set; set leaves it out", () => {
+  const set = { jobs: [job], anchor: new Date(0), paused: false };
+  const bytesOfSet = encodeDefinition(set).bytes;
+  assert.equal(decodeDefinition(bytesOfSet).definition.revision, undefined);
+  assert.equal(storedRevision(bytesOfSet, 5), 5);
+  const paused = { ...set, paused: true, revision: definedRevision(set, 5) };
+  const bytesOfPause = encodeDefinition(paused).bytes;
+  assert.equal(decodeDefinition(bytesOfPause).definition.revision, 5);
+  assert.equal(storedRevision(bytesOfPause, 6), 5);
+  assert.throws(
+    () => decodeDefinition(bytes({ version: 1, ...set, revision: -1 })),
+    /definition revision: expected a positive integer/,
+  );
+});

@@ -6,9 +6,20 @@
 
 import { CodecError } from "../errors.ts";
 import type { RunRecord } from "../types.ts";
-import { encodeVersioned, parseDate, parseVersioned } from "./_util.ts";
+import {
+  encodeVersioned,
+  parseDate,
+  parseRevision,
+  parseVersioned,
+} from "./_util.ts";
 
-const OUTCOMES = new Set(["success", "retry", "failed"]);
+const OUTCOMES = new Set([
+  "success",
+  "retry",
+  "failed",
+  "superseded",
+  "interrupted",
+]);
 
 /**
  * Encodes one run record.
@@ -60,5 +71,6 @@ export function decodeRunRecord(bytes: Uint8Array): RunRecord {
   ) {
     throw new CodecError("run record: missing or invalid fields");
   }
+  parseRevision(record.revision, "run record revision");
   return record;
 }

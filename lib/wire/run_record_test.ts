@@ -48,6 +48,7 @@ const BAD_RECORDS: [string, Uint8Array, RegExp][] = [
   ["no attempt", bytes({ ...stored, attempt: undefined }), /invalid fields/],
   ["a text duration", bytes({ ...stored, durationMs: "1" }), /invalid fields/],
   ["an unknown outcome", bytes({ ...stored, outcome: "ok" }), /invalid fields/],
+  ["a text revision", bytes({ ...stored, revision: "3" }), /revision/],
 ];
 
 for (const [what, input, message] of BAD_RECORDS) {
@@ -58,3 +59,12 @@ for (const [what, input, message] of BAD_RECORDS) {
     );
   });
 }
+
+Deno.test("decodeRunRecord() reads the superseded and interrupted outcomes and the revision", () => {
+  for (const outcome of ["superseded", "interrupted"] as const) {
+    const record = decodeRunRecord(bytes({ ...stored, outcome, revision: 3 }));
+    assert.equal(record.outcome, outcome);
+    assert.equal(record.revision, 3);
+  }
+  assert.equal(decodeRunRecord(bytes(stored)).revision, undefined);
+});

@@ -10,7 +10,13 @@ import { CodecError } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
 import { validateKey, validateNamespace } from "../nats/names.ts";
 import type { Tick } from "../types.ts";
-import { encoder, parseDate, parseVersioned, WIRE_VERSION } from "./_util.ts";
+import {
+  encoder,
+  parseDate,
+  parseRevision,
+  parseVersioned,
+  WIRE_VERSION,
+} from "./_util.ts";
 
 /**
  * Validates and encodes one tick.
@@ -47,7 +53,7 @@ export function encodeTick(tick: Tick): Uint8Array {
  * import { tickEncoder } from "./tick.ts";
  * const encode = tickEncoder({
  *   namespace: "beta", key: "test", index: 0, mode: "HTTP", spec: "@hourly",
- *   option: { url: "https://example.com" },
+ *   option: { url: "https://example.com" }, revision: 3,
  * });
  * encode(new Date("2024-01-01T00:00:00Z")); // Uint8Array
  * ```
@@ -55,7 +61,7 @@ export function encodeTick(tick: Tick): Uint8Array {
 export function tickEncoder(
   tick: Omit<Tick, "scheduledAt">,
 ): (scheduledAt: Date) => Uint8Array {
-  const { namespace, key, index, mode, spec, tz, option } = tick;
+  const { namespace, key, index, mode, spec, tz, option, revision } = tick;
   const json = JSON.stringify({
     version: WIRE_VERSION,
     namespace,
@@ -65,6 +71,7 @@ export function tickEncoder(
     spec,
     tz,
     option,
+    revision,
     scheduledAt: "",
   });
   const head = json.slice(0, -2); // up to the opening quote of the scheduledAt value
@@ -109,5 +116,6 @@ function checkTick(tick: Tick): void {
   ) {
     throw new CodecError("tick: scheduledAt is not a date");
   }
+  parseRevision(tick.revision, "tick revision");
   validateJob(tick);
 }

@@ -109,3 +109,21 @@ Deno.test("tickEncoder() writes the bytes encodeTick() writes, with or without a
     });
   }
 });
+
+Deno.test("a tick carries its definition's revision; one without it is still read", () => {
+  const tick: Tick = {
+    namespace: "beta",
+    key: "test",
+    index: 0,
+    ...job,
+    revision: 7,
+    scheduledAt: new Date("2024-01-01T00:00:15Z"),
+  };
+  assert.equal(decodeTick(tickEncoder(tick)(tick.scheduledAt)).revision, 7);
+  const { revision: _, ...old } = tick;
+  assert.equal(decodeTick(encodeTick(old)).revision, undefined);
+  assert.throws(
+    () => encodeTick({ ...tick, revision: 0 }),
+    /tick revision: expected a positive integer/,
+  );
+});

@@ -35,7 +35,7 @@ export interface RunResult {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { ModeHandler } from "@x/schedule";
+ * import type { ModeHandler } from "@x/schedule/worker";
  * const seen: string[] = [];
  * const log: ModeHandler = async (tick) => {
  *   seen.push(tick.key);

@@ -4,7 +4,7 @@ import { NamespaceNames } from "../nats/names.ts";
 import { createLogger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
 import { decodeRunRecord } from "../wire/mod.ts";
-import { writeRun } from "./history.ts";
+import { previousAttemptLost, writeRun } from "./history.ts";
 
 const record: RunRecord = {
   key: "test",
@@ -72,4 +72,36 @@ Deno.test("a record that cannot be written is logged, not thrown", async () => {
   assert.equal(lines[0].index, 1);
   assert.equal(lines[0].scheduledAt, "2030-01-01T00:00:00.000Z");
   assert.equal(lines[0].error, "connection closed");
+});
+
+Deno.test("previousAttemptLost() finds an attempt of the tick with no record", () => {
+  const tick = {
+    namespace: "beta",
+    key: "test",
+    index: 1,
+    scheduledAt: record.scheduledAt,
+    mode: "log",
+    spec: "@hourly",
+    option: {},
+  };
+  const other = { ...record, scheduledAt: new Date("2030-01-01T00:01:00Z") };
+  assert.equal(previousAttemptLost([], tick, 1, 100), false, "a first try");
+  assert.equal(previousAttemptLost([record], tick, 2, 100), false);
+  assert.equal(previousAttemptLost([record, other], tick, 3, 100), true);
+  assert.equal(previousAttemptLost([other], tick, 2, 100), true);
+  assert.equal(
+    previousAttemptLost([other], tick, 2, 1),
+    false,
+    "a full history may have dropped the tick's records",
+  );
+  assert.equal(
+    previousAttemptLost(
+      [{ ...record, revision: 2 }],
+      { ...tick, revision: 3 },
+      2,
+      100,
+    ),
+    true,
+    "a record of another definition's tick",
+  );
 });

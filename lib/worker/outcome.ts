@@ -54,6 +54,27 @@ export function exhausted(attempt: number, maxAttempts: number): boolean {
 }
 
 /**
+ * The outcome of a tick not run because its definition was removed or replaced since
+ * (`reason` says which): recorded as `superseded`, terminated.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { superseded } from "./outcome.ts";
+ * const decided = superseded("definition removed");
+ * assert.equal(decided.outcome, "superseded");
+ * assert.deepEqual(decided.answer, { kind: "term", reason: "definition removed" });
+ * ```
+ */
+export function superseded(reason: string): Outcome {
+  return {
+    outcome: "superseded",
+    result: { outcome: "failed", error: reason },
+    answer: { kind: "term", reason },
+  };
+}
+
+/**
  * Decides the outcome of attempt `attempt` of a tick from the handler's `result`
  * (`undefined` when the handler was not run because the tick is {@link exhausted}). A
  * retry on the last attempt fails for good; a retry waits for the backoff, or for the

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decideOutcome, exhausted } from "./outcome.ts";
+import { decideOutcome, exhausted, superseded } from "./outcome.ts";
 
 const policy = { maxAttempts: 3, retryDelay: 100, maxRetryDelay: 250 };
 
@@ -87,4 +87,14 @@ Deno.test("retry on the last attempt: failed and terminated with the error", () 
   assert.equal(decided.outcome, "failed");
   assert.equal(decided.result, result);
   assert.deepEqual(decided.answer, { kind: "term", reason: "HTTP 503" });
+});
+
+Deno.test("superseded: recorded as such and terminated with the reason, never retried", () => {
+  const decided = superseded("definition removed since revision 3");
+  assert.equal(decided.outcome, "superseded");
+  assert.equal(decided.result.error, "definition removed since revision 3");
+  assert.deepEqual(decided.answer, {
+    kind: "term",
+    reason: "definition removed since revision 3",
+  });
 });

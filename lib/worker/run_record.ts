@@ -23,7 +23,7 @@ export interface RunRecordInput {
   /** How it ended, as decided. */
   outcome: RunOutcome;
   /** The handler's result: its status, response and error are kept. */
-  result: RunResult;
+  result: Partial<RunResult>;
   /** The worker's name. */
   worker: string;
 }
@@ -62,6 +62,7 @@ export function runRecord(input: RunRecordInput): RunRecord {
     durationMs: input.endedAt.getTime() - input.startedAt.getTime(),
     outcome: input.outcome,
     worker: input.worker,
+    ...(tick.revision === undefined ? {} : { revision: tick.revision }),
     ...(result.status === undefined ? {} : { status: result.status }),
     ...(result.response === undefined
       ? {}

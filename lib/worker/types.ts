@@ -14,7 +14,7 @@ import type { RunRecord } from "../types.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { WorkerOptions } from "@x/schedule";
+ * import type { WorkerOptions } from "@x/schedule/worker";
  * const options: WorkerOptions = { namespace: "beta", concurrency: 8, allowHosts: ["*.example.com"] };
  * assert.equal(options.concurrency, 8);
  * ```
@@ -54,12 +54,20 @@ export interface WorkerOptions {
   maxRetryDelay?: number;
   /**
    * How long the shared consumer waits for an ack before it redelivers to another worker,
-   * in ms. Used when this worker creates the consumer; a running execution keeps its
-   * message by signalling progress.
+   * in ms. Set on the consumer when it differs (left out: a new consumer gets 30 s, an
+   * existing one keeps its own); a running execution keeps its message by signalling
+   * progress.
    *
    * @default {WORKER_DEFAULTS.ackWait} 30 s
    */
   ackWait?: number;
+  /**
+   * When this worker creates the shared consumer (at start, or after it or the job
+   * stream was deleted), how old the stored ticks it starts with may be, in ms.
+   *
+   * @default {NODE_DEFAULTS.catchup} 60 s
+   */
+  catchup?: number;
   /** Host names HTTP jobs may call (`*.example.com` for subdomains); any when unset. */
   allowHosts?: string[];
   /**
@@ -96,9 +104,11 @@ export interface WorkerOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { WorkerMetrics } from "@x/schedule";
+ * import type { WorkerMetrics } from "@x/schedule/worker";
  * const failures = (m: WorkerMetrics) => m.failed;
- * assert.equal(failures({ success: 3, retry: 1, failed: 2, malformed: 0 }), 2);
+ * assert.equal(failures({
+ *   success: 3, retry: 1, failed: 2, superseded: 0, interrupted: 0, malformed: 0,
+ * }), 2);
  * ```
  */
 export interface WorkerMetrics {
@@ -108,6 +118,10 @@ export interface WorkerMetrics {
   retry: number;
   /** Executions that failed for good. */
   failed: number;
+  /** Ticks not run because their definition was removed or replaced (terminated). */
+  superseded: number;
+  /** Earlier attempts found lost: their worker stopped or lost NATS mid-call. */
+  interrupted: number;
   /** Queue messages that were not valid ticks (terminated). */
   malformed: number;
 }

@@ -9,9 +9,10 @@
  * @module
  */
 
-import type { NatsConnection } from "@nats-io/nats-core";
+import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import type { JsMsg } from "@nats-io/jetstream";
-import { decodeTick } from "../wire/mod.ts";
+import type { KvEntry } from "@nats-io/kv";
+import { decodeTick, storedRevision } from "../wire/mod.ts";
 import { WORKER_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
 import { httpHandler } from "../jobs/http/handler.ts";
@@ -20,15 +21,21 @@ import { Namespace } from "../nats/namespace.ts";
 import type { RunRecord, Tick } from "../types.ts";
 import { consume, type Consuming } from "./consume.ts";
 import type { ModeHandler } from "./handler.ts";
-import { writeRun } from "./history.ts";
+import { lostBefore, writeRun } from "./history.ts";
 import {
   decideOutcome,
   exhausted,
   type Outcome,
   type RetryPolicy,
+  superseded,
 } from "./outcome.ts";
+import { JobQueue } from "./queue.ts";
 import { runHandler } from "./run_handler.ts";
-import { RESPONSE_LIMIT, runRecord } from "./run_record.ts";
+import {
+  RESPONSE_LIMIT,
+  runRecord,
+  type RunRecordInput,
+} from "./run_record.ts";
 import type { WorkerMetrics, WorkerOptions } from "./types.ts";
 
 /**
@@ -54,6 +61,8 @@ export class Worker {
     success: 0,
     retry: 0,
     failed: 0,
+    superseded: 0,
+    interrupted: 0,
     malformed: 0,
   };
   /** The name recorded in the run history. */
@@ -66,14 +75,17 @@ export class Worker {
   readonly #concurrency: number;
   readonly #retry: RetryPolicy;
   readonly #progressEvery: number;
+  readonly #queue: JobQueue;
   #consuming: Consuming | undefined;
 
   private constructor(
     namespace: Namespace,
     options: WorkerOptions,
+    queue: JobQueue,
     ackWait: number,
   ) {
     this.#namespace = namespace;
+    this.#queue = queue;
     this.#log = options.logger ?? createLogger({ debug: false });
     this.#onRun = options.onRun;
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
@@ -99,7 +111,8 @@ export class Worker {
 
   /**
    * Opens the namespace (creating its streams and the shared consumer if missing) and
-   * starts consuming.
+   * starts consuming. Should the consumer or the job stream be deleted later, the worker
+   * logs it, is not {@link Worker.ready}, creates them again and goes on.
    *
    * @throws {InvalidNamespaceError} When the namespace is not valid.
    *
@@ -112,17 +125,42 @@ export class Worker {
     nc: NatsConnection,
     options: WorkerOptions,
   ): Promise<Worker> {
-    const namespace = await Namespace.open(
-      nc,
-      options.namespace,
-      options.queue,
+    const namespace = await Namespace.open(nc, options.namespace, {
+      ...options.queue,
+      ackWait: options.ackWait,
+      catchup: options.catchup,
+    });
+    const log = options.logger ?? createLogger({ debug: false });
+    const queue = await JobQueue.open(namespace, {
+      maxMessages: options.concurrency ?? WORKER_DEFAULTS.concurrency,
+      log,
+      closed: () => nc.isClosed(),
+    });
+    const { config } = await namespace.jsm.consumers.info(
+      namespace.names.jobStream,
+      namespace.names.workerConsumer,
     );
-    const ackWait = await namespace.ensureWorkerConsumer(
-      options.ackWait ?? WORKER_DEFAULTS.ackWait,
+    const worker = new Worker(
+      namespace,
+      { ...options, logger: log },
+      queue,
+      (config.ack_wait ?? nanos(WORKER_DEFAULTS.ackWait)) / 1e6,
     );
-    const worker = new Worker(namespace, options, ackWait);
-    await worker.#start();
+    worker.#start();
     return worker;
+  }
+
+  /**
+   * True while the worker consumes the job queue: false once stopped, and from the
+   * moment its consumer or the job stream is found gone until it consumes again.
+   *
+   * @example
+   * ```ts ignore
+   * if (!worker.ready) console.warn("not consuming");
+   * ```
+   */
+  get ready(): boolean {
+    return this.#queue.ready;
   }
 
   /**
@@ -154,22 +192,14 @@ export class Worker {
     await this.#consuming?.stop();
   }
 
-  async #start(): Promise<void> {
-    const { js, names } = this.#namespace;
-    const consumer = await js.consumers.get(
-      names.jobStream,
-      names.workerConsumer,
-    );
-    const messages = await consumer.consume({
-      max_messages: this.#concurrency,
-    });
+  #start(): void {
     this.#consuming = consume(
-      messages,
+      this.#queue,
       this.#concurrency,
       (message) => this.#execute(message),
     );
     this.#log.info("worker started", {
-      namespace: names.namespace,
+      namespace: this.#namespace.names.namespace,
       worker: this.name,
       concurrency: this.#concurrency,
     });
@@ -191,17 +221,42 @@ export class Worker {
       return;
     }
     const attempt = message.info.deliveryCount;
+    if (await lostBefore(this.#namespace, tick, attempt)) {
+      await this.#record(tick, attempt - 1, new Date(), {
+        outcome: "interrupted",
+        result: {
+          error:
+            `attempt ${attempt - 1} never answered: its worker stopped or ` +
+            "lost NATS mid-call (or could not record it)",
+        },
+      });
+    }
     const startedAt = new Date();
-    const result = exhausted(attempt, this.#retry.maxAttempts)
-      ? undefined
-      : await runHandler(
-        this.#handlers.get(tick.mode),
-        tick,
-        message,
-        attempt,
-        this.#progressEvery,
-      );
-    const decided = decideOutcome(result, attempt, this.#retry);
+    const replaced = await this.#superseded(tick);
+    const decided = replaced !== null ? superseded(replaced) : decideOutcome(
+      exhausted(attempt, this.#retry.maxAttempts)
+        ? undefined
+        : await runHandler(
+          this.#handlers.get(tick.mode),
+          tick,
+          message,
+          attempt,
+          this.#progressEvery,
+        ),
+      attempt,
+      this.#retry,
+    );
+    await this.#record(tick, attempt, startedAt, decided);
+    this.#answer(message, tick, attempt, decided);
+  }
+
+  /** Records attempt `attempt` of `tick`, counts it and reports it to `onRun`. */
+  async #record(
+    tick: Tick,
+    attempt: number,
+    startedAt: Date,
+    decided: Pick<Outcome, "outcome"> & { result: RunRecordInput["result"] },
+  ): Promise<void> {
     const record = runRecord({
       tick,
       attempt,
@@ -214,7 +269,34 @@ export class Worker {
     await writeRun(this.#namespace, this.#log, record);
     this.metrics[decided.outcome]++;
     this.#onRun?.(record);
-    this.#answer(message, tick, attempt, decided);
+  }
+
+  /**
+   * Why `tick` must not run: its definition was removed or replaced (a `set`; a pause or
+   * resume keeps it) since the tick. `null` when it may run: the definition is the
+   * tick's, the tick carries no revision (an older node's), or the bucket cannot be read
+   * now (logged; the tick runs rather than being lost).
+   */
+  async #superseded(tick: Tick): Promise<string | null> {
+    if (tick.revision === undefined) return null;
+    let entry: KvEntry | null;
+    try {
+      entry = await this.#namespace.kv.get(tick.key);
+    } catch (err) {
+      this.#log.warn("cannot read the definition; running the tick", {
+        key: tick.key,
+        error: (err as Error).message,
+      });
+      return null;
+    }
+    if (entry === null || entry.operation !== "PUT") {
+      return `definition removed since revision ${tick.revision}`;
+    }
+    if (entry.revision === tick.revision) return null;
+    const current = storedRevision(entry.value, entry.revision);
+    return current === tick.revision
+      ? null
+      : `definition replaced: revision ${tick.revision} by ${current}`;
   }
 
   /**
@@ -232,7 +314,9 @@ export class Worker {
       error: result.error,
     };
     if (answer.kind === "ack") this.#log.debug("run succeeded", fields);
-    else if (answer.kind === "nak") {
+    else if (decided.outcome === "superseded") {
+      this.#log.info("tick superseded; not run", fields);
+    } else if (answer.kind === "nak") {
       this.#log.warn("run failed; will retry", {
         ...fields,
         delay: answer.delay,
