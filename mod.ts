@@ -19,6 +19,7 @@
  * }));
  * console.log(await schedule.get("test"));
  * console.log(nextRuns("0 30 9 * * MON-FRI", 3));
+ * await nc.close();
  * ```
  * @module
  */

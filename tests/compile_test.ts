@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { COMPILE_PERMISSIONS } from "./helpers.ts";
 
-Deno.test("the executable is granted network, reading and environment only", () => {
+Deno.test("the executable is granted network, reading, environment and running nats-server only", () => {
+  // `schedule dev` runs the nats-server on PATH; the server writes its own data folder.
   assert.deepEqual(COMPILE_PERMISSIONS, [
     "--allow-net",
     "--allow-read",
     "--allow-env",
+    "--allow-run=nats-server",
   ]);
 });
 

@@ -1,16 +1,19 @@
 /**
  * Test harness: a real nats-server with JetStream on a free port and a temporary store.
  *
- * The binary comes from `NATS_SERVER_BIN`, else `nats-server` on `PATH`.
+ * The binary comes from `NATS_SERVER_BIN`, else `nats-server` on `PATH`, else the per-user
+ * cache, where the first test to need one installs it (`lib/dev/binary.ts`).
  *
  * @module
  */
 
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ensureNatsServer } from "../lib/dev/binary.ts";
+import { NatsProcess } from "../lib/dev/process.ts";
 
 /** A nats-server process owned by a test. */
 export class NatsServer {
-  #process: Deno.ChildProcess | undefined;
+  #process: NatsProcess | undefined;
   #port = -1;
 
   private constructor(
@@ -25,7 +28,7 @@ export class NatsServer {
    */
   static async start(extraArgs: string[] = []): Promise<NatsServer> {
     const dir = await Deno.makeTempDir({ prefix: "nats-" });
-    const server = new NatsServer(findBinary(), dir, extraArgs);
+    const server = new NatsServer(await ensureNatsServer(), dir, extraArgs);
     await server.#launch(-1);
     return server;
   }
@@ -52,8 +55,7 @@ export class NatsServer {
   /** Stops the process; the store is kept for {@link restart}. */
   async stop(): Promise<void> {
     if (!this.#process) return;
-    this.#process.kill("SIGTERM");
-    await this.#process.status;
+    await this.#process.stop();
     this.#process = undefined;
   }
 
@@ -70,54 +72,11 @@ export class NatsServer {
   }
 
   async #launch(port: number): Promise<void> {
-    this.#process = new Deno.Command(this.binary, {
-      args: [
-        "-a",
-        "127.0.0.1",
-        "-p",
-        String(port),
-        "-js",
-        "-sd",
-        this.storeDir,
-        ...this.extraArgs,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const reader = this.#process.stderr.pipeThrough(new TextDecoderStream())
-      .getReader();
-    let log = "";
-    const deadline = setTimeout(() => this.#process?.kill("SIGKILL"), 10_000);
-    try {
-      while (!log.includes("Server is ready")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`nats-server did not start:\n${log}`);
-        log += value;
-      }
-    } finally {
-      clearTimeout(deadline);
-    }
-    this.#port = Number(
-      /Listening for client connections on [\d.]+:(\d+)/.exec(log)![1],
-    );
-    // Keep draining stderr so the server never blocks on, or dies of, a full or closed pipe.
-    (async () => {
-      while (!(await reader.read()).done) { /* discard */ }
-    })();
+    this.#process = await NatsProcess.start(this.binary, {
+      port,
+      storeDir: this.storeDir,
+      extraArgs: this.extraArgs,
+    });
+    this.#port = this.#process.port;
   }
-}
-
-function findBinary(): string {
-  const fromEnv = Deno.env.get("NATS_SERVER_BIN");
-  if (fromEnv) return fromEnv;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      const path = `${dir}/nats-server`;
-      if (Deno.statSync(path).isFile) return path;
-    } catch { /* not there */ }
-  }
-  throw new Error(
-    "no nats-server found: set NATS_SERVER_BIN or put nats-server (>= 2.10) on PATH; " +
-      "`bash ../shared/tools/nats-server.sh latest` downloads one and prints its path",
-  );
 }

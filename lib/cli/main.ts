@@ -21,6 +21,7 @@ import {
   type AdminOptions,
   runAdmin,
 } from "./admin.ts";
+import { type DevOptions, runDev } from "./dev.ts";
 import { USAGE, UsageError } from "./usage.ts";
 
 /** The service commands, by the role each runs; `serve` is the old name of `node`. */
@@ -46,6 +47,8 @@ const OPTIONS = {
   tz: { type: "string" },
   file: { type: "string" },
   n: { type: "string", short: "n" },
+  data: { type: "string" },
+  port: { type: "string" },
 } as const;
 
 /**
@@ -86,7 +89,7 @@ export async function main(args: string[]): Promise<number> {
 async function run(
   command: string,
   args: string[],
-  options: AdminOptions,
+  options: AdminOptions & DevOptions,
   path: string | undefined,
 ): Promise<void> {
   const env = Deno.env.toObject();
@@ -98,6 +101,7 @@ async function run(
     }
     return await runService(SERVICES[command], await loadConfig(path, env));
   }
+  if (command === "dev") return await runDev(args, options, path, env);
   if (!Object.hasOwn(ADMIN_COMMANDS, command)) {
     throw new UsageError(`unknown command: ${command}`);
   }

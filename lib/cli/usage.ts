@@ -15,6 +15,8 @@ Usage: schedule [COMMAND] [--config PATH] [OPTIONS]
 Services (run until SIGINT or SIGTERM):
   node (alias: serve)   a node: publishes the ticks of the config's namespace (the default)
   worker                a worker: executes the namespace's jobs
+  dev [--data DIR] [--port N]   a nats-server (data in DIR, default .schedule-dev; port
+                        default 4222, 0: any), a node and a worker, for development
 
 Admin commands (add --json for machine-readable output):
   ls                    list the schedules (header values shown as *** unless --show-secrets)

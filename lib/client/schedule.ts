@@ -52,6 +52,7 @@ export type ScheduleOptions = NamespaceOptions;
  * const [job] = await schedule.get("test");
  * console.log(job.state.next);
  * await schedule.remove("test");
+ * await nc.close();
  * ```
  */
 export class Schedule {
@@ -75,7 +76,9 @@ export class Schedule {
    * ```ts ignore
    * import { connect } from "@nats-io/transport-node";
    * import { Schedule } from "@x/schedule";
-   * const schedule = await Schedule.create("beta", await connect());
+   * const nc = await connect({ servers: "127.0.0.1:4222" });
+   * const schedule = await Schedule.create("beta", nc);
+   * await nc.close();
    * ```
    */
   static async create(

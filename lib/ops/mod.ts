@@ -5,7 +5,12 @@
  * @module
  */
 
-export { type Config, DEFAULT_CONFIG, loadConfig } from "./config.ts";
+export {
+  type Config,
+  DEFAULT_CONFIG,
+  loadConfig,
+  parseConfig,
+} from "./config.ts";
 export { listProcesses, type ProcessStatus } from "./discovery.ts";
-export { runService } from "./service.ts";
+export { runService, stopOnSignals } from "./service.ts";
 export { VERSION } from "./version.ts";

@@ -35,7 +35,8 @@ interface Running {
 }
 
 /**
- * Runs a node or a worker until SIGINT or SIGTERM, then stops it cleanly.
+ * Runs a node or a worker until SIGINT or SIGTERM (or, given `stop`, until it aborts),
+ * then stops it cleanly.
  *
  * @throws {ConfigError} When NATS refuses the credentials or a credentials file is unreadable.
  *
@@ -47,8 +48,10 @@ interface Running {
 export async function runService(
   role: Role,
   config: Config,
+  stop?: AbortSignal,
 ): Promise<void> {
-  using stopping = stopOnSignals();
+  using signals = stop ? undefined : stopOnSignals();
+  const stopping = stop ?? signals!.signal;
   const log = createLogger({ debug: config.debug });
   const { nats } = config;
   log.info("starting", {
@@ -72,9 +75,9 @@ export async function runService(
       nats,
       `schedule-${role}-${config.namespace}`,
     );
-    const nc = await connectWithRetry(options, log, stopping.signal);
+    const nc = await connectWithRetry(options, log, stopping);
     if (nc) {
-      await serve(role, config, nc, { log, metrics, state }, stopping.signal);
+      await serve(role, config, nc, { log, metrics, state }, stopping);
     } else {
       log.info("stopping");
       log.info("stopped");
@@ -86,8 +89,16 @@ export async function runService(
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
-/** A signal aborted on SIGINT or SIGTERM, which are listened to until disposed. */
-function stopOnSignals(): { signal: AbortSignal } & Disposable {
+/**
+ * A signal aborted on SIGINT or SIGTERM, which are listened to until disposed.
+ *
+ * @example
+ * ```ts ignore
+ * using stopping = stopOnSignals();
+ * await new Promise((resolve) => stopping.signal.addEventListener("abort", resolve));
+ * ```
+ */
+export function stopOnSignals(): { signal: AbortSignal } & Disposable {
   const stopping = new AbortController();
   const onSignal = () => stopping.abort();
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);

@@ -1,0 +1,162 @@
+/**
+ * `schedule dev`: the whole system on one machine for development: a nats-server with
+ * JetStream (its data in a local folder), one node and one worker in this process.
+ *
+ * @module
+ */
+
+import { ensureNatsServer } from "../dev/binary.ts";
+import { NatsProcess } from "../dev/process.ts";
+import { ScheduleError } from "../errors.ts";
+import { parseConfig, runService, stopOnSignals } from "../ops/mod.ts";
+import type { Role } from "../types.ts";
+import { UsageError } from "./usage.ts";
+
+/** The options `dev` takes. */
+export interface DevOptions {
+  /** The folder of the server's JetStream data (default `.schedule-dev`). */
+  data?: string;
+  /** The NATS client port (default 4222; 0 for any free port). */
+  port?: string;
+}
+
+/** The namespace of `dev` when `SCHEDULE_NAMESPACE` does not name one. */
+const DEV_NAMESPACE = "beta";
+
+/**
+ * Runs a nats-server, a node and a worker until SIGINT or SIGTERM, then stops the node,
+ * the worker and the server, in that order. Prints where each listens and a first
+ * command to try. Reads no config file: the environment's `SCHEDULE_*` settings apply,
+ * except those of NATS and the health port.
+ *
+ * @throws {UsageError} When an argument or option is not `dev`'s.
+ * @throws {ScheduleError} When there is no nats-server to run, or it does not start.
+ *
+ * @example
+ * ```ts ignore
+ * await runDev([], { data: ".schedule-dev", port: "0" }, undefined, Deno.env.toObject());
+ * ```
+ */
+export async function runDev(
+  args: string[],
+  options: DevOptions,
+  configPath: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<void> {
+  const { data = ".schedule-dev", port = "4222", ...others } = options;
+  if (
+    args.length > 0 || configPath !== undefined ||
+    Object.values(others).some((value) => value !== undefined)
+  ) {
+    throw new UsageError("dev takes only --data DIR and --port N");
+  }
+  const natsPort = Number(port);
+  if (!Number.isInteger(natsPort) || natsPort < 0 || natsPort > 65535) {
+    throw new UsageError("--port takes a port number (0 for any free port)");
+  }
+  using signals = stopOnSignals();
+  const server = await startServer(env, natsPort, data);
+  const stops = { node: new AbortController(), worker: new AbortController() };
+  const running: Partial<Record<Role, Promise<void>>> = {};
+  try {
+    const namespace = env.SCHEDULE_NAMESPACE ?? DEV_NAMESPACE;
+    const ports: Record<Role, number> = {
+      node: freePort(),
+      worker: freePort(),
+    };
+    for (const role of ["node", "worker"] as const) {
+      const config = parseConfig(undefined, {
+        ...serviceSettings(env),
+        SCHEDULE_NAMESPACE: namespace,
+        SCHEDULE_NATS_HOSTS: server.url,
+        SCHEDULE_HTTP_PORT: String(ports[role]),
+      });
+      running[role] = runService(role, config, stops[role].signal);
+    }
+    console.log(banner(server, data, namespace, ports));
+    await Promise.race([
+      new Promise((resolve) =>
+        signals.signal.addEventListener("abort", resolve, { once: true })
+      ),
+      server.child.status.then(() => {
+        throw new ScheduleError("nats-server exited");
+      }),
+      ...Object.values(running),
+    ]);
+  } finally {
+    for (const role of ["node", "worker"] as const) {
+      stops[role].abort();
+      await running[role]?.catch(() => {});
+    }
+    await server.stop();
+  }
+}
+
+/** The environment's settings of a node and worker, without those of NATS and health. */
+function serviceSettings(
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) =>
+      name.startsWith("SCHEDULE_") && !name.startsWith("SCHEDULE_NATS_") &&
+      name !== "SCHEDULE_HTTP_PORT"
+    ),
+  );
+}
+
+/** Finds (or installs) nats-server and starts it, explaining what stops it. */
+async function startServer(
+  env: Record<string, string | undefined>,
+  port: number,
+  data: string,
+): Promise<NatsProcess> {
+  try {
+    const binary = await ensureNatsServer({ env });
+    // A group of its own: Ctrl-C reaches this process only, which stops the server last.
+    return await NatsProcess.start(binary, {
+      port,
+      storeDir: data,
+      detached: true,
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new ScheduleError(
+        "this executable may run only the nats-server found on PATH: put nats-server " +
+          "(>= 2.10) on PATH (see the README), or use `deno task dev`",
+      );
+    }
+    if (String(err).includes("address already in use")) {
+      throw new ScheduleError(
+        `port ${port} is in use: give another with --port, or --port 0 for any free port`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** A free TCP port (free when asked; the service binds it right after). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+function banner(
+  server: NatsProcess,
+  data: string,
+  namespace: string,
+  ports: Record<Role, number>,
+): string {
+  const health = (port: number) =>
+    `http://127.0.0.1:${port}/readyz (also /healthz, /metrics)`;
+  return `schedule dev: namespace ${namespace}
+  nats-server ${server.version}  ${server.url}  (data in ${data})
+  node     ${health(ports.node)}
+  worker   ${health(ports.worker)}
+
+Define a job that calls a URL every 5 seconds:
+  SCHEDULE_NATS_HOSTS=${server.url} SCHEDULE_NAMESPACE=${namespace} deno task start set demo --spec "@every 5s" --url http://127.0.0.1:9000/hook
+
+Ctrl-C stops the node, the worker and nats-server.`;
+}
