@@ -27,6 +27,7 @@
 // The client.
 export { Schedule, type ScheduleOptions } from "./lib/client/schedule.ts";
 export type { NamespaceOptions } from "./lib/nats/namespace.ts";
+export type { LogFields, Logger } from "./lib/ops/log.ts";
 
 // Jobs and specs.
 export { HttpJob } from "./lib/jobs/http/job.ts";
@@ -40,6 +41,7 @@ export {
 export type {
   CatchupPolicy,
   Definition,
+  EventType,
   HttpJobOptions,
   HttpMethod,
   HttpOption,
@@ -48,9 +50,12 @@ export type {
   JobPolicy,
   JobState,
   OverlapPolicy,
+  PauseNote,
   RunOutcome,
   RunRecord,
+  ScheduleEvent,
   Tick,
+  TickTrigger,
 } from "./lib/types.ts";
 
 // Errors.

@@ -178,7 +178,15 @@ export type RunOutcome =
   | "retry"
   | "failed"
   | "superseded"
-  | "interrupted";
+  | "interrupted"
+  | "skipped"
+  | "cancelled";
+
+/**
+ * What made a tick: its spec (`schedule`), a `trigger` call (`manual`) or a `backfill`
+ * call (`backfill`).
+ */
+export type TickTrigger = "schedule" | "manual" | "backfill";
 
 /**
  * One execution of one tick, as workers record it in the run history.
@@ -214,6 +222,8 @@ export interface RunRecord {
   worker: string;
   /** The tick's {@link Tick.revision}; absent in records of older workers. */
   revision?: number;
+  /** The tick's {@link Tick.trigger}; `schedule` when absent. */
+  trigger?: TickTrigger;
 }
 
 /**
@@ -276,6 +286,76 @@ export interface Definition {
    * keep the definition; `set` leaves it out, its own entry's revision being it.
    */
   revision?: number;
+  /** Why and since when the key is paused, and by whom, when it is. */
+  pause?: PauseNote;
+  /** Who wrote this revision, when the caller said (`set`, `pause`, `resume`). */
+  by?: string;
+}
+
+/**
+ * The note a pause keeps: why, since when, by whom.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { PauseNote } from "@x/schedule";
+ * const note: PauseNote = { note: "vendor outage", at: "2027-01-01T00:00:00.000Z" };
+ * assert.equal(note.note, "vendor outage");
+ * ```
+ */
+export interface PauseNote {
+  /** Why the key is paused. */
+  note?: string;
+  /** When it was paused (ISO 8601). */
+  at: string;
+  /** Who paused it: a caller's name, or `worker <name>` after failures. */
+  by?: string;
+}
+
+/** The kinds of event a namespace publishes (see {@link ScheduleEvent}). */
+export type EventType =
+  | "missed"
+  | "skipped"
+  | "failed"
+  | "paused"
+  | "resumed"
+  | "changed"
+  | "removed"
+  | "triggered"
+  | "backfilled"
+  | "node-joined"
+  | "node-left";
+
+/**
+ * Something that happened in a namespace, published on
+ * `schedule.<ns>.events.<type>.<key>` (or `schedule.<ns>.events.<type>` for events of no
+ * key) as JSON, so any NATS client can follow them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ScheduleEvent } from "@x/schedule";
+ * const event: ScheduleEvent = { type: "failed", at: new Date(), key: "report", index: 0 };
+ * assert.equal(event.type, "failed");
+ * ```
+ */
+export interface ScheduleEvent {
+  /** What happened. */
+  type: EventType;
+  /** When it happened. */
+  at: Date;
+  /** The schedule's key, for events of one key. */
+  key?: string;
+  /** The job's position, for events of one job. */
+  index?: number;
+  /** The tick concerned, for tick events. */
+  scheduledAt?: Date;
+  /** How many ticks, for `missed` and `backfilled`. */
+  count?: number;
+  /** Who or what caused it: a caller's name, a node's or worker's id. */
+  by?: string;
+  /** A human-readable detail: the error, the pause note, the reason a tick was skipped. */
+  detail?: string;
 }
 
 /**
@@ -310,4 +390,6 @@ export interface Tick<O = unknown> extends Job<O> {
    * of older nodes, which are run.
    */
   revision?: number;
+  /** What made the tick; `schedule` when absent. */
+  trigger?: TickTrigger;
 }

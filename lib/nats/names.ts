@@ -92,7 +92,10 @@ export class NamespaceNames {
   readonly workerConsumer = "workers";
   /** The subject every node and worker of the namespace answers status requests on. */
   readonly statusSubject: string;
+  /** The wildcard subject of every event of the namespace. */
+  readonly eventSubjects: string;
   readonly #jobPrefix: string;
+  readonly #eventPrefix: string;
   readonly #runPrefix: string;
 
   /**
@@ -110,6 +113,15 @@ export class NamespaceNames {
     this.#runPrefix = `schedule.${namespace}.runs.`;
     this.runSubjects = `${this.#runPrefix}>`;
     this.statusSubject = `schedule.${namespace}.status`;
+    this.#eventPrefix = `schedule.${namespace}.events.`;
+    this.eventSubjects = `${this.#eventPrefix}>`;
+  }
+
+  /** The subject of an event of `type`, of `key` when it concerns one. */
+  eventSubject(type: string, key?: string): string {
+    return key === undefined
+      ? `${this.#eventPrefix}${type}`
+      : `${this.#eventPrefix}${type}.${key}`;
   }
 
   /** The subject of the run records of job `index` of `key`. */
@@ -125,16 +137,6 @@ export class NamespaceNames {
   /** The subject of the ticks of job `index` of `key`. */
   jobSubject(key: string, index: number): string {
     return `${this.#jobPrefix}${key}.${index}`;
-  }
-
-  /** The key and job index a tick subject names, or `null` for another subject. */
-  parseJobSubject(subject: string): { key: string; index: number } | null {
-    if (!subject.startsWith(this.#jobPrefix)) return null;
-    const rest = subject.slice(this.#jobPrefix.length);
-    const dot = rest.lastIndexOf(".");
-    const index = Number(rest.slice(dot + 1));
-    if (dot < 1 || !Number.isInteger(index)) return null;
-    return { key: rest.slice(0, dot), index };
   }
 
   /**

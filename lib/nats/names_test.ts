@@ -21,22 +21,17 @@ Deno.test("NamespaceNames rejects an invalid namespace", () => {
   assert.throws(() => new NamespaceNames("a.b"), InvalidNamespaceError);
 });
 
-Deno.test("NamespaceNames.parseJobSubject() reads the key and index of a tick subject", () => {
+Deno.test("NamespaceNames.eventSubject() names an event with or without a key", () => {
   const names = new NamespaceNames("beta");
-  assert.deepEqual(names.parseJobSubject(names.jobSubject("a.b", 12)), {
-    key: "a.b",
-    index: 12,
-  });
-  for (
-    const subject of [
-      "schedule.gamma.jobs.a.0",
-      "schedule.beta.runs.a.0",
-      "schedule.beta.jobs.a.x",
-      "schedule.beta.jobs.0",
-    ]
-  ) {
-    assert.equal(names.parseJobSubject(subject), null, subject);
-  }
+  assert.equal(
+    names.eventSubject("failed", "a.b"),
+    "schedule.beta.events.failed.a.b",
+  );
+  assert.equal(
+    names.eventSubject("node-joined"),
+    "schedule.beta.events.node-joined",
+  );
+  assert.equal(names.eventSubjects, "schedule.beta.events.>");
 });
 
 Deno.test("NamespaceNames.tickId() is the same for the same tick, and differs otherwise", () => {

@@ -120,7 +120,7 @@ export class Metrics {
     const runs = new Counter(
       this.registry,
       "schedule_runs_total",
-      "Executions by outcome (success, retry, failed, superseded, interrupted).",
+      "Executions by outcome (success, retry, failed, superseded, interrupted, skipped, cancelled).",
     );
     const duration = new Histogram(
       this.registry,

@@ -9,3 +9,4 @@ export * from "./definition.ts";
 export * from "./payload.ts";
 export * from "./run_record.ts";
 export * from "./tick.ts";
+export * from "./event.ts";

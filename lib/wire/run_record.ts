@@ -18,6 +18,8 @@ const OUTCOMES = new Set([
   "retry",
   "failed",
   "superseded",
+  "skipped",
+  "cancelled",
   "interrupted",
 ]);
 

@@ -122,6 +122,10 @@ export interface WorkerMetrics {
   superseded: number;
   /** Earlier attempts found lost: their worker stopped or lost NATS mid-call. */
   interrupted: number;
+  /** Ticks not run because a run of the same job was in progress (overlap `skip`). */
+  skipped: number;
+  /** Runs aborted for a newer tick of the same job (overlap `cancel`). */
+  cancelled: number;
   /** Queue messages that were not valid ticks (terminated). */
   malformed: number;
 }

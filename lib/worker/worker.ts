@@ -63,6 +63,8 @@ export class Worker {
     failed: 0,
     superseded: 0,
     interrupted: 0,
+    skipped: 0,
+    cancelled: 0,
     malformed: 0,
   };
   /** The name recorded in the run history. */

@@ -1,0 +1,61 @@
+/**
+ * The namespace's events: published on core NATS subjects, so any client can follow them
+ * (`nats sub 'schedule.<ns>.events.>'`), and an alerting bridge is a few lines. Events are
+ * notifications, not a log: nothing stores them, and one published while nobody listens
+ * is gone (the run history and the metrics are the record).
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { ScheduleEvent } from "../types.ts";
+import { decodeEvent, encodeEvent } from "../wire/event.ts";
+import type { NamespaceNames } from "./names.ts";
+
+/**
+ * Publishes `event` on its subject. Never throws: an event that cannot be sent (the
+ * connection is closed) is dropped, since what it reports is recorded elsewhere.
+ *
+ * @example
+ * ```ts ignore
+ * publishEvent(nc, names, { type: "failed", at: new Date(), key: "report", index: 0 });
+ * ```
+ */
+export function publishEvent(
+  nc: NatsConnection,
+  names: NamespaceNames,
+  event: ScheduleEvent,
+): void {
+  try {
+    nc.publish(names.eventSubject(event.type, event.key), encodeEvent(event));
+  } catch { /* the connection is closed: see above */ }
+}
+
+/**
+ * The events of a namespace as they happen, until `signal` is aborted. Messages on the
+ * event subjects that are not events are skipped.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const event of followEvents(nc, names)) console.log(event.type, event.key);
+ * ```
+ */
+export async function* followEvents(
+  nc: NatsConnection,
+  names: NamespaceNames,
+  signal?: AbortSignal,
+): AsyncIterable<ScheduleEvent> {
+  const subscription = nc.subscribe(names.eventSubjects);
+  const stop = () => subscription.unsubscribe();
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const message of subscription) {
+      try {
+        yield decodeEvent(message.data);
+      } catch { /* not an event */ }
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    subscription.unsubscribe();
+  }
+}
