@@ -291,3 +291,61 @@ Deno.test("at start, ticks within catchup are published late once; older ones ar
       ),
     );
   }));
+
+/** The scheduled times a `* * * * * *` job lacks between its first and last stored tick. */
+function absent(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return (sorted.at(-1)! - sorted[0]) / SECOND + 1 - new Set(sorted).size;
+}
+
+/** Stops nats-server for `outage` ms, then starts it again with its store. */
+async function outage(server: NatsServer, ms: number): Promise<number> {
+  await server.stop();
+  const stoppedAt = Date.now();
+  await waitFor("the outage", () => Date.now() > stoppedAt + ms, ms + 1000);
+  await server.restart();
+  return Date.now();
+}
+
+Deno.test("after a 5 s outage every second is stored once, in order; nothing is missed", () =>
+  withCluster(async ({ server, schedule, startNode, stored, reach, queue }) => {
+    const a = await startNode();
+    const b = await startNode();
+    await schedule.set("cron", HttpJob("* * * * * *", hook));
+    await reach("cron", nextSecond((await stored("cron")).definedAt) + SECOND);
+    const back = await outage(server, 5 * SECOND);
+    await reach("cron", nextSecond(back) + 2 * SECOND);
+    const ticks = queue.of("cron");
+    assertContiguous(ticks, SECOND, "across the outage");
+    assert.deepEqual(
+      ticks,
+      [...ticks].sort((x, y) => x - y),
+      "stored in order",
+    );
+    assert.ok(ticks.filter((t) => t < back).length >= 6, "the outage's ticks");
+    assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
+  }));
+
+Deno.test("after an outage longer than catchup, each node counts exactly the absent ticks", () =>
+  withCluster(async ({ server, schedule, startNode, stored, reach, queue }) => {
+    const catchup = 3 * SECOND;
+    const a = await startNode({ catchup });
+    const b = await startNode({ catchup });
+    await schedule.set("cron", HttpJob("* * * * * *", hook));
+    await reach("cron", nextSecond((await stored("cron")).definedAt) + SECOND);
+    const back = await outage(server, 7 * SECOND);
+    await reach("cron", nextSecond(back) + 2 * SECOND);
+    const ticks = queue.of("cron");
+    const lost = absent(ticks);
+    assert.ok(lost >= 3, `ticks older than catchup are lost (${lost})`);
+    assert.deepEqual(
+      ticks,
+      [...ticks].sort((x, y) => x - y),
+      "stored in order",
+    );
+    assert.equal(new Set(ticks).size, ticks.length, "no duplicate");
+    await waitFor(
+      `both nodes to count ${lost} missed ticks`,
+      () => a.node.metrics.missed === lost && b.node.metrics.missed === lost,
+    );
+  }));

@@ -23,6 +23,7 @@ import { createLogger } from "../ops/log.ts";
 import { nextTick } from "../spec/ticks.ts";
 import { catchupWindow } from "./_util.ts";
 import { Sender } from "./sender.ts";
+import { storedTicks } from "./stored_ticks.ts";
 import { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, NodeOptions, Scheduled } from "./types.ts";
 import { DefinitionWatch } from "./watch.ts";
@@ -85,6 +86,7 @@ export class Node {
       metrics,
       log,
       onStored: options.onStored,
+      stored: (ranges) => storedTicks(namespace, ranges),
     });
     this.#queue = new TimerQueue<Scheduled>({
       standbyDelay: Math.min(
