@@ -25,6 +25,7 @@ interface RunningNode {
 interface Cluster {
   server: NatsServer;
   schedule: Schedule;
+  namespace: Namespace;
   kv: KV;
   queue: Awaited<ReturnType<typeof followTicks>>;
   startNode(options?: Partial<NodeOptions>): Promise<RunningNode>;
@@ -39,12 +40,14 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
   await using server = await NatsServer.start();
   const nc = await server.connect();
   const schedule = await Schedule.create("beta", nc);
-  const { kv } = await Namespace.open(nc, "beta");
+  const namespace = await Namespace.open(nc, "beta");
+  const { kv } = namespace;
   const queue = await followTicks(nc, "beta");
   const running = new Set<RunningNode>();
   const cluster: Cluster = {
     server,
     schedule,
+    namespace,
     kv,
     queue,
     async startNode(options = {}) {
@@ -349,3 +352,61 @@ Deno.test("after an outage longer than catchup, each node counts exactly the abs
       () => a.node.metrics.missed === lost && b.node.metrics.missed === lost,
     );
   }));
+
+Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules stop, new ones fire", () =>
+  withCluster(
+    async ({ namespace, schedule, startNode, stored, reach, queue }) => {
+      const nodes = [await startNode(), await startNode()];
+      const reloads = (count: number) => () =>
+        nodes.every(({ node }) => node.metrics.bucketReloads === count);
+      const bucketStream = `KV_${namespace.names.bucket}`;
+      for (const key of ["a", "b", "c"]) {
+        await schedule.set(key, HttpJob("* * * * * *", hook));
+      }
+      await reach("c", nextSecond((await stored("c")).definedAt) + SECOND);
+
+      // Deleted: the nodes drop its schedules and create it again.
+      await namespace.jsm.streams.delete(bucketStream);
+      await waitFor("both nodes to reload", reloads(1));
+      const dropped = Date.now();
+      await waitFor(
+        "the bucket again",
+        async () => (await namespace.bucketInfo()) !== null,
+      );
+      assert.deepEqual(await schedule.list(), []);
+      await schedule.set("new", HttpJob("* * * * * *", hook));
+      await reach("new", nextSecond((await stored("new")).definedAt) + SECOND);
+
+      // Recreated by someone else, with new definitions at revisions from 1 again.
+      await namespace.jsm.streams.delete(bucketStream);
+      await namespace.provisionBucket();
+      await schedule.set("newer", HttpJob("* * * * * *", hook));
+      await waitFor("both nodes to reload again", reloads(2));
+      const recreated = Date.now();
+      await reach(
+        "newer",
+        nextSecond((await stored("newer")).definedAt) + SECOND,
+      );
+      await reach("newer", nextSecond(recreated) + 2 * SECOND);
+
+      for (const key of ["a", "b", "c"]) {
+        assert.deepEqual(
+          queue.of(key).filter((t) => t > dropped),
+          [],
+          key,
+        );
+      }
+      assert.deepEqual(queue.of("new").filter((t) => t > recreated), []);
+      // The first node to notice the deletion creates the bucket; the other may find it
+      // recreated.
+      const reasons = nodes.flatMap(({ log }) =>
+        log.lines.filter((line) => line.msg === "reloading the definitions")
+          .map((line) => line.reason)
+      );
+      assert.equal(reasons.length, 4);
+      assert.ok(reasons.includes("the definitions bucket was deleted"));
+      for (const reason of reasons) {
+        assert.match(String(reason), /deleted|recreated/);
+      }
+    },
+  ));

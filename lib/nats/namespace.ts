@@ -97,12 +97,7 @@ export class Namespace {
     const js = jetstream(nc);
     const jsm = await js.jetstreamManager();
     const replicas = options.replicas ?? 1;
-    const kv = await new Kvm(js).create(names.bucket, {
-      history: 5,
-      storage: StorageType.File,
-      replicas,
-      description: `schedule definitions of namespace ${namespace}`,
-    });
+    const kv = await createBucket(js, names, replicas);
     const jobStream = await ensureStream(jsm, replicas, {
       name: names.jobStream,
       description: `schedule job queue of namespace ${namespace}`,
@@ -123,6 +118,21 @@ export class Namespace {
       max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
     });
     return new Namespace(names, js, jsm, kv, jobStream, runStream);
+  }
+
+  /** The definitions bucket's stream as it is now, or `null` when it does not exist. */
+  async bucketInfo(): Promise<StreamInfo | null> {
+    try {
+      return await this.jsm.streams.info(`KV_${this.names.bucket}`);
+    } catch (err) {
+      if (isStreamNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Creates the definitions bucket again if it is missing (it was deleted). */
+  async provisionBucket(): Promise<void> {
+    await createBucket(this.js, this.names, this.jobStream.config.num_replicas);
   }
 
   /**
@@ -203,6 +213,24 @@ export class Namespace {
   }
 }
 
+function createBucket(
+  js: JetStreamClient,
+  names: NamespaceNames,
+  replicas: number,
+): Promise<KV> {
+  return new Kvm(js).create(names.bucket, {
+    history: 5,
+    storage: StorageType.File,
+    replicas,
+    description: `schedule definitions of namespace ${names.namespace}`,
+  });
+}
+
+function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError &&
+    err.code === JetStreamApiCodes.StreamNotFound;
+}
+
 function decodeOrNull<T>(
   bytes: Uint8Array,
   decode: (bytes: Uint8Array) => T,
@@ -227,12 +255,7 @@ async function ensureStream(
   try {
     return await jsm.streams.info(config.name);
   } catch (err) {
-    if (
-      !(err instanceof JetStreamApiError &&
-        err.code === JetStreamApiCodes.StreamNotFound)
-    ) {
-      throw err;
-    }
+    if (!isStreamNotFound(err)) throw err;
   }
   return await jsm.streams.add({
     retention: RetentionPolicy.Limits,

@@ -57,6 +57,7 @@ export class Node {
     missed: 0,
     publishErrors: 0,
     rejected: 0,
+    bucketReloads: 0,
   };
   /** Resolves once every stored definition has been loaded. */
   readonly ready: Promise<void>;

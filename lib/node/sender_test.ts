@@ -74,6 +74,7 @@ function setup(catchup = 60_000, now = 1000) {
     missed: 0,
     publishErrors: 0,
     rejected: 0,
+    bucketReloads: 0,
   };
   const sender = new Sender({
     stream,

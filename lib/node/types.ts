@@ -62,10 +62,15 @@ export interface NodeMetrics {
   duplicates: number;
   /** Ticks skipped because they could not be published within `catchup`. */
   missed: number;
-  /** Failed publish attempts (each retried until the tick is older than `catchup`). */
+  /**
+   * Failed publish attempts (each retried until the tick is older than `catchup`); ticks
+   * held while disconnected are not attempts.
+   */
   publishErrors: number;
   /** Stored definitions that were not valid and are not fired. */
   rejected: number;
+  /** Times the definitions bucket was found deleted or recreated, and reloaded. */
+  bucketReloads: number;
 }
 
 /** One job of one key, queued at its next tick. */

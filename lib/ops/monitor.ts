@@ -76,6 +76,11 @@ export class Metrics {
         "schedule_definitions_rejected_total",
         "Invalid stored definitions.",
       ],
+      [
+        "bucketReloads",
+        "schedule_bucket_reloads_total",
+        "Definitions reloaded after the bucket was deleted or recreated.",
+      ],
     ];
     for (const [field, name, help] of exposed) {
       new Counter(this.registry, name, help, () => read()[field]);
