@@ -60,7 +60,7 @@ export interface NodeMetrics {
   published: number;
   /** Ticks another node had already stored (a normal outcome with several nodes). */
   duplicates: number;
-  /** Ticks skipped because they could not be published within `catchup`. */
+  /** Ticks not published within `catchup` and absent from the job stream. */
   missed: number;
   /**
    * Failed publish attempts (each retried until the tick is older than `catchup`); ticks

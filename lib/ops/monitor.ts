@@ -64,7 +64,7 @@ export class Metrics {
       [
         "missed",
         "schedule_ticks_missed_total",
-        "Ticks skipped: not published within catchup.",
+        "Ticks not published within catchup and absent from the job stream.",
       ],
       [
         "publishErrors",
