@@ -25,6 +25,7 @@ interface RunningNode {
 interface Cluster {
   server: NatsServer;
   schedule: Schedule;
+  namespace: Namespace;
   kv: KV;
   queue: Awaited<ReturnType<typeof followTicks>>;
   startNode(options?: Partial<NodeOptions>): Promise<RunningNode>;
@@ -39,12 +40,14 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
   await using server = await NatsServer.start();
   const nc = await server.connect();
   const schedule = await Schedule.create("beta", nc);
-  const { kv } = await Namespace.open(nc, "beta");
+  const namespace = await Namespace.open(nc, "beta");
+  const { kv } = namespace;
   const queue = await followTicks(nc, "beta");
   const running = new Set<RunningNode>();
   const cluster: Cluster = {
     server,
     schedule,
+    namespace,
     kv,
     queue,
     async startNode(options = {}) {
@@ -291,3 +294,128 @@ Deno.test("at start, ticks within catchup are published late once; older ones ar
       ),
     );
   }));
+
+/** The scheduled times a `* * * * * *` job lacks between its first and last stored tick. */
+function absent(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return (sorted.at(-1)! - sorted[0]) / SECOND + 1 - new Set(sorted).size;
+}
+
+/** Stops nats-server for `outage` ms, then starts it again with its store. */
+async function outage(server: NatsServer, ms: number): Promise<number> {
+  await server.stop();
+  const stoppedAt = Date.now();
+  await waitFor("the outage", () => Date.now() > stoppedAt + ms, ms + 1000);
+  await server.restart();
+  return Date.now();
+}
+
+Deno.test("after a 5 s outage every second is stored once, in order; nothing is missed", () =>
+  withCluster(async ({ server, schedule, startNode, stored, reach, queue }) => {
+    const a = await startNode();
+    const b = await startNode();
+    await schedule.set("cron", HttpJob("* * * * * *", hook));
+    await reach("cron", nextSecond((await stored("cron")).definedAt) + SECOND);
+    const back = await outage(server, 5 * SECOND);
+    await reach("cron", nextSecond(back) + 2 * SECOND);
+    const ticks = queue.of("cron");
+    assertContiguous(ticks, SECOND, "across the outage");
+    assert.deepEqual(
+      ticks,
+      [...ticks].sort((x, y) => x - y),
+      "stored in order",
+    );
+    assert.ok(ticks.filter((t) => t < back).length >= 6, "the outage's ticks");
+    assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
+  }));
+
+Deno.test("after an outage longer than catchup, each node counts exactly the absent ticks", () =>
+  withCluster(async ({ server, schedule, startNode, stored, reach, queue }) => {
+    const catchup = 3 * SECOND;
+    const a = await startNode({ catchup });
+    const b = await startNode({ catchup });
+    const keys = ["j0", "j1", "j2", "j3", "j4"];
+    for (const key of keys) {
+      await schedule.set(key, HttpJob("* * * * * *", hook));
+    }
+    await reach("j4", nextSecond((await stored("j4")).definedAt) + SECOND);
+    const back = await outage(server, 7 * SECOND);
+    for (const key of keys) await reach(key, nextSecond(back) + 2 * SECOND);
+    let lost = 0;
+    for (const key of keys) {
+      const ticks = queue.of(key);
+      lost += absent(ticks);
+      assert.deepEqual(
+        ticks,
+        [...ticks].sort((x, y) => x - y),
+        `${key} in order`,
+      );
+      assert.equal(new Set(ticks).size, ticks.length, `${key}: no duplicate`);
+    }
+    assert.ok(
+      lost >= 3 * keys.length,
+      `ticks older than catchup are lost (${lost})`,
+    );
+    await waitFor(
+      `both nodes to count ${lost} missed ticks`,
+      () => a.node.metrics.missed === lost && b.node.metrics.missed === lost,
+    );
+  }));
+
+Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules stop, new ones fire", () =>
+  withCluster(
+    async ({ namespace, schedule, startNode, stored, reach, queue }) => {
+      const nodes = [await startNode(), await startNode()];
+      const reloads = (count: number) => () =>
+        nodes.every(({ node }) => node.metrics.bucketReloads === count);
+      const bucketStream = `KV_${namespace.names.bucket}`;
+      for (const key of ["a", "b", "c"]) {
+        await schedule.set(key, HttpJob("* * * * * *", hook));
+      }
+      await reach("c", nextSecond((await stored("c")).definedAt) + SECOND);
+
+      // Deleted: the nodes drop its schedules and create it again.
+      await namespace.jsm.streams.delete(bucketStream);
+      await waitFor("both nodes to reload", reloads(1));
+      const dropped = Date.now();
+      await waitFor(
+        "the bucket again",
+        async () => (await namespace.bucketInfo()) !== null,
+      );
+      assert.deepEqual(await schedule.list(), []);
+      await schedule.set("new", HttpJob("* * * * * *", hook));
+      await reach("new", nextSecond((await stored("new")).definedAt) + SECOND);
+
+      // Recreated by someone else, with new definitions at revisions from 1 again.
+      await namespace.jsm.streams.delete(bucketStream);
+      await namespace.provisionBucket();
+      await schedule.set("newer", HttpJob("* * * * * *", hook));
+      await waitFor("both nodes to reload again", reloads(2));
+      const recreated = Date.now();
+      await reach(
+        "newer",
+        nextSecond((await stored("newer")).definedAt) + SECOND,
+      );
+      await reach("newer", nextSecond(recreated) + 2 * SECOND);
+
+      for (const key of ["a", "b", "c"]) {
+        assert.deepEqual(
+          queue.of(key).filter((t) => t > dropped),
+          [],
+          key,
+        );
+      }
+      assert.deepEqual(queue.of("new").filter((t) => t > recreated), []);
+      // The first node to notice the deletion creates the bucket; the other may find it
+      // recreated.
+      const reasons = nodes.flatMap(({ log }) =>
+        log.lines.filter((line) => line.msg === "reloading the definitions")
+          .map((line) => line.reason)
+      );
+      assert.equal(reasons.length, 4);
+      assert.ok(reasons.includes("the definitions bucket was deleted"));
+      for (const reason of reasons) {
+        assert.match(String(reason), /deleted|recreated/);
+      }
+    },
+  ));

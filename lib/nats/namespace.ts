@@ -133,12 +133,7 @@ export class Namespace {
     const js = jetstream(nc);
     const jsm = await js.jetstreamManager();
     const replicas = options.replicas ?? 1;
-    const kv = await new Kvm(js).create(names.bucket, {
-      history: 5,
-      storage: StorageType.File,
-      replicas,
-      description: `schedule definitions of namespace ${namespace}`,
-    });
+    const kv = await createBucket(js, names, replicas);
     const jobStream = await ensureStream(
       jsm,
       replicas,
@@ -203,6 +198,21 @@ export class Namespace {
       createdConsumer: created,
       createdStream: stream.created,
     };
+  }
+
+  /** The definitions bucket's stream as it is now, or `null` when it does not exist. */
+  async bucketInfo(): Promise<StreamInfo | null> {
+    try {
+      return await this.jsm.streams.info(`KV_${this.names.bucket}`);
+    } catch (err) {
+      if (isStreamNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Creates the definitions bucket again if it is missing (it was deleted). */
+  async provisionBucket(): Promise<void> {
+    await createBucket(this.js, this.names, this.jobStream.config.num_replicas);
   }
 
   /**
@@ -329,6 +339,24 @@ function jobStreamConfig(
   };
 }
 
+function createBucket(
+  js: JetStreamClient,
+  names: NamespaceNames,
+  replicas: number,
+): Promise<KV> {
+  return new Kvm(js).create(names.bucket, {
+    history: 5,
+    storage: StorageType.File,
+    replicas,
+    description: `schedule definitions of namespace ${names.namespace}`,
+  });
+}
+
+function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError &&
+    err.code === JetStreamApiCodes.StreamNotFound;
+}
+
 function decodeOrNull<T>(
   bytes: Uint8Array,
   decode: (bytes: Uint8Array) => T,
@@ -353,12 +381,7 @@ async function ensureStream(
   try {
     return { info: await jsm.streams.info(config.name), created: false };
   } catch (err) {
-    if (
-      !(err instanceof JetStreamApiError &&
-        err.code === JetStreamApiCodes.StreamNotFound)
-    ) {
-      throw err;
-    }
+    if (!isStreamNotFound(err)) throw err;
   }
   const info = await jsm.streams.add({
     retention: RetentionPolicy.Limits,

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { NatsServer } from "../../tests/nats_server.ts";
 import { Namespace } from "./namespace.ts";
-import { StreamSender } from "./stream_sender.ts";
+import { DisconnectedError, StreamSender } from "./stream_sender.ts";
+import { waitFor } from "../../tests/helpers.ts";
 
 const payload = new TextEncoder().encode("{}");
 
@@ -65,3 +66,40 @@ Deno.test("close rejects the publishes still waiting, and any later one", () =>
     );
     silent.unsubscribe();
   }));
+
+Deno.test("while disconnected a publish fails at once; the reconnection is announced", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  try {
+    const { names } = await Namespace.open(nc, "beta");
+    const subject = names.jobSubject("k", 0);
+    const silent = nc.subscribe("silent.k");
+    const sender = new StreamSender(nc, names.jobStream, 60_000);
+    let reconnects = 0;
+    sender.onReconnect(() => reconnects++);
+    const waiting = assert.rejects(
+      sender.publish("silent.k", payload, "id-1"),
+      DisconnectedError,
+    );
+    await server.stop();
+    await waiting;
+    assert.equal(sender.connected, false);
+    const started = Date.now();
+    await assert.rejects(
+      sender.publish(subject, payload, "id-2"),
+      DisconnectedError,
+    );
+    assert.ok(Date.now() - started < 1000, "failed at once");
+    await server.restart();
+    await waitFor("the reconnection", () => reconnects === 1);
+    assert.equal(sender.connected, true);
+    assert.deepEqual(await sender.publish(subject, payload, "id-3"), {
+      seq: 1,
+      duplicate: false,
+    });
+    silent.unsubscribe();
+    sender.close();
+  } finally {
+    await nc.close();
+  }
+});

@@ -23,6 +23,7 @@ import { createLogger } from "../ops/log.ts";
 import { nextTick } from "../spec/ticks.ts";
 import { catchupWindow } from "./_util.ts";
 import { Sender } from "./sender.ts";
+import { storedTicks } from "./stored_ticks.ts";
 import { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, NodeOptions, Scheduled } from "./types.ts";
 import { DefinitionWatch } from "./watch.ts";
@@ -56,6 +57,7 @@ export class Node {
     missed: 0,
     publishErrors: 0,
     rejected: 0,
+    bucketReloads: 0,
   };
   /** Resolves once every stored definition has been loaded. */
   readonly ready: Promise<void>;
@@ -85,6 +87,7 @@ export class Node {
       metrics,
       log,
       onStored: options.onStored,
+      stored: (ranges) => storedTicks(namespace, ranges),
     });
     this.#queue = new TimerQueue<Scheduled>({
       standbyDelay: Math.min(

@@ -1,21 +1,37 @@
 /**
- * Sending the node's ticks: one publish per tick with retries, the standby rule, and the
- * counting of what was stored, duplicated and missed.
+ * Sending the node's ticks: one publish per tick with retries, holding them while NATS is
+ * unreachable, the standby rule, and the counting of what was stored, duplicated and
+ * missed.
  *
  * @module
  */
 
-import type { Ack, StreamSender } from "../nats/stream_sender.ts";
+import {
+  type Ack,
+  DisconnectedError,
+  type StreamSender,
+} from "../nats/stream_sender.ts";
 import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
+import { nextTick } from "../spec/ticks.ts";
 import { backoff } from "../_util.ts";
 import { type Clock, realClock } from "./clock.ts";
+import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
+
+/**
+ * How long after a tick is given up it is looked for in the job stream, in ms: time for
+ * the publishes of other nodes whose windows end a little later to land.
+ */
+export const CHECK_DELAY = 2000;
 
 /** What a {@link Sender} needs. */
 export interface SenderOptions {
-  /** Publishes to the job stream; the sender closes it when it stops. */
-  stream: Pick<StreamSender, "publish" | "close">;
+  /** Publishes to the job stream and follows the connection; the sender closes it. */
+  stream: Pick<
+    StreamSender,
+    "publish" | "close" | "connected" | "onReconnect"
+  >;
   /** The namespace's names, for the ticks' message ids. */
   names: NamespaceNames;
   /** How late a tick may still be published, in ms. */
@@ -25,30 +41,57 @@ export interface SenderOptions {
   log: Logger;
   /** Called with the lag (ack time minus scheduled time, ms) of each tick stored. */
   onStored?: (lagMs: number) => void;
+  /**
+   * For each range of ticks given up, the scheduled times of those the job stream holds
+   * all the same (another node stored them); those are not missed.
+   */
+  stored: (ranges: readonly TickRange[]) => Promise<Set<number>[]>;
   /** The time source (default: the real clock). */
   clock?: Clock;
 }
 
+/** Ticks of one job given up on, waiting to be checked against the job stream. */
+interface GivenUp extends TickRange {
+  item: Scheduled;
+  reason: string;
+}
+
+/** The ticks of one job held while disconnected: all of its ticks in `[first, last]`. */
+interface Held {
+  first: number;
+  last: number;
+}
+
 /**
  * Publishes each tick of a job. A failed attempt is retried with backoff until the tick is
- * older than `catchup`, then counted as missed. An acknowledgement saying another node
- * stored the tick first puts the job on standby; storing one takes it off.
+ * older than `catchup`. While the connection is down nothing is published: the ticks are
+ * held, and sent at once when it is back, oldest first, but for those then older than
+ * `catchup`. A tick given up on counts as missed unless the job stream holds it (another
+ * node stored it). An acknowledgement saying another node stored the tick first puts the
+ * job on standby; storing one takes it off.
  *
  * @example
  * ```ts ignore
- * const sender = new Sender({ stream, names, catchup: 60_000, metrics, log });
+ * const stored = (ranges) => storedTicks(namespace, ranges);
+ * const sender = new Sender({ stream, names, catchup: 60_000, metrics, log, stored });
  * sender.send(job, Date.now());
  * await sender.stop();
  * ```
  */
 export class Sender {
-  readonly #stream: Pick<StreamSender, "publish" | "close">;
+  readonly #stream: SenderOptions["stream"];
   readonly #names: NamespaceNames;
   readonly #catchup: number;
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
   readonly #onStored: ((lagMs: number) => void) | undefined;
+  readonly #inStream: SenderOptions["stored"];
   readonly #clock: Clock;
+  readonly #held = new Map<Scheduled, Held>();
+  #givenUp: GivenUp[] = [];
+  #checking: Promise<void> | undefined;
+  /** Ends the wait before a check at once (when stopping). */
+  #hurry: (() => void) | undefined;
   #lastTick: number | null = null;
   #inflight = 0;
   #drained: (() => void) | undefined;
@@ -61,7 +104,9 @@ export class Sender {
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#onStored = options.onStored;
+    this.#inStream = options.stored;
     this.#clock = options.clock ?? realClock;
+    this.#stream.onReconnect(() => this.#release());
   }
 
   /** The scheduled time of the latest tick acknowledged, in epoch ms, or `null`. */
@@ -70,25 +115,79 @@ export class Sender {
   }
 
   /**
-   * Sends the tick of `item` scheduled at `item.due`, or counts it as missed when it is
-   * already older than `catchup` at `now`.
+   * Sends the tick of `item` scheduled at `item.due`, holds it while disconnected, or
+   * gives it up when it is already older than `catchup` at `now`.
    */
   send(item: Scheduled, now: number): void {
     if (item.due < now - this.#catchup) {
-      this.#miss(item, item.due, "the node fell behind");
-    } else this.#publish(item, item.due, 1);
+      this.#giveUp(item, item.due, item.due, "the node fell behind");
+    } else this.#sendOrHold(item, item.due);
   }
 
   /**
-   * Stops retrying (a failed publish is then missed), waits for the publishes under way
-   * and closes the stream sender.
+   * Stops retrying (a failed publish is then given up, as are the ticks held), waits for
+   * the publishes under way and the checks of the ticks given up, and closes the stream
+   * sender.
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    for (const [item, { first, last }] of this.#held) {
+      this.#giveUp(item, first, last, "the node stopped while disconnected");
+    }
+    this.#held.clear();
+    this.#hurry?.();
     if (this.#inflight > 0) {
       await new Promise<void>((resolve) => this.#drained = resolve);
     }
+    await this.#checking;
     this.#stream.close();
+  }
+
+  #sendOrHold(item: Scheduled, scheduledAt: number): void {
+    if (this.#stream.connected) {
+      this.#publish(item, scheduledAt, 1);
+      return;
+    }
+    const held = this.#held.get(item);
+    if (!held) this.#held.set(item, { first: scheduledAt, last: scheduledAt });
+    else {
+      held.first = Math.min(held.first, scheduledAt);
+      held.last = Math.max(held.last, scheduledAt);
+    }
+  }
+
+  /**
+   * The connection is back: gives up the ticks held that are now older than `catchup` and
+   * sends the others, oldest first (so each job's in scheduled order).
+   */
+  #release(): void {
+    const floor = this.#clock.now() - this.#catchup;
+    const due: { item: Scheduled; at: number }[] = [];
+    for (const [item, { first, last }] of this.#held) {
+      let expired: number | null = null;
+      for (let at: number | null = first; at !== null && at <= last;) {
+        if (at < floor) expired = at;
+        else due.push({ item, at });
+        at = nextTick(item.spec, item.anchor, at);
+      }
+      if (expired !== null) {
+        this.#giveUp(
+          item,
+          first,
+          expired,
+          "disconnected for longer than catchup",
+        );
+      }
+    }
+    this.#held.clear();
+    due.sort((a, b) => a.at - b.at);
+    if (due.length > 0) {
+      this.#log.info("reconnected; sending the ticks held", {
+        ticks: due.length,
+        oldest: new Date(due[0].at).toISOString(),
+      });
+    }
+    for (const { item, at } of due) this.#publish(item, at, 1);
   }
 
   #publish(item: Scheduled, scheduledAt: number, attempt: number): void {
@@ -120,6 +219,11 @@ export class Sender {
     attempt: number,
     err: Error,
   ): void {
+    if (err instanceof DisconnectedError && !this.#stopping) {
+      this.#sendOrHold(item, scheduledAt);
+      this.#settled();
+      return;
+    }
     this.#metrics.publishErrors++;
     const delay = backoff(attempt, 100, 2000);
     if (
@@ -127,7 +231,7 @@ export class Sender {
       this.#clock.now() + delay - scheduledAt > this.#catchup
     ) {
       const reason = this.#stopping ? "the node is stopping" : err.message;
-      this.#miss(item, scheduledAt, reason);
+      this.#giveUp(item, scheduledAt, scheduledAt, reason);
     } else {
       this.#log.debug("publish failed; retrying", {
         key: item.key,
@@ -147,13 +251,69 @@ export class Sender {
     if (--this.#inflight === 0) this.#drained?.();
   }
 
-  #miss(item: Scheduled, scheduledAt: number, reason: string): void {
-    this.#metrics.missed++;
-    this.#log.warn("tick missed", {
+  /** Queues ticks for the check against the job stream that decides they are missed. */
+  #giveUp(item: Scheduled, first: number, last: number, reason: string): void {
+    this.#givenUp.push({ item, subject: item.subject, first, last, reason });
+    this.#checking ??= this.#check();
+  }
+
+  /**
+   * Counts as missed the ticks given up that the job stream does not hold, looking for
+   * them {@link CHECK_DELAY} later (at once when stopping).
+   */
+  async #check(): Promise<void> {
+    if (!this.#stopping) {
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimeout(resolve, CHECK_DELAY);
+        this.#hurry = () => {
+          this.#clock.clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#hurry = undefined;
+    }
+    while (this.#givenUp.length > 0) {
+      const ranges = this.#givenUp;
+      this.#givenUp = [];
+      let held: Set<number>[] = [];
+      let unchecked: string | undefined;
+      if (!this.#stream.connected) unchecked = "disconnected from NATS";
+      else {
+        try {
+          held = await this.#inStream(ranges);
+        } catch (err) {
+          unchecked = (err as Error).message;
+        }
+      }
+      ranges.forEach((range, i) => this.#count(range, held[i], unchecked));
+    }
+    this.#checking = undefined;
+  }
+
+  #count(range: GivenUp, held = new Set<number>(), unchecked?: string): void {
+    const { item, first, last, reason } = range;
+    let missed = 0;
+    for (let at: number | null = first; at !== null && at <= last;) {
+      if (!held.has(at)) missed++;
+      at = nextTick(item.spec, item.anchor, at);
+    }
+    const fields = {
       key: item.key,
       index: item.index,
-      scheduledAt: new Date(scheduledAt).toISOString(),
+      first: new Date(first).toISOString(),
+      last: new Date(last).toISOString(),
       reason,
+    };
+    if (missed === 0) {
+      this.#log.debug("ticks given up were stored by another node", fields);
+      return;
+    }
+    this.#metrics.missed += missed;
+    this.#log.warn("ticks missed", {
+      ...fields,
+      count: missed,
+      storedByOthers: held.size,
+      ...(unchecked && { unchecked }),
     });
   }
 }

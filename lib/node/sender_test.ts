@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import type { Ack } from "../nats/stream_sender.ts";
+import { type Ack, DisconnectedError } from "../nats/stream_sender.ts";
 import { NamespaceNames } from "../nats/names.ts";
 import { parseSpec } from "../spec/spec.ts";
 import { recordingLogger } from "../../tests/helpers.ts";
 import { FakeClock } from "./_fake_clock.ts";
-import { Sender } from "./sender.ts";
+import { CHECK_DELAY, Sender } from "./sender.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
 const names = new NamespaceNames("beta");
@@ -13,7 +13,24 @@ const names = new NamespaceNames("beta");
 class FakeStream {
   readonly sent: { subject: string; msgId: string }[] = [];
   readonly #pending: PromiseWithResolvers<Ack>[] = [];
+  readonly #reconnected: (() => void)[] = [];
   closed = false;
+  connected = true;
+
+  onReconnect(listener: () => void): void {
+    this.#reconnected.push(listener);
+  }
+
+  /** Drops the connection: the publishes waiting fail. */
+  async disconnect(): Promise<void> {
+    this.connected = false;
+    while (this.#pending.length) await this.answer(new DisconnectedError());
+  }
+
+  reconnect(): void {
+    this.connected = true;
+    for (const listener of this.#reconnected) listener();
+  }
 
   publish(subject: string, _payload: Uint8Array, msgId: string): Promise<Ack> {
     this.sent.push({ subject, msgId });
@@ -35,11 +52,20 @@ class FakeStream {
   }
 }
 
+/** Lets the check of the ticks given up run. */
+async function settle(clock: FakeClock): Promise<void> {
+  await Promise.resolve();
+  clock.advance(CHECK_DELAY);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function setup(catchup = 60_000, now = 1000) {
   const clock = new FakeClock(now);
   const stream = new FakeStream();
   const log = recordingLogger();
   const lags: number[] = [];
+  /** The scheduled times the job stream holds, as the sender's check reads them. */
+  const inStream = new Set<number>();
   const metrics: NodeMetrics = {
     definitions: 0,
     jobs: 0,
@@ -48,6 +74,7 @@ function setup(catchup = 60_000, now = 1000) {
     missed: 0,
     publishErrors: 0,
     rejected: 0,
+    bucketReloads: 0,
   };
   const sender = new Sender({
     stream,
@@ -56,9 +83,17 @@ function setup(catchup = 60_000, now = 1000) {
     metrics,
     log,
     onStored: (lag) => lags.push(lag),
+    stored: (ranges) =>
+      Promise.resolve(
+        ranges.map((range) =>
+          new Set(
+            [...inStream].filter((t) => t >= range.first && t <= range.last),
+          )
+        ),
+      ),
     clock,
   });
-  return { clock, stream, log, lags, metrics, sender };
+  return { clock, stream, log, lags, metrics, sender, inStream };
 }
 
 function job(due: number): Scheduled {
@@ -117,18 +152,93 @@ Deno.test("a failed publish is retried with backoff, then missed past catchup", 
   await stream.answer(new Error("timeout")); // at 1700: 800 ms more is too late
   assert.equal(stream.sent.length, 4);
   assert.equal(metrics.publishErrors, 4);
+  await settle(clock);
   assert.equal(metrics.missed, 1);
-  const missed = log.lines.filter((line) => line.msg === "tick missed");
+  const missed = log.lines.filter((line) => line.msg === "ticks missed");
   assert.deepEqual(missed.map((line) => line.reason), ["timeout"]);
-  assert.equal(missed[0].scheduledAt, new Date(1000).toISOString());
+  assert.equal(missed[0].first, new Date(1000).toISOString());
+  assert.equal(missed[0].count, 1);
 });
 
-Deno.test("a tick already older than catchup is missed without a publish", () => {
-  const { stream, log, metrics, sender } = setup(1000);
+Deno.test("a tick given up that another node stored is not missed", async () => {
+  const { clock, stream, metrics, sender, inStream } = setup(100);
+  inStream.add(1000);
+  sender.send(job(1000), 1000);
+  await stream.answer(new Error("timeout"));
+  await settle(clock);
+  assert.equal(metrics.publishErrors, 1);
+  assert.equal(metrics.missed, 0);
+});
+
+Deno.test("a tick already older than catchup is missed without a publish", async () => {
+  const { clock, stream, log, metrics, sender } = setup(1000);
   sender.send(job(1000), 2001);
   assert.deepEqual(stream.sent, []);
+  await settle(clock);
   assert.equal(metrics.missed, 1);
   assert.equal(log.lines.at(-1)?.reason, "the node fell behind");
+});
+
+/** Fires `item` at each of `times`, as the timer queue does. */
+function fire(sender: Sender, item: Scheduled, times: number[]): void {
+  for (const at of times) {
+    item.due = at;
+    sender.send(item, at);
+  }
+}
+
+Deno.test("while disconnected ticks are held, then sent at the reconnection, oldest first", async () => {
+  const { clock, stream, metrics, sender } = setup();
+  const a = job(1000);
+  const b = { ...job(1000), key: "b", subject: names.jobSubject("b", 0) };
+  fire(sender, a, [1000]);
+  await stream.disconnect(); // the publish under way fails, the tick is held
+  fire(sender, b, [1000, 2000]);
+  fire(sender, a, [2000, 3000]);
+  assert.equal(stream.sent.length, 1);
+  clock.advance(3000);
+  stream.reconnect();
+  assert.deepEqual(stream.sent.slice(1).map((sent) => sent.msgId), [
+    names.tickId("k", 0, 1000),
+    names.tickId("b", 0, 1000),
+    names.tickId("k", 0, 2000),
+    names.tickId("b", 0, 2000),
+    names.tickId("k", 0, 3000),
+  ]);
+  assert.equal(metrics.publishErrors, 0, "no publish was burnt");
+  for (let i = 0; i < 5; i++) await stream.answer({ seq: i, duplicate: false });
+  assert.equal(metrics.published, 5);
+  assert.equal(metrics.missed, 0);
+});
+
+Deno.test("ticks held past catchup are missed, but for those the stream holds", async () => {
+  const { clock, stream, log, metrics, sender, inStream } = setup(3000);
+  const item = job(1000);
+  stream.connected = false;
+  fire(sender, item, [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
+  inStream.add(2000); // another node stored it
+  clock.advance(8500); // at 9500 the window starts at 6500
+  stream.reconnect();
+  assert.deepEqual(stream.sent.map((sent) => sent.msgId), [
+    names.tickId("k", 0, 7000),
+    names.tickId("k", 0, 8000),
+  ]);
+  await settle(clock);
+  assert.equal(metrics.missed, 5);
+  const missed = log.lines.find((line) => line.msg === "ticks missed")!;
+  assert.equal(missed.count, 5);
+  assert.equal(missed.storedByOthers, 1);
+  assert.equal(missed.last, new Date(6000).toISOString());
+  assert.equal(missed.reason, "disconnected for longer than catchup");
+});
+
+Deno.test("stopping while disconnected: the ticks held are missed, unchecked", async () => {
+  const { stream, log, metrics, sender } = setup();
+  stream.connected = false;
+  fire(sender, job(1000), [1000, 2000]);
+  await sender.stop();
+  assert.equal(metrics.missed, 2);
+  assert.equal(log.lines.at(-1)?.unchecked, "disconnected from NATS");
 });
 
 Deno.test("stop waits for the publishes under way; a failure then is missed", async () => {

@@ -60,12 +60,17 @@ export interface NodeMetrics {
   published: number;
   /** Ticks another node had already stored (a normal outcome with several nodes). */
   duplicates: number;
-  /** Ticks skipped because they could not be published within `catchup`. */
+  /** Ticks not published within `catchup` and absent from the job stream. */
   missed: number;
-  /** Failed publish attempts (each retried until the tick is older than `catchup`). */
+  /**
+   * Failed publish attempts (each retried until the tick is older than `catchup`); ticks
+   * held while disconnected are not attempts.
+   */
   publishErrors: number;
   /** Stored definitions that were not valid and are not fired. */
   rejected: number;
+  /** Times the definitions bucket was found deleted or recreated, and reloaded. */
+  bucketReloads: number;
 }
 
 /** One job of one key, queued at its next tick. */

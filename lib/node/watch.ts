@@ -1,11 +1,13 @@
 /**
  * The node's view of the definitions bucket: each stored definition, as it changes, is
- * loaded into the timer queue, replaced, paused, removed or rejected.
+ * loaded into the timer queue, replaced, paused, removed or rejected. A bucket deleted or
+ * recreated under the node is noticed and reloaded.
  *
  * @module
  */
 
 import type { KvWatchEntry } from "@nats-io/kv";
+import { backoff } from "../_util.ts";
 import { ScheduleError } from "../errors.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
@@ -21,6 +23,9 @@ import {
 import { CatchUp, MISSED_COUNT_LIMIT } from "./catch_up.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
+
+/** How often the bucket's stream is checked for a deletion or a recreation, in ms. */
+export const BUCKET_CHECK = 3000;
 
 /** What a {@link DefinitionWatch} needs. */
 export interface DefinitionWatchOptions {
@@ -52,6 +57,12 @@ interface Loading {
  * it. At start, each job resumes after its last tick in the queue (within `catchup`) and
  * the ticks no node published while down are logged and counted.
  *
+ * The KV watch does not notice its bucket deleted or recreated (it goes on from its old
+ * sequence), so every {@link BUCKET_CHECK} ms the bucket's stream is read: when it is
+ * gone, was created again or its sequence went back, or when the watch ends or fails,
+ * every definition is dropped, the bucket is created if missing, and all is loaded again
+ * as at start; this is logged and counted (`bucketReloads`).
+ *
  * @example
  * ```ts ignore
  * const watch = new DefinitionWatch({ namespace, queue, metrics, log, catchup: 60_000 });
@@ -74,6 +85,7 @@ export class DefinitionWatch {
   #catchUp: CatchUp | undefined;
   #watcher: { stop(): void } | undefined;
   readonly #watching: Promise<void>;
+  #loaded = false;
   #stopping = false;
 
   constructor(options: DefinitionWatchOptions) {
@@ -84,7 +96,7 @@ export class DefinitionWatch {
     this.#catchup = options.catchup;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.loaded = promise;
-    this.#watching = this.#watch(resolve).catch((err) => {
+    this.#watching = this.#run(resolve).catch((err) => {
       this.#log.error("watching definitions failed", { error: err.message });
       reject(err);
     });
@@ -97,23 +109,91 @@ export class DefinitionWatch {
     await this.#watching;
   }
 
-  async #watch(loaded: () => void): Promise<void> {
-    const { kv } = this.#namespace;
-    this.#catchUp = await CatchUp.read(this.#namespace);
+  /** Watches the bucket, and again from the start each time it changes under the node. */
+  async #run(loaded: () => void): Promise<void> {
+    for (let failures = 0; !this.#stopping;) {
+      let reason: string;
+      try {
+        reason = await this.#watch(loaded);
+        failures = 0;
+      } catch (err) {
+        if (!this.#loaded) throw err;
+        reason = `the watch failed: ${(err as Error).message}`;
+        failures++;
+      }
+      if (this.#stopping) return;
+      this.#metrics.bucketReloads++;
+      this.#log.warn("reloading the definitions", {
+        reason,
+        dropped: this.#byKey.size,
+      });
+      for (const key of [...this.#byKey.keys()]) this.#unschedule(key);
+      if (failures > 0) await sleep(backoff(failures, 1000, 30_000));
+    }
+  }
+
+  /**
+   * Loads the bucket and follows it until it changes under the node; returns why the
+   * watch ended (nothing when stopping).
+   */
+  async #watch(loaded: () => void): Promise<string> {
+    const namespace = this.#namespace;
+    let info = await namespace.bucketInfo();
+    if (info === null) {
+      await namespace.provisionBucket();
+      this.#log.warn("the definitions bucket was missing; created it");
+      info = (await namespace.bucketInfo())!;
+    }
+    const { kv } = namespace;
+    this.#catchUp = await CatchUp.read(namespace);
     const done = () => {
       this.#catchUp = undefined;
+      this.#loaded = true;
       const { definitions, jobs, rejected } = this.#metrics;
       this.#log.info("definitions loaded", { definitions, jobs, rejected });
       loaded();
     };
     const watcher = await kv.watch();
     this.#watcher = watcher;
-    if (this.#stopping) watcher.stop();
-    if ((await kv.status()).values === 0) done();
-    for await (const entry of watcher) {
-      this.#apply(entry);
-      if (this.#catchUp && entry.delta === 0) done();
+    let revision = 0;
+    let changed = "the watch ended";
+    const check = setInterval(async () => {
+      const reason = await this.#changed(info.created, revision);
+      if (reason === null) return;
+      changed = reason;
+      watcher.stop();
+    }, BUCKET_CHECK);
+    try {
+      if (this.#stopping) watcher.stop();
+      if ((await kv.status()).values === 0) done();
+      for await (const entry of watcher) {
+        revision = entry.revision;
+        this.#apply(entry);
+        if (this.#catchUp && entry.delta === 0) done();
+      }
+    } finally {
+      clearInterval(check);
     }
+    return changed;
+  }
+
+  /**
+   * Why the bucket found at `created` is no longer the one watched up to `revision`, or
+   * `null` when it still is (or cannot be read now).
+   */
+  async #changed(created: string, revision: number): Promise<string | null> {
+    let info;
+    try {
+      info = await this.#namespace.bucketInfo();
+    } catch {
+      return null; // unreachable for now: checked again later
+    }
+    if (info === null) return "the definitions bucket was deleted";
+    if (info.created !== created) return "the definitions bucket was recreated";
+    if (info.state.last_seq < revision) {
+      return "the definitions bucket's sequence went back";
+    }
+    return null;
   }
 
   /** Applies one stored definition (or its deletion) to the timer queue. */
@@ -245,4 +325,8 @@ export class DefinitionWatch {
     this.#metrics.definitions--;
     this.#metrics.jobs -= old.length;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -64,7 +64,7 @@ export class Metrics {
       [
         "missed",
         "schedule_ticks_missed_total",
-        "Ticks skipped: not published within catchup.",
+        "Ticks not published within catchup and absent from the job stream.",
       ],
       [
         "publishErrors",
@@ -75,6 +75,11 @@ export class Metrics {
         "rejected",
         "schedule_definitions_rejected_total",
         "Invalid stored definitions.",
+      ],
+      [
+        "bucketReloads",
+        "schedule_bucket_reloads_total",
+        "Definitions reloaded after the bucket was deleted or recreated.",
       ],
     ];
     for (const [field, name, help] of exposed) {

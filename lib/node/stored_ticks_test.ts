@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { NatsServer } from "../../tests/nats_server.ts";
+import { Namespace } from "../nats/namespace.ts";
+import { encodeTick } from "../wire/mod.ts";
+import { storedTicks } from "./stored_ticks.ts";
+
+Deno.test("storedTicks finds the ticks of each range in the job stream, and only those", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  try {
+    const namespace = await Namespace.open(nc, "beta");
+    const { js, names } = namespace;
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const store = (key: string, at: number) =>
+      js.publish(
+        names.jobSubject(key, 0),
+        encodeTick({
+          namespace: "beta",
+          key,
+          index: 0,
+          mode: "HTTP",
+          spec: "* * * * * *",
+          option: { url: "https://example.com" },
+          scheduledAt: new Date(at),
+        }),
+      );
+    const a = names.jobSubject("a", 0);
+    const b = names.jobSubject("b", 0);
+    // Long before: outside every range, and stamped before them.
+    await store("a", now - 60_000);
+    for (const at of [-5, -4, -2, 1]) await store("a", now + at * 1000);
+    await store("b", now + 3000);
+    await js.publish(a, new TextEncoder().encode("not a tick"));
+    const held = await storedTicks(namespace, [
+      { subject: a, first: now - 5000, last: now - 1000 },
+      { subject: b, first: now - 3000, last: now },
+      { subject: names.jobSubject("c", 0), first: now - 3000, last: now },
+    ]);
+    assert.deepEqual(held.map((set) => [...set].map((t) => (t - now) / 1000)), [
+      [-5, -4, -2],
+      [],
+      [],
+    ]);
+    assert.deepEqual(await storedTicks(namespace, []), []);
+  } finally {
+    await nc.close();
+  }
+});
