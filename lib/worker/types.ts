@@ -107,7 +107,8 @@ export interface WorkerOptions {
  * import type { WorkerMetrics } from "@x/schedule/worker";
  * const failures = (m: WorkerMetrics) => m.failed;
  * assert.equal(failures({
- *   success: 3, retry: 1, failed: 2, superseded: 0, interrupted: 0, malformed: 0,
+ *   success: 3, retry: 1, failed: 2, superseded: 0, interrupted: 0, skipped: 0,
+ *   cancelled: 0, malformed: 0,
  * }), 2);
  * ```
  */
