@@ -4,4 +4,8 @@
  * @module
  */
 
-export { Schedule, type ScheduleOptions } from "./lib/client/schedule.ts";
+export {
+  Schedule,
+  type ScheduleOptions,
+  type SetOptions,
+} from "./lib/client/schedule.ts";

@@ -25,7 +25,11 @@
  */
 
 // The client.
-export { Schedule, type ScheduleOptions } from "./lib/client/schedule.ts";
+export {
+  Schedule,
+  type ScheduleOptions,
+  type SetOptions,
+} from "./lib/client/schedule.ts";
 export type { NamespaceOptions } from "./lib/nats/namespace.ts";
 export type { LogFields, Logger } from "./lib/ops/log.ts";
 

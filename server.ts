@@ -5,7 +5,7 @@
  * ```sh
  * deno task start                          # a node; reads ./config/config.yml
  * deno task worker                         # a worker (same config, `worker` section)
- * deno task start ls                       # an admin command
+ * deno task -q start ls                    # an admin command
  * ```
  *
  * @module

@@ -232,7 +232,12 @@ export interface RunRecord {
  * @example
  * ```ts
  * import type { JobState } from "@x/schedule";
- * const state: JobState = { next: new Date("2030-01-01T00:00:00Z"), prev: null, lastRun: null };
+ * const state: JobState = {
+ *   next: new Date("2030-01-01T00:00:00Z"),
+ *   prev: null,
+ *   lastRun: null,
+ *   paused: false,
+ * };
  * ```
  */
 export interface JobState {
@@ -245,6 +250,8 @@ export interface JobState {
   prev: Date | null;
   /** The last execution of a tick of this definition a worker recorded, if any is kept. */
   lastRun: RunRecord | null;
+  /** Whether the key is paused (then `next` is `null`). */
+  paused: boolean;
 }
 
 /**

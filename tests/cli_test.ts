@@ -1,30 +1,82 @@
 import assert from "node:assert/strict";
 import { NatsServer } from "./nats_server.ts";
-import { env, run } from "./_cli.ts";
+import { env, run, Service } from "./_cli.ts";
+import { waitFor } from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
+import { parse as parseYaml } from "yaml";
 
-Deno.test("--help and --version exit 0; a bad flag or command exits 2 with the usage", async () => {
-  const help = await run(["--help"]);
-  assert.equal(help.code, 0);
-  assert.match(help.stdout, /--config PATH/);
-  assert.match(help.stdout, /^ {2}node \(alias: serve\) /m);
-  assert.equal((await run(["--version"])).code, 0);
-  for (
-    const args of [
-      ["--nope"],
-      ["frobnicate"],
-      ["get"],
-      ["get", "a", "b"],
-      ["ls", "--url", "x"],
-      ["serve", "--json"],
-      ["node", "--json"],
-      ["node", "extra"],
-    ]
-  ) {
-    const bad = await run(args);
-    assert.equal(bad.code, 2, args.join(" "));
-    assert.match(bad.stderr, /Usage:/);
+Deno.test("help and version: --help, -h, help [command], <command> --help, version", async () => {
+  for (const args of [["--help"], ["-h"], ["help"]]) {
+    const help = await run(args);
+    assert.equal(help.code, 0, args.join(" "));
+    assert.match(help.stdout, /--config <path>/);
+    assert.match(help.stdout, /^ {2}node\|serve /m);
+    assert.match(help.stdout, /^ {2}history \[options\] <KEY> /m);
   }
+  for (const args of [["ls", "--help"], ["help", "ls"], ["ls", "-h"]]) {
+    const help = await run(args);
+    assert.equal(help.code, 0, args.join(" "));
+    assert.match(help.stdout, /^Usage: schedule ls \[options\]/);
+    assert.match(help.stdout, /-o, --output <format>/);
+    assert.match(help.stdout, /--namespace <name>/, "global flags shown");
+    assert.ok(!help.stdout.includes("--spec"), "only the flags of ls");
+  }
+  for (const args of [["version"], ["--version"], ["-V"]]) {
+    const version = await run(args);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  }
+});
+
+Deno.test("a bad argument prints one line and where to get help, and exits 2", async () => {
+  for (
+    const [args, problem, help] of [
+      [["ls", "--foo"], "unknown flag --foo for ls", "schedule ls"],
+      [
+        ["next", "@hourly", "--n", "3"],
+        "unknown flag --n for next",
+        "schedule next",
+      ],
+      [["--nope"], "unknown flag --nope", "schedule"],
+      [["frobnicate"], "unknown command frobnicate", "schedule"],
+      [["get"], "get takes KEY", "schedule get"],
+      [["get", "a", "b"], "get takes KEY", "schedule get"],
+      [["ls", "--url", "x"], "unknown flag --url for ls", "schedule ls"],
+      [["ls", "a"], "ls takes no argument", "schedule ls"],
+      [["serve", "--json"], "unknown flag --json for node", "schedule node"],
+      [["node", "--json"], "unknown flag --json for node", "schedule node"],
+      [["node", "extra"], "node takes no argument", "schedule node"],
+      [
+        ["next", "@hourly", "-n", "0"],
+        "-n takes a whole number",
+        "schedule next",
+      ],
+      [
+        ["history", "k", "--limit", "x"],
+        "--limit takes a whole number",
+        "schedule history",
+      ],
+      [
+        ["set", "x", "--spec", "@hourly"],
+        "set needs --spec and --url, or --file",
+        "schedule set",
+      ],
+    ] as const
+  ) {
+    const bad = await run([...args], { SCHEDULE_NAMESPACE: "beta" });
+    assert.equal(bad.code, 2, args.join(" "));
+    assert.equal(
+      bad.stderr,
+      `schedule: ${problem}\nRun '${help} --help' for usage.\n`,
+    );
+    assert.equal(bad.stdout, "");
+  }
+  const output = await run(["ls", "-o", "xml"]);
+  assert.equal(output.code, 2);
+  assert.match(
+    output.stderr,
+    /^schedule: .*'xml' is invalid\. Allowed choices are json, yaml, wide\.\n/,
+  );
 });
 
 Deno.test("admin commands manage schedules, as tables or JSON", async () => {
@@ -46,6 +98,8 @@ Deno.test("admin commands manage schedules, as tables or JSON", async () => {
     '{"a":1}',
     "--tz",
     "Europe/Paris",
+    "--timeout",
+    "10s",
   ]);
   assert.equal(set.code, 0, set.stderr);
   const dir = await Deno.makeTempDir();
@@ -69,7 +123,19 @@ Deno.test("admin commands manage schedules, as tables or JSON", async () => {
   );
   assert.match(
     (await admin(["ls"])).stdout,
-    /^KEY\s+JOBS\s+NEXT\npair\s+2\s+\d{4}-/,
+    /^KEY +SPEC +ZONE +PAUSED +NEXT +LAST SCHEDULE +LAST RESULT\npair +@hourly \(\+1\) +UTC +false +in \d+[ms]\S* +- +-\nreport +0 30 9 \* \* MON-FRI +Europe\/Paris +false +in \d+[hdm]/,
+  );
+  assert.match(
+    (await admin(["ls", "-o", "wide"])).stdout,
+    /LAST RESULT +JOBS\npair .* \d{4}-\d\d-\d\d \d\d:00:00 \+00:00 +- +- +2\n/,
+  );
+  assert.match(
+    (await admin(["get", "report", "--zone"])).stdout,
+    /Europe\/Paris +false +PUT https:\/\/api.example.com\/hook +\d{4}-\d\d-\d\d 09:30:00 \+0[12]:00 /,
+  );
+  assert.deepEqual(
+    parseYaml((await admin(["ls", "-o", "yaml"])).stdout),
+    JSON.parse((await admin(["ls", "-o", "json"])).stdout),
   );
 
   const [job] = JSON.parse((await admin(["get", "report", "--json"])).stdout);
@@ -78,6 +144,7 @@ Deno.test("admin commands manage schedules, as tables or JSON", async () => {
     method: "PUT",
     headers: { "x-token": "***" },
     body: { a: 1 },
+    timeout: "10s",
   });
   const [listed] = JSON.parse((await admin(["ls", "--json"])).stdout)[1].jobs;
   assert.deepEqual(listed.option.headers, { "x-token": "***" });
@@ -94,11 +161,23 @@ Deno.test("admin commands manage schedules, as tables or JSON", async () => {
   );
 
   assert.equal((await admin(["pause", "report"])).code, 0);
-  assert.equal(
-    JSON.parse((await admin(["get", "report", "--json"])).stdout)[0].state.next,
-    null,
+  const [paused] = JSON.parse(
+    (await admin(["get", "report", "--json"])).stdout,
+  );
+  assert.deepEqual([paused.state.next, paused.state.paused], [null, true]);
+  assert.match(
+    (await admin(["ls"])).stdout,
+    /^report +0 30 9 \* \* MON-FRI +Europe\/Paris +true +- /m,
+  );
+  assert.match(
+    (await admin(["get", "report"])).stdout,
+    /Europe\/Paris +true +PUT/,
   );
   assert.equal((await admin(["resume", "report"])).code, 0);
+  assert.equal(
+    JSON.parse((await admin(["ls", "--json"])).stdout)[1].paused,
+    false,
+  );
   assert.equal((await admin(["rm", "report"])).code, 0);
   const missing = await admin(["get", "report"]);
   assert.equal(missing.code, 1);
@@ -113,8 +192,154 @@ Deno.test("admin commands manage schedules, as tables or JSON", async () => {
   ]);
   assert.equal(invalid.code, 1);
   assert.match(invalid.stderr, /spec "nope"/);
-  assert.equal((await admin(["set", "x", "--spec", "@hourly"])).code, 2);
+  await Deno.writeTextFile(`${dir}/none.yml`, "[]\n");
+  const none = await admin(["set", "pair", "--file", `${dir}/none.yml`]);
+  assert.equal(none.code, 1);
+  assert.match(
+    none.stderr,
+    /holds no job; to delete "pair" use `schedule rm pair`\n$/,
+  );
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("set --paused defines a key paused; long keys are cut in tables and errors, not in JSON", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server));
+  const key = `reports.${"k".repeat(60)}`;
+  const set = await admin([
+    "set",
+    key,
+    "--spec",
+    "@every 5s",
+    "--url",
+    "https://a.example.com",
+    "--paused",
+  ]);
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(
+    (await admin([
+      "set",
+      "b",
+      "--spec",
+      "@daily",
+      "--url",
+      "https://b.example.com",
+    ])).code,
+    0,
+  );
+  const ls = (await admin(["ls"])).stdout.split("\n");
+  assert.match(ls[2], /^reports\.k{31}… +@every 5s +UTC +true +- +- +-$/);
+  assert.match(ls[1], /^b {41}@daily +UTC +false +in \S+ +- +-$/);
+  assert.equal(JSON.parse((await admin(["ls", "--json"])).stdout)[1].key, key);
+  assert.equal((await admin(["resume", key])).code, 0);
+  assert.match((await admin(["get", key])).stdout, / false .* in [1-5]s /);
+
+  const long = await admin(["get", `${"x".repeat(250)}`]);
+  assert.equal(long.code, 1);
+  assert.equal(
+    long.stderr,
+    `schedule: invalid key "${
+      "x".repeat(59)
+    }…": use 1 to 200 letters, digits or "-/_=.", not starting or ending with "." and without ".."\n`,
+  );
+  const missing = await admin(["rm", `${"y".repeat(200)}`]);
+  assert.match(
+    missing.stderr,
+    /^schedule: no schedule "y{59}…" in namespace beta\n$/,
+  );
+});
+
+Deno.test("--namespace and --server override the config on every admin command", async () => {
+  await using server = await NatsServer.start();
+  const set = await run([
+    "set",
+    "--namespace",
+    "gamma",
+    "--server",
+    server.url,
+    "k",
+    "--spec",
+    "@daily",
+    "--url",
+    "https://a.example.com",
+  ], { SCHEDULE_NAMESPACE: "beta", SCHEDULE_NATS_HOSTS: "nats://127.0.0.1:1" });
+  assert.equal(set.code, 0, set.stderr);
+  const ls = (namespace: string) =>
+    run(["--namespace", namespace, "-s", server.url, "ls", "--json"]);
+  assert.equal(JSON.parse((await ls("gamma")).stdout)[0].key, "k");
+  assert.deepEqual(JSON.parse((await ls("beta")).stdout), []);
+  const down = await run(["ls", "--server", "nats://127.0.0.1:1"], env(server));
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /^schedule: cannot connect to NATS: /);
+});
+
+Deno.test("nodes: an empty table when nothing answers, readable ids and uptimes, fast", async () => {
+  await using server = await NatsServer.start();
+  const none = await run(["nodes"], env(server));
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, "ROLE  ID  VERSION  UPTIME  DETAILS\n");
+  assert.equal(
+    none.stderr,
+    "schedule: no node or worker answered in namespace beta\n",
+  );
+  const json = await run(["nodes", "-o", "json"], env(server));
+  assert.equal(json.stdout, "[]\n");
+
+  const node = new Service([], env(server, { HOSTNAME: "pod-7" }));
+  try {
+    await node.until('"definitions loaded"');
+    let shown = "";
+    await waitFor("the node to answer", async () => {
+      shown = (await run(["nodes"], env(server))).stdout;
+      return shown.includes("pod-7");
+    });
+    assert.match(shown, /^node +pod-7-[a-z0-9]{5} +\d+\.\d+\.\d+ +\d+s +/m);
+    const started = performance.now();
+    const [status] = JSON.parse(
+      (await run(["nodes", "--json"], env(server))).stdout,
+    );
+    assert.match(status.id, /^pod-7-[a-z0-9]{5}$/);
+    assert.equal(typeof status.uptime, "number");
+    const took = performance.now() - started;
+    assert.ok(took < 2500, `nodes took ${took} ms, process start included`);
+  } finally {
+    assert.equal(await node.stop(), 0, node.log);
+  }
+});
+
+Deno.test("a server without JetStream: one clear line, exit 1", async () => {
+  await using server = await NatsServer.start([], { jetstream: false });
+  for (const args of [["ls"], ["get", "k"], ["history", "k"]]) {
+    const ls = await run(args, env(server));
+    assert.equal(ls.code, 1, args.join(" "));
+    assert.equal(
+      ls.stderr,
+      "schedule: JetStream is not enabled on the NATS server: start it with -js\n",
+    );
+  }
+});
+
+Deno.test("history KEY lists executions as a table or JSON, with --limit", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server));
+  assert.equal(
+    (await admin([
+      "set",
+      "k",
+      "--spec",
+      "@daily",
+      "--url",
+      "https://a.example.com",
+    ])).code,
+    0,
+  );
+  const table = await admin(["history", "k", "--limit", "5"]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.equal(
+    table.stdout,
+    "SCHEDULED  JOB  ATTEMPT  RESULT  DURATION  WORKER  ERROR\n",
+  );
+  assert.equal((await admin(["history", "k", "-o", "json"])).stdout, "[]\n");
 });
 
 Deno.test("next previews a spec without NATS", async () => {
@@ -129,11 +354,32 @@ Deno.test("next previews a spec without NATS", async () => {
     "0 0 12 * * *",
     "--tz",
     "Asia/Tokyo",
-    "-n",
+    "--count",
     "1",
   ]);
   assert.match(table.stdout, /^NEXT\n\d{4}-\d\d-\d\dT03:00:00.000Z\n$/);
-  assert.equal((await run(["next", "nope"])).code, 1);
+  const many = await run(["next", "* * * * * *", "-n", "130000"]);
+  assert.equal(many.code, 0, many.stderr);
+  const lines = many.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 130_001);
+  assert.equal(Date.parse(lines[130_000]) - Date.parse(lines[1]), 129_999_000);
+  for (
+    const [spec, message] of [
+      [
+        "@reboot",
+        /^schedule: spec "@reboot": "@reboot" is not a descriptor: use @yearly/,
+      ],
+      [
+        "61 * * * * *",
+        /^schedule: spec "61 \* \* \* \* \*": "61" in the second field ends above 59\n$/,
+      ],
+      ["* * *", /^schedule: spec "\* \* \*" has 3 fields: expected 6/],
+    ]
+  ) {
+    const bad = await run(["next", spec as string]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, message as RegExp);
+  }
 });
 
 Deno.test("values that can never work are refused; ls and get show invalid stored entries", async () => {
@@ -181,7 +427,7 @@ Deno.test("values that can never work are refused; ls and get show invalid store
   const ls = await admin(["ls"]);
   assert.equal(ls.code, 0, ls.stderr);
   assert.match(ls.stdout, /^bad\s+INVALID\s+definition: not JSON$/m);
-  assert.match(ls.stdout, /^good\s+1\s+\d{4}-/m);
+  assert.match(ls.stdout, /^good\s+@hourly\s+UTC\s+false\s+in \d+[ms]/m);
   assert.match(ls.stdout, /^slow\s+INVALID\s+job 0: .*between 1ms and 24h$/m);
   const listed = JSON.parse((await admin(["ls", "--json"])).stdout);
   assert.deepEqual(listed.map((k: { key: string }) => k.key), [

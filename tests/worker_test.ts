@@ -211,6 +211,8 @@ Deno.test("a 500 then a 200 is retried and succeeds once", async () => {
       failed: 0,
       superseded: 0,
       interrupted: 0,
+      skipped: 0,
+      cancelled: 0,
       malformed: 0,
     });
   });

@@ -1,152 +1,181 @@
 /**
- * Admin commands of the executable: manage and inspect the schedules of a namespace
+ * The admin commands of the executable: manage and inspect the schedules of a namespace
  * through the client, without writing code.
  *
  * @module
  */
 
-import type { NatsConnection } from "@nats-io/nats-core";
-import { Schedule } from "../client/schedule.ts";
-import { listProcesses } from "../ops/mod.ts";
+import { Command } from "commander";
+import { listProcesses, type ProcessStatus } from "../ops/mod.ts";
 import { nextRuns } from "../spec/spec.ts";
 import { ScheduleError } from "../errors.ts";
-import type { JobFlags } from "./jobs_input.ts";
-import { type Shown, showSchedule } from "./schedule_commands.ts";
-import { table } from "./table.ts";
+import { type GlobalFlags, withNats, withSchedule } from "./context.ts";
+import { type OutputFlags, print, type Shown, withOutput } from "./output.ts";
+import {
+  change,
+  get,
+  history,
+  list,
+  set,
+  type SetFlags,
+  type ShowFlags,
+} from "./schedule_commands.ts";
+import { jobsFromFlags } from "./jobs_input.ts";
+import { span } from "./time.ts";
 import { UsageError } from "./usage.ts";
 
-/** The admin commands, with their positional arguments and the options each takes. */
-export const ADMIN_COMMANDS = {
-  ls: { args: [], options: ["json", "show-secrets"] },
-  get: { args: ["KEY"], options: ["json", "show-secrets"] },
-  set: {
-    args: ["KEY"],
-    options: [
-      "spec",
-      "url",
-      "method",
-      "header",
-      "secret-header",
-      "body",
-      "tz",
-      "file",
-      "json",
-    ],
-  },
-  rm: { args: ["KEY"], options: ["json"] },
-  pause: { args: ["KEY"], options: ["json"] },
-  resume: { args: ["KEY"], options: ["json"] },
-  next: { args: ["SPEC"], options: ["n", "tz", "json"] },
-  nodes: { args: [], options: ["json"] },
-} as const;
-
-/** An admin command name. */
-export type AdminCommand = keyof typeof ADMIN_COMMANDS;
-
-/** The parsed options of an admin command. */
-export interface AdminOptions extends JobFlags {
-  /** Print JSON instead of a table. */
-  json?: boolean;
-  /** How many fire times `next` shows. */
-  n?: string;
-  /** Print header values and URL credentials instead of `***`. */
-  "show-secrets"?: boolean;
-}
+/** Every flag an admin command may have, global ones included. */
+type Flags = GlobalFlags & OutputFlags & ShowFlags & SetFlags & {
+  count?: string;
+  limit?: string;
+};
 
 /**
- * Runs one admin command and prints its result: an aligned table, or JSON with `--json`.
- * `connect` is called only by the commands that need NATS.
- *
- * @throws {UsageError} When the arguments do not fit the command.
- * @throws {ScheduleError} When the client rejects the request (not found, invalid job...),
- * or `get` finds an invalid stored definition (after printing it).
+ * The admin commands, in the order of the help.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { runAdmin } from "./admin.ts";
+ * import { adminCommands } from "./admin.ts";
  *
- * const lines: string[] = [];
- * const connect = () => Promise.reject(new Error("next needs no NATS"));
- * await runAdmin("next", ["@every 15s"], { n: "2" }, connect, () => "beta", (line) => {
- *   lines.push(line);
- * });
- * assert.equal(lines[0], "NEXT");
- * assert.equal(Date.parse(lines[2]) - Date.parse(lines[1]), 15_000);
+ * assert.deepEqual(adminCommands().map((command) => command.name()), [
+ *   "ls", "get", "set", "rm", "pause", "resume", "history", "next", "nodes",
+ * ]);
  * ```
  */
-export async function runAdmin(
-  command: AdminCommand,
-  args: string[],
-  options: AdminOptions,
-  connect: () => Promise<NatsConnection>,
-  namespace: () => string,
-  print: (line: string) => void = console.log,
-): Promise<void> {
-  checkArguments(command, args, options);
-  let shown: Shown;
-  if (command === "next") {
-    shown = showNext(args[0], options);
-  } else {
-    const nc = await connect();
-    try {
-      shown = command === "nodes"
-        ? await showNodes(nc, namespace())
-        : await showSchedule(
+export function adminCommands(): Command[] {
+  const secrets = "print header values and URL credentials instead of ***";
+  const zone = "show times absolute, in each job's zone";
+  const keyed = (name: string, description: string) =>
+    withOutput(new Command(name).description(description).argument("<KEY>"));
+  return [
+    withOutput(new Command("ls"))
+      .description(
+        "list the schedules: spec, zone, paused, next and last fire time, last result",
+      )
+      .option("--show-secrets", secrets)
+      .option("--zone", zone)
+      .action((_, command) =>
+        show(command, (flags) => withSchedule(flags, (s) => list(s, flags)))
+      ),
+    keyed(
+      "get",
+      "the jobs of KEY: target, next and last fire time, last result",
+    )
+      .option("--show-secrets", secrets)
+      .option("--zone", zone)
+      .action((key, _, command) =>
+        show(command, (flags) => withSchedule(flags, (s) => get(s, key, flags)))
+      ),
+    keyed("set", "define KEY as one HTTP job, or as the jobs of a file")
+      .option(
+        "--spec <spec>",
+        "when it fires: a cron spec, descriptor or @every",
+      )
+      .option("--url <url>", "the URL it calls")
+      .option("--method <method>", "the HTTP method (default POST)")
+      .option("--header <name=value>", "a request header (repeatable)", collect)
+      .option(
+        "--secret-header <name=secret>",
+        "a header whose value only workers hold: the name of their secret (repeatable)",
+        collect,
+      )
+      .option("--body <json>", "the request body, as JSON")
+      .option("--tz <zone>", "the IANA zone the spec is read in (default UTC)")
+      .option(
+        "--timeout <duration>",
+        "the request timeout (default: the worker's)",
+      )
+      .option("--file <path>", "a YAML or JSON job or list of jobs, instead")
+      .option("--paused", "define KEY paused: it fires once resumed")
+      .action((key, _, command) =>
+        show(command, async (flags) => {
+          const jobs = await jobsFromFlags(flags);
+          return await withSchedule(flags, (s) => set(s, key, jobs, flags));
+        })
+      ),
+    ...(["rm", "pause", "resume"] as const).map((name) =>
+      keyed(
+        name,
+        {
+          rm: "delete KEY",
+          pause: "stop KEY firing, keeping it",
+          resume: "let KEY fire again (ticks due while paused are not fired)",
+        }[name],
+      ).action((key, _, command) =>
+        show(
           command,
-          await Schedule.create(namespace(), nc),
-          args[0],
-          options,
-        );
-    } finally {
-      await nc.close();
-    }
-  }
-  if (options.json) print(JSON.stringify(shown.value, null, 2));
-  else {
-    const rows = shown.rows();
-    if (rows.length > 0) table(rows).forEach((line) => print(line));
-  }
-  if (shown.failure !== undefined) throw new ScheduleError(shown.failure);
+          (flags) => withSchedule(flags, (s) => change(s, name, key)),
+        )
+      )
+    ),
+    keyed("history", "the last executions of KEY's jobs, newest first")
+      .option("--limit <n>", "how many (default 20)")
+      .option("--zone", zone)
+      .action((key, _, command) =>
+        show(command, (flags) => {
+          const limit = whole("--limit", flags.limit ?? "20");
+          return withSchedule(flags, (s) => history(s, key, limit));
+        })
+      ),
+    withOutput(new Command("next"))
+      .description("preview the next fire times of SPEC (needs no NATS)")
+      .argument("<SPEC>")
+      .option("-n, --count <n>", "how many (default 5)")
+      .option("--tz <zone>", "the IANA zone the spec is read in (default UTC)")
+      .action((spec, _, command) =>
+        show(command, (flags) => Promise.resolve(next(spec, flags)))
+      ),
+    withOutput(new Command("nodes"))
+      .description("the live nodes and workers of the namespace")
+      .action((_, command) =>
+        show(command, (flags) =>
+          withNats(flags, async (nc, namespace) => {
+            const statuses = await listProcesses(nc, namespace);
+            if (statuses.length === 0) {
+              console.error(
+                `schedule: no node or worker answered in namespace ${namespace}`,
+              );
+            }
+            return nodes(statuses);
+          }))
+      ),
+  ];
 }
 
-function checkArguments(
-  command: AdminCommand,
-  args: string[],
-  options: AdminOptions,
-): void {
-  const spec = ADMIN_COMMANDS[command];
-  if (args.length !== spec.args.length) {
-    throw new UsageError(
-      `${command} takes ${spec.args.join(" ") || "no argument"}`,
-    );
-  }
-  for (const [name, value] of Object.entries(options)) {
-    if (
-      value !== undefined && !(spec.options as readonly string[]).includes(name)
-    ) {
-      throw new UsageError(`${command} does not take --${name}`);
-    }
-  }
+/** Runs what a command shows and prints it in the format of its flags. */
+async function show(
+  command: Command,
+  shown: (flags: Flags) => Promise<Shown>,
+): Promise<void> {
+  const flags = command.optsWithGlobals<Flags>();
+  const result = await shown(flags);
+  print(result, flags);
+  if (result.failure !== undefined) throw new ScheduleError(result.failure);
 }
 
-function showNext(spec: string, options: AdminOptions): Shown {
-  const count = Number(options.n ?? 5);
+/** Collects the values of a repeatable flag. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], value];
+}
+
+/** A whole positive number given to `flag`. */
+function whole(flag: string, text: string): number {
+  const count = Number(text);
   if (!Number.isInteger(count) || count < 1) {
-    throw new UsageError("-n takes a whole number");
+    throw new UsageError(`${flag} takes a whole number`);
   }
-  const source = options.tz === undefined
-    ? spec
-    : `CRON_TZ=${options.tz} ${spec}`;
+  return count;
+}
+
+function next(spec: string, flags: Flags): Shown {
+  const count = whole("-n", flags.count ?? "5");
+  const source = flags.tz === undefined ? spec : `CRON_TZ=${flags.tz} ${spec}`;
   const runs = nextRuns(source, count).map((date) => date.toISOString());
   return { value: runs, rows: () => [["NEXT"], ...runs.map((run) => [run])] };
 }
 
-async function showNodes(
-  nc: NatsConnection,
-  namespace: string,
-): Promise<Shown> {
-  const statuses = await listProcesses(nc, namespace);
+function nodes(statuses: ProcessStatus[]): Shown {
   return {
     value: statuses,
     rows: () => [
@@ -157,7 +186,7 @@ async function showNodes(
         role,
         id,
         version,
-        `${uptime}s`,
+        span(uptime * 1000),
         Object.entries(details).map(([k, v]) => `${k}=${v}`).join(" "),
       ]),
     ],

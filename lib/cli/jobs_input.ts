@@ -21,11 +21,13 @@ export interface JobFlags {
   /** Its headers, each `NAME=VALUE`. */
   header?: string[];
   /** Its secret headers, each `NAME=SECRET` (the name of a secret workers hold). */
-  "secret-header"?: string[];
+  secretHeader?: string[];
   /** Its body, as JSON. */
   body?: string;
   /** Its zone. */
   tz?: string;
+  /** Its per-request timeout, a Go duration (`30s`). */
+  timeout?: string;
   /** A YAML or JSON file of jobs, instead of the flags above. */
   file?: string;
 }
@@ -47,11 +49,13 @@ export interface JobFlags {
  *   url: "https://api.example.com/hook",
  *   method: "put",
  *   header: ["x-token=abc"],
+ *   timeout: "10s",
  * });
  * assert.deepEqual(job.option, {
  *   url: "https://api.example.com/hook",
  *   method: "PUT",
  *   headers: { "x-token": "abc" },
+ *   timeout: "10s",
  * });
  * ```
  */
@@ -71,8 +75,9 @@ function httpJob(flags: JobFlags): Job {
   }
   const headers = pairs("--header", flags.header);
   if (headers) option.headers = headers;
-  const secretHeaders = pairs("--secret-header", flags["secret-header"]);
+  const secretHeaders = pairs("--secret-header", flags.secretHeader);
   if (secretHeaders) option.secretHeaders = secretHeaders;
+  if (flags.timeout !== undefined) option.timeout = flags.timeout;
   if (flags.body !== undefined) {
     try {
       option.body = JSON.parse(flags.body);

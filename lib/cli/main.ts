@@ -1,59 +1,23 @@
 /**
- * The command line of the executable: parses the arguments, runs a service or an admin
- * command, and turns the outcome into an exit code.
+ * The command line of the executable, on commander: registers the services and the admin
+ * commands, runs the one asked for, and turns the outcome into an exit code.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type Config, loadConfig, runService, VERSION } from "../ops/mod.ts";
-import {
-  connectionOptions,
-  ignoreDiscardedSocketResets,
-} from "../nats/connect.ts";
+import { Command, CommanderError } from "commander";
+import { runService, VERSION } from "../ops/mod.ts";
+import { ignoreDiscardedSocketResets } from "../nats/connect.ts";
 import { ScheduleError } from "../errors.ts";
-import { redactMessage } from "../ops/redact.ts";
 import type { Role } from "../types.ts";
-import {
-  ADMIN_COMMANDS,
-  type AdminCommand,
-  type AdminOptions,
-  runAdmin,
-} from "./admin.ts";
+import { adminCommands } from "./admin.ts";
+import { cliConfig, type GlobalFlags } from "./context.ts";
 import { type DevOptions, runDev } from "./dev.ts";
-import { USAGE, UsageError } from "./usage.ts";
-
-/** The service commands, by the role each runs; `serve` is the old name of `node`. */
-const SERVICES: Record<string, Role> = {
-  node: "node",
-  serve: "node",
-  worker: "worker",
-};
-
-/** The options of every command; each command checks it was given only its own. */
-const OPTIONS = {
-  config: { type: "string" },
-  help: { type: "boolean" },
-  version: { type: "boolean" },
-  json: { type: "boolean" },
-  "show-secrets": { type: "boolean" },
-  spec: { type: "string" },
-  url: { type: "string" },
-  method: { type: "string" },
-  header: { type: "string", multiple: true },
-  "secret-header": { type: "string", multiple: true },
-  body: { type: "string" },
-  tz: { type: "string" },
-  file: { type: "string" },
-  n: { type: "string", short: "n" },
-  data: { type: "string" },
-  port: { type: "string" },
-} as const;
+import { UsageError } from "./usage.ts";
 
 /**
  * Runs the command line; returns the exit code: 0 ok, 1 failure (printed on standard
- * error), 2 bad arguments (printed with the usage). With no command, runs a node.
+ * error), 2 bad arguments (one line, and how to get help). With no command, runs a node.
  *
  * @example
  * ```ts ignore
@@ -62,75 +26,134 @@ const OPTIONS = {
  */
 export async function main(args: string[]): Promise<number> {
   ignoreDiscardedSocketResets();
-  let parsed;
+  const root = program();
+  let current = root;
+  root.hook("preSubcommand", (_, sub) => void (current = sub));
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: OPTIONS });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  const { config, help, version, ...options } = parsed.values;
-  if (help || version) {
-    console.log(help ? USAGE : VERSION);
-    return 0;
-  }
-  const [command = "node", ...rest] = parsed.positionals;
-  try {
-    await run(command, rest, options, config);
+    await root.parseAsync(args, { from: "user" });
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : usage(current, problem(err, current));
+    }
+    if (err instanceof UsageError) return usage(current, err.message);
     if (!(err instanceof ScheduleError)) throw err;
     console.error(`schedule: ${err.message}`);
     return 1;
   }
 }
 
-/** Runs a service or an admin command, loading the config at `path` when it needs it. */
-async function run(
-  command: string,
-  args: string[],
-  options: AdminOptions & DevOptions,
-  path: string | undefined,
-): Promise<void> {
-  const env = Deno.env.toObject();
-  if (Object.hasOwn(SERVICES, command)) {
-    if (
-      args.length > 0 || Object.values(options).some((v) => v !== undefined)
-    ) {
-      throw new UsageError(`${command} takes only --config`);
+/** The command line: the one place where commands are registered, in help order. */
+function program(): Command {
+  const root = new Command("schedule")
+    .description(`schedule ${VERSION}: a distributed cron on NATS JetStream`)
+    .option(
+      "--config <path>",
+      "the YAML config file (default ./config/config.yml)",
+    )
+    .option("--namespace <name>", "the namespace, instead of the config's")
+    .option("-s, --server <urls>", "the NATS URLs, instead of the config's")
+    .version(VERSION, "-V, --version", "print the version")
+    .helpOption("-h, --help", "print the help")
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: writer(Deno.stdout),
+      writeErr: writer(Deno.stderr),
+      outputError: () => {}, // main prints errors its own way
+    })
+    .addHelpText(
+      "after",
+      "\nWith no command, runs a node. SCHEDULE_* environment variables override the config\nfile (see the README); --namespace and --server override both.",
+    )
+    .action((_, command) => serve("node", command));
+  const commands: [string, Command[]][] = [
+    ["Services (run until SIGINT or SIGTERM):", [
+      service("node", "publish the ticks of the namespace (the default)")
+        .alias("serve"),
+      service("worker", "execute the jobs of the namespace"),
+      new Command("dev")
+        .description(
+          "a nats-server, a node and a worker on this machine, for development",
+        )
+        .option(
+          "--data <dir>",
+          "the nats-server's data folder (default .schedule-dev)",
+        )
+        .option(
+          "--port <n>",
+          "the NATS port, 0 for any free one (default 4222)",
+        )
+        .action((options: DevOptions, command: Command) =>
+          runDev(
+            [],
+            options,
+            command.optsWithGlobals<GlobalFlags>().config,
+            Deno.env.toObject(),
+          )
+        ),
+    ]],
+    ["Admin commands:", adminCommands()],
+    ["Other commands:", [
+      new Command("version").description("print the version").action(() =>
+        console.log(VERSION)
+      ),
+    ]],
+  ];
+  for (const [group, list] of commands) {
+    root.commandsGroup(group);
+    for (const command of list) {
+      root.addCommand(command.copyInheritedSettings(root));
     }
-    return await runService(SERVICES[command], await loadConfig(path, env));
   }
-  if (command === "dev") return await runDev(args, options, path, env);
-  if (!Object.hasOwn(ADMIN_COMMANDS, command)) {
-    throw new UsageError(`unknown command: ${command}`);
-  }
-  let config: Config | undefined;
-  const loaded = async () => config ??= await loadConfig(path, env);
-  await runAdmin(
-    command as AdminCommand,
-    args,
-    options,
-    async () => adminConnection(await loaded()),
-    () => config!.namespace,
+  return root.helpCommand("help [command]", "print the help of a command");
+}
+
+function service(role: Role, description: string): Command {
+  return new Command(role).description(description).action((_, command) =>
+    serve(role, command)
   );
 }
 
-/** Connects an admin command to NATS once, without retrying. */
-async function adminConnection(config: Config): Promise<NatsConnection> {
-  const options = await connectionOptions(config.nats, "schedule-admin");
-  try {
-    return await connect({ ...options, maxReconnectAttempts: 0 });
-  } catch (err) {
-    throw new ScheduleError(
-      `cannot connect to NATS: ${
-        redactMessage((err as Error).message, config.nats.hosts)
-      }`,
-    );
-  }
+async function serve(role: Role, command: Command): Promise<void> {
+  await runService(
+    role,
+    await cliConfig(command.optsWithGlobals<GlobalFlags>()),
+  );
 }
 
-function usage(problem: string): number {
-  console.error(`schedule: ${problem}\n\n${USAGE}`);
+/** Commander's error in the words of this command line. */
+function problem(err: CommanderError, command: Command): string {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1];
+  const name = command.parent ? command.name() : undefined;
+  switch (err.code) {
+    case "commander.unknownOption":
+      return `unknown flag ${quoted}${name ? ` for ${name}` : ""}`;
+    case "commander.unknownCommand":
+      return `unknown command ${quoted}`;
+    case "commander.excessArguments":
+    case "commander.missingArgument": {
+      if (!name) return `unknown command ${command.args[0]}`;
+      const args = command.registeredArguments.map((arg) => arg.name());
+      return `${name} takes ${args.join(" ") || "no argument"}`;
+    }
+  }
+  return err.message.replace(/^error: /, "");
+}
+
+function usage(command: Command, problem: string): number {
+  const path = command.parent ? `schedule ${command.name()}` : "schedule";
+  console.error(`schedule: ${problem}\nRun '${path} --help' for usage.`);
   return 2;
+}
+
+/** Writes all of `text` to `stream` at once, so nothing is lost on `Deno.exit`. */
+function writer(stream: { writeSync(p: Uint8Array): number }) {
+  return (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    for (let at = 0; at < bytes.length;) {
+      at += stream.writeSync(bytes.subarray(at));
+    }
+  };
 }

@@ -1,26 +1,25 @@
 /**
  * The admin commands that read or change the schedules of a namespace through the
- * client: `ls`, `get`, `set`, `rm`, `pause`, `resume`.
+ * client: `ls`, `get`, `set`, `rm`, `pause`, `resume`, `history`.
  *
  * @module
  */
 
 import type { Schedule } from "../client/schedule.ts";
-import { InvalidKeyError, NotFoundError, ScheduleError } from "../errors.ts";
+import {
+  InvalidJobError,
+  InvalidKeyError,
+  NotFoundError,
+  ScheduleError,
+} from "../errors.ts";
 import { redactUrl } from "../jobs/http/handler.ts";
 import { maskJob } from "../jobs/job.ts";
-import type { HttpOption, JobInfo } from "../types.ts";
-import { type JobFlags, jobsFromFlags } from "./jobs_input.ts";
-
-/** What a command shows: a value (printed with `--json`), or the rows of a table. */
-export interface Shown {
-  /** The value `--json` prints. */
-  value: unknown;
-  /** The rows of the table printed otherwise, the header first. */
-  rows: () => string[][];
-  /** Why the command fails after showing `value`: it then exits non-zero. */
-  failure?: string;
-}
+import { parseSpec } from "../spec/spec.ts";
+import type { HttpOption, Job, JobInfo, RunRecord } from "../types.ts";
+import { cut, quoted } from "../_util.ts";
+import type { JobFlags } from "./jobs_input.ts";
+import type { Shown, View } from "./output.ts";
+import { absolute, relative, span } from "./time.ts";
 
 /** A stored entry that cannot be read, with its key and the reason. */
 export interface InvalidEntry {
@@ -30,124 +29,222 @@ export interface InvalidEntry {
   invalid: string;
 }
 
-/** The commands of this module. */
-export type ScheduleCommand = "ls" | "get" | "set" | "rm" | "pause" | "resume";
+/** Keys longer than this are cut with `…` in tables (never in JSON or YAML). */
+export const KEY_WIDTH = 40;
+
+/** The flags of the commands that show jobs. */
+export interface ShowFlags {
+  /** Print header values and URL credentials instead of `***`. */
+  showSecrets?: boolean;
+}
+
+/** The flags of `set`. */
+export interface SetFlags extends JobFlags {
+  /** Define the key paused. */
+  paused?: boolean;
+}
 
 /**
- * Runs one schedule command on `key` (ignored by `ls`) and returns what it shows: header
- * values and URL credentials masked as `***` unless `show-secrets` is set.
- *
- * @throws {ScheduleError} When the client rejects the request (not found, invalid job...).
- * @throws {UsageError} When the flags of `set` do not define a job.
+ * `ls`: every key with its spec, zone, whether it is paused, next and last fire time
+ * and last result; header values and URL credentials masked unless `showSecrets`.
  *
  * @example
  * ```ts ignore
- * const shown = await showSchedule("get", await Schedule.create("beta", nc), "report", {});
+ * print(await list(await Schedule.create("beta", nc), {}), {});
  * ```
  */
-export async function showSchedule(
-  command: ScheduleCommand,
+export async function list(
   schedule: Schedule,
-  key: string,
-  flags: JobFlags & { "show-secrets"?: boolean },
+  flags: ShowFlags,
 ): Promise<Shown> {
-  const mask = flags["show-secrets"] ? <J>(job: J) => job : maskJob;
-  switch (command) {
-    case "ls":
-      return await list(schedule, mask);
-    case "get":
-      return await get(schedule, key, mask);
-    case "set": {
-      const jobs = await jobsFromFlags(flags);
-      await schedule.set(key, ...jobs);
-      return {
-        value: { key, jobs: jobs.length },
-        rows: () => [[`set ${key}: ${jobs.length} job(s)`]],
-      };
-    }
-    case "rm":
-      await schedule.remove(key);
-      return {
-        value: { key, removed: true },
-        rows: () => [[`removed ${key}`]],
-      };
-    case "pause":
-      await schedule.pause(key);
-      return { value: { key, paused: true }, rows: () => [[`paused ${key}`]] };
-    case "resume":
-      await schedule.resume(key);
-      return {
-        value: { key, paused: false },
-        rows: () => [[`resumed ${key}`]],
-      };
-  }
-}
-
-/** How jobs are printed: masked, or as they are with `--show-secrets`. */
-type Mask = (job: JobInfo) => JobInfo;
-
-async function list(schedule: Schedule, mask: Mask): Promise<Shown> {
   const keys = await schedule.list();
-  const infos = await Promise.all(keys.map((k) => read(schedule, k, mask)));
+  const infos = await Promise.all(keys.map((k) => read(schedule, k, flags)));
   return {
-    value: keys.map((k, i) => {
+    value: keys.map((key, i) => {
       const info = infos[i];
-      return Array.isArray(info) ? { key: k, jobs: info } : info;
+      return Array.isArray(info)
+        ? { key, paused: info[0]?.state.paused ?? false, jobs: info }
+        : info;
     }),
-    rows: () => [
-      ["KEY", "JOBS", "NEXT"],
-      ...keys.map((k, i) => {
+    rows: (view) => [
+      [
+        "KEY",
+        "SPEC",
+        "ZONE",
+        "PAUSED",
+        "NEXT",
+        "LAST SCHEDULE",
+        "LAST RESULT",
+        ...view.wide ? ["JOBS"] : [],
+      ],
+      ...keys.map((key, i) => {
         const info = infos[i];
         return Array.isArray(info)
-          ? [k, String(info.length), earliest(info)]
-          : [k, "INVALID", info.invalid];
+          ? keyRow(key, info, view)
+          : [cut(key, KEY_WIDTH), "INVALID", info.invalid];
       }),
     ],
   };
 }
 
-async function get(
+function keyRow(key: string, jobs: JobInfo[], view: View): string[] {
+  const [first] = jobs;
+  const next = latest(jobs, (job) => job.state.next, -1);
+  const prev = latest(jobs, (job) => job.state.prev, 1);
+  const run = latest(jobs, (job) => job.state.lastRun?.startedAt ?? null, 1);
+  return [
+    cut(key, KEY_WIDTH),
+    jobs.length > 1 ? `${first.spec} (+${jobs.length - 1})` : first.spec,
+    zoneOf(first),
+    String(first.state.paused),
+    next ? when(next.state.next, next, view) : "-",
+    prev ? when(prev.state.prev, prev, view) : "-",
+    run ? result(run.state.lastRun!) : "-",
+    ...view.wide ? [String(jobs.length)] : [],
+  ];
+}
+
+/**
+ * `get KEY`: each job of `key`; an invalid stored definition is shown with its reason
+ * and makes the command fail.
+ */
+export async function get(
   schedule: Schedule,
   key: string,
-  mask: Mask,
+  flags: ShowFlags,
 ): Promise<Shown> {
-  const jobs = await read(schedule, key, mask);
+  const jobs = await read(schedule, key, flags);
   if (!Array.isArray(jobs)) {
     return {
       value: jobs,
       rows: () => [],
-      failure: `"${key}" holds an invalid definition: ${jobs.invalid}`,
+      failure: `${quoted(key)} holds an invalid definition: ${jobs.invalid}`,
     };
   }
   return {
     value: jobs,
-    rows: () => [
-      ["#", "MODE", "SPEC", "TZ", "TARGET", "NEXT", "PREV", "LAST RUN"],
+    rows: (view) => [
+      [
+        "#",
+        "MODE",
+        "SPEC",
+        "ZONE",
+        "PAUSED",
+        "TARGET",
+        "NEXT",
+        "LAST SCHEDULE",
+        "LAST RESULT",
+      ],
       ...jobs.map((job, index) => [
         String(index),
         job.mode,
         job.spec,
-        job.tz ?? "",
+        zoneOf(job),
+        String(job.state.paused),
         target(job),
-        job.state.next?.toISOString() ?? "-",
-        job.state.prev?.toISOString() ?? "-",
-        lastRun(job),
+        when(job.state.next, job, view),
+        when(job.state.prev, job, view),
+        job.state.lastRun ? result(job.state.lastRun) : "-",
       ]),
     ],
   };
 }
 
 /**
- * The jobs of `key`, or why its stored value is not a valid definition. A key that is
- * not valid or does not exist is an error, as is a failure to reach NATS.
+ * `set KEY`: defines `key` as `jobs` (from the flags or `--file`), paused with `--paused`.
+ *
+ * @throws {InvalidJobError} When `jobs` is empty.
+ */
+export async function set(
+  schedule: Schedule,
+  key: string,
+  jobs: Job[],
+  flags: SetFlags,
+): Promise<Shown> {
+  if (jobs.length === 0) {
+    throw new InvalidJobError(
+      `${flags.file} holds no job; to delete ${quoted(key)} use \`schedule rm ${
+        cut(key, 60)
+      }\``,
+    );
+  }
+  const paused = flags.paused ?? false;
+  await schedule.set(key, jobs, { paused });
+  return {
+    value: { key, jobs: jobs.length, paused },
+    rows: () => [[
+      `set ${key}: ${jobs.length} job(s)${paused ? ", paused" : ""}`,
+    ]],
+  };
+}
+
+/** `rm KEY`, `pause KEY`, `resume KEY`. */
+export async function change(
+  schedule: Schedule,
+  command: "rm" | "pause" | "resume",
+  key: string,
+): Promise<Shown> {
+  if (command === "rm") {
+    await schedule.remove(key);
+    return { value: { key, removed: true }, rows: () => [[`removed ${key}`]] };
+  }
+  const paused = command === "pause";
+  await (paused ? schedule.pause(key) : schedule.resume(key));
+  return {
+    value: { key, paused },
+    rows: () => [[`${paused ? "paused" : "resumed"} ${key}`]],
+  };
+}
+
+/** `history KEY`: the last `limit` executions of `key`'s jobs, newest first. */
+export async function history(
+  schedule: Schedule,
+  key: string,
+  limit: number,
+): Promise<Shown> {
+  const runs = await schedule.history(key, { limit });
+  const jobs = await schedule.get(key).catch((err) => {
+    if (err instanceof ScheduleError) return []; // removed or invalid: times in UTC
+    throw err;
+  });
+  return {
+    value: runs,
+    rows: (view) => [
+      [
+        "SCHEDULED",
+        "JOB",
+        "ATTEMPT",
+        "RESULT",
+        "DURATION",
+        "WORKER",
+        "ERROR",
+      ],
+      ...runs.map((run) => [
+        when(run.scheduledAt, jobs[run.index], view),
+        String(run.index),
+        String(run.attempt),
+        result(run),
+        run.durationMs < 1000 ? `${run.durationMs}ms` : span(run.durationMs),
+        run.worker,
+        run.error ?? "",
+      ]),
+    ],
+  };
+}
+
+/**
+ * The jobs of `key`, masked unless `showSecrets`, or why its stored value is not a valid
+ * definition. A key that is not valid or does not exist is an error, as is a failure to
+ * reach NATS.
  */
 async function read(
   schedule: Schedule,
   key: string,
-  mask: Mask,
+  flags: ShowFlags,
 ): Promise<JobInfo[] | InvalidEntry> {
   try {
-    return (await schedule.get(key)).map(mask);
+    const jobs = await schedule.get(key);
+    return flags.showSecrets ? jobs : jobs.map(maskJob);
   } catch (err) {
     if (
       !(err instanceof ScheduleError) || err instanceof NotFoundError ||
@@ -159,23 +256,40 @@ async function read(
   }
 }
 
+/** The zone a job's spec is read in. */
+function zoneOf(job: JobInfo): string {
+  return parseSpec(job.spec, job.tz).timeZone ?? "UTC";
+}
+
+/** A time of `job` as the view shows it: relative, or absolute in the job's zone. */
+function when(date: Date | null, job: JobInfo | undefined, view: View): string {
+  if (date === null) return "-";
+  return view.absolute
+    ? absolute(date, job ? zoneOf(job) : undefined)
+    : relative(date, view.now);
+}
+
+/** The job whose `time` is the earliest (`order` -1) or latest (1), if any has one. */
+function latest(
+  jobs: JobInfo[],
+  time: (job: JobInfo) => Date | null,
+  order: 1 | -1,
+): JobInfo | undefined {
+  let found: JobInfo | undefined;
+  for (const job of jobs) {
+    const t = time(job)?.getTime();
+    if (t === undefined) continue;
+    if (!found || (t - time(found)!.getTime()) * order > 0) found = job;
+  }
+  return found;
+}
+
 function target(job: JobInfo): string {
   if (job.mode !== "HTTP") return "";
   const option = job.option as HttpOption;
   return `${option.method ?? "POST"} ${redactUrl(new URL(option.url))}`;
 }
 
-function lastRun(job: JobInfo): string {
-  const run = job.state.lastRun;
-  if (!run) return "-";
+function result(run: RunRecord): string {
   return run.status ? `${run.outcome} ${run.status}` : run.outcome;
-}
-
-function earliest(jobs: JobInfo[]): string {
-  let first = Infinity;
-  for (const job of jobs) {
-    const next = job.state.next?.getTime();
-    if (next !== undefined && next < first) first = next;
-  }
-  return first === Infinity ? "-" : new Date(first).toISOString();
 }

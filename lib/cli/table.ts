@@ -6,7 +6,8 @@
 
 /**
  * Aligns rows into columns separated by two spaces; the last cell of a row is not
- * padded, and trailing spaces are trimmed. Any number of rows.
+ * padded and does not widen its column (a short row may end in a long message), and
+ * trailing spaces are trimmed. Any number of rows.
  *
  * @example
  * ```ts
@@ -23,7 +24,7 @@ export function table(rows: string[][]): string[] {
   const widths = rows[0].map(() => 0);
   for (const row of rows) {
     row.forEach((cell, column) => {
-      if (column < widths.length) {
+      if (column < widths.length && column < row.length - 1) {
         widths[column] = Math.max(widths[column], cell.length);
       }
     });

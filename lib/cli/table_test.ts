@@ -26,6 +26,16 @@ Deno.test("table() leaves the last cell of a row unpadded", () => {
   ]);
 });
 
+Deno.test("table() does not widen a column for the last cell of a short row", () => {
+  assert.deepEqual(
+    table([["KEY", "SPEC", "ZONE"], ["a", "@daily", "UTC"], [
+      "b",
+      "INVALID: no",
+    ]]),
+    ["KEY  SPEC    ZONE", "a    @daily  UTC", "b    INVALID: no"],
+  );
+});
+
 Deno.test("table() aligns 200,000 rows", () => {
   const rows = [["#", "KEY"]];
   for (let i = 0; i < 200_000; i++) rows.push([String(i), `key-${i}`]);

@@ -17,6 +17,7 @@ import {
 } from "../wire/mod.ts";
 import { InvalidJobError, InvalidSpecError, NotFoundError } from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
+import { quoted } from "../_util.ts";
 import { Namespace, type NamespaceOptions } from "../nats/namespace.ts";
 import { SpecCache } from "../spec/cache.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
@@ -33,6 +34,20 @@ import type { Definition, Job, JobInfo, RunRecord } from "../types.ts";
  * ```
  */
 export type ScheduleOptions = NamespaceOptions;
+
+/**
+ * Options of {@link Schedule.set}.
+ *
+ * @example
+ * ```ts
+ * import type { SetOptions } from "@x/schedule";
+ * const options: SetOptions = { paused: true };
+ * ```
+ */
+export interface SetOptions {
+  /** Define the key paused: its jobs fire once it is resumed. */
+  paused?: boolean;
+}
 
 /**
  * The schedules of one namespace.
@@ -142,7 +157,12 @@ export class Schedule {
       ]);
       return {
         ...job,
-        state: { next: next === null ? null : new Date(next), prev, lastRun },
+        state: {
+          next: next === null ? null : new Date(next),
+          prev,
+          lastRun,
+          paused: definition.paused,
+        },
       };
     }));
   }
@@ -183,7 +203,9 @@ export class Schedule {
   }
 
   /**
-   * Defines `key` as `jobs`, replacing what it held. `@every` jobs count from now.
+   * Defines `key` as `jobs`, replacing what it held. `@every` jobs count from now. The
+   * jobs come one by one, or as an array followed by options: `{ paused: true }` defines
+   * the key paused, to start with {@link resume}.
    *
    * @throws {InvalidKeyError} When the key is not valid.
    * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When a job is not.
@@ -196,20 +218,31 @@ export class Schedule {
    *   HttpJob("0 30 9 * * MON-FRI", { url: "https://example.com/daily" }, "Europe/Paris"),
    *   HttpJob("@every 1h", { url: "https://example.com/hourly", method: "GET" }),
    * );
+   * await schedule.set("later", [HttpJob("@daily", { url: "https://example.com" })], {
+   *   paused: true,
+   * });
    * ```
    */
-  async set(key: string, ...jobs: Job[]): Promise<void> {
+  async set(key: string, ...jobs: Job[]): Promise<void>;
+  async set(key: string, jobs: Job[], options?: SetOptions): Promise<void>;
+  async set(
+    key: string,
+    ...args: Job[] | [Job[], SetOptions?]
+  ): Promise<void> {
     validateKey(key);
+    const [jobs, options] = Array.isArray(args[0])
+      ? args as [Job[], SetOptions?]
+      : [args as Job[]];
     if (jobs.length === 0) {
       throw new InvalidJobError(
-        `set("${key}") needs at least one job; to delete it use remove`,
+        `set(${quoted(key)}) needs at least one job; to delete it use remove()`,
       );
     }
     const now = Date.now();
     const definition: Definition = {
       jobs,
       anchor: new Date(Math.floor(now / 1000) * 1000),
-      paused: false,
+      paused: options?.paused ?? false,
     };
     await this.#write(key, definition, now);
   }
@@ -283,7 +316,7 @@ export class Schedule {
     const entry = await this.#namespace.kv.get(key);
     if (entry === null || entry.operation !== "PUT") {
       throw new NotFoundError(
-        `no schedule "${key}" in namespace ${this.namespace}`,
+        `no schedule ${quoted(key)} in namespace ${this.namespace}`,
       );
     }
     return entry;
@@ -297,7 +330,7 @@ export class Schedule {
   ) {
     const { bytes, specs } = encodeDefinition(definition, this.#compile);
     const maxPayload = this.#nc.info?.max_payload ?? Infinity;
-    assertFits(bytes, maxPayload, `the definition of "${key}"`);
+    assertFits(bytes, maxPayload, `the definition of ${quoted(key)}`);
     definition.jobs.forEach((job, index) => {
       if (
         !definition.paused &&
@@ -313,7 +346,11 @@ export class Schedule {
         key,
         index,
       })(definition.anchor);
-      assertFits(tick, maxPayload, `a tick of job ${index} of "${key}"`);
+      assertFits(
+        tick,
+        maxPayload,
+        `a tick of job ${index} of ${quoted(key)}`,
+      );
     });
     if (revision === undefined) await this.#namespace.kv.put(key, bytes);
     else await this.#namespace.kv.update(key, bytes, revision);

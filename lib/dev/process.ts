@@ -17,6 +17,12 @@ export interface NatsProcessOptions {
   /** More arguments, as they are (such as `--user u --pass p`). */
   extraArgs?: string[];
   /**
+   * With JetStream (`-js`); tests turn it off to see what users of such a server see.
+   *
+   * @default {true}
+   */
+  jetstream?: boolean;
+  /**
    * In a process group of its own, so that a Ctrl-C in the terminal reaches only the
    * parent, which stops it last.
    */
@@ -57,9 +63,9 @@ export class NatsProcess {
         "127.0.0.1",
         "-p",
         String(options.port === 0 ? -1 : options.port),
-        "-js",
-        "-sd",
-        options.storeDir,
+        ...(options.jetstream === false
+          ? []
+          : ["-js", "-sd", options.storeDir]),
         ...options.extraArgs ?? [],
       ],
       stdin: "null",

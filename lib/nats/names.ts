@@ -15,6 +15,7 @@
  */
 
 import { InvalidKeyError, InvalidNamespaceError } from "../errors.ts";
+import { quoted } from "../_util.ts";
 
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[-/=.\w]{1,200}$/;
@@ -60,7 +61,7 @@ export function validateKey(key: string): void {
   ) {
     throw new InvalidKeyError(
       `invalid key ${
-        JSON.stringify(key)
+        quoted(String(key))
       }: use 1 to 200 letters, digits or "-/_=.", ` +
         `not starting or ending with "." and without ".."`,
     );

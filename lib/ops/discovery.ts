@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { NatsConnection } from "@nats-io/nats-core";
+import { errors, type NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { NamespaceNames } from "../nats/names.ts";
 import { VERSION } from "./version.ts";
@@ -21,7 +21,7 @@ import type { Role } from "../types.ts";
  * ```
  */
 export interface ProcessStatus {
-  /** The micro service instance id. */
+  /** The host or pod name and a short random suffix: `web-7f9c-x3k9q`. */
   id: string;
   /** `node` or `worker`. */
   role: Role;
@@ -62,7 +62,9 @@ export async function announce(
     metadata: { namespace, role },
     queue: "",
   });
-  const id = service.info().id;
+  const id = `${hostName() ?? role}-${
+    service.info().id.slice(-5).toLowerCase()
+  }`;
   service.addEndpoint("status", {
     subject: names.statusSubject,
     queue: "",
@@ -82,7 +84,21 @@ export async function announce(
 }
 
 /**
- * Asks every node and worker of a namespace for its status, waiting `wait` ms for answers.
+ * The host or pod name: `HOSTNAME` (set in every Kubernetes pod), else the system's name
+ * when the process may read it.
+ */
+function hostName(): string | undefined {
+  const fromEnv = Deno.env.get("HOSTNAME");
+  if (fromEnv) return fromEnv;
+  const granted =
+    Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state ===
+      "granted";
+  return granted ? Deno.hostname() : undefined;
+}
+
+/**
+ * Asks every node and worker of a namespace for its status. Answers are collected until
+ * none has come for `stall` ms (at most `wait` ms in all); none at all is an empty list.
  *
  * @example
  * ```ts ignore
@@ -92,17 +108,23 @@ export async function announce(
 export async function listProcesses(
   nc: NatsConnection,
   namespace: string,
-  wait = 1000,
+  { wait = 1000, stall = 100 }: { wait?: number; stall?: number } = {},
 ): Promise<ProcessStatus[]> {
   const names = new NamespaceNames(namespace);
-  const replies = await nc.requestMany(names.statusSubject, "", {
-    maxWait: wait,
-  });
   const statuses: ProcessStatus[] = [];
-  for await (const reply of replies) {
-    try {
-      statuses.push(reply.json<ProcessStatus>());
-    } catch { /* not a status: ignore */ }
+  try {
+    const replies = await nc.requestMany(names.statusSubject, "", {
+      strategy: "stall",
+      stall,
+      maxWait: wait,
+    });
+    for await (const reply of replies) {
+      try {
+        statuses.push(reply.json<ProcessStatus>());
+      } catch { /* not a status: ignore */ }
+    }
+  } catch (err) {
+    if (!(err instanceof errors.NoRespondersError)) throw err;
   }
   return statuses.sort((a, b) =>
     a.role.localeCompare(b.role) || a.id.localeCompare(b.id)

@@ -1,0 +1,85 @@
+/**
+ * What the admin commands print: a table (`-o wide` adds detail and shows absolute
+ * times), JSON or YAML.
+ *
+ * @module
+ */
+
+import { type Command, Option } from "commander";
+import { stringify } from "yaml";
+import { table } from "./table.ts";
+
+/** How a table shows times: relative to `now`, or absolute in each job's zone. */
+export interface View {
+  /** The time relative times count from, in epoch ms. */
+  now: number;
+  /** Absolute times in the job's zone instead of relative ones (`--zone`, `-o wide`). */
+  absolute: boolean;
+  /** Extra columns (`-o wide`). */
+  wide: boolean;
+}
+
+/** What a command shows: a value (JSON or YAML), or the rows of a table. */
+export interface Shown {
+  /** The value `-o json` and `-o yaml` print. */
+  value: unknown;
+  /** The rows of the table printed otherwise, the header first. */
+  rows: (view: View) => string[][];
+  /** Why the command fails after showing `value`: it then exits non-zero. */
+  failure?: string;
+}
+
+/** The output flags of a command: `-o`, its alias `--json`, and `--zone` if it has it. */
+export interface OutputFlags {
+  /** `json`, `yaml` or `wide`; a table when left out. */
+  output?: "json" | "yaml" | "wide";
+  /** Same as `-o json`. */
+  json?: boolean;
+  /** Absolute times in the job's zone. */
+  zone?: boolean;
+}
+
+/** Adds `-o, --output` and `--json` to `command`. */
+export function withOutput(command: Command): Command {
+  return command
+    .addOption(
+      new Option("-o, --output <format>", "print json, yaml, or a wide table")
+        .choices(["json", "yaml", "wide"]),
+    )
+    .option("--json", "same as -o json");
+}
+
+/**
+ * Prints what a command shows in the format of `flags`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { print } from "./output.ts";
+ *
+ * const lines: string[] = [];
+ * const shown = { value: { key: "a" }, rows: () => [["KEY"], ["a"]] };
+ * print(shown, { output: "yaml" }, (line) => lines.push(line));
+ * print(shown, {}, (line) => lines.push(line));
+ * assert.deepEqual(lines, ["key: a", "KEY", "a"]);
+ * ```
+ */
+export function print(
+  shown: Shown,
+  flags: OutputFlags,
+  write: (line: string) => void = console.log,
+): void {
+  const format = flags.json ? "json" : flags.output;
+  if (format === "json") write(JSON.stringify(shown.value, null, 2));
+  else if (format === "yaml") {
+    write(stringify(JSON.parse(JSON.stringify(shown.value))).trimEnd());
+  } else {
+    const wide = format === "wide";
+    const rows = shown.rows({
+      now: Date.now(),
+      absolute: wide || !!flags.zone,
+      wide,
+    });
+    if (rows.length > 0) table(rows).forEach((line) => write(line));
+  }
+}
