@@ -121,10 +121,18 @@ Deno.test("schedule dev explains a NATS port in use, and rejects options not its
   assert.equal(await inUse.exit(), 1, inUse.stderr);
   assert.match(inUse.stderr, /port \d+ is in use: give another with --port/);
 
-  for (const args of [["extra"], ["--config", "x.yml"], ["--json"]]) {
+  const refused: [string[], RegExp][] = [
+    [["extra"], /^schedule: dev takes no argument\n/],
+    [
+      ["--config", "x.yml"],
+      /^schedule: dev takes only --data DIR and --port N\n/,
+    ],
+    [["--json"], /^schedule: unknown flag --json for dev\n/],
+  ];
+  for (const [args, message] of refused) {
     const bad = await startDev(args);
     assert.equal(await bad.exit(), 2, bad.stderr);
-    assert.match(bad.stderr, /dev takes only --data DIR and --port N/);
+    assert.match(bad.stderr, message);
   }
   await Deno.remove(data, { recursive: true });
 });
