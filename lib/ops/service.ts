@@ -23,6 +23,8 @@ interface Running {
   stop(): Promise<void>;
   readonly metrics: object;
   details(): Record<string, unknown>;
+  /** False while it should take no traffic: a node whose clock is off. */
+  ready(): boolean;
 }
 
 /**
@@ -51,10 +53,10 @@ export async function runService(
     tls: nats.tls !== undefined,
   });
   const metrics = new Metrics(role, VERSION);
-  const state = { connected: false, started: false };
+  const state: Context["state"] = { connected: false, running: undefined };
   const monitor = startMonitor(config.http.port, {
     metrics,
-    ready: () => state.connected && state.started,
+    ready: () => state.connected && state.running?.ready() === true,
     log,
   });
   try {
@@ -111,7 +113,7 @@ function startMonitor(
 interface Context {
   log: Logger;
   metrics: Metrics;
-  state: { connected: boolean; started: boolean };
+  state: { connected: boolean; running: Running | undefined };
 }
 
 async function serve(
@@ -127,7 +129,7 @@ async function serve(
   const running = role === "node"
     ? await startNode(nc, config, log, metrics)
     : await startWorker(nc, config, log, metrics);
-  state.started = true;
+  state.running = running;
   const announced = await announce(nc, config.namespace, role, running.details);
   if (!stopping.aborted) {
     await new Promise((resolve) =>
@@ -151,20 +153,24 @@ async function startNode(
   const started = await Node.start(nc, {
     namespace: config.namespace,
     catchup: config.catchup,
+    maxClockOffset: config.clock.maxOffset,
     logger: log,
     onStored: metrics.firingLag(),
   });
   await started.ready;
   metrics.publisher(() => started.metrics);
+  metrics.clock(started.clock);
   return {
     stop: () => started.stop(),
     metrics: started.metrics,
+    ready: () => !started.clock.skewed,
     details: () => ({
       definitions: started.metrics.definitions,
       jobs: started.metrics.jobs,
       lastTick: started.lastTick?.toISOString() ?? null,
       published: started.metrics.published,
       missed: started.metrics.missed,
+      ...clockDetails(started.clock),
     }),
   };
 }
@@ -178,13 +184,30 @@ async function startWorker(
   const started = await Worker.start(nc, {
     namespace: config.namespace,
     ...config.worker,
+    maxClockOffset: config.clock.maxOffset,
     logger: log,
     onRun: metrics.runs(),
   });
   metrics.worker(() => started.metrics);
+  metrics.clock(started.clock);
   return {
     stop: () => started.stop(),
     metrics: started.metrics,
-    details: () => ({ name: started.name, ...started.metrics }),
+    ready: () => true,
+    details: () => ({
+      name: started.name,
+      ...started.metrics,
+      ...clockDetails(started.clock),
+    }),
+  };
+}
+
+/** The offset to the server's clock and its error, in ms, for the `nodes` command. */
+function clockDetails(
+  clock: { readonly offset: number; readonly error: number },
+): Record<string, number> {
+  return {
+    clockOffsetMs: Math.round(clock.offset),
+    clockErrorMs: Math.round(clock.error * 100) / 100,
   };
 }

@@ -17,6 +17,7 @@ import { ScheduleError } from "../errors.ts";
 import { httpHandler } from "../jobs/http/handler.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
 import { Namespace } from "../nats/namespace.ts";
+import { ServerClock } from "../nats/server_clock.ts";
 import type { RunRecord, Tick } from "../types.ts";
 import { consume, type Consuming } from "./consume.ts";
 import type { ModeHandler } from "./handler.ts";
@@ -58,6 +59,8 @@ export class Worker {
   };
   /** The name recorded in the run history. */
   readonly name: string;
+  /** The server's clock, which times the runs recorded. */
+  readonly clock: ServerClock;
 
   readonly #namespace: Namespace;
   readonly #log: Logger;
@@ -72,9 +75,12 @@ export class Worker {
     namespace: Namespace,
     options: WorkerOptions,
     ackWait: number,
+    clock: ServerClock,
+    log: Logger,
   ) {
     this.#namespace = namespace;
-    this.#log = options.logger ?? createLogger({ debug: false });
+    this.#log = log;
+    this.clock = clock;
     this.#onRun = options.onRun;
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     this.#retry = {
@@ -119,7 +125,13 @@ export class Worker {
     const ackWait = await namespace.ensureWorkerConsumer(
       options.ackWait ?? WORKER_DEFAULTS.ackWait,
     );
-    const worker = new Worker(namespace, options, ackWait);
+    const log = options.logger ?? createLogger({ debug: false });
+    const clock = await ServerClock.start({
+      probe: () => namespace.serverTime(),
+      maxOffset: options.maxClockOffset,
+      log,
+    });
+    const worker = new Worker(namespace, options, ackWait, clock, log);
     await worker.#start();
     return worker;
   }
@@ -150,7 +162,7 @@ export class Worker {
    * ```
    */
   async stop(): Promise<void> {
-    await this.#consuming?.stop();
+    await Promise.all([this.#consuming?.stop(), this.clock.stop()]);
   }
 
   async #start(): Promise<void> {
@@ -190,7 +202,7 @@ export class Worker {
       return;
     }
     const attempt = message.info.deliveryCount;
-    const startedAt = new Date();
+    const startedAt = new Date(this.clock.now());
     const result = exhausted(attempt, this.#retry.maxAttempts)
       ? undefined
       : await runHandler(
@@ -205,7 +217,7 @@ export class Worker {
       tick,
       attempt,
       startedAt,
-      endedAt: new Date(),
+      endedAt: new Date(this.clock.now()),
       outcome: decided.outcome,
       result: decided.result,
       worker: this.name,
