@@ -7,30 +7,12 @@ import assert from "node:assert/strict";
 import { HttpJob, Schedule } from "../mod.ts";
 import { NatsServer } from "./nats_server.ts";
 import { env, Service } from "./_cli.ts";
-import { assertContiguous, followTicks, waitFor } from "./helpers.ts";
+import { assertContiguous, faketime, followTicks, waitFor } from "./helpers.ts";
 
 const hook = { url: "https://api.example.com/hook" };
 const KEYS = ["a", "b", "c", "d", "e", "f", "g", "h"];
 /** How long the ticks are followed once every node is up, in ms. */
 const FOLLOWED = 6000;
-
-/**
- * The environment that shifts a process's clock by `shift` with libfaketime, as
- * `faketime -f <shift>` does. The library is preloaded directly, not through the
- * `faketime` program, which forks and would not pass SIGTERM on to the node.
- */
-function faketime(shift: string): Record<string, string> {
-  const dirs = ["x86_64-linux-gnu/", "aarch64-linux-gnu/", ""].flatMap(
-    (arch) => [`/usr/lib/${arch}faketime`, `/usr/local/lib/${arch}faketime`],
-  );
-  for (const dir of dirs) {
-    try {
-      Deno.statSync(`${dir}/libfaketime.so.1`);
-      return { LD_PRELOAD: `${dir}/libfaketime.so.1`, FAKETIME: shift };
-    } catch { /* not here */ }
-  }
-  throw new Error("libfaketime is not installed (apt-get install faketime)");
-}
 
 /** The node's `/metrics` and `/readyz`. */
 async function monitor(service: Service) {
