@@ -59,6 +59,10 @@ export {
   type WorkerMetrics,
   type WorkerOptions,
 } from "./lib/worker/mod.ts";
+export {
+  ServerClock,
+  type ServerClockOptions,
+} from "./lib/nats/server_clock.ts";
 export { listProcesses, type ProcessStatus } from "./lib/ops/discovery.ts";
 export { createLogger, type LogFields, type Logger } from "./lib/ops/log.ts";
 
