@@ -30,3 +30,15 @@ export const WORKER_DEFAULTS = {
   /** The shared consumer's ack wait. */
   ackWait: 30_000,
 } as const;
+
+/** Defaults of the server clock every node and worker keeps (durations in ms). */
+export const CLOCK_DEFAULTS = {
+  /** The largest offset to the server's clock before a node steps back to standby. */
+  maxOffset: 1000,
+  /** How often the server's clock is probed. */
+  interval: 2000,
+  /** How many recent probes are kept; the one bounding the server's time best is used. */
+  samples: 8,
+  /** The most the local and server clocks drift apart: 500 ppm, NTP's fastest slew. */
+  drift: 5e-4,
+} as const;

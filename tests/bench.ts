@@ -5,9 +5,10 @@
  * second (half `* * * * * *`, half `@every 1s`), a fixed measuring window; then it prints
  * ticks expected, published, missing, duplicated, the firing lag (stream timestamp minus
  * scheduled time) and each node's CPU time and peak RSS. Last, the time and RSS one node
- * takes to load L definitions.
+ * takes to load L definitions. With `--shift +3s`, the second node runs with its clock
+ * shifted under libfaketime: `lag min` shows whether any tick was stored early.
  *
- *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000]
+ *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s]
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { encodeDefinition } from "../lib/wire/mod.ts";
 import { HttpJob } from "../lib/jobs/http/job.ts";
 import { Namespace } from "../lib/nats/namespace.ts";
 import { NatsServer } from "./nats_server.ts";
+import { faketime } from "./helpers.ts";
 
 const NAMESPACE = "bench";
 const SECOND = 1000;
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "1000,10000" },
     seconds: { type: "string", default: "10" },
     load: { type: "string", default: "100000" },
+    shift: { type: "string", default: "" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
@@ -42,7 +45,7 @@ class NodeProcess {
   readonly #seen = new Map<string, () => void>();
   #log = "";
 
-  constructor(server: NatsServer) {
+  constructor(server: NatsServer, env: Record<string, string> = {}) {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -56,6 +59,7 @@ class NodeProcess {
         SCHEDULE_NATS_HOSTS: server.url,
         SCHEDULE_DEBUG: "false",
         SCHEDULE_HTTP_PORT: "0",
+        ...env,
       },
       stdout: "null",
       stderr: "piped",
@@ -161,7 +165,8 @@ async function firing(n: number) {
   await using server = await NatsServer.start();
   const nc = await server.connect();
   await Namespace.open(nc, NAMESPACE);
-  const nodes = [new NodeProcess(server), new NodeProcess(server)];
+  const shifted = values.shift ? faketime(values.shift) : {};
+  const nodes = [new NodeProcess(server), new NodeProcess(server, shifted)];
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
   await writeDefinitions(nc, n, (i) => i % 2 ? "@every 1s" : "* * * * * *");
   // Measure whole seconds from two seconds after the last definition was written.
@@ -189,6 +194,7 @@ async function firing(n: number) {
     published: distinct,
     missing: expected - distinct,
     duplicated: ticks.length - distinct,
+    "lag min ms": (lags[0] ?? NaN).toFixed(1),
     "lag p50 ms": percentile(lags, 0.5).toFixed(1),
     "lag p99 ms": percentile(lags, 0.99).toFixed(1),
     "lag max ms": (lags.at(-1) ?? NaN).toFixed(1),
@@ -223,7 +229,9 @@ async function loading(n: number) {
 }
 
 console.log(
-  `firing: ${seconds} s window, 2 nodes, 1 nats-server, ${navigator.hardwareConcurrency} cores`,
+  `firing: ${seconds} s window, 2 nodes${
+    values.shift ? ` (the second at ${values.shift})` : ""
+  }, 1 nats-server, ${navigator.hardwareConcurrency} cores`,
 );
 const results = [];
 for (const n of sizes) results.push(await firing(n));

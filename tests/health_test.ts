@@ -70,6 +70,11 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
   ) {
     assert.ok(metrics.includes(name), `${name} in\n${metrics}`);
   }
+  // The same machine as the server: its clock is the server's, to a few ms.
+  const offset = /^schedule_clock_offset_seconds (\S+)$/m.exec(metrics);
+  assert.ok(offset && Math.abs(Number(offset[1])) < 0.05, metrics);
+  const error = /^schedule_clock_offset_error_seconds (\S+)$/m.exec(metrics);
+  assert.ok(error && Number(error[1]) >= 0 && Number(error[1]) < 0.05, metrics);
   await waitFor(
     "a run",
     async () =>
@@ -91,6 +96,10 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
   ]);
   assert.equal(statuses[0].definitions, 1);
   assert.ok(statuses[0].lastTick);
+  for (const status of statuses) {
+    assert.ok(Math.abs(status.clockOffsetMs) < 50, nodes.stdout);
+    assert.ok(status.clockErrorMs >= 0, nodes.stdout);
+  }
   assert.match(
     (await admin(["nodes"])).stdout,
     /^ROLE\s+ID\s+VERSION\s+UPTIME/,

@@ -119,3 +119,21 @@ export function assertContiguous(
     }
   }
 }
+
+/**
+ * The environment that shifts a process's clock by `shift` with libfaketime, as
+ * `faketime -f <shift>` does. The library is preloaded directly, not through the
+ * `faketime` program, which forks and would not pass SIGTERM on to the node.
+ */
+export function faketime(shift: string): Record<string, string> {
+  const dirs = ["x86_64-linux-gnu/", "aarch64-linux-gnu/", ""].flatMap(
+    (arch) => [`/usr/lib/${arch}faketime`, `/usr/local/lib/${arch}faketime`],
+  );
+  for (const dir of dirs) {
+    try {
+      Deno.statSync(`${dir}/libfaketime.so.1`);
+      return { LD_PRELOAD: `${dir}/libfaketime.so.1`, FAKETIME: shift };
+    } catch { /* not here */ }
+  }
+  throw new Error("libfaketime is not installed (apt-get install faketime)");
+}

@@ -224,6 +224,16 @@ export class Schedule {
    * ```
    */
   async set(key: string, ...jobs: Job[]): Promise<void>;
+  /**
+   * Defines `key` as `jobs`, with `options` (`{ paused: true }` defines it paused).
+   *
+   * @example
+   * ```ts ignore
+   * await schedule.set("later", [HttpJob("@daily", { url: "https://example.com" })], {
+   *   paused: true,
+   * });
+   * ```
+   */
   async set(key: string, jobs: Job[], options?: SetOptions): Promise<void>;
   async set(
     key: string,

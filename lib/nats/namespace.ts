@@ -28,6 +28,7 @@ import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
 import { NamespaceNames } from "./names.ts";
 import type { Logger } from "../ops/log.ts";
+import { parseTimestamp } from "./timestamp.ts";
 
 /**
  * How the job and history streams are created when they do not exist yet.
@@ -259,6 +260,24 @@ export class Namespace {
       if (value !== null) yield value;
       if (message.info.pending === 0) break;
     }
+  }
+
+  /**
+   * The time of the server that stamps the ticks, the job stream's leader, in epoch ms:
+   * the time stamp of a stream info answer (nats-server 2.10 and later).
+   *
+   * @throws {Error} When the server's answer carries no time stamp.
+   */
+  async serverTime(): Promise<number> {
+    const info: StreamInfo & { ts?: string } = await this.jsm.streams.info(
+      this.names.jobStream,
+    );
+    if (info.ts === undefined) {
+      throw new Error(
+        "the server's stream info has no time stamp: nats-server 2.10 or later is needed",
+      );
+    }
+    return parseTimestamp(info.ts);
   }
 
   /**

@@ -19,3 +19,4 @@
 
 export { Node, type NodeMetrics, type NodeOptions } from "./node.ts";
 export type { LogFields, Logger } from "../ops/log.ts";
+export type { ClockReading } from "../nats/server_clock.ts";

@@ -12,14 +12,19 @@
  * the active node is gone and it sends on time again. So each job has one node sending on
  * time, the bursts split across the nodes, and the duplicates arrive after the burst.
  *
+ * Ticks are fired by the NATS server's clock, never by the node's own: a tick is sent
+ * once the earliest the server's time can be has reached it (see {@link ServerClock}).
+ * A node whose own clock is off by more than `maxClockOffset` stands by for every job.
+ *
  * @module
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { NODE_DEFAULTS } from "../defaults.ts";
 import { Namespace } from "../nats/namespace.ts";
+import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import { StreamSender } from "../nats/stream_sender.ts";
-import { createLogger } from "../ops/log.ts";
+import { createLogger, type Logger } from "../ops/log.ts";
 import { nextTick } from "../spec/ticks.ts";
 import { catchupWindow } from "./_util.ts";
 import { Sender } from "./sender.ts";
@@ -61,6 +66,7 @@ export class Node {
   };
   /** Resolves once every stored definition has been loaded. */
   readonly ready: Promise<void>;
+  readonly #clock: ServerClock;
 
   readonly #catchup: number;
   readonly #sender: Sender;
@@ -72,9 +78,11 @@ export class Node {
     nc: NatsConnection,
     namespace: Namespace,
     options: NodeOptions,
+    clock: ServerClock,
+    log: Logger,
   ) {
-    const log = options.logger ?? createLogger({ debug: false });
     const { metrics } = this;
+    this.#clock = clock;
     const catchup = this.#catchup = catchupWindow(namespace, options, log);
     this.#sender = new Sender({
       stream: new StreamSender(
@@ -88,6 +96,7 @@ export class Node {
       log,
       onStored: options.onStored,
       stored: (ranges) => storedTicks(namespace, ranges),
+      clock,
     });
     this.#queue = new TimerQueue<Scheduled>({
       standbyDelay: Math.min(
@@ -96,6 +105,8 @@ export class Node {
       ),
       send: (item, now) => this.#sender.send(item, now),
       next: (item) => nextTick(item.spec, item.anchor, item.due),
+      clock,
+      standby: () => clock.skewed,
     });
     const queue = this.#queue;
     this.#watch = new DefinitionWatch({
@@ -106,6 +117,11 @@ export class Node {
       catchup,
     });
     this.ready = this.#watch.loaded;
+  }
+
+  /** The server's clock, which fires the ticks. */
+  get clock(): ClockReading {
+    return this.#clock;
   }
 
   /**
@@ -125,7 +141,13 @@ export class Node {
       options.namespace,
       options.queue,
     );
-    return new Node(nc, namespace, options);
+    const log = options.logger ?? createLogger({ debug: false });
+    const clock = await ServerClock.start({
+      probe: () => namespace.serverTime(),
+      maxOffset: options.maxClockOffset,
+      log,
+    });
+    return new Node(nc, namespace, options, clock, log);
   }
 
   /** The scheduled time of the latest tick this node got acknowledged, or `null`. */
@@ -152,6 +174,10 @@ export class Node {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#queue.stop();
-    await Promise.all([this.#watch.stop(), this.#sender.stop()]);
+    await Promise.all([
+      this.#watch.stop(),
+      this.#sender.stop(),
+      this.#clock.stop(),
+    ]);
   }
 }

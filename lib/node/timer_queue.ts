@@ -32,6 +32,11 @@ export interface TimerQueueOptions<T extends Queued> {
   next: (item: T) => number | null;
   /** The time source (default: the real clock). */
   clock?: Clock;
+  /**
+   * While this says so, every job is on standby, sent `standbyDelay` late: the node's
+   * clock is off and the other nodes keep the schedule (default: never).
+   */
+  standby?: () => boolean;
 }
 
 /**
@@ -63,6 +68,7 @@ export class TimerQueue<T extends Queued> {
   readonly #send: (item: T, now: number) => void;
   readonly #next: (item: T) => number | null;
   readonly #clock: Clock;
+  readonly #standby: () => boolean;
   /** Jobs sent and not yet queued at their next tick. */
   #fired: T[] = [];
   /** Removed jobs still in the heap or in `#fired`. */
@@ -77,6 +83,7 @@ export class TimerQueue<T extends Queued> {
     this.#send = options.send;
     this.#next = options.next;
     this.#clock = options.clock ?? realClock;
+    this.#standby = options.standby ?? (() => false);
   }
 
   /** How many jobs the heap holds, removed ones not yet dropped included. */
@@ -122,13 +129,14 @@ export class TimerQueue<T extends Queued> {
     this.#timerDue = Infinity;
     const now = this.#clock.now();
     const heap = this.#heap;
+    const standby = this.#standby();
     for (let top = heap.peek(); top && top.sendAt <= now; top = heap.peek()) {
       heap.pop();
       if (!top.live) {
         this.#dead--;
         continue;
       }
-      if (top.standby && top.sendAt === top.due) {
+      if ((top.standby || standby) && top.sendAt === top.due) {
         // It went on standby after this tick was queued: send it as a backup.
         top.sendAt = top.due + this.#standbyDelay;
         heap.push(top);
@@ -146,6 +154,7 @@ export class TimerQueue<T extends Queued> {
     this.#requeueTimer = undefined;
     const fired = this.#fired;
     this.#fired = [];
+    const standby = this.#standby();
     for (const item of fired) {
       if (!item.live) {
         this.#dead--;
@@ -157,7 +166,7 @@ export class TimerQueue<T extends Queued> {
         continue;
       }
       item.due = due;
-      item.sendAt = item.standby ? due + this.#standbyDelay : due;
+      item.sendAt = item.standby || standby ? due + this.#standbyDelay : due;
       this.#heap.push(item);
     }
     this.#compact();

@@ -13,13 +13,14 @@ function job(name: string, due: number, every = 0): Job {
 }
 
 /** A queue on a fake clock at 0 that records each send as `name@due` (and when). */
-function setup(standbyDelay = 500) {
+function setup(standbyDelay = 500, standby?: () => boolean) {
   const clock = new FakeClock(0);
   const sent: string[] = [];
   const sentAt: number[] = [];
   const queue = new TimerQueue<Job>({
     standbyDelay,
     clock,
+    standby,
     send: (item, now) => {
       sent.push(`${item.name}@${item.due}`);
       sentAt.push(now);
@@ -122,6 +123,27 @@ Deno.test("a job on standby is sent standbyDelay after its tick", () => {
   clock.advance(1000);
   assert.deepEqual(sent, ["a@1000", "a@2000", "a@3000"]);
   assert.deepEqual(sentAt, [1500, 2500, 3000], "back on time");
+});
+
+Deno.test("while the whole node stands by, every job is sent standbyDelay late", () => {
+  let skewed = false;
+  const { clock, queue, sent, sentAt } = setup(500, () => skewed);
+  const a = job("a", 1000, 1000), b = job("b", 1000, 1000);
+  queue.add([a, b]);
+  skewed = true; // the node's clock went off after the jobs were queued
+  clock.advance(1499);
+  assert.deepEqual(sent, []);
+  clock.advance(1);
+  assert.deepEqual(sent, ["a@1000", "b@1000"]);
+  assert.deepEqual(sentAt, [1500, 1500]);
+  assert.equal(a.standby, false, "the jobs' own standby is left alone");
+  clock.advance(1000);
+  assert.deepEqual(sentAt, [1500, 1500, 2500, 2500]);
+  skewed = false;
+  clock.advance(1000);
+  assert.deepEqual(sentAt.slice(4), [3500, 3500], "queued late before");
+  clock.advance(1000);
+  assert.deepEqual(sentAt.slice(6), [4000, 4000], "back on time");
 });
 
 Deno.test("a timer is never set for more than MAX_TIMER", () => {

@@ -32,6 +32,11 @@ export interface NodeOptions {
    * first, in ms (default 500; at most half of `catchup`).
    */
   standbyDelay?: number;
+  /**
+   * The largest offset of the node's own clock to the NATS server's, in ms (default 1 s).
+   * Beyond it the node stands by for every job: the other nodes keep the schedule.
+   */
+  maxClockOffset?: number;
   /** How long one publish waits for its acknowledgement, in ms (default 5 s). */
   publishTimeout?: number;
   /** How the job stream is created if it is missing. */

@@ -6,6 +6,8 @@
  * namespace: beta
  * debug: false
  * catchup: 60s          # optional
+ * clock:
+ *   maxOffset: 1s       # beyond it from the NATS server's clock, a node stands by
  * nats:
  *   hosts:
  *     - nats://127.0.0.1:4222
@@ -33,7 +35,7 @@
 import { parse } from "yaml";
 import ipaddr from "ipaddr.js";
 import { isRecord } from "../_util.ts";
-import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
+import { CLOCK_DEFAULTS, NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { parseDuration } from "../spec/duration.ts";
 import { ConfigError, type ScheduleError } from "../errors.ts";
 import { validateNamespace } from "../nats/names.ts";
@@ -56,6 +58,11 @@ export interface Config {
   debug: boolean;
   /** How late a tick may still be published, in ms. */
   catchup: number;
+  /** The clock check. */
+  clock: {
+    /** The largest offset to the NATS server's clock, in ms, before a node stands by. */
+    maxOffset: number;
+  };
   /** The worker's settings (durations in ms). */
   worker: WorkerConfig;
   /** The health and metrics endpoint. */
@@ -134,6 +141,7 @@ export const CONFIG_ENV = {
   namespace: "SCHEDULE_NAMESPACE",
   debug: "SCHEDULE_DEBUG",
   catchup: "SCHEDULE_CATCHUP",
+  "clock.maxOffset": "SCHEDULE_CLOCK_MAX_OFFSET",
   "nats.hosts": "SCHEDULE_NATS_HOSTS",
   "nats.replicas": "SCHEDULE_NATS_REPLICAS",
   "nats.nkey": "SCHEDULE_NATS_NKEY",
@@ -199,6 +207,7 @@ export async function loadConfig(
  * const text = "namespace: beta\nnats:\n  hosts: [127.0.0.1:4222]\n";
  * const config = parseConfig(text, { SCHEDULE_HTTP_PORT: "9090" });
  * assert.equal(config.catchup, 60_000);
+ * assert.equal(config.clock.maxOffset, 1000);
  * assert.equal(config.http.port, 9090);
  * ```
  */
@@ -224,11 +233,22 @@ export function parseConfig(
     env[CONFIG_ENV.catchup] ?? file.catchup,
     NODE_DEFAULTS.catchup,
   );
+  const clock = file.clock ?? {};
+  if (!isRecord(clock)) {
+    throw new ConfigError("clock: expected a mapping with maxOffset");
+  }
+  const maxOffset = durationField(
+    "clock.maxOffset",
+    env[CONFIG_ENV["clock.maxOffset"]] ?? clock.maxOffset,
+    CLOCK_DEFAULTS.maxOffset,
+    true,
+  );
   const hosts = parseHosts(env[CONFIG_ENV["nats.hosts"]], nats.hosts);
   return {
     namespace,
     debug,
     catchup,
+    clock: { maxOffset },
     http: parseHttp(file.http ?? {}, env),
     worker: parseWorker(file.worker ?? {}, env),
     nats: {

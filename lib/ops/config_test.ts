@@ -18,6 +18,7 @@ Deno.test("parseConfig() reads the original config file format", () => {
     namespace: "beta",
     debug: false,
     catchup: 60_000,
+    clock: { maxOffset: 1000 },
     http: { port: 8080 },
     worker: {
       concurrency: 8,
@@ -76,8 +77,14 @@ Deno.test("parseConfig() lets environment variables override the file", () => {
     SCHEDULE_NAMESPACE: "gamma",
     SCHEDULE_DEBUG: "true",
     SCHEDULE_CATCHUP: "30s",
+    SCHEDULE_CLOCK_MAX_OFFSET: "250ms",
     SCHEDULE_NATS_HOSTS: "a:4222, b:4222",
   });
+  assert.equal(config.clock.maxOffset, 250);
+  assert.equal(
+    parseConfig(`${FILE}clock: { maxOffset: 2s }\n`, {}).clock.maxOffset,
+    2000,
+  );
   assert.equal(config.namespace, "gamma");
   assert.equal(config.debug, true);
   assert.equal(config.catchup, 30_000);
@@ -125,6 +132,18 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     "namespace: a\ncatchup: soon\nnats: { hosts: [a:1] }",
     {},
     /^catchup:/,
+  ],
+  [
+    "a zero clock.maxOffset",
+    "namespace: a\nclock: { maxOffset: 0s }\nnats: { hosts: [a:1] }",
+    {},
+    /^clock.maxOffset:/,
+  ],
+  [
+    "a bad clock",
+    "namespace: a\nclock: 1s\nnats: { hosts: [a:1] }",
+    {},
+    /^clock:/,
   ],
   [
     "a bad worker",

@@ -99,6 +99,33 @@ export class Metrics {
     );
   }
 
+  /**
+   * Exposes the offset to the NATS server's clock and its error, read at each scrape.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Metrics } from "./monitor.ts";
+   * const metrics = new Metrics("node", "0.1.0");
+   * metrics.clock({ offset: -3000, error: 0.5 });
+   * assert.match(metrics.registry.render(), /^schedule_clock_offset_seconds -3$/m);
+   * ```
+   */
+  clock(clock: { readonly offset: number; readonly error: number }): void {
+    new Gauge(
+      this.registry,
+      "schedule_clock_offset_seconds",
+      "The NATS server's clock minus this process's clock (negative: this one is ahead).",
+      () => clock.offset / 1000,
+    );
+    new Gauge(
+      this.registry,
+      "schedule_clock_offset_error_seconds",
+      "How far off the offset may be: half the probe's round trip, plus drift since.",
+      () => clock.error / 1000,
+    );
+  }
+
   /** The observer of a node's firing lag (ms), for `NodeOptions.onStored`. */
   firingLag(): (lagMs: number) => void {
     const lag = new Histogram(

@@ -32,6 +32,8 @@ interface Running {
   ready(): boolean;
   readonly metrics: object;
   details(): Record<string, unknown>;
+  /** False while it should take no traffic: a node whose clock is off. */
+  ready(): boolean;
 }
 
 /**
@@ -260,21 +262,24 @@ async function startNode(
     namespace: config.namespace,
     queue: namespaceOptions(config, log),
     catchup: config.catchup,
+    maxClockOffset: config.clock.maxOffset,
     logger: log,
     onStored: metrics.firingLag(),
   });
   await started.ready;
   metrics.node(() => started.metrics);
+  metrics.clock(started.clock);
   return {
     stop: () => started.stop(),
-    ready: () => true,
     metrics: started.metrics,
+    ready: () => !started.clock.skewed,
     details: () => ({
       definitions: started.metrics.definitions,
       jobs: started.metrics.jobs,
       lastTick: started.lastTick?.toISOString() ?? null,
       published: started.metrics.published,
       missed: started.metrics.missed,
+      ...clockDetails(started.clock),
     }),
   };
 }
@@ -290,15 +295,31 @@ async function startWorker(
     catchup: config.catchup,
     ...config.worker,
     queue: namespaceOptions(config, log),
+    maxClockOffset: config.clock.maxOffset,
     logger: log,
     onRun: metrics.runs(),
   });
   metrics.worker(() => started.metrics);
+  metrics.clock(started.clock);
   return {
     stop: () => started.stop(),
     ready: () => started.ready,
     metrics: started.metrics,
-    details: () => ({ name: started.name, ...started.metrics }),
+    details: () => ({
+      name: started.name,
+      ...started.metrics,
+      ...clockDetails(started.clock),
+    }),
+  };
+}
+
+/** The offset to the server's clock and its error, in ms, for the `nodes` command. */
+function clockDetails(
+  clock: { readonly offset: number; readonly error: number },
+): Record<string, number> {
+  return {
+    clockOffsetMs: Math.round(clock.offset),
+    clockErrorMs: Math.round(clock.error * 100) / 100,
   };
 }
 

@@ -23,3 +23,4 @@ export type { WorkerMetrics, WorkerOptions } from "./types.ts";
 export type { ModeHandler, RunContext, RunResult } from "./handler.ts";
 export { RUN_HEADERS } from "../jobs/http/handler.ts";
 export type { LogFields, Logger } from "../ops/log.ts";
+export type { ClockReading } from "../nats/server_clock.ts";

@@ -86,6 +86,12 @@ export interface WorkerOptions {
    * @default {$HOSTNAME} else a random one
    */
   name?: string;
+  /**
+   * The offset to the NATS server's clock, in ms, beyond which a warning is logged.
+   *
+   * @default {CLOCK_DEFAULTS.maxOffset} 1 s
+   */
+  maxClockOffset?: number;
   /** How the streams are created if they are missing. */
   queue?: NamespaceOptions;
   /**

@@ -18,6 +18,7 @@ import { ScheduleError } from "../errors.ts";
 import { httpHandler } from "../jobs/http/handler.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
 import { Namespace } from "../nats/namespace.ts";
+import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import type { RunRecord, Tick } from "../types.ts";
 import { consume, type Consuming } from "./consume.ts";
 import type { ModeHandler } from "./handler.ts";
@@ -69,6 +70,7 @@ export class Worker {
   };
   /** The name recorded in the run history. */
   readonly name: string;
+  readonly #clock: ServerClock;
 
   readonly #namespace: Namespace;
   readonly #log: Logger;
@@ -85,10 +87,13 @@ export class Worker {
     options: WorkerOptions,
     queue: JobQueue,
     ackWait: number,
+    clock: ServerClock,
+    log: Logger,
   ) {
     this.#namespace = namespace;
     this.#queue = queue;
-    this.#log = options.logger ?? createLogger({ debug: false });
+    this.#log = log;
+    this.#clock = clock;
     this.#onRun = options.onRun;
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     this.#retry = {
@@ -109,6 +114,11 @@ export class Worker {
         responseBytes: RESPONSE_LIMIT,
       }),
     );
+  }
+
+  /** The server's clock, which times the runs recorded. */
+  get clock(): ClockReading {
+    return this.#clock;
   }
 
   /**
@@ -142,11 +152,18 @@ export class Worker {
       namespace.names.jobStream,
       namespace.names.workerConsumer,
     );
+    const clock = await ServerClock.start({
+      probe: () => namespace.serverTime(),
+      maxOffset: options.maxClockOffset,
+      log,
+    });
     const worker = new Worker(
       namespace,
-      { ...options, logger: log },
+      options,
       queue,
       (config.ack_wait ?? nanos(WORKER_DEFAULTS.ackWait)) / 1e6,
+      clock,
+      log,
     );
     worker.#start();
     return worker;
@@ -191,7 +208,7 @@ export class Worker {
    * ```
    */
   async stop(): Promise<void> {
-    await this.#consuming?.stop();
+    await Promise.all([this.#consuming?.stop(), this.#clock.stop()]);
   }
 
   #start(): void {
@@ -224,7 +241,7 @@ export class Worker {
     }
     const attempt = message.info.deliveryCount;
     if (await lostBefore(this.#namespace, tick, attempt)) {
-      await this.#record(tick, attempt - 1, new Date(), {
+      await this.#record(tick, attempt - 1, new Date(this.#clock.now()), {
         outcome: "interrupted",
         result: {
           error:
@@ -233,7 +250,7 @@ export class Worker {
         },
       });
     }
-    const startedAt = new Date();
+    const startedAt = new Date(this.#clock.now());
     const replaced = await this.#superseded(tick);
     const decided = replaced !== null ? superseded(replaced) : decideOutcome(
       exhausted(attempt, this.#retry.maxAttempts)
@@ -263,7 +280,7 @@ export class Worker {
       tick,
       attempt,
       startedAt,
-      endedAt: new Date(),
+      endedAt: new Date(this.#clock.now()),
       outcome: decided.outcome,
       result: decided.result,
       worker: this.name,

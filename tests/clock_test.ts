@@ -1,0 +1,90 @@
+/**
+ * Nodes with wrong clocks, run as processes under libfaketime: no tick is stored before
+ * its scheduled time by the server's clock, none is missing, none is duplicated.
+ */
+
+import assert from "node:assert/strict";
+import { HttpJob, Schedule } from "../mod.ts";
+import { NatsServer } from "./nats_server.ts";
+import { env, Service } from "./_cli.ts";
+import { assertContiguous, faketime, followTicks, waitFor } from "./helpers.ts";
+
+const hook = { url: "https://api.example.com/hook" };
+const KEYS = ["a", "b", "c", "d", "e", "f", "g", "h"];
+/** How long the ticks are followed once every node is up, in ms. */
+const FOLLOWED = 6000;
+
+/** The node's `/metrics` and `/readyz`. */
+async function monitor(service: Service) {
+  const port = await service.port();
+  const get = async (path: string) => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: response.status, text: await response.text() };
+  };
+  const metrics = (await get("/metrics")).text;
+  const offset = /^schedule_clock_offset_seconds (\S+)$/m.exec(metrics);
+  return { offset: Number(offset?.[1]), ready: (await get("/readyz")).status };
+}
+
+/**
+ * Runs one node per entry of `shifts` (a libfaketime offset such as `+3s`, or `""` for the
+ * true clock), in that order, and checks every tick stored while they run.
+ */
+async function scenario(shifts: string[]): Promise<void> {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  for (const key of KEYS) await schedule.set(key, HttpJob("* * * * * *", hook));
+  const queue = await followTicks(nc, "beta");
+  const nodes: Service[] = [];
+  try {
+    for (const shift of shifts) {
+      const shifted = shift ? faketime(shift) : {};
+      const node = new Service(["node"], env(server, shifted));
+      nodes.push(node);
+      await node.until('"definitions loaded"');
+    }
+    for (const [i, shift] of shifts.entries()) {
+      const seconds = shift ? -Number.parseFloat(shift) : 0;
+      await waitFor(`node ${shift || "on time"} measured`, async () => {
+        const { offset, ready } = await monitor(nodes[i]);
+        return Math.abs(offset - seconds) < 0.1 &&
+          ready === (shift ? 503 : 200);
+      });
+      if (shift) assert.match(nodes[i].log, /beyond the bound; standing by/);
+    }
+    const until = Date.now() + FOLLOWED;
+    await waitFor(
+      "ticks",
+      () => KEYS.every((key) => queue.of(key).some((tick) => tick >= until)),
+      FOLLOWED + 5000,
+    );
+  } finally {
+    for (const node of nodes) assert.equal(await node.stop(), 0, node.log);
+    await queue.stop();
+    await nc.close();
+  }
+  const early = queue.ticks.filter((tick) => tick.storedAt < tick.scheduledAt);
+  assert.deepEqual(
+    early.map((tick) => `${tick.key}: ${tick.scheduledAt - tick.storedAt} ms`),
+    [],
+    "stored before their time",
+  );
+  for (const key of KEYS) {
+    const times = queue.of(key);
+    assert.ok(times.length >= FOLLOWED / 1000, `${key}: ${times.length}`);
+    assertContiguous(times, 1000, key);
+  }
+}
+
+Deno.test("a node 3 s fast beside a node on time: nothing early, missing or duplicated", async () => {
+  await scenario(["", "+3s"]);
+});
+
+Deno.test("a node 3 s slow beside a node on time: nothing early, missing or duplicated", async () => {
+  await scenario(["", "-3s"]);
+});
+
+Deno.test("a node 3 s fast alone stores every tick, late rather than early", async () => {
+  await scenario(["+3s"]);
+});
