@@ -71,7 +71,7 @@ export class Node {
     namespace: Namespace,
     options: NodeOptions,
   ) {
-    const log = options.logger ?? createLogger({ debug: false });
+    const log = options.logger ?? createLogger();
     const { metrics } = this;
     const catchup = this.#catchup = catchupWindow(namespace, options, log);
     this.#sender = new Sender({

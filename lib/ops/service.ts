@@ -47,7 +47,7 @@ export async function runService(
   config: Config,
 ): Promise<void> {
   using stopping = stopOnSignals();
-  const log = createLogger({ debug: config.debug });
+  const log = createLogger(config.log);
   const { nats } = config;
   log.info("starting", {
     role,

@@ -74,7 +74,7 @@ export class Worker {
     ackWait: number,
   ) {
     this.#namespace = namespace;
-    this.#log = options.logger ?? createLogger({ debug: false });
+    this.#log = options.logger ?? createLogger();
     this.#onRun = options.onRun;
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     this.#retry = {
