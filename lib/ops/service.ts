@@ -59,6 +59,7 @@ export async function runService(
   });
   const metrics = new Metrics(role, VERSION);
   const state = { connected: false, started: false };
+  metrics.natsConnected(() => state.connected);
   const monitor = startMonitor(config.http.port, {
     metrics,
     ready: () => state.connected && state.started,
