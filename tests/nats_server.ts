@@ -17,15 +17,20 @@ export class NatsServer {
     readonly binary: string,
     readonly storeDir: string,
     readonly extraArgs: string[],
+    readonly jetstream: boolean,
   ) {}
 
   /**
-   * Starts a server with JetStream on a free port in a new temporary store directory;
-   * `extraArgs` go to nats-server as they are (such as `--user u --pass p`).
+   * Starts a server with JetStream (unless `jetstream` is false) on a free port in a new
+   * temporary store directory; `extraArgs` go to nats-server as they are (such as
+   * `--user u --pass p`).
    */
-  static async start(extraArgs: string[] = []): Promise<NatsServer> {
+  static async start(
+    extraArgs: string[] = [],
+    { jetstream = true }: { jetstream?: boolean } = {},
+  ): Promise<NatsServer> {
     const dir = await Deno.makeTempDir({ prefix: "nats-" });
-    const server = new NatsServer(findBinary(), dir, extraArgs);
+    const server = new NatsServer(findBinary(), dir, extraArgs, jetstream);
     await server.#launch(-1);
     return server;
   }
@@ -76,9 +81,7 @@ export class NatsServer {
         "127.0.0.1",
         "-p",
         String(port),
-        "-js",
-        "-sd",
-        this.storeDir,
+        ...(this.jetstream ? ["-js", "-sd", this.storeDir] : []),
         ...this.extraArgs,
       ],
       stdout: "null",

@@ -124,3 +124,16 @@ Deno.test("a node stopped before it ever reached NATS logs stopping and stopped,
     ),
   );
 });
+
+for (const role of ["node", "worker"]) {
+  Deno.test(`a ${role} on a server without JetStream says so in one line and exits 1`, async () => {
+    await using server = await NatsServer.start([], { jetstream: false });
+    const { code, stderr } = await run([role], env(server));
+    assert.equal(code, 1, stderr);
+    const lines = stderr.split("\n").filter((line) => /jetstream/i.test(line));
+    assert.deepEqual(lines, [
+      "schedule: JetStream is not enabled on the NATS server: start it with -js",
+    ]);
+    assert.doesNotMatch(stderr, /\n\s+at |Uncaught|retrying/, stderr);
+  });
+}

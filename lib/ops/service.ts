@@ -162,7 +162,8 @@ async function serve(
  * server lost, a stream being created by another process), until `stopping` is aborted.
  * Returns `null` when stopped first.
  *
- * @throws {ScheduleError} When the configuration cannot work: retrying would not help.
+ * @throws {ScheduleError} When the configuration cannot work, or the server has no
+ * JetStream: retrying would not help.
  */
 async function startUntilStopped(
   role: Role,
@@ -198,6 +199,11 @@ async function startUntilStopped(
       };
     } catch (err) {
       if (err instanceof ScheduleError) throw err;
+      if ((err as Error).name === "JetStreamNotEnabled") {
+        throw new ScheduleError(
+          "JetStream is not enabled on the NATS server: start it with -js",
+        );
+      }
       await running?.stop().catch(() => {});
       log.warn(`cannot start the ${role}; retrying`, {
         attempt,
