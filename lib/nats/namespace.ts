@@ -1,6 +1,6 @@
 /**
  * Creates what a namespace needs in NATS when it is missing: the definitions bucket, the
- * job stream and the run history stream. Client, node and worker open
+ * modes bucket, the job stream and the run history stream. Client, node and worker open
  * it; existing resources are left as they are.
  *
  * @module
@@ -83,6 +83,8 @@ export class Namespace {
     readonly jsm: JetStreamManager,
     /** The definitions bucket. */
     readonly kv: KV,
+    /** The modes workers have registered a handler for, by mode. */
+    readonly modes: KV,
     /** The job stream as it was when the namespace was opened. */
     readonly jobStream: StreamInfo,
     /** The run history stream as it was when the namespace was opened. */
@@ -109,6 +111,13 @@ export class Namespace {
       replicas,
       description: `schedule definitions of namespace ${namespace}`,
     });
+    const modes = await new Kvm(js).create(names.modesBucket, {
+      history: 1,
+      storage: StorageType.File,
+      replicas,
+      description:
+        `modes the workers of schedule namespace ${namespace} handle`,
+    });
     const jobStream = await ensureStream(jsm, replicas, {
       name: names.jobStream,
       description: `schedule job queue of namespace ${namespace}`,
@@ -131,6 +140,7 @@ export class Namespace {
     if (options.replicas !== undefined && options.logger !== undefined) {
       const found: [string, number][] = [
         [`KV_${names.bucket}`, (await kv.status()).replicas],
+        [`KV_${names.modesBucket}`, (await modes.status()).replicas],
         [names.jobStream, jobStream.config.num_replicas],
         [names.runStream, runStream.config.num_replicas],
       ];
@@ -146,7 +156,22 @@ export class Namespace {
         );
       }
     }
-    return new Namespace(names, js, jsm, kv, jobStream, runStream);
+    return new Namespace(names, js, jsm, kv, modes, jobStream, runStream);
+  }
+
+  /** Records that the worker named `worker` runs the jobs of `mode`. */
+  async registerMode(mode: string, worker: string): Promise<void> {
+    await this.modes.put(
+      mode,
+      JSON.stringify({ worker, registeredAt: new Date().toISOString() }),
+    );
+  }
+
+  /** Whether the workers run the jobs of `mode`: `HTTP`, or a mode one registered. */
+  async knowsMode(mode: string): Promise<boolean> {
+    if (mode === "HTTP") return true;
+    const entry = await this.modes.get(mode);
+    return entry !== null && entry.operation === "PUT";
   }
 
   /**
