@@ -49,6 +49,8 @@ export class Sender {
   readonly #log: Logger;
   readonly #onStored: ((lagMs: number) => void) | undefined;
   readonly #clock: Clock;
+  /** Whether a debug line is written per tick stored: checked once, off the hot path. */
+  readonly #debug: boolean;
   #lastTick: number | null = null;
   #inflight = 0;
   #drained: (() => void) | undefined;
@@ -62,6 +64,7 @@ export class Sender {
     this.#log = options.log;
     this.#onStored = options.onStored;
     this.#clock = options.clock ?? realClock;
+    this.#debug = options.log.debugEnabled ?? true;
   }
 
   /** The scheduled time of the latest tick acknowledged, in epoch ms, or `null`. */
@@ -108,7 +111,16 @@ export class Sender {
     if (ack.duplicate) this.#metrics.duplicates++;
     else {
       this.#metrics.published++;
-      this.#onStored?.(this.#clock.now() - scheduledAt);
+      const lag = this.#clock.now() - scheduledAt;
+      this.#onStored?.(lag);
+      if (this.#debug) {
+        this.#log.debug("tick published", {
+          key: item.key,
+          index: item.index,
+          scheduledAt: new Date(scheduledAt).toISOString(),
+          lag,
+        });
+      }
     }
     this.#lastTick = Math.max(this.#lastTick ?? scheduledAt, scheduledAt);
     this.#settled();
