@@ -11,6 +11,8 @@ import {
   PayloadTooLargeError,
 } from "../lib/errors.ts";
 import { NatsServer } from "./nats_server.ts";
+import { recordingLogger } from "./helpers.ts";
+import { Worker } from "../lib/worker/worker.ts";
 
 const hook = { url: "https://api.example.com/hook" };
 
@@ -148,6 +150,47 @@ Deno.test("bad input is rejected with a typed error and writes nothing", () =>
     ];
     for (const [call, type] of cases) await assert.rejects(call(), type);
     assert.deepEqual(await schedule.list(), []);
+  }));
+
+Deno.test("set refuses a mode no worker handles, until a worker registers it", () =>
+  withClient(async (schedule, server) => {
+    const job = (mode: string) => ({ mode, spec: "@hourly", option: null });
+    await assert.rejects(
+      schedule.set("k", HttpJob("@hourly", hook), job("http")),
+      (err: Error) =>
+        err instanceof InvalidJobError &&
+        err.message ===
+          'job 1: no worker of namespace beta handles mode "http" (modes are case-sensitive: did you mean "HTTP"?): ' +
+            'use "HTTP", or register a handler first with worker.handle("http", handler)',
+    );
+    await assert.rejects(
+      schedule.set("k", job("SHELL")),
+      (err: Error) =>
+        err instanceof InvalidJobError &&
+        /no worker of namespace beta handles mode "SHELL": .*worker\.handle\("SHELL", handler\)$/
+          .test(err.message),
+    );
+    await assert.rejects(schedule.set("k", job("a b")), InvalidJobError);
+    assert.deepEqual(await schedule.list(), []);
+
+    const nc = await server.connect();
+    const worker = await Worker.start(nc, {
+      namespace: "beta",
+      name: "w1",
+      logger: recordingLogger(),
+    });
+    await assert.rejects(
+      worker.handle("a b", () => Promise.resolve()),
+      InvalidJobError,
+    );
+    await worker.handle("SHELL", () => Promise.resolve());
+    await schedule.set("k", job("SHELL"), HttpJob("@hourly", hook));
+    assert.deepEqual((await schedule.get("k")).map((j) => j.mode), [
+      "SHELL",
+      "HTTP",
+    ]);
+    await worker.stop();
+    await nc.close();
   }));
 
 Deno.test("namespaces do not see each other's keys", () =>

@@ -30,7 +30,12 @@ Deno.test("an existing namespace with other replicas is left as it is, with a wa
       replicas,
       configured,
     })),
-    [`KV_${names.bucket}`, names.jobStream, names.runStream].map((stream) => ({
+    [
+      `KV_${names.bucket}`,
+      `KV_${names.modesBucket}`,
+      names.jobStream,
+      names.runStream,
+    ].map((stream) => ({
       level: "warn",
       stream,
       replicas: 1,

@@ -37,6 +37,12 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
     async () => (await get(workerPort, "/readyz")).status === 200,
   );
 
+  const before = (await get(workerPort, "/metrics")).text;
+  for (const outcome of ["success", "retry", "failed"]) {
+    const series = `schedule_runs_total{outcome="${outcome}"} 0`;
+    assert.ok(before.includes(series), `${series} in\n${before}`);
+  }
+
   const admin = (args: string[]) => run(args, env(server));
   assert.equal(
     (await admin([
@@ -65,7 +71,11 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
       "schedule_publish_errors_total 0",
       "schedule_firing_lag_seconds_bucket",
       "schedule_nats_reconnects_total 0",
+      "schedule_nats_connected 1",
       'schedule_build_info{version="0.1.0",role="node"} 1',
+      "# TYPE process_cpu_seconds_total counter",
+      "process_resident_memory_bytes ",
+      "process_start_time_seconds ",
     ]
   ) {
     assert.ok(metrics.includes(name), `${name} in\n${metrics}`);
@@ -86,6 +96,26 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
     (await get(workerPort, "/metrics")).text,
     /schedule_run_duration_seconds_bucket/,
   );
+  const hook = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("ok"),
+  );
+  const hookUrl = `http://127.0.0.1:${hook.addr.port}/`;
+  assert.equal(
+    (await admin(["set", "ok", "--spec", "* * * * * *", "--url", hookUrl]))
+      .code,
+    0,
+  );
+  const lastSuccess =
+    /^schedule_job_last_success_timestamp_seconds\{key="ok",index="0"\} (\S+)$/m;
+  await waitFor(
+    "a success",
+    async () => lastSuccess.test((await get(workerPort, "/metrics")).text),
+  );
+  const at = Number(
+    lastSuccess.exec((await get(workerPort, "/metrics")).text)![1],
+  );
+  assert.ok(Math.abs(at - Date.now() / 1000) < 30, String(at));
 
   const nodes = await admin(["nodes", "--json"]);
   assert.equal(nodes.code, 0, nodes.stderr);
@@ -94,7 +124,7 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
     "node",
     "worker",
   ]);
-  assert.equal(statuses[0].definitions, 1);
+  assert.equal(statuses[0].definitions, 2);
   assert.ok(statuses[0].lastTick);
   for (const status of statuses) {
     assert.ok(Math.abs(status.clockOffsetMs) < 50, nodes.stdout);
@@ -122,4 +152,5 @@ Deno.test("health, readiness and Prometheus metrics; nodes lists the live proces
 
   assert.equal(await node.stop(), 0);
   assert.equal(await worker.stop(), 0);
+  await hook.shutdown();
 });

@@ -37,7 +37,6 @@ export function recordingLogger(): Logger & {
 } {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({
-    debug: false,
     write: (line) => {
       lines.push(JSON.parse(line));
       if (Deno.env.get("DEBUG_TESTS")) console.error(line);

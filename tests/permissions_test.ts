@@ -72,6 +72,8 @@ Deno.test("k8s/nats-accounts.conf gives the node, the worker and the client what
     namespace: "beta",
     logger: recordingLogger(),
   });
+  await executor.handle("log", () => Promise.resolve());
+  await schedule.set("logged", { mode: "log", spec: "@yearly", option: null });
 
   await waitFor("two calls", () => calls >= 2);
   const [info] = await schedule.get("job");

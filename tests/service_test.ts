@@ -117,10 +117,84 @@ Deno.test("a node stopped before it ever reached NATS logs stopping and stopped,
   });
   await service.until('"msg":"cannot reach NATS; retrying"');
   assertCleanStop(await service.stop(), service.log);
+  assert.ok(
+    service.log.includes(`"servers":["nats://***@127.0.0.1:${port}"]`),
+    service.log,
+  );
+  assert.ok(!service.log.includes("s3cr3t"), service.log);
   const msgs = messages(service.log);
   assert.ok(
     !msgs.slice(msgs.indexOf("stopping")).includes(
       "cannot reach NATS; retrying",
     ),
   );
+});
+
+for (const role of ["node", "worker"]) {
+  Deno.test(`a ${role} on a server without JetStream says so in one line and exits 1`, async () => {
+    await using server = await NatsServer.start([], { jetstream: false });
+    const { code, stderr } = await run([role], env(server));
+    assert.equal(code, 1, stderr);
+    const lines = stderr.split("\n").filter((line) => /jetstream/i.test(line));
+    assert.deepEqual(lines, [
+      "schedule: JetStream is not enabled on the NATS server: start it with -js",
+    ]);
+    assert.doesNotMatch(stderr, /\n\s+at |Uncaught|retrying/, stderr);
+  });
+}
+
+/** The JSON lines of a service's log whose `msg` is `msg`. */
+const linesOf = (log: string, msg: string) =>
+  log.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+    JSON.parse(line)
+  ).filter((line) => line.msg === msg);
+
+Deno.test("at log level debug, JSON lines tell each tick published and each run; old deletions are not news", async () => {
+  await using server = await NatsServer.start();
+  const hook = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("ok"),
+  );
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  await schedule.set("gone", HttpJob("@hourly", { url: "https://a.example" }));
+  await schedule.remove("gone");
+  const debug = env(server, { SCHEDULE_LOG_LEVEL: "debug" });
+  const quiet = new Service(["node"], env(server));
+  const node = new Service(["node"], debug);
+  const worker = new Service(["worker"], debug);
+  await quiet.until('"definitions loaded"');
+  await node.until('"definitions loaded"');
+  await worker.until('"worker started"');
+  await schedule.set(
+    "tick",
+    HttpJob("* * * * * *", { url: `http://127.0.0.1:${hook.addr.port}/` }),
+  );
+  await node.until('"msg":"tick published"');
+  await worker.until('"msg":"run succeeded"');
+  const [published] = linesOf(node.log, "tick published");
+  assert.equal(published.level, "debug");
+  assert.equal(published.key, "tick");
+  assert.equal(published.index, 0);
+  assert.ok(!isNaN(Date.parse(published.scheduledAt)), node.log);
+  assert.equal(typeof published.lag, "number");
+  const [ran] = linesOf(worker.log, "run succeeded");
+  assert.deepEqual([ran.level, ran.key, ran.index], ["debug", "tick", 0]);
+  assert.deepEqual(
+    linesOf(node.log, "definition removed").map((line) => line.level),
+    ["debug"],
+  );
+  await schedule.remove("tick");
+  await quiet.until('"msg":"definition removed"');
+  assert.deepEqual(
+    linesOf(quiet.log, "definition removed").map((line) => line.key),
+    ["tick"],
+    "only the deletion that happened while it ran",
+  );
+  assert.ok(!quiet.log.includes('"level":"debug"'), quiet.log);
+  for (const service of [quiet, node, worker]) {
+    assertCleanStop(await service.stop(), service.log);
+  }
+  await nc.close();
+  await hook.shutdown();
 });

@@ -415,7 +415,7 @@ Deno.test("other modes run with their handler; a mode without one fails, recorde
   withWorkers(async ({ schedule, startWorker, enqueue }) => {
     const { worker } = await startWorker();
     const seen: string[] = [];
-    worker.handle("log", (tick) => {
+    await worker.handle("log", (tick) => {
       seen.push(tick.key);
       return Promise.resolve({ outcome: "success", response: "logged" });
     });

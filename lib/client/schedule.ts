@@ -16,6 +16,7 @@ import {
   tickEncoder,
 } from "../wire/mod.ts";
 import { InvalidJobError, InvalidSpecError, NotFoundError } from "../errors.ts";
+import { validateJob } from "../jobs/job.ts";
 import { validateKey } from "../nats/names.ts";
 import { quoted } from "../_util.ts";
 import { Namespace, type NamespaceOptions } from "../nats/namespace.ts";
@@ -208,7 +209,8 @@ export class Schedule {
    * the key paused, to start with {@link resume}.
    *
    * @throws {InvalidKeyError} When the key is not valid.
-   * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When a job is not.
+   * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When a job is not,
+   * or its mode is neither `HTTP` nor one a worker registered with `worker.handle`.
    * @throws {PayloadTooLargeError} When the definition is larger than the server accepts.
    *
    * @example
@@ -248,6 +250,7 @@ export class Schedule {
         `set(${quoted(key)}) needs at least one job; to delete it use remove()`,
       );
     }
+    await this.#checkModes(jobs);
     const now = Date.now();
     const definition: Definition = {
       jobs,
@@ -319,6 +322,24 @@ export class Schedule {
       Date.now(),
       entry.revision,
     );
+  }
+
+  /** Refuses the jobs of a mode that no worker of the namespace runs. */
+  async #checkModes(jobs: Job[]): Promise<void> {
+    const checked = new Set<string>();
+    for (const [index, job] of jobs.entries()) {
+      validateJob(job);
+      if (checked.has(job.mode)) continue;
+      checked.add(job.mode);
+      if (await this.#namespace.knowsMode(job.mode)) continue;
+      const hint = job.mode.toUpperCase() === "HTTP"
+        ? ' (modes are case-sensitive: did you mean "HTTP"?)'
+        : "";
+      throw new InvalidJobError(
+        `job ${index}: no worker of namespace ${this.namespace} handles mode "${job.mode}"${hint}: ` +
+          `use "HTTP", or register a handler first with worker.handle("${job.mode}", handler)`,
+      );
+    }
   }
 
   async #read(key: string): Promise<KvEntry> {

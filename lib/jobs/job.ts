@@ -31,13 +31,7 @@ export function validateJob(job: Job): void {
       "a job must be an object with mode, spec, option",
     );
   }
-  if (typeof job.mode !== "string" || !MODE.test(job.mode)) {
-    throw new InvalidJobError(
-      `job mode ${
-        JSON.stringify(job.mode)
-      }: use a letter then up to 31 letters, digits, _ or -`,
-    );
-  }
+  validateMode(job.mode);
   if (typeof job.spec !== "string") {
     throw new InvalidSpecError("a job's spec must be a string");
   }
@@ -53,6 +47,29 @@ export function validateJob(job: Job): void {
   }
   if (job.policy !== undefined) validatePolicy(job.policy);
   if (job.mode === "HTTP") validateHttpOption(job.option as HttpOption);
+}
+
+/**
+ * Checks a mode's name: a letter then up to 31 letters, digits, `_` or `-`.
+ *
+ * @throws {InvalidJobError} When it is not such a name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateMode } from "./job.ts";
+ * validateMode("shell"); // ok
+ * assert.throws(() => validateMode("a b"));
+ * ```
+ */
+export function validateMode(mode: string): void {
+  if (typeof mode !== "string" || !MODE.test(mode)) {
+    throw new InvalidJobError(
+      `job mode ${
+        JSON.stringify(mode)
+      }: use a letter then up to 31 letters, digits, _ or -`,
+    );
+  }
 }
 
 /**

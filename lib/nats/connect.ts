@@ -18,7 +18,7 @@ import {
 import type { NatsConfig } from "../ops/config.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../ops/log.ts";
-import { redactMessage } from "../ops/redact.ts";
+import { redactHost, redactMessage } from "../ops/redact.ts";
 
 /**
  * Builds the connection options of a config: hosts, one authentication method, TLS
@@ -113,6 +113,7 @@ export async function connectWithRetry(
       }
       log.warn("cannot reach NATS; retrying", {
         attempt,
+        servers: hosts.map(redactHost),
         error: redactMessage((err as Error).message, hosts),
       });
       await pause(RETRY_DELAY, stop);

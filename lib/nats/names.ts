@@ -81,6 +81,11 @@ export function validateKey(key: string): void {
 export class NamespaceNames {
   /** The KV bucket holding the definitions. */
   readonly bucket: string;
+  /**
+   * The KV bucket of the modes workers handle, by mode. Not `schedule-<ns>-...`: that is
+   * the definitions bucket of another namespace.
+   */
+  readonly modesBucket: string;
   /** The stream holding the ticks (the job queue). */
   readonly jobStream: string;
   /** The wildcard subject of every tick of the namespace. */
@@ -107,6 +112,7 @@ export class NamespaceNames {
   constructor(readonly namespace: string) {
     validateNamespace(namespace);
     this.bucket = `schedule-${namespace}`;
+    this.modesBucket = `schedule_${namespace}_modes`;
     this.jobStream = `schedule-${namespace}-jobs`;
     this.#jobPrefix = `schedule.${namespace}.jobs.`;
     this.jobSubjects = `${this.#jobPrefix}>`;

@@ -1,7 +1,7 @@
 /**
  * Creates what a namespace needs in NATS when it is missing: the definitions bucket, the
- * job stream, the workers' shared consumer on it and the run history stream. Client, node
- * and worker open it; existing resources are left as they are.
+ * job stream, the workers' shared consumer on it, the modes bucket and the run history
+ * stream. Client, node and worker open it; existing resources are left as they are.
  *
  * @module
  */
@@ -110,6 +110,8 @@ export class Namespace {
     readonly jsm: JetStreamManager,
     /** The definitions bucket. */
     readonly kv: KV,
+    /** The modes workers have registered a handler for, by mode. */
+    readonly modes: KV,
     /** The job stream as it was when the namespace was opened. */
     readonly jobStream: StreamInfo,
     /** The run history stream as it was when the namespace was opened. */
@@ -140,6 +142,13 @@ export class Namespace {
       replicas,
       jobStreamConfig(names, options),
     );
+    const modes = await new Kvm(js).create(names.modesBucket, {
+      history: 1,
+      storage: StorageType.File,
+      replicas,
+      description:
+        `modes the workers of schedule namespace ${namespace} handle`,
+    });
     const runStream = await ensureStream(jsm, replicas, {
       name: names.runStream,
       description: `schedule run history of namespace ${namespace}`,
@@ -150,6 +159,7 @@ export class Namespace {
     if (options.replicas !== undefined && options.logger !== undefined) {
       const found: [string, number][] = [
         [`KV_${names.bucket}`, (await kv.status()).replicas],
+        [`KV_${names.modesBucket}`, (await modes.status()).replicas],
         [names.jobStream, jobStream.info.config.num_replicas],
         [names.runStream, runStream.info.config.num_replicas],
       ];
@@ -170,6 +180,7 @@ export class Namespace {
       js,
       jsm,
       kv,
+      modes,
       jobStream.info,
       runStream.info,
       options,
@@ -214,6 +225,21 @@ export class Namespace {
   /** Creates the definitions bucket again if it is missing (it was deleted). */
   async provisionBucket(): Promise<void> {
     await createBucket(this.js, this.names, this.jobStream.config.num_replicas);
+  }
+
+  /** Records that the worker named `worker` runs the jobs of `mode`. */
+  async registerMode(mode: string, worker: string): Promise<void> {
+    await this.modes.put(
+      mode,
+      JSON.stringify({ worker, registeredAt: new Date().toISOString() }),
+    );
+  }
+
+  /** Whether the workers run the jobs of `mode`: `HTTP`, or a mode one registered. */
+  async knowsMode(mode: string): Promise<boolean> {
+    if (mode === "HTTP") return true;
+    const entry = await this.modes.get(mode);
+    return entry !== null && entry.operation === "PUT";
   }
 
   /**

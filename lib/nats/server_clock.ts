@@ -58,7 +58,7 @@ export interface ClockReading {
  * // A server 3 s ahead of this machine.
  * const clock = await ServerClock.start({
  *   probe: () => Promise.resolve(Date.now() + 3000),
- *   log: createLogger({ debug: false }),
+ *   log: createLogger(),
  * });
  * assert.ok(Math.abs(clock.offset - 3000) < 50);
  * assert.ok(Math.abs(clock.now() - (Date.now() + 3000)) < 50); // the server's time

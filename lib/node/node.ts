@@ -141,7 +141,7 @@ export class Node {
       options.namespace,
       options.queue,
     );
-    const log = options.logger ?? createLogger({ debug: false });
+    const log = options.logger ?? createLogger();
     const clock = await ServerClock.start({
       probe: () => namespace.serverTime(),
       maxOffset: options.maxClockOffset,

@@ -92,6 +92,8 @@ export class Sender {
   #checking: Promise<void> | undefined;
   /** Ends the wait before a check at once (when stopping). */
   #hurry: (() => void) | undefined;
+  /** Whether a debug line is written per tick stored: checked once, off the hot path. */
+  readonly #debug: boolean;
   #lastTick: number | null = null;
   #inflight = 0;
   #drained: (() => void) | undefined;
@@ -107,6 +109,7 @@ export class Sender {
     this.#inStream = options.stored;
     this.#clock = options.clock ?? realClock;
     this.#stream.onReconnect(() => this.#release());
+    this.#debug = options.log.debugEnabled ?? true;
   }
 
   /** The scheduled time of the latest tick acknowledged, in epoch ms, or `null`. */
@@ -207,7 +210,16 @@ export class Sender {
     if (ack.duplicate) this.#metrics.duplicates++;
     else {
       this.#metrics.published++;
-      this.#onStored?.(this.#clock.now() - scheduledAt);
+      const lag = this.#clock.now() - scheduledAt;
+      this.#onStored?.(lag);
+      if (this.#debug) {
+        this.#log.debug("tick published", {
+          key: item.key,
+          index: item.index,
+          scheduledAt: new Date(scheduledAt).toISOString(),
+          lag,
+        });
+      }
     }
     this.#lastTick = Math.max(this.#lastTick ?? scheduledAt, scheduledAt);
     this.#settled();

@@ -201,7 +201,11 @@ export class DefinitionWatch {
     const { key, revision } = entry;
     this.#unschedule(key);
     if (entry.operation !== "PUT") {
-      this.#log.info("definition removed", { key, revision });
+      // While the stored definitions load, a deletion is old news: a debug line.
+      this.#log[this.#catchUp ? "debug" : "info"]("definition removed", {
+        key,
+        revision,
+      });
       return;
     }
     const decoded = this.#decode(entry);

@@ -4,10 +4,12 @@
  *
  * ```yaml
  * namespace: beta
- * debug: false
  * catchup: 60s          # optional
  * clock:
  *   maxOffset: 1s       # beyond it from the NATS server's clock, a node stands by
+ * log:                  # optional
+ *   level: info         # debug, info, warn or error
+ *   format: json        # json or text
  * nats:
  *   hosts:
  *     - nats://127.0.0.1:4222
@@ -40,6 +42,12 @@ import { parseDuration } from "../spec/duration.ts";
 import { ConfigError, type ScheduleError } from "../errors.ts";
 import { validateNamespace } from "../nats/names.ts";
 import { HTTP_TIMEOUT_LIMITS } from "../jobs/http/job.ts";
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./log.ts";
 
 /**
  * A loaded, checked configuration.
@@ -54,8 +62,8 @@ import { HTTP_TIMEOUT_LIMITS } from "../jobs/http/job.ts";
 export interface Config {
   /** The namespace to serve. */
   namespace: string;
-  /** Readable text logs with debug lines, instead of JSON lines. */
-  debug: boolean;
+  /** The log lines written, and how. */
+  log: LogConfig;
   /** How late a tick may still be published, in ms. */
   catchup: number;
   /** The clock check. */
@@ -72,6 +80,31 @@ export interface Config {
   };
   /** NATS connection. */
   nats: NatsConfig;
+}
+
+/**
+ * The `log` section. The deprecated `debug: true` stands for level `debug` and format
+ * `text`; `log.level` and `log.format` take precedence over it.
+ *
+ * @example
+ * ```ts
+ * import type { LogConfig } from "./config.ts";
+ * const log: LogConfig = { level: "debug", format: "json" };
+ * ```
+ */
+export interface LogConfig {
+  /**
+   * The lowest level written.
+   *
+   * @default "info"
+   */
+  level: LogLevel;
+  /**
+   * JSON lines, or readable text.
+   *
+   * @default "json"
+   */
+  format: LogFormat;
 }
 
 /**
@@ -140,6 +173,8 @@ export interface WorkerConfig {
 export const CONFIG_ENV = {
   namespace: "SCHEDULE_NAMESPACE",
   debug: "SCHEDULE_DEBUG",
+  "log.level": "SCHEDULE_LOG_LEVEL",
+  "log.format": "SCHEDULE_LOG_FORMAT",
   catchup: "SCHEDULE_CATCHUP",
   "clock.maxOffset": "SCHEDULE_CLOCK_MAX_OFFSET",
   "nats.hosts": "SCHEDULE_NATS_HOSTS",
@@ -164,6 +199,45 @@ export const CONFIG_ENV = {
   "worker.secretsDir": "SCHEDULE_WORKER_SECRETS_DIR",
 } as const;
 
+/** The keys each section of the file may hold; any other is a typo, reported. */
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  "": [
+    "namespace",
+    "debug",
+    "catchup",
+    "log",
+    "nats",
+    "http",
+    "worker",
+    "clock",
+  ],
+  log: ["level", "format"],
+  nats: [
+    "hosts",
+    "replicas",
+    "nkey",
+    "creds",
+    "token",
+    "user",
+    "password",
+    "tls",
+  ],
+  "nats.tls": ["ca", "cert", "key"],
+  http: ["port"],
+  worker: [
+    "concurrency",
+    "timeout",
+    "maxAttempts",
+    "retryDelay",
+    "maxRetryDelay",
+    "ackWait",
+    "allowHosts",
+    "allowNetworks",
+    "secretsDir",
+  ],
+  clock: ["maxOffset"],
+};
+
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
 
 /** Where the executable looks for its config file when `--config` is not given. */
@@ -171,9 +245,10 @@ export const DEFAULT_CONFIG = "./config/config.yml";
 
 /**
  * Loads the configuration: the file at `path` (it may be missing only when it is the
- * default path) with the environment on top.
+ * default path and the environment gives the namespace) with the environment on top.
  *
- * @throws {ConfigError} When the file cannot be read or a field is invalid.
+ * @throws {ConfigError} When the file cannot be read or a field is invalid; the message
+ * names the path tried.
  */
 export async function loadConfig(
   path: string | undefined,
@@ -185,7 +260,15 @@ export async function loadConfig(
   } catch (err) {
     if (!(path === undefined && err instanceof Deno.errors.NotFound)) {
       throw new ConfigError(
-        `cannot read the config file ${path}: ${(err as Error).message}`,
+        `cannot read the config file ${path ?? DEFAULT_CONFIG}: ${
+          (err as Error).message
+        }`,
+      );
+    }
+    if (env[CONFIG_ENV.namespace] === undefined) {
+      throw new ConfigError(
+        `no config file at ${DEFAULT_CONFIG} and ${CONFIG_ENV.namespace} is not set: ` +
+          "give --config PATH, or the SCHEDULE_* variables",
       );
     }
   }
@@ -216,18 +299,17 @@ export function parseConfig(
   env: Record<string, string | undefined>,
 ): Config {
   const file = parseFile(text);
+  checkKeys(file, "");
   const nats = file.nats ?? {};
   if (!isRecord(nats)) {
     throw new ConfigError("nats: expected a mapping with hosts and nkey");
   }
-  const namespace = parseNamespace(env[CONFIG_ENV.namespace] ?? file.namespace);
-  const debugText = env[CONFIG_ENV.debug];
-  const debug = debugText === undefined
-    ? file.debug ?? false
-    : parseBoolean(debugText);
-  if (typeof debug !== "boolean") {
-    throw new ConfigError("debug: expected true or false");
+  checkKeys(nats, "nats");
+  for (const name of ["log", "http", "worker", "clock"]) {
+    const section = file[name];
+    if (isRecord(section)) checkKeys(section, name);
   }
+  const namespace = parseNamespace(env[CONFIG_ENV.namespace] ?? file.namespace);
   const catchup = durationField(
     "catchup",
     env[CONFIG_ENV.catchup] ?? file.catchup,
@@ -246,7 +328,7 @@ export function parseConfig(
   const hosts = parseHosts(env[CONFIG_ENV["nats.hosts"]], nats.hosts);
   return {
     namespace,
-    debug,
+    log: parseLog(file, env),
     catchup,
     clock: { maxOffset },
     http: parseHttp(file.http ?? {}, env),
@@ -257,6 +339,57 @@ export function parseConfig(
       ...parseAuth(nats, env),
       ...parseTls(nats.tls ?? {}, env),
     },
+  };
+}
+
+/**
+ * Reports a key of `section` (at `path`, `""` for the top level) that is not one of the
+ * known ones: a typo such as `workr:` would otherwise be ignored.
+ */
+function checkKeys(section: Record<string, unknown>, path: string): void {
+  const known = KNOWN_KEYS[path];
+  const unknown = Object.keys(section).find((key) => !known.includes(key));
+  if (unknown === undefined) return;
+  const where = path ? ` in ${path}` : "";
+  throw new ConfigError(
+    `${
+      path ? `${path}.` : ""
+    }${unknown}: unknown key; the known keys${where} are ${known.join(", ")}`,
+  );
+}
+
+/** The `log` section, with the deprecated `debug` flag as its fallback. */
+function parseLog(
+  file: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): LogConfig {
+  const debugText = env[CONFIG_ENV.debug];
+  const debug = debugText === undefined
+    ? file.debug ?? false
+    : parseBoolean(debugText);
+  if (typeof debug !== "boolean") {
+    throw new ConfigError("debug: expected true or false");
+  }
+  const section = file.log ?? {};
+  if (!isRecord(section)) {
+    throw new ConfigError("log: expected a mapping with level and format");
+  }
+  const choice = <T extends string>(
+    field: "level" | "format",
+    choices: readonly T[],
+    fallback: T,
+  ): T => {
+    const value = env[CONFIG_ENV[`log.${field}`]] ?? section[field] ?? fallback;
+    if (!choices.includes(value as T)) {
+      throw new ConfigError(
+        `log.${field}: expected one of ${choices.join(", ")}`,
+      );
+    }
+    return value as T;
+  };
+  return {
+    level: choice("level", LOG_LEVELS, debug ? "debug" : "info"),
+    format: choice("format", LOG_FORMATS, debug ? "text" : "json"),
   };
 }
 
@@ -371,6 +504,7 @@ function parseTls(
   if (!isRecord(section)) {
     throw new ConfigError("nats.tls: expected a mapping with ca, cert, key");
   }
+  checkKeys(section, "nats.tls");
   const tls: NonNullable<NatsConfig["tls"]> = {};
   for (const field of ["ca", "cert", "key"] as const) {
     const value = env[CONFIG_ENV[`nats.tls.${field}`]] ?? section[field];

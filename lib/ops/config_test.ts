@@ -16,7 +16,7 @@ nats:
 Deno.test("parseConfig() reads the original config file format", () => {
   assert.deepEqual(parseConfig(FILE, {}), {
     namespace: "beta",
-    debug: false,
+    log: { level: "info", format: "json" },
     catchup: 60_000,
     clock: { maxOffset: 1000 },
     http: { port: 8080 },
@@ -86,9 +86,73 @@ Deno.test("parseConfig() lets environment variables override the file", () => {
     2000,
   );
   assert.equal(config.namespace, "gamma");
-  assert.equal(config.debug, true);
+  assert.deepEqual(config.log, { level: "debug", format: "text" });
   assert.equal(config.catchup, 30_000);
   assert.deepEqual(config.nats.hosts, ["a:4222", "b:4222"]);
+});
+
+Deno.test("parseConfig() reads log.level and log.format, after the deprecated debug", () => {
+  const base = "namespace: a\nnats: { hosts: [a:1] }\n";
+  assert.deepEqual(
+    parseConfig(`${base}log: { level: debug }\n`, {}).log,
+    { level: "debug", format: "json" },
+  );
+  assert.deepEqual(
+    parseConfig(`${base}debug: true\nlog: { format: json }\n`, {}).log,
+    { level: "debug", format: "json" },
+  );
+  assert.deepEqual(
+    parseConfig(`${base}log: { level: warn, format: json }\n`, {
+      SCHEDULE_LOG_LEVEL: "error",
+      SCHEDULE_LOG_FORMAT: "text",
+    }).log,
+    { level: "error", format: "text" },
+  );
+});
+
+Deno.test("parseConfig() reports an unknown key at every level, naming the known ones", () => {
+  const base = "namespace: a\nnats:\n  hosts: [a:1]\n";
+  for (
+    const [extra, message] of [
+      [
+        "workr: { concurrency: 2 }\n",
+        /^workr: unknown key; the known keys are namespace, debug, catchup, log, nats, http, worker, clock$/,
+      ],
+      [
+        "  host: b:1\n",
+        /^nats\.host: unknown key; the known keys in nats are hosts, /,
+      ],
+      [
+        "  tls: { cafile: a.pem }\n",
+        /^nats\.tls\.cafile: unknown key; the known keys in nats\.tls are ca, cert, key$/,
+      ],
+      [
+        "http: { prot: 1 }\n",
+        /^http\.prot: unknown key; the known keys in http are port$/,
+      ],
+      [
+        "worker: { concurency: 2 }\n",
+        /^worker\.concurency: unknown key; the known keys in worker are concurrency, timeout, /,
+      ],
+      [
+        "log: { levle: debug }\n",
+        /^log\.levle: unknown key; the known keys in log are level, format$/,
+      ],
+      [
+        "clock: { maxOfset: 1s }\n",
+        /^clock\.maxOfset: unknown key; the known keys in clock are maxOffset$/,
+      ],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseConfig(base + extra, {}),
+      (err: Error) => err instanceof ConfigError && message.test(err.message),
+      extra,
+    );
+  }
+  assert.doesNotThrow(() =>
+    parseConfig(`${base}clock: { maxOffset: 1s }\n`, {})
+  );
 });
 
 Deno.test("parseConfig() reads the environment alone when there is no file", () => {
@@ -108,6 +172,18 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
     "namespace: a b\nnats: { hosts: [a:1] }",
     {},
     /^namespace:/,
+  ],
+  [
+    "a bad log level",
+    "namespace: a\nlog: { level: verbose }\nnats: { hosts: [a:1] }",
+    {},
+    /^log\.level: expected one of debug, info, warn, error$/,
+  ],
+  [
+    "a bad log format env",
+    "namespace: a\nnats: { hosts: [a:1] }",
+    { SCHEDULE_LOG_FORMAT: "xml" },
+    /^log\.format: expected one of json, text$/,
   ],
   [
     "a bad debug",
@@ -287,6 +363,30 @@ Deno.test("loadConfig() reads the file at the path, with the environment on top"
         ),
     );
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig() without a path or a file needs SCHEDULE_NAMESPACE, and says so", async () => {
+  const dir = await Deno.makeTempDir();
+  const cwd = Deno.cwd();
+  Deno.chdir(dir);
+  try {
+    await assert.rejects(
+      () => loadConfig(undefined, { SCHEDULE_NATS_HOSTS: "a:1" }),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.startsWith(
+          "no config file at ./config/config.yml and SCHEDULE_NAMESPACE is not set",
+        ),
+    );
+    const config = await loadConfig(undefined, {
+      SCHEDULE_NAMESPACE: "beta",
+      SCHEDULE_NATS_HOSTS: "a:1",
+    });
+    assert.equal(config.namespace, "beta");
+  } finally {
+    Deno.chdir(cwd);
     await Deno.remove(dir, { recursive: true });
   }
 });

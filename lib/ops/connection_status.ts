@@ -26,7 +26,7 @@ import { redactCredentials } from "./redact.ts";
  * const statuses = [{ type: "disconnect", server: "127.0.0.1:4222" }];
  * const nc = { status: () => statuses.values() } as unknown as NatsConnection;
  * const state = { connected: true };
- * const log = createLogger({ debug: false, write: () => {} });
+ * const log = createLogger({ write: () => {} });
  * await watchConnection(nc, state, new Metrics("node", "0.1.0"), log);
  * assert.equal(state.connected, false);
  * ```

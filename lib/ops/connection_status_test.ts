@@ -29,7 +29,6 @@ Deno.test("watchConnection() tracks disconnections and reconnections, counting a
   ], state);
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({
-    debug: false,
     write: (line) => lines.push(JSON.parse(line)),
   });
   const metrics = new Metrics("worker", "0.1.0");

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
-import { createLogger } from "./log.ts";
+import { createLogger, type LoggerOptions } from "./log.ts";
 
-function record(debug: boolean) {
+function record(options: LoggerOptions = {}) {
   const lines: string[] = [];
-  return { lines, log: createLogger({ debug, write: (l) => lines.push(l) }) };
+  return {
+    lines,
+    log: createLogger({ ...options, write: (l) => lines.push(l) }),
+  };
 }
 
 Deno.test("createLogger() writes one JSON line per event, with its fields", () => {
-  const { lines, log } = record(false);
+  const { lines, log } = record();
   log.info("definition loaded", { key: "test", jobs: 1 });
   log.warn("disconnected from NATS", { server: "127.0.0.1:4222" });
   log.error("NATS error", { error: "boom" });
@@ -29,19 +32,55 @@ Deno.test("createLogger() writes one JSON line per event, with its fields", () =
   );
 });
 
-Deno.test("createLogger() drops debug lines unless in debug mode", () => {
-  const { lines, log } = record(false);
-  log.debug("timer armed", { delay: 12 });
-  assert.deepEqual(lines, []);
+Deno.test("createLogger() drops the lines below its level", () => {
+  const info = record();
+  info.log.debug("timer armed", { delay: 12 });
+  assert.deepEqual(info.lines, []);
+  assert.equal(info.log.debugEnabled, false);
+
+  const warn = record({ level: "warn" });
+  warn.log.info("definition loaded");
+  warn.log.warn("tick missed");
+  warn.log.error("NATS error");
+  assert.deepEqual(warn.lines.map((l) => JSON.parse(l).level), [
+    "warn",
+    "error",
+  ]);
 });
 
-Deno.test("createLogger() writes readable text lines in debug mode", () => {
-  const { lines, log } = record(true);
+Deno.test("createLogger() writes JSON debug lines at level debug", () => {
+  const { lines, log } = record({ level: "debug" });
+  assert.equal(log.debugEnabled, true);
+  log.debug("tick published", { key: "test", lag: 3 });
+  assert.deepEqual(
+    { ...JSON.parse(lines[0]), time: undefined },
+    {
+      time: undefined,
+      level: "debug",
+      msg: "tick published",
+      key: "test",
+      lag: 3,
+    },
+  );
+});
+
+Deno.test("createLogger() writes readable text lines, quoting values with spaces", () => {
+  const { lines, log } = record({ level: "debug", format: "text" });
   log.debug("timer armed", { delay: 12, key: "test", hosts: ["a", "b"] });
   log.info("stopping");
+  log.warn("cannot reach NATS; retrying", {
+    error: "connection refused",
+    quote: 'say "hi"',
+    empty: "",
+    eq: "a=b",
+  });
   assert.match(
     lines[0],
     /^\d{4}-\d\d-\d\dT[\d:.]+Z DEBUG timer armed delay=12 key=test hosts=\["a","b"\]$/,
   );
   assert.match(lines[1], /^\S+ INFO {2}stopping$/);
+  assert.match(
+    lines[2],
+    /WARN {2}cannot reach NATS; retrying error="connection refused" quote="say \\"hi\\"" empty="" eq="a=b"$/,
+  );
 });

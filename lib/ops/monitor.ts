@@ -8,9 +8,20 @@
 import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 import type { Logger } from "./log.ts";
 import type { NodeMetrics } from "../node/node.ts";
-import type { RunRecord } from "../types.ts";
+import type { Role, RunOutcome, RunRecord } from "../types.ts";
 import type { WorkerMetrics } from "../worker/mod.ts";
-import type { Role } from "../types.ts";
+import { registerProcessMetrics } from "./process_metrics.ts";
+
+/** Every run outcome, so that each series of `schedule_runs_total` exists from the start. */
+const RUN_OUTCOMES: Record<RunOutcome, true> = {
+  success: true,
+  retry: true,
+  failed: true,
+  superseded: true,
+  interrupted: true,
+  skipped: true,
+  cancelled: true,
+};
 
 /**
  * Metrics of one process, in a registry of its own.
@@ -41,6 +52,17 @@ export class Metrics {
       "Reconnections to NATS since start.",
     );
     this.#reconnects.inc({}, 0);
+    registerProcessMetrics(this.registry);
+  }
+
+  /** Exposes whether the process is connected to NATS now, read at each scrape. */
+  natsConnected(read: () => boolean): void {
+    new Gauge(
+      this.registry,
+      "schedule_nats_connected",
+      "1 while connected to NATS, else 0.",
+      () => read() ? 1 : 0,
+    );
   }
 
   /** Counts a reconnection to NATS. */
@@ -147,12 +169,23 @@ export class Metrics {
     );
   }
 
-  /** The observer of a worker's executions, for `WorkerOptions.onRun`. */
+  /**
+   * The observer of a worker's executions, for `WorkerOptions.onRun`: counts them by
+   * outcome and times them, and keeps the end of the last success of each job this worker
+   * ran (one series per job, until the worker restarts).
+   */
   runs(): (record: RunRecord) => void {
+    const outcomes = Object.keys(RUN_OUTCOMES);
     const runs = new Counter(
       this.registry,
       "schedule_runs_total",
-      "Executions by outcome (success, retry, failed, superseded, interrupted, skipped, cancelled).",
+      `Executions by outcome (${outcomes.join(", ")}).`,
+    );
+    for (const outcome of outcomes) runs.inc({ outcome }, 0);
+    const lastSuccess = new Gauge(
+      this.registry,
+      "schedule_job_last_success_timestamp_seconds",
+      "When the last success of a job this worker ran ended, in unix seconds.",
     );
     const duration = new Histogram(
       this.registry,
@@ -163,6 +196,12 @@ export class Metrics {
     return (record) => {
       runs.inc({ outcome: record.outcome });
       duration.observe(record.durationMs / 1000, { outcome: record.outcome });
+      if (record.outcome === "success") {
+        lastSuccess.set(
+          (record.startedAt.getTime() + record.durationMs) / 1000,
+          { key: record.key, index: String(record.index) },
+        );
+      }
     };
   }
 }

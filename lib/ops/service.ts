@@ -54,7 +54,7 @@ export async function runService(
 ): Promise<void> {
   using signals = stop ? undefined : stopOnSignals();
   const stopping = stop ?? signals!.signal;
-  const log = createLogger({ debug: config.debug });
+  const log = createLogger(config.log);
   const { nats } = config;
   log.info("starting", {
     role,
@@ -66,6 +66,7 @@ export async function runService(
   });
   const metrics = new Metrics(role, VERSION);
   const state: State = { connected: false, started: false };
+  metrics.natsConnected(() => state.connected);
   const monitor = startMonitor(config.http.port, {
     metrics,
     ready: () =>
@@ -184,7 +185,8 @@ async function serve(
  * server lost, a stream being created by another process), until `stopping` is aborted.
  * Returns `null` when stopped first.
  *
- * @throws {ScheduleError} When the configuration cannot work: retrying would not help.
+ * @throws {ScheduleError} When the configuration cannot work, or the server has no
+ * JetStream: retrying would not help.
  */
 async function startUntilStopped(
   role: Role,
@@ -221,6 +223,11 @@ async function startUntilStopped(
       };
     } catch (err) {
       if (err instanceof ScheduleError) throw err;
+      if ((err as Error).name === "JetStreamNotEnabled") {
+        throw new ScheduleError(
+          "JetStream is not enabled on the NATS server: start it with -js",
+        );
+      }
       await running?.stop().catch(() => {});
       log.warn(`cannot start the ${role}; retrying`, {
         attempt,

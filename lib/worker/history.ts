@@ -20,7 +20,7 @@ import type { RunRecord, Tick } from "../types.ts";
  * import { createLogger } from "../ops/log.ts";
  * import { writeRun } from "./history.ts";
  * const namespace = await Namespace.open(nc, "beta");
- * await writeRun(namespace, createLogger({ debug: false }), record);
+ * await writeRun(namespace, createLogger(), record);
  * ```
  */
 export async function writeRun(

@@ -33,7 +33,6 @@ function namespace(publish: (subject: string, data: Uint8Array) => void) {
 function logLines() {
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({
-    debug: false,
     write: (line) => lines.push(JSON.parse(line)),
   });
   return { log, lines };

@@ -9,7 +9,7 @@
  *
  * const nc = await connect({ servers: "127.0.0.1:4222", maxReconnectAttempts: -1 });
  * const worker = await Worker.start(nc, { namespace: "beta", concurrency: 4 });
- * worker.handle("log", async (tick) => console.log(tick.key, tick.scheduledAt));
+ * await worker.handle("log", async (tick) => console.log(tick.key, tick.scheduledAt));
  * // ... later
  * await worker.stop();
  * await nc.drain();

@@ -16,6 +16,7 @@ import { decodeTick, storedRevision } from "../wire/mod.ts";
 import { WORKER_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
 import { httpHandler } from "../jobs/http/handler.ts";
+import { validateMode } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
 import { Namespace } from "../nats/namespace.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
@@ -50,7 +51,7 @@ import type { WorkerMetrics, WorkerOptions } from "./types.ts";
  *
  * const nc = await connect({ servers: "127.0.0.1:4222", maxReconnectAttempts: -1 });
  * const worker = await Worker.start(nc, { namespace: "beta" });
- * worker.handle("log", async (tick) => console.log(tick.key, tick.scheduledAt));
+ * await worker.handle("log", async (tick) => console.log(tick.key, tick.scheduledAt));
  * // ... later
  * await worker.stop();
  * await nc.drain();
@@ -142,7 +143,7 @@ export class Worker {
       ackWait: options.ackWait,
       catchup: options.catchup,
     });
-    const log = options.logger ?? createLogger({ debug: false });
+    const log = options.logger ?? createLogger();
     const queue = await JobQueue.open(namespace, {
       maxMessages: options.concurrency ?? WORKER_DEFAULTS.concurrency,
       log,
@@ -183,19 +184,25 @@ export class Worker {
   }
 
   /**
-   * Runs jobs of `mode` with `handler`. A tick whose mode has no handler is recorded as
-   * failed and terminated.
+   * Runs jobs of `mode` with `handler`, and records the mode in the namespace's modes
+   * bucket: `Schedule.set` refuses the jobs of a mode no worker recorded (`HTTP` is built
+   * in). A tick whose mode has no handler in this worker is recorded as failed and
+   * terminated.
+   *
+   * @returns A promise resolved once the mode is recorded.
+   * @throws {InvalidJobError} When `mode` is not a valid mode name.
    *
    * @example
    * ```ts ignore
-   * worker.handle("log", async (tick) => {
+   * await worker.handle("log", async (tick) => {
    *   console.log(tick.key, tick.scheduledAt);
    * });
    * ```
    */
-  handle(mode: string, handler: ModeHandler): this {
+  async handle(mode: string, handler: ModeHandler): Promise<void> {
+    validateMode(mode);
     this.#handlers.set(mode, handler);
-    return this;
+    await this.#namespace.registerMode(mode, this.name);
   }
 
   /**

@@ -90,8 +90,8 @@ export function HttpJob(
 }
 
 /**
- * Checks an {@link HttpOption}: an absolute http(s) URL, a known method, valid headers,
- * a timeout between 1 ms and 24 h, and no unknown fields.
+ * Checks an {@link HttpOption}: an absolute http(s) URL, a known method, no body with
+ * GET or HEAD, valid headers, a timeout between 1 ms and 24 h, and no unknown fields.
  *
  * @throws {InvalidJobError} When something is off; the message says what.
  *
@@ -133,6 +133,14 @@ export function validateHttpOption(option: HttpOption): void {
       `HTTP option: method ${JSON.stringify(option.method)} is not one of ${
         METHODS.join(", ")
       }`,
+    );
+  }
+  if (
+    option.body !== undefined &&
+    (option.method === "GET" || option.method === "HEAD")
+  ) {
+    throw new InvalidJobError(
+      `HTTP option: a ${option.method} request has no body: drop body, or use POST, PUT or PATCH`,
     );
   }
   if (option.headers !== undefined) {

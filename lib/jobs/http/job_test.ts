@@ -35,6 +35,16 @@ const BAD_OPTIONS: [string, unknown, RegExp][] = [
       { url: "https://a.example", timeout },
       /between 1ms and 24h/,
     ]),
+  [
+    "a GET with a body",
+    { url: "https://a.example", method: "GET", body: { a: 1 } },
+    /a GET request has no body/,
+  ],
+  [
+    "a HEAD with a body",
+    { url: "https://a.example", method: "HEAD", body: "x" },
+    /a HEAD request has no body/,
+  ],
   ["an unknown field", { url: "https://a.example", retries: 3 }, /"retries"/],
 ];
 
