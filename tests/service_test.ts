@@ -160,10 +160,8 @@ Deno.test("at log level debug, JSON lines tell each tick published and each run;
   await schedule.set("gone", HttpJob("@hourly", { url: "https://a.example" }));
   await schedule.remove("gone");
   const debug = env(server, { SCHEDULE_LOG_LEVEL: "debug" });
-  const quiet = new Service(["node"], env(server));
   const node = new Service(["node"], debug);
   const worker = new Service(["worker"], debug);
-  await quiet.until('"definitions loaded"');
   await node.until('"definitions loaded"');
   await worker.until('"worker started"');
   await schedule.set(
@@ -172,6 +170,10 @@ Deno.test("at log level debug, JSON lines tell each tick published and each run;
   );
   await node.until('"msg":"tick published"');
   await worker.until('"msg":"run succeeded"');
+  // Started now, so that the node above stores the ticks (a second node would go on
+  // standby for the job or take it over).
+  const quiet = new Service(["node"], env(server));
+  await quiet.until('"definitions loaded"');
   const [published] = linesOf(node.log, "tick published");
   assert.equal(published.level, "debug");
   assert.equal(published.key, "tick");

@@ -41,38 +41,61 @@ export async function guardedFetch(
   rules: DestinationRules,
   resolve?: Resolve,
 ): Promise<Response> {
-  let current = url;
-  let { method, body } = init;
-  const headers = new Headers(init.headers);
+  let request: Hop = {
+    url,
+    method: init.method,
+    body: init.body,
+    headers: new Headers(init.headers),
+  };
   for (let hop = 0;; hop++) {
-    const refused = await refusal(current, rules, resolve);
+    const refused = await refusal(request.url, rules, resolve);
     if (refused) throw new RefusedDestination(refused);
-    const response = await fetch(current, {
-      method,
-      headers,
-      body,
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
       signal: init.signal,
       redirect: "manual",
     });
     const location = response.headers.get("location");
-    if (!isRedirect(response.status) || location === null) return response;
-    if (hop === MAX_REDIRECTS) return response;
-    await response.body?.cancel();
-    const next = new URL(location, current);
     if (
-      response.status === 303 ||
-      (method === "POST" &&
-        (response.status === 301 || response.status === 302))
+      !isRedirect(response.status) || location === null ||
+      hop === MAX_REDIRECTS
     ) {
-      method = method === "HEAD" ? "HEAD" : "GET";
-      body = undefined;
-      headers.delete("content-type");
+      return response;
     }
-    if (next.origin !== current.origin) {
-      for (const name of SENSITIVE_HEADERS) headers.delete(name);
-    }
-    current = next;
+    await response.body?.cancel();
+    request = redirect(
+      request,
+      response.status,
+      new URL(location, request.url),
+    );
   }
+}
+
+/** One request of a call: the first, or one a redirect asked for. */
+interface Hop {
+  url: URL;
+  method: string;
+  body?: string;
+  headers: Headers;
+}
+
+/** The request a redirect asks for, as browsers make it. */
+function redirect(request: Hop, status: number, next: URL): Hop {
+  let { method, body } = request;
+  const headers = new Headers(request.headers);
+  if (
+    status === 303 || (method === "POST" && (status === 301 || status === 302))
+  ) {
+    method = method === "HEAD" ? "HEAD" : "GET";
+    body = undefined;
+    headers.delete("content-type");
+  }
+  if (next.origin !== request.url.origin) {
+    for (const name of SENSITIVE_HEADERS) headers.delete(name);
+  }
+  return { url: next, method, body, headers };
 }
 
 function isRedirect(status: number): boolean {

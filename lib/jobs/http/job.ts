@@ -114,9 +114,19 @@ export function validateHttpOption(option: HttpOption): void {
       );
     }
   }
+  checkUrl(option.url);
+  checkMethod(option);
+  if (option.headers !== undefined) checkHeaders(option.headers);
+  if (option.secretHeaders !== undefined) {
+    validateSecretHeaders(option.secretHeaders, option.headers ?? {});
+  }
+  if (option.timeout !== undefined) httpTimeout(option.timeout);
+}
+
+function checkUrl(text: string): void {
   let url: URL;
   try {
-    url = new URL(option.url);
+    url = new URL(text);
   } catch {
     throw new InvalidJobError(
       // The value is not repeated: a URL can carry a token, and this message is logged.
@@ -128,42 +138,39 @@ export function validateHttpOption(option: HttpOption): void {
       `HTTP option: url must be http or https, not ${url.protocol}`,
     );
   }
-  if (option.method !== undefined && !METHODS.includes(option.method)) {
+}
+
+function checkMethod({ method, body }: HttpOption): void {
+  if (method !== undefined && !METHODS.includes(method)) {
     throw new InvalidJobError(
-      `HTTP option: method ${JSON.stringify(option.method)} is not one of ${
+      `HTTP option: method ${JSON.stringify(method)} is not one of ${
         METHODS.join(", ")
       }`,
     );
   }
-  if (
-    option.body !== undefined &&
-    (option.method === "GET" || option.method === "HEAD")
-  ) {
+  if (body !== undefined && (method === "GET" || method === "HEAD")) {
     throw new InvalidJobError(
-      `HTTP option: a ${option.method} request has no body: drop body, or use POST, PUT or PATCH`,
+      `HTTP option: a ${method} request has no body: drop body, or use POST, PUT or PATCH`,
     );
   }
-  if (option.headers !== undefined) {
-    if (!isRecord(option.headers)) {
+}
+
+function checkHeaders(headers: unknown): void {
+  if (!isRecord(headers)) {
+    throw new InvalidJobError(
+      "HTTP option: headers must be an object of strings",
+    );
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      if (typeof value !== "string") throw new TypeError();
+      new Headers([[name, value]]);
+    } catch {
       throw new InvalidJobError(
-        "HTTP option: headers must be an object of strings",
+        `HTTP option: header "${name}" has an invalid name or value`,
       );
     }
-    for (const [name, value] of Object.entries(option.headers)) {
-      try {
-        if (typeof value !== "string") throw new TypeError();
-        new Headers([[name, value]]);
-      } catch {
-        throw new InvalidJobError(
-          `HTTP option: header "${name}" has an invalid name or value`,
-        );
-      }
-    }
   }
-  if (option.secretHeaders !== undefined) {
-    validateSecretHeaders(option.secretHeaders, option.headers ?? {});
-  }
-  if (option.timeout !== undefined) httpTimeout(option.timeout);
 }
 
 /** The shortest and the longest HTTP timeout a job or a worker may set, in ms. */
