@@ -117,6 +117,22 @@ async function fromApt(
   const sources: AptSource[] = [[]];
   const debian = await debianSuites(work);
   if (debian) sources.push(debian);
+  const best = await newestPackage(sources, wanted);
+  if (!best) return;
+  console.error(
+    `downloading the Debian package nats-server ${best.debVersion}`,
+  );
+  const path = await unpackPackage(best.source, best.debVersion, work);
+  return { path, version: await binaryVersion(path), copy: true };
+}
+
+/** The newest nats-server package of `sources` that is acceptable, if any. */
+async function newestPackage(
+  sources: AptSource[],
+  wanted: string | undefined,
+): Promise<
+  { source: AptSource; debVersion: string; version: string } | undefined
+> {
   let best:
     | { source: AptSource; debVersion: string; version: string }
     | undefined;
@@ -125,8 +141,7 @@ async function fromApt(
       ...source,
       "madison",
       "nats-server",
-    ])
-      .catch(() => "");
+    ]).catch(() => "");
     for (const line of madison.split("\n")) {
       const debVersion = line.split("|")[1]?.trim();
       // 1:2.10.27-1+b2 → 2.10.27
@@ -137,15 +152,20 @@ async function fromApt(
       ) best = { source, debVersion, version };
     }
   }
-  if (!best) return;
-  console.error(
-    `downloading the Debian package nats-server ${best.debVersion}`,
-  );
+  return best;
+}
+
+/** Downloads one nats-server package into `work`, unpacks it, returns the binary. */
+async function unpackPackage(
+  source: AptSource,
+  debVersion: string,
+  work: string,
+): Promise<string> {
   await run("apt-get", [
-    ...best.source,
+    ...source,
     "-qq",
     "download",
-    `nats-server=${best.debVersion}`,
+    `nats-server=${debVersion}`,
   ], work);
   const deb = [...Deno.readDirSync(work)].find((e) => e.name.endsWith(".deb"));
   if (!deb) throw new ScheduleError("apt-get download left no .deb");
@@ -153,16 +173,15 @@ async function fromApt(
   // Debian puts it in /usr/sbin, Ubuntu's older packages in /usr/bin.
   const path = ["sbin", "bin"].map((dir) =>
     `${work}/unpacked/usr/${dir}/nats-server`
-  )
-    .find((path) => {
-      try {
-        return Deno.statSync(path).isFile;
-      } catch {
-        return false;
-      }
-    });
+  ).find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
   if (!path) throw new ScheduleError("the nats-server package held no binary");
-  return { path, version: await binaryVersion(path), copy: true };
+  return path;
 }
 
 /**
@@ -250,24 +269,46 @@ async function fromReleaseArchive(
       `no package of nats-server ${version} here; a release archive needs a full version such as 2.10.29`,
     );
   }
-  const os = {
+  const { name, file, zip } = releaseFile(version);
+  console.error(`downloading ${RELEASES}/download/v${version}/${file}`);
+  const archive = await download(`${RELEASES}/download/v${version}/${file}`);
+  await verifySum(archive, version, file);
+  await Deno.writeFile(`${work}/${file}`, archive);
+  if (zip) await run("unzip", ["-q", file], work);
+  else await run("tar", ["-xzf", file], work);
+  return { path: `${work}/${name}/${BINARY_NAME}`, version, copy: true };
+}
+
+/** The release archive of `version` for this platform. */
+function releaseFile(
+  version: string,
+): { name: string; file: string; zip: boolean } {
+  const os = ({
     linux: "linux",
     darwin: "darwin",
     windows: "windows",
     freebsd: "freebsd",
-  }[
-    Deno.build.os as string
-  ];
-  const arch = { x86_64: "amd64", aarch64: "arm64" }[Deno.build.arch];
+  } as Record<string, string>)[Deno.build.os];
+  const arch =
+    ({ x86_64: "amd64", aarch64: "arm64" } as Record<string, string>)[
+      Deno.build.arch
+    ];
   if (!os || !arch) {
     throw new ScheduleError(
       `no nats-server release for ${Deno.build.os}/${Deno.build.arch}`,
     );
   }
   const name = `nats-server-v${version}-${os}-${arch}`;
-  const file = `${name}.${os === "windows" ? "zip" : "tar.gz"}`;
-  console.error(`downloading ${RELEASES}/download/v${version}/${file}`);
-  const archive = await download(`${RELEASES}/download/v${version}/${file}`);
+  const zip = os === "windows";
+  return { name, file: `${name}.${zip ? "zip" : "tar.gz"}`, zip };
+}
+
+/** Checks `archive` against the release's `SHA256SUMS`. */
+async function verifySum(
+  archive: Uint8Array<ArrayBuffer>,
+  version: string,
+  file: string,
+): Promise<void> {
   const sums = new TextDecoder().decode(
     await download(`${RELEASES}/download/v${version}/SHA256SUMS`),
   );
@@ -280,10 +321,6 @@ async function fromReleaseArchive(
   if (expected !== actual) {
     throw new ScheduleError(`${file}: SHA-256 ${actual} is not ${expected}`);
   }
-  await Deno.writeFile(`${work}/${file}`, archive);
-  if (os === "windows") await run("unzip", ["-q", file], work);
-  else await run("tar", ["-xzf", file], work);
-  return { path: `${work}/${name}/${BINARY_NAME}`, version, copy: true };
 }
 
 /** The newest release's version, from where `releases/latest` redirects. */
