@@ -25,9 +25,10 @@ import { lostBefore, writeRun } from "./history.ts";
 import {
   decideOutcome,
   exhausted,
+  jobRetryPolicy,
+  notRun,
   type Outcome,
   type RetryPolicy,
-  superseded,
 } from "./outcome.ts";
 import { JobQueue } from "./queue.ts";
 import { runHandler } from "./run_handler.ts";
@@ -235,19 +236,21 @@ export class Worker {
     }
     const startedAt = new Date();
     const replaced = await this.#superseded(tick);
-    const decided = replaced !== null ? superseded(replaced) : decideOutcome(
-      exhausted(attempt, this.#retry.maxAttempts)
-        ? undefined
-        : await runHandler(
+    const retry = jobRetryPolicy(this.#retry, tick.policy?.retry);
+    const decided = replaced !== null
+      ? notRun("superseded", replaced)
+      : decideOutcome(
+        exhausted(attempt, retry.maxAttempts) ? undefined : await runHandler(
           this.#handlers.get(tick.mode),
           tick,
           message,
           attempt,
           this.#progressEvery,
+          new AbortController().signal,
         ),
-      attempt,
-      this.#retry,
-    );
+        attempt,
+        retry,
+      );
     await this.#record(tick, attempt, startedAt, decided);
     this.#answer(message, tick, attempt, decided);
   }
