@@ -9,6 +9,7 @@
  * | run history stream | `schedule-<ns>-runs`, subjects `schedule.<ns>.runs.>` |
  * | one job's runs | `schedule.<ns>.runs.<key>.<index>` |
  * | workers' shared consumer | `workers` on the job stream |
+ * | run state (KV bucket) | `schedule-<ns>-running`, key `<key>.<index>` |
  * | status of nodes and workers | `schedule.<ns>.status` |
  *
  * @module
@@ -80,6 +81,8 @@ export function validateKey(key: string): void {
 export class NamespaceNames {
   /** The KV bucket holding the definitions. */
   readonly bucket: string;
+  /** The KV bucket holding the run state of governed jobs (overlap, failures). */
+  readonly runStateBucket: string;
   /** The stream holding the ticks (the job queue). */
   readonly jobStream: string;
   /** The wildcard subject of every tick of the namespace. */
@@ -106,6 +109,7 @@ export class NamespaceNames {
   constructor(readonly namespace: string) {
     validateNamespace(namespace);
     this.bucket = `schedule-${namespace}`;
+    this.runStateBucket = `schedule-${namespace}-running`;
     this.jobStream = `schedule-${namespace}-jobs`;
     this.#jobPrefix = `schedule.${namespace}.jobs.`;
     this.jobSubjects = `${this.#jobPrefix}>`;

@@ -99,6 +99,7 @@ const DEFAULT_HISTORY_PER_JOB = 100;
  */
 export class Namespace {
   readonly #options: NamespaceOptions;
+  #runState: Promise<KV> | undefined;
 
   private constructor(
     /** The namespace's names. */
@@ -213,6 +214,25 @@ export class Namespace {
   /** Creates the definitions bucket again if it is missing (it was deleted). */
   async provisionBucket(): Promise<void> {
     await createBucket(this.js, this.names, this.jobStream.config.num_replicas);
+  }
+
+  /**
+   * The run state bucket (`schedule-<ns>-running`: one entry per governed job, see the
+   * worker's `run_state.ts`), created on first use with the job stream's replicas, so a
+   * namespace without governed jobs never has it. A failed attempt is not kept.
+   */
+  runState(): Promise<KV> {
+    this.#runState ??= new Kvm(this.js).create(this.names.runStateBucket, {
+      history: 1,
+      storage: StorageType.File,
+      replicas: this.jobStream.config.num_replicas,
+      description:
+        `schedule run state (overlap, failures) of namespace ${this.names.namespace}`,
+    }).catch((err) => {
+      this.#runState = undefined;
+      throw err;
+    });
+    return this.#runState;
   }
 
   /**
