@@ -15,12 +15,18 @@ import {
   encodeDefinition,
   tickEncoder,
 } from "../wire/mod.ts";
-import { InvalidJobError, InvalidSpecError, NotFoundError } from "../errors.ts";
+import { InvalidJobError, InvalidSpecError } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
+import {
+  pauseDefinition,
+  readDefinitionEntry,
+  updateDefinition,
+} from "../nats/definitions.ts";
 import { validateKey } from "../nats/names.ts";
 import { quoted } from "../_util.ts";
 import { Namespace, type NamespaceOptions } from "../nats/namespace.ts";
 import { SpecCache } from "../spec/cache.ts";
+import type { Spec } from "../spec/spec.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
 import type { Definition, Job, JobInfo, RunRecord } from "../types.ts";
 
@@ -306,21 +312,24 @@ export class Schedule {
   }
 
   async #setPaused(key: string, paused: boolean): Promise<void> {
-    const entry = await this.#read(key);
-    const { definition } = decodeDefinition(
-      entry.value,
-      this.#compile,
-    );
-    if (definition.paused === paused) return;
-    await this.#write(
+    validateKey(key);
+    if (paused) {
+      await pauseDefinition(this.#namespace, key, {
+        at: new Date().toISOString(),
+      });
+      return;
+    }
+    await updateDefinition(
+      this.#namespace,
       key,
-      {
-        ...definition,
-        paused,
-        revision: definedRevision(definition, entry.revision),
+      ({ pause: _, by: __, ...definition }, specs) => {
+        if (!definition.paused) return null;
+        const resumed = { ...definition, paused: false };
+        assertFires(resumed, specs, Date.now());
+        return resumed;
       },
-      Date.now(),
-      entry.revision,
+      undefined,
+      this.#compile,
     );
   }
 
@@ -344,33 +353,15 @@ export class Schedule {
 
   async #read(key: string): Promise<KvEntry> {
     validateKey(key);
-    const entry = await this.#namespace.kv.get(key);
-    if (entry === null || entry.operation !== "PUT") {
-      throw new NotFoundError(
-        `no schedule ${quoted(key)} in namespace ${this.namespace}`,
-      );
-    }
-    return entry;
+    return await readDefinitionEntry(this.#namespace, key);
   }
 
-  async #write(
-    key: string,
-    definition: Definition,
-    now: number,
-    revision?: number,
-  ) {
+  async #write(key: string, definition: Definition, now: number) {
     const { bytes, specs } = encodeDefinition(definition, this.#compile);
     const maxPayload = this.#nc.info?.max_payload ?? Infinity;
     assertFits(bytes, maxPayload, `the definition of ${quoted(key)}`);
+    assertFires(definition, specs, now);
     definition.jobs.forEach((job, index) => {
-      if (
-        !definition.paused &&
-        specs[index].next(now, definition.anchor.getTime()) === null
-      ) {
-        throw new InvalidSpecError(
-          `job ${index}: spec "${job.spec}" never fires again`,
-        );
-      }
       const tick = tickEncoder({
         ...job,
         namespace: this.namespace,
@@ -383,8 +374,7 @@ export class Schedule {
         `a tick of job ${index} of ${quoted(key)}`,
       );
     });
-    if (revision === undefined) await this.#namespace.kv.put(key, bytes);
-    else await this.#namespace.kv.update(key, bytes, revision);
+    await this.#namespace.kv.put(key, bytes);
   }
 
   /**
@@ -435,6 +425,20 @@ export class Schedule {
       ? tick.scheduledAt
       : null;
   }
+}
+
+/**
+ * Throws when a job of a definition that is not paused never fires again after `now`.
+ */
+function assertFires(definition: Definition, specs: Spec[], now: number): void {
+  if (definition.paused) return;
+  definition.jobs.forEach((job, index) => {
+    if (specs[index].next(now, definition.anchor.getTime()) === null) {
+      throw new InvalidSpecError(
+        `job ${index}: spec "${job.spec}" never fires again`,
+      );
+    }
+  });
 }
 
 /**

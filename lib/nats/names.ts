@@ -9,6 +9,7 @@
  * | run history stream | `schedule-<ns>-runs`, subjects `schedule.<ns>.runs.>` |
  * | one job's runs | `schedule.<ns>.runs.<key>.<index>` |
  * | workers' shared consumer | `workers` on the job stream |
+ * | run state (KV bucket) | `schedule-<ns>-running`, key `<key>.<index>` |
  * | status of nodes and workers | `schedule.<ns>.status` |
  *
  * @module
@@ -86,6 +87,8 @@ export class NamespaceNames {
    * the definitions bucket of another namespace.
    */
   readonly modesBucket: string;
+  /** The KV bucket holding the run state of governed jobs (overlap, failures). */
+  readonly runStateBucket: string;
   /** The stream holding the ticks (the job queue). */
   readonly jobStream: string;
   /** The wildcard subject of every tick of the namespace. */
@@ -113,6 +116,7 @@ export class NamespaceNames {
     validateNamespace(namespace);
     this.bucket = `schedule-${namespace}`;
     this.modesBucket = `schedule_${namespace}_modes`;
+    this.runStateBucket = `schedule-${namespace}-running`;
     this.jobStream = `schedule-${namespace}-jobs`;
     this.#jobPrefix = `schedule.${namespace}.jobs.`;
     this.jobSubjects = `${this.#jobPrefix}>`;

@@ -100,6 +100,7 @@ const DEFAULT_HISTORY_PER_JOB = 100;
  */
 export class Namespace {
   readonly #options: NamespaceOptions;
+  #runState: Promise<KV> | undefined;
 
   private constructor(
     /** The namespace's names. */
@@ -240,6 +241,25 @@ export class Namespace {
     if (mode === "HTTP") return true;
     const entry = await this.modes.get(mode);
     return entry !== null && entry.operation === "PUT";
+  }
+
+  /**
+   * The run state bucket (`schedule-<ns>-running`: one entry per governed job, see the
+   * worker's `run_state.ts`), created on first use with the job stream's replicas, so a
+   * namespace without governed jobs never has it. A failed attempt is not kept.
+   */
+  runState(): Promise<KV> {
+    this.#runState ??= new Kvm(this.js).create(this.names.runStateBucket, {
+      history: 1,
+      storage: StorageType.File,
+      replicas: this.jobStream.config.num_replicas,
+      description:
+        `schedule run state (overlap, failures) of namespace ${this.names.namespace}`,
+    }).catch((err) => {
+      this.#runState = undefined;
+      throw err;
+    });
+    return this.#runState;
   }
 
   /**

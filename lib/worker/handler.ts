@@ -12,6 +12,11 @@ export interface RunContext {
   attempt: number;
   /** The tick's message id (`Nats-Msg-Id`): the same for every attempt of one tick. */
   msgId: string;
+  /**
+   * Aborted when the run is cancelled (overlap `cancel`: a newer tick of the job replaces
+   * it): stop and return; the run is recorded `cancelled` whatever is returned.
+   */
+  signal: AbortSignal;
 }
 
 /** How an execution ended, as a handler reports it. */
@@ -44,7 +49,8 @@ export interface RunResult {
  *   namespace: "beta", key: "test", index: 0, scheduledAt: new Date(),
  *   mode: "log", spec: "@hourly", option: {},
  * };
- * assert.equal(await log(tick, { attempt: 1, msgId: "id" }), undefined);
+ * const context = { attempt: 1, msgId: "id", signal: new AbortController().signal };
+ * assert.equal(await log(tick, context), undefined);
  * assert.deepEqual(seen, ["test"]);
  * ```
  */

@@ -5,7 +5,8 @@
  */
 
 import { backoff } from "../_util.ts";
-import type { RunOutcome } from "../types.ts";
+import { parseDuration } from "../spec/duration.ts";
+import type { JobPolicy, RunOutcome } from "../types.ts";
 import type { RunResult } from "./handler.ts";
 
 /** How many times a tick is tried, and how long the worker waits between tries (ms). */
@@ -16,6 +17,37 @@ export interface RetryPolicy {
   retryDelay: number;
   /** The longest retry delay. */
   maxRetryDelay: number;
+}
+
+/**
+ * The retry policy of a job: its `policy.retry` (validated when its definition was),
+ * field by field over the worker's `defaults`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jobRetryPolicy } from "./outcome.ts";
+ * const defaults = { maxAttempts: 5, retryDelay: 1000, maxRetryDelay: 300_000 };
+ * assert.deepEqual(jobRetryPolicy(defaults, { maxAttempts: 2, delay: "10s" }), {
+ *   maxAttempts: 2, retryDelay: 10_000, maxRetryDelay: 300_000,
+ * });
+ * assert.equal(jobRetryPolicy(defaults, undefined), defaults);
+ * ```
+ */
+export function jobRetryPolicy(
+  defaults: RetryPolicy,
+  retry: JobPolicy["retry"],
+): RetryPolicy {
+  if (retry === undefined) return defaults;
+  return {
+    maxAttempts: retry.maxAttempts ?? defaults.maxAttempts,
+    retryDelay: retry.delay === undefined
+      ? defaults.retryDelay
+      : parseDuration(retry.delay),
+    maxRetryDelay: retry.maxDelay === undefined
+      ? defaults.maxRetryDelay
+      : parseDuration(retry.maxDelay),
+  };
 }
 
 /**
@@ -54,22 +86,48 @@ export function exhausted(attempt: number, maxAttempts: number): boolean {
 }
 
 /**
- * The outcome of a tick not run because its definition was removed or replaced since
- * (`reason` says which): recorded as `superseded`, terminated.
+ * The outcome of a tick not run, terminated: `superseded` (its definition was removed or
+ * replaced since) or `skipped` (a run of its job is in progress, overlap `skip`, or one
+ * is already waiting, `buffer`); `reason` says why.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { superseded } from "./outcome.ts";
- * const decided = superseded("definition removed");
+ * import { notRun } from "./outcome.ts";
+ * const decided = notRun("superseded", "definition removed");
  * assert.equal(decided.outcome, "superseded");
  * assert.deepEqual(decided.answer, { kind: "term", reason: "definition removed" });
  * ```
  */
-export function superseded(reason: string): Outcome {
+export function notRun(
+  outcome: "superseded" | "skipped",
+  reason: string,
+): Outcome {
   return {
-    outcome: "superseded",
+    outcome,
     result: { outcome: "failed", error: reason },
+    answer: { kind: "term", reason },
+  };
+}
+
+/**
+ * The outcome of a run cancelled for a newer tick of its job (overlap `cancel`),
+ * whatever its handler returned: recorded as `cancelled` with `reason`, terminated.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cancelled } from "./outcome.ts";
+ * const decided = cancelled({ outcome: "retry", error: "aborted" }, "replaced");
+ * assert.equal(decided.outcome, "cancelled");
+ * assert.equal(decided.result.error, "replaced");
+ * assert.deepEqual(decided.answer, { kind: "term", reason: "replaced" });
+ * ```
+ */
+export function cancelled(result: RunResult, reason: string): Outcome {
+  return {
+    outcome: "cancelled",
+    result: { ...result, outcome: "failed", error: reason },
     answer: { kind: "term", reason },
   };
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { decideOutcome, exhausted, superseded } from "./outcome.ts";
+import {
+  cancelled,
+  decideOutcome,
+  exhausted,
+  jobRetryPolicy,
+  notRun,
+} from "./outcome.ts";
 
 const policy = { maxAttempts: 3, retryDelay: 100, maxRetryDelay: 250 };
 
@@ -90,11 +96,64 @@ Deno.test("retry on the last attempt: failed and terminated with the error", () 
 });
 
 Deno.test("superseded: recorded as such and terminated with the reason, never retried", () => {
-  const decided = superseded("definition removed since revision 3");
+  const decided = notRun("superseded", "definition removed since revision 3");
   assert.equal(decided.outcome, "superseded");
   assert.equal(decided.result.error, "definition removed since revision 3");
   assert.deepEqual(decided.answer, {
     kind: "term",
     reason: "definition removed since revision 3",
   });
+});
+
+Deno.test("a skipped tick is terminated with its reason", () => {
+  assert.deepEqual(notRun("skipped", "tick T is running on w1"), {
+    outcome: "skipped",
+    result: { outcome: "failed", error: "tick T is running on w1" },
+    answer: { kind: "term", reason: "tick T is running on w1" },
+  });
+});
+
+Deno.test("a cancelled run keeps its status and is terminated, whatever it returned", () => {
+  const decided = cancelled(
+    { outcome: "success", status: 200, response: "ok" },
+    "cancelled for tick T",
+  );
+  assert.deepEqual(decided, {
+    outcome: "cancelled",
+    result: {
+      outcome: "failed",
+      status: 200,
+      response: "ok",
+      error: "cancelled for tick T",
+    },
+    answer: { kind: "term", reason: "cancelled for tick T" },
+  });
+});
+
+Deno.test("a job's retry policy overrides the worker's, field by field", () => {
+  const defaults = { maxAttempts: 5, retryDelay: 1000, maxRetryDelay: 300_000 };
+  assert.equal(jobRetryPolicy(defaults, undefined), defaults);
+  assert.deepEqual(jobRetryPolicy(defaults, {}), defaults);
+  assert.deepEqual(
+    jobRetryPolicy(defaults, {
+      maxAttempts: 1,
+      delay: "250ms",
+      maxDelay: "1m",
+    }),
+    { maxAttempts: 1, retryDelay: 250, maxRetryDelay: 60_000 },
+  );
+  const job = jobRetryPolicy(defaults, { maxAttempts: 2, delay: "10s" });
+  const once = decideOutcome({ outcome: "retry", error: "HTTP 503" }, 1, job);
+  assert.deepEqual(once.answer, { kind: "nak", delay: 10_000 });
+  const last = decideOutcome({ outcome: "retry", error: "HTTP 503" }, 2, job);
+  assert.equal(
+    last.outcome,
+    "failed",
+    "the job's maxAttempts, not the worker's",
+  );
+  const capped = jobRetryPolicy(defaults, { delay: "10s", maxDelay: "15s" });
+  assert.deepEqual(
+    decideOutcome({ outcome: "retry" }, 3, capped).answer,
+    { kind: "nak", delay: 15_000 },
+  );
 });

@@ -15,6 +15,7 @@ export type RunMessage = Pick<JsMsg, "headers" | "info" | "seq" | "working">;
  * Runs `handler` on attempt `attempt` of `tick` and says how it went: nothing returned is
  * a success, a thrown error a retry, no handler at all a failure. While it runs, the
  * message's progress is signalled every `progressEvery` ms, so that the queue keeps it.
+ * The handler gets `signal`, aborted when the run is cancelled.
  *
  * @example
  * ```ts
@@ -28,7 +29,8 @@ export type RunMessage = Pick<JsMsg, "headers" | "info" | "seq" | "working">;
  * const message = {
  *   headers: undefined, info: { stream: "jobs" }, seq: 7, working() {},
  * } as unknown as RunMessage;
- * const result = await runHandler(undefined, tick, message, 1, 1000);
+ * const signal = new AbortController().signal;
+ * const result = await runHandler(undefined, tick, message, 1, 1000, signal);
  * assert.deepEqual(result, { outcome: "failed", error: "no handler for mode log" });
  * ```
  */
@@ -38,6 +40,7 @@ export async function runHandler(
   message: RunMessage,
   attempt: number,
   progressEvery: number,
+  signal: AbortSignal,
 ): Promise<RunResult> {
   if (!handler) {
     return { outcome: "failed", error: `no handler for mode ${tick.mode}` };
@@ -50,7 +53,8 @@ export async function runHandler(
   try {
     const msgId = message.headers?.get("Nats-Msg-Id") ??
       `${message.info.stream}.${message.seq}`;
-    return await handler(tick, { attempt, msgId }) ?? { outcome: "success" };
+    return await handler(tick, { attempt, msgId, signal }) ??
+      { outcome: "success" };
   } catch (err) {
     return { outcome: "retry", error: (err as Error).message };
   } finally {

@@ -14,6 +14,8 @@ const tick: Tick = {
   option: {},
 };
 
+const never = new AbortController().signal;
+
 function message(msgId?: string, working = () => {}): RunMessage {
   const h = headers();
   if (msgId) h.set("Nats-Msg-Id", msgId);
@@ -26,20 +28,30 @@ function message(msgId?: string, working = () => {}): RunMessage {
 }
 
 Deno.test("no handler: failed, naming the mode", async () => {
-  assert.deepEqual(await runHandler(undefined, tick, message(), 1, 1000), {
-    outcome: "failed",
-    error: "no handler for mode log",
-  });
+  assert.deepEqual(
+    await runHandler(undefined, tick, message(), 1, 1000, never),
+    {
+      outcome: "failed",
+      error: "no handler for mode log",
+    },
+  );
 });
 
 Deno.test("the handler's result is returned; nothing returned is a success", async () => {
   const result = { outcome: "retry" as const, status: 503, retryAfter: 10 };
   assert.equal(
-    await runHandler(() => Promise.resolve(result), tick, message(), 1, 1000),
+    await runHandler(
+      () => Promise.resolve(result),
+      tick,
+      message(),
+      1,
+      1000,
+      never,
+    ),
     result,
   );
   assert.deepEqual(
-    await runHandler(() => Promise.resolve(), tick, message(), 1, 1000),
+    await runHandler(() => Promise.resolve(), tick, message(), 1, 1000, never),
     { outcome: "success" },
   );
 });
@@ -51,6 +63,7 @@ Deno.test("a thrown error is a retry with its message", async () => {
     message(),
     1,
     1000,
+    never,
   );
   assert.deepEqual(result, { outcome: "retry", error: "boom" });
 });
@@ -61,11 +74,11 @@ Deno.test("the context: the attempt and the tick's message id, else stream.seq",
     contexts.push(context);
     return Promise.resolve();
   };
-  await runHandler(handler, tick, message("beta.test.0.1"), 3, 1000);
-  await runHandler(handler, tick, message(), 1, 1000);
+  await runHandler(handler, tick, message("beta.test.0.1"), 3, 1000, never);
+  await runHandler(handler, tick, message(), 1, 1000, never);
   assert.deepEqual(contexts, [
-    { attempt: 3, msgId: "beta.test.0.1" },
-    { attempt: 1, msgId: "jobs.7" },
+    { attempt: 3, msgId: "beta.test.0.1", signal: never },
+    { attempt: 1, msgId: "jobs.7", signal: never },
   ]);
 });
 
@@ -87,6 +100,7 @@ Deno.test("progress is signalled while the handler runs, and not after", async (
     msg,
     1,
     10,
+    never,
   );
   clearTimeout(deadline);
   assert.deepEqual(result, { outcome: "success" });

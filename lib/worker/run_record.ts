@@ -63,6 +63,7 @@ export function runRecord(input: RunRecordInput): RunRecord {
     outcome: input.outcome,
     worker: input.worker,
     ...(tick.revision === undefined ? {} : { revision: tick.revision }),
+    ...(tick.trigger === undefined ? {} : { trigger: tick.trigger }),
     ...(result.status === undefined ? {} : { status: result.status }),
     ...(result.response === undefined
       ? {}

@@ -18,18 +18,23 @@ import { ScheduleError } from "../errors.ts";
 import { httpHandler } from "../jobs/http/handler.ts";
 import { validateMode } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
+import { pauseDefinition } from "../nats/definitions.ts";
+import { publishEvent } from "../nats/events.ts";
 import { Namespace } from "../nats/namespace.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import type { RunRecord, Tick } from "../types.ts";
 import { consume, type Consuming } from "./consume.ts";
+import { Governor, type Lease } from "./governor.ts";
 import type { ModeHandler } from "./handler.ts";
 import { lostBefore, writeRun } from "./history.ts";
 import {
+  cancelled,
   decideOutcome,
   exhausted,
+  jobRetryPolicy,
+  notRun,
   type Outcome,
   type RetryPolicy,
-  superseded,
 } from "./outcome.ts";
 import { JobQueue } from "./queue.ts";
 import { runHandler } from "./run_handler.ts";
@@ -81,9 +86,13 @@ export class Worker {
   readonly #retry: RetryPolicy;
   readonly #progressEvery: number;
   readonly #queue: JobQueue;
+  readonly #nc: NatsConnection;
+  readonly #governor: Governor;
+  readonly #stopping = new AbortController();
   #consuming: Consuming | undefined;
 
   private constructor(
+    nc: NatsConnection,
     namespace: Namespace,
     options: WorkerOptions,
     queue: JobQueue,
@@ -91,6 +100,7 @@ export class Worker {
     clock: ServerClock,
     log: Logger,
   ) {
+    this.#nc = nc;
     this.#namespace = namespace;
     this.#queue = queue;
     this.#log = log;
@@ -105,6 +115,13 @@ export class Worker {
     this.#progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
       `worker-${crypto.randomUUID().slice(0, 8)}`;
+    this.#governor = new Governor({
+      bucket: () => namespace.runState(),
+      worker: this.name,
+      staleAfter: ackWait,
+      every: this.#progressEvery,
+      log: this.#log,
+    });
     this.#handlers.set(
       "HTTP",
       httpHandler({
@@ -159,6 +176,7 @@ export class Worker {
       log,
     });
     const worker = new Worker(
+      nc,
       namespace,
       options,
       queue,
@@ -206,8 +224,8 @@ export class Worker {
   }
 
   /**
-   * Stops pulling, lets executions under way finish (each bounded by its timeout), and
-   * returns. The connection is the caller's to drain.
+   * Stops pulling, lets executions under way finish (each bounded by its timeout), gives
+   * ticks waiting for their job's run in progress back to the queue, and returns. The connection is the caller's to drain.
    *
    * @example
    * ```ts ignore
@@ -215,6 +233,7 @@ export class Worker {
    * ```
    */
   async stop(): Promise<void> {
+    this.#stopping.abort();
     await Promise.all([this.#consuming?.stop(), this.#clock.stop()]);
   }
 
@@ -257,23 +276,134 @@ export class Worker {
         },
       });
     }
-    const startedAt = new Date(this.#clock.now());
     const replaced = await this.#superseded(tick);
-    const decided = replaced !== null ? superseded(replaced) : decideOutcome(
-      exhausted(attempt, this.#retry.maxAttempts)
-        ? undefined
-        : await runHandler(
-          this.#handlers.get(tick.mode),
-          tick,
-          message,
-          attempt,
-          this.#progressEvery,
-        ),
-      attempt,
-      this.#retry,
+    if (replaced !== null) {
+      const decided = notRun("superseded", replaced);
+      await this.#record(tick, attempt, new Date(this.#clock.now()), decided);
+      return this.#answer(message, tick, attempt, decided);
+    }
+    const retry = jobRetryPolicy(this.#retry, tick.policy?.retry);
+    if (exhausted(attempt, retry.maxAttempts)) {
+      return await this.#end(
+        message,
+        tick,
+        attempt,
+        new Date(this.#clock.now()),
+        decideOutcome(undefined, attempt, retry),
+      );
+    }
+    const admitted = await this.#governor.admit(
+      tick,
+      () => message.working(),
+      this.#stopping.signal,
     );
+    if (admitted.kind === "stopped") {
+      this.#log.info("worker stopping: waiting tick left to the queue", {
+        key: tick.key,
+        index: tick.index,
+        scheduledAt: tick.scheduledAt.toISOString(),
+      });
+      return message.nak();
+    }
+    if (admitted.kind === "skip") {
+      const decided = notRun("skipped", admitted.reason);
+      await this.#record(tick, attempt, new Date(this.#clock.now()), decided);
+      this.#publish(tick, "skipped", admitted.reason);
+      return this.#answer(message, tick, attempt, decided);
+    }
+    const { lease } = admitted;
+    const startedAt = new Date(this.#clock.now());
+    const signal = lease?.signal ?? new AbortController().signal;
+    const result = await runHandler(
+      this.#handlers.get(tick.mode),
+      tick,
+      message,
+      attempt,
+      this.#progressEvery,
+      signal,
+    );
+    const decided = signal.aborted
+      ? cancelled(result, String(signal.reason))
+      : decideOutcome(result, attempt, retry);
+    await this.#end(message, tick, attempt, startedAt, decided, lease);
+  }
+
+  /**
+   * Ends an attempt that was due: records it, releases its job's lock and counts its
+   * job's consecutive failures (pausing the key when they reach `pauseAfterFailures`),
+   * publishes `failed` after the last attempt, and answers the queue.
+   */
+  async #end(
+    message: JsMsg,
+    tick: Tick,
+    attempt: number,
+    startedAt: Date,
+    decided: Outcome,
+    lease?: Lease,
+  ): Promise<void> {
     await this.#record(tick, attempt, startedAt, decided);
+    try {
+      const { pause, failures } = await this.#governor.settle(
+        tick,
+        lease,
+        decided.outcome,
+      );
+      if (pause) await this.#pause(tick, failures, decided.result.error);
+    } catch (err) {
+      this.#log.warn(
+        "run state not updated: the lock goes stale after the ack wait",
+        {
+          key: tick.key,
+          index: tick.index,
+          scheduledAt: tick.scheduledAt.toISOString(),
+          error: (err as Error).message,
+        },
+      );
+    }
+    if (decided.outcome === "failed") {
+      this.#publish(tick, "failed", decided.result.error);
+    }
     this.#answer(message, tick, attempt, decided);
+  }
+
+  /** Pauses the key of `tick` after `failures` consecutive failed ticks of its job. */
+  async #pause(tick: Tick, failures: number, error?: string): Promise<void> {
+    const note = `paused after ${failures} consecutive failed ticks` +
+      (error === undefined ? "" : ` (last: ${error})`);
+    const by = `worker ${this.name}`;
+    const paused = await pauseDefinition(this.#namespace, tick.key, {
+      note,
+      at: new Date().toISOString(),
+      by,
+    });
+    if (!paused) return;
+    this.#log.warn("key paused after consecutive failures", {
+      key: tick.key,
+      index: tick.index,
+      failures,
+      note,
+    });
+    publishEvent(this.#nc, this.#namespace.names, {
+      type: "paused",
+      at: new Date(),
+      key: tick.key,
+      index: tick.index,
+      by,
+      detail: note,
+    });
+  }
+
+  /** Publishes a tick event of `type` about `tick`. */
+  #publish(tick: Tick, type: "failed" | "skipped", detail?: string): void {
+    publishEvent(this.#nc, this.#namespace.names, {
+      type,
+      at: new Date(),
+      key: tick.key,
+      index: tick.index,
+      scheduledAt: tick.scheduledAt,
+      by: `worker ${this.name}`,
+      ...(detail === undefined ? {} : { detail }),
+    });
   }
 
   /** Records attempt `attempt` of `tick`, counts it and reports it to `onRun`. */
@@ -342,6 +472,10 @@ export class Worker {
     if (answer.kind === "ack") this.#log.debug("run succeeded", fields);
     else if (decided.outcome === "superseded") {
       this.#log.info("tick superseded; not run", fields);
+    } else if (decided.outcome === "skipped") {
+      this.#log.info("tick skipped; not run", fields);
+    } else if (decided.outcome === "cancelled") {
+      this.#log.info("run cancelled for a newer tick", fields);
     } else if (answer.kind === "nak") {
       this.#log.warn("run failed; will retry", {
         ...fields,

@@ -35,13 +35,15 @@ export const RUN_HEADERS = {
   scheduledAt: "Schedule-Scheduled-At",
   messageId: "Schedule-Message-Id",
   attempt: "Schedule-Attempt",
+  /** What made the tick: `schedule`, `manual` or `backfill`. */
+  trigger: "Schedule-Trigger",
 } as const;
 
 /**
  * The handler of `HTTP` jobs: sends `option.body` as JSON with `option.method` (POST by
  * default), `option.headers` and the secrets of `option.secretHeaders` (a missing secret
  * fails the run for good), to a destination the worker's rules allow (checked again
- * on each redirect). A 2xx response is a success; a network error, a timeout,
+ * on each redirect), aborting the call when the run is cancelled. A 2xx response is a success; a network error, a timeout,
  * a 5xx or a 429 is retried (honouring `Retry-After`); any other status fails for good.
  *
  * @example
@@ -60,6 +62,7 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
     headers.set(RUN_HEADERS.scheduledAt, message.scheduledAt.toISOString());
     headers.set(RUN_HEADERS.messageId, context.msgId);
     headers.set(RUN_HEADERS.attempt, String(context.attempt));
+    headers.set(RUN_HEADERS.trigger, message.trigger ?? "schedule");
     const missing = option.secretHeaders &&
       await setSecretHeaders(
         headers,
@@ -82,14 +85,21 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
     try {
       response = await guardedFetch(
         url,
-        { method, headers, body, signal: timer },
+        {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.any([timer, context.signal]),
+        },
         options,
       );
     } catch (err) {
       if (err instanceof RefusedDestination) {
         return { outcome: "failed", error: err.message };
       }
-      const error = timer.aborted
+      const error = context.signal.aborted
+        ? "cancelled"
+        : timer.aborted
         ? `timed out after ${timeout} ms`
         : (err as Error).message.replaceAll(option.url, redactUrl(url))
           .replaceAll(url.href, redactUrl(url));

@@ -54,9 +54,13 @@ function tick(option: HttpOption): Tick {
   };
 }
 
-function run(option: HttpOption, options: Partial<HttpHandlerOptions> = {}) {
+function run(
+  option: HttpOption,
+  options: Partial<HttpHandlerOptions> = {},
+  signal = new AbortController().signal,
+) {
   const handler = httpHandler({ timeout: 5000, ...options });
-  return handler(tick(option), { attempt: 2, msgId: "beta.test.0.1" });
+  return handler(tick(option), { attempt: 2, msgId: "beta.test.0.1", signal });
 }
 
 Deno.test("a 2xx is a success with its status and the response's first bytes", () =>
@@ -251,8 +255,28 @@ Deno.test("POST by default, the body as JSON, the job's headers and the run head
       );
       assert.equal(request.headers.get(RUN_HEADERS.messageId), "beta.test.0.1");
       assert.equal(request.headers.get(RUN_HEADERS.attempt), "2");
+      assert.equal(request.headers.get(RUN_HEADERS.trigger), "schedule");
     },
   ));
+
+Deno.test("a cancelled run aborts its call at once", async () => {
+  const released = Promise.withResolvers<void>();
+  await withServer(
+    async () => {
+      await released.promise;
+      return new Response("late");
+    },
+    async (base) => {
+      const cancel = new AbortController();
+      const started = Date.now();
+      setTimeout(() => cancel.abort(), 100);
+      const result = await run({ url: `${base}/hook` }, {}, cancel.signal);
+      assert.deepEqual(result, { outcome: "retry", error: "cancelled" });
+      assert.ok(Date.now() - started < 2000);
+      released.resolve();
+    },
+  );
+});
 
 Deno.test("a job's content-type is kept", () =>
   withServer(

@@ -1,0 +1,262 @@
+/**
+ * The run state of one governed job, as the workers share it in the namespace's run
+ * state bucket (`schedule-<ns>-running`, key `<key>.<index>`), and the pure transitions
+ * of it every worker applies with a revision-checked write:
+ *
+ * - `running`: the tick being run, by which worker, its heartbeat (refreshed every third
+ *   of the ack wait). A heartbeat older than the ack wait is stale: its worker died, and
+ *   the next tick takes the job over.
+ * - `pending`: the one tick waiting for the running one to end (overlap `buffer`).
+ * - `cancel`: a request to abort the running tick (overlap `cancel`).
+ * - `failures`: consecutive ticks of the job that ended failed (`pauseAfterFailures`).
+ *
+ * @module
+ */
+
+import { isRecord } from "../_util.ts";
+import { CodecError } from "../errors.ts";
+import type { OverlapPolicy, RunOutcome } from "../types.ts";
+
+/** The tick a worker runs, or waits to run. */
+export interface RunClaim {
+  /** The tick's scheduled time (ISO 8601). */
+  scheduledAt: string;
+  /** The worker's name. */
+  worker: string;
+}
+
+/** The shared state of one job. */
+export interface JobRunState {
+  /** The tick in progress, if any. */
+  running?: RunClaim & {
+    /** When it started (the worker's clock, ISO 8601). */
+    startedAt: string;
+    /** When its worker last said it is alive (the worker's clock, ISO 8601). */
+    heartbeatAt: string;
+  };
+  /** The tick waiting for the running one to end (overlap `buffer`). */
+  pending?: RunClaim;
+  /** A request to abort the running tick `scheduledAt`, by `worker` (overlap `cancel`). */
+  cancel?: RunClaim;
+  /** Consecutive ticks of the job that ended failed. */
+  failures?: number;
+}
+
+/** What a tick may do, given the state of its job. */
+export type Admission =
+  | { kind: "run" }
+  | { kind: "skip"; reason: string }
+  | { kind: "wait"; reason: string };
+
+/** Who asks, for which tick, when, and under which policy. */
+export interface AdmissionRequest {
+  /** The tick's scheduled time (ISO 8601). */
+  scheduledAt: string;
+  /** The worker asking. */
+  worker: string;
+  /** Now, in epoch ms. */
+  now: number;
+  /** How old a heartbeat may be before its run is taken for dead, in ms (the ack wait). */
+  staleAfter: number;
+  /** The job's overlap policy (not `allow`). */
+  overlap: Exclude<OverlapPolicy, "allow">;
+}
+
+/**
+ * Whether a tick may run now: it runs when nothing runs, when the running tick's
+ * heartbeat is stale, or when the running tick is itself (redelivered: its worker died).
+ * Else `skip` skips it; `buffer` makes it the pending tick (waits), or skips it when
+ * another tick is pending; `cancel` asks the running tick to stop (waits), or skips it
+ * when the running tick is newer. `next` is the state to write (`null`: write nothing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { admit } from "./run_state.ts";
+ * const request = {
+ *   scheduledAt: "2030-01-01T00:00:01.000Z", worker: "w2", now: Date.parse("2030-01-01T00:00:02Z"),
+ *   staleAfter: 30_000, overlap: "skip" as const,
+ * };
+ * assert.equal(admit({}, request).admission.kind, "run");
+ * const busy = { running: {
+ *   scheduledAt: "2030-01-01T00:00:00.000Z", worker: "w1",
+ *   startedAt: "2030-01-01T00:00:00.000Z", heartbeatAt: "2030-01-01T00:00:00.000Z",
+ * } };
+ * assert.deepEqual(admit(busy, request), {
+ *   admission: {
+ *     kind: "skip", reason: "tick 2030-01-01T00:00:00.000Z is running on worker w1",
+ *   },
+ *   next: null,
+ * });
+ * ```
+ */
+export function admit(
+  state: JobRunState,
+  request: AdmissionRequest,
+): { admission: Admission; next: JobRunState | null } {
+  const { scheduledAt, worker, now, overlap } = request;
+  const { running, pending, cancel } = state;
+  if (
+    running === undefined || running.scheduledAt === scheduledAt ||
+    now - Date.parse(running.heartbeatAt) > request.staleAfter
+  ) {
+    const at = new Date(now).toISOString();
+    const next: JobRunState = {
+      ...state,
+      running: { scheduledAt, worker, startedAt: at, heartbeatAt: at },
+    };
+    delete next.cancel;
+    if (pending?.scheduledAt === scheduledAt) delete next.pending;
+    return { admission: { kind: "run" }, next };
+  }
+  const busy =
+    `tick ${running.scheduledAt} is running on worker ${running.worker}`;
+  if (overlap === "skip") {
+    return { admission: { kind: "skip", reason: busy }, next: null };
+  }
+  if (overlap === "buffer") {
+    if (pending !== undefined && pending.scheduledAt !== scheduledAt) {
+      const reason =
+        `tick ${pending.scheduledAt} is already waiting on worker ${pending.worker} (${busy})`;
+      return { admission: { kind: "skip", reason }, next: null };
+    }
+    const mine = pending?.worker === worker;
+    return {
+      admission: { kind: "wait", reason: busy },
+      next: mine ? null : { ...state, pending: { scheduledAt, worker } },
+    };
+  }
+  if (Date.parse(running.scheduledAt) > Date.parse(scheduledAt)) {
+    const reason = `a newer ${busy}`;
+    return { admission: { kind: "skip", reason }, next: null };
+  }
+  return {
+    admission: { kind: "wait", reason: `cancelling: ${busy}` },
+    next: cancel?.scheduledAt === running.scheduledAt
+      ? null
+      : { ...state, cancel: { scheduledAt: running.scheduledAt, worker } },
+  };
+}
+
+/**
+ * The state with `claim`'s heartbeat refreshed to `now`; `null` when `claim` no longer
+ * holds the job (it was taken over).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { heartbeat } from "./run_state.ts";
+ * const claim = { scheduledAt: "2030-01-01T00:00:00.000Z", worker: "w1" };
+ * const running = { ...claim, startedAt: claim.scheduledAt, heartbeatAt: claim.scheduledAt };
+ * assert.equal(heartbeat({ running }, claim, 0)?.running?.heartbeatAt, "1970-01-01T00:00:00.000Z");
+ * assert.equal(heartbeat({}, claim, 0), null);
+ * ```
+ */
+export function heartbeat(
+  state: JobRunState,
+  claim: RunClaim,
+  now: number,
+): JobRunState | null {
+  if (!holds(state, claim)) return null;
+  return {
+    ...state,
+    running: { ...state.running!, heartbeatAt: new Date(now).toISOString() },
+  };
+}
+
+/**
+ * Who asked to cancel `claim`'s run, when somebody did and `claim` still holds the job.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cancelledBy } from "./run_state.ts";
+ * const claim = { scheduledAt: "2030-01-01T00:00:00.000Z", worker: "w1" };
+ * const running = { ...claim, startedAt: claim.scheduledAt, heartbeatAt: claim.scheduledAt };
+ * const cancel = { scheduledAt: claim.scheduledAt, worker: "w2" };
+ * assert.equal(cancelledBy({ running, cancel }, claim), "w2");
+ * assert.equal(cancelledBy({ running }, claim), undefined);
+ * ```
+ */
+export function cancelledBy(
+  state: JobRunState,
+  claim: RunClaim,
+): string | undefined {
+  return holds(state, claim) && state.cancel?.scheduledAt === claim.scheduledAt
+    ? state.cancel.worker
+    : undefined;
+}
+
+/**
+ * The state once a tick ended with `outcome`: its claim released (running, or pending
+ * when it gave up waiting), the consecutive failures counted when `countFailures` (a
+ * `failed` adds one, a `success` resets; other outcomes are not the end of a tick). When
+ * the count reaches `pauseAfter` it starts again from zero and `pause` is true: the
+ * caller pauses the key. `null` when there is nothing to write.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { settle } from "./run_state.ts";
+ * const claim = { scheduledAt: "2030-01-01T00:00:00.000Z", worker: "w1" };
+ * const running = { ...claim, startedAt: claim.scheduledAt, heartbeatAt: claim.scheduledAt };
+ * assert.deepEqual(settle({ running, failures: 1 }, claim, "failed", 2), {
+ *   next: {}, failures: 2, pause: true,
+ * });
+ * ```
+ */
+export function settle(
+  state: JobRunState,
+  claim: RunClaim | undefined,
+  outcome: RunOutcome | "gave up",
+  pauseAfter: number | undefined,
+): { next: JobRunState | null; failures: number; pause: boolean } {
+  const next: JobRunState = { ...state };
+  if (claim !== undefined && holds(state, claim)) {
+    delete next.running;
+    if (state.cancel?.scheduledAt === claim.scheduledAt) delete next.cancel;
+  }
+  if (
+    claim !== undefined && state.pending?.scheduledAt === claim.scheduledAt &&
+    state.pending.worker === claim.worker
+  ) delete next.pending;
+  let failures = state.failures ?? 0;
+  let pause = false;
+  if (pauseAfter !== undefined && outcome === "success") failures = 0;
+  if (pauseAfter !== undefined && outcome === "failed") {
+    failures++;
+    pause = failures >= pauseAfter;
+  }
+  if (failures > 0 && !pause) next.failures = failures;
+  else delete next.failures;
+  const changed = JSON.stringify(next) !== JSON.stringify(state);
+  return { next: changed ? next : null, failures, pause };
+}
+
+/** Encodes a job's run state. */
+export function encodeRunState(state: JobRunState): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(state));
+}
+
+/**
+ * Decodes a job's run state.
+ *
+ * @throws {CodecError} When the bytes are not a run state.
+ */
+export function decodeRunState(bytes: Uint8Array): JobRunState {
+  let state: unknown;
+  try {
+    state = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new CodecError("run state: not JSON");
+  }
+  if (!isRecord(state)) {
+    throw new CodecError("run state: expected a JSON object");
+  }
+  return state as JobRunState;
+}
+
+function holds(state: JobRunState, claim: RunClaim): boolean {
+  return state.running?.scheduledAt === claim.scheduledAt &&
+    state.running.worker === claim.worker;
+}

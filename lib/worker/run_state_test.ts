@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import {
+  type AdmissionRequest,
+  admit,
+  cancelledBy,
+  decodeRunState,
+  encodeRunState,
+  heartbeat,
+  type JobRunState,
+  settle,
+} from "./run_state.ts";
+
+const t = (second: number) =>
+  new Date(Date.UTC(2030, 0, 1, 0, 0, second)).toISOString();
+const now = Date.parse(t(10));
+const running = (second: number, worker = "w1", beat = t(9)) => ({
+  scheduledAt: t(second),
+  worker,
+  startedAt: t(second),
+  heartbeatAt: beat,
+});
+const ask = (
+  second: number,
+  overlap: AdmissionRequest["overlap"],
+  worker = "w2",
+): AdmissionRequest => ({
+  scheduledAt: t(second),
+  worker,
+  now,
+  staleAfter: 5000,
+  overlap,
+});
+
+Deno.test("a free job, a stale lock or the same tick redelivered: run, taking the lock", () => {
+  for (
+    const state of [
+      {},
+      { running: running(1, "w1", t(4)) }, // heartbeat 6 s old, stale after 5 s
+      { running: running(3) }, // the tick itself: its worker died
+    ] as JobRunState[]
+  ) {
+    const { admission, next } = admit(state, ask(3, "skip"));
+    assert.deepEqual(admission, { kind: "run" });
+    assert.deepEqual(next?.running, {
+      scheduledAt: t(3),
+      worker: "w2",
+      startedAt: t(10),
+      heartbeatAt: t(10),
+    });
+  }
+});
+
+Deno.test("skip: a live run elsewhere skips the tick, saying which and where", () => {
+  assert.deepEqual(admit({ running: running(1) }, ask(2, "skip")), {
+    admission: {
+      kind: "skip",
+      reason: `tick ${t(1)} is running on worker w1`,
+    },
+    next: null,
+  });
+});
+
+Deno.test("buffer: one tick pending; a further one skipped; the pending one runs and leaves the slot", () => {
+  const first = admit({ running: running(1) }, ask(2, "buffer"));
+  assert.equal(first.admission.kind, "wait");
+  assert.deepEqual(first.next?.pending, { scheduledAt: t(2), worker: "w2" });
+  const again = admit(first.next!, ask(2, "buffer"));
+  assert.equal(again.admission.kind, "wait");
+  assert.equal(again.next, null, "nothing to write while waiting");
+  const third = admit(first.next!, ask(3, "buffer", "w3"));
+  assert.equal(third.admission.kind, "skip");
+  assert.match(
+    (third.admission as { reason: string }).reason,
+    /already waiting on worker w2/,
+  );
+  const released = settle(
+    first.next!,
+    { scheduledAt: t(1), worker: "w1" },
+    "success",
+    undefined,
+  );
+  const runs = admit(released.next!, ask(2, "buffer"));
+  assert.equal(runs.admission.kind, "run");
+  assert.equal(runs.next?.pending, undefined);
+});
+
+Deno.test("cancel: asks the running tick to stop, once; an older tick never cancels a newer one", () => {
+  const asked = admit({ running: running(1) }, ask(2, "cancel"));
+  assert.equal(asked.admission.kind, "wait");
+  assert.deepEqual(asked.next?.cancel, { scheduledAt: t(1), worker: "w2" });
+  assert.equal(admit(asked.next!, ask(2, "cancel")).next, null);
+  const claim = { scheduledAt: t(1), worker: "w1" };
+  assert.equal(cancelledBy(asked.next!, claim), "w2");
+  const older = admit({ running: running(5) }, ask(2, "cancel"));
+  assert.equal(older.admission.kind, "skip");
+  const released = settle(asked.next!, claim, "cancelled", undefined).next!;
+  assert.deepEqual(released, {}, "the release clears the request");
+});
+
+Deno.test("heartbeat: only while the claim holds the job", () => {
+  const claim = { scheduledAt: t(1), worker: "w1" };
+  assert.equal(
+    heartbeat({ running: running(1) }, claim, now)?.running?.heartbeatAt,
+    t(10),
+  );
+  assert.equal(heartbeat({ running: running(1, "w9") }, claim, now), null);
+});
+
+Deno.test("settle: failures counted, reset by a success, pause at N and count again", () => {
+  let state: JobRunState = {};
+  const outcomes = [
+    "failed",
+    "failed",
+    "success",
+    "failed",
+    "failed",
+    "failed",
+  ] as const;
+  const pauses: boolean[] = [];
+  for (const outcome of outcomes) {
+    const settled = settle(state, undefined, outcome, 3);
+    pauses.push(settled.pause);
+    state = settled.next ?? state;
+  }
+  assert.deepEqual(pauses, [false, false, false, false, false, true]);
+  assert.deepEqual(state, {});
+  assert.equal(settle({ failures: 2 }, undefined, "retry", 3).next, null);
+  assert.equal(
+    settle({}, undefined, "failed", undefined).next,
+    null,
+    "not counted without the policy",
+  );
+});
+
+Deno.test("settle: a tick giving up its wait leaves the pending slot; a taken-over lock is left alone", () => {
+  const claim = { scheduledAt: t(2), worker: "w2" };
+  assert.deepEqual(
+    settle({ running: running(1), pending: claim }, claim, "gave up", undefined)
+      .next,
+    { running: running(1) },
+  );
+  assert.equal(
+    settle(
+      { running: running(1, "w9") },
+      { scheduledAt: t(1), worker: "w1" },
+      "success",
+      undefined,
+    ).next,
+    null,
+  );
+});
+
+Deno.test("the codec reads what it writes and refuses what is not a state", () => {
+  const state = { running: running(1), failures: 2 };
+  assert.deepEqual(decodeRunState(encodeRunState(state)), state);
+  assert.throws(
+    () => decodeRunState(new TextEncoder().encode("[]")),
+    /run state/,
+  );
+});

@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import { HttpJob } from "../mod.ts";
+import { Node } from "../lib/node/node.ts";
+import { followEvents } from "../lib/nats/events.ts";
+import { readDefinitionEntry } from "../lib/nats/definitions.ts";
+import { Namespace } from "../lib/nats/namespace.ts";
+import { decodeDefinition } from "../lib/wire/mod.ts";
+import type { Job, JobPolicy, ScheduleEvent } from "../lib/types.ts";
+import { RUN_HEADERS } from "../lib/worker/mod.ts";
+import { decodeRunState } from "../lib/worker/run_state.ts";
+import { followTicks, recordingLogger, waitFor } from "./helpers.ts";
+import { hookServer, names, withWorkers } from "./_workers.ts";
+
+/** A receiver whose calls each wait for `hold` (or for the test's end); tracks overlap. */
+function slowHook(hold: () => Promise<void>) {
+  let active = 0;
+  const state = { maxActive: 0 };
+  const end = new AbortController();
+  const hook = hookServer(async (request) => {
+    active++;
+    state.maxActive = Math.max(state.maxActive, active);
+    try {
+      const ended = (signal: AbortSignal) =>
+        new Promise((resolve) =>
+          signal.addEventListener("abort", resolve, { once: true })
+        );
+      await Promise.race([hold(), ended(end.signal), ended(request.signal)]);
+    } finally {
+      active--;
+    }
+    return new Response("ok");
+  });
+  return {
+    ...hook,
+    state,
+    active: () => active,
+    /** Scheduled times of the calls, in arrival order. */
+    calls: () =>
+      hook.received.map((r) => r.headers.get(RUN_HEADERS.scheduledAt)!),
+    /** Ends every call held. */
+    release: () => end.abort(),
+    async close() {
+      end.abort();
+      await hook.close();
+    },
+  };
+}
+
+const governed = (url: string, policy: JobPolicy, spec = "@hourly"): Job =>
+  HttpJob(spec, { url }, { ...policy });
+
+const at = (second: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, second));
+
+async function collect(nc: Parameters<typeof followEvents>[0]) {
+  const stop = new AbortController();
+  const events: ScheduleEvent[] = [];
+  const done = (async () => {
+    for await (const event of followEvents(nc, names, stop.signal)) {
+      events.push(event);
+    }
+  })();
+  await nc.flush();
+  return {
+    events,
+    of: (type: string) => events.filter((e) => e.type === type),
+    async stop() {
+      stop.abort();
+      await done;
+    },
+  };
+}
+
+Deno.test("overlap skip across two workers: never two calls at once, every skipped tick recorded, counted, logged and announced", async () => {
+  const hook = slowHook(() => new Promise((r) => setTimeout(r, 2500)));
+  await withWorkers(async ({ server, nc, schedule, startWorker }) => {
+    const events = await collect(nc);
+    const a = await startWorker();
+    const b = await startWorker();
+    const nodeNc = await server.connect();
+    const node = await Node.start(nodeNc, {
+      namespace: "beta",
+      logger: recordingLogger(),
+    });
+    await node.ready;
+    const ticks = await followTicks(nc, "beta");
+    await schedule.set(
+      "slow",
+      governed(hook.url, { overlap: "skip" }, "@every 1s"),
+    );
+    const skipped = () => a.worker.metrics.skipped + b.worker.metrics.skipped;
+    await waitFor(
+      "three calls and three skipped ticks",
+      () => hook.received.length >= 3 && skipped() >= 3,
+      20_000,
+    );
+    await node.stop();
+    await nodeNc.close();
+    await waitFor("every queued tick settled", async () => {
+      const runs = await schedule.history("slow", { limit: 100 });
+      const settled = new Set(
+        runs.filter((r) => r.outcome !== "retry").map((r) =>
+          r.scheduledAt.getTime()
+        ),
+      );
+      return ticks.of("slow").every((t) => settled.has(t));
+    }, 15_000);
+    await ticks.stop();
+    assert.equal(hook.state.maxActive, 1, "never two calls at once");
+    const runs = await schedule.history("slow", { limit: 100 });
+    const byTick = new Map<number, string[]>();
+    for (const run of runs) {
+      const t = run.scheduledAt.getTime();
+      byTick.set(t, [...byTick.get(t) ?? [], run.outcome]);
+    }
+    for (const t of ticks.of("slow")) {
+      assert.equal(byTick.get(t)?.length, 1, `one record of tick ${t}`);
+    }
+    const skips = runs.filter((r) => r.outcome === "skipped");
+    assert.equal(skips.length, skipped());
+    for (const run of skips) {
+      assert.match(run.error!, /^tick \S+ is running on worker \S+$/);
+    }
+    assert.equal(
+      runs.filter((r) => r.outcome === "success").length,
+      hook.received.length,
+    );
+    const logged = [...a.log.lines, ...b.log.lines].filter((l) =>
+      l.msg === "tick skipped; not run"
+    );
+    assert.equal(logged.length, skips.length);
+    await waitFor(
+      "the skipped events",
+      () => events.of("skipped").length === skips.length,
+    );
+    assert.match(events.of("skipped")[0].detail!, /is running on worker/);
+    await events.stop();
+  });
+  await hook.close();
+});
+
+Deno.test("overlap buffer: one tick waits and runs when the running one ends; a further one is skipped", async () => {
+  const gates: PromiseWithResolvers<void>[] = [];
+  const hook = slowHook(() => {
+    const gate = Promise.withResolvers<void>();
+    gates.push(gate);
+    return gate.promise;
+  });
+  await withWorkers(async ({ nc, schedule, startWorker, enqueue }) => {
+    await startWorker();
+    await startWorker();
+    const job = governed(hook.url, { overlap: "buffer" });
+    await enqueue("buf", job, at(0));
+    await waitFor("the first call", () => hook.active() === 1);
+    await enqueue("buf", job, at(1));
+    const kv = await (await Namespace.open(nc, "beta")).runState();
+    await waitFor("the second tick pending", async () => {
+      const entry = await kv.get("buf.0");
+      return entry !== null &&
+        decodeRunState(entry.value).pending?.scheduledAt ===
+          at(1).toISOString();
+    });
+    await enqueue("buf", job, at(2));
+    await waitFor(
+      "the third tick skipped",
+      async () =>
+        (await schedule.history("buf")).some((r) => r.outcome === "skipped"),
+    );
+    assert.deepEqual(hook.calls(), [at(0).toISOString()]);
+    gates[0].resolve();
+    await waitFor("the buffered call", () => hook.received.length === 2);
+    assert.deepEqual(hook.calls(), [at(0).toISOString(), at(1).toISOString()]);
+    gates[1].resolve();
+    await waitFor(
+      "two successes",
+      async () =>
+        (await schedule.history("buf")).filter((r) => r.outcome === "success")
+          .length === 2,
+    );
+    const runs = await schedule.history("buf");
+    const skipped = runs.find((r) => r.outcome === "skipped")!;
+    assert.equal(skipped.scheduledAt.getTime(), at(2).getTime());
+    assert.match(skipped.error!, /is already waiting on worker/);
+    assert.equal(hook.state.maxActive, 1);
+  });
+  await hook.close();
+});
+
+Deno.test("overlap cancel: the running call is aborted, recorded cancelled, and the new tick runs", async () => {
+  const hook = slowHook(() => new Promise(() => {}));
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const a = await startWorker();
+    const b = await startWorker();
+    const job = governed(hook.url, { overlap: "cancel" });
+    await enqueue("cx", job, at(0));
+    await waitFor("the first call", () => hook.active() === 1);
+    await enqueue("cx", job, at(1));
+    await waitFor("the second call", () => hook.received.length === 2);
+    await waitFor(
+      "the first aborted by its caller",
+      () => hook.received[0].signal.aborted,
+    );
+    const runs = await schedule.history("cx");
+    const first = runs.find((r) =>
+      r.scheduledAt.getTime() === at(0).getTime()
+    )!;
+    assert.equal(first.outcome, "cancelled");
+    assert.match(first.error!, /cancelled for a newer tick by worker \S+/);
+    assert.equal(a.worker.metrics.cancelled + b.worker.metrics.cancelled, 1);
+    assert.equal(
+      hook.state.maxActive,
+      1,
+      "the old call ended before the new one",
+    );
+    hook.release();
+  });
+  await hook.close();
+});
+
+Deno.test("a worker killed mid-run does not hold its job beyond the ack wait", async () => {
+  const hook = slowHook(() => new Promise(() => {}));
+  const ackWait = 1500;
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const dying = await startWorker({ ackWait });
+    const job = governed(hook.url, { overlap: "skip" });
+    await enqueue("dead", job, at(0));
+    await waitFor("the first call", () => hook.active() === 1);
+    await dying.nc.close(); // no ack, no heartbeat, no release
+    const killedAt = Date.now();
+    const survivor = await startWorker({ ackWait });
+    await enqueue("dead", job, at(1));
+    await waitFor(
+      "the tick during the dead run skipped",
+      () => survivor.worker.metrics.skipped === 1,
+    );
+    await waitFor(
+      "a run after the lock went stale",
+      () => hook.received.length === 2,
+      10_000,
+    );
+    const waited = hook.received[1].at - killedAt;
+    assert.ok(waited <= ackWait + 1500, `blocked ${waited} ms`);
+    const runs = await schedule.history("dead");
+    assert.ok(
+      runs.some((r) => r.outcome === "skipped" && /worker/.test(r.error!)),
+    );
+    hook.release();
+  });
+  await hook.close();
+});
+
+Deno.test("pauseAfterFailures: the key is paused with a note after N failed ticks, announced; no tick runs after", async () => {
+  const hook = hookServer(() => new Response("down", { status: 500 }));
+  await withWorkers(async ({ server, nc, schedule, startWorker }) => {
+    const events = await collect(nc);
+    const { worker } = await startWorker();
+    const nodeNc = await server.connect();
+    const node = await Node.start(nodeNc, {
+      namespace: "beta",
+      logger: recordingLogger(),
+    });
+    await node.ready;
+    await schedule.set(
+      "flaky",
+      governed(hook.url, {
+        pauseAfterFailures: 2,
+        retry: { maxAttempts: 1 },
+      }, "@every 1s"),
+    );
+    const namespace = await Namespace.open(nc, "beta");
+    const definition = async () =>
+      decodeDefinition((await readDefinitionEntry(namespace, "flaky")).value)
+        .definition;
+    await waitFor("the key paused", async () => (await definition()).paused);
+    const calls = hook.received.length;
+    const paused = await definition();
+    assert.equal(
+      paused.pause?.note,
+      "paused after 2 consecutive failed ticks (last: HTTP 500)",
+    );
+    assert.equal(paused.pause?.by, `worker ${worker.name}`);
+    assert.equal(paused.by, `worker ${worker.name}`);
+    const [info] = await schedule.get("flaky");
+    assert.equal(info.state.next, null, "a paused key does not fire");
+    await waitFor(
+      "the paused and failed events",
+      () => events.of("paused").length === 1 && events.of("failed").length >= 2,
+    );
+    assert.equal(events.of("paused")[0].detail, paused.pause?.note);
+    assert.equal(events.of("failed")[0].detail, "HTTP 500");
+    // Absence takes time to show: two tick periods pass with at most the tick in flight.
+    const until = Date.now() + 2500;
+    await waitFor("two tick periods", () => Date.now() > until);
+    assert.ok(hook.received.length <= calls + 1, "no more ticks run");
+    const runs = await schedule.history("flaky");
+    assert.ok(runs.every((r) => r.outcome === "failed" && r.attempt === 1));
+    await node.stop();
+    await nodeNc.close();
+    await events.stop();
+  });
+  await hook.close();
+});
+
+Deno.test("a manual tick is recorded and sent as such", async () => {
+  const hook = hookServer(() => new Response("ok"));
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    await startWorker();
+    await enqueue(
+      "man",
+      { ...HttpJob("@hourly", { url: hook.url }), trigger: "manual" } as Job,
+    );
+    await waitFor(
+      "the run",
+      async () => (await schedule.history("man")).length === 1,
+    );
+    assert.equal((await schedule.history("man"))[0].trigger, "manual");
+    assert.equal(hook.received[0].headers.get(RUN_HEADERS.trigger), "manual");
+  });
+  await hook.close();
+});
