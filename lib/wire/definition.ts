@@ -5,10 +5,11 @@
  * @module
  */
 
+import { isRecord } from "../_util.ts";
 import { CodecError, InvalidJobError } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
 import { parseSpec, type Spec, type SpecOptions } from "../spec/spec.ts";
-import type { Definition, Job } from "../types.ts";
+import type { Definition, Job, PauseNote } from "../types.ts";
 import {
   encodeVersioned,
   parseDate,
@@ -61,12 +62,14 @@ export function encodeDefinition(
   compile: Compile = parseSpec,
 ): { bytes: Uint8Array; specs: Spec[] } {
   const specs = compileDefinition(definition, compile);
-  const { jobs, anchor, paused, revision } = definition;
+  const { jobs, anchor, paused, revision, pause, by } = definition;
   const bytes = encodeVersioned({
     jobs,
     anchor: anchor.toISOString(),
     paused,
     revision,
+    pause,
+    by,
   });
   return { bytes, specs };
 }
@@ -96,11 +99,19 @@ export function decodeDefinition(
     throw new CodecError("definition: paused must be a boolean");
   }
   const revision = parseRevision(raw.revision, "definition revision");
+  if (raw.pause !== undefined && !isPauseNote(raw.pause)) {
+    throw new CodecError("definition: pause must be a note { note?, at, by? }");
+  }
+  if (raw.by !== undefined && typeof raw.by !== "string") {
+    throw new CodecError("definition: by must be a string");
+  }
   const definition: Definition = {
     jobs: raw.jobs as Job[],
     anchor,
     paused: raw.paused,
     ...(revision === undefined ? {} : { revision }),
+    ...(raw.pause === undefined ? {} : { pause: raw.pause as PauseNote }),
+    ...(raw.by === undefined ? {} : { by: raw.by as string }),
   };
   return { definition, specs: compileDefinition(definition, compile) };
 }
@@ -150,6 +161,14 @@ export function storedRevision(
     if (err instanceof CodecError) return entryRevision;
     throw err;
   }
+}
+
+function isPauseNote(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { note, at, by } = value;
+  return typeof at === "string" &&
+    (note === undefined || typeof note === "string") &&
+    (by === undefined || typeof by === "string");
 }
 
 /** Validates every job of a definition and compiles its spec. */

@@ -149,3 +149,29 @@ Deno.test("a paused definition keeps the revision of its set; set leaves it out"
     /definition revision: expected a positive integer/,
   );
 });
+
+Deno.test("a pause note and who wrote the revision are kept; a malformed note is refused", () => {
+  const definition = {
+    jobs: [job],
+    anchor: new Date("2024-01-01T00:00:00Z"),
+    paused: true,
+    revision: 3,
+    pause: { note: "vendor outage", at: "2027-01-01T00:00:00.000Z", by: "ops" },
+    by: "ops",
+  };
+  assert.deepEqual(
+    decodeDefinition(encodeDefinition(definition).bytes).definition,
+    definition,
+  );
+  assert.throws(
+    () =>
+      decodeDefinition(bytes({
+        version: 1,
+        jobs: [job],
+        anchor: "2024-01-01T00:00:00.000Z",
+        paused: true,
+        pause: { note: 5 },
+      })),
+    /pause must be a note/,
+  );
+});

@@ -62,6 +62,7 @@ export function tickEncoder(
   tick: Omit<Tick, "scheduledAt">,
 ): (scheduledAt: Date) => Uint8Array {
   const { namespace, key, index, mode, spec, tz, option, revision } = tick;
+  const { policy, trigger } = tick;
   const json = JSON.stringify({
     version: WIRE_VERSION,
     namespace,
@@ -71,7 +72,9 @@ export function tickEncoder(
     spec,
     tz,
     option,
+    policy,
     revision,
+    trigger,
     scheduledAt: "",
   });
   const head = json.slice(0, -2); // up to the opening quote of the scheduledAt value

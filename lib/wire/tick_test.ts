@@ -127,3 +127,16 @@ Deno.test("a tick carries its definition's revision; one without it is still rea
     /tick revision: expected a positive integer/,
   );
 });
+
+Deno.test("a tick carries its job's policy and its trigger", () => {
+  const tick: Tick = {
+    namespace: "beta",
+    key: "test",
+    index: 0,
+    ...job,
+    policy: { overlap: "skip", retry: { maxAttempts: 1 } },
+    trigger: "manual",
+    scheduledAt: new Date("2024-01-01T00:00:15Z"),
+  };
+  assert.deepEqual(decodeTick(tickEncoder(tick)(tick.scheduledAt)), tick);
+});

@@ -1,0 +1,134 @@
+/**
+ * Changing a stored definition in place, the one way the client's pause and resume and
+ * the worker's pause after failures write: read, decode, change, write with a revision
+ * check, again on a conflict. The definition keeps its identity (its `revision`), so
+ * ticks already queued still run.
+ *
+ * @module
+ */
+
+import type { KvEntry } from "@nats-io/kv";
+import { NotFoundError } from "../errors.ts";
+import type { Spec } from "../spec/spec.ts";
+import type { Definition, PauseNote } from "../types.ts";
+import {
+  type Compile,
+  decodeDefinition,
+  definedRevision,
+  encodeDefinition,
+} from "../wire/mod.ts";
+import { changeEntry } from "./kv_change.ts";
+import type { Namespace } from "./namespace.ts";
+
+/**
+ * A change to a definition, given its compiled specs: the definition to write, or
+ * `null` when there is nothing to change. It may throw to refuse the change.
+ */
+export type DefinitionChange = (
+  definition: Definition,
+  specs: Spec[],
+) => Definition | null;
+
+/**
+ * The entry of `key` in the definitions bucket.
+ *
+ * @throws {NotFoundError} When the key does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * const entry = await readDefinitionEntry(namespace, "report");
+ * ```
+ */
+export async function readDefinitionEntry(
+  namespace: Pick<Namespace, "kv" | "names">,
+  key: string,
+): Promise<KvEntry> {
+  const entry = await namespace.kv.get(key);
+  if (entry === null || entry.operation !== "PUT") {
+    throw notFound(namespace, key);
+  }
+  return entry;
+}
+
+/**
+ * Applies `change` to the definition of `key` and writes it on condition that nobody
+ * wrote the key meanwhile, reading and changing again when somebody did (with
+ * `expectedRevision`, the key must be at that revision, else the conflict is thrown).
+ * The written definition keeps the revision of its `set`. Returns the definition as it
+ * is now.
+ *
+ * @throws {NotFoundError} When the key does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * await updateDefinition(namespace, "report", (definition) =>
+ *   definition.paused ? null : { ...definition, paused: true });
+ * ```
+ */
+export async function updateDefinition(
+  namespace: Pick<Namespace, "kv" | "names">,
+  key: string,
+  change: DefinitionChange,
+  expectedRevision?: number,
+  compile?: Compile,
+): Promise<Definition> {
+  const { value } = await changeEntry(
+    namespace.kv,
+    key,
+    (entry) => {
+      if (entry === null) throw notFound(namespace, key);
+      return { entry, ...decodeDefinition(entry.value, compile) };
+    },
+    ({ entry, definition, specs }) => {
+      const changed = change(definition, specs);
+      if (changed === null) return null;
+      const revision = definedRevision(definition, entry.revision);
+      return { entry, definition: { ...changed, revision }, specs };
+    },
+    ({ definition }) => encodeDefinition(definition, compile).bytes,
+    expectedRevision,
+  );
+  return value.definition;
+}
+
+/**
+ * Pauses `key` with `note` (who paused it, when, why). A key already paused keeps its
+ * note. Returns true when this call paused it.
+ *
+ * @throws {NotFoundError} When the key does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * await pauseDefinition(namespace, "report", {
+ *   note: "vendor outage", at: new Date().toISOString(), by: "ops",
+ * });
+ * ```
+ */
+export async function pauseDefinition(
+  namespace: Pick<Namespace, "kv" | "names">,
+  key: string,
+  note: PauseNote,
+): Promise<boolean> {
+  let paused = false;
+  await updateDefinition(namespace, key, ({ by: _, ...definition }) => {
+    paused = !definition.paused;
+    return paused
+      ? {
+        ...definition,
+        paused: true,
+        pause: note,
+        ...(note.by === undefined ? {} : { by: note.by }),
+      }
+      : null;
+  });
+  return paused;
+}
+
+function notFound(
+  namespace: Pick<Namespace, "names">,
+  key: string,
+): NotFoundError {
+  return new NotFoundError(
+    `no schedule "${key}" in namespace ${namespace.names.namespace}`,
+  );
+}
