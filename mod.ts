@@ -26,10 +26,21 @@
 
 // The client.
 export {
+  type BackfillOptions,
+  type PauseOptions,
   Schedule,
   type ScheduleOptions,
   type SetOptions,
+  type TriggerOptions,
+  type WriteOptions,
 } from "./lib/client/schedule.ts";
+export type {
+  Description,
+  JobCounts,
+  JobDescription,
+  Revision,
+  RevisionOperation,
+} from "./lib/client/describe.ts";
 export type { NamespaceOptions } from "./lib/nats/namespace.ts";
 export type { LogFields, Logger } from "./lib/ops/log.ts";
 
@@ -64,7 +75,10 @@ export type {
 
 // Errors.
 export {
+  BackfillTooLargeError,
   CodecError,
+  ConflictError,
+  InvalidBackfillError,
   InvalidJobError,
   InvalidKeyError,
   InvalidNamespaceError,

@@ -133,3 +133,39 @@ export class NotFoundError extends ScheduleError {}
  * ```
  */
 export class ConfigError extends ScheduleError {}
+
+/**
+ * A write that expected the key at one revision and found it at another: somebody else
+ * changed it in between (see `set`'s `expectedRevision`). Nothing was written.
+ *
+ * @example
+ * ```ts
+ * import { ConflictError } from "@x/schedule";
+ * console.log(new ConflictError("changed").name); // "ConflictError"
+ * ```
+ */
+export class ConflictError extends ScheduleError {}
+
+/**
+ * A backfill range that is not valid: not a range of past times, or naming a job the key
+ * does not have. Nothing was fired.
+ *
+ * @example
+ * ```ts
+ * import { InvalidBackfillError } from "@x/schedule";
+ * console.log(new InvalidBackfillError("bad").name); // "InvalidBackfillError"
+ * ```
+ */
+export class InvalidBackfillError extends ScheduleError {}
+
+/**
+ * A backfill range longer than 31 days or of more than 1,000 ticks. Nothing was fired:
+ * split it into smaller ranges.
+ *
+ * @example
+ * ```ts
+ * import { BackfillTooLargeError, InvalidBackfillError } from "@x/schedule";
+ * console.log(new BackfillTooLargeError("big") instanceof InvalidBackfillError); // true
+ * ```
+ */
+export class BackfillTooLargeError extends InvalidBackfillError {}

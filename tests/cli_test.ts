@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NatsServer } from "./nats_server.ts";
 import { env, run, Service } from "./_cli.ts";
-import { waitFor } from "./helpers.ts";
+import { COMPILE_PERMISSIONS, waitFor } from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
 import { parse as parseYaml } from "yaml";
 
@@ -447,4 +447,205 @@ Deno.test("values that can never work are refused; ls and get show invalid store
   assert.equal(JSON.parse(json.stdout).key, "slow");
   assert.match(JSON.parse(json.stdout).invalid, /between 1ms and 24h/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("run governance commands: set with a policy and --expected-revision, pause --note, describe, trigger, backfill, revisions", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server, { USER: "carol" }));
+  const job = ["--spec", "@every 10s", "--url", "https://a.example.com/x"];
+  const set = await admin([
+    "set",
+    "k",
+    ...job,
+    "--overlap",
+    "skip",
+    "--max-runs",
+    "5",
+    "--retry-delay",
+    "1s",
+    "--by",
+    "alice",
+  ]);
+  assert.equal(set.code, 0, set.stderr);
+  const wide = await admin(["get", "k", "-o", "wide"]);
+  assert.match(
+    wide.stdout,
+    /POLICY\n.*overlap=skip maxRuns=5 retry\.delay=1s\n$/,
+  );
+
+  const conflict = await admin([
+    "set",
+    "k",
+    ...job,
+    "--expected-revision",
+    "0",
+  ]);
+  assert.equal(conflict.code, 1);
+  assert.match(conflict.stderr, /^schedule: "k" in namespace beta was changed/);
+  const badPolicy = await admin(["set", "k", ...job, "--max-runs", "0"]);
+  assert.equal(badPolicy.code, 1);
+  assert.match(badPolicy.stderr, /policy: maxRuns must be a whole number/);
+  const badRevision = await admin([
+    "set",
+    "k",
+    ...job,
+    "--expected-revision",
+    "x",
+  ]);
+  assert.equal(badRevision.code, 2);
+
+  const paused = await admin([
+    "pause",
+    "k",
+    "--note",
+    "vendor outage",
+    "--by",
+    "bob",
+  ]);
+  assert.equal(paused.code, 0, paused.stderr);
+  const text = (await admin(["describe", "k"])).stdout;
+  for (
+    const line of [
+      /^Key: +k$/m,
+      /^Paused: +true$/m,
+      /^ {2}By: +bob$/m,
+      /^ {2}Note: +vendor outage$/m,
+      /^Job 0:$/m,
+      /^ {2}Policy: +overlap=skip maxRuns=5 retry\.delay=1s$/m,
+      /^ {2}Target: +POST https:\/\/a\.example\.com\/x$/m,
+      /^ {2}Counts: +fired 0, succeeded 0, failed 0, skipped 0, remaining 5/m,
+      /^ {2}Next: +<none>$/m,
+    ]
+  ) assert.match(text, line);
+  const described = JSON.parse(
+    (await admin(["describe", "k", "-o", "json"])).stdout,
+  );
+  assert.equal(described.pause.note, "vendor outage");
+  const yaml = parseYaml((await admin(["describe", "k", "-o", "yaml"])).stdout);
+  assert.equal(yaml.revision, described.revision);
+
+  const resumed = await admin(["resume", "k"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const expected = JSON.parse(
+    (await admin(["describe", "k", "--json"])).stdout,
+  );
+  const again = await admin([
+    "set",
+    "k",
+    ...job,
+    "--expected-revision",
+    String(expected.revision),
+  ]);
+  assert.equal(again.code, 0, again.stderr);
+
+  const triggered = await admin(["trigger", "k", "-o", "json"]);
+  assert.equal(triggered.code, 0, triggered.stderr);
+  assert.equal(JSON.parse(triggered.stdout).trigger, "manual");
+  const noJob = await admin(["trigger", "k", "--index", "3"]);
+  assert.equal(noJob.code, 1);
+  assert.match(noJob.stderr, /has no job 3/);
+  const backfilled = await admin([
+    "backfill",
+    "k",
+    "--from",
+    "now-1m",
+    "--to",
+    "now",
+    "--json",
+  ]);
+  assert.equal(backfilled.code, 0, backfilled.stderr);
+  assert.ok(JSON.parse(backfilled.stdout).fired >= 0);
+  for (
+    const [args, code, problem] of [
+      [
+        ["backfill", "k", "--from", "now-1h"],
+        2,
+        /backfill needs --from and --to/,
+      ],
+      [["backfill", "k", "--from", "x", "--to", "now"], 2, /--from takes/],
+      [
+        ["backfill", "k", "--from", "now-960h", "--to", "now"],
+        1,
+        /longer than 31 days/,
+      ],
+    ] as const
+  ) {
+    const bad = await admin([...args]);
+    assert.equal(bad.code, code, args.join(" "));
+    assert.match(bad.stderr, problem);
+  }
+
+  const revisions = await admin(["revisions", "k"]);
+  assert.equal(revisions.code, 0, revisions.stderr);
+  const rows = revisions.stdout.trim().split("\n").map((line) =>
+    line.split(/ {2,}/)
+  );
+  assert.deepEqual(rows[0], ["REVISION", "AT", "OPERATION", "BY", "NOTE"]);
+  assert.deepEqual(rows.slice(1).map((row) => row.slice(2)), [
+    ["set", "carol"],
+    ["resume", "carol"],
+    ["pause", "bob", "vendor outage"],
+    ["set", "alice"],
+  ]);
+  const removed = await admin(["rm", "k"]);
+  assert.equal(removed.code, 0, removed.stderr);
+  const list = JSON.parse(
+    (await admin(["revisions", "k", "-o", "json"])).stdout,
+  );
+  assert.deepEqual([list[0].operation, list[0].by], ["remove", "carol"]);
+});
+
+Deno.test("events follows until SIGINT; -o json prints one line per event", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server));
+  await admin([
+    "set",
+    "k",
+    "--spec",
+    "@daily",
+    "--url",
+    "https://a.example.com",
+  ]);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...COMPILE_PERMISSIONS,
+      new URL("../server.ts", import.meta.url).pathname,
+      "events",
+      "-o",
+      "json",
+    ],
+    env: env(server),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await output.read();
+      if (done) return;
+      text += value;
+    }
+  })();
+  try {
+    // The follower subscribes once it is connected: trigger until an event shows.
+    await waitFor("an event", async () => {
+      await admin(["trigger", "k", "--by", "alice"]);
+      return text.includes("\n");
+    }, 20_000);
+  } finally {
+    child.kill("SIGINT");
+  }
+  const { code } = await child.status;
+  await reading;
+  await child.stderr.cancel();
+  assert.equal(code, 0);
+  const events = text.trim().split("\n").map((line) => JSON.parse(line));
+  assert.ok(events.length >= 1);
+  assert.deepEqual(
+    [events[0].type, events[0].key, events[0].by],
+    ["triggered", "k", "alice"],
+  );
 });

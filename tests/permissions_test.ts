@@ -59,6 +59,9 @@ Deno.test("k8s/nats-accounts.conf gives the node, the worker and the client what
     "job",
     HttpJob("* * * * * *", { url: `http://127.0.0.1:${hook.addr.port}/` }),
   );
+  await schedule.trigger("job", { by: "ops" });
+  await schedule.describe("job");
+  for await (const _ of schedule.revisions("job")) break;
 
   const nodeNc = await node.connect(server);
   const publisher = await Node.start(nodeNc, {

@@ -16,19 +16,35 @@ import {
   get,
   history,
   list,
+  type PauseFlags,
   set,
   type SetFlags,
   type ShowFlags,
 } from "./schedule_commands.ts";
+import {
+  backfill,
+  describe,
+  type FireFlags,
+  follow,
+  revisions,
+  trigger,
+} from "./governance_commands.ts";
 import { jobsFromFlags } from "./jobs_input.ts";
 import { span } from "./time.ts";
 import { UsageError } from "./usage.ts";
 
 /** Every flag an admin command may have, global ones included. */
-type Flags = GlobalFlags & OutputFlags & ShowFlags & SetFlags & {
-  count?: string;
-  limit?: string;
-};
+type Flags =
+  & GlobalFlags
+  & OutputFlags
+  & ShowFlags
+  & SetFlags
+  & PauseFlags
+  & FireFlags
+  & {
+    count?: string;
+    limit?: string;
+  };
 
 /**
  * The admin commands, in the order of the help.
@@ -39,7 +55,8 @@ type Flags = GlobalFlags & OutputFlags & ShowFlags & SetFlags & {
  * import { adminCommands } from "./admin.ts";
  *
  * assert.deepEqual(adminCommands().map((command) => command.name()), [
- *   "ls", "get", "set", "rm", "pause", "resume", "history", "next", "nodes",
+ *   "ls", "get", "describe", "revisions", "set", "rm", "pause", "resume",
+ *   "trigger", "backfill", "history", "events", "next", "nodes",
  * ]);
  * ```
  */
@@ -67,6 +84,22 @@ export function adminCommands(): Command[] {
       .action((key, _, command) =>
         show(command, (flags) => withSchedule(flags, (s) => get(s, key, flags)))
       ),
+    keyed(
+      "describe",
+      "everything about KEY: pause note, revision, next times, recent runs, counts",
+    )
+      .option("--show-secrets", secrets)
+      .action((key, _, command) =>
+        show(
+          command,
+          (flags) => withSchedule(flags, (s) => describe(s, key, flags)),
+        )
+      ),
+    keyed("revisions", "the writes to KEY the bucket keeps, newest first")
+      .option("--zone", zone)
+      .action((key, _, command) =>
+        show(command, (flags) => withSchedule(flags, (s) => revisions(s, key)))
+      ),
     keyed("set", "define KEY as one HTTP job, or as the jobs of a file")
       .option(
         "--spec <spec>",
@@ -88,27 +121,74 @@ export function adminCommands(): Command[] {
       )
       .option("--file <path>", "a YAML or JSON job or list of jobs, instead")
       .option("--paused", "define KEY paused: it fires once resumed")
+      .option(
+        "--expected-revision <n>",
+        "write only if KEY is at this revision (describe shows it; 0: only if new)",
+      )
+      .option("--overlap <policy>", "allow, skip, buffer or cancel")
+      .option("--catchup <policy>", "all, latest or none")
+      .option("--catchup-window <duration>", "how late a tick may still fire")
+      .option(
+        "--jitter <duration>",
+        "a delay in [0, jitter) added to each tick",
+      )
+      .option("--start <time>", "no tick before this ISO 8601 time")
+      .option("--end <time>", "no tick after this ISO 8601 time")
+      .option("--max-runs <n>", "stop firing after this many ticks")
+      .option("--retry-max-attempts <n>", "tries per tick, the first included")
+      .option("--retry-delay <duration>", "the first retry's delay")
+      .option("--retry-max-delay <duration>", "the longest retry delay")
+      .option(
+        "--pause-after-failures <n>",
+        "pause KEY after this many failed ticks in a row",
+      )
       .action((key, _, command) =>
         show(command, async (flags) => {
           const jobs = await jobsFromFlags(flags);
           return await withSchedule(flags, (s) => set(s, key, jobs, flags));
         })
       ),
-    ...(["rm", "pause", "resume"] as const).map((name) =>
-      keyed(
+    ...(["rm", "pause", "resume"] as const).map((name) => {
+      const command = keyed(
         name,
         {
           rm: "delete KEY",
           pause: "stop KEY firing, keeping it",
           resume: "let KEY fire again (ticks due while paused are not fired)",
         }[name],
-      ).action((key, _, command) =>
+      );
+      if (name === "pause") command.option("--note <text>", "why");
+      return command.action((key, _, command) =>
         show(
           command,
-          (flags) => withSchedule(flags, (s) => change(s, name, key)),
+          (flags) => withSchedule(flags, (s) => change(s, name, key, flags)),
         )
+      );
+    }),
+    keyed("trigger", "run a job of KEY now, outside its spec")
+      .option("--index <n>", "the job's position (default 0)")
+      .action((key, _, command) =>
+        show(
+          command,
+          (flags) => withSchedule(flags, (s) => trigger(s, key, flags)),
+        )
+      ),
+    keyed(
+      "backfill",
+      "fire the ticks of KEY in a past range (times that ran are not run again)",
+    )
+      .option(
+        "--from <time>",
+        "the range's start: ISO 8601, now or now-<duration>",
       )
-    ),
+      .option("--to <time>", "the range's end, included")
+      .option("--index <n>", "only this job (default: every job)")
+      .action((key, _, command) =>
+        show(
+          command,
+          (flags) => withSchedule(flags, (s) => backfill(s, key, flags)),
+        )
+      ),
     keyed("history", "the last executions of KEY's jobs, newest first")
       .option("--limit <n>", "how many (default 20)")
       .option("--zone", zone)
@@ -118,6 +198,25 @@ export function adminCommands(): Command[] {
           return withSchedule(flags, (s) => history(s, key, limit));
         })
       ),
+    withOutput(new Command("events"))
+      .description(
+        "follow the events of the namespace until Ctrl-C (-o json: one line each)",
+      )
+      .action((_, command: Command) => {
+        const flags = command.optsWithGlobals<Flags>();
+        return withSchedule(flags, async (s) => {
+          const stop = new AbortController();
+          const abort = () => stop.abort();
+          Deno.addSignalListener("SIGINT", abort);
+          Deno.addSignalListener("SIGTERM", abort);
+          try {
+            await follow(s, flags, stop.signal);
+          } finally {
+            Deno.removeSignalListener("SIGINT", abort);
+            Deno.removeSignalListener("SIGTERM", abort);
+          }
+        });
+      }),
     withOutput(new Command("next"))
       .description("preview the next fire times of SPEC (needs no NATS)")
       .argument("<SPEC>")

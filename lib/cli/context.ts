@@ -20,6 +20,8 @@ export interface GlobalFlags {
   namespace?: string;
   /** The NATS URLs (comma-separated), instead of the config's. */
   server?: string;
+  /** Who makes a change (default `$USER`). */
+  by?: string;
 }
 
 /**

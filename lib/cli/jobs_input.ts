@@ -7,7 +7,14 @@
 import { parse as parseYaml } from "yaml";
 import { InvalidJobError } from "../errors.ts";
 import { HttpJob } from "../jobs/http/job.ts";
-import type { HttpMethod, HttpOption, Job } from "../types.ts";
+import type {
+  CatchupPolicy,
+  HttpMethod,
+  HttpOption,
+  Job,
+  JobPolicy,
+  OverlapPolicy,
+} from "../types.ts";
 import { UsageError } from "./usage.ts";
 
 /** The options of `set` that define its jobs. */
@@ -30,7 +37,44 @@ export interface JobFlags {
   timeout?: string;
   /** A YAML or JSON file of jobs, instead of the flags above. */
   file?: string;
+  /** {@link JobPolicy.overlap}. */
+  overlap?: string;
+  /** {@link JobPolicy.catchup}. */
+  catchup?: string;
+  /** {@link JobPolicy.catchupWindow}. */
+  catchupWindow?: string;
+  /** {@link JobPolicy.jitter}. */
+  jitter?: string;
+  /** {@link JobPolicy.start}, an ISO 8601 time. */
+  start?: string;
+  /** {@link JobPolicy.end}, an ISO 8601 time. */
+  end?: string;
+  /** {@link JobPolicy.maxRuns}. */
+  maxRuns?: string;
+  /** `retry.maxAttempts` of {@link JobPolicy.retry}. */
+  retryMaxAttempts?: string;
+  /** `retry.delay` of {@link JobPolicy.retry}. */
+  retryDelay?: string;
+  /** `retry.maxDelay` of {@link JobPolicy.retry}. */
+  retryMaxDelay?: string;
+  /** {@link JobPolicy.pauseAfterFailures}. */
+  pauseAfterFailures?: string;
 }
+
+/** The policy flags of `set`, as commander names them, with the policy field each sets. */
+const POLICY_FLAGS = [
+  "overlap",
+  "catchup",
+  "catchupWindow",
+  "jitter",
+  "start",
+  "end",
+  "maxRuns",
+  "retryMaxAttempts",
+  "retryDelay",
+  "retryMaxDelay",
+  "pauseAfterFailures",
+] as const;
 
 /**
  * The jobs `set` defines: those of `--file`, else the one HTTP job of the flags.
@@ -60,9 +104,50 @@ export interface JobFlags {
  * ```
  */
 export async function jobsFromFlags(flags: JobFlags): Promise<Job[]> {
-  return flags.file === undefined
-    ? [httpJob(flags)]
-    : await readJobs(flags.file);
+  if (flags.file === undefined) return [httpJob(flags)];
+  if (POLICY_FLAGS.some((flag) => flags[flag] !== undefined)) {
+    throw new UsageError(
+      "the policy flags go with --spec and --url; in a --file, give each job a policy",
+    );
+  }
+  return await readJobs(flags.file);
+}
+
+/**
+ * The run policy of the flags (numbers as given: `HttpJob` refuses what is not valid).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyFromFlags } from "./jobs_input.ts";
+ * assert.deepEqual(policyFromFlags({ overlap: "skip", maxRuns: "3", retryDelay: "1s" }), {
+ *   overlap: "skip",
+ *   maxRuns: 3,
+ *   retry: { delay: "1s" },
+ * });
+ * ```
+ */
+export function policyFromFlags(flags: JobFlags): JobPolicy {
+  const policy: JobPolicy = {};
+  const retry: NonNullable<JobPolicy["retry"]> = {};
+  const { overlap, catchup, catchupWindow, jitter, start, end } = flags;
+  if (overlap !== undefined) policy.overlap = overlap as OverlapPolicy;
+  if (catchup !== undefined) policy.catchup = catchup as CatchupPolicy;
+  if (catchupWindow !== undefined) policy.catchupWindow = catchupWindow;
+  if (jitter !== undefined) policy.jitter = jitter;
+  if (start !== undefined) policy.start = start;
+  if (end !== undefined) policy.end = end;
+  if (flags.maxRuns !== undefined) policy.maxRuns = Number(flags.maxRuns);
+  if (flags.pauseAfterFailures !== undefined) {
+    policy.pauseAfterFailures = Number(flags.pauseAfterFailures);
+  }
+  if (flags.retryMaxAttempts !== undefined) {
+    retry.maxAttempts = Number(flags.retryMaxAttempts);
+  }
+  if (flags.retryDelay !== undefined) retry.delay = flags.retryDelay;
+  if (flags.retryMaxDelay !== undefined) retry.maxDelay = flags.retryMaxDelay;
+  if (Object.keys(retry).length > 0) policy.retry = retry;
+  return policy;
 }
 
 function httpJob(flags: JobFlags): Job {
@@ -85,7 +170,10 @@ function httpJob(flags: JobFlags): Job {
       throw new UsageError("--body takes JSON");
     }
   }
-  return HttpJob(flags.spec, option, flags.tz);
+  return HttpJob(flags.spec, option, {
+    tz: flags.tz,
+    ...policyFromFlags(flags),
+  });
 }
 
 /** `NAME=VALUE` flags as a record; `undefined` when there are none. */

@@ -53,6 +53,7 @@ function program(): Command {
     )
     .option("--namespace <name>", "the namespace, instead of the config's")
     .option("-s, --server <urls>", "the NATS URLs, instead of the config's")
+    .option("--by <name>", "who makes a change, kept with it (default $USER)")
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "print the help")
     .configureHelp({ showGlobalOptions: true })

@@ -25,6 +25,8 @@ export interface Shown {
   value: unknown;
   /** The rows of the table printed otherwise, the header first. */
   rows: (view: View) => string[][];
+  /** Lines printed as they are instead of a table (a `describe`), when given. */
+  lines?: (view: View) => string[];
   /** Why the command fails after showing `value`: it then exits non-zero. */
   failure?: string;
 }
@@ -75,11 +77,9 @@ export function print(
     write(stringify(JSON.parse(JSON.stringify(shown.value))).trimEnd());
   } else {
     const wide = format === "wide";
-    const rows = shown.rows({
-      now: Date.now(),
-      absolute: wide || !!flags.zone,
-      wide,
-    });
+    const view = { now: Date.now(), absolute: wide || !!flags.zone, wide };
+    if (shown.lines) return shown.lines(view).forEach((line) => write(line));
+    const rows = shown.rows(view);
     if (rows.length > 0) table(rows).forEach((line) => write(line));
   }
 }

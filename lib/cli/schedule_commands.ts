@@ -20,6 +20,7 @@ import { cut, quoted } from "../_util.ts";
 import type { JobFlags } from "./jobs_input.ts";
 import type { Shown, View } from "./output.ts";
 import { absolute, relative, span } from "./time.ts";
+import { UsageError } from "./usage.ts";
 
 /** A stored entry that cannot be read, with its key and the reason. */
 export interface InvalidEntry {
@@ -38,10 +39,38 @@ export interface ShowFlags {
   showSecrets?: boolean;
 }
 
+/** The flags of the commands that write: who does it. */
+export interface WriteFlags {
+  /** Who makes the change (default `$USER`). */
+  by?: string;
+}
+
 /** The flags of `set`. */
-export interface SetFlags extends JobFlags {
+export interface SetFlags extends JobFlags, WriteFlags {
   /** Define the key paused. */
   paused?: boolean;
+  /** Write only if the key is at this revision (`0`: only if it does not exist). */
+  expectedRevision?: string;
+}
+
+/** The flags of `pause`. */
+export interface PauseFlags extends WriteFlags {
+  /** Why the key is paused. */
+  note?: string;
+}
+
+/**
+ * Who makes a change: `--by`, else the `USER` environment variable, if any.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writer } from "./schedule_commands.ts";
+ * assert.equal(writer({ by: "alice" }), "alice");
+ * ```
+ */
+export function writer(flags: WriteFlags): string | undefined {
+  return flags.by ?? (Deno.env.get("USER") || undefined);
 }
 
 /**
@@ -134,6 +163,7 @@ export async function get(
         "NEXT",
         "LAST SCHEDULE",
         "LAST RESULT",
+        ...view.wide ? ["POLICY"] : [],
       ],
       ...jobs.map((job, index) => [
         String(index),
@@ -145,6 +175,7 @@ export async function get(
         when(job.state.next, job, view),
         when(job.state.prev, job, view),
         job.state.lastRun ? result(job.state.lastRun) : "-",
+        ...view.wide ? [policyText(job)] : [],
       ]),
     ],
   };
@@ -169,7 +200,21 @@ export async function set(
     );
   }
   const paused = flags.paused ?? false;
-  await schedule.set(key, jobs, { paused });
+  const expected = flags.expectedRevision;
+  const expectedRevision = expected === undefined
+    ? undefined
+    : Number(expected);
+  if (
+    expectedRevision !== undefined &&
+    !(Number.isInteger(expectedRevision) && expectedRevision >= 0)
+  ) {
+    throw new UsageError("--expected-revision takes a whole number, 0 or more");
+  }
+  await schedule.set(key, jobs, {
+    paused,
+    expectedRevision,
+    by: writer(flags),
+  });
   return {
     value: { key, jobs: jobs.length, paused },
     rows: () => [[
@@ -178,18 +223,22 @@ export async function set(
   };
 }
 
-/** `rm KEY`, `pause KEY`, `resume KEY`. */
+/** `rm KEY`, `pause KEY [--note TEXT]`, `resume KEY`. */
 export async function change(
   schedule: Schedule,
   command: "rm" | "pause" | "resume",
   key: string,
+  flags: PauseFlags,
 ): Promise<Shown> {
+  const by = writer(flags);
   if (command === "rm") {
-    await schedule.remove(key);
+    await schedule.remove(key, { by });
     return { value: { key, removed: true }, rows: () => [[`removed ${key}`]] };
   }
   const paused = command === "pause";
-  await (paused ? schedule.pause(key) : schedule.resume(key));
+  await (paused
+    ? schedule.pause(key, { note: flags.note, by })
+    : schedule.resume(key, { by }));
   return {
     value: { key, paused },
     rows: () => [[`${paused ? "paused" : "resumed"} ${key}`]],
@@ -256,8 +305,30 @@ async function read(
   }
 }
 
+/**
+ * A job's policy as `field=value` pairs (`retry.delay=1s`), `-` when it has none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyText } from "./schedule_commands.ts";
+ * const job = { mode: "HTTP", spec: "@hourly", option: {} };
+ * assert.equal(policyText({ ...job, policy: { overlap: "skip", retry: { delay: "1s" } } }),
+ *   "overlap=skip retry.delay=1s");
+ * assert.equal(policyText(job), "-");
+ * ```
+ */
+export function policyText(job: Job): string {
+  const pairs = Object.entries(job.policy ?? {}).flatMap(([field, value]) =>
+    typeof value === "object"
+      ? Object.entries(value).map(([sub, v]) => `${field}.${sub}=${v}`)
+      : [`${field}=${value}`]
+  );
+  return pairs.length ? pairs.join(" ") : "-";
+}
+
 /** The zone a job's spec is read in. */
-function zoneOf(job: JobInfo): string {
+export function zoneOf(job: Job): string {
   return parseSpec(job.spec, job.tz).timeZone ?? "UTC";
 }
 
@@ -284,12 +355,14 @@ function latest(
   return found;
 }
 
-function target(job: JobInfo): string {
+/** What an HTTP job calls, its URL's credentials masked. */
+export function target(job: Job): string {
   if (job.mode !== "HTTP") return "";
   const option = job.option as HttpOption;
   return `${option.method ?? "POST"} ${redactUrl(new URL(option.url))}`;
 }
 
-function result(run: RunRecord): string {
+/** How a run ended: its outcome, and its HTTP status if any. */
+export function result(run: RunRecord): string {
   return run.status ? `${run.outcome} ${run.status}` : run.outcome;
 }

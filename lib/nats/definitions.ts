@@ -9,6 +9,7 @@
 
 import type { KvEntry } from "@nats-io/kv";
 import { NotFoundError } from "../errors.ts";
+import { quoted } from "../_util.ts";
 import type { Spec } from "../spec/spec.ts";
 import type { Definition, PauseNote } from "../types.ts";
 import {
@@ -129,6 +130,6 @@ function notFound(
   key: string,
 ): NotFoundError {
   return new NotFoundError(
-    `no schedule "${key}" in namespace ${namespace.names.namespace}`,
+    `no schedule ${quoted(key)} in namespace ${namespace.names.namespace}`,
   );
 }

@@ -84,6 +84,11 @@ const DEFAULT_DUPLICATE_WINDOW = 120_000;
 const DEFAULT_MAX_AGE = 24 * 3600_000;
 const DEFAULT_HISTORY_MAX_AGE = 7 * 24 * 3600_000;
 const DEFAULT_HISTORY_PER_JOB = 100;
+/**
+ * The writes the definitions bucket keeps per key: the most NATS KV allows. A bucket
+ * created before keeps its own setting (5).
+ */
+export const DEFINITION_HISTORY = 64;
 
 /**
  * One namespace in NATS: its names, its definitions bucket, its job and run history
@@ -410,7 +415,7 @@ function createBucket(
   replicas: number,
 ): Promise<KV> {
   return new Kvm(js).create(names.bucket, {
-    history: 5,
+    history: DEFINITION_HISTORY,
     storage: StorageType.File,
     replicas,
     description: `schedule definitions of namespace ${names.namespace}`,

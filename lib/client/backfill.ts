@@ -1,0 +1,105 @@
+/**
+ * Which ticks a backfill fires: the times of a past range by the tick rule, within the
+ * limits of one call.
+ *
+ * @module
+ */
+
+import { BackfillTooLargeError, InvalidBackfillError } from "../errors.ts";
+import type { Spec } from "../spec/spec.ts";
+import { nextTick } from "../spec/ticks.ts";
+
+/** The most ticks one backfill call fires, over all the jobs it covers. */
+export const MAX_BACKFILL_TICKS = 1000;
+/** The longest range one backfill call covers, in ms: 31 days. */
+export const MAX_BACKFILL_RANGE = 31 * 24 * 3600_000;
+
+/**
+ * A time given to backfill as a `Date` or an ISO 8601 string, in epoch ms.
+ *
+ * @throws {InvalidBackfillError} When it is not a time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { backfillTime } from "./backfill.ts";
+ * assert.equal(backfillTime("1970-01-01T00:00:01Z", "from"), 1000);
+ * ```
+ */
+export function backfillTime(value: Date | string, what: string): number {
+  const time = value instanceof Date
+    ? value.getTime()
+    : typeof value === "string"
+    ? Date.parse(value)
+    : NaN;
+  if (isNaN(time)) {
+    throw new InvalidBackfillError(
+      `backfill: ${what} must be a date or an ISO 8601 time, not ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return time;
+}
+
+/**
+ * The tick times of each job in [`from`, `to`] (epoch ms) by the tick rule (the spec,
+ * `@every` counted from `anchor`), refusing a range that is not in the past, is longer
+ * than {@link MAX_BACKFILL_RANGE}, or holds more than {@link MAX_BACKFILL_TICKS} ticks.
+ *
+ * @throws {InvalidBackfillError} When the range is empty, reversed or not in the past.
+ * @throws {BackfillTooLargeError} When it is too long or holds too many ticks.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { backfillTicks } from "./backfill.ts";
+ * import { parseSpec } from "../spec/spec.ts";
+ * const [times] = backfillTicks([parseSpec("@every 10s")], 0, 10_000, 30_000, 60_000);
+ * assert.deepEqual(times, [10_000, 20_000, 30_000]);
+ * ```
+ */
+export function backfillTicks(
+  specs: Spec[],
+  anchor: number,
+  from: number,
+  to: number,
+  now: number,
+): number[][] {
+  if (from > to) {
+    throw new InvalidBackfillError(
+      `backfill: from (${new Date(from).toISOString()}) is after to (${
+        new Date(to).toISOString()
+      })`,
+    );
+  }
+  if (to > now) {
+    throw new InvalidBackfillError(
+      `backfill: to (${
+        new Date(to).toISOString()
+      }) is in the future: backfill fires past ticks; use trigger to run now`,
+    );
+  }
+  if (to - from > MAX_BACKFILL_RANGE) {
+    throw new BackfillTooLargeError(
+      `backfill: the range is longer than 31 days: split it`,
+    );
+  }
+  let total = 0;
+  return specs.map((spec) => {
+    const times: number[] = [];
+    for (
+      let tick = nextTick(spec, anchor, from - 1);
+      tick !== null && tick <= to;
+      tick = nextTick(spec, anchor, tick)
+    ) {
+      if (++total > MAX_BACKFILL_TICKS) {
+        throw new BackfillTooLargeError(
+          `backfill: the range holds more than ${MAX_BACKFILL_TICKS} ticks: split it`,
+        );
+      }
+      times.push(tick);
+    }
+    return times;
+  });
+}

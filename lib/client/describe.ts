@@ -1,0 +1,183 @@
+/**
+ * What {@link Schedule.revisions} and {@link Schedule.describe} return, and how they are
+ * made from what the bucket and the streams keep.
+ *
+ * @module
+ */
+
+import type { Definition, Job, PauseNote, RunRecord, Tick } from "../types.ts";
+
+/** What a write to a key did: define it, pause it, resume it, or remove it. */
+export type RevisionOperation = "set" | "pause" | "resume" | "remove";
+
+/**
+ * One write to a key, as the definitions bucket keeps it (see {@link Schedule.revisions}).
+ *
+ * @example
+ * ```ts
+ * import type { Revision } from "@x/schedule";
+ * const show = (r: Revision) => `${r.revision} ${r.operation} by ${r.by ?? "?"}`;
+ * ```
+ */
+export interface Revision {
+  /** The KV revision of the write. */
+  revision: number;
+  /** When the server stored it. */
+  at: Date;
+  /** What it did. */
+  operation: RevisionOperation;
+  /** Who did it, when the caller said. */
+  by?: string;
+  /** The pause note, for a pause. */
+  note?: string;
+  /** The definition written; absent for a remove, or a value that is not a definition. */
+  definition?: Definition;
+}
+
+/**
+ * One job of a key as {@link Schedule.describe} shows it.
+ *
+ * @example
+ * ```ts
+ * import type { JobDescription } from "@x/schedule";
+ * const failing = (job: JobDescription) => job.counts.failed > job.counts.succeeded;
+ * ```
+ */
+export interface JobDescription extends Job {
+  /** The job's position in its definition. */
+  index: number;
+  /** The next fire times by the tick rule (up to 10); none while paused. */
+  next: Date[];
+  /** The 10 most recent run records of this definition, newest first. */
+  recent: RunRecord[];
+  /**
+   * Ticks under way: those whose last record is a `retry`, waiting for their next
+   * attempt. A first attempt that has not ended yet is not shown: workers record an
+   * attempt when it ends.
+   */
+  running: RunRecord[];
+  /** Counts over what the job stream and the run history keep of this definition. */
+  counts: JobCounts;
+}
+
+/**
+ * Counters of one job over what the streams keep (the job stream 24 h, the run history
+ * 7 days and 100 records per job, by default): older ticks and runs are not counted.
+ *
+ * @example
+ * ```ts
+ * import type { JobCounts } from "@x/schedule";
+ * const counts: JobCounts = { fired: 3, succeeded: 2, failed: 1, skipped: 0 };
+ * ```
+ */
+export interface JobCounts {
+  /** Ticks in the job stream, whatever made them (spec, trigger, backfill). */
+  fired: number;
+  /** Ticks whose run succeeded. */
+  succeeded: number;
+  /** Ticks whose run failed for good. */
+  failed: number;
+  /** Ticks a worker skipped (its overlap policy). */
+  skipped: number;
+  /**
+   * With `maxRuns`: how many scheduled ticks are left, `maxRuns` less the scheduled ticks
+   * the job stream keeps (exact while it keeps them all).
+   */
+  remaining?: number;
+}
+
+/**
+ * A key as {@link Schedule.describe} shows it: its state, its history in the bucket and
+ * each job's times, runs and counts.
+ *
+ * @example
+ * ```ts ignore
+ * const d: Description = await schedule.describe("report");
+ * console.log(d.revision, d.paused, d.jobs[0].next[0]);
+ * ```
+ */
+export interface Description {
+  /** The schedule's key. */
+  key: string;
+  /** The KV revision of the last write: the one to give `set` as `expectedRevision`. */
+  revision: number;
+  /** Whether the key is paused. */
+  paused: boolean;
+  /** Why, since when and by whom it is paused, when it is and a note was kept. */
+  pause?: PauseNote;
+  /**
+   * When it was defined: its first revision since it was last removed, among those the
+   * bucket keeps (64 for namespaces created since run governance, 5 before).
+   */
+  created: Date;
+  /** When it was last written (set, pause or resume). */
+  updated: Date;
+  /** Who wrote the last revision, when the caller said. */
+  by?: string;
+  /** Each job. */
+  jobs: JobDescription[];
+}
+
+/**
+ * What a write did, from its value: a definition without `revision` is a `set` (pause
+ * and resume keep the revision of the set they change), else a pause or a resume.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { operationOf } from "./describe.ts";
+ * const definition = { jobs: [], anchor: new Date(), paused: true };
+ * assert.equal(operationOf(definition), "set");
+ * assert.equal(operationOf({ ...definition, revision: 3 }), "pause");
+ * ```
+ */
+export function operationOf(definition: Definition): RevisionOperation {
+  if (definition.revision === undefined) return "set";
+  return definition.paused ? "pause" : "resume";
+}
+
+/**
+ * Counts, recent runs and runs under way of one job from its ticks and run records
+ * (oldest first, of the current definition).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { summarizeRuns } from "./describe.ts";
+ * const run = {
+ *   key: "k", index: 0, scheduledAt: new Date(0), attempt: 1, startedAt: new Date(0),
+ *   durationMs: 5, outcome: "retry" as const, worker: "w",
+ * };
+ * const summary = summarizeRuns([], [run]);
+ * assert.equal(summary.running.length, 1);
+ * assert.equal(summary.counts.fired, 0);
+ * ```
+ */
+export function summarizeRuns(
+  ticks: Tick[],
+  runs: RunRecord[],
+  maxRuns?: number,
+): Pick<JobDescription, "recent" | "running" | "counts"> {
+  const last = new Map<number, RunRecord>();
+  for (const run of runs) last.set(run.scheduledAt.getTime(), run);
+  const ended = [...last.values()];
+  const count = (outcome: RunRecord["outcome"]) =>
+    ended.filter((run) => run.outcome === outcome).length;
+  const counts: JobCounts = {
+    fired: ticks.length,
+    succeeded: count("success"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+  };
+  if (maxRuns !== undefined) {
+    const scheduled = ticks.filter((tick) =>
+      (tick.trigger ?? "schedule") === "schedule"
+    ).length;
+    counts.remaining = Math.max(0, maxRuns - scheduled);
+  }
+  return {
+    recent: runs.slice(-10).reverse(),
+    running: ended.filter((run) => run.outcome === "retry").reverse(),
+    counts,
+  };
+}
