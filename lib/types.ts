@@ -359,6 +359,11 @@ export interface ScheduleEvent {
   scheduledAt?: Date;
   /** How many ticks, for `missed` and `backfilled`. */
   count?: number;
+  /**
+   * For `missed`: the end of the gap, its last tick or (for a gap counted at a node's
+   * start) a time none of its ticks passes; `scheduledAt` is its first tick.
+   */
+  until?: Date;
   /** Who or what caused it: a caller's name, a node's or worker's id. */
   by?: string;
   /** A human-readable detail: the error, the pause note, the reason a tick was skipped. */
@@ -391,6 +396,11 @@ export interface Tick<O = unknown> extends Job<O> {
   index: number;
   /** The tick's scheduled time (not the time it was published). */
   scheduledAt: Date;
+  /**
+   * When the node sent it: `scheduledAt` plus the job's jitter (the same on every node).
+   * Absent without jitter.
+   */
+  firesAt?: Date;
   /**
    * The KV revision of the `set` that defined the job (kept by pause and resume): a worker
    * does not run a tick whose definition was removed or replaced since. Absent in ticks

@@ -52,6 +52,8 @@ export interface StoredTick {
   scheduledAt: number;
   /** When the stream stored it. */
   storedAt: number;
+  /** When the node sent it (`firesAt`), for a job with jitter. */
+  firesAt?: number;
   /** The job's option as published. */
   option: unknown;
   spec: string;
@@ -74,6 +76,7 @@ export async function followTicks(nc: NatsConnection, namespace: string) {
         index: tick.index,
         scheduledAt: tick.scheduledAt.getTime(),
         storedAt: m.info.timestampNanos / 1e6,
+        firesAt: tick.firesAt?.getTime(),
         option: tick.option,
         spec: tick.spec,
       });

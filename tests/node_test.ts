@@ -6,6 +6,10 @@ import { Namespace } from "../lib/nats/namespace.ts";
 import { Node, type NodeOptions } from "../lib/node/node.ts";
 import type { KV } from "@nats-io/kv";
 import { NatsServer } from "./nats_server.ts";
+import { followEvents } from "../lib/nats/events.ts";
+import { NamespaceNames } from "../lib/nats/names.ts";
+import { jitterOffset } from "../lib/spec/jitter.ts";
+import type { ScheduleEvent } from "../lib/types.ts";
 import {
   assertContiguous,
   followTicks,
@@ -417,5 +421,194 @@ Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules 
       for (const reason of reasons) {
         assert.match(String(reason), /deleted|recreated/);
       }
+    },
+  ));
+
+Deno.test("jitter: two nodes store each tick once, delayed by the offset both compute", () =>
+  withCluster(
+    async (
+      { schedule, namespace, startNode, stopNode, stored, reach, queue },
+    ) => {
+      const a = await startNode();
+      const b = await startNode();
+      const jitter = 2 * SECOND;
+      await schedule.set(
+        "jittered",
+        HttpJob("* * * * * *", hook, { jitter: "2s" }),
+      );
+      const { definedAt } = await stored("jittered");
+      await reach("jittered", nextSecond(definedAt) + 5 * SECOND);
+      await stopNode(a);
+      await stopNode(b);
+      assertContiguous(queue.of("jittered"), SECOND, "jittered");
+      const ticks = queue.ticks.filter((t) => t.key === "jittered");
+      for (const tick of ticks) {
+        const offset = jitterOffset(
+          namespace.names.tickId("jittered", 0, tick.scheduledAt),
+          jitter,
+        );
+        assert.equal(tick.firesAt, tick.scheduledAt + offset, "firesAt");
+        assert.ok(
+          tick.storedAt >= tick.scheduledAt + offset - 1,
+          `stored ${
+            tick.storedAt - tick.scheduledAt
+          } ms late, offset ${offset}`,
+        );
+        assert.ok(tick.storedAt - tick.scheduledAt < jitter + SECOND);
+      }
+      assert.ok(new Set(ticks.map((t) => t.firesAt! - t.scheduledAt)).size > 1);
+      assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
+      assert.ok(a.node.metrics.duplicates + b.node.metrics.duplicates > 0);
+    },
+  ));
+
+Deno.test("maxRuns and start/end: two nodes store exactly the ticks the rule allows", () =>
+  withCluster(async ({ schedule, startNode, stored, reach, queue }) => {
+    await startNode();
+    await startNode();
+    const start = nextSecond(Date.now()) + 2 * SECOND;
+    const end = start + 2 * SECOND;
+    await schedule.set("canary", HttpJob("* * * * * *", hook));
+    await schedule.set(
+      "limited",
+      HttpJob("* * * * * *", hook, { maxRuns: 3 }),
+    );
+    await schedule.set(
+      "window",
+      HttpJob("* * * * * *", hook, {
+        start: new Date(start - 500),
+        end: new Date(end + 500),
+      }),
+    );
+    const { definedAt } = await stored("limited");
+    await reach(
+      "canary",
+      Math.max(end, nextSecond(definedAt) + 2 * SECOND) + 3 * SECOND,
+    );
+    const first = nextSecond(definedAt);
+    assert.deepEqual(queue.of("limited"), [
+      first,
+      first + SECOND,
+      first + 2 * SECOND,
+    ]);
+    assert.deepEqual(queue.of("window"), [start, start + SECOND, end]);
+    const [limited] = await schedule.get("limited");
+    assert.equal(limited.state.next, null, "the client's next agrees");
+  }));
+
+Deno.test("catchup latest and none after both nodes were down; events report the gap and the nodes", () =>
+  withCluster(
+    async ({ server, schedule, startNode, stopNode, stored, reach, queue }) => {
+      const nc = await server.connect();
+      const events: ScheduleEvent[] = [];
+      const following = new AbortController();
+      const followed = (async () => {
+        for await (
+          const event of followEvents(
+            nc,
+            new NamespaceNames("beta"),
+            following.signal,
+          )
+        ) events.push(event);
+      })();
+      await nc.flush();
+      const nodes = [
+        await startNode({ name: "a" }),
+        await startNode({ name: "b" }),
+      ];
+      await schedule.set(
+        "latest",
+        HttpJob("* * * * * *", hook, { catchup: "latest" }),
+      );
+      await schedule.set(
+        "none",
+        HttpJob("* * * * * *", hook, { catchup: "none" }),
+      );
+      await reach(
+        "none",
+        nextSecond((await stored("none")).definedAt) + SECOND,
+      );
+      for (const node of nodes) await stopNode(node);
+      const lastBefore = (key: string) => Math.max(...queue.of(key));
+      const before = { latest: lastBefore("latest"), none: lastBefore("none") };
+      const stoppedAt = Date.now();
+      await waitFor(
+        "4 s down",
+        () => Date.now() > stoppedAt + 4 * SECOND,
+        6000,
+      );
+      const restartedAt = Date.now();
+      const [a, b] = await Promise.all([
+        startNode({ name: "a" }),
+        startNode({ name: "b" }),
+      ]);
+      await reach("none", nextSecond(restartedAt) + 2 * SECOND);
+      await reach("latest", nextSecond(restartedAt) + 2 * SECOND);
+
+      for (const key of ["latest", "none"] as const) {
+        const after = queue.of(key).filter((t) => t > before[key]);
+        assertContiguous(after, SECOND, key);
+        assert.ok(
+          after[0] > stoppedAt + 3 * SECOND,
+          `${key}: nothing old sent`,
+        );
+      }
+      const latest = queue.of("latest").filter((t) => t > before.latest)[0];
+      assert.ok(
+        latest <= restartedAt + SECOND && latest > restartedAt - SECOND,
+      );
+      assert.ok(
+        queue.of("none").filter((t) => t > before.none)[0] > restartedAt,
+      );
+      // The node that saw the whole gap reports every tick of it not sent, once; each
+      // node's count is what its events report.
+      const firstNone = queue.of("none").filter((t) => t > before.none)[0];
+      const gap = {
+        latest: (latest - before.latest) / SECOND - 1,
+        none: (firstNone - before.none) / SECOND - 1,
+      };
+      const skippedEvents = () =>
+        events.filter((e) =>
+          e.type === "missed" && e.detail?.startsWith("skipped")
+        );
+      await waitFor(
+        "the skipped ticks reported",
+        () =>
+          (["latest", "none"] as const).every((key) =>
+            Math.max(
+              0,
+              ...skippedEvents().filter((e) => e.key === key).map((e) =>
+                e.count!
+              ),
+            ) ===
+              gap[key]
+          ),
+      );
+      assert.ok(
+        skippedEvents().some((e) =>
+          e.key === "latest" &&
+          e.scheduledAt!.getTime() === before.latest + SECOND &&
+          e.until!.getTime() === latest - SECOND
+        ),
+      );
+      const reported = (name: string) =>
+        skippedEvents().filter((e) => e.by === name)
+          .reduce((sum, e) => sum + e.count!, 0);
+      await waitFor(
+        "each node's count in its events",
+        () =>
+          [a, b].every(({ node }) =>
+            node.metrics.skipped === reported(node.name)
+          ),
+      );
+      assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
+      const seen = (type: string) =>
+        events.filter((e) => e.type === type).map((e) => e.by).sort();
+      assert.deepEqual(seen("node-joined"), ["a", "a", "b", "b"]);
+      await Promise.all([a, b].map(stopNode));
+      await waitFor("node-left events", () => seen("node-left").length === 4);
+      following.abort();
+      await followed;
+      await nc.close();
     },
   ));

@@ -254,6 +254,7 @@ export class Schedule {
         definition,
         entry.created.getTime(),
         now,
+        job.policy,
       );
       const [prev, lastRun] = await Promise.all([
         this.#prev(key, index, revision),

@@ -7,7 +7,12 @@
 
 import type { Namespace } from "../nats/namespace.ts";
 import type { Spec } from "../spec/spec.ts";
-import { countTicks } from "../spec/ticks.ts";
+import {
+  countTicks,
+  firstRunAfter,
+  type TickBounds,
+  UNBOUNDED,
+} from "../spec/ticks.ts";
 import type { Definition } from "../types.ts";
 import { decodeTick } from "../wire/mod.ts";
 
@@ -20,6 +25,8 @@ export interface LoadedJob {
   definition: Definition;
   /** When the definition was stored (the KV revision's timestamp), in epoch ms. */
   definedAt: number;
+  /** The job's `start`, `end` and `maxRuns` (default: none). */
+  bounds?: TickBounds;
   /** The scheduled time of the job's last tick in the queue, if any. */
   last: number | undefined;
   /** The oldest tick still published (now minus `catchup`), in epoch ms. */
@@ -34,6 +41,8 @@ export interface Missed {
   count: number;
   /** They fell after this time (epoch ms) and at or before the `floor`. */
   since: number;
+  /** The first of them (epoch ms). */
+  first: number;
 }
 
 /**
@@ -50,7 +59,7 @@ export interface Missed {
  * const last = catchUp.last("s");
  * const spec = parseSpec("@every 1s");
  * const missed = catchUp.missed({ spec, definition, definedAt: 0, last, floor: 15_000, now: 75_000 });
- * assert.deepEqual(missed, { count: 5, since: 10_000 });
+ * assert.deepEqual(missed, { count: 5, since: 10_000, first: 11_000 });
  * ```
  */
 export class CatchUp {
@@ -88,22 +97,27 @@ export class CatchUp {
   }
 
   /**
-   * The ticks older than `floor` that no node published: those after the job's last tick
-   * in the queue, or after the definition when the queue would still hold a tick of it.
-   * `null` when there are none.
+   * The ticks at or before `floor` that no node published: those after the job's last
+   * tick in the queue, or after the definition when the queue would still hold a tick of
+   * it; none outside the job's bounds. `null` when there are none.
    */
   missed(job: LoadedJob): Missed | null {
     const { spec, definition, definedAt, last, floor, now } = job;
+    const bounds = job.bounds ?? UNBOUNDED;
     const since = last ??
       (this.#maxAge === 0 || definedAt > now - this.#maxAge ? definedAt : null);
     if (since === null || since >= floor) return null;
+    const first = firstRunAfter(spec, definition, definedAt, since, bounds);
+    if (first === null || first.at > floor) return null;
+    const left = bounds.maxRuns - first.run + 1; // Infinity without maxRuns
     const count = countTicks(
       spec,
       definition,
-      Math.max(since, definedAt),
+      first.at - 1,
       floor,
-      MISSED_COUNT_LIMIT,
+      Math.min(MISSED_COUNT_LIMIT, left),
+      bounds,
     );
-    return count === 0 ? null : { count, since };
+    return { count, since, first: first.at };
   }
 }

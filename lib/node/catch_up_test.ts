@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseSpec } from "../spec/spec.ts";
+import { tickBounds } from "../spec/ticks.ts";
 import { CatchUp, type LoadedJob, MISSED_COUNT_LIMIT } from "./catch_up.ts";
 
 const SECOND = 1000;
@@ -30,6 +31,7 @@ Deno.test("ticks missed after the job's last tick in the queue, up to the floor"
   assert.deepEqual(catchUp.missed(loaded({ last: 50 * SECOND })), {
     count: 10,
     since: 50 * SECOND,
+    first: 51 * SECOND,
   });
   assert.equal(catchUp.missed(loaded({ last: 60 * SECOND })), null);
   assert.equal(catchUp.missed(loaded({ last: 70 * SECOND })), null);
@@ -40,21 +42,57 @@ Deno.test("with no tick in the queue, ticks since the definition are missed whil
   assert.deepEqual(young.missed(loaded({ definedAt: 30 * SECOND })), {
     count: 30,
     since: 30 * SECOND,
+    first: 31 * SECOND,
   });
   const old = loaded({ definedAt: 30 * SECOND, now: 2 * HOUR });
   assert.equal(young.missed(old), null, "older than the stream keeps ticks");
   const forever = new CatchUp(new Map(), 0);
-  assert.deepEqual(forever.missed(old), { count: 30, since: 30 * SECOND });
+  assert.deepEqual(forever.missed(old), {
+    count: 30,
+    since: 30 * SECOND,
+    first: 31 * SECOND,
+  });
 });
 
 Deno.test("the count stops at MISSED_COUNT_LIMIT", () => {
   const catchUp = new CatchUp(new Map(), 0);
   const missed = catchUp.missed(loaded({ floor: 2 * HOUR, now: 2 * HOUR }));
-  assert.deepEqual(missed, { count: MISSED_COUNT_LIMIT, since: 0 });
+  assert.deepEqual(missed, {
+    count: MISSED_COUNT_LIMIT,
+    since: 0,
+    first: SECOND,
+  });
 });
 
 Deno.test("a spec with no tick in the gap misses nothing", () => {
   const catchUp = new CatchUp(new Map(), HOUR);
   const hourly = parseSpec("@hourly");
   assert.equal(catchUp.missed(loaded({ spec: hourly, last: 0 })), null);
+});
+
+Deno.test("no tick outside the job's bounds is missed", () => {
+  const catchUp = new CatchUp(new Map(), HOUR);
+  const window = tickBounds({
+    start: new Date(55 * SECOND),
+    end: new Date(58 * SECOND),
+  });
+  assert.deepEqual(
+    catchUp.missed(loaded({ last: 50 * SECOND, bounds: window })),
+    { count: 4, since: 50 * SECOND, first: 55 * SECOND },
+  );
+  // Ticks 51 to 53 are runs 51 to 53 of a definition stored at 0.
+  const limited = loaded({
+    last: 50 * SECOND,
+    bounds: tickBounds({ maxRuns: 53 }),
+  });
+  assert.deepEqual(catchUp.missed(limited), {
+    count: 3,
+    since: 50 * SECOND,
+    first: 51 * SECOND,
+  });
+  const done = loaded({
+    last: 50 * SECOND,
+    bounds: tickBounds({ maxRuns: 50 }),
+  });
+  assert.equal(catchUp.missed(done), null);
 });

@@ -16,17 +16,25 @@
  * once the earliest the server's time can be has reached it (see {@link ServerClock}).
  * A node whose own clock is off by more than `maxClockOffset` stands by for every job.
  *
+ * A job's policy governs its ticks alike on every node: `start`, `end` and `maxRuns` are
+ * in the tick rule (`lib/spec/ticks.ts`), `jitter` delays each tick by an offset derived
+ * from its message id, and `catchup` with `catchupWindow` decide which late ticks are
+ * sent. The node publishes `node-joined` and `node-left` events, and a `missed` one for
+ * each run of ticks of a job it gave up.
+ *
  * @module
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { NODE_DEFAULTS } from "../defaults.ts";
+import { publishEvent } from "../nats/events.ts";
 import { Namespace } from "../nats/namespace.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import { StreamSender } from "../nats/stream_sender.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
-import { nextTick } from "../spec/ticks.ts";
+import type { ScheduleEvent } from "../types.ts";
 import { catchupWindow } from "./_util.ts";
+import { advance, JobRules } from "./rule.ts";
 import { Sender } from "./sender.ts";
 import { storedTicks } from "./stored_ticks.ts";
 import { TimerQueue } from "./timer_queue.ts";
@@ -60,13 +68,17 @@ export class Node {
     published: 0,
     duplicates: 0,
     missed: 0,
+    skipped: 0,
     publishErrors: 0,
     rejected: 0,
     bucketReloads: 0,
   };
   /** Resolves once every stored definition has been loaded. */
   readonly ready: Promise<void>;
+  /** The node's name, in its events. */
+  readonly name: string;
   readonly #clock: ServerClock;
+  readonly #event: (event: Omit<ScheduleEvent, "by">) => void;
 
   readonly #catchup: number;
   readonly #sender: Sender;
@@ -82,7 +94,13 @@ export class Node {
     log: Logger,
   ) {
     const { metrics } = this;
+    const { names } = namespace;
     this.#clock = clock;
+    this.name = options.name ?? Deno.env.get("HOSTNAME") ??
+      `node-${crypto.randomUUID().slice(0, 8)}`;
+    this.#event = (event) =>
+      publishEvent(nc, names, { ...event, by: this.name });
+    const onEvent = this.#event;
     const catchup = this.#catchup = catchupWindow(namespace, options, log);
     this.#sender = new Sender({
       stream: new StreamSender(
@@ -90,13 +108,13 @@ export class Node {
         namespace.names.jobStream,
         options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
       ),
-      names: namespace.names,
-      catchup,
+      names,
       metrics,
       log,
       onStored: options.onStored,
       stored: (ranges) => storedTicks(namespace, ranges),
       clock,
+      onEvent,
     });
     this.#queue = new TimerQueue<Scheduled>({
       standbyDelay: Math.min(
@@ -104,7 +122,7 @@ export class Node {
         catchup / 2,
       ),
       send: (item, now) => this.#sender.send(item, now),
-      next: (item) => nextTick(item.spec, item.anchor, item.due),
+      advance: (item) => advance(names, item),
       clock,
       standby: () => clock.skewed,
     });
@@ -114,9 +132,17 @@ export class Node {
       queue,
       metrics,
       log,
-      catchup,
+      rules: new JobRules(
+        catchup,
+        namespace.jobStream.config.duplicate_window / 1e6,
+        log,
+      ),
+      skip: (item, first, last, reason) =>
+        this.#sender.skip(item, first, last, reason),
+      onEvent,
     });
     this.ready = this.#watch.loaded;
+    this.#event({ type: "node-joined", at: new Date(clock.now()) });
   }
 
   /** The server's clock, which fires the ticks. */
@@ -163,7 +189,8 @@ export class Node {
 
   /**
    * Stops firing: no new tick is started, publishes under way finish or give up, and the
-   * watch ends. The connection is the caller's to drain.
+   * watch ends; then the `node-left` event is published. The connection is the caller's
+   * to drain.
    *
    * @example
    * ```ts ignore
@@ -179,5 +206,6 @@ export class Node {
       this.#sender.stop(),
       this.#clock.stop(),
     ]);
+    this.#event({ type: "node-left", at: new Date(this.#clock.now()) });
   }
 }

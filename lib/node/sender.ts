@@ -14,8 +14,10 @@ import {
 import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
 import { nextTick } from "../spec/ticks.ts";
+import type { ScheduleEvent } from "../types.ts";
 import { backoff } from "../_util.ts";
 import { type Clock, realClock } from "./clock.ts";
+import { fireTime } from "./rule.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
@@ -34,8 +36,6 @@ export interface SenderOptions {
   >;
   /** The namespace's names, for the ticks' message ids. */
   names: NamespaceNames;
-  /** How late a tick may still be published, in ms. */
-  catchup: number;
   /** The node's counters, updated in place. */
   metrics: NodeMetrics;
   log: Logger;
@@ -48,11 +48,20 @@ export interface SenderOptions {
   stored: (ranges: readonly TickRange[]) => Promise<Set<number>[]>;
   /** The time source (default: the real clock). */
   clock?: Clock;
+  /** Publishes an event: a `missed` one for each run of ticks counted missed or skipped. */
+  onEvent?: (event: ScheduleEvent) => void;
 }
+
+/**
+ * Why ticks were not sent: `missed` (too late for the job's window) or `skipped` (late,
+ * and the job's catch-up policy is `latest` or `none`).
+ */
+export type GiveUpKind = "missed" | "skipped";
 
 /** Ticks of one job given up on, waiting to be checked against the job stream. */
 interface GivenUp extends TickRange {
   item: Scheduled;
+  kind: GiveUpKind;
   reason: string;
 }
 
@@ -64,16 +73,18 @@ interface Held {
 
 /**
  * Publishes each tick of a job. A failed attempt is retried with backoff until the tick is
- * older than `catchup`. While the connection is down nothing is published: the ticks are
- * held, and sent at once when it is back, oldest first, but for those then older than
- * `catchup`. A tick given up on counts as missed unless the job stream holds it (another
- * node stored it). An acknowledgement saying another node stored the tick first puts the
- * job on standby; storing one takes it off.
+ * older than its job's window (`rule.window`, counted from its send time `firesAt`). While
+ * the connection is down nothing is published: the ticks are held, and when it is back
+ * those the job's catch-up policy sends (all, the latest, none) go at once, oldest first,
+ * but for those then older than the window. A tick given up on counts as missed (or
+ * skipped, by the policy) unless the job stream holds it (another node stored it). An
+ * acknowledgement saying another node stored the tick first puts the job on standby;
+ * storing one takes it off.
  *
  * @example
  * ```ts ignore
  * const stored = (ranges) => storedTicks(namespace, ranges);
- * const sender = new Sender({ stream, names, catchup: 60_000, metrics, log, stored });
+ * const sender = new Sender({ stream, names, metrics, log, stored });
  * sender.send(job, Date.now());
  * await sender.stop();
  * ```
@@ -81,12 +92,12 @@ interface Held {
 export class Sender {
   readonly #stream: SenderOptions["stream"];
   readonly #names: NamespaceNames;
-  readonly #catchup: number;
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
   readonly #onStored: ((lagMs: number) => void) | undefined;
   readonly #inStream: SenderOptions["stored"];
   readonly #clock: Clock;
+  readonly #onEvent: ((event: ScheduleEvent) => void) | undefined;
   readonly #held = new Map<Scheduled, Held>();
   #givenUp: GivenUp[] = [];
   #checking: Promise<void> | undefined;
@@ -102,12 +113,12 @@ export class Sender {
   constructor(options: SenderOptions) {
     this.#stream = options.stream;
     this.#names = options.names;
-    this.#catchup = options.catchup;
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#onStored = options.onStored;
     this.#inStream = options.stored;
     this.#clock = options.clock ?? realClock;
+    this.#onEvent = options.onEvent;
     this.#stream.onReconnect(() => this.#release());
     this.#debug = options.log.debugEnabled ?? true;
   }
@@ -119,12 +130,20 @@ export class Sender {
 
   /**
    * Sends the tick of `item` scheduled at `item.due`, holds it while disconnected, or
-   * gives it up when it is already older than `catchup` at `now`.
+   * gives it up when its send time is already older than its window at `now`.
    */
   send(item: Scheduled, now: number): void {
-    if (item.due < now - this.#catchup) {
-      this.#giveUp(item, item.due, item.due, "the node fell behind");
+    if (item.firesAt < now - item.rule.window) {
+      this.#giveUp(item, item.due, item.due, "missed", "the node fell behind");
     } else this.#sendOrHold(item, item.due);
+  }
+
+  /**
+   * Gives up the ticks of `item` in [`first`, `last`] that its catch-up policy does not
+   * send: counted as skipped unless the job stream holds them.
+   */
+  skip(item: Scheduled, first: number, last: number, reason: string): void {
+    this.#giveUp(item, first, last, "skipped", reason);
   }
 
   /**
@@ -135,7 +154,13 @@ export class Sender {
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const [item, { first, last }] of this.#held) {
-      this.#giveUp(item, first, last, "the node stopped while disconnected");
+      this.#giveUp(
+        item,
+        first,
+        last,
+        "missed",
+        "the node stopped while disconnected",
+      );
     }
     this.#held.clear();
     this.#hurry?.();
@@ -160,26 +185,43 @@ export class Sender {
   }
 
   /**
-   * The connection is back: gives up the ticks held that are now older than `catchup` and
-   * sends the others, oldest first (so each job's in scheduled order).
+   * The connection is back: gives up the ticks held that are now older than their window
+   * (missed) or that their job's catch-up policy does not send (skipped: all but the
+   * latest, or all), and sends the others, oldest first (so each job's in scheduled order).
    */
   #release(): void {
-    const floor = this.#clock.now() - this.#catchup;
+    const now = this.#clock.now();
     const due: { item: Scheduled; at: number }[] = [];
     for (const [item, { first, last }] of this.#held) {
-      let expired: number | null = null;
+      const { window, catchup } = item.rule;
+      let run: GivenUp | null = null;
       for (let at: number | null = first; at !== null && at <= last;) {
-        if (at < floor) expired = at;
-        else due.push({ item, at });
+        const kind = fireTime(this.#names, item, at) < now - window
+          ? "missed"
+          : catchup === "all" || (catchup === "latest" && at === last)
+          ? null
+          : "skipped";
+        if (run !== null && run.kind === kind) run.last = at;
+        else {
+          if (run !== null) {
+            this.#giveUp(item, run.first, run.last, run.kind, run.reason);
+          }
+          run = kind === null ? null : {
+            item,
+            subject: item.subject,
+            first: at,
+            last: at,
+            kind,
+            reason: kind === "missed"
+              ? "disconnected for longer than catchup"
+              : `catchup ${catchup}: held while disconnected`,
+          };
+        }
+        if (kind === null) due.push({ item, at });
         at = nextTick(item.spec, item.anchor, at);
       }
-      if (expired !== null) {
-        this.#giveUp(
-          item,
-          first,
-          expired,
-          "disconnected for longer than catchup",
-        );
+      if (run !== null) {
+        this.#giveUp(item, run.first, run.last, run.kind, run.reason);
       }
     }
     this.#held.clear();
@@ -195,9 +237,13 @@ export class Sender {
 
   #publish(item: Scheduled, scheduledAt: number, attempt: number): void {
     this.#inflight++;
+    const firesAt = fireTime(this.#names, item, scheduledAt);
     this.#stream.publish(
       item.subject,
-      item.encode(new Date(scheduledAt)),
+      item.encode(
+        new Date(scheduledAt),
+        firesAt === scheduledAt ? undefined : new Date(firesAt),
+      ),
       this.#names.tickId(item.key, item.index, scheduledAt),
     ).then(
       (ack) => this.#stored(item, scheduledAt, ack),
@@ -240,10 +286,11 @@ export class Sender {
     const delay = backoff(attempt, 100, 2000);
     if (
       this.#stopping ||
-      this.#clock.now() + delay - scheduledAt > this.#catchup
+      this.#clock.now() + delay - fireTime(this.#names, item, scheduledAt) >
+        item.rule.window
     ) {
       const reason = this.#stopping ? "the node is stopping" : err.message;
-      this.#giveUp(item, scheduledAt, scheduledAt, reason);
+      this.#giveUp(item, scheduledAt, scheduledAt, "missed", reason);
     } else {
       this.#log.debug("publish failed; retrying", {
         key: item.key,
@@ -263,15 +310,31 @@ export class Sender {
     if (--this.#inflight === 0) this.#drained?.();
   }
 
-  /** Queues ticks for the check against the job stream that decides they are missed. */
-  #giveUp(item: Scheduled, first: number, last: number, reason: string): void {
-    this.#givenUp.push({ item, subject: item.subject, first, last, reason });
+  /**
+   * Queues ticks for the check against the job stream that decides they are missed (or
+   * skipped).
+   */
+  #giveUp(
+    item: Scheduled,
+    first: number,
+    last: number,
+    kind: GiveUpKind,
+    reason: string,
+  ): void {
+    this.#givenUp.push({
+      item,
+      subject: item.subject,
+      first,
+      last,
+      kind,
+      reason,
+    });
     this.#checking ??= this.#check();
   }
 
   /**
-   * Counts as missed the ticks given up that the job stream does not hold, looking for
-   * them {@link CHECK_DELAY} later (at once when stopping).
+   * Counts as missed (or skipped) the ticks given up that the job stream does not hold,
+   * looking for them {@link CHECK_DELAY} later (at once when stopping).
    */
   async #check(): Promise<void> {
     if (!this.#stopping) {
@@ -303,10 +366,10 @@ export class Sender {
   }
 
   #count(range: GivenUp, held = new Set<number>(), unchecked?: string): void {
-    const { item, first, last, reason } = range;
-    let missed = 0;
+    const { item, first, last, kind, reason } = range;
+    let count = 0;
     for (let at: number | null = first; at !== null && at <= last;) {
-      if (!held.has(at)) missed++;
+      if (!held.has(at)) count++;
       at = nextTick(item.spec, item.anchor, at);
     }
     const fields = {
@@ -316,16 +379,26 @@ export class Sender {
       last: new Date(last).toISOString(),
       reason,
     };
-    if (missed === 0) {
+    if (count === 0) {
       this.#log.debug("ticks given up were stored by another node", fields);
       return;
     }
-    this.#metrics.missed += missed;
-    this.#log.warn("ticks missed", {
+    this.#metrics[kind] += count;
+    this.#log.warn(kind === "missed" ? "ticks missed" : "ticks skipped", {
       ...fields,
-      count: missed,
+      count,
       storedByOthers: held.size,
       ...(unchecked && { unchecked }),
+    });
+    this.#onEvent?.({
+      type: "missed",
+      at: new Date(this.#clock.now()),
+      key: item.key,
+      index: item.index,
+      scheduledAt: new Date(first),
+      until: new Date(last),
+      count,
+      detail: kind === "missed" ? reason : `skipped: ${reason}`,
     });
   }
 }

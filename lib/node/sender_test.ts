@@ -5,13 +5,17 @@ import { parseSpec } from "../spec/spec.ts";
 import { recordingLogger } from "../../tests/helpers.ts";
 import { FakeClock } from "./_fake_clock.ts";
 import { CHECK_DELAY, Sender } from "./sender.ts";
+import { fireTime, JobRules } from "./rule.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
+import type { JobPolicy, ScheduleEvent } from "../types.ts";
 
 const names = new NamespaceNames("beta");
 
 /** A stream sender whose publishes the test settles one by one. */
 class FakeStream {
   readonly sent: { subject: string; msgId: string }[] = [];
+  /** The payload of each publish, as text. */
+  readonly payloads: string[] = [];
   readonly #pending: PromiseWithResolvers<Ack>[] = [];
   readonly #reconnected: (() => void)[] = [];
   closed = false;
@@ -32,8 +36,9 @@ class FakeStream {
     for (const listener of this.#reconnected) listener();
   }
 
-  publish(subject: string, _payload: Uint8Array, msgId: string): Promise<Ack> {
+  publish(subject: string, payload: Uint8Array, msgId: string): Promise<Ack> {
     this.sent.push({ subject, msgId });
+    this.payloads.push(new TextDecoder().decode(payload));
     const pending = Promise.withResolvers<Ack>();
     this.#pending.push(pending);
     return pending.promise;
@@ -72,14 +77,15 @@ function setup(catchup = 60_000, now = 1000) {
     published: 0,
     duplicates: 0,
     missed: 0,
+    skipped: 0,
     publishErrors: 0,
     rejected: 0,
     bucketReloads: 0,
   };
+  const events: ScheduleEvent[] = [];
   const sender = new Sender({
     stream,
     names,
-    catchup,
     metrics,
     log,
     onStored: (lag) => lags.push(lag),
@@ -92,27 +98,35 @@ function setup(catchup = 60_000, now = 1000) {
         ),
       ),
     clock,
+    onEvent: (event) => events.push(event),
   });
-  return { clock, stream, log, lags, metrics, sender, inStream };
-}
-
-function job(due: number): Scheduled {
-  return {
-    key: "k",
-    index: 0,
-    spec: parseSpec("* * * * * *"),
-    anchor: 0,
-    subject: names.jobSubject("k", 0),
-    encode: () => new Uint8Array(),
-    due,
-    sendAt: due,
-    standby: false,
-    live: true,
+  const rules = new JobRules(catchup, 120_000, log);
+  /** A `* * * * * *` job at its tick `due`, under `policy`. */
+  const job = (due: number, policy?: JobPolicy): Scheduled => {
+    const item: Scheduled = {
+      key: "k",
+      index: 0,
+      spec: parseSpec("* * * * * *"),
+      anchor: 0,
+      subject: names.jobSubject("k", 0),
+      encode: (at, firesAt) =>
+        new TextEncoder().encode(`${at.getTime()} ${firesAt?.getTime()}`),
+      rule: rules.of(policy, "k", 0),
+      run: 0,
+      due,
+      firesAt: due,
+      sendAt: due,
+      standby: false,
+      live: true,
+    };
+    item.firesAt = item.sendAt = fireTime(names, item, due);
+    return item;
   };
+  return { clock, stream, log, lags, metrics, sender, inStream, events, job };
 }
 
 Deno.test("a stored tick is counted, reports its lag and takes the job off standby", async () => {
-  const { clock, stream, lags, metrics, sender } = setup();
+  const { clock, stream, lags, metrics, sender, job } = setup();
   const item = job(1000);
   item.standby = true;
   sender.send(item, 1000);
@@ -129,7 +143,7 @@ Deno.test("a stored tick is counted, reports its lag and takes the job off stand
 });
 
 Deno.test("a duplicate puts the job on standby and reports no lag", async () => {
-  const { stream, lags, metrics, sender } = setup();
+  const { stream, lags, metrics, sender, job } = setup();
   const item = job(1000);
   sender.send(item, 1000);
   await stream.answer({ seq: 1, duplicate: true });
@@ -141,7 +155,7 @@ Deno.test("a duplicate puts the job on standby and reports no lag", async () => 
 });
 
 Deno.test("a failed publish is retried with backoff, then missed past catchup", async () => {
-  const { clock, stream, log, metrics, sender } = setup(1000);
+  const { clock, stream, log, metrics, sender, job } = setup(1000);
   sender.send(job(1000), 1000);
   for (const delay of [100, 200, 400]) {
     await stream.answer(new Error("timeout"));
@@ -161,7 +175,7 @@ Deno.test("a failed publish is retried with backoff, then missed past catchup", 
 });
 
 Deno.test("a tick given up that another node stored is not missed", async () => {
-  const { clock, stream, metrics, sender, inStream } = setup(100);
+  const { clock, stream, metrics, sender, inStream, job } = setup(100);
   inStream.add(1000);
   sender.send(job(1000), 1000);
   await stream.answer(new Error("timeout"));
@@ -171,7 +185,7 @@ Deno.test("a tick given up that another node stored is not missed", async () => 
 });
 
 Deno.test("a tick already older than catchup is missed without a publish", async () => {
-  const { clock, stream, log, metrics, sender } = setup(1000);
+  const { clock, stream, log, metrics, sender, job } = setup(1000);
   sender.send(job(1000), 2001);
   assert.deepEqual(stream.sent, []);
   await settle(clock);
@@ -183,12 +197,13 @@ Deno.test("a tick already older than catchup is missed without a publish", async
 function fire(sender: Sender, item: Scheduled, times: number[]): void {
   for (const at of times) {
     item.due = at;
-    sender.send(item, at);
+    item.firesAt = fireTime(names, item, at);
+    sender.send(item, item.firesAt);
   }
 }
 
 Deno.test("while disconnected ticks are held, then sent at the reconnection, oldest first", async () => {
-  const { clock, stream, metrics, sender } = setup();
+  const { clock, stream, metrics, sender, job } = setup();
   const a = job(1000);
   const b = { ...job(1000), key: "b", subject: names.jobSubject("b", 0) };
   fire(sender, a, [1000]);
@@ -212,7 +227,7 @@ Deno.test("while disconnected ticks are held, then sent at the reconnection, old
 });
 
 Deno.test("ticks held past catchup are missed, but for those the stream holds", async () => {
-  const { clock, stream, log, metrics, sender, inStream } = setup(3000);
+  const { clock, stream, log, metrics, sender, inStream, job } = setup(3000);
   const item = job(1000);
   stream.connected = false;
   fire(sender, item, [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
@@ -233,7 +248,7 @@ Deno.test("ticks held past catchup are missed, but for those the stream holds", 
 });
 
 Deno.test("stopping while disconnected: the ticks held are missed, unchecked", async () => {
-  const { stream, log, metrics, sender } = setup();
+  const { stream, log, metrics, sender, job } = setup();
   stream.connected = false;
   fire(sender, job(1000), [1000, 2000]);
   await sender.stop();
@@ -242,7 +257,7 @@ Deno.test("stopping while disconnected: the ticks held are missed, unchecked", a
 });
 
 Deno.test("stop waits for the publishes under way; a failure then is missed", async () => {
-  const { stream, log, metrics, sender } = setup();
+  const { stream, log, metrics, sender, job } = setup();
   sender.send(job(1000), 1000);
   let stopped = false;
   const stopping = sender.stop().then(() => stopped = true);
@@ -254,4 +269,60 @@ Deno.test("stop waits for the publishes under way; a failure then is missed", as
   assert.equal(stream.closed, true);
   assert.equal(metrics.missed, 1);
   assert.equal(log.lines.at(-1)?.reason, "the node is stopping");
+});
+
+Deno.test("held ticks: catchup latest sends the latest, none sends nothing; the rest are skipped", async () => {
+  for (const catchup of ["latest", "none"] as const) {
+    const { clock, stream, log, metrics, sender, inStream, events, job } =
+      setup(3000);
+    const item = job(1000, { catchup });
+    stream.connected = false;
+    fire(sender, item, [1000, 2000, 3000, 4000, 5000, 6000]);
+    inStream.add(5000); // another node stored it
+    clock.advance(5500); // at 6500 the window starts at 3500
+    stream.reconnect();
+    assert.deepEqual(
+      stream.sent.map((sent) => sent.msgId),
+      catchup === "latest" ? [names.tickId("k", 0, 6000)] : [],
+      catchup,
+    );
+    await settle(clock);
+    assert.equal(metrics.missed, 3, `${catchup}: 1000 to 3000 are too old`);
+    assert.equal(metrics.skipped, catchup === "latest" ? 1 : 2, catchup);
+    const skipped = log.lines.find((line) => line.msg === "ticks skipped")!;
+    assert.equal(skipped.first, new Date(4000).toISOString());
+    assert.equal(skipped.reason, `catchup ${catchup}: held while disconnected`);
+    assert.deepEqual(
+      events.map((
+        e,
+      ) => [e.type, e.count, e.scheduledAt?.getTime(), e.until?.getTime()]),
+      [
+        ["missed", 3, 1000, 3000],
+        ["missed", metrics.skipped, 4000, catchup === "latest" ? 5000 : 6000],
+      ],
+    );
+  }
+});
+
+Deno.test("skip gives ticks up as skipped, but for those the stream holds", async () => {
+  const { clock, metrics, sender, inStream, events, job } = setup();
+  inStream.add(2000);
+  sender.skip(job(1000, { catchup: "none" }), 1000, 3000, "late at start");
+  await settle(clock);
+  assert.equal(metrics.skipped, 2);
+  assert.equal(metrics.missed, 0);
+  assert.equal(events[0].detail, "skipped: late at start");
+});
+
+Deno.test("a jittered tick is sent at its send time, carries it, and keeps its window from it", async () => {
+  const { clock, stream, metrics, sender, job } = setup(1000);
+  const item = job(1000, { jitter: "30s" });
+  const firesAt = fireTime(names, item, 1000);
+  assert.ok(firesAt > 1000 && firesAt < 31_000);
+  clock.advance(firesAt - 1000 + 900);
+  sender.send(item, clock.now()); // 900 ms late: within the window
+  assert.deepEqual(stream.payloads, [`1000 ${firesAt}`]);
+  sender.send(item, firesAt + 1001);
+  await settle(clock);
+  assert.equal(metrics.missed, 1, "1001 ms after its send time: too late");
 });

@@ -14,7 +14,9 @@ export const MAX_TIMER = 3_600_000;
 export interface Queued {
   /** The scheduled time of the job's next tick. */
   due: number;
-  /** When this node sends it: `due`, or `due + standbyDelay` while on standby. */
+  /** When it fires: `due` plus the job's jitter. */
+  firesAt: number;
+  /** When this node sends it: `firesAt`, or `firesAt + standbyDelay` while on standby. */
   sendAt: number;
   /** Another node stored this job's last tick first: send later, as its backup. */
   standby: boolean;
@@ -28,8 +30,8 @@ export interface TimerQueueOptions<T extends Queued> {
   standbyDelay: number;
   /** Sends the tick of `item` scheduled at `item.due`; `now` is when the timer fired. */
   send: (item: T, now: number) => void;
-  /** The tick that follows `item.due`, or `null` when the job has no more. */
-  next: (item: T) => number | null;
+  /** Moves `item` to its next tick (`due`, `firesAt`); `false` when the job has no more. */
+  advance: (item: T) => boolean;
   /** The time source (default: the real clock). */
   clock?: Clock;
   /**
@@ -53,10 +55,10 @@ export interface TimerQueueOptions<T extends Queued> {
  * const queue = new TimerQueue({
  *   standbyDelay: 500,
  *   send: (item) => sent.push(item.due),
- *   next: () => null, // a job with a single tick
+ *   advance: () => false, // a job with a single tick
  * });
  * const now = Date.now();
- * queue.add([{ due: now, sendAt: now, standby: false, live: true }]);
+ * queue.add([{ due: now, firesAt: now, sendAt: now, standby: false, live: true }]);
  * await new Promise((resolve) => setTimeout(resolve, 10));
  * queue.stop();
  * assert.deepEqual(sent, [now]);
@@ -66,7 +68,7 @@ export class TimerQueue<T extends Queued> {
   readonly #heap = new MinHeap<T>((item) => item.sendAt);
   readonly #standbyDelay: number;
   readonly #send: (item: T, now: number) => void;
-  readonly #next: (item: T) => number | null;
+  readonly #advance: (item: T) => boolean;
   readonly #clock: Clock;
   readonly #standby: () => boolean;
   /** Jobs sent and not yet queued at their next tick. */
@@ -81,7 +83,7 @@ export class TimerQueue<T extends Queued> {
   constructor(options: TimerQueueOptions<T>) {
     this.#standbyDelay = options.standbyDelay;
     this.#send = options.send;
-    this.#next = options.next;
+    this.#advance = options.advance;
     this.#clock = options.clock ?? realClock;
     this.#standby = options.standby ?? (() => false);
   }
@@ -136,9 +138,9 @@ export class TimerQueue<T extends Queued> {
         this.#dead--;
         continue;
       }
-      if ((top.standby || standby) && top.sendAt === top.due) {
+      if ((top.standby || standby) && top.sendAt === top.firesAt) {
         // It went on standby after this tick was queued: send it as a backup.
-        top.sendAt = top.due + this.#standbyDelay;
+        top.sendAt = top.firesAt + this.#standbyDelay;
         heap.push(top);
         continue;
       }
@@ -160,13 +162,13 @@ export class TimerQueue<T extends Queued> {
         this.#dead--;
         continue;
       }
-      const due = this.#next(item);
-      if (due === null) {
+      if (!this.#advance(item)) {
         item.live = false;
         continue;
       }
-      item.due = due;
-      item.sendAt = item.standby || standby ? due + this.#standbyDelay : due;
+      item.sendAt = item.standby || standby
+        ? item.firesAt + this.#standbyDelay
+        : item.firesAt;
       this.#heap.push(item);
     }
     this.#compact();

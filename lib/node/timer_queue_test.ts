@@ -9,11 +9,29 @@ interface Job extends Queued {
 }
 
 function job(name: string, due: number, every = 0): Job {
-  return { name, every, due, sendAt: due, standby: false, live: true };
+  return {
+    name,
+    every,
+    due,
+    firesAt: due,
+    sendAt: due,
+    standby: false,
+    live: true,
+  };
 }
 
-/** A queue on a fake clock at 0 that records each send as `name@due` (and when). */
-function setup(standbyDelay = 500, standby?: () => boolean) {
+/** Moves a job to its tick a second later. */
+function everySecond(item: Job): boolean {
+  item.due += 1000;
+  item.firesAt = item.due;
+  return true;
+}
+
+/**
+ * A queue on a fake clock at 0 that records each send as `name@due` (and when); each tick
+ * after a job's first fires `jitter` ms late.
+ */
+function setup(standbyDelay = 500, standby?: () => boolean, jitter = 0) {
   const clock = new FakeClock(0);
   const sent: string[] = [];
   const sentAt: number[] = [];
@@ -25,7 +43,12 @@ function setup(standbyDelay = 500, standby?: () => boolean) {
       sent.push(`${item.name}@${item.due}`);
       sentAt.push(now);
     },
-    next: (item) => item.every === 0 ? null : item.due + item.every,
+    advance: (item) => {
+      if (item.every === 0) return false;
+      item.due += item.every;
+      item.firesAt = item.due + jitter;
+      return true;
+    },
   });
   return { clock, queue, sent, sentAt };
 }
@@ -61,7 +84,7 @@ Deno.test("each job is queued at its next tick after the sends, on the next turn
     standbyDelay: 500,
     clock,
     send: () => sizes.push(queue.size),
-    next: (item) => item.due + 1000,
+    advance: everySecond,
   });
   const items = [job("a", 1000), job("b", 1000)];
   queue.add(items);
@@ -98,7 +121,7 @@ Deno.test("a job removed while sending is not queued at its next tick", () => {
       sent.push(item.due);
       queue.remove(item);
     },
-    next: (item) => item.due + 1000,
+    advance: everySecond,
   });
   queue.add([job("a", 1000, 1000)]);
   clock.advance(5000);
@@ -168,4 +191,16 @@ Deno.test("after stop, nothing is sent and no timer is left", () => {
   queue.add([job("c", 1200)]);
   clock.advance(10_000);
   assert.deepEqual(sent, ["a@1000"]);
+});
+
+Deno.test("a job fires at its tick plus its jitter, and on standby later still", () => {
+  const { clock, queue, sent, sentAt } = setup(500, undefined, 300);
+  const item = job("j", 1000, 1000);
+  queue.add([item]);
+  clock.advance(2300);
+  assert.deepEqual(sentAt, [1000, 2300]);
+  item.standby = true;
+  clock.advance(1700);
+  assert.deepEqual(sent, ["j@1000", "j@2000", "j@3000"]);
+  assert.deepEqual(sentAt, [1000, 2300, 3300 + 500]);
 });

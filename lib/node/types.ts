@@ -8,6 +8,7 @@
 import type { NamespaceOptions } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Spec } from "../spec/spec.ts";
+import type { JobRule } from "./rule.ts";
 import type { Queued } from "./timer_queue.ts";
 
 /**
@@ -22,9 +23,12 @@ import type { Queued } from "./timer_queue.ts";
 export interface NodeOptions {
   /** The namespace whose schedules this node fires. */
   namespace: string;
+  /** The node's name in its events (default: `$HOSTNAME`, else `node-` and 8 random hex digits). */
+  name?: string;
   /**
-   * How late a tick may still be published, in ms (default 60 s). Older ticks are skipped,
-   * logged and counted. Never more than the job stream's duplicate window.
+   * How late a tick may still be published, in ms (default 60 s), for jobs whose policy sets
+   * no `catchupWindow`. Older ticks are skipped, logged and counted. Never more than the job
+   * stream's duplicate window.
    */
   catchup?: number;
   /**
@@ -68,6 +72,11 @@ export interface NodeMetrics {
   /** Ticks not published within `catchup` and absent from the job stream. */
   missed: number;
   /**
+   * Late ticks a job's catch-up policy (`latest`, `none`) did not send and absent from the
+   * job stream.
+   */
+  skipped: number;
+  /**
    * Failed publish attempts (each retried until the tick is older than `catchup`); ticks
    * held while disconnected are not attempts.
    */
@@ -87,6 +96,10 @@ export interface Scheduled extends Queued {
   readonly anchor: number;
   /** The subject of this job's ticks. */
   readonly subject: string;
-  /** Encodes one tick of this job. */
-  readonly encode: (scheduledAt: Date) => Uint8Array;
+  /** Encodes one tick of this job; `firesAt` for a job with jitter. */
+  readonly encode: (scheduledAt: Date, firesAt?: Date) => Uint8Array;
+  /** How the job's ticks are governed. */
+  readonly rule: JobRule;
+  /** The number of the tick at `due` among its definition's (counted with `maxRuns`). */
+  run: number;
 }

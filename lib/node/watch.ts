@@ -12,8 +12,8 @@ import { ScheduleError } from "../errors.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/cache.ts";
-import { firstTickAfter } from "../spec/ticks.ts";
-import type { Definition } from "../types.ts";
+import { firstRunAfter, nextTick } from "../spec/ticks.ts";
+import type { Definition, ScheduleEvent } from "../types.ts";
 import {
   type CompiledDefinition,
   decodeDefinition,
@@ -21,6 +21,7 @@ import {
   tickEncoder,
 } from "../wire/mod.ts";
 import { CatchUp, MISSED_COUNT_LIMIT } from "./catch_up.ts";
+import { advance, fireTime, type JobRule, type JobRules } from "./rule.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
@@ -35,8 +36,12 @@ export interface DefinitionWatchOptions {
   /** The node's counters, updated in place. */
   metrics: NodeMetrics;
   log: Logger;
-  /** How late a tick may still be published, in ms. */
-  catchup: number;
+  /** The rule of each job's policy (its window, catch-up, jitter and bounds). */
+  rules: JobRules;
+  /** Gives up late ticks a job's catch-up policy does not send (see `Sender.skip`). */
+  skip: (item: Scheduled, first: number, last: number, reason: string) => void;
+  /** Publishes an event: a `missed` one for the ticks no node published while down. */
+  onEvent: (event: ScheduleEvent) => void;
 }
 
 /** One definition being loaded. */
@@ -48,14 +53,13 @@ interface Loading {
   /** The definition's revision, carried by its ticks (`definedRevision`). */
   revision: number;
   now: number;
-  /** The oldest tick still published. */
-  floor: number;
 }
 
 /**
  * Watches the definitions bucket from its start and keeps the timer queue in step with
- * it. At start, each job resumes after its last tick in the queue (within `catchup`) and
- * the ticks no node published while down are logged and counted.
+ * it. At start, each job resumes after its last tick in the queue, within its window and
+ * as its catch-up policy says (`all` late ticks, the `latest`, `none`), and the ticks no
+ * node published while down are logged, counted and reported.
  *
  * The KV watch does not notice its bucket deleted or recreated (it goes on from its old
  * sequence), so every {@link BUCKET_CHECK} ms the bucket's stream is read: when it is
@@ -65,7 +69,7 @@ interface Loading {
  *
  * @example
  * ```ts ignore
- * const watch = new DefinitionWatch({ namespace, queue, metrics, log, catchup: 60_000 });
+ * const watch = new DefinitionWatch({ namespace, queue, metrics, log, rules, skip, onEvent });
  * await watch.loaded;
  * await watch.stop();
  * ```
@@ -77,7 +81,9 @@ export class DefinitionWatch {
   readonly #queue: TimerQueue<Scheduled>;
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
-  readonly #catchup: number;
+  readonly #rules: JobRules;
+  readonly #skip: DefinitionWatchOptions["skip"];
+  readonly #onEvent: DefinitionWatchOptions["onEvent"];
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   readonly #byKey = new Map<string, Scheduled[]>();
@@ -93,7 +99,9 @@ export class DefinitionWatch {
     this.#queue = options.queue;
     this.#metrics = options.metrics;
     this.#log = options.log;
-    this.#catchup = options.catchup;
+    this.#rules = options.rules;
+    this.#skip = options.skip;
+    this.#onEvent = options.onEvent;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.loaded = promise;
     this.#watching = this.#run(resolve).catch((err) => {
@@ -214,14 +222,12 @@ export class DefinitionWatch {
       this.#log.info("definition paused", { key, revision });
       return;
     }
-    const now = Date.now();
     this.#load(revision, {
       key,
       ...decoded,
       definedAt: entry.created.getTime(),
       revision: definedRevision(decoded.definition, revision),
-      now,
-      floor: now - this.#catchup,
+      now: Date.now(),
     });
   }
 
@@ -261,63 +267,123 @@ export class DefinitionWatch {
     });
   }
 
-  /** One job at its first tick, or `null` when it has none. */
+  /**
+   * One job at its first tick to send, or `null` when it has none. Ticks whose send time
+   * is older than the job's window are missed; of the later ones scheduled by now (late),
+   * `latest` sends the last and `none` none.
+   */
   #schedule(loading: Loading, index: number): Scheduled | null {
-    const { key, definition, definedAt, floor, revision } = loading;
+    const { key, definition, definedAt, now, revision } = loading;
+    const job = definition.jobs[index];
+    const rule = this.#rules.of(job.policy, key, index);
     const spec = loading.specs[index];
-    const subject = this.#namespace.names.jobSubject(key, index);
+    const { names } = this.#namespace;
+    const subject = names.jobSubject(key, index);
     const last = this.#catchUp?.last(subject);
-    this.#countMissed(loading, index, last);
-    const after = Math.max(floor, last ?? -Infinity);
-    const due = firstTickAfter(spec, definition, definedAt, after);
-    if (due === null) return null;
-    const namespace = this.#namespace.names.namespace;
-    return {
+    // Even with the most jitter, a tick at or before this is sent too late.
+    const floor = now - rule.window - rule.jitter;
+    this.#countMissed(loading, index, rule, last, floor);
+    const { bounds } = rule;
+    const first = firstRunAfter(
+      spec,
+      definition,
+      definedAt,
+      Math.max(floor, last ?? -Infinity),
+      bounds,
+    );
+    if (first === null) return null;
+    const item: Scheduled = {
       key,
       index,
       spec,
       anchor: definition.anchor.getTime(),
       subject,
       encode: tickEncoder({
-        ...definition.jobs[index],
-        namespace,
+        ...job,
+        namespace: names.namespace,
         key,
         index,
         revision,
       }),
-      due,
-      sendAt: due,
+      rule,
+      due: first.at,
+      run: first.run,
+      firesAt: 0,
+      sendAt: 0,
       standby: false,
       live: true,
     };
+    if (rule.catchup !== "all" && first.at <= now) {
+      // Late ticks: the last at or before now is the latest.
+      let latest = first.at;
+      let latestRun = first.run;
+      for (
+        let at = nextTick(spec, item.anchor, latest, latestRun, bounds);
+        at !== null && at <= now;
+        at = nextTick(spec, item.anchor, at, latestRun, bounds)
+      ) {
+        latest = at;
+        latestRun++;
+      }
+      const reason = `catchup ${rule.catchup}: late at start`;
+      if (rule.catchup === "latest") {
+        if (latest > first.at) {
+          const before = previousTick(item, first.at, latest);
+          this.#skip(item, first.at, before, reason);
+        }
+        item.due = latest;
+        item.run = latestRun;
+      } else {
+        this.#skip(item, first.at, latest, reason);
+        item.due = latest;
+        item.run = latestRun;
+        if (!advance(names, item)) return null;
+      }
+    }
+    item.firesAt = item.sendAt = fireTime(names, item, item.due);
+    return item;
   }
 
-  /** At start, logs and counts the ticks of a job that no node published. */
+  /** At start, logs, counts and reports the ticks of a job that no node published. */
   #countMissed(
     loading: Loading,
     index: number,
+    rule: JobRule,
     last: number | undefined,
+    floor: number,
   ): void {
-    const { key, definition, definedAt, floor, now } = loading;
+    const { key, definition, definedAt, now } = loading;
     const spec = loading.specs[index];
     const missed = this.#catchUp?.missed({
       spec,
       definition,
       definedAt,
+      bounds: rule.bounds,
       last,
       floor,
       now,
     });
     if (!missed) return;
-    const { count, since } = missed;
+    const { count, since, first } = missed;
     this.#metrics.missed += count;
+    const reason = "no node published them within catchup";
     this.#log.warn("ticks missed", {
       key,
       index,
       count: count === MISSED_COUNT_LIMIT ? `${count}+` : count,
       after: new Date(since).toISOString(),
       before: new Date(floor).toISOString(),
-      reason: "no node published them within catchup",
+      reason,
+    });
+    this.#onEvent({
+      type: "missed",
+      at: new Date(now),
+      key,
+      index,
+      scheduledAt: new Date(first),
+      until: new Date(floor),
+      count,
+      detail: reason,
     });
   }
 
@@ -329,6 +395,17 @@ export class DefinitionWatch {
     this.#metrics.definitions--;
     this.#metrics.jobs -= old.length;
   }
+}
+
+/** The tick of `item` before `tick`, from `first` on (`tick` is after `first`). */
+function previousTick(item: Scheduled, first: number, tick: number): number {
+  let previous = first;
+  for (
+    let at = nextTick(item.spec, item.anchor, first);
+    at !== null && at < tick;
+    at = nextTick(item.spec, item.anchor, at)
+  ) previous = at;
+  return previous;
 }
 
 function sleep(ms: number): Promise<void> {

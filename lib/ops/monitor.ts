@@ -89,6 +89,11 @@ export class Metrics {
         "Ticks not published within catchup and absent from the job stream.",
       ],
       [
+        "skipped",
+        "schedule_ticks_skipped_total",
+        "Late ticks a job's catch-up policy (latest, none) did not send.",
+      ],
+      [
         "publishErrors",
         "schedule_publish_errors_total",
         "Failed publish attempts.",

@@ -30,8 +30,9 @@ const TYPES = new Set<EventType>([
  * import assert from "node:assert/strict";
  * import { decodeEvent, encodeEvent } from "./event.ts";
  * const at = new Date("2027-01-01T00:00:00Z");
- * const event = decodeEvent(encodeEvent({ type: "missed", at, key: "k", index: 0, count: 3 }));
- * assert.deepEqual(event, { type: "missed", at, key: "k", index: 0, count: 3 });
+ * const gap = { scheduledAt: new Date("2026-12-31T23:59:00Z"), until: at };
+ * const missed = { type: "missed" as const, at, key: "k", index: 0, count: 3, ...gap };
+ * assert.deepEqual(decodeEvent(encodeEvent(missed)), missed);
  * ```
  */
 export function encodeEvent(event: ScheduleEvent): Uint8Array {
@@ -39,6 +40,7 @@ export function encodeEvent(event: ScheduleEvent): Uint8Array {
     ...event,
     at: event.at.toISOString(),
     ...(event.scheduledAt && { scheduledAt: event.scheduledAt.toISOString() }),
+    ...(event.until && { until: event.until.toISOString() }),
   });
 }
 
@@ -55,6 +57,9 @@ export function decodeEvent(bytes: Uint8Array): ScheduleEvent {
   const event = { ...raw, at: parseDate(raw.at, "event at") } as ScheduleEvent;
   if (raw.scheduledAt !== undefined) {
     event.scheduledAt = parseDate(raw.scheduledAt, "event scheduledAt");
+  }
+  if (raw.until !== undefined) {
+    event.until = parseDate(raw.until, "event until");
   }
   return event;
 }

@@ -140,3 +140,28 @@ Deno.test("a tick carries its job's policy and its trigger", () => {
   };
   assert.deepEqual(decodeTick(tickEncoder(tick)(tick.scheduledAt)), tick);
 });
+
+Deno.test("a jittered tick carries when it fired; one without jitter does not", () => {
+  const tick: Tick = {
+    namespace: "beta",
+    key: "test",
+    index: 0,
+    ...job,
+    scheduledAt: new Date("2024-01-01T00:00:15Z"),
+  };
+  const firesAt = new Date("2024-01-01T00:00:27.123Z");
+  assert.deepEqual(
+    decodeTick(encodeTick({ ...tick, firesAt })).firesAt,
+    firesAt,
+  );
+  assert.equal("firesAt" in decodeTick(encodeTick(tick)), false);
+  assert.throws(
+    () =>
+      decodeTick(
+        new TextEncoder().encode(
+          JSON.stringify({ version: 1, ...tick, firesAt: "soon" }),
+        ),
+      ),
+    /tick firesAt/,
+  );
+});
