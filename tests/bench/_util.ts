@@ -16,6 +16,7 @@ import { encodeDefinition } from "../../lib/wire/mod.ts";
 import { HttpJob } from "../../lib/jobs/http/job.ts";
 import { Namespace } from "../../lib/nats/namespace.ts";
 import { NamespaceNames } from "../../lib/nats/names.ts";
+import { StreamSender } from "../../lib/nats/stream_sender.ts";
 import type { NatsServer } from "../nats_server.ts";
 
 export const NAMESPACE = "bench";
@@ -222,7 +223,10 @@ export async function writeDefinitions(
   url = "http://127.0.0.1:9/hook",
 ): Promise<number> {
   const started = performance.now();
-  const { kv } = await Namespace.open(nc, NAMESPACE);
+  const { names } = await Namespace.open(nc, NAMESPACE);
+  // Straight to the bucket's stream through one inbox (the node's sender): about five
+  // times the rate of awaiting kv.put, with the same stored messages.
+  const sender = new StreamSender(nc, `KV_${names.bucket}`, 60 * SECOND);
   const option = { url };
   const anchor = new Date(wholeSecond(Date.now()));
   const encoded = new Map<string, Uint8Array>();
@@ -239,8 +243,8 @@ export async function writeDefinitions(
       }).bytes;
       encoded.set(id, bytes);
     }
-    return kv.put(`job-${i}`, bytes);
-  });
+    return sender.publish(`$KV.${names.bucket}.job-${i}`, bytes, `job-${i}`);
+  }).finally(() => sender.close());
   return (performance.now() - started) / SECOND;
 }
 
@@ -326,3 +330,27 @@ export function summarize(fires: Fire[], expected: number) {
 /** `n` ms with one decimal, or "–" when not measured. */
 export const ms = (n: number): string =>
   Number.isFinite(n) ? n.toFixed(1) : "–";
+
+/** Zones of the cost mix; `undefined` is UTC. */
+const ZONES = [
+  undefined,
+  "Europe/Paris",
+  "America/New_York",
+  "Asia/Tokyo",
+  "Asia/Kolkata",
+  "Australia/Sydney",
+];
+
+/**
+ * A realistic mix: 1% per second, 4% per minute, 60% hourly, 35% daily, spread over the
+ * seconds, minutes and hours, in six zones.
+ */
+export function costMix(i: number): SpecOf {
+  const tz = ZONES[Math.floor(i / 7) % ZONES.length];
+  const s = i % 60, m = Math.floor(i / 60) % 60, h = Math.floor(i / 3600) % 24;
+  const r = i % 100;
+  if (r < 1) return { spec: "* * * * * *", tz };
+  if (r < 5) return { spec: `${s} * * * * *`, tz };
+  if (r < 65) return { spec: `${s} ${m} * * * *`, tz };
+  return { spec: `${s} ${m} ${h} * * *`, tz };
+}

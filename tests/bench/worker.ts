@@ -10,11 +10,12 @@
  * As a program, this module is the receiver and the loops the benchmark starts:
  *
  *   deno run --allow-net tests/bench/worker.ts receive
- *   deno run --allow-net --allow-read tests/bench/worker.ts loop <url> <concurrency> <count> [<nats url>]
+ *   deno run --allow-net tests/bench/worker.ts loop <url> <concurrency> <count> [<nats url>]
  *
  * @module
  */
 
+import process from "node:process";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { encodeDefinition, encodeRunRecord } from "../../lib/wire/mod.ts";
@@ -135,7 +136,6 @@ export async function workerBench(
         args: [
           "run",
           "--allow-net",
-          "--allow-read",
           self,
           "loop",
           url,
@@ -166,10 +166,8 @@ export async function workerBench(
 
 /** CPU seconds of this process. */
 function ownCpu(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(
-    " ",
-  );
-  return (Number(stat[11]) + Number(stat[12])) / 100;
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 /** `count` calls to `url` on `concurrency` lanes, each awaiting `after` too. */
