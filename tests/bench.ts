@@ -50,8 +50,14 @@ import {
 import { NativeSchedules } from "./bench/native.ts";
 import { workerBench } from "./bench/worker.ts";
 
+// `--burst` alone means 100,000 jobs.
+const args = Deno.args.flatMap((arg, i) =>
+  arg === "--burst" && !/^\d/.test(Deno.args[i + 1] ?? "")
+    ? [arg, "100000"]
+    : [arg]
+);
 const { values } = parseArgs({
-  args: Deno.args,
+  args,
   options: {
     sizes: { type: "string", default: "1000,10000" },
     seconds: { type: "string", default: "10" },
@@ -413,7 +419,7 @@ console.log(
   `nats-server ${await version()}, Deno ${Deno.version.deno}, ${cores}`,
 );
 
-if (values.burst !== undefined) await burst(Number(values.burst || 100_000));
+if (values.burst !== undefined) await burst(Number(values.burst));
 if (values.worker) {
   const runs = Number(values.runs);
   const { rows, outcomes } = await workerBench(
