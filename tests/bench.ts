@@ -1,165 +1,99 @@
 /**
- * Benchmark of the publisher node (`deno task bench`, not part of the tests).
+ * Benchmarks of the publisher node and the worker (`deno task bench`, not part of the
+ * tests). Each measurement starts its own nats-server on loopback and stops by itself.
  *
- * For each size N: a fresh nats-server, two node processes, N schedules firing every
- * second (half `* * * * * *`, half `@every 1s`), a fixed measuring window; then it prints
- * ticks expected, published, missing, duplicated, the firing lag (stream timestamp minus
- * scheduled time) and each node's CPU time and peak RSS. Last, the time and RSS one node
+ * Firing (the default): for each size N, two node processes, N schedules firing every
+ * second (half `* * * * * *`, half `@every 1s`), a fixed window; it prints ticks
+ * expected, published, missing, duplicated, the firing lag (stream timestamp minus
+ * scheduled time) and each node's CPU time and peak RSS. Then the time and RSS one node
  * takes to load L definitions. With `--shift +3s`, the second node runs with its clock
- * shifted under libfaketime: `lag min` shows whether any tick was stored early.
+ * shifted under libfaketime: `lag min` shows whether any tick was stored early. With
+ * `--native`, the same loads also run on nats-server's own message schedules
+ * (`bench/native.ts`) and one table sets both sides side by side.
  *
- *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s]
+ * `--burst N`: N jobs due at the same second (`0 * * * * *`), on both sides.
+ * `--worker`: a worker's executions per second against a loopback receiver
+ * (`bench/worker.ts`). `--cost 10000,100000,1000000`: node CPU per 10,000 ticks, RSS
+ * per 1,000 definitions and load time over a realistic mix of specs and zones.
+ *
+ *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native]
+ *   deno task bench --burst 100000
+ *   deno task bench --worker [--runs 10000] [--concurrency 8]
+ *   deno task bench --cost 10000,100000,1000000 [--seconds 10]
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { DeliverPolicy } from "@nats-io/jetstream";
-import { encodeDefinition } from "../lib/wire/mod.ts";
-import { HttpJob } from "../lib/jobs/http/job.ts";
 import { Namespace } from "../lib/nats/namespace.ts";
+import { NamespaceNames } from "../lib/nats/names.ts";
 import { NatsServer } from "./nats_server.ts";
 import { faketime } from "./helpers.ts";
+import {
+  costMix,
+  type Fire,
+  ms,
+  NAMESPACE,
+  NodeProcess,
+  percentile,
+  readTicks,
+  SECOND,
+  serverPid,
+  sleep,
+  summarize,
+  until,
+  usageOf,
+  wholeSecond,
+  writeDefinitions,
+} from "./bench/_util.ts";
+import { NativeSchedules } from "./bench/native.ts";
+import { workerBench } from "./bench/worker.ts";
 
-const NAMESPACE = "bench";
-const SECOND = 1000;
-const serverTs = new URL("../server.ts", import.meta.url).pathname;
-
+// `--burst` alone means 100,000 jobs.
+const args = Deno.args.flatMap((arg, i) =>
+  arg === "--burst" && !/^\d/.test(Deno.args[i + 1] ?? "")
+    ? [arg, "100000"]
+    : [arg]
+);
 const { values } = parseArgs({
-  args: Deno.args,
+  args,
   options: {
     sizes: { type: "string", default: "1000,10000" },
     seconds: { type: "string", default: "10" },
     load: { type: "string", default: "100000" },
     shift: { type: "string", default: "" },
+    native: { type: "boolean", default: false },
+    burst: { type: "string" },
+    worker: { type: "boolean", default: false },
+    runs: { type: "string", default: "10000" },
+    concurrency: { type: "string", default: "8" },
+    cost: { type: "string" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
 const seconds = Number(values.seconds);
 const loadSize = Number(values.load);
 
-/** A node process whose stderr is drained and watched for a log message. */
-class NodeProcess {
-  readonly #child: Deno.ChildProcess;
-  readonly #seen = new Map<string, () => void>();
-  #log = "";
-
-  constructor(server: NatsServer, env: Record<string, string> = {}) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-env",
-        serverTs,
-      ],
-      env: {
-        SCHEDULE_NAMESPACE: NAMESPACE,
-        SCHEDULE_NATS_HOSTS: server.url,
-        SCHEDULE_DEBUG: "false",
-        SCHEDULE_HTTP_PORT: "0",
-        ...env,
-      },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.#child = child;
-    (async () => {
-      for await (
-        const chunk of child.stderr.pipeThrough(new TextDecoderStream())
-      ) {
-        this.#log += chunk;
-        for (const [message, resolve] of this.#seen) {
-          if (this.#log.includes(`"msg":"${message}"`)) resolve();
-        }
-      }
-    })();
-  }
-
-  /** Resolves when the node has logged `message`. */
-  logged(message: string): Promise<void> {
-    if (this.#log.includes(`"msg":"${message}"`)) return Promise.resolve();
-    return new Promise((resolve) => this.#seen.set(message, resolve));
-  }
-
-  /** CPU seconds (user + system) and peak RSS in MB, read from /proc. */
-  async usage(): Promise<{ cpu: number; rss: number }> {
-    const stat = (await Deno.readTextFile(`/proc/${this.#child.pid}/stat`))
-      .split(") ")[1]
-      .split(" ");
-    const cpu = (Number(stat[11]) + Number(stat[12])) / 100;
-    const status = await Deno.readTextFile(`/proc/${this.#child.pid}/status`);
-    const rss = Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
-    return { cpu, rss };
-  }
-
-  async stop(): Promise<void> {
-    this.#child.kill("SIGTERM");
-    await this.#child.status;
-  }
-
-  get missedLines(): number {
-    return this.#log.split("\n").filter((line) =>
-      line.includes('"tick missed"')
-    ).length;
-  }
-
-  /** Ticks this node stored first, from its "stopped" line (after {@link stop}). */
-  get stored(): number {
-    return Number(
-      /"msg":"stopped".*"published":(\d+)/.exec(this.#log)?.[1] ?? NaN,
-    );
-  }
+/** Counts nodes' and server's CPU seconds from `start()` to `stop()`. */
+async function cpuMeter(pids: number[]) {
+  const before = await Promise.all(pids.map(usageOf));
+  return async () => {
+    const after = await Promise.all(pids.map(usageOf));
+    return after.map((u, i) => u.cpu - before[i].cpu);
+  };
 }
 
-async function writeDefinitions(
-  nc: NatsConnection,
-  count: number,
-  specOf: (i: number) => string,
-): Promise<void> {
-  const { kv } = await Namespace.open(nc, NAMESPACE);
-  const option = { url: "http://127.0.0.1:9/hook" };
-  const batch = 1000;
-  for (let start = 0; start < count; start += batch) {
-    const puts = [];
-    for (let i = start; i < Math.min(count, start + batch); i++) {
-      const anchor = new Date(Math.floor(Date.now() / SECOND) * SECOND);
-      const { bytes } = encodeDefinition({
-        jobs: [HttpJob(specOf(i), option)],
-        anchor,
-        paused: false,
-      });
-      puts.push(kv.put(`job-${i}`, bytes));
-    }
-    await Promise.all(puts);
-  }
-}
+/** The same per-second load on either side. */
+const everySecond = (i: number) => i % 2 ? "@every 1s" : "* * * * * *";
 
-async function readTicks(nc: NatsConnection) {
-  const { js, jsm, names } = await Namespace.open(nc, NAMESPACE);
-  const total = (await jsm.streams.info(names.jobStream)).state.messages;
-  const ticks: { key: string; scheduledAt: number; storedAt: number }[] = [];
-  if (total === 0) return ticks;
-  const consumer = await js.consumers.get(names.jobStream, {
-    deliver_policy: DeliverPolicy.All,
-  });
-  for await (const m of await consumer.consume()) {
-    const { key, scheduledAt } = m.json<{ key: string; scheduledAt: string }>();
-    ticks.push({
-      key,
-      scheduledAt: Date.parse(scheduledAt),
-      storedAt: m.info.timestampNanos / 1e6,
-    });
-    if (m.info.pending === 0) break;
-  }
-  return ticks;
+/** The window: whole seconds from two seconds after now, `seconds` of them. */
+function window() {
+  const from = wholeSecond(Date.now()) + 2 * SECOND;
+  const to = from + (seconds - 1) * SECOND;
+  const within = (f: Fire) => f.scheduledAt >= from && f.scheduledAt <= to;
+  return { from, to, within };
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length
-    ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
-    : NaN;
 
 async function firing(n: number) {
   await using server = await NatsServer.start();
@@ -168,41 +102,62 @@ async function firing(n: number) {
   const shifted = values.shift ? faketime(values.shift) : {};
   const nodes = [new NodeProcess(server), new NodeProcess(server, shifted)];
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
-  await writeDefinitions(nc, n, (i) => i % 2 ? "@every 1s" : "* * * * * *");
-  // Measure whole seconds from two seconds after the last definition was written.
-  const from = Math.floor(Date.now() / SECOND) * SECOND + 2 * SECOND;
-  const to = from + (seconds - 1) * SECOND;
-  while (Date.now() < to + 2 * SECOND) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await writeDefinitions(nc, n, everySecond);
+  const { from, to, within } = window();
+  await sleep(from - Date.now());
+  const cpu = await cpuMeter([
+    await serverPid(server),
+    ...nodes.map((node) => node.pid),
+  ]);
+  await sleep(to + SECOND - Date.now());
+  const [serverCpu, ...nodeCpu] = await cpu();
+  await sleep(SECOND);
   const usage = await Promise.all(nodes.map((node) => node.usage()));
   const missedLines = nodes.reduce((sum, node) => sum + node.missedLines, 0);
   await Promise.all(nodes.map((node) => node.stop()));
-
-  const ticks = (await readTicks(nc)).filter((t) =>
-    t.scheduledAt >= from && t.scheduledAt <= to
-  );
-  const distinct = new Set(ticks.map((t) => `${t.key}@${t.scheduledAt}`)).size;
-  const expected = n * seconds;
-  const lags = ticks.map((t) => t.storedAt - t.scheduledAt).sort((a, b) =>
-    a - b
-  );
+  const s = summarize((await readTicks(nc)).filter(within), n * seconds);
   await nc.close();
   return {
-    N: n,
-    expected,
-    published: distinct,
-    missing: expected - distinct,
-    duplicated: ticks.length - distinct,
-    "lag min ms": (lags[0] ?? NaN).toFixed(1),
-    "lag p50 ms": percentile(lags, 0.5).toFixed(1),
-    "lag p99 ms": percentile(lags, 0.99).toFixed(1),
-    "lag max ms": (lags.at(-1) ?? NaN).toFixed(1),
-    "node CPU s": usage.map((u) => u.cpu.toFixed(2)).join(" / "),
-    "node peak RSS MB": usage.map((u) => u.rss.toFixed(0)).join(" / "),
-    "missed logged": missedLines,
-    "stored by node": nodes.map((node) => node.stored).join(" / "),
+    s,
+    windowCpu: serverCpu + nodeCpu.reduce((a, b) => a + b, 0),
+    row: {
+      N: n,
+      expected: s.expected,
+      published: s.published,
+      missing: s.missing,
+      duplicated: s.duplicated,
+      "lag min ms": ms(s.min),
+      "lag p50 ms": ms(s.p50),
+      "lag p99 ms": ms(s.p99),
+      "lag max ms": ms(s.max),
+      "node CPU s": usage.map((u) => u.cpu.toFixed(2)).join(" / "),
+      "node peak RSS MB": usage.map((u) => u.rss.toFixed(0)).join(" / "),
+      "missed logged": missedLines,
+      "stored by node": nodes.map((node) => node.stored).join(" / "),
+    },
   };
+}
+
+/** The per-second load on native schedules; a string says why it was skipped. */
+async function nativeFiring(n: number) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  try {
+    const native = await NativeSchedules.open(nc);
+    if (typeof native === "string") return native;
+    await native.add(n, everySecond);
+    const { from, to, within } = window();
+    await sleep(from - Date.now());
+    const cpu = await cpuMeter([await serverPid(server)]);
+    await sleep(to + SECOND - Date.now());
+    const [serverCpu] = await cpu();
+    await sleep(SECOND);
+    await native.stop();
+    const fires = (await native.fires(SECOND)).filter(within);
+    return { s: summarize(fires, n * seconds), windowCpu: serverCpu };
+  } finally {
+    await nc.close();
+  }
 }
 
 async function loading(n: number) {
@@ -214,10 +169,9 @@ async function loading(n: number) {
     n,
     (i) => `0 ${i % 60} ${Math.floor(i / 60) % 24} 1 1 *`,
   );
-  const started = performance.now();
   const node = new NodeProcess(server);
   await node.logged("definitions loaded");
-  const seconds = (performance.now() - started) / SECOND;
+  const seconds = (performance.now() - node.started) / SECOND;
   const { rss } = await node.usage();
   await node.stop();
   await nc.close();
@@ -228,12 +182,311 @@ async function loading(n: number) {
   };
 }
 
+/** The next whole minute at least `margin` ms from now. */
+const nextMinute = (margin: number) =>
+  Math.ceil((Date.now() + margin) / 60_000) * 60_000;
+
+/** How long to wait for a burst of `n` to be stored: 45 s at most (the next is at 60). */
+const burstDeadline = (due: number) => due + 45 * SECOND;
+
+/** N jobs due at one second on our side: lag, and where the time goes. */
+async function burstOurs(n: number) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const { jsm } = await Namespace.open(nc, NAMESPACE);
+  const names = new NamespaceNames(NAMESPACE);
+  const nodes = [new NodeProcess(server), new NodeProcess(server)];
+  await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
+  const write = await writeDefinitions(nc, n, () => "0 * * * * *");
+  const held = () =>
+    Promise.all(nodes.map((node) => node.gauge("schedule_definitions")));
+  await until(
+    async () => (await held()).every((d) => d >= n),
+    Date.now() + 300 * SECOND,
+  );
+  const due = nextMinute(5 * SECOND);
+  // Each tick's first copy on the wire, as a core NATS subscriber sees it: the node's
+  // send plus routing (and this process's own delay in reading).
+  const seen = new Map<string, number>();
+  const sub = nc.subscribe(names.jobSubjects, {
+    callback: (_err, m) => {
+      const key = m.subject.split(".")[3];
+      if (!seen.has(key) && Date.now() >= due - SECOND) {
+        seen.set(key, performance.timeOrigin + performance.now());
+      }
+    },
+  });
+  await sleep(due - SECOND - Date.now());
+  const cpu = await cpuMeter(nodes.map((node) => node.pid));
+  const stored = async () =>
+    (await jsm.streams.info(names.jobStream)).state.messages;
+  const before = await stored();
+  await until(
+    async () => await stored() - before >= n && seen.size >= n,
+    burstDeadline(due),
+  );
+  await sleep(SECOND); // the backups, half a second later
+  const nodeCpu = await cpu();
+  const acked = ackQuantiles(await Promise.all(nodes.map((x) => x.metrics())));
+  await Promise.all(nodes.map((node) => node.stop()));
+  sub.unsubscribe();
+  const ticks = (await readTicks(nc)).filter((t) => t.scheduledAt === due);
+  await nc.close();
+  const wire = [...seen.values()].map((t) => t - due).sort((a, b) => a - b);
+  const store = ticks.filter((t) => seen.has(t.key)).map((t) =>
+    t.storedAt - seen.get(t.key)!
+  ).sort((a, b) => a - b);
+  return {
+    s: summarize(ticks, n),
+    write,
+    nodeCpu,
+    wire: {
+      p50: percentile(wire, 0.5),
+      p99: percentile(wire, 0.99),
+      max: wire.at(-1) ?? NaN,
+    },
+    store: {
+      p50: percentile(store, 0.5),
+      p99: percentile(store, 0.99),
+      max: store.at(-1) ?? NaN,
+    },
+    acked,
+  };
+}
+
+/**
+ * The p50 and p99 of the nodes' `schedule_firing_lag_seconds` together (scheduled time
+ * to the stream's acknowledgement), as the upper bounds of their histogram buckets.
+ */
+function ackQuantiles(texts: string[]): { p50: string; p99: string } {
+  const buckets = new Map<string, number>();
+  for (const text of texts) {
+    for (
+      const [, le, count] of text.matchAll(
+        /^schedule_firing_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm,
+      )
+    ) buckets.set(le, (buckets.get(le) ?? 0) + Number(count));
+  }
+  const total = buckets.get("+Inf") ?? 0;
+  const at = (q: number) => {
+    for (const [le, count] of buckets) {
+      if (count >= q * total) return le === "+Inf" ? "> 60 s" : `≤ ${le} s`;
+    }
+    return "–";
+  };
+  return total ? { p50: at(0.5), p99: at(0.99) } : { p50: "–", p99: "–" };
+}
+
+/** N schedules due at one second on native schedules. */
+async function burstNative(n: number) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  try {
+    const native = await NativeSchedules.open(nc);
+    if (typeof native === "string") return native;
+    const write = await native.add(n, () => "0 * * * * *");
+    const due = nextMinute(5 * SECOND);
+    await sleep(due - SECOND - Date.now());
+    const cpu = await cpuMeter([await serverPid(server)]);
+    await until(
+      async () => await native.fireCount(n) >= n,
+      burstDeadline(due),
+    );
+    const [serverCpu] = await cpu();
+    await native.stop();
+    const fires = (await native.fires(60 * SECOND)).filter((f) =>
+      f.scheduledAt === due
+    );
+    return { s: summarize(fires, n), write, serverCpu };
+  } finally {
+    await nc.close();
+  }
+}
+
+async function burst(n: number) {
+  console.log(
+    `burst: ${n} jobs due at the same second (0 * * * * *), each side on its own nats-server`,
+  );
+  const ours = await burstOurs(n);
+  const native = await burstNative(n);
+  const side = (s: ReturnType<typeof summarize>) => ({
+    "lag p50 ms": ms(s.p50),
+    "lag p99 ms": ms(s.p99),
+    "lag max ms": ms(s.max),
+    missing: s.missing,
+    duplicated: s.duplicated,
+  });
+  console.table([
+    {
+      side: "ours (2 nodes)",
+      "write s": ours.write.toFixed(2),
+      ...side(ours.s),
+      "CPU s": ours.nodeCpu.map((c) => c.toFixed(2)).join(" / ") + " (nodes)",
+    },
+    typeof native === "string" ? { side: `native: skipped, ${native}` } : {
+      side: "native",
+      "write s": native.write.toFixed(2),
+      ...side(native.s),
+      "CPU s": `${native.serverCpu.toFixed(2)} (server)`,
+    },
+  ]);
+  console.log("where the time goes on our side (ms after the due second):");
+  console.table([
+    {
+      stage:
+        "first copy seen on the wire (node send + routing + this reader; the max bounds the node sending the last tick)",
+      p50: ms(ours.wire.p50),
+      p99: ms(ours.wire.p99),
+      max: ms(ours.wire.max),
+    },
+    {
+      stage: "stored after its first copy was seen (server store queue)",
+      p50: ms(ours.store.p50),
+      p99: ms(ours.store.p99),
+      max: ms(ours.store.max),
+    },
+    {
+      stage: "stored (lag)",
+      p50: ms(ours.s.p50),
+      p99: ms(ours.s.p99),
+      max: ms(ours.s.max),
+    },
+    {
+      stage: "acknowledged to the node (its /metrics histogram, bucket bound)",
+      p50: ours.acked.p50,
+      p99: ours.acked.p99,
+      max: "–",
+    },
+  ]);
+}
+
+async function emptyNodeRss(): Promise<number> {
+  await using server = await NatsServer.start();
+  const node = new NodeProcess(server);
+  await node.logged("definitions loaded");
+  await sleep(2 * SECOND);
+  const { rss } = await node.usage();
+  await node.stop();
+  return rss;
+}
+
+async function cost(n: number, baseline: number) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  await Namespace.open(nc, NAMESPACE);
+  const write = await writeDefinitions(nc, n, costMix);
+  const nodes = [new NodeProcess(server), new NodeProcess(server)];
+  const load = await Promise.all(nodes.map(async (node) => {
+    await node.logged("definitions loaded");
+    return (performance.now() - node.started) / SECOND;
+  }));
+  const { from, to, within } = window();
+  await sleep(from - Date.now());
+  const cpu = await cpuMeter(nodes.map((node) => node.pid));
+  await sleep(to + SECOND - Date.now());
+  const nodeCpu = await cpu();
+  await sleep(SECOND);
+  const rss = await Promise.all(nodes.map(async (x) => (await x.usage()).rss));
+  await Promise.all(nodes.map((node) => node.stop()));
+  const ticks = summarize((await readTicks(nc)).filter(within), 0).published;
+  await nc.close();
+  const both = (f: (i: number) => string) =>
+    nodes.map((_, i) => f(i)).join(" / ");
+  return {
+    definitions: n,
+    "write s": write.toFixed(1),
+    "load s": both((i) => load[i].toFixed(1)),
+    "peak RSS MB": both((i) => rss[i].toFixed(0)),
+    "MB per 1k defs": both((i) =>
+      ((rss[i] - baseline) / (n / 1000)).toFixed(2)
+    ),
+    "ticks/s": (ticks / seconds).toFixed(0),
+    "CPU s per 10k ticks": both((i) =>
+      ticks ? (nodeCpu[i] / ticks * 10_000).toFixed(2) : "–"
+    ),
+  };
+}
+
+const cores = `${navigator.hardwareConcurrency} cores`;
+const version = async () => {
+  await using server = await NatsServer.start();
+  const nc: NatsConnection = await server.connect();
+  const v = nc.info?.version;
+  await nc.close();
+  return v;
+};
 console.log(
-  `firing: ${seconds} s window, 2 nodes${
-    values.shift ? ` (the second at ${values.shift})` : ""
-  }, 1 nats-server, ${navigator.hardwareConcurrency} cores`,
+  `nats-server ${await version()}, Deno ${Deno.version.deno}, ${cores}`,
 );
-const results = [];
-for (const n of sizes) results.push(await firing(n));
-console.table(results);
-if (loadSize > 0) console.table([await loading(loadSize)]);
+
+if (values.burst !== undefined) await burst(Number(values.burst));
+if (values.worker) {
+  const runs = Number(values.runs);
+  const { rows, outcomes } = await workerBench(
+    runs,
+    Number(values.concurrency),
+  );
+  console.log(
+    `worker: ${runs} executions each; outcomes ${JSON.stringify(outcomes)}`,
+  );
+  console.table(rows.map((r) => ({
+    what: r.what,
+    runs: r.runs,
+    "runs/s": (r.runs / r.seconds).toFixed(0),
+    "÷ bare": ((r.runs / r.seconds) / (rows[1].runs / rows[1].seconds))
+      .toFixed(2),
+    "process CPU s": r.cpu.toFixed(2),
+    "CPU % of a core": (r.cpu / r.seconds * 100).toFixed(0),
+    "nats-server CPU s": r.serverCpu.toFixed(2),
+  })));
+}
+if (values.cost !== undefined) {
+  const baseline = await emptyNodeRss();
+  console.log(
+    `cost: 2 nodes, ${seconds} s window, mix 1% per second, 4% per minute, 60% hourly, 35% daily, 6 zones; empty node ${
+      baseline.toFixed(0)
+    } MB`,
+  );
+  const rows = [];
+  for (const n of values.cost.split(",").map(Number)) {
+    rows.push(await cost(n, baseline));
+  }
+  console.table(rows);
+}
+if (values.burst === undefined && !values.worker && values.cost === undefined) {
+  console.log(
+    `firing: ${seconds} s window, 2 nodes${
+      values.shift ? ` (the second at ${values.shift})` : ""
+    }, 1 nats-server`,
+  );
+  const results: Awaited<ReturnType<typeof firing>>[] = [];
+  const natives: Awaited<ReturnType<typeof nativeFiring>>[] = [];
+  for (const n of sizes) {
+    results.push(await firing(n));
+    if (values.native) natives.push(await nativeFiring(n));
+  }
+  console.table(results.map((r) => r.row));
+  if (values.native) {
+    console.log(
+      "ours vs native schedules (lag = stream timestamp − scheduled time; CPU s over the window)",
+    );
+    console.table(sizes.map((n, i) => {
+      const ours = results[i].s;
+      const native = natives[i];
+      if (typeof native === "string") {
+        return { load: n, native: `skipped: ${native}` };
+      }
+      return {
+        load: n,
+        "native p50/p99 ms": `${ms(native.s.p50)} / ${ms(native.s.p99)}`,
+        "ours p50/p99 ms": `${ms(ours.p50)} / ${ms(ours.p99)}`,
+        "ours ÷ native (p99)": (ours.p99 / native.s.p99).toFixed(1),
+        "native missing/dup": `${native.s.missing} / ${native.s.duplicated}`,
+        "ours missing/dup": `${ours.missing} / ${ours.duplicated}`,
+        "CPU native (server)": native.windowCpu.toFixed(2),
+        "CPU ours (server + nodes)": results[i].windowCpu.toFixed(2),
+      };
+    }));
+  }
+  if (loadSize > 0) console.table([await loading(loadSize)]);
+}
