@@ -158,7 +158,7 @@ async function route(
       return liveResponse(
         deps.hub,
         url.searchParams.get("key") ?? undefined,
-        AbortSignal.any([request.signal, deps.closing]),
+        deps.closing,
       );
     case "/api/next":
       return preview(url);

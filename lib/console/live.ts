@@ -76,11 +76,11 @@ const HEARTBEAT = 15_000;
 
 /**
  * A `text/event-stream` response of the updates of `key` (of every key when unset),
- * until the page goes away (`signal`).
+ * until the page goes away or `signal` (the console stops) aborts.
  *
  * @example
  * ```ts ignore
- * return liveResponse(hub, "report", request.signal);
+ * return liveResponse(hub, "report", closing.signal);
  * ```
  */
 export function liveResponse(
