@@ -32,6 +32,7 @@ header.top nav { display: flex; gap: 1rem; flex-wrap: wrap; }
 header.top .who { margin-left: auto; display: flex; gap: .5rem; align-items: center; }
 main { padding: 1rem; max-width: 1200px; margin: 0 auto; }
 h1 { font-size: 1.4rem; margin: .2rem 0 .8rem; word-break: break-all; }
+h1 code, h3 code { font-size: inherit; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }

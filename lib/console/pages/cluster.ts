@@ -43,7 +43,7 @@ export function clusterPage(
         <td>${number(p.published)}</td>
         <td>${number(p.missed)}</td>
         <td>${typeof p.lag === "number" ? `${p.lag} ms` : "—"}</td>
-        <td>${number(p.executions ?? p.runs)}</td>
+        <td>${number(p.executions ?? executions(p))}</td>
         <td>${offset === undefined ? "—" : `${offset} ms`}</td>
       </tr>
     `;
@@ -77,4 +77,19 @@ export function clusterPage(
       </div>
     `,
   );
+}
+
+/** The runs a worker counted by outcome (workers that do not report `executions`). */
+function executions(p: ProcessStatus): number | undefined {
+  if (p.role !== "worker") return undefined;
+  const outcomes = [
+    "success",
+    "retry",
+    "failed",
+    "superseded",
+    "interrupted",
+    "skipped",
+    "cancelled",
+  ];
+  return outcomes.reduce((sum, outcome) => sum + (Number(p[outcome]) || 0), 0);
 }
