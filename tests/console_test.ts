@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { HttpJob } from "../mod.ts";
 import { TOKEN, withConsole } from "./_console.ts";
 import { waitFor } from "./helpers.ts";
+import { NatsServer } from "./nats_server.ts";
 
 /** A browser-like session: keeps cookies, reads the CSRF token of pages. */
 class Session {
@@ -201,4 +202,39 @@ Deno.test("console: the form creates with set's validation; the preview and the 
     assert.match(cluster, /data-role="node"/);
     assert.match(cluster, /data-role="worker"/);
   });
+});
+
+Deno.test("console: `schedule console` serves the namespace from the config and stops on SIGTERM", async () => {
+  await using server = await NatsServer.start();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../server.ts", import.meta.url).pathname,
+      "console",
+    ],
+    env: {
+      SCHEDULE_NAMESPACE: "beta",
+      SCHEDULE_NATS_HOSTS: server.url,
+      SCHEDULE_CONSOLE_PORT: "0",
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  let url: string | undefined;
+  while (url === undefined) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`the console did not start: ${log}`);
+    log += value;
+    url = /"url":"(http:[^"]+)"/.exec(log)?.[1];
+  }
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, "localhost by default");
+  const page = await (await fetch(`${url}/`)).text();
+  assert.match(page, /schedule <span class="muted">beta<\/span>/);
+  assert.match(page, /read-only/);
+  child.kill("SIGTERM");
+  assert.equal((await child.status).code, 0);
+  await lines.cancel();
 });
