@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
+import { Service } from "kubernetes-models/v1/Service";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { parseConfig } from "../lib/ops/config.ts";
@@ -10,6 +11,7 @@ import { parseConfig } from "../lib/ops/config.ts";
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "v1/ConfigMap": ConfigMap,
   "v1/Secret": Secret,
+  "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
 };
@@ -76,4 +78,14 @@ Deno.test("patch.yml changes only the image of an existing Deployment", async ()
     deployment.spec.template.spec.containers[0].name,
   );
   assert.match(container.image, /:\d+\.\d+\.\d+$/);
+});
+
+Deno.test("the console is off by default, serves its port, and its Service selects it", async () => {
+  const [deployment, service] = await manifests("console.yml");
+  assert.equal(deployment.spec.replicas, 0);
+  const [container] = deployment.spec.template.spec.containers;
+  assert.deepEqual(container.args.slice(0, 1), ["console"]);
+  assert.equal(container.ports[0].containerPort, 8090);
+  assert.equal(service.kind, "Service");
+  assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
 });

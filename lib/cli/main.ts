@@ -13,6 +13,7 @@ import type { Role } from "../types.ts";
 import { adminCommands } from "./admin.ts";
 import { cliConfig, type GlobalFlags } from "./context.ts";
 import { type DevOptions, runDev } from "./dev.ts";
+import { runConsole } from "../console/mod.ts";
 import { UsageError } from "./usage.ts";
 
 /**
@@ -74,6 +75,13 @@ function program(): Command {
       service("node", "publish the ticks of the namespace (the default)")
         .alias("serve"),
       service("worker", "execute the jobs of the namespace"),
+      new Command("console")
+        .description(
+          "the web console of the namespace (console.port, default 8090)",
+        )
+        .action(async (_, command: Command) =>
+          runConsole(await cliConfig(command.optsWithGlobals<GlobalFlags>()))
+        ),
       new Command("dev")
         .description(
           "a nats-server, a node and a worker on this machine, for development",

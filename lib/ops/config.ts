@@ -29,6 +29,10 @@
  *   allowHosts: [api.example.com, "*.internal.example.com"]
  *   allowNetworks: [169.254.169.254/32]   # blocked by default: link-local, cloud metadata
  *   secretsDir: /etc/schedule/secrets     # one file per secret of secretHeaders
+ * console:              # optional, for `schedule console`
+ *   port: 8090
+ *   hostname: 127.0.0.1
+ *   tokenFile: /etc/schedule/console-token   # write access; or token, or user + password(File)
  * ```
  *
  * @module
@@ -80,6 +84,35 @@ export interface Config {
   };
   /** NATS connection. */
   nats: NatsConfig;
+  /** The web console (`schedule console`). */
+  console: ConsoleConfig;
+}
+
+/**
+ * The `console` section. Write access needs a token or a user and password (given, or read
+ * from a file when the console starts); without any, the console is read-only.
+ *
+ * @example
+ * ```ts
+ * import type { ConsoleConfig } from "./config.ts";
+ * const console: ConsoleConfig = { port: 8090, hostname: "127.0.0.1", tokenFile: "/run/token" };
+ * ```
+ */
+export interface ConsoleConfig {
+  /** The port (0: any free port). */
+  port: number;
+  /** The address listened on. */
+  hostname: string;
+  /** The token that grants write access. */
+  token?: string;
+  /** A file holding that token. */
+  tokenFile?: string;
+  /** A user name that grants write access, with `password` or `passwordFile`. */
+  user?: string;
+  /** The user's password. */
+  password?: string;
+  /** A file holding the user's password. */
+  passwordFile?: string;
 }
 
 /**
@@ -197,6 +230,13 @@ export const CONFIG_ENV = {
   "worker.allowHosts": "SCHEDULE_WORKER_ALLOW_HOSTS",
   "worker.allowNetworks": "SCHEDULE_WORKER_ALLOW_NETWORKS",
   "worker.secretsDir": "SCHEDULE_WORKER_SECRETS_DIR",
+  "console.port": "SCHEDULE_CONSOLE_PORT",
+  "console.hostname": "SCHEDULE_CONSOLE_HOSTNAME",
+  "console.token": "SCHEDULE_CONSOLE_TOKEN",
+  "console.tokenFile": "SCHEDULE_CONSOLE_TOKEN_FILE",
+  "console.user": "SCHEDULE_CONSOLE_USER",
+  "console.password": "SCHEDULE_CONSOLE_PASSWORD",
+  "console.passwordFile": "SCHEDULE_CONSOLE_PASSWORD_FILE",
 } as const;
 
 /** The keys each section of the file may hold; any other is a typo, reported. */
@@ -210,6 +250,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     "http",
     "worker",
     "clock",
+    "console",
   ],
   log: ["level", "format"],
   nats: [
@@ -236,6 +277,15 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     "secretsDir",
   ],
   clock: ["maxOffset"],
+  console: [
+    "port",
+    "hostname",
+    "token",
+    "tokenFile",
+    "user",
+    "password",
+    "passwordFile",
+  ],
 };
 
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
@@ -305,7 +355,7 @@ export function parseConfig(
     throw new ConfigError("nats: expected a mapping with hosts and nkey");
   }
   checkKeys(nats, "nats");
-  for (const name of ["log", "http", "worker", "clock"]) {
+  for (const name of ["log", "http", "worker", "clock", "console"]) {
     const section = file[name];
     if (isRecord(section)) checkKeys(section, name);
   }
@@ -333,6 +383,7 @@ export function parseConfig(
     clock: { maxOffset },
     http: parseHttp(file.http ?? {}, env),
     worker: parseWorker(file.worker ?? {}, env),
+    console: parseConsole(file.console ?? {}, env),
     nats: {
       hosts,
       ...parseReplicas(env[CONFIG_ENV["nats.replicas"]] ?? nats.replicas),
@@ -536,6 +587,57 @@ function parseHttp(
     );
   }
   return { port };
+}
+
+function parseConsole(
+  section: unknown,
+  env: Record<string, string | undefined>,
+): ConsoleConfig {
+  if (!isRecord(section)) throw new ConfigError("console: expected a mapping");
+  const value = (field: keyof ConsoleConfig) =>
+    env[CONFIG_ENV[`console.${field}`]] ?? section[field] ?? undefined;
+  const port = Number(value("port") ?? 8090);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(
+      "console.port: expected a port number (0 for any free port)",
+    );
+  }
+  const config: ConsoleConfig = { port, hostname: "127.0.0.1" };
+  for (
+    const field of [
+      "hostname",
+      "token",
+      "tokenFile",
+      "user",
+      "password",
+      "passwordFile",
+    ] as const
+  ) {
+    const text = value(field);
+    if (text === undefined) continue;
+    if (typeof text !== "string" || !text) {
+      throw new ConfigError(`console.${field}: expected a non-empty string`);
+    }
+    config[field] = text;
+  }
+  if ((config.token ?? config.tokenFile) && config.user) {
+    throw new ConfigError("console: give a token or a user, not both");
+  }
+  if (config.token && config.tokenFile) {
+    throw new ConfigError("console: give token or tokenFile, not both");
+  }
+  if (config.password && config.passwordFile) {
+    throw new ConfigError("console: give password or passwordFile, not both");
+  }
+  if (
+    (config.user === undefined) !==
+      ((config.password ?? config.passwordFile) === undefined)
+  ) {
+    throw new ConfigError(
+      "console.user and console.password (or passwordFile): give both or neither",
+    );
+  }
+  return config;
 }
 
 function parseWorker(

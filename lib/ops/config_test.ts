@@ -20,6 +20,7 @@ Deno.test("parseConfig() reads the original config file format", () => {
     catchup: 60_000,
     clock: { maxOffset: 1000 },
     http: { port: 8080 },
+    console: { port: 8090, hostname: "127.0.0.1" },
     worker: {
       concurrency: 8,
       timeout: 30_000,
@@ -116,7 +117,7 @@ Deno.test("parseConfig() reports an unknown key at every level, naming the known
     const [extra, message] of [
       [
         "workr: { concurrency: 2 }\n",
-        /^workr: unknown key; the known keys are namespace, debug, catchup, log, nats, http, worker, clock$/,
+        /^workr: unknown key; the known keys are namespace, debug, catchup, log, nats, http, worker, clock, console$/,
       ],
       [
         "  host: b:1\n",
@@ -141,6 +142,10 @@ Deno.test("parseConfig() reports an unknown key at every level, naming the known
       [
         "clock: { maxOfset: 1s }\n",
         /^clock\.maxOfset: unknown key; the known keys in clock are maxOffset$/,
+      ],
+      [
+        "console: { prot: 1 }\n",
+        /^console\.prot: unknown key; the known keys in console are port, /,
       ],
     ] as const
   ) {
@@ -388,5 +393,31 @@ Deno.test("loadConfig() without a path or a file needs SCHEDULE_NAMESPACE, and s
   } finally {
     Deno.chdir(cwd);
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseConfig() reads the console section, with environment overrides", () => {
+  const config = parseConfig(
+    `${FILE}console: { port: 9000, user: ops, passwordFile: /run/pw }\n`,
+    { SCHEDULE_CONSOLE_HOSTNAME: "0.0.0.0" },
+  );
+  assert.deepEqual(config.console, {
+    port: 9000,
+    hostname: "0.0.0.0",
+    user: "ops",
+    passwordFile: "/run/pw",
+  });
+  assert.equal(
+    parseConfig(FILE, { SCHEDULE_CONSOLE_TOKEN: "t" }).console.token,
+    "t",
+  );
+  for (
+    const [extra, message] of [
+      ["console: { user: ops }\n", /give both or neither/],
+      ["console: { token: a, user: b, password: c }\n", /not both/],
+      ["console: { port: -1 }\n", /console\.port:/],
+    ] as const
+  ) {
+    assert.throws(() => parseConfig(FILE + extra, {}), message, extra);
   }
 });

@@ -1,0 +1,128 @@
+/**
+ * The namespace's definitions, held in memory from one watch of the bucket: the console
+ * lists, filters and sorts them without a request per key, and is told of each change.
+ * The client has no call that reads every definition in one pass, hence the watch here.
+ *
+ * @module
+ */
+
+import type { KvWatchEntry } from "@nats-io/kv";
+import type { Namespace } from "../nats/namespace.ts";
+import { SpecCache } from "../spec/mod.ts";
+import { firstTickAfter } from "../spec/ticks.ts";
+import type { Spec } from "../spec/spec.ts";
+import type { Definition } from "../types.ts";
+import { decodeStored } from "./_client.ts";
+
+/** One key as the index holds it. */
+export interface IndexEntry {
+  /** The key. */
+  key: string;
+  /** Its definition (with its pause note). */
+  definition: Definition;
+  /** The compiled spec of each job. */
+  specs: Spec[];
+  /** The bucket revision. */
+  revision: number;
+  /** When the revision was written, in epoch ms. */
+  definedAt: number;
+}
+
+/**
+ * The definitions of a namespace, kept current by a KV watch.
+ *
+ * @example
+ * ```ts ignore
+ * const index = await DefinitionIndex.start(namespace);
+ * console.log(index.size);
+ * index.stop();
+ * ```
+ */
+export class DefinitionIndex {
+  readonly #entries = new Map<string, IndexEntry>();
+  readonly #listeners = new Set<(key: string) => void>();
+  readonly #specs = new SpecCache();
+  #stop: () => void = () => {};
+
+  private constructor() {}
+
+  /** Watches the bucket of `namespace`; resolves once every stored definition is read. */
+  static async start(namespace: Namespace): Promise<DefinitionIndex> {
+    const index = new DefinitionIndex();
+    const watcher = await namespace.kv.watch();
+    index.#stop = () => watcher.stop();
+    const { promise: loaded, resolve } = Promise.withResolvers<void>();
+    if ((await namespace.kv.status()).values === 0) resolve();
+    (async () => {
+      for await (const entry of watcher) {
+        index.#apply(entry);
+        if (entry.delta === 0) resolve();
+      }
+    })().finally(resolve);
+    await loaded;
+    return index;
+  }
+
+  /** The number of keys. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The entry of `key`, if it is defined. */
+  get(key: string): IndexEntry | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** Every entry, in no order. */
+  values(): IterableIterator<IndexEntry> {
+    return this.#entries.values();
+  }
+
+  /** Calls `listener` with the key of each change; returns the call that stops it. */
+  subscribe(listener: (key: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops the watch. */
+  stop(): void {
+    this.#stop();
+  }
+
+  #apply(entry: KvWatchEntry): void {
+    this.#entries.delete(entry.key);
+    if (entry.operation === "PUT") {
+      try {
+        const compile = this.#specs.get.bind(this.#specs);
+        const { definition, specs } = decodeStored(entry.value, compile);
+        this.#entries.set(entry.key, {
+          key: entry.key,
+          definition,
+          specs,
+          revision: entry.revision,
+          definedAt: entry.created.getTime(),
+        });
+      } catch { /* not a valid definition: not listed */ }
+    }
+    for (const listener of this.#listeners) listener(entry.key);
+  }
+}
+
+/**
+ * The next fire time of a key (the earliest of its jobs), in epoch ms; `null` when
+ * paused or when no job fires again.
+ *
+ * @example
+ * ```ts ignore
+ * const next = nextFire(index.get("report")!, Date.now());
+ * ```
+ */
+export function nextFire(entry: IndexEntry, now: number): number | null {
+  if (entry.definition.paused) return null;
+  let next: number | null = null;
+  entry.specs.forEach((spec) => {
+    const at = firstTickAfter(spec, entry.definition, entry.definedAt, now);
+    if (at !== null && (next === null || at < next)) next = at;
+  });
+  return next;
+}

@@ -1,0 +1,124 @@
+/**
+ * Live updates: one hub fed by the KV watch (definitions), the run history (runs) and
+ * the namespace's events, and a server-sent event stream per page that listens to it.
+ *
+ * @module
+ */
+
+import type { ConsoleSchedule } from "./_client.ts";
+import type { DefinitionIndex } from "./index.ts";
+import type { RunFollower } from "./runs.ts";
+
+/** What changed: a definition, a run, or an event (of `key`, when it has one). */
+export interface Update {
+  /** The source. */
+  kind: "definition" | "run" | "event";
+  /** The key concerned, if any. */
+  key?: string;
+  /** The event type, for events. */
+  type?: string;
+}
+
+/**
+ * Gathers the updates of a namespace for every open page.
+ *
+ * @example
+ * ```ts ignore
+ * const hub = LiveHub.start(client, index, runs);
+ * const stop = hub.subscribe((update) => console.log(update));
+ * ```
+ */
+export class LiveHub {
+  readonly #listeners = new Set<(update: Update) => void>();
+  readonly #stops: (() => unknown)[] = [];
+
+  private constructor() {}
+
+  /** Listens to `index`, `runs` and the events `client` follows. */
+  static start(
+    client: ConsoleSchedule,
+    index: DefinitionIndex,
+    runs: RunFollower,
+  ): LiveHub {
+    const hub = new LiveHub();
+    hub.#stops.push(
+      index.subscribe((key) => hub.#emit({ kind: "definition", key })),
+      runs.subscribe((run) => hub.#emit({ kind: "run", key: run.key })),
+    );
+    const events = new AbortController();
+    hub.#stops.push(() => events.abort());
+    (async () => {
+      for await (const event of client.events({ signal: events.signal })) {
+        hub.#emit({ kind: "event", key: event.key, type: event.type });
+      }
+    })().catch(() => {/* the connection closed: no more events */});
+    return hub;
+  }
+
+  /** Calls `listener` with each update; returns the call that stops it. */
+  subscribe(listener: (update: Update) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops listening. */
+  stop(): void {
+    for (const stop of this.#stops) stop();
+  }
+
+  #emit(update: Update): void {
+    for (const listener of this.#listeners) listener(update);
+  }
+}
+
+/** How often an idle stream sends a comment, so proxies keep it open. */
+const HEARTBEAT = 15_000;
+
+/**
+ * A `text/event-stream` response of the updates of `key` (of every key when unset),
+ * until the page goes away or `signal` (the console stops) aborts.
+ *
+ * @example
+ * ```ts ignore
+ * return liveResponse(hub, "report", closing.signal);
+ * ```
+ */
+export function liveResponse(
+  hub: LiveHub,
+  key: string | undefined,
+  signal: AbortSignal,
+): Response {
+  const encoder = new TextEncoder();
+  let stop = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch { /* closed */ }
+      };
+      const unsubscribe = hub.subscribe((update) => {
+        if (key === undefined || update.key === key) {
+          send(`event: update\ndata: ${JSON.stringify(update)}\n\n`);
+        }
+      });
+      const heartbeat = setInterval(() => send(": idle\n\n"), HEARTBEAT);
+      stop = () => {
+        unsubscribe();
+        clearInterval(heartbeat);
+        try {
+          controller.close();
+        } catch { /* already closed */ }
+      };
+      signal.addEventListener("abort", stop, { once: true });
+      send("retry: 2000\n\n");
+    },
+    cancel: () => stop(),
+  });
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+    },
+  });
+}

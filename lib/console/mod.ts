@@ -1,0 +1,134 @@
+/**
+ * The web console: see and steer a namespace's schedules in a browser. It is a client of
+ * NATS like any other (it keeps no state of its own); `schedule console` serves it.
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Schedule } from "../client/schedule.ts";
+import { ConfigError } from "../errors.ts";
+import { connectionOptions, connectWithRetry } from "../nats/connect.ts";
+import { Namespace } from "../nats/namespace.ts";
+import type { Config } from "../ops/config.ts";
+import { createLogger } from "../ops/log.ts";
+import { stopOnSignals } from "../ops/service.ts";
+import { consoleSchedule } from "./_client.ts";
+import { Access } from "./auth.ts";
+import { consoleHandler } from "./handler.ts";
+import { DefinitionIndex } from "./index.ts";
+import { LiveHub } from "./live.ts";
+import { RunFollower } from "./runs.ts";
+
+/** A console being served. */
+export interface RunningConsole {
+  /** Its address, such as `http://127.0.0.1:8090`. */
+  url: string;
+  /** Stops serving and following (the connection is the caller's). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the console of `config.namespace` on `nc`, at `config.console`'s address.
+ *
+ * @throws {ConfigError} When the port is in use or a credentials file is unreadable.
+ *
+ * @example
+ * ```ts ignore
+ * const running = await startConsole(nc, config);
+ * console.log(running.url);
+ * await running.stop();
+ * ```
+ */
+export async function startConsole(
+  nc: NatsConnection,
+  config: Config,
+): Promise<RunningConsole> {
+  const access = await Access.load(config.console);
+  const namespace = await Namespace.open(nc, config.namespace);
+  const schedule = await Schedule.create(config.namespace, nc);
+  const client = consoleSchedule(schedule, namespace, nc);
+  const index = await DefinitionIndex.start(namespace);
+  const runs = await RunFollower.start(namespace);
+  const hub = LiveHub.start(client, index, runs);
+  const closing = new AbortController();
+  const handler = consoleHandler({
+    client,
+    index,
+    runs,
+    hub,
+    access,
+    nc,
+    maxOffset: config.clock.maxOffset,
+    closing: closing.signal,
+  });
+  const stopFollowing = async () => {
+    hub.stop();
+    index.stop();
+    await runs.stop();
+  };
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.console.hostname,
+      port: config.console.port,
+      onListen() {},
+    }, handler);
+  } catch (err) {
+    await stopFollowing();
+    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+    throw new ConfigError(
+      `console.port: port ${config.console.port} is in use; choose another (SCHEDULE_CONSOLE_PORT)`,
+    );
+  }
+  const { hostname, port } = server.addr;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return {
+    url: `http://${host}:${port}`,
+    async stop() {
+      closing.abort();
+      await server.shutdown();
+      await stopFollowing();
+    },
+  };
+}
+
+/**
+ * Connects to NATS and serves the console until SIGINT or SIGTERM (or `stop`).
+ *
+ * @example
+ * ```ts ignore
+ * await runConsole(config);
+ * ```
+ */
+export async function runConsole(
+  config: Config,
+  stop?: AbortSignal,
+): Promise<void> {
+  using signals = stop ? undefined : stopOnSignals();
+  const stopping = stop ?? signals!.signal;
+  const log = createLogger(config.log);
+  const options = await connectionOptions(
+    config.nats,
+    `schedule-console-${config.namespace}`,
+  );
+  const nc = await connectWithRetry(options, log, stopping);
+  if (nc === null) return;
+  try {
+    const running = await startConsole(nc, config);
+    log.info("console listening", {
+      url: running.url,
+      namespace: config.namespace,
+      writable: Boolean(
+        config.console.token ?? config.console.tokenFile ?? config.console.user,
+      ),
+    });
+    await new Promise((resolve) =>
+      stopping.addEventListener("abort", resolve, { once: true })
+    );
+    log.info("stopping");
+    await running.stop();
+  } finally {
+    await nc.close();
+  }
+}

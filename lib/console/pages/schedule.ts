@@ -1,0 +1,240 @@
+/**
+ * The page of one key: its jobs and policies, next fire times, recent runs, revisions,
+ * and the actions that steer it.
+ *
+ * @module
+ */
+
+import { maskHttpOption } from "../../jobs/http/job.ts";
+import type { Definition, HttpOption, Job } from "../../types.ts";
+import type { Description, Revision } from "../_client.ts";
+import { describeSpec } from "../describe.ts";
+import { diffLines } from "../diff.ts";
+import { absolute, relative } from "../format.ts";
+import { type Html, html } from "../html.ts";
+import type { IndexEntry } from "../index.ts";
+import { csrfField, layout, type PageContext } from "./layout.ts";
+import { strip, timeline } from "./runs.ts";
+
+/**
+ * The Schedule page of `entry`.
+ *
+ * @example
+ * ```ts ignore
+ * const page = schedulePage(context, entry, await client.describe(key), revisions, Date.now());
+ * ```
+ */
+export function schedulePage(
+  context: PageContext,
+  entry: IndexEntry,
+  description: Description,
+  revisions: Revision[],
+  now: number,
+): Html {
+  const { key, definition, specs } = entry;
+  const path = `/schedules/${encodeURIComponent(key)}`;
+  const zone = specs[0].timeZone ?? "UTC";
+  const runs = description.jobs.flatMap((job) => job.recent).sort((a, b) =>
+    b.startedAt.getTime() - a.startedAt.getTime()
+  );
+  return layout(
+    context,
+    key,
+    html`
+      <h1><code>${key}</code></h1>
+      <div id="state" data-live-part>
+        <p>${description.paused
+          ? html`<span class="badge" id="paused">paused</span> ${
+            description.pause
+              ? html`<span id="pause-note">${
+                description.pause.note ?? ""
+              }</span>
+<span class="muted">— ${description.pause.by ?? "someone"}, ${
+                relative(new Date(description.pause.at), new Date(now))
+              }</span>`
+              : ""
+          }`
+          : html`<span class="outcome-success">active</span>`} <span class="muted">· revision ${description
+          .revision}, created ${absolute(
+            description.created,
+            zone,
+          )}, updated ${relative(description.updated, new Date(now))}</span></p>
+      </div>
+      ${actions(context, path, definition, description)}
+      <h2>Jobs</h2>
+      <div id="jobs" data-live-part>${definition.jobs.map((job, index) =>
+        jobSection(job, index, specs[index].timeZone ?? "UTC", description, now)
+      )}</div>
+      <h2>Runs in the last 24 hours</h2>
+      <div id="runs" data-live-part>${timeline(runs, now, zone)}</div>
+      <h2>Revisions</h2>
+      <div id="revisions" data-live-part>${revisionList(revisions, zone)}</div>
+    `,
+    `/live?key=${encodeURIComponent(key)}`,
+  );
+}
+
+function jobSection(
+  job: Job,
+  index: number,
+  zone: string,
+  description: Description,
+  now: number,
+): Html {
+  const { next, recent, counters } = description.jobs[index];
+  const option = job.mode === "HTTP"
+    ? maskHttpOption(job.option as HttpOption)
+    : job.option;
+  return html`
+    <section class="job" aria-labelledby="job-${index}">
+      <h3
+        id="job-${index}">Job ${index} · ${job.mode} · <code>${job
+          .spec}</code></h3>
+      <p>${describeSpec(job.spec)} <span class="muted">(${zone}${job.dst
+        ? `, dst ${job.dst}`
+        : ""})</span></p>
+      <p>${strip(
+        recent.slice(0, 30),
+      )} <span class="muted">${Object.entries(counters).map(([o, n]) =>
+        `${n} ${o}`
+      ).join(", ") ||
+        "no runs recorded"}</span></p>
+      <details>
+        <summary>Next ${next.length} fire times</summary>
+        <ul class="times mono">${next.map((at) =>
+          html`<li>${absolute(at, zone)} <span class="muted">(${
+            relative(at, new Date(now))
+          })</span></li>`
+        )}</ul>
+      </details>
+      <details>
+        <summary>Option and policies</summary>
+        <pre>${JSON.stringify(
+          { option, policy: job.policy ?? {} },
+          null,
+          2,
+        )}</pre>
+      </details>
+    </section>
+  `;
+}
+
+function actions(
+  context: PageContext,
+  path: string,
+  definition: Definition,
+  description: Description,
+): Html {
+  if (!context.session.writer) {
+    return context.writable
+      ? html`<p><a href="/login?next=${
+        encodeURIComponent(path)
+      }">Sign in</a> to pause, trigger, edit or delete.</p>`
+      : html``;
+  }
+  const post = (action: string, label: string, body: Html, button = "") =>
+    html`
+      <details class="action">
+        <summary>${label}…</summary>
+        <form method="post" action="${path}/${action}">${csrfField(
+          context,
+        )}${body}
+      <button type="submit" class="${button ||
+        "primary"}">${label}</button></form>
+      </details>
+    `;
+  const jobChoice = definition.jobs.length > 1
+    ? html`<div class="field"><label for="index-trigger">Job</label>
+<select id="index-trigger" name="index">${
+      definition.jobs.map((_, i) => html`<option>${i}</option>`)
+    }</select></div>`
+    : "";
+  const hourAgo = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19);
+  const now = new Date().toISOString().slice(0, 19);
+  return html`<div class="actions">
+${
+    description.paused
+      ? post(
+        "resume",
+        "Resume",
+        html`<p>Ticks due while paused are not fired.</p>`,
+      )
+      : post(
+        "pause",
+        "Pause",
+        html`<div class="field"><label for="note">Note (why)</label>
+<input id="note" name="note" maxlength="500" autocomplete="off"></div>`,
+      )
+  }
+${
+    post(
+      "trigger",
+      "Trigger now",
+      html`${jobChoice}<p>Fires the job once, now.</p>`,
+    )
+  }
+${
+    post(
+      "backfill",
+      "Backfill",
+      html`<div class="field"><label for="from">From (UTC, exclusive)</label>
+<input id="from" name="from" type="datetime-local" step="1" required value="${hourAgo}"></div>
+<div class="field"><label for="to">To (UTC, inclusive)</label>
+<input id="to" name="to" type="datetime-local" step="1" required value="${now}"></div>`,
+    )
+  }
+<p><a href="${path}/edit">Edit…</a></p>
+${
+    post(
+      "delete",
+      "Delete",
+      html`<p>The key and its jobs are removed; its run history stays until it expires.</p>`,
+      "danger",
+    )
+  }
+</div>`;
+}
+
+function revisionList(revisions: Revision[], zone: string): Html {
+  const text = (revision?: Revision) =>
+    revision?.definition === undefined ? "" : JSON.stringify(
+      {
+        paused: revision.definition.paused,
+        jobs: revision.definition.jobs.map((job) =>
+          job.mode === "HTTP"
+            ? { ...job, option: maskHttpOption(job.option as HttpOption) }
+            : job
+        ),
+      },
+      null,
+      2,
+    );
+  return html`<ol class="revisions" reversed>${
+    revisions.map((revision, i) => {
+      const lines = diffLines(text(revisions[i + 1]), text(revision));
+      return html`<li><strong>${
+        revision.operation === "PUT" ? "set" : "deleted"
+      }</strong>
+r${revision.revision}, ${absolute(revision.at, zone)}${
+        revision.by
+          ? html`
+            by ${revision.by}
+          `
+          : ""
+      }${
+        revision.note
+          ? html`
+            — <q>${revision.note}</q>
+          `
+          : ""
+      }
+<pre class="diff">${
+        lines.map((line) =>
+          html`<span class="${
+            line.op === "+" ? "add" : line.op === "-" ? "del" : ""
+          }">${line.op} ${line.text}</span>\n`
+        )
+      }</pre></li>`;
+    })
+  }</ol>`;
+}

@@ -1,0 +1,247 @@
+/**
+ * Headless Chromium driven over the Chrome DevTools Protocol (a WebSocket, no library):
+ * pages to open, script to evaluate, screenshots.
+ *
+ * @module
+ */
+
+/** Where Chromium is: `CHROMIUM_BIN`, else Debian's. */
+export const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
+
+interface Pending {
+  resolve(value: Record<string, unknown>): void;
+  reject(error: Error): void;
+}
+
+/** A headless Chromium of a test's own. */
+export class Browser {
+  readonly #process: Deno.ChildProcess;
+  readonly #socket: WebSocket;
+  readonly #dir: string;
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners = new Set<
+    (method: string, params: unknown, session?: string) => void
+  >();
+  #id = 0;
+
+  private constructor(
+    process: Deno.ChildProcess,
+    socket: WebSocket,
+    dir: string,
+  ) {
+    this.#process = process;
+    this.#socket = socket;
+    this.#dir = dir;
+    socket.onmessage = (message) => {
+      const data = JSON.parse(message.data);
+      if (data.id !== undefined) {
+        const pending = this.#pending.get(data.id);
+        this.#pending.delete(data.id);
+        if (data.error) pending?.reject(new Error(JSON.stringify(data.error)));
+        else pending?.resolve(data.result);
+        return;
+      }
+      for (const listener of this.#listeners) {
+        listener(data.method, data.params, data.sessionId);
+      }
+    };
+  }
+
+  /** Starts Chromium headless, with a fresh profile and no background traffic. */
+  static async launch(): Promise<Browser> {
+    const dir = await Deno.makeTempDir({ prefix: "chromium-" });
+    const process = new Deno.Command(CHROMIUM, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        `--user-data-dir=${dir}`,
+        "--remote-debugging-port=0",
+        "about:blank",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const lines = process.stderr.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = "";
+    let endpoint: string | undefined;
+    while (endpoint === undefined) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`chromium did not start: ${text}`);
+      text += value;
+      endpoint = /DevTools listening on (ws:\S+)/.exec(text)?.[1];
+    }
+    (async () => {
+      while (!(await lines.read()).done) { /* drain */ }
+    })();
+    const socket = new WebSocket(endpoint);
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = reject;
+    });
+    return new Browser(process, socket, dir);
+  }
+
+  /** Sends a CDP command (to `session`, a page, when given). */
+  send(
+    method: string,
+    params: Record<string, unknown> = {},
+    session?: string,
+  ): Promise<Record<string, unknown>> {
+    const id = ++this.#id;
+    this.#socket.send(
+      JSON.stringify({ id, method, params, sessionId: session }),
+    );
+    return new Promise((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject })
+    );
+  }
+
+  /** Calls `listener` with each CDP event. */
+  on(
+    listener: (method: string, params: unknown, session?: string) => void,
+  ): void {
+    this.#listeners.add(listener);
+  }
+
+  /** A new tab of `width` × `height` CSS pixels. */
+  async newPage(width = 1280, height = 900): Promise<Page> {
+    const { targetId } = await this.send("Target.createTarget", {
+      url: "about:blank",
+    });
+    const { sessionId } = await this.send("Target.attachToTarget", {
+      targetId,
+      flatten: true,
+    });
+    const page = new Page(this, sessionId as string);
+    await page.send("Page.enable");
+    await page.send("Runtime.enable");
+    await page.send("Emulation.setDeviceMetricsOverride", {
+      width,
+      height,
+      deviceScaleFactor: 1,
+      mobile: false,
+    });
+    return page;
+  }
+
+  /** Stops Chromium and removes its profile. */
+  async close(): Promise<void> {
+    this.#socket.close();
+    this.#process.kill("SIGKILL");
+    await this.#process.status;
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** One tab. */
+export class Page {
+  /** Dialogs (alert, confirm) the page opened: an injected script would open one. */
+  readonly dialogs: string[] = [];
+  /** Errors the page's scripts threw or logged, CSP violations included. */
+  readonly errors: string[] = [];
+
+  constructor(readonly browser: Browser, readonly session: string) {
+    browser.on((method, params, session) => {
+      if (session !== this.session) return;
+      const p = params as Record<string, Record<string, unknown>>;
+      if (method === "Page.javascriptDialogOpening") {
+        this.dialogs.push(String(p.message));
+        this.send("Page.handleJavaScriptDialog", { accept: true });
+      }
+      if (method === "Runtime.exceptionThrown") {
+        this.errors.push(JSON.stringify(p.exceptionDetails));
+      }
+      if (
+        method === "Runtime.consoleAPICalled" && p.type === "error" as unknown
+      ) {
+        this.errors.push(JSON.stringify(p.args));
+      }
+    });
+  }
+
+  /** Sends a CDP command to this tab. */
+  send(method: string, params: Record<string, unknown> = {}) {
+    return this.browser.send(method, params, this.session);
+  }
+
+  /** Opens `url` and waits until its document is complete. */
+  async goto(url: string): Promise<void> {
+    await this.send("Page.navigate", { url });
+    await this.waitFor(
+      `${url} loaded`,
+      `document.readyState === "complete" && location.href.startsWith(${
+        JSON.stringify(url.split("?")[0])
+      })`,
+    );
+  }
+
+  /** The value of `expression` in the page (promises awaited). */
+  async evaluate<T>(expression: string): Promise<T> {
+    const { result, exceptionDetails } = await this.send("Runtime.evaluate", {
+      expression,
+      returnByValue: true,
+      awaitPromise: true,
+    }) as { result: { value: T }; exceptionDetails?: unknown };
+    if (exceptionDetails) throw new Error(JSON.stringify(exceptionDetails));
+    return result.value;
+  }
+
+  /** Polls `expression` until it is truthy (errors during a navigation are retried). */
+  async waitFor(
+    what: string,
+    expression: string,
+    timeout = 10_000,
+  ): Promise<void> {
+    const deadline = Date.now() + timeout;
+    let last: unknown;
+    for (;;) {
+      try {
+        if (await this.evaluate<boolean>(`Boolean(${expression})`)) return;
+      } catch (err) {
+        last = err;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out after ${timeout} ms waiting for ${what}${
+            last ? `: ${last}` : ""
+          }`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Types `value` into the field `selector` as a user would (input events fire). */
+  async fill(selector: string, value: string): Promise<void> {
+    await this.evaluate(`(() => {
+      const field = document.querySelector(${JSON.stringify(selector)});
+      field.focus();
+      field.value = ${JSON.stringify(value)};
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    })()`);
+  }
+
+  /** Clicks `selector`. */
+  async click(selector: string): Promise<void> {
+    await this.evaluate(
+      `document.querySelector(${JSON.stringify(selector)}).click()`,
+    );
+  }
+
+  /** A PNG of the page, its full height. */
+  async screenshot(): Promise<Uint8Array> {
+    const { data } = await this.send("Page.captureScreenshot", {
+      format: "png",
+      captureBeyondViewport: true,
+    });
+    return Uint8Array.from(atob(data as string), (c) => c.charCodeAt(0));
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The console's handlers over plain HTTP (no browser): pages, security headers,
+ * sign-in, CSRF, escaping, the spec preview, and live updates.
+ */
+
+import assert from "node:assert/strict";
+import { HttpJob } from "../mod.ts";
+import { TOKEN, withConsole } from "./_console.ts";
+import { waitFor } from "./helpers.ts";
+import { NatsServer } from "./nats_server.ts";
+
+/** A browser-like session: keeps cookies, reads the CSRF token of pages. */
+class Session {
+  cookies = new Map<string, string>();
+  constructor(readonly base: string) {}
+
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set(
+      "cookie",
+      [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; "),
+    );
+    const response = await fetch(this.base + path, {
+      ...init,
+      headers,
+      redirect: "manual",
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(";");
+      const at = pair.indexOf("=");
+      this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    return response;
+  }
+
+  async page(path: string): Promise<string> {
+    const response = await this.fetch(path);
+    assert.equal(response.status, 200, path);
+    return await response.text();
+  }
+
+  async csrf(): Promise<string> {
+    const page = await this.page("/login");
+    return /name="csrf" value="([^"]+)"/.exec(page)![1];
+  }
+
+  async post(path: string, fields: Record<string, string>): Promise<Response> {
+    return await this.fetch(path, {
+      method: "POST",
+      body: new URLSearchParams(fields),
+    });
+  }
+
+  async signIn(): Promise<void> {
+    const csrf = await this.csrf();
+    const response = await this.post("/login", {
+      csrf,
+      token: TOKEN,
+      next: "/",
+    });
+    assert.equal(response.status, 303);
+    await response.body?.cancel();
+  }
+}
+
+Deno.test("console: pages answer with a strict CSP, escape what they show, and refuse writes without sign-in and CSRF", async () => {
+  await withConsole(async ({ url, schedule, hook }) => {
+    await schedule.set(
+      "billing.nightly",
+      HttpJob("0 30 2 * * *", {
+        url: `${hook}/ok`,
+        headers: { "x-api-key": "s3cret-value" },
+      }, "Europe/Paris"),
+    );
+    const browser = new Session(url);
+    const list = await browser.fetch("/");
+    assert.match(
+      list.headers.get("content-security-policy")!,
+      /default-src 'self'; script-src 'self'/,
+    );
+    const text = await list.text();
+    assert.match(text, /billing\.nightly/);
+    assert.match(text, /At 02:30/);
+    assert.match(text, /Europe\/Paris/);
+    assert.doesNotMatch(text, /<script>(?!<\/script>)/);
+    const page = await browser.page("/schedules/billing.nightly");
+    assert.match(page, /x-api-key/);
+    assert.doesNotMatch(
+      page,
+      /s3cret-value/,
+      "secret header values are never shown",
+    );
+    for (
+      const asset of [
+        "/assets/console.css",
+        "/assets/console.js",
+        "/assets/favicon.svg",
+      ]
+    ) {
+      assert.equal((await browser.fetch(asset)).status, 200, asset);
+    }
+
+    // Not signed in: refused, even with the CSRF token.
+    const csrf = await browser.csrf();
+    let response = await browser.post("/schedules/billing.nightly/pause", {
+      csrf,
+    });
+    assert.equal(response.status, 403);
+    await response.body?.cancel();
+    // A wrong token does not sign in.
+    response = await browser.post("/login", { csrf, token: "nope" });
+    assert.equal(response.status, 401);
+    await response.body?.cancel();
+    await browser.signIn();
+    // Signed in, but without the CSRF token, or with another session's: refused.
+    response = await browser.post("/schedules/billing.nightly/pause", {
+      note: "x",
+    });
+    assert.equal(response.status, 403);
+    assert.match(await response.text(), /CSRF/);
+    const other = new Session(url);
+    response = await browser.post("/schedules/billing.nightly/pause", {
+      csrf: await other.csrf(),
+    });
+    assert.equal(response.status, 403);
+    await response.body?.cancel();
+    assert.equal(
+      (await schedule.get("billing.nightly"))[0].state.paused,
+      false,
+    );
+
+    // With it: paused, and a note with markup is shown as text.
+    response = await browser.post("/schedules/billing.nightly/pause", {
+      csrf,
+      note: "<script>alert(1)</script>",
+    });
+    assert.equal(response.status, 303);
+    await response.body?.cancel();
+    assert.equal((await schedule.get("billing.nightly"))[0].state.paused, true);
+    const paused = await browser.page("/schedules/billing.nightly");
+    assert.match(paused, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    assert.doesNotMatch(paused, /<script>alert/);
+    assert.match(await browser.page("/?filter=paused"), /billing\.nightly/);
+  });
+});
+
+Deno.test("console: the form creates with set's validation; the preview and the live stream answer", async () => {
+  await withConsole(async ({ url, schedule, hook }) => {
+    const browser = new Session(url);
+    await browser.signIn();
+    const csrf = await browser.csrf();
+    const bad = await browser.post("/schedules", {
+      csrf,
+      key: "report",
+      "spec.0": "61 * * * * *",
+      "url.0": `${hook}/ok`,
+    });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /id="form-error"/);
+    const preview = await (await browser.fetch(
+      `/api/next?spec=${encodeURIComponent("0 0 9 * * *")}&tz=Asia/Tokyo`,
+    )).json();
+    assert.equal(preview.next.length, 5);
+    assert.match(preview.next[0], /09:00:00 Asia\/Tokyo$/);
+
+    const live = await browser.fetch("/live?key=report");
+    assert.equal(live.headers.get("content-type"), "text/event-stream");
+    const reader = live.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let received = "";
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        received += value;
+      }
+    })();
+    const created = await browser.post("/schedules", {
+      csrf,
+      key: "report",
+      "spec.0": "@every 1s",
+      "url.0": `${hook}/ok`,
+      "method.0": "POST",
+    });
+    assert.equal(created.status, 303);
+    assert.equal(
+      created.headers.get("location"),
+      "/schedules/report?done=Created.",
+    );
+    await waitFor(
+      "a run of report",
+      async () => (await schedule.history("report")).length > 0,
+    );
+    await waitFor(
+      "a definition and a run update",
+      () =>
+        received.includes('"kind":"definition"') &&
+        received.includes('"kind":"run"'),
+    );
+    await reader.cancel();
+    await reading;
+    const cluster = await browser.page("/cluster");
+    assert.match(cluster, /data-role="node"/);
+    assert.match(cluster, /data-role="worker"/);
+  });
+});
+
+Deno.test("console: `schedule console` serves the namespace from the config and stops on SIGTERM", async () => {
+  await using server = await NatsServer.start();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../server.ts", import.meta.url).pathname,
+      "console",
+    ],
+    env: {
+      SCHEDULE_NAMESPACE: "beta",
+      SCHEDULE_NATS_HOSTS: server.url,
+      SCHEDULE_CONSOLE_PORT: "0",
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  let url: string | undefined;
+  while (url === undefined) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`the console did not start: ${log}`);
+    log += value;
+    url = /"url":"(http:[^"]+)"/.exec(log)?.[1];
+  }
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, "localhost by default");
+  const page = await (await fetch(`${url}/`)).text();
+  assert.match(page, /schedule <span class="muted">beta<\/span>/);
+  assert.match(page, /read-only/);
+  child.kill("SIGTERM");
+  assert.equal((await child.status).code, 0);
+  await lines.cancel();
+});
