@@ -69,11 +69,24 @@ const { values } = parseArgs({
     runs: { type: "string", default: "10000" },
     concurrency: { type: "string", default: "8" },
     cost: { type: "string" },
+    nodes: { type: "string", default: "2" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
 const seconds = Number(values.seconds);
 const loadSize = Number(values.load);
+const nodeCount = Number(values.nodes);
+
+/** A node's publishes so far (stored first, and duplicates), from its `/metrics`. */
+async function publishes(node: NodeProcess) {
+  const text = await node.metrics();
+  const read = (name: string) =>
+    Number(
+      new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? 0,
+    );
+  const stored = read("schedule_ticks_published_total");
+  return { stored, sent: stored + read("schedule_ticks_duplicate_total") };
+}
 
 /** Counts nodes' and server's CPU seconds from `start()` to `stop()`. */
 async function cpuMeter(pids: number[]) {
@@ -100,7 +113,10 @@ async function firing(n: number) {
   const nc = await server.connect();
   await Namespace.open(nc, NAMESPACE);
   const shifted = values.shift ? faketime(values.shift) : {};
-  const nodes = [new NodeProcess(server), new NodeProcess(server, shifted)];
+  const nodes = Array.from(
+    { length: nodeCount },
+    (_, i) => new NodeProcess(server, i === 1 ? shifted : {}),
+  );
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
   await writeDefinitions(nc, n, everySecond);
   const { from, to, within } = window();
@@ -109,8 +125,15 @@ async function firing(n: number) {
     await serverPid(server),
     ...nodes.map((node) => node.pid),
   ]);
+  // Publishes over the window (the first tick of each job, before the standby rule
+  // settles, is before it): steady state.
+  const before = await Promise.all(nodes.map(publishes));
   await sleep(to + SECOND - Date.now());
   const [serverCpu, ...nodeCpu] = await cpu();
+  const after = await Promise.all(nodes.map(publishes));
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const sent = sum(after.map((a, i) => a.sent - before[i].sent));
+  const storedInWindow = sum(after.map((a, i) => a.stored - before[i].stored));
   await sleep(SECOND);
   const usage = await Promise.all(nodes.map((node) => node.usage()));
   const missedLines = nodes.reduce((sum, node) => sum + node.missedLines, 0);
@@ -134,6 +157,8 @@ async function firing(n: number) {
       "node peak RSS MB": usage.map((u) => u.rss.toFixed(0)).join(" / "),
       "missed logged": missedLines,
       "stored by node": nodes.map((node) => node.stored).join(" / "),
+      "suppressed by node": nodes.map((node) => node.suppressed).join(" / "),
+      "publishes / stored tick": (sent / storedInWindow).toFixed(3),
     },
   };
 }
@@ -455,7 +480,7 @@ if (values.cost !== undefined) {
 }
 if (values.burst === undefined && !values.worker && values.cost === undefined) {
   console.log(
-    `firing: ${seconds} s window, 2 nodes${
+    `firing: ${seconds} s window, ${nodeCount} nodes${
       values.shift ? ` (the second at ${values.shift})` : ""
     }, 1 nats-server`,
   );

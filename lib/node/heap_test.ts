@@ -27,3 +27,14 @@ Deno.test("MinHeap reads the priority from the item, and keeps working after pop
     [20, 30, 40],
   );
 });
+
+Deno.test("pushAll builds a heap that pops in order, alone and on top of items", () => {
+  const heap = new MinHeap<number>((n) => n);
+  const values = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000);
+  heap.push(5000);
+  heap.pushAll(values.slice(0, 10)); // few: pushed one by one
+  heap.pushAll(values.slice(10)); // many: rebuilt
+  const popped: number[] = [];
+  for (let n = heap.pop(); n !== undefined; n = heap.pop()) popped.push(n);
+  assert.deepEqual(popped, [...values, 5000].sort((a, b) => a - b));
+});

@@ -8,8 +8,13 @@
  *
  * The acknowledgements sort the nodes out without a protocol: a node told that another
  * stored a job's tick first goes on standby for that job and sends its next ticks
- * `standbyDelay` later, as a backup that the stream drops; if it ever stores one itself,
- * the active node is gone and it sends on time again. So each job has one node sending on
+ * `standbyDelay` later, as a backup; if it ever stores one itself, the active node is gone
+ * and it sends on time again. A standby listens to the job subjects (core NATS) and does
+ * not publish the backup of a tick it saw the active node publish once one batched
+ * direct get finds that tick as its subject's last message in the job stream; a tick not
+ * seen, not found (a publish the stream refused, a later tick already stored) or not
+ * checkable is published as before, so the server hears each tick about once and a tick
+ * is never dropped on the word of a publish alone. So each job has one node sending on
  * time, the bursts split across the nodes, and the duplicates arrive after the burst.
  *
  * Ticks are fired by the NATS server's clock, never by the node's own: a tick is sent
@@ -35,6 +40,7 @@ import { createLogger, type Logger } from "../ops/log.ts";
 import type { ScheduleEvent } from "../types.ts";
 import { catchupWindow } from "./_util.ts";
 import { advance, JobRules } from "./rule.ts";
+import { SubjectWatch } from "./seen_ticks.ts";
 import { Sender } from "./sender.ts";
 import { storedTicks } from "./stored_ticks.ts";
 import { TimerQueue } from "./timer_queue.ts";
@@ -67,6 +73,7 @@ export class Node {
     jobs: 0,
     published: 0,
     duplicates: 0,
+    suppressed: 0,
     missed: 0,
     skipped: 0,
     publishErrors: 0,
@@ -84,6 +91,7 @@ export class Node {
   readonly #sender: Sender;
   readonly #queue: TimerQueue<Scheduled>;
   readonly #watch: DefinitionWatch;
+  readonly #seen: SubjectWatch;
   #stopping = false;
 
   private constructor(
@@ -102,6 +110,17 @@ export class Node {
       publishEvent(nc, names, { ...event, by: this.name });
     const onEvent = this.#event;
     const catchup = this.#catchup = catchupWindow(namespace, options, log);
+    const standbyDelay = Math.min(
+      options.standbyDelay ?? NODE_DEFAULTS.standbyDelay,
+      catchup / 2,
+    );
+    this.#seen = new SubjectWatch(
+      nc,
+      namespace.jsm,
+      names,
+      log,
+      Math.max(5000, 4 * standbyDelay),
+    );
     this.#sender = new Sender({
       stream: new StreamSender(
         nc,
@@ -115,12 +134,10 @@ export class Node {
       stored: (ranges) => storedTicks(namespace, ranges),
       clock,
       onEvent,
+      seen: this.#seen,
     });
     this.#queue = new TimerQueue<Scheduled>({
-      standbyDelay: Math.min(
-        options.standbyDelay ?? NODE_DEFAULTS.standbyDelay,
-        catchup / 2,
-      ),
+      standbyDelay,
       send: (item, now) => this.#sender.send(item, now),
       advance: (item) => advance(names, item),
       clock,
@@ -206,6 +223,7 @@ export class Node {
       this.#sender.stop(),
       this.#clock.stop(),
     ]);
+    this.#seen.close();
     this.#event({ type: "node-left", at: new Date(this.#clock.now()) });
   }
 }

@@ -18,6 +18,7 @@ import type { ScheduleEvent } from "../types.ts";
 import { backoff } from "../_util.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { fireTime } from "./rule.ts";
+import type { SeenTicks, TickToConfirm } from "./seen_ticks.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
@@ -50,6 +51,17 @@ export interface SenderOptions {
   clock?: Clock;
   /** Publishes an event: a `missed` one for each run of ticks counted missed or skipped. */
   onEvent?: (event: ScheduleEvent) => void;
+  /**
+   * The ticks other nodes were seen publishing: a backup send of one of them is not
+   * published once the job stream is found to hold it (default: every backup is sent).
+   */
+  seen?: SeenTicks;
+}
+
+/** A backup send waiting for the check of a tick seen published by another node. */
+interface Doubt extends TickToConfirm {
+  item: Scheduled;
+  at: number;
 }
 
 /**
@@ -99,6 +111,8 @@ export class Sender {
   readonly #clock: Clock;
   readonly #onEvent: ((event: ScheduleEvent) => void) | undefined;
   readonly #held = new Map<Scheduled, Held>();
+  readonly #seen: SeenTicks | undefined;
+  #doubts: Doubt[] = [];
   #givenUp: GivenUp[] = [];
   #checking: Promise<void> | undefined;
   /** Ends the wait before a check at once (when stopping). */
@@ -119,6 +133,7 @@ export class Sender {
     this.#inStream = options.stored;
     this.#clock = options.clock ?? realClock;
     this.#onEvent = options.onEvent;
+    this.#seen = options.seen;
     this.#stream.onReconnect(() => this.#release());
     this.#debug = options.log.debugEnabled ?? true;
   }
@@ -135,7 +150,40 @@ export class Sender {
   send(item: Scheduled, now: number): void {
     if (item.firesAt < now - item.rule.window) {
       this.#giveUp(item, item.due, item.due, "missed", "the node fell behind");
-    } else this.#sendOrHold(item, item.due);
+      return;
+    }
+    if (this.#seen && item.sendAt > item.firesAt && this.#stream.connected) {
+      // A backup send: when the tick was seen published, the stream likely holds it.
+      const id = this.#names.tickId(item.key, item.index, item.due);
+      if (this.#seen.has(id)) {
+        if (this.#doubts.length === 0) {
+          this.#inflight++;
+          queueMicrotask(() => this.#confirm());
+        }
+        this.#doubts.push({ item, at: item.due, subject: item.subject, id });
+        return;
+      }
+    }
+    this.#sendOrHold(item, item.due);
+  }
+
+  /**
+   * Checks the ticks seen published by another node, in one batch: those the job stream
+   * holds are not sent (`suppressed`); the others are, as any backup.
+   */
+  async #confirm(): Promise<void> {
+    const doubts = this.#doubts;
+    this.#doubts = [];
+    const held = await this.#seen!.confirm(doubts);
+    for (const { item, at, id } of doubts) {
+      if (held.has(id)) {
+        this.#metrics.suppressed++;
+        this.#lastTick = Math.max(this.#lastTick ?? at, at);
+      } else if (this.#stopping) {
+        this.#giveUp(item, at, at, "missed", "the node is stopping");
+      } else this.#sendOrHold(item, at);
+    }
+    this.#settled();
   }
 
   /**

@@ -95,7 +95,7 @@ export class TimerQueue<T extends Queued> {
 
   /** Queues jobs at their `sendAt`, then sets the timer if one of them is the earliest. */
   add(items: readonly T[]): void {
-    for (const item of items) this.#heap.push(item);
+    this.#heap.pushAll(items);
     this.#arm();
   }
 

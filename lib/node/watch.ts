@@ -87,6 +87,9 @@ export class DefinitionWatch {
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   readonly #byKey = new Map<string, Scheduled[]>();
+  /** The jobs of the stored definitions, queued at once when they are all loaded. */
+  #initial: Scheduled[] = [];
+  readonly #debug: boolean;
   /** The queue's last ticks, while the stored definitions are being loaded. */
   #catchUp: CatchUp | undefined;
   #watcher: { stop(): void } | undefined;
@@ -102,6 +105,7 @@ export class DefinitionWatch {
     this.#rules = options.rules;
     this.#skip = options.skip;
     this.#onEvent = options.onEvent;
+    this.#debug = options.log.debugEnabled ?? true;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.loaded = promise;
     this.#watching = this.#run(resolve).catch((err) => {
@@ -155,6 +159,9 @@ export class DefinitionWatch {
     const { kv } = namespace;
     this.#catchUp = await CatchUp.read(namespace);
     const done = () => {
+      // The jobs of the stored definitions go in the queue at once: one heap build.
+      this.#queue.add(this.#initial);
+      this.#initial = [];
       this.#catchUp = undefined;
       this.#loaded = true;
       const { definitions, jobs, rejected } = this.#metrics;
@@ -255,16 +262,21 @@ export class DefinitionWatch {
       const item = this.#schedule(loading, index);
       if (item) scheduled.push(item);
     }
-    this.#queue.add(scheduled);
+    if (this.#catchUp) this.#initial.push(...scheduled);
+    else this.#queue.add(scheduled);
     this.#byKey.set(key, scheduled);
     this.#metrics.definitions++;
     this.#metrics.jobs += scheduled.length;
-    this.#log.info("definition loaded", {
-      key,
-      revision,
-      jobs: definition.jobs.length,
-      specs: definition.jobs.map((job) => job.spec),
-    });
+    // While the stored definitions load, one line per definition is a debug line (a
+    // million of them took seconds); the load ends with one info line of counts.
+    if (!this.#catchUp || this.#debug) {
+      this.#log[this.#catchUp ? "debug" : "info"]("definition loaded", {
+        key,
+        revision,
+        jobs: definition.jobs.length,
+        specs: definition.jobs.map((job) => job.spec),
+      });
+    }
   }
 
   /**
