@@ -140,6 +140,12 @@ Deno.test("console: pages answer with a strict CSP, escape what they show, and r
     const paused = await browser.page("/schedules/billing.nightly");
     assert.match(paused, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     assert.doesNotMatch(paused, /<script>alert/);
+    // The revisions say who paused, and the state who wrote last.
+    assert.match(
+      paused,
+      /<strong>pause<\/strong>[^<]*by <span class="by">console<\/span>/,
+    );
+    assert.match(paused, /updated [^<]* by console/);
     assert.match(await browser.page("/?filter=paused"), /billing\.nightly/);
   });
 });
@@ -186,6 +192,15 @@ Deno.test("console: the form creates with set's validation; the preview and the 
       created.headers.get("location"),
       "/schedules/report?done=Created.",
     );
+    const again = await browser.post("/schedules", {
+      csrf,
+      key: "report",
+      "spec.0": "@hourly",
+      "url.0": `${hook}/ok`,
+    });
+    assert.equal(again.status, 400, "a new key that exists is refused");
+    assert.match(await again.text(), /report&quot; exists already/);
+    assert.equal((await schedule.get("report"))[0].spec, "@every 1s");
     await waitFor(
       "a run of report",
       async () => (await schedule.history("report")).length > 0,
