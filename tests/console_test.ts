@@ -83,6 +83,24 @@ Deno.test("console: pages answer with a strict CSP, escape what they show, and r
     assert.match(text, /At 02:30/);
     assert.match(text, /Europe\/Paris/);
     assert.doesNotMatch(text, /<script>(?!<\/script>)/);
+    // 50 a page, soonest first: billing.nightly (02:30) before the yearly ones.
+    await Promise.all(
+      Array.from(
+        { length: 50 },
+        (_, i) =>
+          schedule.set(`bulk.${i}`, HttpJob("@yearly", { url: `${hook}/ok` })),
+      ),
+    );
+    let first = "";
+    await waitFor("the 51 keys listed", async () => {
+      first = await browser.page("/");
+      return first.includes("51 keys");
+    });
+    assert.match(first, /51 keys, page 1 of 2/);
+    assert.equal(first.match(/<tr data-key=/g)?.length, 50);
+    assert.match(first, /data-key="billing\.nightly"/);
+    const second = await browser.page("/?q=&filter=all&page=2");
+    assert.equal(second.match(/<tr data-key=/g)?.length, 1);
     const page = await browser.page("/schedules/billing.nightly");
     assert.match(page, /x-api-key/);
     assert.doesNotMatch(
