@@ -60,9 +60,9 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
       );
       assert.match(await page.evaluate<string>(text(".notice")), /Created/);
 
-      // Its runs appear without a reload.
+      // Its runs appear without a reload, within seconds of their tick.
       await page.evaluate("window.stayed = true");
-      await page.waitFor("a run, live", `${count("tr.run")} > 0`, 15_000);
+      await page.waitFor("a run, live", `${count("tr.run")} > 0`, 5_000);
       assert.equal(await page.evaluate("window.stayed"), true, "no reload");
 
       // Pause with a note that holds markup: shown as text, never run.
@@ -86,10 +86,16 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
         "triggered",
         `${JSON.stringify("Triggered job 0.")} === (${text(".notice")})`,
       );
+      await page.waitFor(
+        "the triggered run, badged",
+        `[...document.querySelectorAll("tr.run .badge.trigger")].some((b) => b.textContent === "manual")`,
+        5_000,
+      );
 
-      // Backfill ten seconds of ten minutes ago: five ticks of every 2 seconds.
+      // Backfill eight seconds of ten minutes ago, both ends included: five ticks of
+      // every 2 seconds.
       const from = new Date(Math.floor(Date.now() / 2000) * 2000 - 600_000);
-      const to = new Date(from.getTime() + 10_000);
+      const to = new Date(from.getTime() + 8_000);
       await page.fill("#from", from.toISOString().slice(0, 19));
       await page.fill("#to", to.toISOString().slice(0, 19));
       await page.click("form[action$='/backfill'] button");
@@ -102,15 +108,21 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
         "Backfilled 5 ticks.",
       );
       await page.waitFor(
-        "the backfilled runs",
-        `[...document.querySelectorAll("tr.run td:first-child")].some((td) => td.textContent.startsWith(${
+        "the backfilled runs, badged",
+        `[...document.querySelectorAll("tr.run")].some((tr) => tr.cells[0].textContent.startsWith(${
           JSON.stringify(to.toISOString().slice(0, 10))
-        }) && td.textContent.includes(${
+        }) && tr.cells[0].textContent.includes(${
           JSON.stringify(to.toISOString().slice(11, 19))
-        }))`,
-        15_000,
+        }) && tr.querySelector(".badge.trigger")?.textContent === "backfill")`,
+        5_000,
       );
-      assert.match(await page.evaluate<string>(text("#revisions")), /set/);
+      // Who did each write: the console's writer, newest first.
+      assert.deepEqual(
+        await page.evaluate(
+          `[...document.querySelectorAll("#revisions li")].map((li) => li.querySelector("strong").textContent + " by " + li.querySelector(".by")?.textContent)`,
+        ),
+        ["resume by console", "pause by console", "set by console"],
+      );
       await screenshot(page, "schedule");
 
       // A POST without the CSRF token is refused, even signed in.
@@ -124,7 +136,7 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
       await page.waitFor(
         "a red strip",
         `document.querySelector('tr[data-key="broken"] .strip i.failed')`,
-        15_000,
+        5_000,
       );
       assert.match(
         await page.evaluate<string>(text('tr[data-key="broken"]')),

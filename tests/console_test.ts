@@ -83,6 +83,24 @@ Deno.test("console: pages answer with a strict CSP, escape what they show, and r
     assert.match(text, /At 02:30/);
     assert.match(text, /Europe\/Paris/);
     assert.doesNotMatch(text, /<script>(?!<\/script>)/);
+    // 50 a page, soonest first: billing.nightly (02:30) before the yearly ones.
+    await Promise.all(
+      Array.from(
+        { length: 50 },
+        (_, i) =>
+          schedule.set(`bulk.${i}`, HttpJob("@yearly", { url: `${hook}/ok` })),
+      ),
+    );
+    let first = "";
+    await waitFor("the 51 keys listed", async () => {
+      first = await browser.page("/");
+      return first.includes("51 keys");
+    });
+    assert.match(first, /51 keys, page 1 of 2/);
+    assert.equal(first.match(/<tr data-key=/g)?.length, 50);
+    assert.match(first, /data-key="billing\.nightly"/);
+    const second = await browser.page("/?q=&filter=all&page=2");
+    assert.equal(second.match(/<tr data-key=/g)?.length, 1);
     const page = await browser.page("/schedules/billing.nightly");
     assert.match(page, /x-api-key/);
     assert.doesNotMatch(
@@ -140,6 +158,12 @@ Deno.test("console: pages answer with a strict CSP, escape what they show, and r
     const paused = await browser.page("/schedules/billing.nightly");
     assert.match(paused, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     assert.doesNotMatch(paused, /<script>alert/);
+    // The revisions say who paused, and the state who wrote last.
+    assert.match(
+      paused,
+      /<strong>pause<\/strong>[^<]*by <span class="by">console<\/span>/,
+    );
+    assert.match(paused, /updated [^<]* by console/);
     assert.match(await browser.page("/?filter=paused"), /billing\.nightly/);
   });
 });
@@ -186,6 +210,15 @@ Deno.test("console: the form creates with set's validation; the preview and the 
       created.headers.get("location"),
       "/schedules/report?done=Created.",
     );
+    const again = await browser.post("/schedules", {
+      csrf,
+      key: "report",
+      "spec.0": "@hourly",
+      "url.0": `${hook}/ok`,
+    });
+    assert.equal(again.status, 400, "a new key that exists is refused");
+    assert.match(await again.text(), /report&quot; exists already/);
+    assert.equal((await schedule.get("report"))[0].spec, "@every 1s");
     await waitFor(
       "a run of report",
       async () => (await schedule.history("report")).length > 0,

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { nkeyAuthenticator, nkeys } from "@nats-io/nats-core";
+import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { HttpJob, Schedule } from "../mod.ts";
 import { announce, listProcesses } from "../lib/ops/discovery.ts";
 import { Node } from "../lib/node/node.ts";
 import { Worker } from "../lib/worker/worker.ts";
+import { startConsole } from "../lib/console/mod.ts";
+import { parseConfig } from "../lib/ops/config.ts";
 import { NatsServer } from "./nats_server.ts";
 import { recordingLogger, waitFor } from "./helpers.ts";
 
@@ -30,16 +33,18 @@ function user() {
   };
 }
 
-Deno.test("k8s/nats-accounts.conf gives the node, the worker and the client what each needs", async () => {
+Deno.test("k8s/nats-accounts.conf gives the node, the worker, the client and the console what each needs", async () => {
   const node = user();
   const worker = user();
   const client = user();
+  const consoleUser = user();
   const conf = (await Deno.readTextFile(
     new URL("../k8s/nats-accounts.conf", import.meta.url),
   ))
     .replace("UNODEPUBLICKEYREPLACEME", node.publicKey)
     .replace("UWORKERPUBLICKEYREPLACEME", worker.publicKey)
-    .replace("UCLIENTPUBLICKEYREPLACEME", client.publicKey);
+    .replace("UCLIENTPUBLICKEYREPLACEME", client.publicKey)
+    .replace("UCONSOLEPUBLICKEYREPLACEME", consoleUser.publicKey);
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/nats.conf`, conf);
   await using server = await NatsServer.start(["-c", `${dir}/nats.conf`]);
@@ -89,6 +94,54 @@ Deno.test("k8s/nats-accounts.conf gives the node, the worker and the client what
     "node",
   ]);
 
+  // The console reads its pages, and writes as it does with write access.
+  const consoleNc = await consoleUser.connect(server);
+  const running = await startConsole(
+    consoleNc,
+    parseConfig(
+      `namespace: beta\nnats: { hosts: ["${server.url}"] }\nconsole: { port: 0 }\n`,
+      {},
+    ),
+  );
+  for (
+    const [path, shows] of [
+      ["/", "job"],
+      ["/schedules/job", "manual"],
+      ["/cluster", 'data-role="node"'],
+    ]
+  ) {
+    const page = await fetch(running.url + path);
+    assert.equal(page.status, 200, path);
+    assert.match(await page.text(), new RegExp(shows), path);
+  }
+  const steered = await Schedule.create("beta", consoleNc);
+  await steered.pause("job", { note: "check", by: "console" });
+  await steered.resume("job", { by: "console" });
+  await steered.trigger("job", { by: "console" });
+  await steered.set("job", [HttpJob("@yearly", { url: "https://a.example" })], {
+    expectedRevision: (await steered.describe("job")).revision,
+    by: "console",
+  });
+  await steered.remove("job", { by: "console" });
+  for await (const removal of steered.revisions("job")) {
+    assert.deepEqual([removal.operation, removal.by], ["remove", "console"]);
+    break;
+  }
+  await running.stop();
+  // Not the workers' consumer: its ticks are the workers'.
+  await assert.rejects(
+    jetstream(consoleNc).consumers.get("schedule-beta-jobs", "workers").then(
+      (workers) => workers.next({ expires: 1000 }),
+    ),
+  );
+  await waitFor(
+    "the refusal to take the workers' ticks",
+    () =>
+      consoleUser.errors.some((e) =>
+        e.includes("MSG.NEXT.schedule-beta-jobs.workers")
+      ),
+  );
+
   // And no more than that: the worker cannot change definitions.
   await assert.rejects(
     Schedule.create("beta", workerNc).then((s) =>
@@ -99,11 +152,15 @@ Deno.test("k8s/nats-accounts.conf gives the node, the worker and the client what
   await announced.stop();
   await publisher.stop();
   await executor.stop();
-  for (const nc of [clientNc, nodeNc, workerNc]) await nc.close();
+  for (const nc of [clientNc, nodeNc, workerNc, consoleNc]) await nc.close();
   await hook.shutdown();
   await Deno.remove(dir, { recursive: true });
   assert.deepEqual(node.errors, []);
   assert.deepEqual(client.errors, []);
+  assert.ok(
+    consoleUser.errors.every((e) => e.includes("workers")),
+    consoleUser.errors.join("\n"),
+  );
   assert.ok(
     worker.errors.every((e) => e.includes("$KV.schedule-beta")),
     worker.errors.join("\n"),

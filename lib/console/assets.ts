@@ -44,6 +44,7 @@ pre { background: var(--panel); padding: .6rem; overflow-x: auto; border: 1px so
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: .8rem;
   background: var(--badge); color: var(--badge-fg); border: 1px solid var(--line); }
+.badge.trigger { background: var(--panel); color: var(--link); border-color: var(--link); }
 .outcome-success { color: var(--ok); } .outcome-failed { color: var(--bad); }
 .outcome-retry, .outcome-interrupted { color: var(--warn); }
 .strip { display: inline-flex; gap: 2px; vertical-align: middle; }

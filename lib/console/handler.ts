@@ -7,11 +7,11 @@
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import { ScheduleError } from "../errors.ts";
+import { ConflictError, ScheduleError } from "../errors.ts";
 import { listProcesses } from "../ops/discovery.ts";
 import { nextRuns } from "../spec/mod.ts";
 import type { Job, RunRecord } from "../types.ts";
-import type { ConsoleSchedule, Revision } from "./_client.ts";
+import type { Revision, Schedule } from "../../mod.ts";
 import { CSS, FAVICON, JS } from "./assets.ts";
 import type { Access, Session } from "./auth.ts";
 import { absolute } from "./format.ts";
@@ -38,7 +38,7 @@ import type { RunFollower } from "./runs.ts";
 /** What the handler reads and steers. */
 export interface ConsoleDeps {
   /** The namespace's schedules. */
-  client: ConsoleSchedule;
+  client: Schedule;
   /** The definitions, kept current. */
   index: DefinitionIndex;
   /** The last runs, kept current. */
@@ -192,20 +192,33 @@ async function route(
     );
   }
   if (action) return notFound(context);
-  const revisions: Revision[] = [];
-  for await (const revision of deps.client.revisions(key)) {
-    revisions.push(revision);
-    if (revisions.length === 20) break;
-  }
+  const [description, runs, revisions] = await Promise.all([
+    deps.client.describe(key),
+    deps.client.history(key, { limit: RUNS_SHOWN }),
+    lastRevisions(deps.client, key),
+  ]);
   return page(
-    schedulePage(
-      context,
-      entry,
-      await deps.client.describe(key),
-      revisions,
-      Date.now(),
-    ),
+    schedulePage(context, entry, description, runs, revisions, Date.now()),
   );
+}
+
+/** The most runs the page of a key shows on its 24 h timeline. */
+const RUNS_SHOWN = 100;
+
+/** The most revisions the page of a key shows. */
+const REVISIONS_SHOWN = 20;
+
+/** The last revisions of `key`, newest first. */
+async function lastRevisions(
+  client: Schedule,
+  key: string,
+): Promise<Revision[]> {
+  const revisions: Revision[] = [];
+  for await (const revision of client.revisions(key)) {
+    revisions.push(revision);
+    if (revisions.length === REVISIONS_SHOWN) break;
+  }
+  return revisions;
 }
 
 async function listPage(
@@ -322,8 +335,8 @@ async function post(
       case "backfill": {
         const from = utc(values.from);
         const to = utc(values.to);
-        if (from === null || to === null || from >= to) {
-          throw new ScheduleError("backfill: give a range, From before To");
+        if (from === null || to === null) {
+          throw new ScheduleError("backfill: give a range, From and To");
         }
         const count = await client.backfill(key, { from, to, by });
         return done(`Backfilled ${count} ${count === 1 ? "tick" : "ticks"}.`);
@@ -338,7 +351,7 @@ async function post(
           Number(values.revision),
         );
       case "delete":
-        await client.remove(key);
+        await client.remove(key, { by });
         return redirect(
           `/?${new URLSearchParams({ done: `Deleted ${key}.` })}`,
         );
@@ -361,23 +374,24 @@ async function save(
 ): Promise<Response> {
   const isNew = revision === undefined;
   try {
-    if (isNew && deps.index.get(key) !== undefined) {
-      throw new ScheduleError(`"${key}" exists already: edit it instead`);
-    }
     const jobs = jobsFromForm(values, existing);
+    // A new key only if it does not exist; an edit only if nobody changed it since.
     await deps.client.set(key, jobs, {
-      expectedRevision: revision,
+      expectedRevision: revision ?? 0,
       by: deps.access.by,
     });
   } catch (err) {
     if (!(err instanceof ScheduleError)) throw err;
+    const message = isNew && err instanceof ConflictError
+      ? `"${key}" exists already: edit it instead`
+      : err.message;
     return page(
       formPage(context, {
         key: isNew ? undefined : key,
         revision,
         jobs: existing,
         values,
-        error: err.message,
+        error: message,
       }),
       400,
     );

@@ -12,7 +12,7 @@ import { SpecCache } from "../spec/mod.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
 import type { Spec } from "../spec/spec.ts";
 import type { Definition } from "../types.ts";
-import { decodeStored } from "./_client.ts";
+import { decodeDefinition } from "../wire/mod.ts";
 
 /** One key as the index holds it. */
 export interface IndexEntry {
@@ -94,7 +94,7 @@ export class DefinitionIndex {
     if (entry.operation === "PUT") {
       try {
         const compile = this.#specs.get.bind(this.#specs);
-        const { definition, specs } = decodeStored(entry.value, compile);
+        const { definition, specs } = decodeDefinition(entry.value, compile);
         this.#entries.set(entry.key, {
           key: entry.key,
           definition,
@@ -109,8 +109,9 @@ export class DefinitionIndex {
 }
 
 /**
- * The next fire time of a key (the earliest of its jobs), in epoch ms; `null` when
- * paused or when no job fires again.
+ * The next fire time of a key (the earliest of its jobs, by the tick rule with each
+ * job's start, end and maxRuns), in epoch ms; `null` when paused or when no job fires
+ * again.
  *
  * @example
  * ```ts ignore
@@ -120,8 +121,14 @@ export class DefinitionIndex {
 export function nextFire(entry: IndexEntry, now: number): number | null {
   if (entry.definition.paused) return null;
   let next: number | null = null;
-  entry.specs.forEach((spec) => {
-    const at = firstTickAfter(spec, entry.definition, entry.definedAt, now);
+  entry.specs.forEach((spec, index) => {
+    const at = firstTickAfter(
+      spec,
+      entry.definition,
+      entry.definedAt,
+      now,
+      entry.definition.jobs[index].policy,
+    );
     if (at !== null && (next === null || at < next)) next = at;
   });
   return next;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConsoleSchedule } from "./_client.ts";
+import type { Schedule } from "../../mod.ts";
 import type { DefinitionIndex } from "./index.ts";
 import type { RunFollower } from "./runs.ts";
 
@@ -36,7 +36,7 @@ export class LiveHub {
 
   /** Listens to `index`, `runs` and the events `client` follows. */
   static start(
-    client: ConsoleSchedule,
+    client: Schedule,
     index: DefinitionIndex,
     runs: RunFollower,
   ): LiveHub {

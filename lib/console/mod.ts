@@ -6,14 +6,13 @@
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import { Schedule } from "../client/schedule.ts";
+import { Schedule } from "../../mod.ts";
 import { ConfigError } from "../errors.ts";
 import { connectionOptions, connectWithRetry } from "../nats/connect.ts";
 import { Namespace } from "../nats/namespace.ts";
 import type { Config } from "../ops/config.ts";
 import { createLogger } from "../ops/log.ts";
 import { stopOnSignals } from "../ops/service.ts";
-import { consoleSchedule } from "./_client.ts";
 import { Access } from "./auth.ts";
 import { consoleHandler } from "./handler.ts";
 import { DefinitionIndex } from "./index.ts";
@@ -46,8 +45,7 @@ export async function startConsole(
 ): Promise<RunningConsole> {
   const access = await Access.load(config.console);
   const namespace = await Namespace.open(nc, config.namespace);
-  const schedule = await Schedule.create(config.namespace, nc);
-  const client = consoleSchedule(schedule, namespace, nc);
+  const client = await Schedule.create(config.namespace, nc);
   const index = await DefinitionIndex.start(namespace);
   const runs = await RunFollower.start(namespace);
   const hub = LiveHub.start(client, index, runs);

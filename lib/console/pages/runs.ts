@@ -23,6 +23,22 @@ export function outcome(run: RunRecord): Html {
 }
 
 /**
+ * What fired a run: a badge for a manual trigger or a backfill, a muted word for the
+ * spec.
+ *
+ * @example
+ * ```ts ignore
+ * html`<td>${trigger(run)}</td>`;
+ * ```
+ */
+export function trigger(run: RunRecord): Html {
+  const by = run.trigger ?? "schedule";
+  return by === "schedule"
+    ? html`<span class="muted">schedule</span>`
+    : html`<span class="badge trigger">${by}</span>`;
+}
+
+/**
  * The outcomes of `runs` (newest first) as a strip of marks, oldest on the left.
  *
  * @example
@@ -32,7 +48,9 @@ export function outcome(run: RunRecord): Html {
  */
 export function strip(runs: RunRecord[]): Html {
   const marks = [...runs].reverse().map((run) =>
-    html`<i class="${run.outcome}" title="${run.outcome} ${run.scheduledAt.toISOString()}"></i>`
+    html`<i class="${run.outcome}" title="${run.outcome} ${run.scheduledAt.toISOString()}${
+      run.trigger && run.trigger !== "schedule" ? ` (${run.trigger})` : ""
+    }"></i>`
   );
   return html`<span class="strip" role="img" aria-label="${
     summary(runs)
@@ -99,7 +117,7 @@ export function timeline(runs: RunRecord[], now: number, zone: string): Html {
               <td>${outcome(run)}</td>
               <td>${run.attempt}</td>
               <td>${span(run.durationMs)}</td>
-              <td>${run.trigger ?? "schedule"}</td>
+              <td>${trigger(run)}</td>
               <td><code>${(run.error ?? run.response ?? "").slice(
                 0,
                 200,

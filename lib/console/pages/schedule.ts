@@ -6,8 +6,13 @@
  */
 
 import { maskHttpOption } from "../../jobs/http/job.ts";
-import type { Definition, HttpOption, Job } from "../../types.ts";
-import type { Description, Revision } from "../_client.ts";
+import type { Definition, HttpOption, RunRecord } from "../../types.ts";
+import type {
+  Description,
+  JobCounts,
+  JobDescription,
+  Revision,
+} from "../../../mod.ts";
 import { describeSpec } from "../describe.ts";
 import { diffLines } from "../diff.ts";
 import { absolute, relative } from "../format.ts";
@@ -17,26 +22,32 @@ import { csrfField, layout, type PageContext } from "./layout.ts";
 import { strip, timeline } from "./runs.ts";
 
 /**
- * The Schedule page of `entry`.
+ * The Schedule page of `entry`: `description` from `describe`, `runs` the key's last run
+ * records (newest first) from `history`, `revisions` its last writes (newest first).
  *
  * @example
  * ```ts ignore
- * const page = schedulePage(context, entry, await client.describe(key), revisions, Date.now());
+ * const page = schedulePage(
+ *   context,
+ *   entry,
+ *   await client.describe(key),
+ *   await client.history(key, { limit: 100 }),
+ *   revisions,
+ *   Date.now(),
+ * );
  * ```
  */
 export function schedulePage(
   context: PageContext,
   entry: IndexEntry,
   description: Description,
+  runs: RunRecord[],
   revisions: Revision[],
   now: number,
 ): Html {
   const { key, definition, specs } = entry;
   const path = `/schedules/${encodeURIComponent(key)}`;
   const zone = specs[0].timeZone ?? "UTC";
-  const runs = description.jobs.flatMap((job) => job.recent).sort((a, b) =>
-    b.startedAt.getTime() - a.startedAt.getTime()
-  );
   return layout(
     context,
     key,
@@ -58,12 +69,15 @@ export function schedulePage(
           .revision}, created ${absolute(
             description.created,
             zone,
-          )}, updated ${relative(description.updated, new Date(now))}</span></p>
+          )}, updated ${relative(
+            description.updated,
+            new Date(now),
+          )}${description.by ? ` by ${description.by}` : ""}</span></p>
       </div>
       ${actions(context, path, definition, description)}
       <h2>Jobs</h2>
-      <div id="jobs" data-live-part>${definition.jobs.map((job, index) =>
-        jobSection(job, index, specs[index].timeZone ?? "UTC", description, now)
+      <div id="jobs" data-live-part>${description.jobs.map((job) =>
+        jobSection(job, specs[job.index]?.timeZone ?? zone, now)
       )}</div>
       <h2>Runs in the last 24 hours</h2>
       <div id="runs" data-live-part>${timeline(runs, now, zone)}</div>
@@ -74,14 +88,8 @@ export function schedulePage(
   );
 }
 
-function jobSection(
-  job: Job,
-  index: number,
-  zone: string,
-  description: Description,
-  now: number,
-): Html {
-  const { next, recent, counters } = description.jobs[index];
+function jobSection(job: JobDescription, zone: string, now: number): Html {
+  const { index, next, recent, running } = job;
   const option = job.mode === "HTTP"
     ? maskHttpOption(job.option as HttpOption)
     : job.option;
@@ -93,12 +101,11 @@ function jobSection(
       <p>${describeSpec(job.spec)} <span class="muted">(${zone}${job.dst
         ? `, dst ${job.dst}`
         : ""})</span></p>
-      <p>${strip(
-        recent.slice(0, 30),
-      )} <span class="muted">${Object.entries(counters).map(([o, n]) =>
-        `${n} ${o}`
-      ).join(", ") ||
-        "no runs recorded"}</span></p>
+      <p>${strip(recent)} <span class="muted">${counted(
+        job.counts,
+      )}${running.length
+        ? `, ${running.length} waiting to retry`
+        : ""}</span></p>
       <details>
         <summary>Next ${next.length} fire times</summary>
         <ul class="times mono">${next.map((at) =>
@@ -117,6 +124,14 @@ function jobSection(
       </details>
     </section>
   `;
+}
+
+/** The counters of a job, in words. */
+function counted(counts: JobCounts): string {
+  const { fired, succeeded, failed, skipped, remaining } = counts;
+  return `${fired} fired, ${succeeded} succeeded, ${failed} failed, ${skipped} skipped${
+    remaining === undefined ? "" : `, ${remaining} left of maxRuns`
+  }`;
 }
 
 function actions(
@@ -177,9 +192,10 @@ ${
     post(
       "backfill",
       "Backfill",
-      html`<div class="field"><label for="from">From (UTC, exclusive)</label>
+      html`<p>Fires every job's ticks in the range, both ends included; times that already have a tick or a run are left out.</p>
+<div class="field"><label for="from">From (UTC)</label>
 <input id="from" name="from" type="datetime-local" step="1" required value="${hourAgo}"></div>
-<div class="field"><label for="to">To (UTC, inclusive)</label>
+<div class="field"><label for="to">To (UTC)</label>
 <input id="to" name="to" type="datetime-local" step="1" required value="${now}"></div>`,
     )
   }
@@ -212,13 +228,11 @@ function revisionList(revisions: Revision[], zone: string): Html {
   return html`<ol class="revisions" reversed>${
     revisions.map((revision, i) => {
       const lines = diffLines(text(revisions[i + 1]), text(revision));
-      return html`<li><strong>${
-        revision.operation === "PUT" ? "set" : "deleted"
-      }</strong>
+      return html`<li><strong>${revision.operation}</strong>
 r${revision.revision}, ${absolute(revision.at, zone)}${
         revision.by
           ? html`
-            by ${revision.by}
+            by <span class="by">${revision.by}</span>
           `
           : ""
       }${
