@@ -28,12 +28,13 @@ import { redactHost } from "./redact.ts";
 /** What a running node or worker offers to this module. */
 interface Running {
   stop(): Promise<void>;
-  /** False while it cannot do its work (a worker whose queue is lost). */
+  /**
+   * False while it cannot do its work (a worker whose queue is lost) or should take no
+   * traffic (a node whose clock is off).
+   */
   ready(): boolean;
   readonly metrics: object;
   details(): Record<string, unknown>;
-  /** False while it should take no traffic: a node whose clock is off. */
-  ready(): boolean;
 }
 
 /**
