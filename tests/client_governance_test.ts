@@ -245,7 +245,7 @@ Deno.test("describe: pause note, times, policy, next fire times, runs and counts
     const [every] = d.jobs;
     assert.equal(every.index, 0);
     assert.deepEqual(every.policy, { overlap: "skip", maxRuns: 5 });
-    assert.equal(every.next.length, 10);
+    assert.equal(every.next.length, 5, "maxRuns bounds the next fire times");
     assert.equal(every.next[1].getTime() - every.next[0].getTime(), 10_000);
     assert.deepEqual(every.recent, []);
     assert.deepEqual(every.running, []);

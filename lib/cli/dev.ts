@@ -43,19 +43,9 @@ export async function runDev(
   configPath: string | undefined,
   env: Record<string, string | undefined>,
 ): Promise<void> {
-  const { data = ".schedule-dev", port = "4222", ...others } = options;
-  if (
-    args.length > 0 || configPath !== undefined ||
-    Object.values(others).some((value) => value !== undefined)
-  ) {
-    throw new UsageError("dev takes only --data DIR and --port N");
-  }
-  const natsPort = Number(port);
-  if (!Number.isInteger(natsPort) || natsPort < 0 || natsPort > 65535) {
-    throw new UsageError("--port takes a port number (0 for any free port)");
-  }
+  const { data, port } = devSettings(args, options, configPath);
   using signals = stopOnSignals();
-  const server = await startServer(env, natsPort, data);
+  const server = await startServer(env, port, data);
   const stops = { node: new AbortController(), worker: new AbortController() };
   const running: Partial<Record<Role, Promise<void>>> = {};
   try {
@@ -74,15 +64,7 @@ export async function runDev(
       running[role] = runService(role, config, stops[role].signal);
     }
     console.log(banner(server, data, namespace, ports));
-    await Promise.race([
-      new Promise((resolve) =>
-        signals.signal.addEventListener("abort", resolve, { once: true })
-      ),
-      server.child.status.then(() => {
-        throw new ScheduleError("nats-server exited");
-      }),
-      ...Object.values(running),
-    ]);
+    await untilStopped(signals.signal, server, Object.values(running));
   } finally {
     for (const role of ["node", "worker"] as const) {
       stops[role].abort();
@@ -90,6 +72,50 @@ export async function runDev(
     }
     await server.stop();
   }
+}
+
+/**
+ * The data folder and NATS port of `dev` from its options, refusing anything else.
+ *
+ * @throws {UsageError} When an argument or option is not `dev`'s, or the port is not one.
+ */
+function devSettings(
+  args: string[],
+  options: DevOptions,
+  configPath: string | undefined,
+): { data: string; port: number } {
+  const { data = ".schedule-dev", port = "4222", ...others } = options;
+  if (
+    args.length > 0 || configPath !== undefined ||
+    Object.values(others).some((value) => value !== undefined)
+  ) {
+    throw new UsageError("dev takes only --data DIR and --port N");
+  }
+  const natsPort = Number(port);
+  if (!Number.isInteger(natsPort) || natsPort < 0 || natsPort > 65535) {
+    throw new UsageError("--port takes a port number (0 for any free port)");
+  }
+  return { data, port: natsPort };
+}
+
+/**
+ * Waits for SIGINT or SIGTERM (`stopped`), or until the server exits (an error) or a
+ * service ends.
+ */
+async function untilStopped(
+  stopped: AbortSignal,
+  server: NatsProcess,
+  running: Promise<void>[],
+): Promise<void> {
+  await Promise.race([
+    new Promise((resolve) =>
+      stopped.addEventListener("abort", resolve, { once: true })
+    ),
+    server.child.status.then(() => {
+      throw new ScheduleError("nats-server exited");
+    }),
+    ...running,
+  ]);
 }
 
 /** The environment's settings of a node and worker, without those of NATS and health. */

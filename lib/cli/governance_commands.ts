@@ -8,6 +8,7 @@
 import type { Schedule } from "../client/schedule.ts";
 import type {
   Description,
+  JobCounts,
   JobDescription,
   Revision,
 } from "../client/describe.ts";
@@ -24,6 +25,7 @@ import {
   writer,
   zoneOf,
 } from "./schedule_commands.ts";
+import { table } from "./table.ts";
 import { absolute, relative, span } from "./time.ts";
 import { UsageError } from "./usage.ts";
 
@@ -143,25 +145,21 @@ function sections(d: Description, view: View): string[] {
   return lines;
 }
 
+/** The lines of one job in `describe`. */
 function jobSection(
   job: JobDescription,
   view: View,
   at: (date: Date, zone?: string) => string,
 ): string[] {
   const zone = zoneOf(job);
-  const { fired, succeeded, failed, skipped, remaining } = job.counts;
-  const counts = `fired ${fired}, succeeded ${succeeded}, failed ${failed}, ` +
-    `skipped ${skipped}${
-      remaining === undefined ? "" : `, remaining ${remaining}`
-    }`;
-  const lines = [
+  return [
     `Job ${job.index}:`,
     `  Mode:     ${job.mode}`,
     `  Spec:     ${job.spec}`,
     `  Zone:     ${zone}`,
     ...job.mode === "HTTP" ? [`  Target:   ${target(job)}`] : [],
     `  Policy:   ${policyText(job)}`,
-    `  Counts:   ${counts} (over what the streams keep)`,
+    `  Counts:   ${countsText(job.counts)} (over what the streams keep)`,
     `  Next:${job.next.length === 0 ? "     <none>" : ""}`,
     ...job.next.map((date) => `    ${at(date, zone)}`),
     `  Running:${job.running.length === 0 ? "  <none>" : ""}`,
@@ -169,33 +167,37 @@ function jobSection(
       `    ${at(run.scheduledAt, zone)} attempt ${run.attempt} waiting to retry`
     ),
     `  Recent runs:${job.recent.length === 0 ? " <none>" : ""}`,
+    ...recentRuns(job.recent, view, zone),
   ];
-  if (job.recent.length > 0) {
-    const rows = [
-      ["SCHEDULED", "TRIGGER", "ATTEMPT", "RESULT", "DURATION", "ERROR"],
-      ...job.recent.map((run) => [
-        view.absolute
-          ? absolute(run.scheduledAt, zone)
-          : relative(run.scheduledAt, view.now),
-        run.trigger ?? "schedule",
-        String(run.attempt),
-        result(run),
-        duration(run),
-        run.error ?? "",
-      ]),
-    ];
-    const widths = rows[0].map((_, c) =>
-      Math.max(...rows.map((row) => row[c].length))
-    );
-    for (const row of rows) {
-      lines.push(
-        `    ${
-          row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()
-        }`,
-      );
-    }
-  }
-  return lines;
+}
+
+/** The counters of a job, in words. */
+function countsText(
+  { fired, succeeded, failed, skipped, remaining }: JobCounts,
+): string {
+  return `fired ${fired}, succeeded ${succeeded}, failed ${failed}, ` +
+    `skipped ${skipped}${
+      remaining === undefined ? "" : `, remaining ${remaining}`
+    }`;
+}
+
+/** The recent runs of a job as an indented table; none when there are none. */
+function recentRuns(recent: RunRecord[], view: View, zone: string): string[] {
+  if (recent.length === 0) return [];
+  const rows = [
+    ["SCHEDULED", "TRIGGER", "ATTEMPT", "RESULT", "DURATION", "ERROR"],
+    ...recent.map((run) => [
+      view.absolute
+        ? absolute(run.scheduledAt, zone)
+        : relative(run.scheduledAt, view.now),
+      run.trigger ?? "schedule",
+      String(run.attempt),
+      result(run),
+      duration(run),
+      run.error ?? "",
+    ]),
+  ];
+  return table(rows).map((line) => `    ${line}`);
 }
 
 /** `revisions KEY`: the writes the bucket keeps, newest first. */

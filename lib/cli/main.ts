@@ -11,9 +11,9 @@ import { ignoreDiscardedSocketResets } from "../nats/connect.ts";
 import { ScheduleError } from "../errors.ts";
 import type { Role } from "../types.ts";
 import { adminCommands } from "./admin.ts";
+import { runConsole } from "../console/mod.ts";
 import { cliConfig, type GlobalFlags } from "./context.ts";
 import { type DevOptions, runDev } from "./dev.ts";
-import { runConsole } from "../console/mod.ts";
 import { UsageError } from "./usage.ts";
 
 /**
@@ -46,7 +46,34 @@ export async function main(args: string[]): Promise<number> {
 
 /** The command line: the one place where commands are registered, in help order. */
 function program(): Command {
-  const root = new Command("schedule")
+  const root = rootCommand();
+  const commands: [string, Command[]][] = [
+    ["Services (run until SIGINT or SIGTERM):", [
+      service("node", "publish the ticks of the namespace (the default)")
+        .alias("serve"),
+      service("worker", "execute the jobs of the namespace"),
+      consoleCommand(),
+      devCommand(),
+    ]],
+    ["Admin commands:", adminCommands()],
+    ["Other commands:", [
+      new Command("version").description("print the version").action(() =>
+        console.log(VERSION)
+      ),
+    ]],
+  ];
+  for (const [group, list] of commands) {
+    root.commandsGroup(group);
+    for (const command of list) {
+      root.addCommand(command.copyInheritedSettings(root));
+    }
+  }
+  return root.helpCommand("help [command]", "print the help of a command");
+}
+
+/** The root command: its global flags, help and output, and the node it runs alone. */
+function rootCommand(): Command {
+  return new Command("schedule")
     .description(`schedule ${VERSION}: a distributed cron on NATS JetStream`)
     .option(
       "--config <path>",
@@ -70,53 +97,41 @@ function program(): Command {
       "\nWith no command, runs a node. SCHEDULE_* environment variables override the config\nfile (see the README); --namespace and --server override both.",
     )
     .action((_, command) => serve("node", command));
-  const commands: [string, Command[]][] = [
-    ["Services (run until SIGINT or SIGTERM):", [
-      service("node", "publish the ticks of the namespace (the default)")
-        .alias("serve"),
-      service("worker", "execute the jobs of the namespace"),
-      new Command("console")
-        .description(
-          "the web console of the namespace (console.port, default 8090)",
-        )
-        .action(async (_, command: Command) =>
-          runConsole(await cliConfig(command.optsWithGlobals<GlobalFlags>()))
-        ),
-      new Command("dev")
-        .description(
-          "a nats-server, a node and a worker on this machine, for development",
-        )
-        .option(
-          "--data <dir>",
-          "the nats-server's data folder (default .schedule-dev)",
-        )
-        .option(
-          "--port <n>",
-          "the NATS port, 0 for any free one (default 4222)",
-        )
-        .action((options: DevOptions, command: Command) =>
-          runDev(
-            [],
-            options,
-            command.optsWithGlobals<GlobalFlags>().config,
-            Deno.env.toObject(),
-          )
-        ),
-    ]],
-    ["Admin commands:", adminCommands()],
-    ["Other commands:", [
-      new Command("version").description("print the version").action(() =>
-        console.log(VERSION)
-      ),
-    ]],
-  ];
-  for (const [group, list] of commands) {
-    root.commandsGroup(group);
-    for (const command of list) {
-      root.addCommand(command.copyInheritedSettings(root));
-    }
-  }
-  return root.helpCommand("help [command]", "print the help of a command");
+}
+
+/** `console`: the web console of the namespace. */
+function consoleCommand(): Command {
+  return new Command("console")
+    .description(
+      "the web console of the namespace (console.port, default 8090)",
+    )
+    .action(async (_, command: Command) =>
+      runConsole(await cliConfig(command.optsWithGlobals<GlobalFlags>()))
+    );
+}
+
+/** `dev`: a nats-server, a node and a worker on this machine. */
+function devCommand(): Command {
+  return new Command("dev")
+    .description(
+      "a nats-server, a node and a worker on this machine, for development",
+    )
+    .option(
+      "--data <dir>",
+      "the nats-server's data folder (default .schedule-dev)",
+    )
+    .option(
+      "--port <n>",
+      "the NATS port, 0 for any free one (default 4222)",
+    )
+    .action((options: DevOptions, command: Command) =>
+      runDev(
+        [],
+        options,
+        command.optsWithGlobals<GlobalFlags>().config,
+        Deno.env.toObject(),
+      )
+    );
 }
 
 function service(role: Role, description: string): Command {

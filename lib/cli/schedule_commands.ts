@@ -150,35 +150,37 @@ export async function get(
       failure: `${quoted(key)} holds an invalid definition: ${jobs.invalid}`,
     };
   }
-  return {
-    value: jobs,
-    rows: (view) => [
-      [
-        "#",
-        "MODE",
-        "SPEC",
-        "ZONE",
-        "PAUSED",
-        "TARGET",
-        "NEXT",
-        "LAST SCHEDULE",
-        "LAST RESULT",
-        ...view.wide ? ["POLICY"] : [],
-      ],
-      ...jobs.map((job, index) => [
-        String(index),
-        job.mode,
-        job.spec,
-        zoneOf(job),
-        String(job.state.paused),
-        target(job),
-        when(job.state.next, job, view),
-        when(job.state.prev, job, view),
-        job.state.lastRun ? result(job.state.lastRun) : "-",
-        ...view.wide ? [policyText(job)] : [],
-      ]),
+  return { value: jobs, rows: (view) => jobRows(jobs, view) };
+}
+
+/** The table of `get`: a header, then a row per job. */
+function jobRows(jobs: JobInfo[], view: View): string[][] {
+  return [
+    [
+      "#",
+      "MODE",
+      "SPEC",
+      "ZONE",
+      "PAUSED",
+      "TARGET",
+      "NEXT",
+      "LAST SCHEDULE",
+      "LAST RESULT",
+      ...view.wide ? ["POLICY"] : [],
     ],
-  };
+    ...jobs.map((job, index) => [
+      String(index),
+      job.mode,
+      job.spec,
+      zoneOf(job),
+      String(job.state.paused),
+      target(job),
+      when(job.state.next, job, view),
+      when(job.state.prev, job, view),
+      job.state.lastRun ? result(job.state.lastRun) : "-",
+      ...view.wide ? [policyText(job)] : [],
+    ]),
+  ];
 }
 
 /**

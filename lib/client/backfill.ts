@@ -66,6 +66,28 @@ export function backfillTicks(
   to: number,
   now: number,
 ): number[][] {
+  checkRange(from, to, now);
+  let total = 0;
+  return specs.map((spec) => {
+    const times: number[] = [];
+    for (
+      let tick = nextTick(spec, anchor, from - 1);
+      tick !== null && tick <= to;
+      tick = nextTick(spec, anchor, tick)
+    ) {
+      if (++total > MAX_BACKFILL_TICKS) {
+        throw new BackfillTooLargeError(
+          `backfill: the range holds more than ${MAX_BACKFILL_TICKS} ticks: split it`,
+        );
+      }
+      times.push(tick);
+    }
+    return times;
+  });
+}
+
+/** Refuses a range that is reversed, reaches the future or is longer than 31 days. */
+function checkRange(from: number, to: number, now: number): void {
   if (from > to) {
     throw new InvalidBackfillError(
       `backfill: from (${new Date(from).toISOString()}) is after to (${
@@ -85,21 +107,4 @@ export function backfillTicks(
       `backfill: the range is longer than 31 days: split it`,
     );
   }
-  let total = 0;
-  return specs.map((spec) => {
-    const times: number[] = [];
-    for (
-      let tick = nextTick(spec, anchor, from - 1);
-      tick !== null && tick <= to;
-      tick = nextTick(spec, anchor, tick)
-    ) {
-      if (++total > MAX_BACKFILL_TICKS) {
-        throw new BackfillTooLargeError(
-          `backfill: the range holds more than ${MAX_BACKFILL_TICKS} ticks: split it`,
-        );
-      }
-      times.push(tick);
-    }
-    return times;
-  });
 }

@@ -5,7 +5,34 @@
  * @module
  */
 
-import type { Definition, Job, PauseNote, RunRecord, Tick } from "../types.ts";
+import type { KvEntry } from "@nats-io/kv";
+import {
+  type CompiledDefinition,
+  decodeDefinition,
+  decodeRunRecord,
+  decodeTick,
+  definedRevision,
+} from "../wire/mod.ts";
+import { NotFoundError, ScheduleError } from "../errors.ts";
+import { validateKey } from "../nats/names.ts";
+import { quoted } from "../_util.ts";
+import type { Spec } from "../spec/spec.ts";
+import { firstRunAfter, nextTick, tickBounds } from "../spec/ticks.ts";
+import type {
+  Definition,
+  Job,
+  JobPolicy,
+  PauseNote,
+  RunRecord,
+  Tick,
+} from "../types.ts";
+import {
+  type Client,
+  namespaceOf,
+  ofDefinition,
+  readDefinition,
+} from "./_util.ts";
+import { BY_HEADER } from "./write.ts";
 
 /** What a write to a key did: define it, pause it, resume it, or remove it. */
 export type RevisionOperation = "set" | "pause" | "resume" | "remove";
@@ -180,4 +207,138 @@ export function summarizeRuns(
     running: ended.filter((run) => run.outcome === "retry").reverse(),
     counts,
   };
+}
+
+/** Everything known of `key` (see `Schedule.describe`). */
+export async function describeKey(
+  client: Client,
+  key: string,
+): Promise<Description> {
+  const compiled = await readDefinition(client, key);
+  const { entry, definition } = compiled;
+  const history = await keyRevisions(client, key);
+  const life = history.findIndex((r) => r.operation === "remove");
+  const first = history[(life === -1 ? history.length : life) - 1];
+  return {
+    key,
+    revision: entry.revision,
+    paused: definition.paused,
+    ...(definition.pause === undefined ? {} : { pause: definition.pause }),
+    created: first?.at ?? entry.created,
+    updated: entry.created,
+    ...(definition.by === undefined ? {} : { by: definition.by }),
+    jobs: await describeJobs(client, key, compiled),
+  };
+}
+
+/** Each job of the definition of `key`: its next times, runs and counts. */
+async function describeJobs(
+  client: Client,
+  key: string,
+  { entry, definition, specs }: CompiledDefinition & { entry: KvEntry },
+): Promise<JobDescription[]> {
+  const revision = definedRevision(definition, entry.revision);
+  const now = Date.now();
+  const { names } = client.namespace;
+  const runs: RunRecord[][] = definition.jobs.map(() => []);
+  for await (
+    const run of client.namespace.read(
+      names.runStream,
+      names.runSubjectsOf(key),
+      decodeRunRecord,
+    )
+  ) if (ofDefinition(run, revision)) runs[run.index]?.push(run);
+  return await Promise.all(definition.jobs.map(async (job, index) => {
+    const ticks: Tick[] = [];
+    for await (
+      const tick of client.namespace.read(
+        names.jobStream,
+        names.jobSubject(key, index),
+        decodeTick,
+      )
+    ) if (ofDefinition(tick, revision)) ticks.push(tick);
+    return {
+      ...job,
+      index,
+      next: definition.paused ? [] : nextTimes(
+        specs[index],
+        definition,
+        entry.created.getTime(),
+        now,
+        job.policy,
+      ),
+      ...summarizeRuns(ticks, runs[index], job.policy?.maxRuns),
+    };
+  }));
+}
+
+/** The writes to `key` the bucket keeps, newest first. */
+export async function keyRevisions(
+  client: Client,
+  key: string,
+): Promise<Revision[]> {
+  validateKey(key);
+  const entries: KvEntry[] = [];
+  for await (const entry of await client.namespace.kv.history({ key })) {
+    entries.push(entry);
+  }
+  if (entries.length === 0) {
+    throw new NotFoundError(
+      `no schedule ${quoted(key)} in namespace ${namespaceOf(client)}`,
+    );
+  }
+  return await Promise.all(
+    entries.reverse().map((entry) => revisionOf(client, entry)),
+  );
+}
+
+/** The write an entry of the bucket's history of a key is. */
+async function revisionOf(client: Client, entry: KvEntry): Promise<Revision> {
+  const { revision, created: at } = entry;
+  if (entry.operation !== "PUT") {
+    const { jsm, names } = client.namespace;
+    const stored = await jsm.streams.getMessage(`KV_${names.bucket}`, {
+      seq: revision,
+    });
+    const by = stored?.header?.get(BY_HEADER) || undefined;
+    return { revision, at, operation: "remove", ...by && { by } };
+  }
+  let definition: Definition;
+  try {
+    definition = decodeDefinition(entry.value, client.compile).definition;
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    return { revision, at, operation: "set" };
+  }
+  const operation = operationOf(definition);
+  const note = operation === "pause" ? definition.pause?.note : undefined;
+  return {
+    revision,
+    at,
+    operation,
+    ...definition.by !== undefined && { by: definition.by },
+    ...note !== undefined && { note },
+    definition,
+  };
+}
+
+/** The next fire times of a job after `now` by the tick rule and its policy, up to 10. */
+function nextTimes(
+  spec: Spec,
+  definition: Definition,
+  definedAt: number,
+  now: number,
+  policy: JobPolicy | undefined,
+): Date[] {
+  const times: Date[] = [];
+  const bounds = tickBounds(policy);
+  const anchor = definition.anchor.getTime();
+  const first = firstRunAfter(spec, definition, definedAt, now, bounds);
+  let run = first?.run ?? 0;
+  for (
+    let tick = first?.at ?? null;
+    tick !== null && times.length < 10;
+    tick = nextTick(spec, anchor, tick, run++, bounds)
+  ) times.push(new Date(tick));
+  return times;
 }

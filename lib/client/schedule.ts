@@ -4,154 +4,32 @@
  * @module
  */
 
-import { headers, type NatsConnection } from "@nats-io/nats-core";
-import { PubHeaders } from "@nats-io/jetstream";
-import type { KvEntry } from "@nats-io/kv";
-import {
-  assertFits,
-  type CompiledDefinition,
-  decodeDefinition,
-  decodeRunRecord,
-  decodeTick,
-  definedRevision,
-  encodeDefinition,
-  tickEncoder,
-} from "../wire/mod.ts";
-import {
-  ConflictError,
-  InvalidJobError,
-  InvalidSpecError,
-  NotFoundError,
-  ScheduleError,
-} from "../errors.ts";
-import { validateJob } from "../jobs/job.ts";
-import { validateKey } from "../nats/names.ts";
-import { quoted } from "../_util.ts";
-import { Namespace, type NamespaceOptions } from "../nats/namespace.ts";
-import {
-  pauseDefinition,
-  readDefinitionEntry,
-  updateDefinition,
-} from "../nats/definitions.ts";
-import { isConflict } from "../nats/kv_change.ts";
-import { followEvents, publishEvent } from "../nats/events.ts";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Namespace } from "../nats/namespace.ts";
+import { followEvents } from "../nats/events.ts";
 import { SpecCache } from "../spec/cache.ts";
-import type { Spec } from "../spec/spec.ts";
-import { firstTickAfter, nextTick } from "../spec/ticks.ts";
-import type {
-  Definition,
-  Job,
-  JobInfo,
-  RunRecord,
-  ScheduleEvent,
-  Tick,
-  TickTrigger,
-} from "../types.ts";
-import { backfillTicks, backfillTime } from "./backfill.ts";
+import type { Job, JobInfo, RunRecord, ScheduleEvent, Tick } from "../types.ts";
 import {
+  describeKey,
   type Description,
-  operationOf,
+  keyRevisions,
   type Revision,
-  summarizeRuns,
 } from "./describe.ts";
+import type {
+  BackfillOptions,
+  PauseOptions,
+  ScheduleOptions,
+  SetOptions,
+  TriggerOptions,
+  WriteOptions,
+} from "./options.ts";
+import { getJobs, listKeys, runHistory } from "./read.ts";
+import { backfillKey, triggerJob } from "./ticks.ts";
+import { pauseKey, removeKey, resumeKey, setJobs } from "./write.ts";
+import type { Client } from "./_util.ts";
 
-/**
- * Options of {@link Schedule.create}: how the namespace's streams are created if they are
- * missing.
- *
- * @example
- * ```ts
- * import type { ScheduleOptions } from "@x/schedule";
- * const options: ScheduleOptions = { maxAge: 7 * 24 * 3600_000 };
- * ```
- */
-export type ScheduleOptions = NamespaceOptions;
-
-/**
- * Options of {@link Schedule.set}.
- *
- * @example
- * ```ts
- * import type { SetOptions } from "@x/schedule";
- * const options: SetOptions = { paused: true };
- * ```
- */
-export interface SetOptions extends WriteOptions {
-  /** Define the key paused: its jobs fire once it is resumed. */
-  paused?: boolean;
-  /**
-   * Write only if the key is at this KV revision (see {@link Description.revision}), `0`
-   * only if it does not exist; else a {@link ConflictError} is thrown and nothing written.
-   */
-  expectedRevision?: number;
-}
-
-/**
- * Who makes a change: kept in the bucket's history (see {@link Schedule.revisions}) and
- * in the events.
- *
- * @example
- * ```ts
- * import type { WriteOptions } from "@x/schedule";
- * const options: WriteOptions = { by: "alice" };
- * ```
- */
-export interface WriteOptions {
-  /** Who does it: a person's or a program's name. */
-  by?: string;
-}
-
-/**
- * Options of {@link Schedule.pause}.
- *
- * @example
- * ```ts
- * import type { PauseOptions } from "@x/schedule";
- * const options: PauseOptions = { note: "vendor outage, ticket 123", by: "alice" };
- * ```
- */
-export interface PauseOptions extends WriteOptions {
-  /** Why the key is paused. */
-  note?: string;
-}
-
-/**
- * Options of {@link Schedule.trigger}.
- *
- * @example
- * ```ts
- * import type { TriggerOptions } from "@x/schedule";
- * const options: TriggerOptions = { index: 1, by: "alice" };
- * ```
- */
-export interface TriggerOptions extends WriteOptions {
-  /** The job's position in the definition (default 0). */
-  index?: number;
-}
-
-/**
- * Options of {@link Schedule.backfill}: the range, both ends included.
- *
- * @example
- * ```ts
- * import type { BackfillOptions } from "@x/schedule";
- * const options: BackfillOptions = {
- *   from: new Date("2027-01-01T00:00:00Z"),
- *   to: "2027-01-02T00:00:00Z",
- * };
- * ```
- */
-export interface BackfillOptions extends TriggerOptions {
-  /** The first time of the range. */
-  from: Date | string;
-  /** The last time of the range, not in the future. */
-  to: Date | string;
-  /** Only the job at this position; every job of the key when left out. */
-  index?: number;
-}
-
-/** The header of a remove's tombstone in the bucket that says who removed the key. */
-export const BY_HEADER = "Schedule-By";
+export type * from "./options.ts";
+export { BY_HEADER } from "./write.ts";
 
 /**
  * The schedules of one namespace.
@@ -175,14 +53,11 @@ export const BY_HEADER = "Schedule-By";
  * ```
  */
 export class Schedule {
-  readonly #nc: NatsConnection;
-  readonly #namespace: Namespace;
-  readonly #specs = new SpecCache();
-  readonly #compile = this.#specs.get.bind(this.#specs);
+  readonly #client: Client;
 
   private constructor(nc: NatsConnection, namespace: Namespace) {
-    this.#nc = nc;
-    this.#namespace = namespace;
+    const specs = new SpecCache();
+    this.#client = { nc, namespace, compile: specs.get.bind(specs) };
   }
 
   /**
@@ -210,7 +85,7 @@ export class Schedule {
 
   /** The namespace this client works in. */
   get namespace(): string {
-    return this.#namespace.names.namespace;
+    return this.#client.namespace.names.namespace;
   }
 
   /**
@@ -222,9 +97,7 @@ export class Schedule {
    * ```
    */
   async list(): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const key of await this.#namespace.kv.keys()) keys.push(key);
-    return keys.sort();
+    return await listKeys(this.#client);
   }
 
   /**
@@ -241,35 +114,7 @@ export class Schedule {
    * ```
    */
   async get(key: string): Promise<JobInfo[]> {
-    const entry = await this.#read(key);
-    const { definition, specs } = decodeDefinition(
-      entry.value,
-      this.#compile,
-    );
-    const revision = definedRevision(definition, entry.revision);
-    const now = Date.now();
-    return await Promise.all(definition.jobs.map(async (job, index) => {
-      const next = definition.paused ? null : firstTickAfter(
-        specs[index],
-        definition,
-        entry.created.getTime(),
-        now,
-        job.policy,
-      );
-      const [prev, lastRun] = await Promise.all([
-        this.#prev(key, index, revision),
-        this.#lastRun(key, index, revision),
-      ]);
-      return {
-        ...job,
-        state: {
-          next: next === null ? null : new Date(next),
-          prev,
-          lastRun,
-          paused: definition.paused,
-        },
-      };
-    }));
+    return await getJobs(this.#client, key);
   }
 
   /**
@@ -289,22 +134,7 @@ export class Schedule {
     key: string,
     options: { limit?: number } = {},
   ): Promise<RunRecord[]> {
-    validateKey(key);
-    const limit = options.limit ?? 20;
-    if (limit <= 0) return [];
-    const { names } = this.#namespace;
-    const runs: RunRecord[] = [];
-    for await (
-      const run of this.#namespace.read(
-        names.runStream,
-        names.runSubjectsOf(key),
-        decodeRunRecord,
-      )
-    ) {
-      runs.push(run);
-      if (runs.length > limit) runs.shift();
-    }
-    return runs.reverse();
+    return await runHistory(this.#client, key, options);
   }
 
   /**
@@ -351,37 +181,7 @@ export class Schedule {
     key: string,
     ...args: Job[] | [Job[], SetOptions?]
   ): Promise<void> {
-    validateKey(key);
-    const [jobs, options = {}] = Array.isArray(args[0])
-      ? args as [Job[], SetOptions?]
-      : [args as Job[]];
-    if (jobs.length === 0) {
-      throw new InvalidJobError(
-        `set(${quoted(key)}) needs at least one job; to delete it use remove()`,
-      );
-    }
-    const { expectedRevision, by } = options;
-    if (
-      expectedRevision !== undefined &&
-      !(Number.isInteger(expectedRevision) && expectedRevision >= 0)
-    ) {
-      throw new InvalidJobError(
-        `set(${
-          quoted(key)
-        }): expectedRevision must be a whole number, 0 or more`,
-      );
-    }
-    checkBy(by);
-    await this.#checkModes(jobs);
-    const now = Date.now();
-    const definition: Definition = {
-      jobs,
-      anchor: new Date(Math.floor(now / 1000) * 1000),
-      paused: options.paused ?? false,
-      ...(by === undefined ? {} : { by }),
-    };
-    await this.#write(key, definition, now, expectedRevision);
-    this.#event({ type: "changed", key, by });
+    await setJobs(this.#client, key, args);
   }
 
   /**
@@ -399,27 +199,7 @@ export class Schedule {
    * ```
    */
   async remove(key: string, options: WriteOptions = {}): Promise<void> {
-    checkBy(options.by);
-    const entry = await this.#read(key);
-    // What kv.delete publishes, with who did it: a KV delete takes no value.
-    const tombstone = headers();
-    tombstone.set("KV-Operation", "DEL");
-    tombstone.set(
-      PubHeaders.ExpectedLastSubjectSequenceHdr,
-      String(entry.revision),
-    );
-    if (options.by !== undefined) tombstone.set(BY_HEADER, options.by);
-    try {
-      await this.#namespace.js.publish(
-        `$KV.${this.#namespace.names.bucket}.${key}`,
-        undefined,
-        { headers: tombstone },
-      );
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      throw this.#conflict(key, "while it was being removed");
-    }
-    this.#event({ type: "removed", key, by: options.by });
+    await removeKey(this.#client, key, options);
   }
 
   /**
@@ -435,18 +215,7 @@ export class Schedule {
    * ```
    */
   async pause(key: string, options: PauseOptions = {}): Promise<void> {
-    validateKey(key);
-    const { note, by } = options;
-    checkBy(by);
-    if (note !== undefined && typeof note !== "string") {
-      throw new InvalidJobError("pause: note must be a string");
-    }
-    const paused = await pauseDefinition(this.#namespace, key, {
-      at: new Date().toISOString(),
-      ...(note === undefined ? {} : { note }),
-      ...(by === undefined ? {} : { by }),
-    });
-    if (paused) this.#event({ type: "paused", key, by, detail: note });
+    await pauseKey(this.#client, key, options);
   }
 
   /**
@@ -463,28 +232,7 @@ export class Schedule {
    * ```
    */
   async resume(key: string, options: WriteOptions = {}): Promise<void> {
-    validateKey(key);
-    const { by } = options;
-    checkBy(by);
-    let resumed = false;
-    await updateDefinition(
-      this.#namespace,
-      key,
-      ({ pause: _, by: __, ...definition }, specs) => {
-        resumed = definition.paused;
-        if (!resumed) return null;
-        const changed = {
-          ...definition,
-          paused: false,
-          ...(by === undefined ? {} : { by }),
-        };
-        assertFires(changed, specs, Date.now());
-        return changed;
-      },
-      undefined,
-      this.#compile,
-    );
-    if (resumed) this.#event({ type: "resumed", key, by });
+    await resumeKey(this.#client, key, options);
   }
 
   /**
@@ -502,18 +250,7 @@ export class Schedule {
    * ```
    */
   async trigger(key: string, options: TriggerOptions = {}): Promise<Tick> {
-    const { by } = options;
-    checkBy(by);
-    const { entry, definition } = await this.#definition(key);
-    const index = this.#jobIndex(key, definition, options.index ?? 0);
-    const scheduledAt = new Date();
-    const tick = this.#tick(key, index, entry.revision, definition, "manual");
-    const id = `${
-      this.#namespace.names.tickId(key, index, scheduledAt.getTime())
-    }.manual.${crypto.randomUUID()}`;
-    await this.#publishTick(tick, scheduledAt, id);
-    this.#event({ type: "triggered", key, index, scheduledAt, by });
-    return { ...tick, scheduledAt };
+    return await triggerJob(this.#client, key, options);
   }
 
   /**
@@ -544,57 +281,7 @@ export class Schedule {
    * ```
    */
   async backfill(key: string, options: BackfillOptions): Promise<number> {
-    const { by } = options;
-    checkBy(by);
-    const from = backfillTime(options?.from, "from");
-    const to = backfillTime(options?.to, "to");
-    const { entry, definition, specs } = await this.#definition(key);
-    const indexes = options.index === undefined
-      ? definition.jobs.map((_, index) => index)
-      : [this.#jobIndex(key, definition, options.index)];
-    const times = backfillTicks(
-      indexes.map((index) => specs[index]),
-      definition.anchor.getTime(),
-      from,
-      to,
-      Date.now(),
-    );
-    const { names } = this.#namespace;
-    let total = 0;
-    for (const [i, index] of indexes.entries()) {
-      const done = await this.#ranTimes(key, index);
-      const tick = this.#tick(
-        key,
-        index,
-        entry.revision,
-        definition,
-        "backfill",
-      );
-      let count = 0;
-      for (const time of times[i]) {
-        if (done.has(time)) continue;
-        const ack = await this.#publishTick(
-          tick,
-          new Date(time),
-          names.tickId(key, index, time),
-        );
-        if (!ack) count++;
-      }
-      total += count;
-      if (count > 0) {
-        this.#event({
-          type: "backfilled",
-          key,
-          index,
-          count,
-          by,
-          detail: `${new Date(from).toISOString()} to ${
-            new Date(to).toISOString()
-          }`,
-        });
-      }
-    }
-    return total;
+    return await backfillKey(this.#client, key, options);
   }
 
   /**
@@ -613,7 +300,7 @@ export class Schedule {
    * ```
    */
   async *revisions(key: string): AsyncIterable<Revision> {
-    yield* await this.#revisions(key);
+    yield* await keyRevisions(this.#client, key);
   }
 
   /**
@@ -632,49 +319,7 @@ export class Schedule {
    * ```
    */
   async describe(key: string): Promise<Description> {
-    const { entry, definition, specs } = await this.#definition(key);
-    const revision = definedRevision(definition, entry.revision);
-    const history = await this.#revisions(key);
-    const life = history.findIndex((r) => r.operation === "remove");
-    const first = history[(life === -1 ? history.length : life) - 1];
-    const now = Date.now();
-    const { names } = this.#namespace;
-    const runs: RunRecord[][] = definition.jobs.map(() => []);
-    for await (
-      const run of this.#namespace.read(
-        names.runStream,
-        names.runSubjectsOf(key),
-        decodeRunRecord,
-      )
-    ) if (ofDefinition(run, revision)) runs[run.index]?.push(run);
-    const jobs = await Promise.all(definition.jobs.map(async (job, index) => {
-      const ticks: Tick[] = [];
-      for await (
-        const tick of this.#namespace.read(
-          names.jobStream,
-          names.jobSubject(key, index),
-          decodeTick,
-        )
-      ) if (ofDefinition(tick, revision)) ticks.push(tick);
-      return {
-        ...job,
-        index,
-        next: definition.paused
-          ? []
-          : nextTimes(specs[index], definition, entry.created.getTime(), now),
-        ...summarizeRuns(ticks, runs[index], job.policy?.maxRuns),
-      };
-    }));
-    return {
-      key,
-      revision: entry.revision,
-      paused: definition.paused,
-      ...(definition.pause === undefined ? {} : { pause: definition.pause }),
-      created: first?.at ?? entry.created,
-      updated: entry.created,
-      ...(definition.by === undefined ? {} : { by: definition.by }),
-      jobs,
-    };
+    return await describeKey(this.#client, key);
   }
 
   /**
@@ -692,317 +337,10 @@ export class Schedule {
    * ```
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterable<ScheduleEvent> {
-    return followEvents(this.#nc, this.#namespace.names, options.signal);
-  }
-
-  /** The writes to `key` the bucket keeps, newest first. */
-  async #revisions(key: string): Promise<Revision[]> {
-    validateKey(key);
-    const { kv, jsm, names } = this.#namespace;
-    const entries: KvEntry[] = [];
-    for await (const entry of await kv.history({ key })) entries.push(entry);
-    if (entries.length === 0) {
-      throw new NotFoundError(
-        `no schedule ${quoted(key)} in namespace ${this.namespace}`,
-      );
-    }
-    return await Promise.all(
-      entries.reverse().map(async (entry) => {
-        const { revision, created: at } = entry;
-        if (entry.operation !== "PUT") {
-          const stored = await jsm.streams.getMessage(`KV_${names.bucket}`, {
-            seq: revision,
-          });
-          const by = stored?.header?.get(BY_HEADER) || undefined;
-          return { revision, at, operation: "remove", ...by && { by } };
-        }
-        let definition: Definition;
-        try {
-          definition = decodeDefinition(entry.value, this.#compile).definition;
-        } catch (err) {
-          if (!(err instanceof ScheduleError)) throw err;
-          return { revision, at, operation: "set" };
-        }
-        const operation = operationOf(definition);
-        const note = operation === "pause" ? definition.pause?.note : undefined;
-        return {
-          revision,
-          at,
-          operation,
-          ...definition.by !== undefined && { by: definition.by },
-          ...note !== undefined && { note },
-          definition,
-        };
-      }),
+    return followEvents(
+      this.#client.nc,
+      this.#client.namespace.names,
+      options.signal,
     );
   }
-
-  /** The entry of `key` and its definition. */
-  async #definition(
-    key: string,
-  ): Promise<CompiledDefinition & { entry: KvEntry }> {
-    const entry = await this.#read(key);
-    return { entry, ...decodeDefinition(entry.value, this.#compile) };
-  }
-
-  /** Checks that `definition` of `key` has a job `index`. */
-  #jobIndex(key: string, definition: Definition, index: number): number {
-    if (
-      !Number.isInteger(index) || index < 0 || index >= definition.jobs.length
-    ) {
-      throw new NotFoundError(
-        `${
-          quoted(key)
-        } has no job ${index}: it has ${definition.jobs.length} (0 to ${
-          definition.jobs.length - 1
-        })`,
-      );
-    }
-    return index;
-  }
-
-  /** The tick of job `index` of `definition`, all but its time. */
-  #tick(
-    key: string,
-    index: number,
-    entryRevision: number,
-    definition: Definition,
-    trigger: TickTrigger,
-  ): Omit<Tick, "scheduledAt"> {
-    return {
-      ...definition.jobs[index],
-      namespace: this.namespace,
-      key,
-      index,
-      revision: definedRevision(definition, entryRevision),
-      trigger,
-    };
-  }
-
-  /** Publishes a tick; returns true when the stream already held its id. */
-  async #publishTick(
-    tick: Omit<Tick, "scheduledAt">,
-    scheduledAt: Date,
-    msgID: string,
-  ): Promise<boolean> {
-    const bytes = tickEncoder(tick)(scheduledAt);
-    assertFits(
-      bytes,
-      this.#nc.info?.max_payload ?? Infinity,
-      `a tick of job ${tick.index} of ${quoted(tick.key)}`,
-    );
-    const { names, js } = this.#namespace;
-    const ack = await js.publish(
-      names.jobSubject(tick.key, tick.index),
-      bytes,
-      {
-        msgID,
-      },
-    );
-    return ack.duplicate;
-  }
-
-  /** The times of job `index` of `key` that have a tick in the queue or a run record. */
-  async #ranTimes(key: string, index: number): Promise<Set<number>> {
-    const { names } = this.#namespace;
-    const times = new Set<number>();
-    const at = (written: { scheduledAt: Date }) =>
-      times.add(written.scheduledAt.getTime());
-    for await (
-      const tick of this.#namespace.read(
-        names.jobStream,
-        names.jobSubject(key, index),
-        decodeTick,
-      )
-    ) at(tick);
-    for await (
-      const run of this.#namespace.read(
-        names.runStream,
-        names.runSubject(key, index),
-        decodeRunRecord,
-      )
-    ) at(run);
-    return times;
-  }
-
-  #event(event: Omit<ScheduleEvent, "at">): void {
-    const defined = Object.fromEntries(
-      Object.entries(event).filter(([, value]) => value !== undefined),
-    ) as Omit<ScheduleEvent, "at">;
-    publishEvent(this.#nc, this.#namespace.names, {
-      ...defined,
-      at: new Date(),
-    });
-  }
-
-  #conflict(key: string, when: string): ConflictError {
-    return new ConflictError(
-      `${quoted(key)} in namespace ${this.namespace} was changed ${when}: ` +
-        `read it again (describe shows its revision) and retry`,
-    );
-  }
-
-  /** Refuses the jobs of a mode that no worker of the namespace runs. */
-  async #checkModes(jobs: Job[]): Promise<void> {
-    const checked = new Set<string>();
-    for (const [index, job] of jobs.entries()) {
-      validateJob(job);
-      if (checked.has(job.mode)) continue;
-      checked.add(job.mode);
-      if (await this.#namespace.knowsMode(job.mode)) continue;
-      const hint = job.mode.toUpperCase() === "HTTP"
-        ? ' (modes are case-sensitive: did you mean "HTTP"?)'
-        : "";
-      throw new InvalidJobError(
-        `job ${index}: no worker of namespace ${this.namespace} handles mode "${job.mode}"${hint}: ` +
-          `use "HTTP", or register a handler first with worker.handle("${job.mode}", handler)`,
-      );
-    }
-  }
-
-  async #read(key: string): Promise<KvEntry> {
-    validateKey(key);
-    return await readDefinitionEntry(this.#namespace, key);
-  }
-
-  /**
-   * Writes `definition` to `key`: whatever it held, or only if it is at
-   * `expectedRevision` (`0`: only if it does not exist).
-   */
-  async #write(
-    key: string,
-    definition: Definition,
-    now: number,
-    expectedRevision?: number,
-  ) {
-    const { bytes, specs } = encodeDefinition(definition, this.#compile);
-    const maxPayload = this.#nc.info?.max_payload ?? Infinity;
-    assertFits(bytes, maxPayload, `the definition of ${quoted(key)}`);
-    assertFires(definition, specs, now);
-    definition.jobs.forEach((job, index) => {
-      const tick = tickEncoder({
-        ...job,
-        namespace: this.namespace,
-        key,
-        index,
-      })(definition.anchor);
-      assertFits(
-        tick,
-        maxPayload,
-        `a tick of job ${index} of ${quoted(key)}`,
-      );
-    });
-    const { kv } = this.#namespace;
-    try {
-      if (expectedRevision === undefined) await kv.put(key, bytes);
-      else if (expectedRevision === 0) await kv.create(key, bytes);
-      else await kv.update(key, bytes, expectedRevision);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      throw this.#conflict(
-        key,
-        expectedRevision === 0
-          ? "before it: it exists"
-          : `since revision ${expectedRevision}`,
-      );
-    }
-  }
-
-  /**
-   * The last run a worker recorded for job `index` of definition `revision` of `key`:
-   * the job's last record, else (when that one is of another definition) the last of
-   * this definition in the job's history.
-   */
-  async #lastRun(
-    key: string,
-    index: number,
-    revision: number,
-  ): Promise<RunRecord | null> {
-    const { names } = this.#namespace;
-    const subject = names.runSubject(key, index);
-    const last = await this.#namespace.last(
-      names.runStream,
-      subject,
-      decodeRunRecord,
-    );
-    if (last === null || ofDefinition(last, revision)) return last;
-    let found: RunRecord | null = null;
-    for await (
-      const run of this.#namespace.read(
-        names.runStream,
-        subject,
-        decodeRunRecord,
-      )
-    ) if (ofDefinition(run, revision)) found = run;
-    return found;
-  }
-
-  /**
-   * The scheduled time of the last tick of job `index` of `key` in the queue, when it is
-   * of definition `revision`.
-   */
-  async #prev(
-    key: string,
-    index: number,
-    revision: number,
-  ): Promise<Date | null> {
-    const { names } = this.#namespace;
-    const tick = await this.#namespace.last(
-      names.jobStream,
-      names.jobSubject(key, index),
-      decodeTick,
-    );
-    return tick !== null && ofDefinition(tick, revision)
-      ? tick.scheduledAt
-      : null;
-  }
-}
-
-/**
- * Throws when a job of a definition that is not paused never fires again after `now`.
- */
-function assertFires(definition: Definition, specs: Spec[], now: number): void {
-  if (definition.paused) return;
-  definition.jobs.forEach((job, index) => {
-    if (specs[index].next(now, definition.anchor.getTime()) === null) {
-      throw new InvalidSpecError(
-        `job ${index}: spec "${job.spec}" never fires again`,
-      );
-    }
-  });
-}
-
-/** The next fire times of a job after `now` by the tick rule, up to 10. */
-function nextTimes(
-  spec: Spec,
-  definition: Definition,
-  definedAt: number,
-  now: number,
-): Date[] {
-  const times: Date[] = [];
-  const anchor = definition.anchor.getTime();
-  for (
-    let tick = firstTickAfter(spec, definition, definedAt, now);
-    tick !== null && times.length < 10;
-    tick = nextTick(spec, anchor, tick)
-  ) times.push(new Date(tick));
-  return times;
-}
-
-/** Refuses a `by` that is not a non-empty string. */
-function checkBy(by: unknown): void {
-  if (by !== undefined && (typeof by !== "string" || by === "")) {
-    throw new InvalidJobError("by must be a name, a non-empty string");
-  }
-}
-
-/**
- * True when a tick or run record is of definition `revision`, or does not say (written
- * by an older node or worker).
- */
-function ofDefinition(
-  written: { revision?: number },
-  revision: number,
-): boolean {
-  return written.revision === undefined || written.revision === revision;
 }

@@ -57,38 +57,10 @@ export class NatsProcess {
     binary: string,
     options: NatsProcessOptions,
   ): Promise<NatsProcess> {
-    const child = new Deno.Command(binary, {
-      args: [
-        "-a",
-        "127.0.0.1",
-        "-p",
-        String(options.port === 0 ? -1 : options.port),
-        ...(options.jetstream === false
-          ? []
-          : ["-js", "-sd", options.storeDir]),
-        ...options.extraArgs ?? [],
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      detached: options.detached,
-    }).spawn();
+    const child = spawn(binary, options);
     const reader = child.stderr.pipeThrough(new TextDecoderStream())
       .getReader();
-    let log = "";
-    const deadline = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    try {
-      while (!log.includes("Server is ready")) {
-        const { value, done } = await reader.read();
-        if (done) {
-          await child.status;
-          throw new ScheduleError(`nats-server did not start:\n${log}`);
-        }
-        log += value;
-      }
-    } finally {
-      clearTimeout(deadline);
-    }
+    const log = await readyLog(child, reader);
     // Keep draining stderr so the server never blocks on, or dies of, a full or closed pipe.
     (async () => {
       while (!(await reader.read()).done) { /* discard */ }
@@ -112,4 +84,49 @@ export class NatsProcess {
     } catch { /* already gone */ }
     await this.child.status;
   }
+}
+
+/** Spawns `binary` on 127.0.0.1 with the options' port and JetStream folder. */
+function spawn(binary: string, options: NatsProcessOptions): Deno.ChildProcess {
+  return new Deno.Command(binary, {
+    args: [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(options.port === 0 ? -1 : options.port),
+      ...(options.jetstream === false ? [] : ["-js", "-sd", options.storeDir]),
+      ...options.extraArgs ?? [],
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    detached: options.detached,
+  }).spawn();
+}
+
+/**
+ * What the server logged until it said it is ready, killing it when that takes more than
+ * 10 s.
+ *
+ * @throws {ScheduleError} With the server's log when it exits before being ready.
+ */
+async function readyLog(
+  child: Deno.ChildProcess,
+  reader: ReadableStreamDefaultReader<string>,
+): Promise<string> {
+  let log = "";
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  try {
+    while (!log.includes("Server is ready")) {
+      const { value, done } = await reader.read();
+      if (done) {
+        await child.status;
+        throw new ScheduleError(`nats-server did not start:\n${log}`);
+      }
+      log += value;
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  return log;
 }

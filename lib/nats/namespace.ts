@@ -1,34 +1,35 @@
 /**
- * Creates what a namespace needs in NATS when it is missing: the definitions bucket, the
- * job stream, the workers' shared consumer on it, the modes bucket and the run history
- * stream. Client, node and worker open it; existing resources are left as they are.
+ * One namespace in NATS, as client, node and worker open it: its names, buckets and
+ * streams (created when missing, see `provision.ts`) and the reads every role makes.
  *
  * @module
  */
 
 import type { NatsConnection } from "@nats-io/nats-core";
-import { nanos } from "@nats-io/nats-core";
 import {
-  AckPolicy,
   type ConsumerInfo,
   DeliverPolicy,
-  DiscardPolicy,
   jetstream,
-  JetStreamApiCodes,
-  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
-  RetentionPolicy,
   StorageType,
-  type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { ScheduleError } from "../errors.ts";
 import { NamespaceNames } from "./names.ts";
 import type { Logger } from "../ops/log.ts";
+import {
+  createBucket,
+  ensureStream,
+  ensureWorkerConsumer,
+  isStreamNotFound,
+  jobStreamConfig,
+  provisionNamespace,
+} from "./provision.ts";
 import { parseTimestamp } from "./timestamp.ts";
+
+export { DEFINITION_HISTORY } from "./provision.ts";
 
 /**
  * How the job and history streams are created when they do not exist yet.
@@ -78,17 +79,6 @@ export interface QueueProvisioned {
   /** True when the job stream did not exist and was created. */
   createdStream: boolean;
 }
-
-/** The default job stream duplicate window: two minutes. */
-const DEFAULT_DUPLICATE_WINDOW = 120_000;
-const DEFAULT_MAX_AGE = 24 * 3600_000;
-const DEFAULT_HISTORY_MAX_AGE = 7 * 24 * 3600_000;
-const DEFAULT_HISTORY_PER_JOB = 100;
-/**
- * The writes the definitions bucket keeps per key: the most NATS KV allows. A bucket
- * created before keeps its own setting (5).
- */
-export const DEFINITION_HISTORY = 64;
 
 /**
  * One namespace in NATS: its names, its definitions bucket, its job and run history
@@ -141,57 +131,23 @@ export class Namespace {
     const names = new NamespaceNames(namespace);
     const js = jetstream(nc);
     const jsm = await js.jetstreamManager();
-    const replicas = options.replicas ?? 1;
-    const kv = await createBucket(js, names, replicas);
-    const jobStream = await ensureStream(
+    const { kv, modes, jobStream, runStream } = await provisionNamespace(
+      js,
       jsm,
-      replicas,
-      jobStreamConfig(names, options),
+      names,
+      options,
     );
-    const modes = await new Kvm(js).create(names.modesBucket, {
-      history: 1,
-      storage: StorageType.File,
-      replicas,
-      description:
-        `modes the workers of schedule namespace ${namespace} handle`,
-    });
-    const runStream = await ensureStream(jsm, replicas, {
-      name: names.runStream,
-      description: `schedule run history of namespace ${namespace}`,
-      subjects: [names.runSubjects],
-      max_age: nanos(options.historyMaxAge ?? DEFAULT_HISTORY_MAX_AGE),
-      max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
-    });
-    if (options.replicas !== undefined && options.logger !== undefined) {
-      const found: [string, number][] = [
-        [`KV_${names.bucket}`, (await kv.status()).replicas],
-        [`KV_${names.modesBucket}`, (await modes.status()).replicas],
-        [names.jobStream, jobStream.info.config.num_replicas],
-        [names.runStream, runStream.info.config.num_replicas],
-      ];
-      for (const [stream, existing] of found) {
-        if (existing === replicas) continue;
-        options.logger.warn(
-          "existing stream has other replicas; left as it is",
-          {
-            stream,
-            replicas: existing,
-            configured: replicas,
-          },
-        );
-      }
-    }
     const opened = new Namespace(
       names,
       js,
       jsm,
       kv,
       modes,
-      jobStream.info,
-      runStream.info,
+      jobStream,
+      runStream,
       options,
     );
-    await opened.#ensureWorkerConsumer();
+    await ensureWorkerConsumer(jsm, names, options);
     return opened;
   }
 
@@ -210,7 +166,11 @@ export class Namespace {
       this.#options.replicas ?? 1,
       jobStreamConfig(this.names, this.#options),
     );
-    const { consumer, created } = await this.#ensureWorkerConsumer();
+    const { consumer, created } = await ensureWorkerConsumer(
+      this.jsm,
+      this.names,
+      this.#options,
+    );
     return {
       consumer,
       createdConsumer: created,
@@ -330,101 +290,6 @@ export class Namespace {
     }
     return parseTimestamp(info.ts);
   }
-
-  /**
-   * The workers' shared consumer, created when missing: durable, explicit ack, starting
-   * with the ticks stored in the last `catchup` (all of a new stream's). An existing one
-   * gets the `ackWait` asked for, if any.
-   */
-  async #ensureWorkerConsumer(): Promise<
-    { consumer: ConsumerInfo; created: boolean }
-  > {
-    const { jsm, names } = this;
-    const { ackWait, catchup = NODE_DEFAULTS.catchup } = this.#options;
-    const existing = await this.#workerConsumer();
-    if (existing) {
-      const wanted = ackWait === undefined ? undefined : nanos(ackWait);
-      if (wanted === undefined || existing.config.ack_wait === wanted) {
-        return { consumer: existing, created: false };
-      }
-      const consumer = await jsm.consumers.update(
-        names.jobStream,
-        names.workerConsumer,
-        { ack_wait: wanted },
-      );
-      return { consumer, created: false };
-    }
-    try {
-      const consumer = await jsm.consumers.add(names.jobStream, {
-        durable_name: names.workerConsumer,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.StartTime,
-        opt_start_time: new Date(Date.now() - catchup).toISOString(),
-        filter_subject: names.jobSubjects,
-        ack_wait: nanos(ackWait ?? WORKER_DEFAULTS.ackWait),
-        max_ack_pending: 10_000,
-      });
-      return { consumer, created: true };
-    } catch (err) {
-      // Another process created it meanwhile, with another start time.
-      const consumer = await this.#workerConsumer();
-      if (consumer) return { consumer, created: false };
-      throw err;
-    }
-  }
-
-  /** The workers' consumer, or `null` when it does not exist. */
-  async #workerConsumer(): Promise<ConsumerInfo | null> {
-    try {
-      return await this.jsm.consumers.info(
-        this.names.jobStream,
-        this.names.workerConsumer,
-      );
-    } catch (err) {
-      if (
-        err instanceof JetStreamApiError &&
-        err.code === JetStreamApiCodes.ConsumerNotFound
-      ) return null;
-      throw err;
-    }
-  }
-}
-
-/** The job stream's configuration. */
-function jobStreamConfig(
-  names: NamespaceNames,
-  options: NamespaceOptions,
-): Partial<StreamConfig> & { name: string } {
-  return {
-    name: names.jobStream,
-    description: `schedule job queue of namespace ${names.namespace}`,
-    subjects: [names.jobSubjects],
-    max_age: nanos(options.maxAge ?? DEFAULT_MAX_AGE),
-    duplicate_window: nanos(
-      Math.max(
-        DEFAULT_DUPLICATE_WINDOW,
-        options.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW,
-      ),
-    ),
-  };
-}
-
-function createBucket(
-  js: JetStreamClient,
-  names: NamespaceNames,
-  replicas: number,
-): Promise<KV> {
-  return new Kvm(js).create(names.bucket, {
-    history: DEFINITION_HISTORY,
-    storage: StorageType.File,
-    replicas,
-    description: `schedule definitions of namespace ${names.namespace}`,
-  });
-}
-
-function isStreamNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError &&
-    err.code === JetStreamApiCodes.StreamNotFound;
 }
 
 function decodeOrNull<T>(
@@ -437,29 +302,4 @@ function decodeOrNull<T>(
     if (err instanceof ScheduleError) return null;
     throw err;
   }
-}
-
-/**
- * Returns the stream as it is, or creates it: file storage, limits retention, oldest
- * messages dropped first, direct gets allowed, plus `config`.
- */
-async function ensureStream(
-  jsm: JetStreamManager,
-  replicas: number,
-  config: Partial<StreamConfig> & { name: string },
-): Promise<{ info: StreamInfo; created: boolean }> {
-  try {
-    return { info: await jsm.streams.info(config.name), created: false };
-  } catch (err) {
-    if (!isStreamNotFound(err)) throw err;
-  }
-  const info = await jsm.streams.add({
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    num_replicas: replicas,
-    allow_direct: true,
-    ...config,
-  });
-  return { info, created: true };
 }

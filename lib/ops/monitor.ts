@@ -23,6 +23,50 @@ const RUN_OUTCOMES: Record<RunOutcome, true> = {
   cancelled: true,
 };
 
+/** The counters of a publisher node: its field, the metric's name and help. */
+const NODE_COUNTERS: [keyof NodeMetrics, string, string][] = [
+  [
+    "published",
+    "schedule_ticks_published_total",
+    "Ticks this node stored first.",
+  ],
+  [
+    "duplicates",
+    "schedule_ticks_duplicate_total",
+    "Ticks another node had stored.",
+  ],
+  [
+    "suppressed",
+    "schedule_ticks_suppressed_total",
+    "Backup sends left out: the tick was seen published and found in the stream.",
+  ],
+  [
+    "missed",
+    "schedule_ticks_missed_total",
+    "Ticks not published within catchup and absent from the job stream.",
+  ],
+  [
+    "skipped",
+    "schedule_ticks_skipped_total",
+    "Late ticks a job's catch-up policy (latest, none) did not send.",
+  ],
+  [
+    "publishErrors",
+    "schedule_publish_errors_total",
+    "Failed publish attempts.",
+  ],
+  [
+    "rejected",
+    "schedule_definitions_rejected_total",
+    "Invalid stored definitions.",
+  ],
+  [
+    "bucketReloads",
+    "schedule_bucket_reloads_total",
+    "Definitions reloaded after the bucket was deleted or recreated.",
+  ],
+];
+
 /**
  * Metrics of one process, in a registry of its own.
  *
@@ -72,49 +116,7 @@ export class Metrics {
 
   /** Exposes a publisher node's counters, read at each scrape. */
   node(read: () => NodeMetrics): void {
-    const exposed: [keyof NodeMetrics, string, string][] = [
-      [
-        "published",
-        "schedule_ticks_published_total",
-        "Ticks this node stored first.",
-      ],
-      [
-        "duplicates",
-        "schedule_ticks_duplicate_total",
-        "Ticks another node had stored.",
-      ],
-      [
-        "suppressed",
-        "schedule_ticks_suppressed_total",
-        "Backup sends left out: the tick was seen published and found in the stream.",
-      ],
-      [
-        "missed",
-        "schedule_ticks_missed_total",
-        "Ticks not published within catchup and absent from the job stream.",
-      ],
-      [
-        "skipped",
-        "schedule_ticks_skipped_total",
-        "Late ticks a job's catch-up policy (latest, none) did not send.",
-      ],
-      [
-        "publishErrors",
-        "schedule_publish_errors_total",
-        "Failed publish attempts.",
-      ],
-      [
-        "rejected",
-        "schedule_definitions_rejected_total",
-        "Invalid stored definitions.",
-      ],
-      [
-        "bucketReloads",
-        "schedule_bucket_reloads_total",
-        "Definitions reloaded after the bucket was deleted or recreated.",
-      ],
-    ];
-    for (const [field, name, help] of exposed) {
+    for (const [field, name, help] of NODE_COUNTERS) {
       new Counter(this.registry, name, help, () => read()[field]);
     }
     new Gauge(

@@ -29,8 +29,8 @@ import { redactHost } from "./redact.ts";
 interface Running {
   stop(): Promise<void>;
   /**
-   * False while it cannot do its work or should take no traffic: a worker whose queue is
-   * lost, a node whose clock is off.
+   * False while it cannot do its work (a worker whose queue is lost) or should take no
+   * traffic (a node whose clock is off).
    */
   ready(): boolean;
   readonly metrics: object;
@@ -57,14 +57,7 @@ export async function runService(
   const stopping = stop ?? signals!.signal;
   const log = createLogger(config.log);
   const { nats } = config;
-  log.info("starting", {
-    role,
-    version: VERSION,
-    namespace: config.namespace,
-    hosts: nats.hosts.map(redactHost),
-    auth: authMethod(nats),
-    tls: nats.tls !== undefined,
-  });
+  logStarting(log, role, config);
   const metrics = new Metrics(role, VERSION);
   const state: State = { connected: false, started: false };
   metrics.natsConnected(() => state.connected);
@@ -89,6 +82,19 @@ export async function runService(
   } finally {
     await monitor.shutdown();
   }
+}
+
+/** Logs what is starting: the role, version, namespace and how NATS is reached. */
+function logStarting(log: Logger, role: Role, config: Config): void {
+  const { nats } = config;
+  log.info("starting", {
+    role,
+    version: VERSION,
+    namespace: config.namespace,
+    hosts: nats.hosts.map(redactHost),
+    auth: authMethod(nats),
+    tls: nats.tls !== undefined,
+  });
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
@@ -208,27 +214,9 @@ async function startUntilStopped(
         role,
         running.details,
       );
-      state.running = running;
-      state.started = true;
-      const started = running;
-      return {
-        ...started,
-        stop: async () => {
-          state.started = false;
-          try {
-            await announced.stop();
-          } finally {
-            await started.stop();
-          }
-        },
-      };
+      return started(running, announced, state);
     } catch (err) {
-      if (err instanceof ScheduleError) throw err;
-      if ((err as Error).name === "JetStreamNotEnabled") {
-        throw new ScheduleError(
-          "JetStream is not enabled on the NATS server: start it with -js",
-        );
-      }
+      throwIfFatal(err);
       await running?.stop().catch(() => {});
       log.warn(`cannot start the ${role}; retrying`, {
         attempt,
@@ -238,6 +226,43 @@ async function startUntilStopped(
     }
   }
   return null;
+}
+
+/**
+ * Marks `running` started for `/readyz`; returns it with a `stop` that marks it stopped,
+ * withdraws its announcement, then stops it.
+ */
+function started(
+  running: Running,
+  announced: { stop(): Promise<void> },
+  state: State,
+): Running {
+  state.running = running;
+  state.started = true;
+  return {
+    ...running,
+    stop: async () => {
+      state.started = false;
+      try {
+        await announced.stop();
+      } finally {
+        await running.stop();
+      }
+    },
+  };
+}
+
+/**
+ * Throws what a retry would not help: a {@link ScheduleError}, or a server without
+ * JetStream.
+ */
+function throwIfFatal(err: unknown): void {
+  if (err instanceof ScheduleError) throw err;
+  if ((err as Error).name === "JetStreamNotEnabled") {
+    throw new ScheduleError(
+      "JetStream is not enabled on the NATS server: start it with -js",
+    );
+  }
 }
 
 /**

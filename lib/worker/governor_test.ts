@@ -2,15 +2,10 @@ import assert from "node:assert/strict";
 import type { Tick } from "../types.ts";
 import { createLogger } from "../ops/log.ts";
 import { Governor } from "./governor.ts";
+import { TICK } from "./_fixtures.ts";
 
 const tick = (overlap?: "allow" | "skip"): Tick => ({
-  namespace: "beta",
-  key: "test",
-  index: 0,
-  scheduledAt: new Date("2030-01-01T00:00:00Z"),
-  mode: "log",
-  spec: "@hourly",
-  option: {},
+  ...TICK,
   ...(overlap === undefined ? {} : { policy: { overlap } }),
 });
 

@@ -3,16 +3,9 @@ import { headers } from "@nats-io/nats-core";
 import type { Tick } from "../types.ts";
 import type { RunContext } from "./handler.ts";
 import { runHandler, type RunMessage } from "./run_handler.ts";
+import { TICK } from "./_fixtures.ts";
 
-const tick: Tick = {
-  namespace: "beta",
-  key: "test",
-  index: 0,
-  scheduledAt: new Date("2030-01-01T00:00:00Z"),
-  mode: "log",
-  spec: "@hourly",
-  option: {},
-};
+const tick: Tick = TICK;
 
 const never = new AbortController().signal;
 

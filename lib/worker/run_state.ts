@@ -94,45 +94,72 @@ export function admit(
   state: JobRunState,
   request: AdmissionRequest,
 ): { admission: Admission; next: JobRunState | null } {
-  const { scheduledAt, worker, now, overlap } = request;
-  const { running, pending, cancel } = state;
+  const { scheduledAt, now, overlap } = request;
+  const { running } = state;
   if (
     running === undefined || running.scheduledAt === scheduledAt ||
     now - Date.parse(running.heartbeatAt) > request.staleAfter
   ) {
-    const at = new Date(now).toISOString();
-    const next: JobRunState = {
-      ...state,
-      running: { scheduledAt, worker, startedAt: at, heartbeatAt: at },
-    };
-    delete next.cancel;
-    if (pending?.scheduledAt === scheduledAt) delete next.pending;
-    return { admission: { kind: "run" }, next };
+    return { admission: { kind: "run" }, next: claimed(state, request) };
   }
   const busy =
     `tick ${running.scheduledAt} is running on worker ${running.worker}`;
   if (overlap === "skip") {
     return { admission: { kind: "skip", reason: busy }, next: null };
   }
-  if (overlap === "buffer") {
-    if (pending !== undefined && pending.scheduledAt !== scheduledAt) {
-      const reason =
-        `tick ${pending.scheduledAt} is already waiting on worker ${pending.worker} (${busy})`;
-      return { admission: { kind: "skip", reason }, next: null };
-    }
-    const mine = pending?.worker === worker;
-    return {
-      admission: { kind: "wait", reason: busy },
-      next: mine ? null : { ...state, pending: { scheduledAt, worker } },
-    };
+  if (overlap === "buffer") return buffered(state, request, busy);
+  return cancelling(state, running, request, busy);
+}
+
+/** The state with the job claimed by `request`'s tick, dropping what it settles. */
+function claimed(state: JobRunState, request: AdmissionRequest): JobRunState {
+  const { scheduledAt, worker, now } = request;
+  const at = new Date(now).toISOString();
+  const next: JobRunState = {
+    ...state,
+    running: { scheduledAt, worker, startedAt: at, heartbeatAt: at },
+  };
+  delete next.cancel;
+  if (state.pending?.scheduledAt === scheduledAt) delete next.pending;
+  return next;
+}
+
+/** `buffer`: the tick waits as the pending one, or is skipped when another is pending. */
+function buffered(
+  state: JobRunState,
+  { scheduledAt, worker }: AdmissionRequest,
+  busy: string,
+): { admission: Admission; next: JobRunState | null } {
+  const { pending } = state;
+  if (pending !== undefined && pending.scheduledAt !== scheduledAt) {
+    const reason =
+      `tick ${pending.scheduledAt} is already waiting on worker ${pending.worker} (${busy})`;
+    return { admission: { kind: "skip", reason }, next: null };
   }
+  const mine = pending?.worker === worker;
+  return {
+    admission: { kind: "wait", reason: busy },
+    next: mine ? null : { ...state, pending: { scheduledAt, worker } },
+  };
+}
+
+/**
+ * `cancel`: the tick asks the `running` one to stop and waits, or is skipped when the
+ * running tick is newer.
+ */
+function cancelling(
+  state: JobRunState,
+  running: RunClaim,
+  { scheduledAt, worker }: AdmissionRequest,
+  busy: string,
+): { admission: Admission; next: JobRunState | null } {
   if (Date.parse(running.scheduledAt) > Date.parse(scheduledAt)) {
     const reason = `a newer ${busy}`;
     return { admission: { kind: "skip", reason }, next: null };
   }
   return {
     admission: { kind: "wait", reason: `cancelling: ${busy}` },
-    next: cancel?.scheduledAt === running.scheduledAt
+    next: state.cancel?.scheduledAt === running.scheduledAt
       ? null
       : { ...state, cancel: { scheduledAt: running.scheduledAt, worker } },
   };

@@ -10,40 +10,21 @@
  */
 
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
-import type { JsMsg } from "@nats-io/jetstream";
-import type { KvEntry } from "@nats-io/kv";
-import { decodeTick, storedRevision } from "../wire/mod.ts";
 import { WORKER_DEFAULTS } from "../defaults.ts";
-import { ScheduleError } from "../errors.ts";
 import { httpHandler } from "../jobs/http/handler.ts";
 import { validateMode } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
-import { pauseDefinition } from "../nats/definitions.ts";
-import { publishEvent } from "../nats/events.ts";
 import { Namespace } from "../nats/namespace.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
-import type { RunRecord, Tick } from "../types.ts";
 import { consume, type Consuming } from "./consume.ts";
-import { Governor, type Lease } from "./governor.ts";
+import { execute } from "./execution.ts";
+import { Governor } from "./governor.ts";
 import type { ModeHandler } from "./handler.ts";
-import { lostBefore, writeRun } from "./history.ts";
-import {
-  cancelled,
-  decideOutcome,
-  exhausted,
-  jobRetryPolicy,
-  notRun,
-  type Outcome,
-  type RetryPolicy,
-} from "./outcome.ts";
+import type { RetryPolicy } from "./outcome.ts";
 import { JobQueue } from "./queue.ts";
-import { runHandler } from "./run_handler.ts";
-import {
-  RESPONSE_LIMIT,
-  runRecord,
-  type RunRecordInput,
-} from "./run_record.ts";
+import { RESPONSE_LIMIT } from "./run_record.ts";
 import type { WorkerMetrics, WorkerOptions } from "./types.ts";
+import type { WorkerContext } from "./_util.ts";
 
 /**
  * A worker. Start it with {@link Worker.start}; register handlers for modes other than
@@ -77,17 +58,9 @@ export class Worker {
   /** The name recorded in the run history. */
   readonly name: string;
   readonly #clock: ServerClock;
-
-  readonly #namespace: Namespace;
-  readonly #log: Logger;
-  readonly #onRun: ((record: RunRecord) => void) | undefined;
-  readonly #handlers = new Map<string, ModeHandler>();
+  readonly #context: WorkerContext;
   readonly #concurrency: number;
-  readonly #retry: RetryPolicy;
-  readonly #progressEvery: number;
   readonly #queue: JobQueue;
-  readonly #nc: NatsConnection;
-  readonly #governor: Governor;
   readonly #stopping = new AbortController();
   #consuming: Consuming | undefined;
 
@@ -100,38 +73,33 @@ export class Worker {
     clock: ServerClock,
     log: Logger,
   ) {
-    this.#nc = nc;
-    this.#namespace = namespace;
     this.#queue = queue;
-    this.#log = log;
     this.#clock = clock;
-    this.#onRun = options.onRun;
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
-    this.#retry = {
-      maxAttempts: options.maxAttempts ?? WORKER_DEFAULTS.maxAttempts,
-      retryDelay: options.retryDelay ?? WORKER_DEFAULTS.retryDelay,
-      maxRetryDelay: options.maxRetryDelay ?? WORKER_DEFAULTS.maxRetryDelay,
-    };
-    this.#progressEvery = Math.max(100, ackWait / 3);
+    const progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
       `worker-${crypto.randomUUID().slice(0, 8)}`;
-    this.#governor = new Governor({
+    const governor = new Governor({
       bucket: () => namespace.runState(),
       worker: this.name,
       staleAfter: ackWait,
-      every: this.#progressEvery,
-      log: this.#log,
+      every: progressEvery,
+      log,
     });
-    this.#handlers.set(
-      "HTTP",
-      httpHandler({
-        timeout: options.timeout ?? WORKER_DEFAULTS.timeout,
-        allowHosts: options.allowHosts,
-        allowNetworks: options.allowNetworks,
-        secretsDir: options.secretsDir,
-        responseBytes: RESPONSE_LIMIT,
-      }),
-    );
+    this.#context = {
+      nc,
+      namespace,
+      name: this.name,
+      log,
+      clock,
+      metrics: this.metrics,
+      onRun: options.onRun,
+      handlers: new Map([["HTTP", builtinHttpHandler(options)]]),
+      retry: retryPolicy(options),
+      progressEvery,
+      governor,
+      stopping: this.#stopping.signal,
+    };
   }
 
   /** The server's clock, which times the runs recorded. */
@@ -219,8 +187,8 @@ export class Worker {
    */
   async handle(mode: string, handler: ModeHandler): Promise<void> {
     validateMode(mode);
-    this.#handlers.set(mode, handler);
-    await this.#namespace.registerMode(mode, this.name);
+    this.#context.handlers.set(mode, handler);
+    await this.#context.namespace.registerMode(mode, this.name);
   }
 
   /**
@@ -241,256 +209,32 @@ export class Worker {
     this.#consuming = consume(
       this.#queue,
       this.#concurrency,
-      (message) => this.#execute(message),
+      (message) => execute(this.#context, message),
     );
-    this.#log.info("worker started", {
-      namespace: this.#namespace.names.namespace,
+    this.#context.log.info("worker started", {
+      namespace: this.#context.namespace.names.namespace,
       worker: this.name,
       concurrency: this.#concurrency,
     });
   }
+}
 
-  /** Runs one queue message: decodes it, runs it, records it and answers the queue. */
-  async #execute(message: JsMsg): Promise<void> {
-    let tick: Tick;
-    try {
-      tick = decodeTick(message.data);
-    } catch (err) {
-      if (!(err instanceof ScheduleError)) throw err;
-      this.metrics.malformed++;
-      this.#log.warn("malformed tick terminated", {
-        subject: message.subject,
-        error: err.message,
-      });
-      message.term(err.message);
-      return;
-    }
-    const attempt = message.info.deliveryCount;
-    if (await lostBefore(this.#namespace, tick, attempt)) {
-      await this.#record(tick, attempt - 1, new Date(this.#clock.now()), {
-        outcome: "interrupted",
-        result: {
-          error:
-            `attempt ${attempt - 1} never answered: its worker stopped or ` +
-            "lost NATS mid-call (or could not record it)",
-        },
-      });
-    }
-    const replaced = await this.#superseded(tick);
-    if (replaced !== null) {
-      const decided = notRun("superseded", replaced);
-      await this.#record(tick, attempt, new Date(this.#clock.now()), decided);
-      return this.#answer(message, tick, attempt, decided);
-    }
-    const retry = jobRetryPolicy(this.#retry, tick.policy?.retry);
-    if (exhausted(attempt, retry.maxAttempts)) {
-      return await this.#end(
-        message,
-        tick,
-        attempt,
-        new Date(this.#clock.now()),
-        decideOutcome(undefined, attempt, retry),
-      );
-    }
-    const admitted = await this.#governor.admit(
-      tick,
-      () => message.working(),
-      this.#stopping.signal,
-    );
-    if (admitted.kind === "stopped") {
-      this.#log.info("worker stopping: waiting tick left to the queue", {
-        key: tick.key,
-        index: tick.index,
-        scheduledAt: tick.scheduledAt.toISOString(),
-      });
-      return message.nak();
-    }
-    if (admitted.kind === "skip") {
-      const decided = notRun("skipped", admitted.reason);
-      await this.#record(tick, attempt, new Date(this.#clock.now()), decided);
-      this.#publish(tick, "skipped", admitted.reason);
-      return this.#answer(message, tick, attempt, decided);
-    }
-    const { lease } = admitted;
-    const startedAt = new Date(this.#clock.now());
-    const signal = lease?.signal ?? new AbortController().signal;
-    const result = await runHandler(
-      this.#handlers.get(tick.mode),
-      tick,
-      message,
-      attempt,
-      this.#progressEvery,
-      signal,
-    );
-    const decided = signal.aborted
-      ? cancelled(result, String(signal.reason))
-      : decideOutcome(result, attempt, retry);
-    await this.#end(message, tick, attempt, startedAt, decided, lease);
-  }
+/** The worker's retry policy: its options, else the defaults. */
+function retryPolicy(options: WorkerOptions): RetryPolicy {
+  return {
+    maxAttempts: options.maxAttempts ?? WORKER_DEFAULTS.maxAttempts,
+    retryDelay: options.retryDelay ?? WORKER_DEFAULTS.retryDelay,
+    maxRetryDelay: options.maxRetryDelay ?? WORKER_DEFAULTS.maxRetryDelay,
+  };
+}
 
-  /**
-   * Ends an attempt that was due: records it, releases its job's lock and counts its
-   * job's consecutive failures (pausing the key when they reach `pauseAfterFailures`),
-   * publishes `failed` after the last attempt, and answers the queue.
-   */
-  async #end(
-    message: JsMsg,
-    tick: Tick,
-    attempt: number,
-    startedAt: Date,
-    decided: Outcome,
-    lease?: Lease,
-  ): Promise<void> {
-    await this.#record(tick, attempt, startedAt, decided);
-    try {
-      const { pause, failures } = await this.#governor.settle(
-        tick,
-        lease,
-        decided.outcome,
-      );
-      if (pause) await this.#pause(tick, failures, decided.result.error);
-    } catch (err) {
-      this.#log.warn(
-        "run state not updated: the lock goes stale after the ack wait",
-        {
-          key: tick.key,
-          index: tick.index,
-          scheduledAt: tick.scheduledAt.toISOString(),
-          error: (err as Error).message,
-        },
-      );
-    }
-    if (decided.outcome === "failed") {
-      this.#publish(tick, "failed", decided.result.error);
-    }
-    this.#answer(message, tick, attempt, decided);
-  }
-
-  /** Pauses the key of `tick` after `failures` consecutive failed ticks of its job. */
-  async #pause(tick: Tick, failures: number, error?: string): Promise<void> {
-    const note = `paused after ${failures} consecutive failed ticks` +
-      (error === undefined ? "" : ` (last: ${error})`);
-    const by = `worker ${this.name}`;
-    const paused = await pauseDefinition(this.#namespace, tick.key, {
-      note,
-      at: new Date().toISOString(),
-      by,
-    });
-    if (!paused) return;
-    this.#log.warn("key paused after consecutive failures", {
-      key: tick.key,
-      index: tick.index,
-      failures,
-      note,
-    });
-    publishEvent(this.#nc, this.#namespace.names, {
-      type: "paused",
-      at: new Date(),
-      key: tick.key,
-      index: tick.index,
-      by,
-      detail: note,
-    });
-  }
-
-  /** Publishes a tick event of `type` about `tick`. */
-  #publish(tick: Tick, type: "failed" | "skipped", detail?: string): void {
-    publishEvent(this.#nc, this.#namespace.names, {
-      type,
-      at: new Date(),
-      key: tick.key,
-      index: tick.index,
-      scheduledAt: tick.scheduledAt,
-      by: `worker ${this.name}`,
-      ...(detail === undefined ? {} : { detail }),
-    });
-  }
-
-  /** Records attempt `attempt` of `tick`, counts it and reports it to `onRun`. */
-  async #record(
-    tick: Tick,
-    attempt: number,
-    startedAt: Date,
-    decided: Pick<Outcome, "outcome"> & { result: RunRecordInput["result"] },
-  ): Promise<void> {
-    const record = runRecord({
-      tick,
-      attempt,
-      startedAt,
-      endedAt: new Date(this.#clock.now()),
-      outcome: decided.outcome,
-      result: decided.result,
-      worker: this.name,
-    });
-    await writeRun(this.#namespace, this.#log, record);
-    this.metrics[decided.outcome]++;
-    this.#onRun?.(record);
-  }
-
-  /**
-   * Why `tick` must not run: its definition was removed or replaced (a `set`; a pause or
-   * resume keeps it) since the tick. `null` when it may run: the definition is the
-   * tick's, the tick carries no revision (an older node's), or the bucket cannot be read
-   * now (logged; the tick runs rather than being lost).
-   */
-  async #superseded(tick: Tick): Promise<string | null> {
-    if (tick.revision === undefined) return null;
-    let entry: KvEntry | null;
-    try {
-      entry = await this.#namespace.kv.get(tick.key);
-    } catch (err) {
-      this.#log.warn("cannot read the definition; running the tick", {
-        key: tick.key,
-        error: (err as Error).message,
-      });
-      return null;
-    }
-    if (entry === null || entry.operation !== "PUT") {
-      return `definition removed since revision ${tick.revision}`;
-    }
-    if (entry.revision === tick.revision) return null;
-    const current = storedRevision(entry.value, entry.revision);
-    return current === tick.revision
-      ? null
-      : `definition replaced: revision ${tick.revision} by ${current}`;
-  }
-
-  /**
-   * Logs the outcome and acks, naks or terminates. When the connection is gone the message
-   * stays unanswered and is redelivered after the ack wait: at least once.
-   */
-  #answer(message: JsMsg, tick: Tick, attempt: number, decided: Outcome): void {
-    const { answer, result } = decided;
-    const fields = {
-      key: tick.key,
-      index: tick.index,
-      scheduledAt: tick.scheduledAt.toISOString(),
-      attempt,
-      status: result.status,
-      error: result.error,
-    };
-    if (answer.kind === "ack") this.#log.debug("run succeeded", fields);
-    else if (decided.outcome === "superseded") {
-      this.#log.info("tick superseded; not run", fields);
-    } else if (decided.outcome === "skipped") {
-      this.#log.info("tick skipped; not run", fields);
-    } else if (decided.outcome === "cancelled") {
-      this.#log.info("run cancelled for a newer tick", fields);
-    } else if (answer.kind === "nak") {
-      this.#log.warn("run failed; will retry", {
-        ...fields,
-        delay: answer.delay,
-      });
-    } else this.#log.warn("run failed", fields);
-    try {
-      if (answer.kind === "ack") message.ack();
-      else if (answer.kind === "nak") message.nak(answer.delay);
-      else message.term(answer.reason);
-    } catch (err) {
-      this.#log.warn(
-        "could not answer the queue; the tick will be redelivered",
-        { ...fields, error: (err as Error).message },
-      );
-    }
-  }
+/** The handler of the built-in `HTTP` mode, by the worker's options. */
+function builtinHttpHandler(options: WorkerOptions): ModeHandler {
+  return httpHandler({
+    timeout: options.timeout ?? WORKER_DEFAULTS.timeout,
+    allowHosts: options.allowHosts,
+    allowNetworks: options.allowNetworks,
+    secretsDir: options.secretsDir,
+    responseBytes: RESPONSE_LIMIT,
+  });
 }

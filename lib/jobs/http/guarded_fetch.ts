@@ -50,13 +50,7 @@ export async function guardedFetch(
   for (let hop = 0;; hop++) {
     const refused = await refusal(request.url, rules, resolve);
     if (refused) throw new RefusedDestination(refused);
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      signal: init.signal,
-      redirect: "manual",
-    });
+    const response = await send(request, init.signal);
     const location = response.headers.get("location");
     if (
       !isRedirect(response.status) || location === null ||
@@ -71,6 +65,17 @@ export async function guardedFetch(
       new URL(location, request.url),
     );
   }
+}
+
+/** Sends one request, leaving redirects to the caller. */
+function send(request: Hop, signal?: AbortSignal): Promise<Response> {
+  return fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal,
+    redirect: "manual",
+  });
 }
 
 /** One request of a call: the first, or one a redirect asked for. */

@@ -5,8 +5,12 @@
  * @module
  */
 
-import type { HttpOption } from "../../types.ts";
-import type { ModeHandler } from "../../worker/handler.ts";
+import type { HttpOption, Tick } from "../../types.ts";
+import type {
+  ModeHandler,
+  RunContext,
+  RunResult,
+} from "../../worker/handler.ts";
 import type { DestinationRules } from "./destination.ts";
 import {
   guardedFetch,
@@ -56,73 +60,115 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
   const limit = options.responseBytes ?? 1024;
   return async (message, context) => {
     const option = message.option as HttpOption;
-    const url = new URL(option.url);
-    const method = option.method ?? "POST";
-    const headers = new Headers(option.headers);
-    headers.set(RUN_HEADERS.scheduledAt, message.scheduledAt.toISOString());
-    headers.set(RUN_HEADERS.messageId, context.msgId);
-    headers.set(RUN_HEADERS.attempt, String(context.attempt));
-    headers.set(RUN_HEADERS.trigger, message.trigger ?? "schedule");
-    const missing = option.secretHeaders &&
-      await setSecretHeaders(
-        headers,
-        option.secretHeaders,
-        options.secretsDir,
-      );
-    if (missing) return { outcome: "failed", error: missing };
-    let body: string | undefined;
-    if (option.body !== undefined && method !== "GET" && method !== "HEAD") {
-      body = JSON.stringify(option.body);
-      if (!headers.has("content-type")) {
-        headers.set("content-type", "application/json");
-      }
+    const request = await buildRequest(message, context, options.secretsDir);
+    if (typeof request === "string") {
+      return { outcome: "failed", error: request };
     }
     const timeout = option.timeout === undefined
       ? options.timeout
       : httpTimeout(option.timeout);
-    const timer = AbortSignal.timeout(timeout);
-    let response: Response;
-    try {
-      response = await guardedFetch(
-        url,
-        {
-          method,
-          headers,
-          body,
-          signal: AbortSignal.any([timer, context.signal]),
-        },
-        options,
-      );
-    } catch (err) {
-      if (err instanceof RefusedDestination) {
-        return { outcome: "failed", error: err.message };
-      }
-      const error = context.signal.aborted
-        ? "cancelled"
-        : timer.aborted
-        ? `timed out after ${timeout} ms`
-        : (err as Error).message.replaceAll(option.url, redactUrl(url))
-          .replaceAll(url.href, redactUrl(url));
-      return { outcome: "retry", error };
-    }
-    const text = await readPrefix(response, limit);
-    const status = response.status;
-    if (response.ok) return { outcome: "success", status, response: text };
-    if (status === 429 || status >= 500) {
-      const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
-      return {
-        outcome: "retry",
-        status,
-        response: text,
-        error: `HTTP ${status}`,
-        retryAfter,
-      };
-    }
-    const error = status >= 300 && status < 400
-      ? `HTTP ${status}: more than ${MAX_REDIRECTS} redirects`
-      : `HTTP ${status}`;
-    return { outcome: "failed", status, response: text, error };
+    const response = await call(option.url, request, timeout, context, options);
+    if (!(response instanceof Response)) return response;
+    return await classify(response, limit);
   };
+}
+
+/** What a call sends: where, and the request but its signal. */
+interface HttpRequest {
+  url: URL;
+  init: { method: string; headers: Headers; body?: string };
+}
+
+/**
+ * The request of a tick's `HTTP` job: its URL, method, headers (the run's, the job's and
+ * its secrets) and JSON body; the reason it cannot be made when a secret is missing.
+ */
+async function buildRequest(
+  message: Tick,
+  context: RunContext,
+  secretsDir: string | undefined,
+): Promise<HttpRequest | string> {
+  const option = message.option as HttpOption;
+  const url = new URL(option.url);
+  const method = option.method ?? "POST";
+  const headers = new Headers(option.headers);
+  headers.set(RUN_HEADERS.scheduledAt, message.scheduledAt.toISOString());
+  headers.set(RUN_HEADERS.messageId, context.msgId);
+  headers.set(RUN_HEADERS.attempt, String(context.attempt));
+  headers.set(RUN_HEADERS.trigger, message.trigger ?? "schedule");
+  const missing = option.secretHeaders &&
+    await setSecretHeaders(
+      headers,
+      option.secretHeaders,
+      secretsDir,
+    );
+  if (missing) return missing;
+  let body: string | undefined;
+  if (option.body !== undefined && method !== "GET" && method !== "HEAD") {
+    body = JSON.stringify(option.body);
+    if (!headers.has("content-type")) {
+      headers.set("content-type", "application/json");
+    }
+  }
+  return { url, init: { method, headers, body } };
+}
+
+/**
+ * Sends `request` within `timeout` ms, until the run is cancelled; the response, or the
+ * result of a call that got none: failed for a refused destination, else retried, with
+ * the error (its URLs redacted).
+ */
+async function call(
+  source: string,
+  { url, init }: HttpRequest,
+  timeout: number,
+  context: RunContext,
+  rules: DestinationRules,
+): Promise<Response | RunResult> {
+  const timer = AbortSignal.timeout(timeout);
+  try {
+    return await guardedFetch(
+      url,
+      { ...init, signal: AbortSignal.any([timer, context.signal]) },
+      rules,
+    );
+  } catch (err) {
+    if (err instanceof RefusedDestination) {
+      return { outcome: "failed", error: err.message };
+    }
+    const error = context.signal.aborted
+      ? "cancelled"
+      : timer.aborted
+      ? `timed out after ${timeout} ms`
+      : (err as Error).message.replaceAll(source, redactUrl(url))
+        .replaceAll(url.href, redactUrl(url));
+    return { outcome: "retry", error };
+  }
+}
+
+/**
+ * The result of a response: a 2xx succeeds; a 5xx or a 429 is retried (honouring
+ * `Retry-After`); any other status fails, a 3xx for too many redirects. Keeps the first
+ * `limit` bytes of the body.
+ */
+async function classify(response: Response, limit: number): Promise<RunResult> {
+  const text = await readPrefix(response, limit);
+  const status = response.status;
+  if (response.ok) return { outcome: "success", status, response: text };
+  if (status === 429 || status >= 500) {
+    const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+    return {
+      outcome: "retry",
+      status,
+      response: text,
+      error: `HTTP ${status}`,
+      retryAfter,
+    };
+  }
+  const error = status >= 300 && status < 400
+    ? `HTTP ${status}: more than ${MAX_REDIRECTS} redirects`
+    : `HTTP ${status}`;
+  return { outcome: "failed", status, response: text, error };
 }
 
 /**

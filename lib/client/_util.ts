@@ -1,0 +1,102 @@
+/**
+ * Private helpers of the client: what its calls share.
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { KvEntry } from "@nats-io/kv";
+import {
+  type Compile,
+  type CompiledDefinition,
+  decodeDefinition,
+} from "../wire/mod.ts";
+import { InvalidJobError, NotFoundError } from "../errors.ts";
+import { validateKey } from "../nats/names.ts";
+import { quoted } from "../_util.ts";
+import type { Namespace } from "../nats/namespace.ts";
+import { readDefinitionEntry } from "../nats/definitions.ts";
+import { publishEvent } from "../nats/events.ts";
+import type { Definition, ScheduleEvent } from "../types.ts";
+
+/** What the client's calls work on: the connection, the namespace and the spec cache. */
+export interface Client {
+  /** The connection. */
+  readonly nc: NatsConnection;
+  /** The namespace opened. */
+  readonly namespace: Namespace;
+  /** Compiles a spec, through the client's cache. */
+  readonly compile: Compile;
+}
+
+/** The name of the client's namespace. */
+export function namespaceOf(client: Client): string {
+  return client.namespace.names.namespace;
+}
+
+/** The entry of `key` in the definitions bucket. */
+export async function readEntry(client: Client, key: string): Promise<KvEntry> {
+  validateKey(key);
+  return await readDefinitionEntry(client.namespace, key);
+}
+
+/** The entry of `key` and its definition. */
+export async function readDefinition(
+  client: Client,
+  key: string,
+): Promise<CompiledDefinition & { entry: KvEntry }> {
+  const entry = await readEntry(client, key);
+  return { entry, ...decodeDefinition(entry.value, client.compile) };
+}
+
+/** Checks that `definition` of `key` has a job `index`. */
+export function jobIndex(
+  key: string,
+  definition: Definition,
+  index: number,
+): number {
+  if (
+    !Number.isInteger(index) || index < 0 || index >= definition.jobs.length
+  ) {
+    throw new NotFoundError(
+      `${
+        quoted(key)
+      } has no job ${index}: it has ${definition.jobs.length} (0 to ${
+        definition.jobs.length - 1
+      })`,
+    );
+  }
+  return index;
+}
+
+/** Publishes `event`, now, leaving out its fields that are undefined. */
+export function sendEvent(
+  client: Client,
+  event: Omit<ScheduleEvent, "at">,
+): void {
+  const defined = Object.fromEntries(
+    Object.entries(event).filter(([, value]) => value !== undefined),
+  ) as Omit<ScheduleEvent, "at">;
+  publishEvent(client.nc, client.namespace.names, {
+    ...defined,
+    at: new Date(),
+  });
+}
+
+/** Refuses a `by` that is not a non-empty string. */
+export function checkBy(by: unknown): void {
+  if (by !== undefined && (typeof by !== "string" || by === "")) {
+    throw new InvalidJobError("by must be a name, a non-empty string");
+  }
+}
+
+/**
+ * True when a tick or run record is of definition `revision`, or does not say (written
+ * by an older node or worker).
+ */
+export function ofDefinition(
+  written: { revision?: number },
+  revision: number,
+): boolean {
+  return written.revision === undefined || written.revision === revision;
+}

@@ -1,0 +1,184 @@
+/**
+ * Firing ticks from the client: a manual trigger now, and a backfill of a past range.
+ *
+ * @module
+ */
+
+import {
+  assertFits,
+  decodeRunRecord,
+  decodeTick,
+  definedRevision,
+  tickEncoder,
+} from "../wire/mod.ts";
+import { quoted } from "../_util.ts";
+import type { Definition, Tick, TickTrigger } from "../types.ts";
+import { backfillTicks, backfillTime } from "./backfill.ts";
+import type { BackfillOptions, TriggerOptions } from "./options.ts";
+import {
+  checkBy,
+  type Client,
+  jobIndex,
+  namespaceOf,
+  readDefinition,
+  sendEvent,
+} from "./_util.ts";
+
+/** Runs job `index` of `key` now (see `Schedule.trigger`). */
+export async function triggerJob(
+  client: Client,
+  key: string,
+  options: TriggerOptions,
+): Promise<Tick> {
+  const { by } = options;
+  checkBy(by);
+  const { entry, definition } = await readDefinition(client, key);
+  const index = jobIndex(key, definition, options.index ?? 0);
+  const scheduledAt = new Date();
+  const tick = tickOf(client, key, index, entry.revision, definition, "manual");
+  const id = `${
+    client.namespace.names.tickId(key, index, scheduledAt.getTime())
+  }.manual.${crypto.randomUUID()}`;
+  await publishTick(client, tick, scheduledAt, id);
+  sendEvent(client, { type: "triggered", key, index, scheduledAt, by });
+  return { ...tick, scheduledAt };
+}
+
+/** Fires the ticks of a past range (see `Schedule.backfill`); returns how many. */
+export async function backfillKey(
+  client: Client,
+  key: string,
+  options: BackfillOptions,
+): Promise<number> {
+  const { by } = options;
+  checkBy(by);
+  const from = backfillTime(options?.from, "from");
+  const to = backfillTime(options?.to, "to");
+  const { entry, definition, specs } = await readDefinition(client, key);
+  const indexes = options.index === undefined
+    ? definition.jobs.map((_, index) => index)
+    : [jobIndex(key, definition, options.index)];
+  const times = backfillTicks(
+    indexes.map((index) => specs[index]),
+    definition.anchor.getTime(),
+    from,
+    to,
+    Date.now(),
+  );
+  const range = `${new Date(from).toISOString()} to ${
+    new Date(to).toISOString()
+  }`;
+  let total = 0;
+  for (const [i, index] of indexes.entries()) {
+    const tick = tickOf(
+      client,
+      key,
+      index,
+      entry.revision,
+      definition,
+      "backfill",
+    );
+    total += await backfillJob(client, tick, times[i], { by, detail: range });
+  }
+  return total;
+}
+
+/**
+ * Fires `tick` at each of `times` that has no tick in the queue nor a run record, and
+ * publishes a `backfilled` event when any was; returns how many the job stream took (not
+ * dropped as duplicates).
+ */
+async function backfillJob(
+  client: Client,
+  tick: Omit<Tick, "scheduledAt">,
+  times: number[],
+  { by, detail }: { by?: string; detail: string },
+): Promise<number> {
+  const { key, index } = tick;
+  const done = await ranTimes(client, key, index);
+  let count = 0;
+  for (const time of times) {
+    if (done.has(time)) continue;
+    const duplicate = await publishTick(
+      client,
+      tick,
+      new Date(time),
+      client.namespace.names.tickId(key, index, time),
+    );
+    if (!duplicate) count++;
+  }
+  if (count > 0) {
+    sendEvent(client, { type: "backfilled", key, index, count, by, detail });
+  }
+  return count;
+}
+
+/** The tick of job `index` of `definition`, all but its time. */
+function tickOf(
+  client: Client,
+  key: string,
+  index: number,
+  entryRevision: number,
+  definition: Definition,
+  trigger: TickTrigger,
+): Omit<Tick, "scheduledAt"> {
+  return {
+    ...definition.jobs[index],
+    namespace: namespaceOf(client),
+    key,
+    index,
+    revision: definedRevision(definition, entryRevision),
+    trigger,
+  };
+}
+
+/** Publishes a tick; returns true when the stream already held its id. */
+async function publishTick(
+  client: Client,
+  tick: Omit<Tick, "scheduledAt">,
+  scheduledAt: Date,
+  msgID: string,
+): Promise<boolean> {
+  const bytes = tickEncoder(tick)(scheduledAt);
+  assertFits(
+    bytes,
+    client.nc.info?.max_payload ?? Infinity,
+    `a tick of job ${tick.index} of ${quoted(tick.key)}`,
+  );
+  const { names, js } = client.namespace;
+  const ack = await js.publish(
+    names.jobSubject(tick.key, tick.index),
+    bytes,
+    {
+      msgID,
+    },
+  );
+  return ack.duplicate;
+}
+
+/** The times of job `index` of `key` that have a tick in the queue or a run record. */
+async function ranTimes(
+  client: Client,
+  key: string,
+  index: number,
+): Promise<Set<number>> {
+  const { names } = client.namespace;
+  const times = new Set<number>();
+  const at = (written: { scheduledAt: Date }) =>
+    times.add(written.scheduledAt.getTime());
+  for await (
+    const tick of client.namespace.read(
+      names.jobStream,
+      names.jobSubject(key, index),
+      decodeTick,
+    )
+  ) at(tick);
+  for await (
+    const run of client.namespace.read(
+      names.runStream,
+      names.runSubject(key, index),
+      decodeRunRecord,
+    )
+  ) at(run);
+  return times;
+}

@@ -1,0 +1,245 @@
+/**
+ * Creating what a namespace needs in NATS when it is missing: the definitions bucket,
+ * the job stream, the modes bucket, the run history stream, the workers' shared consumer
+ * and the run state bucket; existing ones are left as they are (a warning says when
+ * their replicas are not those asked for).
+ *
+ * @module
+ */
+
+import { nanos } from "@nats-io/nats-core";
+import {
+  AckPolicy,
+  type ConsumerInfo,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+  type StreamInfo,
+} from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
+import type { NamespaceNames } from "./names.ts";
+import type { NamespaceOptions } from "./namespace.ts";
+
+/** The default job stream duplicate window: two minutes. */
+const DEFAULT_DUPLICATE_WINDOW = 120_000;
+const DEFAULT_MAX_AGE = 24 * 3600_000;
+const DEFAULT_HISTORY_MAX_AGE = 7 * 24 * 3600_000;
+const DEFAULT_HISTORY_PER_JOB = 100;
+/**
+ * The writes the definitions bucket keeps per key: the most NATS KV allows. A bucket
+ * created before keeps its own setting (5).
+ */
+export const DEFINITION_HISTORY = 64;
+
+/** What {@link provisionNamespace} found or made. */
+export interface Provisioned {
+  /** The definitions bucket. */
+  kv: KV;
+  /** The modes bucket. */
+  modes: KV;
+  /** The job stream as it is now. */
+  jobStream: StreamInfo;
+  /** The run history stream as it is now. */
+  runStream: StreamInfo;
+}
+
+/**
+ * Opens the buckets and streams of a namespace, creating those that are missing, and
+ * warns (with `options.logger`, when `options.replicas` is given) of those with other
+ * replicas.
+ */
+export async function provisionNamespace(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  names: NamespaceNames,
+  options: NamespaceOptions,
+): Promise<Provisioned> {
+  const replicas = options.replicas ?? 1;
+  const kv = await createBucket(js, names, replicas);
+  const jobStream = await ensureStream(
+    jsm,
+    replicas,
+    jobStreamConfig(names, options),
+  );
+  const modes = await new Kvm(js).create(names.modesBucket, {
+    history: 1,
+    storage: StorageType.File,
+    replicas,
+    description:
+      `modes the workers of schedule namespace ${names.namespace} handle`,
+  });
+  const runStream = await ensureStream(jsm, replicas, {
+    name: names.runStream,
+    description: `schedule run history of namespace ${names.namespace}`,
+    subjects: [names.runSubjects],
+    max_age: nanos(options.historyMaxAge ?? DEFAULT_HISTORY_MAX_AGE),
+    max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
+  });
+  const provisioned = {
+    kv,
+    modes,
+    jobStream: jobStream.info,
+    runStream: runStream.info,
+  };
+  await warnOfReplicas(names, options, provisioned);
+  return provisioned;
+}
+
+/** Warns of the buckets and streams whose replicas are not those asked for. */
+async function warnOfReplicas(
+  names: NamespaceNames,
+  { replicas, logger }: NamespaceOptions,
+  { kv, modes, jobStream, runStream }: Provisioned,
+): Promise<void> {
+  if (replicas === undefined || logger === undefined) return;
+  const found: [string, number][] = [
+    [`KV_${names.bucket}`, (await kv.status()).replicas],
+    [`KV_${names.modesBucket}`, (await modes.status()).replicas],
+    [names.jobStream, jobStream.config.num_replicas],
+    [names.runStream, runStream.config.num_replicas],
+  ];
+  for (const [stream, existing] of found) {
+    if (existing === replicas) continue;
+    logger.warn(
+      "existing stream has other replicas; left as it is",
+      {
+        stream,
+        replicas: existing,
+        configured: replicas,
+      },
+    );
+  }
+}
+
+/**
+ * The workers' shared consumer, created when missing: durable, explicit ack, starting
+ * with the ticks stored in the last `catchup` (all of a new stream's). An existing one
+ * gets the `ackWait` asked for, if any.
+ */
+export async function ensureWorkerConsumer(
+  jsm: JetStreamManager,
+  names: NamespaceNames,
+  options: NamespaceOptions,
+): Promise<{ consumer: ConsumerInfo; created: boolean }> {
+  const { ackWait, catchup = NODE_DEFAULTS.catchup } = options;
+  const existing = await workerConsumer(jsm, names);
+  if (existing) {
+    const wanted = ackWait === undefined ? undefined : nanos(ackWait);
+    if (wanted === undefined || existing.config.ack_wait === wanted) {
+      return { consumer: existing, created: false };
+    }
+    const consumer = await jsm.consumers.update(
+      names.jobStream,
+      names.workerConsumer,
+      { ack_wait: wanted },
+    );
+    return { consumer, created: false };
+  }
+  try {
+    const consumer = await jsm.consumers.add(names.jobStream, {
+      durable_name: names.workerConsumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(Date.now() - catchup).toISOString(),
+      filter_subject: names.jobSubjects,
+      ack_wait: nanos(ackWait ?? WORKER_DEFAULTS.ackWait),
+      max_ack_pending: 10_000,
+    });
+    return { consumer, created: true };
+  } catch (err) {
+    // Another process created it meanwhile, with another start time.
+    const consumer = await workerConsumer(jsm, names);
+    if (consumer) return { consumer, created: false };
+    throw err;
+  }
+}
+
+/** The workers' consumer, or `null` when it does not exist. */
+async function workerConsumer(
+  jsm: JetStreamManager,
+  names: NamespaceNames,
+): Promise<ConsumerInfo | null> {
+  try {
+    return await jsm.consumers.info(
+      names.jobStream,
+      names.workerConsumer,
+    );
+  } catch (err) {
+    if (
+      err instanceof JetStreamApiError &&
+      err.code === JetStreamApiCodes.ConsumerNotFound
+    ) return null;
+    throw err;
+  }
+}
+
+/** The job stream's configuration. */
+export function jobStreamConfig(
+  names: NamespaceNames,
+  options: NamespaceOptions,
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name: names.jobStream,
+    description: `schedule job queue of namespace ${names.namespace}`,
+    subjects: [names.jobSubjects],
+    max_age: nanos(options.maxAge ?? DEFAULT_MAX_AGE),
+    duplicate_window: nanos(
+      Math.max(
+        DEFAULT_DUPLICATE_WINDOW,
+        options.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW,
+      ),
+    ),
+  };
+}
+
+/** Opens the definitions bucket, creating it when it is missing. */
+export function createBucket(
+  js: JetStreamClient,
+  names: NamespaceNames,
+  replicas: number,
+): Promise<KV> {
+  return new Kvm(js).create(names.bucket, {
+    history: DEFINITION_HISTORY,
+    storage: StorageType.File,
+    replicas,
+    description: `schedule definitions of namespace ${names.namespace}`,
+  });
+}
+
+/** True when `err` says the stream does not exist. */
+export function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError &&
+    err.code === JetStreamApiCodes.StreamNotFound;
+}
+
+/**
+ * Returns the stream as it is, or creates it: file storage, limits retention, oldest
+ * messages dropped first, direct gets allowed, plus `config`.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  replicas: number,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<{ info: StreamInfo; created: boolean }> {
+  try {
+    return { info: await jsm.streams.info(config.name), created: false };
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+  }
+  const info = await jsm.streams.add({
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: replicas,
+    allow_direct: true,
+    ...config,
+  });
+  return { info, created: true };
+}

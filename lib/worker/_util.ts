@@ -1,0 +1,48 @@
+/**
+ * Private helpers of the worker: what the steps of an execution share.
+ *
+ * @module
+ */
+
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Logger } from "../ops/log.ts";
+import type { Namespace } from "../nats/namespace.ts";
+import type { ServerClock } from "../nats/server_clock.ts";
+import type { RunRecord } from "../types.ts";
+import type { Governor } from "./governor.ts";
+import type { ModeHandler } from "./handler.ts";
+import type { RetryPolicy } from "./outcome.ts";
+import type { WorkerMetrics } from "./types.ts";
+
+/** What executing a tick needs of its worker. */
+export interface WorkerContext {
+  /** The connection, for events. */
+  readonly nc: NatsConnection;
+  /** The namespace consumed. */
+  readonly namespace: Namespace;
+  /** The worker's name, recorded in the run history and the events. */
+  readonly name: string;
+  /** Where the worker logs. */
+  readonly log: Logger;
+  /** The server's clock, which times the runs recorded. */
+  readonly clock: ServerClock;
+  /** The counters of the worker, by outcome. */
+  readonly metrics: WorkerMetrics;
+  /** Reports each run recorded. */
+  readonly onRun: ((record: RunRecord) => void) | undefined;
+  /** The handler of each mode. */
+  readonly handlers: Map<string, ModeHandler>;
+  /** The worker's retry policy, before a job's own. */
+  readonly retry: RetryPolicy;
+  /** How often a run in progress tells the queue it is working, in ms. */
+  readonly progressEvery: number;
+  /** The overlap locks and failure counts of governed jobs. */
+  readonly governor: Governor;
+  /** Aborted once the worker stops. */
+  readonly stopping: AbortSignal;
+}
+
+/** The server's time now, as a date. */
+export function now(context: WorkerContext): Date {
+  return new Date(context.clock.now());
+}

@@ -1,0 +1,146 @@
+/**
+ * Executing one queue message: decode the tick, record an attempt that never answered,
+ * drop a superseded tick, end one out of attempts, ask the governor to admit it, run it,
+ * decide its outcome and end it.
+ *
+ * @module
+ */
+
+import type { JsMsg } from "@nats-io/jetstream";
+import { decodeTick } from "../wire/mod.ts";
+import { ScheduleError } from "../errors.ts";
+import type { Tick } from "../types.ts";
+import { answer } from "./answer.ts";
+import { end, publishTickEvent, record } from "./ending.ts";
+import type { Lease } from "./governor.ts";
+import { lostBefore } from "./history.ts";
+import {
+  cancelled,
+  decideOutcome,
+  exhausted,
+  jobRetryPolicy,
+  notRun,
+  type RetryPolicy,
+} from "./outcome.ts";
+import { runHandler } from "./run_handler.ts";
+import { superseded } from "./superseded.ts";
+import { now, type WorkerContext } from "./_util.ts";
+
+/** Runs one queue message: decodes it, runs it, records it and answers the queue. */
+export async function execute(
+  context: WorkerContext,
+  message: JsMsg,
+): Promise<void> {
+  const tick = decode(context, message);
+  if (tick === null) return;
+  const attempt = message.info.deliveryCount;
+  await recordLost(context, tick, attempt);
+  const replaced = await superseded(context.namespace, context.log, tick);
+  if (replaced !== null) {
+    const decided = notRun("superseded", replaced);
+    await record(context, tick, attempt, now(context), decided);
+    return answer(context.log, message, tick, attempt, decided);
+  }
+  const retry = jobRetryPolicy(context.retry, tick.policy?.retry);
+  if (exhausted(attempt, retry.maxAttempts)) {
+    return await end(
+      context,
+      message,
+      tick,
+      attempt,
+      now(context),
+      decideOutcome(undefined, attempt, retry),
+    );
+  }
+  await admitAndRun(context, message, tick, attempt, retry);
+}
+
+/** The tick of `message`; `null` when it is malformed, counted, logged and terminated. */
+function decode(context: WorkerContext, message: JsMsg): Tick | null {
+  try {
+    return decodeTick(message.data);
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    context.metrics.malformed++;
+    context.log.warn("malformed tick terminated", {
+      subject: message.subject,
+      error: err.message,
+    });
+    message.term(err.message);
+    return null;
+  }
+}
+
+/** Records the previous attempt of `tick` as interrupted when it never answered. */
+async function recordLost(
+  context: WorkerContext,
+  tick: Tick,
+  attempt: number,
+): Promise<void> {
+  if (!await lostBefore(context.namespace, tick, attempt)) return;
+  await record(context, tick, attempt - 1, now(context), {
+    outcome: "interrupted",
+    result: {
+      error: `attempt ${attempt - 1} never answered: its worker stopped or ` +
+        "lost NATS mid-call (or could not record it)",
+    },
+  });
+}
+
+/**
+ * Asks the governor to admit `tick`, then runs it; a tick the governor skips is recorded
+ * as skipped, one waiting when the worker stops is left to the queue.
+ */
+async function admitAndRun(
+  context: WorkerContext,
+  message: JsMsg,
+  tick: Tick,
+  attempt: number,
+  retry: RetryPolicy,
+): Promise<void> {
+  const admitted = await context.governor.admit(
+    tick,
+    () => message.working(),
+    context.stopping,
+  );
+  if (admitted.kind === "stopped") {
+    context.log.info("worker stopping: waiting tick left to the queue", {
+      key: tick.key,
+      index: tick.index,
+      scheduledAt: tick.scheduledAt.toISOString(),
+    });
+    return message.nak();
+  }
+  if (admitted.kind === "skip") {
+    const decided = notRun("skipped", admitted.reason);
+    await record(context, tick, attempt, now(context), decided);
+    publishTickEvent(context, tick, "skipped", admitted.reason);
+    return answer(context.log, message, tick, attempt, decided);
+  }
+  await run(context, message, tick, attempt, retry, admitted.lease);
+}
+
+/** Runs an admitted `tick` with its mode's handler, decides its outcome and ends it. */
+async function run(
+  context: WorkerContext,
+  message: JsMsg,
+  tick: Tick,
+  attempt: number,
+  retry: RetryPolicy,
+  lease?: Lease,
+): Promise<void> {
+  const startedAt = now(context);
+  const signal = lease?.signal ?? new AbortController().signal;
+  const result = await runHandler(
+    context.handlers.get(tick.mode),
+    tick,
+    message,
+    attempt,
+    context.progressEvery,
+    signal,
+  );
+  const decided = signal.aborted
+    ? cancelled(result, String(signal.reason))
+    : decideOutcome(result, attempt, retry);
+  await end(context, message, tick, attempt, startedAt, decided, lease);
+}
