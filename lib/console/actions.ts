@@ -1,0 +1,242 @@
+/**
+ * The console's actions (POST): signing in and out, creating a key, and one handler per
+ * action on a key, each behind the session's CSRF token.
+ *
+ * @module
+ */
+
+import { ConflictError, ScheduleError } from "../errors.ts";
+import type { Job } from "../types.ts";
+import type { ConsoleDeps } from "./handler.ts";
+import type { DefinitionIndex, IndexEntry } from "./index.ts";
+import { formPage, type FormValues, jobsFromForm } from "./pages/form.ts";
+import type { PageContext } from "./pages/layout.ts";
+import { loginPage } from "./pages/login.ts";
+import { nextPath, notFound, page, redirect } from "./respond.ts";
+import type { Target } from "./views.ts";
+
+/** What an action on a key is given. */
+interface ActionInput {
+  deps: ConsoleDeps;
+  context: PageContext;
+  values: FormValues;
+  key: string;
+  entry: IndexEntry;
+  /** Who acts, for the revision. */
+  by: string;
+  /** Back to the key's page with `message`. */
+  done: (message: string) => Response;
+}
+
+type Action = (input: ActionInput) => Promise<Response>;
+
+/** The actions on a key, by their path's last segment. */
+const ACTIONS = new Map<string, Action>([
+  ["pause", async ({ deps, key, values, by, done }) => {
+    await deps.client.pause(key, {
+      note: values.note?.trim() || undefined,
+      by,
+    });
+    return done("Paused.");
+  }],
+  ["resume", async ({ deps, key, by, done }) => {
+    await deps.client.resume(key, { by });
+    return done("Resumed.");
+  }],
+  ["trigger", async ({ deps, key, values, by, done }) => {
+    const tick = await deps.client.trigger(key, {
+      index: Number(values.index ?? 0),
+      by,
+    });
+    return done(`Triggered job ${tick.index}.`);
+  }],
+  ["backfill", backfill],
+  ["edit", ({ deps, context, values, key, entry }) =>
+    save(
+      deps,
+      context,
+      values,
+      key,
+      entry.definition.jobs,
+      Number(values.revision),
+    )],
+  ["delete", async ({ deps, key, by }) => {
+    await deps.client.remove(key, { by });
+    return redirect(`/?${new URLSearchParams({ done: `Deleted ${key}.` })}`);
+  }],
+]);
+
+/** The names of the actions on a key. */
+export const ACTION_NAMES: string[] = [...ACTIONS.keys()];
+
+/**
+ * The answer to a POST to `context.url`.
+ *
+ * @example
+ * ```ts ignore
+ * const response = await post(deps, request, context, { key: "billing", action: "pause" });
+ * ```
+ */
+export async function post(
+  deps: ConsoleDeps,
+  request: Request,
+  context: PageContext,
+  { key, action }: Target,
+): Promise<Response> {
+  const { access } = deps;
+  const { session } = context;
+  const pathname = context.url.pathname;
+  const origin = request.headers.get("origin");
+  const values = await formFields(request);
+  if (
+    (origin !== null && origin !== context.url.origin) ||
+    !(await access.checkCsrf(session, values.csrf ?? null))
+  ) {
+    return new Response(
+      "refused: the form's CSRF token is missing or wrong; reload the page",
+      {
+        status: 403,
+      },
+    );
+  }
+  if (pathname === "/login") return await signIn(deps, context, values);
+  if (pathname === "/logout") return redirect("/", access.signOut());
+  if (!session.writer) {
+    return new Response("refused: sign in to change schedules", {
+      status: 403,
+    });
+  }
+  if (pathname === "/schedules") {
+    const newKey = values.key?.trim() ?? "";
+    return await save(deps, context, values, newKey, [], undefined);
+  }
+  if (key === undefined || !action) return notFound(context);
+  return await act(deps, context, values, key, action);
+}
+
+/** The string fields of the request's form (none if it has no form). */
+async function formFields(request: Request): Promise<FormValues> {
+  const form = await request.formData().catch(() => new FormData());
+  const values: FormValues = {};
+  form.forEach((value, name) => {
+    if (typeof value === "string") values[name] = value;
+  });
+  return values;
+}
+
+async function signIn(
+  deps: ConsoleDeps,
+  context: PageContext,
+  values: FormValues,
+): Promise<Response> {
+  const { access } = deps;
+  const cookie = await access.signIn(context.session, values);
+  if (cookie === null) {
+    return page(
+      loginPage(
+        context,
+        access.method,
+        nextPath(values.next),
+        "Wrong credentials.",
+      ),
+      401,
+    );
+  }
+  return redirect(nextPath(values.next), cookie);
+}
+
+/** Runs `action` on `key`; a refusal goes back to the key's page as an error. */
+async function act(
+  deps: ConsoleDeps,
+  context: PageContext,
+  values: FormValues,
+  key: string,
+  action: string,
+): Promise<Response> {
+  const by = deps.access.by;
+  const entry = deps.index.get(key);
+  if (entry === undefined) return notFound(context);
+  const path = `/schedules/${encodeURIComponent(key)}`;
+  const done = (message: string) =>
+    redirect(`${path}?${new URLSearchParams({ done: message })}`);
+  const run = ACTIONS.get(action);
+  if (run === undefined) return notFound(context);
+  try {
+    return await run({ deps, context, values, key, entry, by, done });
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    return redirect(`${path}?${new URLSearchParams({ error: err.message })}`);
+  }
+}
+
+async function backfill(
+  { deps, key, values, by, done }: ActionInput,
+): Promise<Response> {
+  const from = utc(values.from);
+  const to = utc(values.to);
+  if (from === null || to === null) {
+    throw new ScheduleError("backfill: give a range, From and To");
+  }
+  const count = await deps.client.backfill(key, { from, to, by });
+  return done(`Backfilled ${count} ${count === 1 ? "tick" : "ticks"}.`);
+}
+
+/** Creates or replaces `key` from the form, or shows the form again with the error. */
+async function save(
+  deps: ConsoleDeps,
+  context: PageContext,
+  values: FormValues,
+  key: string,
+  existing: Job[],
+  revision: number | undefined,
+): Promise<Response> {
+  const isNew = revision === undefined;
+  try {
+    const jobs = jobsFromForm(values, existing);
+    // A new key only if it does not exist; an edit only if nobody changed it since.
+    await deps.client.set(key, jobs, {
+      expectedRevision: revision ?? 0,
+      by: deps.access.by,
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    const message = isNew && err instanceof ConflictError
+      ? `"${key}" exists already: edit it instead`
+      : err.message;
+    return page(
+      formPage(context, {
+        key: isNew ? undefined : key,
+        revision,
+        jobs: existing,
+        values,
+        error: message,
+      }),
+      400,
+    );
+  }
+  await waitForIndex(deps.index, key, revision);
+  return redirect(
+    `/schedules/${encodeURIComponent(key)}?${new URLSearchParams({
+      done: isNew ? "Created." : "Saved.",
+    })}`,
+  );
+}
+
+/** Waits (at most 2 s) until the index holds a revision of `key` newer than `revision`. */
+async function waitForIndex(
+  index: DefinitionIndex,
+  key: string,
+  revision = 0,
+): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while ((index.get(key)?.revision ?? 0) <= revision && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A `datetime-local` value read as UTC. */
+function utc(value: string | undefined): Date | null {
+  if (!value) return null;
+  const at = new Date(`${value.length === 16 ? `${value}:00` : value}Z`);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
