@@ -22,32 +22,6 @@ export function clusterPage(
   processes: ProcessStatus[],
   maxOffset: number,
 ): Html {
-  const number = (value: unknown) =>
-    typeof value === "number" ? value.toLocaleString("en") : "—";
-  const row = (p: ProcessStatus) => {
-    const offset = typeof p.clockOffsetMs === "number"
-      ? p.clockOffsetMs
-      : undefined;
-    const ready = typeof p.ready === "boolean"
-      ? p.ready
-      : offset === undefined || Math.abs(offset) <= maxOffset;
-    return html`
-      <tr data-role="${p.role}">
-        <td class="mono">${p.id}</td>
-        <td>${p.role}</td>
-        <td>${p.version}</td>
-        <td>${span(p.uptime * 1000)}</td>
-        <td class="${ready ? "outcome-success" : "outcome-failed"}">${ready
-          ? "ready"
-          : "not ready"}</td>
-        <td>${number(p.published)}</td>
-        <td>${number(p.missed)}</td>
-        <td>${typeof p.lag === "number" ? `${p.lag} ms` : "—"}</td>
-        <td>${number(p.executions ?? executions(p))}</td>
-        <td>${offset === undefined ? "—" : `${offset} ms`}</td>
-      </tr>
-    `;
-  };
   return layout(
     context,
     "Cluster",
@@ -71,12 +45,43 @@ export function clusterPage(
                 <th scope="col">Clock offset</th>
               </tr>
             </thead>
-            <tbody>${processes.map(row)}</tbody>
+            <tbody>${processes.map((p) => processRow(p, maxOffset))}</tbody>
           </table>
         </div>
       </div>
     `,
   );
+}
+
+/** A number for people, or a dash. */
+function number(value: unknown): string {
+  return typeof value === "number" ? value.toLocaleString("en") : "—";
+}
+
+/** The row of one process; `maxOffset` as for {@link clusterPage}. */
+function processRow(p: ProcessStatus, maxOffset: number): Html {
+  const offset = typeof p.clockOffsetMs === "number"
+    ? p.clockOffsetMs
+    : undefined;
+  const ready = typeof p.ready === "boolean"
+    ? p.ready
+    : offset === undefined || Math.abs(offset) <= maxOffset;
+  return html`
+    <tr data-role="${p.role}">
+      <td class="mono">${p.id}</td>
+      <td>${p.role}</td>
+      <td>${p.version}</td>
+      <td>${span(p.uptime * 1000)}</td>
+      <td class="${ready ? "outcome-success" : "outcome-failed"}">${ready
+        ? "ready"
+        : "not ready"}</td>
+      <td>${number(p.published)}</td>
+      <td>${number(p.missed)}</td>
+      <td>${typeof p.lag === "number" ? `${p.lag} ms` : "—"}</td>
+      <td>${number(p.executions ?? executions(p))}</td>
+      <td>${offset === undefined ? "—" : `${offset} ms`}</td>
+    </tr>
+  `;
 }
 
 /** The runs a worker counted by outcome (workers that do not report `executions`). */
