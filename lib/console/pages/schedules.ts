@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { RunRecord } from "../../types.ts";
+import type { Definition, RunRecord } from "../../types.ts";
 import { describeSpec } from "../describe.ts";
 import { absolute, relative } from "../format.ts";
 import { type Html, html } from "../html.ts";
@@ -109,61 +109,20 @@ export function schedulesPage(
   now: number,
 ): Html {
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const link = (page: number) =>
-    `/?${new URLSearchParams({
-      q: query.q,
-      filter: query.filter,
-      page: String(page),
-    })}`;
-  const option = (value: string, label: string) =>
-    html`
-      <option value="${value}" ${query.filter === value
-        ? " selected"
-        : ""}>${label}</option>
-    `;
   return layout(
     context,
     "Schedules",
     html`
       <h1>Schedules</h1>
-      <form class="filters" method="get" action="/" role="search">
-        <div><label for="q">Search keys and specs</label>
-        <input id="q" name="q" type="search" value="${query.q}"></div>
-        <div><label for="filter">Show</label>
-        <select id="filter" name="filter">${option("all", "All")}${option(
-          "paused",
-          "Paused",
-        )}${option("failing", "Failing")}</select></div>
-        <button type="submit">Apply</button>
-      </form>
+      ${filtersForm(query)}
       <div id="schedules" data-live-part>
         <p class="muted">${total} ${total === 1
           ? "key"
           : "keys"}${total > PAGE_SIZE
           ? `, page ${query.page} of ${pages}`
           : ""}</p>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Spec</th>
-                <th scope="col" class="hide-narrow">Zone</th>
-                <th scope="col">Next</th>
-                <th scope="col">Last run</th>
-                <th scope="col" class="hide-narrow">Last 30</th>
-              </tr>
-            </thead>
-            <tbody>${rows.map((row) =>
-              scheduleRow(row, histories.get(row.entry.key) ?? [], now)
-            )}</tbody>
-          </table>
-        </div>
-        <nav class="pager" aria-label="Pages">${query.page > 1
-          ? html`<a href="${link(query.page - 1)}">← Previous</a>`
-          : ""}${query.page < pages
-          ? html`<a href="${link(query.page + 1)}">Next →</a>`
-          : ""}</nav>
+        ${scheduleTable(rows, histories, now)}
+        ${pager(query, pages)}
       </div>
     `,
     "/live",
@@ -178,25 +137,11 @@ function scheduleRow(
   const { key, definition, specs } = entry;
   const [job] = definition.jobs;
   const zone = specs[0].timeZone ?? "UTC";
-  const nextZone = next === null
-    ? zone
-    : specs.find((spec) =>
-      spec.next(next - 1, definition.anchor.getTime()) === next
-    )?.timeZone ?? zone;
+  const nextZone = zoneOfNext(entry, next, zone);
   const more = definition.jobs.length - 1;
   return html`
     <tr data-key="${key}">
-      <td
-        class="key"><a href="/schedules/${encodeURIComponent(
-          key,
-        )}">${key}</a>${definition.paused
-          ? html`
-            <span class="badge" title="${definition.pause?.note ??
-              ""}">paused${definition.pause?.note
-              ? html`: ${definition.pause.note}`
-              : ""}</span>
-          `
-          : ""}</td>
+      ${keyCell(key, definition)}
       <td><code>${job.spec}</code>${more > 0
         ? html`
           <span class="muted">+${more} more</span>
@@ -204,17 +149,111 @@ function scheduleRow(
         : ""}
     <div class="muted">${describeSpec(job.spec)}</div></td>
       <td class="hide-narrow">${zone}</td>
-      <td>${next === null
-        ? html`<span class="muted">—</span>`
-        : html`${
-          relative(new Date(next), new Date(now))
-        }<div class="muted mono">${
-          absolute(new Date(next), nextZone)
-        }</div>`}</td>
+      ${nextCell(next, nextZone, now)}
       <td>${runs.length
         ? outcome(runs[0])
         : html`<span class="muted">none</span>`}</td>
       <td class="hide-narrow">${strip(runs)}</td>
     </tr>
   `;
+}
+
+function filtersForm(query: ListQuery): Html {
+  const option = (value: string, label: string) =>
+    html`
+      <option value="${value}" ${query.filter === value
+        ? " selected"
+        : ""}>${label}</option>
+    `;
+  return html`
+    <form class="filters" method="get" action="/" role="search">
+      <div><label for="q">Search keys and specs</label>
+            <input id="q" name="q" type="search" value="${query.q}"></div>
+      <div><label for="filter">Show</label>
+            <select id="filter" name="filter">${option("all", "All")}${option(
+              "paused",
+              "Paused",
+            )}${option("failing", "Failing")}</select></div>
+      <button type="submit">Apply</button>
+    </form>
+  `;
+}
+
+function pager(query: ListQuery, pages: number): Html {
+  const link = (page: number) =>
+    `/?${new URLSearchParams({
+      q: query.q,
+      filter: query.filter,
+      page: String(page),
+    })}`;
+  return html`<nav class="pager" aria-label="Pages">${
+    query.page > 1 ? html`<a href="${link(query.page - 1)}">← Previous</a>` : ""
+  }${
+    query.page < pages ? html`<a href="${link(query.page + 1)}">Next →</a>` : ""
+  }</nav>`;
+}
+
+function scheduleTable(
+  rows: Row[],
+  histories: Map<string, RunRecord[]>,
+  now: number,
+): Html {
+  return html`
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Spec</th>
+            <th scope="col" class="hide-narrow">Zone</th>
+            <th scope="col">Next</th>
+            <th scope="col">Last run</th>
+            <th scope="col" class="hide-narrow">Last 30</th>
+          </tr>
+        </thead>
+        <tbody>${rows.map((row) =>
+          scheduleRow(row, histories.get(row.entry.key) ?? [], now)
+        )}</tbody>
+      </table>
+    </div>
+  `;
+}
+
+/** The zone of the job that fires at `next` (the first job's, `zone`, if none). */
+function zoneOfNext(
+  { definition, specs }: IndexEntry,
+  next: number | null,
+  zone: string,
+): string {
+  return next === null
+    ? zone
+    : specs.find((spec) =>
+      spec.next(next - 1, definition.anchor.getTime()) === next
+    )?.timeZone ?? zone;
+}
+
+function keyCell(key: string, definition: Definition): Html {
+  return html`
+    <td
+      class="key"><a href="/schedules/${encodeURIComponent(
+        key,
+      )}">${key}</a>${definition.paused
+        ? html`
+          <span class="badge" title="${definition.pause?.note ??
+            ""}">paused${definition.pause?.note
+            ? html`: ${definition.pause.note}`
+            : ""}</span>
+        `
+        : ""}</td>
+  `;
+}
+
+function nextCell(next: number | null, zone: string, now: number): Html {
+  return html`<td>${
+    next === null
+      ? html`<span class="muted">—</span>`
+      : html`${
+        relative(new Date(next), new Date(now))
+      }<div class="muted mono">${absolute(new Date(next), zone)}</div>`
+  }</td>`;
 }
