@@ -33,7 +33,7 @@ export function layout(
   content: Html,
   live?: string,
 ): Html {
-  const { session, writable, namespace, url } = context;
+  const { namespace, url } = context;
   const notice = url.searchParams.get("done");
   const error = url.searchParams.get("error");
   return html`
@@ -52,22 +52,7 @@ export function layout(
           data-live="${live}"
         `
         : ""}>
-        <header class="top">
-          <a class="brand"
-            href="/">schedule <span class="muted">${namespace}</span></a>
-          <nav aria-label="Main">
-        <a href="/">Schedules</a>
-        <a href="/cluster">Cluster</a>
-        ${session.writer ? html`<a href="/new">New schedule</a>` : ""}
-      </nav>
-          <div class="who">${session.writer
-            ? html`<form class="inline" method="post" action="/logout">
-      <input type="hidden" name="csrf" value="${session.csrf}">
-      <button type="submit">Sign out</button></form>`
-            : writable
-            ? html`<a href="/login">Sign in to change</a>`
-            : html`<span class="muted">read-only</span>`}</div>
-        </header>
+        ${topBar(context)}
         <main>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : ""}
     ${error ? html`<p class="notice error" role="alert">${error}</p>` : ""}
@@ -75,6 +60,28 @@ export function layout(
         </main>
         </body>
         </html>
+  `;
+}
+
+/** The top bar: the brand, the menu, and who is signed in. */
+function topBar({ session, writable, namespace }: PageContext): Html {
+  return html`
+    <header class="top">
+      <a class="brand"
+        href="/">schedule <span class="muted">${namespace}</span></a>
+      <nav aria-label="Main">
+            <a href="/">Schedules</a>
+            <a href="/cluster">Cluster</a>
+            ${session.writer ? html`<a href="/new">New schedule</a>` : ""}
+          </nav>
+      <div class="who">${session.writer
+        ? html`<form class="inline" method="post" action="/logout">
+      <input type="hidden" name="csrf" value="${session.csrf}">
+      <button type="submit">Sign out</button></form>`
+        : writable
+        ? html`<a href="/login">Sign in to change</a>`
+        : html`<span class="muted">read-only</span>`}</div>
+    </header>
   `;
 }
 
