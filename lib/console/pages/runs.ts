@@ -69,6 +69,9 @@ function summary(runs: RunRecord[]): string {
     : "no runs";
 }
 
+/** A day in ms: the span of the time line. */
+const DAY = 86_400_000;
+
 /**
  * The runs of the last 24 h before `now` on a time line, and their table.
  *
@@ -78,18 +81,8 @@ function summary(runs: RunRecord[]): string {
  * ```
  */
 export function timeline(runs: RunRecord[], now: number, zone: string): Html {
-  const day = 86_400_000;
-  const recent = runs.filter((run) => run.startedAt.getTime() > now - day);
-  const marks = recent.map((run) => {
-    const x = ((run.startedAt.getTime() - (now - day)) / day) * 1000;
-    return html`
-      <rect class="${run.outcome}" x="${x.toFixed(
-        1,
-      )}" y="4" width="4" height="16">
-        <title>${run.outcome} at ${absolute(run.startedAt, zone)}</title>
-      </rect>
-    `;
-  });
+  const recent = runs.filter((run) => run.startedAt.getTime() > now - DAY);
+  const marks = recent.map((run) => mark(run, now, zone));
   return html`
     <svg class="timeline" viewBox="-4 0 1008 24" preserveAspectRatio="none"
       role="img" aria-label="${summary(
@@ -109,23 +102,38 @@ export function timeline(runs: RunRecord[], now: number, zone: string): Html {
             <th scope="col">Response</th>
           </tr>
         </thead>
-        <tbody>${runs.map((run) =>
-          html`
-            <tr class="run">
-              <td class="mono">${absolute(run.scheduledAt, zone)}</td>
-              <td>${run.index}</td>
-              <td>${outcome(run)}</td>
-              <td>${run.attempt}</td>
-              <td>${span(run.durationMs)}</td>
-              <td>${trigger(run)}</td>
-              <td><code>${(run.error ?? run.response ?? "").slice(
-                0,
-                200,
-              )}</code></td>
-            </tr>
-          `
-        )}</tbody>
+        <tbody>${runs.map((run) => runRow(run, zone))}</tbody>
       </table>
     </div>
+  `;
+}
+
+/** A run on the 24 h line ending at `now`. */
+function mark(run: RunRecord, now: number, zone: string): Html {
+  const x = ((run.startedAt.getTime() - (now - DAY)) / DAY) * 1000;
+  return html`
+    <rect class="${run.outcome}" x="${x.toFixed(
+      1,
+    )}" y="4" width="4" height="16">
+      <title>${run.outcome} at ${absolute(run.startedAt, zone)}</title>
+    </rect>
+  `;
+}
+
+/** A run in the table under the line. */
+function runRow(run: RunRecord, zone: string): Html {
+  return html`
+    <tr class="run">
+      <td class="mono">${absolute(run.scheduledAt, zone)}</td>
+      <td>${run.index}</td>
+      <td>${outcome(run)}</td>
+      <td>${run.attempt}</td>
+      <td>${span(run.durationMs)}</td>
+      <td>${trigger(run)}</td>
+      <td><code>${(run.error ?? run.response ?? "").slice(
+        0,
+        200,
+      )}</code></td>
+    </tr>
   `;
 }
