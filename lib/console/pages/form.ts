@@ -158,20 +158,8 @@ ${Array.from({ length: count }, (_, i) => jobFields(i, jobs[i], values))}
 }
 
 function jobFields(i: number, job: Job | undefined, values: FormValues): Html {
-  const id = (name: string) => `${name}-${i}`;
-  const value = (name: string) => values[`${name}.${i}`] ?? "";
-  const select = (name: string, choices: string[], fallback: string) =>
-    choices.map((choice) =>
-      html`<option${
-        (value(name) || fallback) === choice ? " selected" : ""
-      }>${choice}</option>`
-    );
+  const { id, value, select } = fieldHelpers(i, values);
   const http = (job?.mode ?? "HTTP") === "HTTP";
-  const option = job?.option as HttpOption | undefined;
-  const hidden = [
-    ...Object.keys(option?.headers ?? {}),
-    ...Object.keys(option?.secretHeaders ?? {}),
-  ];
   return html`<fieldset><legend>Job ${i}${
     job && !http ? ` (${job.mode})` : ""
   }</legend>
@@ -197,26 +185,54 @@ function jobFields(i: number, job: Job | undefined, values: FormValues): Html {
   }</select></div>
 ${
     http
-      ? html`<div class="field"><label for="${id("url")}">URL</label>
-<input id="${id("url")}" name="url.${i}" type="url" required value="${
-        value("url")
-      }" autocomplete="off"></div>
-<div class="field"><label for="${id("method")}">Method</label>
-<select id="${id("method")}" name="method.${i}">${
-        select("method", METHODS, "POST")
-      }</select></div>
-<div class="field"><label for="${id("body")}">Body (JSON, optional)</label>
-<textarea id="${id("body")}" name="body.${i}" class="mono">${
-        value("body")
-      }</textarea></div>
-${
-        hidden.length
-          ? html`<p class="muted">Headers ${
-            hidden.join(", ")
-          }: values hidden, kept as they are.</p>`
-          : ""
-      }`
+      ? httpFields(i, job, values)
       : html`<p class="muted">The ${job?.mode} option is kept as it is.</p>`
   }
 </fieldset>`;
+}
+
+/** The id, value and `<option>`s of the fields of job `i`. */
+function fieldHelpers(i: number, values: FormValues) {
+  const id = (name: string) => `${name}-${i}`;
+  const value = (name: string) => values[`${name}.${i}`] ?? "";
+  const select = (name: string, choices: string[], fallback: string) =>
+    choices.map((choice) =>
+      html`<option${
+        (value(name) || fallback) === choice ? " selected" : ""
+      }>${choice}</option>`
+    );
+  return { id, value, select };
+}
+
+/** The fields of an HTTP job; its headers' values stay hidden. */
+function httpFields(
+  i: number,
+  job: Job | undefined,
+  values: FormValues,
+): Html {
+  const { id, value, select } = fieldHelpers(i, values);
+  const option = job?.option as HttpOption | undefined;
+  const hidden = [
+    ...Object.keys(option?.headers ?? {}),
+    ...Object.keys(option?.secretHeaders ?? {}),
+  ];
+  return html`<div class="field"><label for="${id("url")}">URL</label>
+<input id="${id("url")}" name="url.${i}" type="url" required value="${
+    value("url")
+  }" autocomplete="off"></div>
+<div class="field"><label for="${id("method")}">Method</label>
+<select id="${id("method")}" name="method.${i}">${
+    select("method", METHODS, "POST")
+  }</select></div>
+<div class="field"><label for="${id("body")}">Body (JSON, optional)</label>
+<textarea id="${id("body")}" name="body.${i}" class="mono">${
+    value("body")
+  }</textarea></div>
+${
+    hidden.length
+      ? html`<p class="muted">Headers ${
+        hidden.join(", ")
+      }: values hidden, kept as they are.</p>`
+      : ""
+  }`;
 }
