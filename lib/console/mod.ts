@@ -65,30 +65,45 @@ export async function startConsole(
     index.stop();
     await runs.stop();
   };
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      hostname: config.console.hostname,
-      port: config.console.port,
-      onListen() {},
-    }, handler);
-  } catch (err) {
-    await stopFollowing();
-    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-    throw new ConfigError(
-      `console.port: port ${config.console.port} is in use; choose another (SCHEDULE_CONSOLE_PORT)`,
-    );
-  }
-  const { hostname, port } = server.addr;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const server = await listen(config, handler, stopFollowing);
   return {
-    url: `http://${host}:${port}`,
+    url: urlOf(server.addr),
     async stop() {
       closing.abort();
       await server.shutdown();
       await stopFollowing();
     },
   };
+}
+
+/**
+ * Serves `handler` at `config.console`'s address; when it cannot, calls `cleanup`, and a
+ * port in use is a {@link ConfigError}.
+ */
+async function listen(
+  config: Config,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  cleanup: () => Promise<void>,
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  try {
+    return Deno.serve({
+      hostname: config.console.hostname,
+      port: config.console.port,
+      onListen() {},
+    }, handler);
+  } catch (err) {
+    await cleanup();
+    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+    throw new ConfigError(
+      `console.port: port ${config.console.port} is in use; choose another (SCHEDULE_CONSOLE_PORT)`,
+    );
+  }
+}
+
+/** The console's URL at `addr` (an IPv6 host in brackets). */
+function urlOf({ hostname, port }: Deno.NetAddr): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `http://${host}:${port}`;
 }
 
 /**
