@@ -349,32 +349,14 @@ export function parseConfig(
   env: Record<string, string | undefined>,
 ): Config {
   const file = parseFile(text);
-  checkKeys(file, "");
-  const nats = file.nats ?? {};
-  if (!isRecord(nats)) {
-    throw new ConfigError("nats: expected a mapping with hosts and nkey");
-  }
-  checkKeys(nats, "nats");
-  for (const name of ["log", "http", "worker", "clock", "console"]) {
-    const section = file[name];
-    if (isRecord(section)) checkKeys(section, name);
-  }
+  const nats = checkSections(file);
   const namespace = parseNamespace(env[CONFIG_ENV.namespace] ?? file.namespace);
   const catchup = durationField(
     "catchup",
     env[CONFIG_ENV.catchup] ?? file.catchup,
     NODE_DEFAULTS.catchup,
   );
-  const clock = file.clock ?? {};
-  if (!isRecord(clock)) {
-    throw new ConfigError("clock: expected a mapping with maxOffset");
-  }
-  const maxOffset = durationField(
-    "clock.maxOffset",
-    env[CONFIG_ENV["clock.maxOffset"]] ?? clock.maxOffset,
-    CLOCK_DEFAULTS.maxOffset,
-    true,
-  );
+  const maxOffset = parseMaxOffset(file.clock ?? {}, env);
   const hosts = parseHosts(env[CONFIG_ENV["nats.hosts"]], nats.hosts);
   return {
     namespace,
@@ -391,6 +373,40 @@ export function parseConfig(
       ...parseTls(nats.tls ?? {}, env),
     },
   };
+}
+
+/**
+ * Reports unknown keys at the top level, in `nats` and in the other sections that are
+ * mappings; returns the `nats` section.
+ */
+function checkSections(file: Record<string, unknown>): Record<string, unknown> {
+  checkKeys(file, "");
+  const nats = file.nats ?? {};
+  if (!isRecord(nats)) {
+    throw new ConfigError("nats: expected a mapping with hosts and nkey");
+  }
+  checkKeys(nats, "nats");
+  for (const name of ["log", "http", "worker", "clock", "console"]) {
+    const section = file[name];
+    if (isRecord(section)) checkKeys(section, name);
+  }
+  return nats;
+}
+
+/** The `maxOffset` of the `clock` section. */
+function parseMaxOffset(
+  clock: unknown,
+  env: Record<string, string | undefined>,
+): number {
+  if (!isRecord(clock)) {
+    throw new ConfigError("clock: expected a mapping with maxOffset");
+  }
+  return durationField(
+    "clock.maxOffset",
+    env[CONFIG_ENV["clock.maxOffset"]] ?? clock.maxOffset,
+    CLOCK_DEFAULTS.maxOffset,
+    true,
+  );
 }
 
 /**
