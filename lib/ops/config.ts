@@ -522,16 +522,7 @@ function parseAuth(
   section: Record<string, unknown>,
   env: Record<string, string | undefined>,
 ): Omit<NatsConfig, "hosts" | "tls"> {
-  const text = (field: "nkey" | "creds" | "token" | "user" | "password") => {
-    const value = env[CONFIG_ENV[`nats.${field}`]] ?? section[field];
-    if (
-      value !== undefined && value !== null &&
-      (typeof value !== "string" || !value)
-    ) {
-      throw new ConfigError(`nats.${field}: expected a non-empty string`);
-    }
-    return value ?? undefined;
-  };
+  const text = (field: AuthField) => authField(section, env, field);
   const auth: Omit<NatsConfig, "hosts" | "tls"> = {};
   const nkey = text("nkey");
   if (nkey !== undefined) {
@@ -561,6 +552,24 @@ function parseAuth(
     );
   }
   return auth;
+}
+
+type AuthField = "nkey" | "creds" | "token" | "user" | "password";
+
+/** One credential field of the `nats` section, if given. */
+function authField(
+  section: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  field: AuthField,
+): string | undefined {
+  const value = env[CONFIG_ENV[`nats.${field}`]] ?? section[field];
+  if (
+    value !== undefined && value !== null &&
+    (typeof value !== "string" || !value)
+  ) {
+    throw new ConfigError(`nats.${field}: expected a non-empty string`);
+  }
+  return value ?? undefined;
 }
 
 /** The `tls` field of the `nats` section, when it names any file. */
