@@ -605,12 +605,10 @@ function parseHttp(
   if (!isRecord(section)) {
     throw new ConfigError("http: expected a mapping with port");
   }
-  const port = Number(env[CONFIG_ENV["http.port"]] ?? section.port ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(
-      "http.port: expected a port number (0 for any free port)",
-    );
-  }
+  const port = portField(
+    "http.port",
+    env[CONFIG_ENV["http.port"]] ?? section.port ?? 8080,
+  );
   return { port };
 }
 
@@ -621,12 +619,7 @@ function parseConsole(
   if (!isRecord(section)) throw new ConfigError("console: expected a mapping");
   const value = (field: keyof ConsoleConfig) =>
     env[CONFIG_ENV[`console.${field}`]] ?? section[field] ?? undefined;
-  const port = Number(value("port") ?? 8090);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(
-      "console.port: expected a port number (0 for any free port)",
-    );
-  }
+  const port = portField("console.port", value("port") ?? 8090);
   const config: ConsoleConfig = { port, hostname: "127.0.0.1" };
   for (
     const field of [
@@ -645,6 +638,12 @@ function parseConsole(
     }
     config[field] = text;
   }
+  checkConsoleAccess(config);
+  return config;
+}
+
+/** The console's credentials: a token or a user with a password, each given once. */
+function checkConsoleAccess(config: ConsoleConfig): void {
   if ((config.token ?? config.tokenFile) && config.user) {
     throw new ConfigError("console: give a token or a user, not both");
   }
@@ -662,7 +661,17 @@ function parseConsole(
       "console.user and console.password (or passwordFile): give both or neither",
     );
   }
-  return config;
+}
+
+/** A port number, 0 for any free port. */
+function portField(name: string, value: unknown): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(
+      `${name}: expected a port number (0 for any free port)`,
+    );
+  }
+  return port;
 }
 
 function parseWorker(
