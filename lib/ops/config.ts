@@ -694,6 +694,23 @@ function parseWorker(
     "networks such as 169.254.169.254/32",
     (cidr) => ipaddr.isValidCIDR(cidr),
   );
+  const config = workerLimits(value);
+  if (allowHosts) config.allowHosts = allowHosts;
+  if (allowNetworks) config.allowNetworks = allowNetworks;
+  const secretsDir = value("secretsDir");
+  if (secretsDir !== undefined && secretsDir !== null) {
+    if (typeof secretsDir !== "string" || !secretsDir) {
+      throw new ConfigError("worker.secretsDir: expected a directory path");
+    }
+    config.secretsDir = secretsDir;
+  }
+  return config;
+}
+
+/** The worker's counts and durations, from `value` of each field. */
+function workerLimits(
+  value: (field: keyof WorkerConfig) => unknown,
+): WorkerConfig {
   const count = (field: "concurrency" | "maxAttempts") =>
     countField(`worker.${field}`, value(field), WORKER_DEFAULTS[field]);
   const duration = (
@@ -712,7 +729,7 @@ function parseWorker(
       "worker.timeout: expected a Go duration between 1ms and 24h",
     );
   }
-  const config: WorkerConfig = {
+  return {
     concurrency: count("concurrency"),
     timeout,
     maxAttempts: count("maxAttempts"),
@@ -720,16 +737,6 @@ function parseWorker(
     maxRetryDelay: duration("maxRetryDelay"),
     ackWait: duration("ackWait", true),
   };
-  if (allowHosts) config.allowHosts = allowHosts;
-  if (allowNetworks) config.allowNetworks = allowNetworks;
-  const secretsDir = value("secretsDir");
-  if (secretsDir !== undefined && secretsDir !== null) {
-    if (typeof secretsDir !== "string" || !secretsDir) {
-      throw new ConfigError("worker.secretsDir: expected a directory path");
-    }
-    config.secretsDir = secretsDir;
-  }
-  return config;
 }
 
 /**
