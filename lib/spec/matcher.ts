@@ -70,22 +70,28 @@ export class WallMatcher {
   next(from: Wall): Wall | null {
     if (this.never) return null;
     let day = Math.floor(from / DAY);
-    const time = from - day * DAY;
-    let hour = Math.floor(time / 3600);
-    let minute = Math.floor(time / 60) % 60;
-    let second = time % 60;
+    let time = from - day * DAY;
     for (;;) {
       const matching = this.#nextDay(day);
       if (matching !== day) {
         day = matching;
-        hour = minute = second = 0;
+        time = 0;
       }
+      const t = this.#nextTime(time);
+      if (t >= 0) return day * DAY + t;
+      day++;
+      time = 0;
+    }
+  }
+
+  /** The first matching second of a day at or after `time` (seconds), or -1. */
+  #nextTime(time: number): number {
+    let hour = Math.floor(time / 3600);
+    let minute = Math.floor(time / 60) % 60;
+    let second = time % 60;
+    for (;;) {
       const h = this.#hour.next(hour);
-      if (h < 0) {
-        day++;
-        hour = minute = second = 0;
-        continue;
-      }
+      if (h < 0) return -1;
       if (h !== hour) {
         hour = h;
         minute = second = 0;
@@ -106,7 +112,7 @@ export class WallMatcher {
         second = 0;
         continue;
       }
-      return day * DAY + hour * 3600 + minute * 60 + s;
+      return hour * 3600 + minute * 60 + s;
     }
   }
 
