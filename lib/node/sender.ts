@@ -17,16 +17,13 @@ import { nextTick } from "../spec/ticks.ts";
 import type { ScheduleEvent } from "../types.ts";
 import { backoff } from "../_util.ts";
 import { type Clock, realClock } from "./clock.ts";
+import { type GivenUp, GivenUpTicks, type GiveUp } from "./given_up.ts";
 import { fireTime } from "./rule.ts";
 import type { SeenTicks, TickToConfirm } from "./seen_ticks.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
-/**
- * How long after a tick is given up it is looked for in the job stream, in ms: time for
- * the publishes of other nodes whose windows end a little later to land.
- */
-export const CHECK_DELAY = 2000;
+export { CHECK_DELAY, type GiveUpKind } from "./given_up.ts";
 
 /** What a {@link Sender} needs. */
 export interface SenderOptions {
@@ -64,19 +61,6 @@ interface Doubt extends TickToConfirm {
   at: number;
 }
 
-/**
- * Why ticks were not sent: `missed` (too late for the job's window) or `skipped` (late,
- * and the job's catch-up policy is `latest` or `none`).
- */
-export type GiveUpKind = "missed" | "skipped";
-
-/** Ticks of one job given up on, waiting to be checked against the job stream. */
-interface GivenUp extends TickRange {
-  item: Scheduled;
-  kind: GiveUpKind;
-  reason: string;
-}
-
 /** The ticks of one job held while disconnected: all of its ticks in `[first, last]`. */
 interface Held {
   first: number;
@@ -107,16 +91,12 @@ export class Sender {
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
   readonly #onStored: ((lagMs: number) => void) | undefined;
-  readonly #inStream: SenderOptions["stored"];
   readonly #clock: Clock;
-  readonly #onEvent: ((event: ScheduleEvent) => void) | undefined;
   readonly #held = new Map<Scheduled, Held>();
   readonly #seen: SeenTicks | undefined;
   #doubts: Doubt[] = [];
-  #givenUp: GivenUp[] = [];
-  #checking: Promise<void> | undefined;
-  /** Ends the wait before a check at once (when stopping). */
-  #hurry: (() => void) | undefined;
+  readonly #givenUp: GivenUpTicks;
+  readonly #giveUp: GiveUp;
   /** Whether a debug line is written per tick stored: checked once, off the hot path. */
   readonly #debug: boolean;
   #lastTick: number | null = null;
@@ -130,9 +110,9 @@ export class Sender {
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#onStored = options.onStored;
-    this.#inStream = options.stored;
     this.#clock = options.clock ?? realClock;
-    this.#onEvent = options.onEvent;
+    this.#givenUp = new GivenUpTicks({ ...options, clock: this.#clock });
+    this.#giveUp = this.#givenUp.giveUp.bind(this.#givenUp);
     this.#seen = options.seen;
     this.#stream.onReconnect(() => this.#release());
     this.#debug = options.log.debugEnabled ?? true;
@@ -201,6 +181,7 @@ export class Sender {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#givenUp.stop();
     for (const [item, { first, last }] of this.#held) {
       this.#giveUp(
         item,
@@ -211,11 +192,11 @@ export class Sender {
       );
     }
     this.#held.clear();
-    this.#hurry?.();
+    this.#givenUp.hurry();
     if (this.#inflight > 0) {
       await new Promise<void>((resolve) => this.#drained = resolve);
     }
-    await this.#checking;
+    await this.#givenUp.checked();
     this.#stream.close();
   }
 
@@ -356,97 +337,5 @@ export class Sender {
 
   #settled(): void {
     if (--this.#inflight === 0) this.#drained?.();
-  }
-
-  /**
-   * Queues ticks for the check against the job stream that decides they are missed (or
-   * skipped).
-   */
-  #giveUp(
-    item: Scheduled,
-    first: number,
-    last: number,
-    kind: GiveUpKind,
-    reason: string,
-  ): void {
-    this.#givenUp.push({
-      item,
-      subject: item.subject,
-      first,
-      last,
-      kind,
-      reason,
-    });
-    this.#checking ??= this.#check();
-  }
-
-  /**
-   * Counts as missed (or skipped) the ticks given up that the job stream does not hold,
-   * looking for them {@link CHECK_DELAY} later (at once when stopping).
-   */
-  async #check(): Promise<void> {
-    if (!this.#stopping) {
-      await new Promise<void>((resolve) => {
-        const timer = this.#clock.setTimeout(resolve, CHECK_DELAY);
-        this.#hurry = () => {
-          this.#clock.clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#hurry = undefined;
-    }
-    while (this.#givenUp.length > 0) {
-      const ranges = this.#givenUp;
-      this.#givenUp = [];
-      let held: Set<number>[] = [];
-      let unchecked: string | undefined;
-      if (!this.#stream.connected) unchecked = "disconnected from NATS";
-      else {
-        try {
-          held = await this.#inStream(ranges);
-        } catch (err) {
-          unchecked = (err as Error).message;
-        }
-      }
-      ranges.forEach((range, i) => this.#count(range, held[i], unchecked));
-    }
-    this.#checking = undefined;
-  }
-
-  #count(range: GivenUp, held = new Set<number>(), unchecked?: string): void {
-    const { item, first, last, kind, reason } = range;
-    let count = 0;
-    for (let at: number | null = first; at !== null && at <= last;) {
-      if (!held.has(at)) count++;
-      at = nextTick(item.spec, item.anchor, at);
-    }
-    const fields = {
-      key: item.key,
-      index: item.index,
-      first: new Date(first).toISOString(),
-      last: new Date(last).toISOString(),
-      reason,
-    };
-    if (count === 0) {
-      this.#log.debug("ticks given up were stored by another node", fields);
-      return;
-    }
-    this.#metrics[kind] += count;
-    this.#log.warn(kind === "missed" ? "ticks missed" : "ticks skipped", {
-      ...fields,
-      count,
-      storedByOthers: held.size,
-      ...(unchecked && { unchecked }),
-    });
-    this.#onEvent?.({
-      type: "missed",
-      at: new Date(this.#clock.now()),
-      key: item.key,
-      index: item.index,
-      scheduledAt: new Date(first),
-      until: new Date(last),
-      count,
-      detail: kind === "missed" ? reason : `skipped: ${reason}`,
-    });
   }
 }
