@@ -13,11 +13,11 @@ import {
 } from "../nats/stream_sender.ts";
 import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
-import { nextTick } from "../spec/ticks.ts";
 import type { ScheduleEvent } from "../types.ts";
 import { backoff } from "../_util.ts";
 import { type Clock, realClock } from "./clock.ts";
-import { type GivenUp, GivenUpTicks, type GiveUp } from "./given_up.ts";
+import { GivenUpTicks, type GiveUp } from "./given_up.ts";
+import { HeldTicks } from "./held.ts";
 import { fireTime } from "./rule.ts";
 import type { SeenTicks, TickToConfirm } from "./seen_ticks.ts";
 import type { TickRange } from "./stored_ticks.ts";
@@ -61,12 +61,6 @@ interface Doubt extends TickToConfirm {
   at: number;
 }
 
-/** The ticks of one job held while disconnected: all of its ticks in `[first, last]`. */
-interface Held {
-  first: number;
-  last: number;
-}
-
 /**
  * Publishes each tick of a job. A failed attempt is retried with backoff until the tick is
  * older than its job's window (`rule.window`, counted from its send time `firesAt`). While
@@ -92,7 +86,7 @@ export class Sender {
   readonly #log: Logger;
   readonly #onStored: ((lagMs: number) => void) | undefined;
   readonly #clock: Clock;
-  readonly #held = new Map<Scheduled, Held>();
+  readonly #held: HeldTicks;
   readonly #seen: SeenTicks | undefined;
   #doubts: Doubt[] = [];
   readonly #givenUp: GivenUpTicks;
@@ -113,6 +107,7 @@ export class Sender {
     this.#clock = options.clock ?? realClock;
     this.#givenUp = new GivenUpTicks({ ...options, clock: this.#clock });
     this.#giveUp = this.#givenUp.giveUp.bind(this.#givenUp);
+    this.#held = new HeldTicks(this.#names, this.#giveUp);
     this.#seen = options.seen;
     this.#stream.onReconnect(() => this.#release());
     this.#debug = options.log.debugEnabled ?? true;
@@ -182,16 +177,7 @@ export class Sender {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#givenUp.stop();
-    for (const [item, { first, last }] of this.#held) {
-      this.#giveUp(
-        item,
-        first,
-        last,
-        "missed",
-        "the node stopped while disconnected",
-      );
-    }
-    this.#held.clear();
+    this.#held.drop("the node stopped while disconnected");
     this.#givenUp.hurry();
     if (this.#inflight > 0) {
       await new Promise<void>((resolve) => this.#drained = resolve);
@@ -205,12 +191,7 @@ export class Sender {
       this.#publish(item, scheduledAt, 1);
       return;
     }
-    const held = this.#held.get(item);
-    if (!held) this.#held.set(item, { first: scheduledAt, last: scheduledAt });
-    else {
-      held.first = Math.min(held.first, scheduledAt);
-      held.last = Math.max(held.last, scheduledAt);
-    }
+    this.#held.hold(item, scheduledAt);
   }
 
   /**
@@ -219,42 +200,7 @@ export class Sender {
    * latest, or all), and sends the others, oldest first (so each job's in scheduled order).
    */
   #release(): void {
-    const now = this.#clock.now();
-    const due: { item: Scheduled; at: number }[] = [];
-    for (const [item, { first, last }] of this.#held) {
-      const { window, catchup } = item.rule;
-      let run: GivenUp | null = null;
-      for (let at: number | null = first; at !== null && at <= last;) {
-        const kind = fireTime(this.#names, item, at) < now - window
-          ? "missed"
-          : catchup === "all" || (catchup === "latest" && at === last)
-          ? null
-          : "skipped";
-        if (run !== null && run.kind === kind) run.last = at;
-        else {
-          if (run !== null) {
-            this.#giveUp(item, run.first, run.last, run.kind, run.reason);
-          }
-          run = kind === null ? null : {
-            item,
-            subject: item.subject,
-            first: at,
-            last: at,
-            kind,
-            reason: kind === "missed"
-              ? "disconnected for longer than catchup"
-              : `catchup ${catchup}: held while disconnected`,
-          };
-        }
-        if (kind === null) due.push({ item, at });
-        at = nextTick(item.spec, item.anchor, at);
-      }
-      if (run !== null) {
-        this.#giveUp(item, run.first, run.last, run.kind, run.reason);
-      }
-    }
-    this.#held.clear();
-    due.sort((a, b) => a.at - b.at);
+    const due = this.#held.release(this.#clock.now());
     if (due.length > 0) {
       this.#log.info("reconnected; sending the ticks held", {
         ticks: due.length,
