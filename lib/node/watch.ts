@@ -20,13 +20,13 @@ import {
   definedRevision,
   tickEncoder,
 } from "../wire/mod.ts";
+import { checkBucket, openBucket } from "./bucket_check.ts";
 import { CatchUp, MISSED_COUNT_LIMIT } from "./catch_up.ts";
 import { advance, fireTime, type JobRule, type JobRules } from "./rule.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
-/** How often the bucket's stream is checked for a deletion or a recreation, in ms. */
-export const BUCKET_CHECK = 3000;
+export { BUCKET_CHECK } from "./bucket_check.ts";
 
 /** What a {@link DefinitionWatch} needs. */
 export interface DefinitionWatchOptions {
@@ -150,12 +150,7 @@ export class DefinitionWatch {
    */
   async #watch(loaded: () => void): Promise<string> {
     const namespace = this.#namespace;
-    let info = await namespace.bucketInfo();
-    if (info === null) {
-      await namespace.provisionBucket();
-      this.#log.warn("the definitions bucket was missing; created it");
-      info = (await namespace.bucketInfo())!;
-    }
+    const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
     this.#catchUp = await CatchUp.read(namespace);
     const done = () => {
@@ -172,12 +167,16 @@ export class DefinitionWatch {
     this.#watcher = watcher;
     let revision = 0;
     let changed = "the watch ended";
-    const check = setInterval(async () => {
-      const reason = await this.#changed(info.created, revision);
-      if (reason === null) return;
+    const stop = (reason: string) => {
       changed = reason;
       watcher.stop();
-    }, BUCKET_CHECK);
+    };
+    const endChecks = checkBucket(
+      namespace,
+      info.created,
+      () => revision,
+      stop,
+    );
     try {
       if (this.#stopping) watcher.stop();
       if ((await kv.status()).values === 0) done();
@@ -187,28 +186,9 @@ export class DefinitionWatch {
         if (this.#catchUp && entry.delta === 0) done();
       }
     } finally {
-      clearInterval(check);
+      endChecks();
     }
     return changed;
-  }
-
-  /**
-   * Why the bucket found at `created` is no longer the one watched up to `revision`, or
-   * `null` when it still is (or cannot be read now).
-   */
-  async #changed(created: string, revision: number): Promise<string | null> {
-    let info;
-    try {
-      info = await this.#namespace.bucketInfo();
-    } catch {
-      return null; // unreachable for now: checked again later
-    }
-    if (info === null) return "the definitions bucket was deleted";
-    if (info.created !== created) return "the definitions bucket was recreated";
-    if (info.state.last_seq < revision) {
-      return "the definitions bucket's sequence went back";
-    }
-    return null;
   }
 
   /** Applies one stored definition (or its deletion) to the timer queue. */
