@@ -153,16 +153,7 @@ export class DefinitionWatch {
     const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
     this.#catchUp = await CatchUp.read(namespace);
-    const done = () => {
-      // The jobs of the stored definitions go in the queue at once: one heap build.
-      this.#queue.add(this.#initial);
-      this.#initial = [];
-      this.#catchUp = undefined;
-      this.#loaded = true;
-      const { definitions, jobs, rejected } = this.#metrics;
-      this.#log.info("definitions loaded", { definitions, jobs, rejected });
-      loaded();
-    };
+    const done = () => this.#done(loaded);
     const watcher = await kv.watch();
     this.#watcher = watcher;
     let revision = 0;
@@ -189,6 +180,18 @@ export class DefinitionWatch {
       endChecks();
     }
     return changed;
+  }
+
+  /** Every stored definition is loaded: queues their jobs and says so. */
+  #done(loaded: () => void): void {
+    // The jobs of the stored definitions go in the queue at once: one heap build.
+    this.#queue.add(this.#initial);
+    this.#initial = [];
+    this.#catchUp = undefined;
+    this.#loaded = true;
+    const { definitions, jobs, rejected } = this.#metrics;
+    this.#log.info("definitions loaded", { definitions, jobs, rejected });
+    loaded();
   }
 
   /** Applies one stored definition (or its deletion) to the timer queue. */
