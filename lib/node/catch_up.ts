@@ -13,8 +13,10 @@ import {
   type TickBounds,
   UNBOUNDED,
 } from "../spec/ticks.ts";
-import type { Definition } from "../types.ts";
+import type { Logger } from "../ops/log.ts";
+import type { Definition, ScheduleEvent } from "../types.ts";
 import { decodeTick } from "../wire/mod.ts";
+import type { NodeMetrics } from "./types.ts";
 
 /** The most missed ticks counted one by one for one job at one time. */
 export const MISSED_COUNT_LIMIT = 1000;
@@ -120,4 +122,49 @@ export class CatchUp {
     );
     return { count, since, first: first.at };
   }
+}
+
+/** The job whose missed ticks {@link reportMissed} reports, and where it reports them. */
+export interface MissedReport {
+  key: string;
+  index: number;
+  /** The node's counters, updated in place. */
+  metrics: NodeMetrics;
+  log: Logger;
+  /** Publishes the `missed` event. */
+  onEvent: (event: ScheduleEvent) => void;
+}
+
+/**
+ * At start, logs, counts and reports the ticks of a job that no node published
+ * (`missed`, as {@link CatchUp.missed} found them for `job`).
+ */
+export function reportMissed(
+  missed: Missed,
+  job: LoadedJob,
+  report: MissedReport,
+): void {
+  const { key, index, metrics, log, onEvent } = report;
+  const { floor, now } = job;
+  const { count, since, first } = missed;
+  metrics.missed += count;
+  const reason = "no node published them within catchup";
+  log.warn("ticks missed", {
+    key,
+    index,
+    count: count === MISSED_COUNT_LIMIT ? `${count}+` : count,
+    after: new Date(since).toISOString(),
+    before: new Date(floor).toISOString(),
+    reason,
+  });
+  onEvent({
+    type: "missed",
+    at: new Date(now),
+    key,
+    index,
+    scheduledAt: new Date(first),
+    until: new Date(floor),
+    count,
+    detail: reason,
+  });
 }

@@ -21,7 +21,7 @@ import {
   tickEncoder,
 } from "../wire/mod.ts";
 import { checkBucket, openBucket } from "./bucket_check.ts";
-import { CatchUp, MISSED_COUNT_LIMIT } from "./catch_up.ts";
+import { CatchUp, reportMissed } from "./catch_up.ts";
 import { advance, fireTime, type JobRule, type JobRules } from "./rule.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
@@ -349,7 +349,7 @@ export class DefinitionWatch {
   ): void {
     const { key, definition, definedAt, now } = loading;
     const spec = loading.specs[index];
-    const missed = this.#catchUp?.missed({
+    const job = {
       spec,
       definition,
       definedAt,
@@ -357,28 +357,15 @@ export class DefinitionWatch {
       last,
       floor,
       now,
-    });
+    };
+    const missed = this.#catchUp?.missed(job);
     if (!missed) return;
-    const { count, since, first } = missed;
-    this.#metrics.missed += count;
-    const reason = "no node published them within catchup";
-    this.#log.warn("ticks missed", {
+    reportMissed(missed, job, {
       key,
       index,
-      count: count === MISSED_COUNT_LIMIT ? `${count}+` : count,
-      after: new Date(since).toISOString(),
-      before: new Date(floor).toISOString(),
-      reason,
-    });
-    this.#onEvent({
-      type: "missed",
-      at: new Date(now),
-      key,
-      index,
-      scheduledAt: new Date(first),
-      until: new Date(floor),
-      count,
-      detail: reason,
+      metrics: this.#metrics,
+      log: this.#log,
+      onEvent: this.#onEvent,
     });
   }
 
