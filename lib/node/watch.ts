@@ -12,17 +12,16 @@ import { ScheduleError } from "../errors.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/cache.ts";
-import { firstRunAfter, nextTick } from "../spec/ticks.ts";
-import type { Definition, ScheduleEvent } from "../types.ts";
+import type { ScheduleEvent } from "../types.ts";
 import {
   type CompiledDefinition,
   decodeDefinition,
   definedRevision,
-  tickEncoder,
 } from "../wire/mod.ts";
 import { checkBucket, openBucket } from "./bucket_check.ts";
 import { CatchUp, reportMissed } from "./catch_up.ts";
-import { advance, fireTime, type JobRule, type JobRules } from "./rule.ts";
+import type { JobRule, JobRules } from "./rule.ts";
+import { type Loading, scheduleJob } from "./schedule_job.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
@@ -42,17 +41,6 @@ export interface DefinitionWatchOptions {
   skip: (item: Scheduled, first: number, last: number, reason: string) => void;
   /** Publishes an event: a `missed` one for the ticks no node published while down. */
   onEvent: (event: ScheduleEvent) => void;
-}
-
-/** One definition being loaded. */
-interface Loading {
-  key: string;
-  definition: Definition;
-  specs: CompiledDefinition["specs"];
-  definedAt: number;
-  /** The definition's revision, carried by its ticks (`definedRevision`). */
-  revision: number;
-  now: number;
 }
 
 /**
@@ -264,79 +252,26 @@ export class DefinitionWatch {
 
   /**
    * One job at its first tick to send, or `null` when it has none. Ticks whose send time
-   * is older than the job's window are missed; of the later ones scheduled by now (late),
-   * `latest` sends the last and `none` none.
+   * is older than the job's window are missed (counted when no node published them).
    */
   #schedule(loading: Loading, index: number): Scheduled | null {
-    const { key, definition, definedAt, now, revision } = loading;
+    const { key, definition, now } = loading;
     const job = definition.jobs[index];
     const rule = this.#rules.of(job.policy, key, index);
-    const spec = loading.specs[index];
     const { names } = this.#namespace;
     const subject = names.jobSubject(key, index);
     const last = this.#catchUp?.last(subject);
     // Even with the most jitter, a tick at or before this is sent too late.
     const floor = now - rule.window - rule.jitter;
     this.#countMissed(loading, index, rule, last, floor);
-    const { bounds } = rule;
-    const first = firstRunAfter(
-      spec,
-      definition,
-      definedAt,
-      Math.max(floor, last ?? -Infinity),
-      bounds,
-    );
-    if (first === null) return null;
-    const item: Scheduled = {
-      key,
-      index,
-      spec,
-      anchor: definition.anchor.getTime(),
-      subject,
-      encode: tickEncoder({
-        ...job,
-        namespace: names.namespace,
-        key,
-        index,
-        revision,
-      }),
+    const after = Math.max(floor, last ?? -Infinity);
+    return scheduleJob(loading, index, {
+      names,
       rule,
-      due: first.at,
-      run: first.run,
-      firesAt: 0,
-      sendAt: 0,
-      standby: false,
-      live: true,
-    };
-    if (rule.catchup !== "all" && first.at <= now) {
-      // Late ticks: the last at or before now is the latest.
-      let latest = first.at;
-      let latestRun = first.run;
-      for (
-        let at = nextTick(spec, item.anchor, latest, latestRun, bounds);
-        at !== null && at <= now;
-        at = nextTick(spec, item.anchor, at, latestRun, bounds)
-      ) {
-        latest = at;
-        latestRun++;
-      }
-      const reason = `catchup ${rule.catchup}: late at start`;
-      if (rule.catchup === "latest") {
-        if (latest > first.at) {
-          const before = previousTick(item, first.at, latest);
-          this.#skip(item, first.at, before, reason);
-        }
-        item.due = latest;
-        item.run = latestRun;
-      } else {
-        this.#skip(item, first.at, latest, reason);
-        item.due = latest;
-        item.run = latestRun;
-        if (!advance(names, item)) return null;
-      }
-    }
-    item.firesAt = item.sendAt = fireTime(names, item, item.due);
-    return item;
+      subject,
+      after,
+      skip: this.#skip,
+    });
   }
 
   /** At start, logs, counts and reports the ticks of a job that no node published. */
@@ -377,17 +312,6 @@ export class DefinitionWatch {
     this.#metrics.definitions--;
     this.#metrics.jobs -= old.length;
   }
-}
-
-/** The tick of `item` before `tick`, from `first` on (`tick` is after `first`). */
-function previousTick(item: Scheduled, first: number, tick: number): number {
-  let previous = first;
-  for (
-    let at = nextTick(item.spec, item.anchor, first);
-    at !== null && at < tick;
-    at = nextTick(item.spec, item.anchor, at)
-  ) previous = at;
-  return previous;
 }
 
 function sleep(ms: number): Promise<void> {
