@@ -124,10 +124,8 @@ export class CatchUp {
   }
 }
 
-/** The job whose missed ticks {@link reportMissed} reports, and where it reports them. */
+/** Where {@link countMissed} reports. */
 export interface MissedReport {
-  key: string;
-  index: number;
   /** The node's counters, updated in place. */
   metrics: NodeMetrics;
   log: Logger;
@@ -135,17 +133,25 @@ export interface MissedReport {
   onEvent: (event: ScheduleEvent) => void;
 }
 
+/** Job `index` of the definition at `key`, loaded at start. */
+export interface KeyedJob extends LoadedJob {
+  key: string;
+  index: number;
+}
+
 /**
- * At start, logs, counts and reports the ticks of a job that no node published
- * (`missed`, as {@link CatchUp.missed} found them for `job`).
+ * At start, logs, counts and reports the ticks of a job that no node published (as
+ * {@link CatchUp.missed} finds them; none without `catchUp`).
  */
-export function reportMissed(
-  missed: Missed,
-  job: LoadedJob,
+export function countMissed(
+  catchUp: CatchUp | undefined,
+  job: KeyedJob,
   report: MissedReport,
 ): void {
-  const { key, index, metrics, log, onEvent } = report;
-  const { floor, now } = job;
+  const missed = catchUp?.missed(job);
+  if (!missed) return;
+  const { metrics, log, onEvent } = report;
+  const { key, index, floor, now } = job;
   const { count, since, first } = missed;
   metrics.missed += count;
   const reason = "no node published them within catchup";

@@ -19,8 +19,8 @@ import {
   definedRevision,
 } from "../wire/mod.ts";
 import { checkBucket, openBucket } from "./bucket_check.ts";
-import { CatchUp, reportMissed } from "./catch_up.ts";
-import type { JobRule, JobRules } from "./rule.ts";
+import { CatchUp, countMissed, type MissedReport } from "./catch_up.ts";
+import type { JobRules } from "./rule.ts";
 import { type Loading, scheduleJob } from "./schedule_job.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
@@ -71,7 +71,8 @@ export class DefinitionWatch {
   readonly #log: Logger;
   readonly #rules: JobRules;
   readonly #skip: DefinitionWatchOptions["skip"];
-  readonly #onEvent: DefinitionWatchOptions["onEvent"];
+  /** Where the ticks missed while down are reported. */
+  readonly #report: MissedReport;
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   readonly #byKey = new Map<string, Scheduled[]>();
@@ -92,7 +93,7 @@ export class DefinitionWatch {
     this.#log = options.log;
     this.#rules = options.rules;
     this.#skip = options.skip;
-    this.#onEvent = options.onEvent;
+    this.#report = options;
     this.#debug = options.log.debugEnabled ?? true;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.loaded = promise;
@@ -263,7 +264,16 @@ export class DefinitionWatch {
     const last = this.#catchUp?.last(subject);
     // Even with the most jitter, a tick at or before this is sent too late.
     const floor = now - rule.window - rule.jitter;
-    this.#countMissed(loading, index, rule, last, floor);
+    const spec = loading.specs[index];
+    const missed = {
+      ...loading,
+      index,
+      spec,
+      bounds: rule.bounds,
+      last,
+      floor,
+    };
+    countMissed(this.#catchUp, missed, this.#report);
     const after = Math.max(floor, last ?? -Infinity);
     return scheduleJob(loading, index, {
       names,
@@ -271,36 +281,6 @@ export class DefinitionWatch {
       subject,
       after,
       skip: this.#skip,
-    });
-  }
-
-  /** At start, logs, counts and reports the ticks of a job that no node published. */
-  #countMissed(
-    loading: Loading,
-    index: number,
-    rule: JobRule,
-    last: number | undefined,
-    floor: number,
-  ): void {
-    const { key, definition, definedAt, now } = loading;
-    const spec = loading.specs[index];
-    const job = {
-      spec,
-      definition,
-      definedAt,
-      bounds: rule.bounds,
-      last,
-      floor,
-      now,
-    };
-    const missed = this.#catchUp?.missed(job);
-    if (!missed) return;
-    reportMissed(missed, job, {
-      key,
-      index,
-      metrics: this.#metrics,
-      log: this.#log,
-      onEvent: this.#onEvent,
     });
   }
 
