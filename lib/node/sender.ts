@@ -15,11 +15,12 @@ import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
 import type { ScheduleEvent } from "../types.ts";
 import { backoff } from "../_util.ts";
+import { BackupCheck } from "./backup_check.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { GivenUpTicks, type GiveUp } from "./given_up.ts";
 import { HeldTicks } from "./held.ts";
 import { fireTime } from "./rule.ts";
-import type { SeenTicks, TickToConfirm } from "./seen_ticks.ts";
+import type { SeenTicks } from "./seen_ticks.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
@@ -55,12 +56,6 @@ export interface SenderOptions {
   seen?: SeenTicks;
 }
 
-/** A backup send waiting for the check of a tick seen published by another node. */
-interface Doubt extends TickToConfirm {
-  item: Scheduled;
-  at: number;
-}
-
 /**
  * Publishes each tick of a job. A failed attempt is retried with backoff until the tick is
  * older than its job's window (`rule.window`, counted from its send time `firesAt`). While
@@ -87,8 +82,8 @@ export class Sender {
   readonly #onStored: ((lagMs: number) => void) | undefined;
   readonly #clock: Clock;
   readonly #held: HeldTicks;
-  readonly #seen: SeenTicks | undefined;
-  #doubts: Doubt[] = [];
+  /** The backup sends held back until the stream is checked for their tick. */
+  readonly #backups: BackupCheck | undefined;
   readonly #givenUp: GivenUpTicks;
   readonly #giveUp: GiveUp;
   /** Whether a debug line is written per tick stored: checked once, off the hot path. */
@@ -108,7 +103,7 @@ export class Sender {
     this.#givenUp = new GivenUpTicks({ ...options, clock: this.#clock });
     this.#giveUp = this.#givenUp.giveUp.bind(this.#givenUp);
     this.#held = new HeldTicks(this.#names, this.#giveUp);
-    this.#seen = options.seen;
+    this.#backups = options.seen && new BackupCheck(options.seen, this.#names);
     this.#stream.onReconnect(() => this.#release());
     this.#debug = options.log.debugEnabled ?? true;
   }
@@ -127,17 +122,14 @@ export class Sender {
       this.#giveUp(item, item.due, item.due, "missed", "the node fell behind");
       return;
     }
-    if (this.#seen && item.sendAt > item.firesAt && this.#stream.connected) {
+    if (this.#backups && item.sendAt > item.firesAt && this.#stream.connected) {
       // A backup send: when the tick was seen published, the stream likely holds it.
-      const id = this.#names.tickId(item.key, item.index, item.due);
-      if (this.#seen.has(id)) {
-        if (this.#doubts.length === 0) {
-          this.#inflight++;
-          queueMicrotask(() => this.#confirm());
-        }
-        this.#doubts.push({ item, at: item.due, subject: item.subject, id });
-        return;
+      const doubt = this.#backups.add(item);
+      if (doubt === "first") {
+        this.#inflight++;
+        queueMicrotask(() => this.#confirm());
       }
+      if (doubt !== null) return;
     }
     this.#sendOrHold(item, item.due);
   }
@@ -147,11 +139,8 @@ export class Sender {
    * holds are not sent (`suppressed`); the others are, as any backup.
    */
   async #confirm(): Promise<void> {
-    const doubts = this.#doubts;
-    this.#doubts = [];
-    const held = await this.#seen!.confirm(doubts);
-    for (const { item, at, id } of doubts) {
-      if (held.has(id)) {
+    for (const { item, at, held } of await this.#backups!.check()) {
+      if (held) {
         this.#metrics.suppressed++;
         this.#lastTick = Math.max(this.#lastTick ?? at, at);
       } else if (this.#stopping) {
