@@ -25,3 +25,17 @@ export function catchupWindow(
   }
   return Math.min(catchup, window);
 }
+
+/** The node's name: as asked, else the host's, else a random one. */
+export function nodeName(options: NodeOptions): string {
+  return options.name ?? Deno.env.get("HOSTNAME") ??
+    `node-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** `standbyDelay` as asked (or its default), at most half the catch-up window. */
+export function standbyDelayOf(options: NodeOptions, catchup: number): number {
+  return Math.min(
+    options.standbyDelay ?? NODE_DEFAULTS.standbyDelay,
+    catchup / 2,
+  );
+}

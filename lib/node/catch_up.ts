@@ -13,8 +13,10 @@ import {
   type TickBounds,
   UNBOUNDED,
 } from "../spec/ticks.ts";
-import type { Definition } from "../types.ts";
+import type { Logger } from "../ops/log.ts";
+import type { Definition, ScheduleEvent } from "../types.ts";
 import { decodeTick } from "../wire/mod.ts";
+import type { NodeMetrics } from "./types.ts";
 
 /** The most missed ticks counted one by one for one job at one time. */
 export const MISSED_COUNT_LIMIT = 1000;
@@ -120,4 +122,55 @@ export class CatchUp {
     );
     return { count, since, first: first.at };
   }
+}
+
+/** Where {@link countMissed} reports. */
+export interface MissedReport {
+  /** The node's counters, updated in place. */
+  metrics: NodeMetrics;
+  log: Logger;
+  /** Publishes the `missed` event. */
+  onEvent: (event: ScheduleEvent) => void;
+}
+
+/** Job `index` of the definition at `key`, loaded at start. */
+export interface KeyedJob extends LoadedJob {
+  key: string;
+  index: number;
+}
+
+/**
+ * At start, logs, counts and reports the ticks of a job that no node published (as
+ * {@link CatchUp.missed} finds them; none without `catchUp`).
+ */
+export function countMissed(
+  catchUp: CatchUp | undefined,
+  job: KeyedJob,
+  report: MissedReport,
+): void {
+  const missed = catchUp?.missed(job);
+  if (!missed) return;
+  const { metrics, log, onEvent } = report;
+  const { key, index, floor, now } = job;
+  const { count, since, first } = missed;
+  metrics.missed += count;
+  const reason = "no node published them within catchup";
+  log.warn("ticks missed", {
+    key,
+    index,
+    count: count === MISSED_COUNT_LIMIT ? `${count}+` : count,
+    after: new Date(since).toISOString(),
+    before: new Date(floor).toISOString(),
+    reason,
+  });
+  onEvent({
+    type: "missed",
+    at: new Date(now),
+    key,
+    index,
+    scheduledAt: new Date(first),
+    until: new Date(floor),
+    count,
+    detail: reason,
+  });
 }

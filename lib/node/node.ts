@@ -38,7 +38,7 @@ import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import { StreamSender } from "../nats/stream_sender.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
 import type { ScheduleEvent } from "../types.ts";
-import { catchupWindow } from "./_util.ts";
+import { catchupWindow, nodeName, standbyDelayOf } from "./_util.ts";
 import { advance, JobRules } from "./rule.ts";
 import { SubjectWatch } from "./seen_ticks.ts";
 import { Sender } from "./sender.ts";
@@ -101,19 +101,13 @@ export class Node {
     clock: ServerClock,
     log: Logger,
   ) {
-    const { metrics } = this;
     const { names } = namespace;
     this.#clock = clock;
-    this.name = options.name ?? Deno.env.get("HOSTNAME") ??
-      `node-${crypto.randomUUID().slice(0, 8)}`;
+    this.name = nodeName(options);
     this.#event = (event) =>
       publishEvent(nc, names, { ...event, by: this.name });
-    const onEvent = this.#event;
     const catchup = this.#catchup = catchupWindow(namespace, options, log);
-    const standbyDelay = Math.min(
-      options.standbyDelay ?? NODE_DEFAULTS.standbyDelay,
-      catchup / 2,
-    );
+    const standbyDelay = standbyDelayOf(options, catchup);
     this.#seen = new SubjectWatch(
       nc,
       namespace.jsm,
@@ -121,21 +115,7 @@ export class Node {
       log,
       Math.max(5000, 4 * standbyDelay),
     );
-    this.#sender = new Sender({
-      stream: new StreamSender(
-        nc,
-        namespace.names.jobStream,
-        options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
-      ),
-      names,
-      metrics,
-      log,
-      onStored: options.onStored,
-      stored: (ranges) => storedTicks(namespace, ranges),
-      clock,
-      onEvent,
-      seen: this.#seen,
-    });
+    this.#sender = this.#newSender(nc, namespace, options, log);
     this.#queue = new TimerQueue<Scheduled>({
       standbyDelay,
       send: (item, now) => this.#sender.send(item, now),
@@ -143,23 +123,51 @@ export class Node {
       clock,
       standby: () => clock.skewed,
     });
-    const queue = this.#queue;
-    this.#watch = new DefinitionWatch({
+    this.#watch = this.#newWatch(namespace, log);
+    this.ready = this.#watch.loaded;
+    this.#event({ type: "node-joined", at: new Date(clock.now()) });
+  }
+
+  /** The sender of the node's ticks, on its own stream sender. */
+  #newSender(
+    nc: NatsConnection,
+    namespace: Namespace,
+    options: NodeOptions,
+    log: Logger,
+  ): Sender {
+    return new Sender({
+      stream: new StreamSender(
+        nc,
+        namespace.names.jobStream,
+        options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
+      ),
+      names: namespace.names,
+      metrics: this.metrics,
+      log,
+      onStored: options.onStored,
+      stored: (ranges) => storedTicks(namespace, ranges),
+      clock: this.#clock,
+      onEvent: this.#event,
+      seen: this.#seen,
+    });
+  }
+
+  /** The watch of the definitions, queueing their jobs. */
+  #newWatch(namespace: Namespace, log: Logger): DefinitionWatch {
+    return new DefinitionWatch({
       namespace,
-      queue,
-      metrics,
+      queue: this.#queue,
+      metrics: this.metrics,
       log,
       rules: new JobRules(
-        catchup,
+        this.#catchup,
         namespace.jobStream.config.duplicate_window / 1e6,
         log,
       ),
       skip: (item, first, last, reason) =>
         this.#sender.skip(item, first, last, reason),
-      onEvent,
+      onEvent: this.#event,
     });
-    this.ready = this.#watch.loaded;
-    this.#event({ type: "node-joined", at: new Date(clock.now()) });
   }
 
   /** The server's clock, which fires the ticks. */

@@ -13,20 +13,18 @@ import {
 } from "../nats/stream_sender.ts";
 import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
-import { nextTick } from "../spec/ticks.ts";
 import type { ScheduleEvent } from "../types.ts";
 import { backoff } from "../_util.ts";
+import { BackupCheck } from "./backup_check.ts";
 import { type Clock, realClock } from "./clock.ts";
+import { GivenUpTicks, type GiveUp } from "./given_up.ts";
+import { HeldTicks } from "./held.ts";
 import { fireTime } from "./rule.ts";
-import type { SeenTicks, TickToConfirm } from "./seen_ticks.ts";
+import type { SeenTicks } from "./seen_ticks.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
-/**
- * How long after a tick is given up it is looked for in the job stream, in ms: time for
- * the publishes of other nodes whose windows end a little later to land.
- */
-export const CHECK_DELAY = 2000;
+export { CHECK_DELAY, type GiveUpKind } from "./given_up.ts";
 
 /** What a {@link Sender} needs. */
 export interface SenderOptions {
@@ -58,31 +56,6 @@ export interface SenderOptions {
   seen?: SeenTicks;
 }
 
-/** A backup send waiting for the check of a tick seen published by another node. */
-interface Doubt extends TickToConfirm {
-  item: Scheduled;
-  at: number;
-}
-
-/**
- * Why ticks were not sent: `missed` (too late for the job's window) or `skipped` (late,
- * and the job's catch-up policy is `latest` or `none`).
- */
-export type GiveUpKind = "missed" | "skipped";
-
-/** Ticks of one job given up on, waiting to be checked against the job stream. */
-interface GivenUp extends TickRange {
-  item: Scheduled;
-  kind: GiveUpKind;
-  reason: string;
-}
-
-/** The ticks of one job held while disconnected: all of its ticks in `[first, last]`. */
-interface Held {
-  first: number;
-  last: number;
-}
-
 /**
  * Publishes each tick of a job. A failed attempt is retried with backoff until the tick is
  * older than its job's window (`rule.window`, counted from its send time `firesAt`). While
@@ -107,16 +80,12 @@ export class Sender {
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
   readonly #onStored: ((lagMs: number) => void) | undefined;
-  readonly #inStream: SenderOptions["stored"];
   readonly #clock: Clock;
-  readonly #onEvent: ((event: ScheduleEvent) => void) | undefined;
-  readonly #held = new Map<Scheduled, Held>();
-  readonly #seen: SeenTicks | undefined;
-  #doubts: Doubt[] = [];
-  #givenUp: GivenUp[] = [];
-  #checking: Promise<void> | undefined;
-  /** Ends the wait before a check at once (when stopping). */
-  #hurry: (() => void) | undefined;
+  readonly #held: HeldTicks;
+  /** The backup sends held back until the stream is checked for their tick. */
+  readonly #backups: BackupCheck | undefined;
+  readonly #givenUp: GivenUpTicks;
+  readonly #giveUp: GiveUp;
   /** Whether a debug line is written per tick stored: checked once, off the hot path. */
   readonly #debug: boolean;
   #lastTick: number | null = null;
@@ -130,10 +99,11 @@ export class Sender {
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#onStored = options.onStored;
-    this.#inStream = options.stored;
     this.#clock = options.clock ?? realClock;
-    this.#onEvent = options.onEvent;
-    this.#seen = options.seen;
+    this.#givenUp = new GivenUpTicks({ ...options, clock: this.#clock });
+    this.#giveUp = this.#givenUp.giveUp.bind(this.#givenUp);
+    this.#held = new HeldTicks(this.#names, this.#giveUp);
+    this.#backups = options.seen && new BackupCheck(options.seen, this.#names);
     this.#stream.onReconnect(() => this.#release());
     this.#debug = options.log.debugEnabled ?? true;
   }
@@ -152,17 +122,14 @@ export class Sender {
       this.#giveUp(item, item.due, item.due, "missed", "the node fell behind");
       return;
     }
-    if (this.#seen && item.sendAt > item.firesAt && this.#stream.connected) {
+    if (this.#backups && item.sendAt > item.firesAt && this.#stream.connected) {
       // A backup send: when the tick was seen published, the stream likely holds it.
-      const id = this.#names.tickId(item.key, item.index, item.due);
-      if (this.#seen.has(id)) {
-        if (this.#doubts.length === 0) {
-          this.#inflight++;
-          queueMicrotask(() => this.#confirm());
-        }
-        this.#doubts.push({ item, at: item.due, subject: item.subject, id });
-        return;
+      const doubt = this.#backups.add(item);
+      if (doubt === "first") {
+        this.#inflight++;
+        queueMicrotask(() => this.#confirm());
       }
+      if (doubt !== null) return;
     }
     this.#sendOrHold(item, item.due);
   }
@@ -172,11 +139,8 @@ export class Sender {
    * holds are not sent (`suppressed`); the others are, as any backup.
    */
   async #confirm(): Promise<void> {
-    const doubts = this.#doubts;
-    this.#doubts = [];
-    const held = await this.#seen!.confirm(doubts);
-    for (const { item, at, id } of doubts) {
-      if (held.has(id)) {
+    for (const { item, at, held } of await this.#backups!.check()) {
+      if (held) {
         this.#metrics.suppressed++;
         this.#lastTick = Math.max(this.#lastTick ?? at, at);
       } else if (this.#stopping) {
@@ -201,21 +165,13 @@ export class Sender {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
-    for (const [item, { first, last }] of this.#held) {
-      this.#giveUp(
-        item,
-        first,
-        last,
-        "missed",
-        "the node stopped while disconnected",
-      );
-    }
-    this.#held.clear();
-    this.#hurry?.();
+    this.#givenUp.stop();
+    this.#held.drop("the node stopped while disconnected");
+    this.#givenUp.hurry();
     if (this.#inflight > 0) {
       await new Promise<void>((resolve) => this.#drained = resolve);
     }
-    await this.#checking;
+    await this.#givenUp.checked();
     this.#stream.close();
   }
 
@@ -224,12 +180,7 @@ export class Sender {
       this.#publish(item, scheduledAt, 1);
       return;
     }
-    const held = this.#held.get(item);
-    if (!held) this.#held.set(item, { first: scheduledAt, last: scheduledAt });
-    else {
-      held.first = Math.min(held.first, scheduledAt);
-      held.last = Math.max(held.last, scheduledAt);
-    }
+    this.#held.hold(item, scheduledAt);
   }
 
   /**
@@ -238,42 +189,7 @@ export class Sender {
    * latest, or all), and sends the others, oldest first (so each job's in scheduled order).
    */
   #release(): void {
-    const now = this.#clock.now();
-    const due: { item: Scheduled; at: number }[] = [];
-    for (const [item, { first, last }] of this.#held) {
-      const { window, catchup } = item.rule;
-      let run: GivenUp | null = null;
-      for (let at: number | null = first; at !== null && at <= last;) {
-        const kind = fireTime(this.#names, item, at) < now - window
-          ? "missed"
-          : catchup === "all" || (catchup === "latest" && at === last)
-          ? null
-          : "skipped";
-        if (run !== null && run.kind === kind) run.last = at;
-        else {
-          if (run !== null) {
-            this.#giveUp(item, run.first, run.last, run.kind, run.reason);
-          }
-          run = kind === null ? null : {
-            item,
-            subject: item.subject,
-            first: at,
-            last: at,
-            kind,
-            reason: kind === "missed"
-              ? "disconnected for longer than catchup"
-              : `catchup ${catchup}: held while disconnected`,
-          };
-        }
-        if (kind === null) due.push({ item, at });
-        at = nextTick(item.spec, item.anchor, at);
-      }
-      if (run !== null) {
-        this.#giveUp(item, run.first, run.last, run.kind, run.reason);
-      }
-    }
-    this.#held.clear();
-    due.sort((a, b) => a.at - b.at);
+    const due = this.#held.release(this.#clock.now());
     if (due.length > 0) {
       this.#log.info("reconnected; sending the ticks held", {
         ticks: due.length,
@@ -356,97 +272,5 @@ export class Sender {
 
   #settled(): void {
     if (--this.#inflight === 0) this.#drained?.();
-  }
-
-  /**
-   * Queues ticks for the check against the job stream that decides they are missed (or
-   * skipped).
-   */
-  #giveUp(
-    item: Scheduled,
-    first: number,
-    last: number,
-    kind: GiveUpKind,
-    reason: string,
-  ): void {
-    this.#givenUp.push({
-      item,
-      subject: item.subject,
-      first,
-      last,
-      kind,
-      reason,
-    });
-    this.#checking ??= this.#check();
-  }
-
-  /**
-   * Counts as missed (or skipped) the ticks given up that the job stream does not hold,
-   * looking for them {@link CHECK_DELAY} later (at once when stopping).
-   */
-  async #check(): Promise<void> {
-    if (!this.#stopping) {
-      await new Promise<void>((resolve) => {
-        const timer = this.#clock.setTimeout(resolve, CHECK_DELAY);
-        this.#hurry = () => {
-          this.#clock.clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#hurry = undefined;
-    }
-    while (this.#givenUp.length > 0) {
-      const ranges = this.#givenUp;
-      this.#givenUp = [];
-      let held: Set<number>[] = [];
-      let unchecked: string | undefined;
-      if (!this.#stream.connected) unchecked = "disconnected from NATS";
-      else {
-        try {
-          held = await this.#inStream(ranges);
-        } catch (err) {
-          unchecked = (err as Error).message;
-        }
-      }
-      ranges.forEach((range, i) => this.#count(range, held[i], unchecked));
-    }
-    this.#checking = undefined;
-  }
-
-  #count(range: GivenUp, held = new Set<number>(), unchecked?: string): void {
-    const { item, first, last, kind, reason } = range;
-    let count = 0;
-    for (let at: number | null = first; at !== null && at <= last;) {
-      if (!held.has(at)) count++;
-      at = nextTick(item.spec, item.anchor, at);
-    }
-    const fields = {
-      key: item.key,
-      index: item.index,
-      first: new Date(first).toISOString(),
-      last: new Date(last).toISOString(),
-      reason,
-    };
-    if (count === 0) {
-      this.#log.debug("ticks given up were stored by another node", fields);
-      return;
-    }
-    this.#metrics[kind] += count;
-    this.#log.warn(kind === "missed" ? "ticks missed" : "ticks skipped", {
-      ...fields,
-      count,
-      storedByOthers: held.size,
-      ...(unchecked && { unchecked }),
-    });
-    this.#onEvent?.({
-      type: "missed",
-      at: new Date(this.#clock.now()),
-      key: item.key,
-      index: item.index,
-      scheduledAt: new Date(first),
-      until: new Date(last),
-      count,
-      detail: kind === "missed" ? reason : `skipped: ${reason}`,
-    });
   }
 }

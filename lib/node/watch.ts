@@ -12,21 +12,20 @@ import { ScheduleError } from "../errors.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/cache.ts";
-import { firstRunAfter, nextTick } from "../spec/ticks.ts";
-import type { Definition, ScheduleEvent } from "../types.ts";
+import type { ScheduleEvent } from "../types.ts";
 import {
   type CompiledDefinition,
   decodeDefinition,
   definedRevision,
-  tickEncoder,
 } from "../wire/mod.ts";
-import { CatchUp, MISSED_COUNT_LIMIT } from "./catch_up.ts";
-import { advance, fireTime, type JobRule, type JobRules } from "./rule.ts";
+import { checkBucket, openBucket } from "./bucket_check.ts";
+import { CatchUp, countMissed, type MissedReport } from "./catch_up.ts";
+import type { JobRules } from "./rule.ts";
+import { type Loading, scheduleJob } from "./schedule_job.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
-/** How often the bucket's stream is checked for a deletion or a recreation, in ms. */
-export const BUCKET_CHECK = 3000;
+export { BUCKET_CHECK } from "./bucket_check.ts";
 
 /** What a {@link DefinitionWatch} needs. */
 export interface DefinitionWatchOptions {
@@ -42,17 +41,6 @@ export interface DefinitionWatchOptions {
   skip: (item: Scheduled, first: number, last: number, reason: string) => void;
   /** Publishes an event: a `missed` one for the ticks no node published while down. */
   onEvent: (event: ScheduleEvent) => void;
-}
-
-/** One definition being loaded. */
-interface Loading {
-  key: string;
-  definition: Definition;
-  specs: CompiledDefinition["specs"];
-  definedAt: number;
-  /** The definition's revision, carried by its ticks (`definedRevision`). */
-  revision: number;
-  now: number;
 }
 
 /**
@@ -83,7 +71,8 @@ export class DefinitionWatch {
   readonly #log: Logger;
   readonly #rules: JobRules;
   readonly #skip: DefinitionWatchOptions["skip"];
-  readonly #onEvent: DefinitionWatchOptions["onEvent"];
+  /** Where the ticks missed while down are reported. */
+  readonly #report: MissedReport;
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   readonly #byKey = new Map<string, Scheduled[]>();
@@ -104,7 +93,7 @@ export class DefinitionWatch {
     this.#log = options.log;
     this.#rules = options.rules;
     this.#skip = options.skip;
-    this.#onEvent = options.onEvent;
+    this.#report = options;
     this.#debug = options.log.debugEnabled ?? true;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.loaded = promise;
@@ -150,34 +139,24 @@ export class DefinitionWatch {
    */
   async #watch(loaded: () => void): Promise<string> {
     const namespace = this.#namespace;
-    let info = await namespace.bucketInfo();
-    if (info === null) {
-      await namespace.provisionBucket();
-      this.#log.warn("the definitions bucket was missing; created it");
-      info = (await namespace.bucketInfo())!;
-    }
+    const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
     this.#catchUp = await CatchUp.read(namespace);
-    const done = () => {
-      // The jobs of the stored definitions go in the queue at once: one heap build.
-      this.#queue.add(this.#initial);
-      this.#initial = [];
-      this.#catchUp = undefined;
-      this.#loaded = true;
-      const { definitions, jobs, rejected } = this.#metrics;
-      this.#log.info("definitions loaded", { definitions, jobs, rejected });
-      loaded();
-    };
+    const done = () => this.#done(loaded);
     const watcher = await kv.watch();
     this.#watcher = watcher;
     let revision = 0;
     let changed = "the watch ended";
-    const check = setInterval(async () => {
-      const reason = await this.#changed(info.created, revision);
-      if (reason === null) return;
+    const stop = (reason: string) => {
       changed = reason;
       watcher.stop();
-    }, BUCKET_CHECK);
+    };
+    const endChecks = checkBucket(
+      namespace,
+      info.created,
+      () => revision,
+      stop,
+    );
     try {
       if (this.#stopping) watcher.stop();
       if ((await kv.status()).values === 0) done();
@@ -187,28 +166,21 @@ export class DefinitionWatch {
         if (this.#catchUp && entry.delta === 0) done();
       }
     } finally {
-      clearInterval(check);
+      endChecks();
     }
     return changed;
   }
 
-  /**
-   * Why the bucket found at `created` is no longer the one watched up to `revision`, or
-   * `null` when it still is (or cannot be read now).
-   */
-  async #changed(created: string, revision: number): Promise<string | null> {
-    let info;
-    try {
-      info = await this.#namespace.bucketInfo();
-    } catch {
-      return null; // unreachable for now: checked again later
-    }
-    if (info === null) return "the definitions bucket was deleted";
-    if (info.created !== created) return "the definitions bucket was recreated";
-    if (info.state.last_seq < revision) {
-      return "the definitions bucket's sequence went back";
-    }
-    return null;
+  /** Every stored definition is loaded: queues their jobs and says so. */
+  #done(loaded: () => void): void {
+    // The jobs of the stored definitions go in the queue at once: one heap build.
+    this.#queue.add(this.#initial);
+    this.#initial = [];
+    this.#catchUp = undefined;
+    this.#loaded = true;
+    const { definitions, jobs, rejected } = this.#metrics;
+    this.#log.info("definitions loaded", { definitions, jobs, rejected });
+    loaded();
   }
 
   /** Applies one stored definition (or its deletion) to the timer queue. */
@@ -281,121 +253,34 @@ export class DefinitionWatch {
 
   /**
    * One job at its first tick to send, or `null` when it has none. Ticks whose send time
-   * is older than the job's window are missed; of the later ones scheduled by now (late),
-   * `latest` sends the last and `none` none.
+   * is older than the job's window are missed (counted when no node published them).
    */
   #schedule(loading: Loading, index: number): Scheduled | null {
-    const { key, definition, definedAt, now, revision } = loading;
+    const { key, definition, now } = loading;
     const job = definition.jobs[index];
     const rule = this.#rules.of(job.policy, key, index);
-    const spec = loading.specs[index];
     const { names } = this.#namespace;
     const subject = names.jobSubject(key, index);
     const last = this.#catchUp?.last(subject);
     // Even with the most jitter, a tick at or before this is sent too late.
     const floor = now - rule.window - rule.jitter;
-    this.#countMissed(loading, index, rule, last, floor);
-    const { bounds } = rule;
-    const first = firstRunAfter(
-      spec,
-      definition,
-      definedAt,
-      Math.max(floor, last ?? -Infinity),
-      bounds,
-    );
-    if (first === null) return null;
-    const item: Scheduled = {
-      key,
+    const spec = loading.specs[index];
+    const missed = {
+      ...loading,
       index,
       spec,
-      anchor: definition.anchor.getTime(),
-      subject,
-      encode: tickEncoder({
-        ...job,
-        namespace: names.namespace,
-        key,
-        index,
-        revision,
-      }),
-      rule,
-      due: first.at,
-      run: first.run,
-      firesAt: 0,
-      sendAt: 0,
-      standby: false,
-      live: true,
-    };
-    if (rule.catchup !== "all" && first.at <= now) {
-      // Late ticks: the last at or before now is the latest.
-      let latest = first.at;
-      let latestRun = first.run;
-      for (
-        let at = nextTick(spec, item.anchor, latest, latestRun, bounds);
-        at !== null && at <= now;
-        at = nextTick(spec, item.anchor, at, latestRun, bounds)
-      ) {
-        latest = at;
-        latestRun++;
-      }
-      const reason = `catchup ${rule.catchup}: late at start`;
-      if (rule.catchup === "latest") {
-        if (latest > first.at) {
-          const before = previousTick(item, first.at, latest);
-          this.#skip(item, first.at, before, reason);
-        }
-        item.due = latest;
-        item.run = latestRun;
-      } else {
-        this.#skip(item, first.at, latest, reason);
-        item.due = latest;
-        item.run = latestRun;
-        if (!advance(names, item)) return null;
-      }
-    }
-    item.firesAt = item.sendAt = fireTime(names, item, item.due);
-    return item;
-  }
-
-  /** At start, logs, counts and reports the ticks of a job that no node published. */
-  #countMissed(
-    loading: Loading,
-    index: number,
-    rule: JobRule,
-    last: number | undefined,
-    floor: number,
-  ): void {
-    const { key, definition, definedAt, now } = loading;
-    const spec = loading.specs[index];
-    const missed = this.#catchUp?.missed({
-      spec,
-      definition,
-      definedAt,
       bounds: rule.bounds,
       last,
       floor,
-      now,
-    });
-    if (!missed) return;
-    const { count, since, first } = missed;
-    this.#metrics.missed += count;
-    const reason = "no node published them within catchup";
-    this.#log.warn("ticks missed", {
-      key,
-      index,
-      count: count === MISSED_COUNT_LIMIT ? `${count}+` : count,
-      after: new Date(since).toISOString(),
-      before: new Date(floor).toISOString(),
-      reason,
-    });
-    this.#onEvent({
-      type: "missed",
-      at: new Date(now),
-      key,
-      index,
-      scheduledAt: new Date(first),
-      until: new Date(floor),
-      count,
-      detail: reason,
+    };
+    countMissed(this.#catchUp, missed, this.#report);
+    const after = Math.max(floor, last ?? -Infinity);
+    return scheduleJob(loading, index, {
+      names,
+      rule,
+      subject,
+      after,
+      skip: this.#skip,
     });
   }
 
@@ -407,17 +292,6 @@ export class DefinitionWatch {
     this.#metrics.definitions--;
     this.#metrics.jobs -= old.length;
   }
-}
-
-/** The tick of `item` before `tick`, from `first` on (`tick` is after `first`). */
-function previousTick(item: Scheduled, first: number, tick: number): number {
-  let previous = first;
-  for (
-    let at = nextTick(item.spec, item.anchor, first);
-    at !== null && at < tick;
-    at = nextTick(item.spec, item.anchor, at)
-  ) previous = at;
-  return previous;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,202 @@
+/**
+ * The ticks a sender gave up on: checked against the job stream a little later, and those
+ * it does not hold counted as missed (or skipped), logged and reported.
+ *
+ * @module
+ */
+
+import type { StreamSender } from "../nats/stream_sender.ts";
+import type { Logger } from "../ops/log.ts";
+import { nextTick } from "../spec/ticks.ts";
+import type { ScheduleEvent } from "../types.ts";
+import type { Clock } from "./clock.ts";
+import type { TickRange } from "./stored_ticks.ts";
+import type { NodeMetrics, Scheduled } from "./types.ts";
+
+/**
+ * How long after a tick is given up it is looked for in the job stream, in ms: time for
+ * the publishes of other nodes whose windows end a little later to land.
+ */
+export const CHECK_DELAY = 2000;
+
+/**
+ * Why ticks were not sent: `missed` (too late for the job's window) or `skipped` (late,
+ * and the job's catch-up policy is `latest` or `none`).
+ */
+export type GiveUpKind = "missed" | "skipped";
+
+/** Gives up the ticks of `item` in [`first`, `last`]. */
+export type GiveUp = (
+  item: Scheduled,
+  first: number,
+  last: number,
+  kind: GiveUpKind,
+  reason: string,
+) => void;
+
+/** What a {@link GivenUpTicks} needs. */
+export interface GivenUpOptions {
+  /** Tells whether the connection is up. */
+  stream: Pick<StreamSender, "connected">;
+  /** The node's counters, updated in place. */
+  metrics: NodeMetrics;
+  log: Logger;
+  /**
+   * For each range of ticks given up, the scheduled times of those the job stream holds
+   * all the same (another node stored them); those are not missed.
+   */
+  stored: (ranges: readonly TickRange[]) => Promise<Set<number>[]>;
+  clock: Clock;
+  /** Publishes an event: a `missed` one for each run of ticks counted missed or skipped. */
+  onEvent?: (event: ScheduleEvent) => void;
+}
+
+/** Ticks of one job given up on, waiting to be checked against the job stream. */
+export interface GivenUp extends TickRange {
+  item: Scheduled;
+  kind: GiveUpKind;
+  reason: string;
+}
+
+/**
+ * Ticks given up, checked in batches {@link CHECK_DELAY} after the first of a batch (at
+ * once when stopping): those the job stream does not hold are counted as missed or
+ * skipped.
+ *
+ * @example
+ * ```ts ignore
+ * const givenUp = new GivenUpTicks({ stream, metrics, log, stored, clock });
+ * givenUp.giveUp(item, first, last, "missed", "the node fell behind");
+ * givenUp.stop();
+ * await givenUp.checked();
+ * ```
+ */
+export class GivenUpTicks {
+  readonly #stream: GivenUpOptions["stream"];
+  readonly #metrics: NodeMetrics;
+  readonly #log: Logger;
+  readonly #inStream: GivenUpOptions["stored"];
+  readonly #clock: Clock;
+  readonly #onEvent: ((event: ScheduleEvent) => void) | undefined;
+  #givenUp: GivenUp[] = [];
+  #checking: Promise<void> | undefined;
+  /** Ends the wait before a check at once (when stopping). */
+  #hurry: (() => void) | undefined;
+  #stopping = false;
+
+  constructor(options: GivenUpOptions) {
+    this.#stream = options.stream;
+    this.#metrics = options.metrics;
+    this.#log = options.log;
+    this.#inStream = options.stored;
+    this.#clock = options.clock;
+    this.#onEvent = options.onEvent;
+  }
+
+  /**
+   * Queues ticks for the check against the job stream that decides they are missed (or
+   * skipped).
+   */
+  giveUp(
+    item: Scheduled,
+    first: number,
+    last: number,
+    kind: GiveUpKind,
+    reason: string,
+  ): void {
+    this.#givenUp.push({
+      item,
+      subject: item.subject,
+      first,
+      last,
+      kind,
+      reason,
+    });
+    this.#checking ??= this.#check();
+  }
+
+  /** From now on, ticks given up are checked at once. */
+  stop(): void {
+    this.#stopping = true;
+  }
+
+  /** Ends the wait before the check under way, if any. */
+  hurry(): void {
+    this.#hurry?.();
+  }
+
+  /** Resolves when the check under way, if any, is done. */
+  checked(): Promise<void> | undefined {
+    return this.#checking;
+  }
+
+  /**
+   * Counts as missed (or skipped) the ticks given up that the job stream does not hold,
+   * looking for them {@link CHECK_DELAY} later (at once when stopping).
+   */
+  async #check(): Promise<void> {
+    if (!this.#stopping) {
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimeout(resolve, CHECK_DELAY);
+        this.#hurry = () => {
+          this.#clock.clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#hurry = undefined;
+    }
+    while (this.#givenUp.length > 0) {
+      const ranges = this.#givenUp;
+      this.#givenUp = [];
+      let held: Set<number>[] = [];
+      let unchecked: string | undefined;
+      if (!this.#stream.connected) unchecked = "disconnected from NATS";
+      else {
+        try {
+          held = await this.#inStream(ranges);
+        } catch (err) {
+          unchecked = (err as Error).message;
+        }
+      }
+      ranges.forEach((range, i) => this.#count(range, held[i], unchecked));
+    }
+    this.#checking = undefined;
+  }
+
+  #count(range: GivenUp, held = new Set<number>(), unchecked?: string): void {
+    const { item, first, last, kind, reason } = range;
+    let count = 0;
+    for (let at: number | null = first; at !== null && at <= last;) {
+      if (!held.has(at)) count++;
+      at = nextTick(item.spec, item.anchor, at);
+    }
+    const fields = {
+      key: item.key,
+      index: item.index,
+      first: new Date(first).toISOString(),
+      last: new Date(last).toISOString(),
+      reason,
+    };
+    if (count === 0) {
+      this.#log.debug("ticks given up were stored by another node", fields);
+      return;
+    }
+    this.#metrics[kind] += count;
+    this.#log.warn(kind === "missed" ? "ticks missed" : "ticks skipped", {
+      ...fields,
+      count,
+      storedByOthers: held.size,
+      ...(unchecked && { unchecked }),
+    });
+    this.#onEvent?.({
+      type: "missed",
+      at: new Date(this.#clock.now()),
+      key: item.key,
+      index: item.index,
+      scheduledAt: new Date(first),
+      until: new Date(last),
+      count,
+      detail: kind === "missed" ? reason : `skipped: ${reason}`,
+    });
+  }
+}
