@@ -157,7 +157,6 @@ async function firing(n: number) {
       "node peak RSS MB": usage.map((u) => u.rss.toFixed(0)).join(" / "),
       "missed logged": missedLines,
       "stored by node": nodes.map((node) => node.stored).join(" / "),
-      "suppressed by node": nodes.map((node) => node.suppressed).join(" / "),
       "publishes / stored tick": (sent / storedInWindow).toFixed(3),
     },
   };

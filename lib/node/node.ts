@@ -9,12 +9,7 @@
  * The acknowledgements sort the nodes out without a protocol: a node told that another
  * stored a job's tick first goes on standby for that job and sends its next ticks
  * `standbyDelay` later, as a backup; if it ever stores one itself, the active node is gone
- * and it sends on time again. A standby listens to the job subjects (core NATS) and does
- * not publish the backup of a tick it saw the active node publish once one batched
- * direct get finds that tick as its subject's last message in the job stream; a tick not
- * seen, not found (a publish the stream refused, a later tick already stored) or not
- * checkable is published as before, so the server hears each tick about once and a tick
- * is never dropped on the word of a publish alone. So each job has one node sending on
+ * and it sends on time again. So each job has one node sending on
  * time, the bursts split across the nodes, and the duplicates arrive after the burst.
  *
  * Ticks are fired by the NATS server's clock, never by the node's own: a tick is sent
@@ -40,7 +35,6 @@ import { createLogger, type Logger } from "../ops/log.ts";
 import type { ScheduleEvent } from "../types.ts";
 import { catchupWindow, nodeName, standbyDelayOf } from "./_util.ts";
 import { advance, JobRules } from "./rule.ts";
-import { SubjectWatch } from "./seen_ticks.ts";
 import { Sender } from "./sender.ts";
 import { storedTicks } from "./stored_ticks.ts";
 import { TimerQueue } from "./timer_queue.ts";
@@ -73,7 +67,6 @@ export class Node {
     jobs: 0,
     published: 0,
     duplicates: 0,
-    suppressed: 0,
     missed: 0,
     skipped: 0,
     publishErrors: 0,
@@ -91,7 +84,6 @@ export class Node {
   readonly #sender: Sender;
   readonly #queue: TimerQueue<Scheduled>;
   readonly #watch: DefinitionWatch;
-  readonly #seen: SubjectWatch;
   #stopping = false;
 
   private constructor(
@@ -108,13 +100,6 @@ export class Node {
       publishEvent(nc, names, { ...event, by: this.name });
     const catchup = this.#catchup = catchupWindow(namespace, options, log);
     const standbyDelay = standbyDelayOf(options, catchup);
-    this.#seen = new SubjectWatch(
-      nc,
-      namespace.jsm,
-      names,
-      log,
-      Math.max(5000, 4 * standbyDelay),
-    );
     this.#sender = this.#newSender(nc, namespace, options, log);
     this.#queue = new TimerQueue<Scheduled>({
       standbyDelay,
@@ -148,7 +133,6 @@ export class Node {
       stored: (ranges) => storedTicks(namespace, ranges),
       clock: this.#clock,
       onEvent: this.#event,
-      seen: this.#seen,
     });
   }
 
@@ -231,7 +215,6 @@ export class Node {
       this.#sender.stop(),
       this.#clock.stop(),
     ]);
-    this.#seen.close();
     this.#event({ type: "node-left", at: new Date(this.#clock.now()) });
   }
 }

@@ -15,12 +15,10 @@ import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
 import type { ScheduleEvent } from "../types.ts";
 import { backoff } from "../_util.ts";
-import { BackupCheck } from "./backup_check.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { GivenUpTicks, type GiveUp } from "./given_up.ts";
 import { HeldTicks } from "./held.ts";
 import { fireTime } from "./rule.ts";
-import type { SeenTicks } from "./seen_ticks.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
@@ -49,11 +47,6 @@ export interface SenderOptions {
   clock?: Clock;
   /** Publishes an event: a `missed` one for each run of ticks counted missed or skipped. */
   onEvent?: (event: ScheduleEvent) => void;
-  /**
-   * The ticks other nodes were seen publishing: a backup send of one of them is not
-   * published once the job stream is found to hold it (default: every backup is sent).
-   */
-  seen?: SeenTicks;
 }
 
 /**
@@ -83,7 +76,6 @@ export class Sender {
   readonly #clock: Clock;
   readonly #held: HeldTicks;
   /** The backup sends held back until the stream is checked for their tick. */
-  readonly #backups: BackupCheck | undefined;
   readonly #givenUp: GivenUpTicks;
   readonly #giveUp: GiveUp;
   /** Whether a debug line is written per tick stored: checked once, off the hot path. */
@@ -103,7 +95,6 @@ export class Sender {
     this.#givenUp = new GivenUpTicks({ ...options, clock: this.#clock });
     this.#giveUp = this.#givenUp.giveUp.bind(this.#givenUp);
     this.#held = new HeldTicks(this.#names, this.#giveUp);
-    this.#backups = options.seen && new BackupCheck(options.seen, this.#names);
     this.#stream.onReconnect(() => this.#release());
     this.#debug = options.log.debugEnabled ?? true;
   }
@@ -122,32 +113,7 @@ export class Sender {
       this.#giveUp(item, item.due, item.due, "missed", "the node fell behind");
       return;
     }
-    if (this.#backups && item.sendAt > item.firesAt && this.#stream.connected) {
-      // A backup send: when the tick was seen published, the stream likely holds it.
-      const doubt = this.#backups.add(item);
-      if (doubt === "first") {
-        this.#inflight++;
-        queueMicrotask(() => this.#confirm());
-      }
-      if (doubt !== null) return;
-    }
     this.#sendOrHold(item, item.due);
-  }
-
-  /**
-   * Checks the ticks seen published by another node, in one batch: those the job stream
-   * holds are not sent (`suppressed`); the others are, as any backup.
-   */
-  async #confirm(): Promise<void> {
-    for (const { item, at, held } of await this.#backups!.check()) {
-      if (held) {
-        this.#metrics.suppressed++;
-        this.#lastTick = Math.max(this.#lastTick ?? at, at);
-      } else if (this.#stopping) {
-        this.#giveUp(item, at, at, "missed", "the node is stopping");
-      } else this.#sendOrHold(item, at);
-    }
-    this.#settled();
   }
 
   /**

@@ -76,7 +76,6 @@ function setup(catchup = 60_000, now = 1000) {
     jobs: 0,
     published: 0,
     duplicates: 0,
-    suppressed: 0,
     missed: 0,
     skipped: 0,
     publishErrors: 0,

@@ -69,12 +69,6 @@ export interface NodeMetrics {
   published: number;
   /** Ticks another node had already stored (a normal outcome with several nodes). */
   duplicates: number;
-  /**
-   * Backup sends not published: this node, on standby for the job, saw another node
-   * publish the tick and found it in the job stream. The node's publishes are
-   * `published + duplicates`; the ticks it accounted for, that plus `suppressed`.
-   */
-  suppressed: number;
   /** Ticks not published within `catchup` and absent from the job stream. */
   missed: number;
   /**

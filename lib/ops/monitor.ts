@@ -36,11 +36,6 @@ const NODE_COUNTERS: [keyof NodeMetrics, string, string][] = [
     "Ticks another node had stored.",
   ],
   [
-    "suppressed",
-    "schedule_ticks_suppressed_total",
-    "Backup sends left out: the tick was seen published and found in the stream.",
-  ],
-  [
     "missed",
     "schedule_ticks_missed_total",
     "Ticks not published within catchup and absent from the job stream.",

@@ -173,16 +173,6 @@ export class NodeProcess {
       /"msg":"stopped".*"published":(\d+)/.exec(this.#log)?.[1] ?? NaN,
     );
   }
-
-  /**
-   * Backup sends this node did not publish (it saw the tick stored), from its "stopped"
-   * line (after {@link stop}).
-   */
-  get suppressed(): number {
-    return Number(
-      /"msg":"stopped".*"suppressed":(\d+)/.exec(this.#log)?.[1] ?? NaN,
-    );
-  }
 }
 
 /**
