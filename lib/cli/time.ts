@@ -5,6 +5,8 @@
  * @module
  */
 
+import { wallClock } from "../_util.ts";
+
 /**
  * A duration in whole units, the two largest that matter: `45s`, `4m12s`, `12m`,
  * `3h12m`, `2d4h`. The sign is ignored.
@@ -61,31 +63,6 @@ export function relative(date: Date, now: number): string {
  * ```
  */
 export function absolute(date: Date, zone = "UTC"): string {
-  const parts: Record<string, string> = {};
-  for (const { type, value } of formatter(zone).formatToParts(date)) {
-    parts[type] = value;
-  }
-  const offset = parts.timeZoneName.replace(/^GMT$/, "GMT+00:00").slice(3);
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${offset}`;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let format = formatters.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-      timeZoneName: "longOffset",
-    });
-    formatters.set(zone, format);
-  }
-  return format;
+  const { text, offset } = wallClock(date, zone);
+  return `${text} ${offset}`;
 }

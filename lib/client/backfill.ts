@@ -5,6 +5,7 @@
  * @module
  */
 
+import { timeOf } from "../_util.ts";
 import { BackfillTooLargeError, InvalidBackfillError } from "../errors.ts";
 import type { Spec } from "../spec/spec.ts";
 import { nextTick } from "../spec/ticks.ts";
@@ -27,11 +28,7 @@ export const MAX_BACKFILL_RANGE = 31 * 24 * 3600_000;
  * ```
  */
 export function backfillTime(value: Date | string, what: string): number {
-  const time = value instanceof Date
-    ? value.getTime()
-    : typeof value === "string"
-    ? Date.parse(value)
-    : NaN;
+  const time = timeOf(value);
   if (isNaN(time)) {
     throw new InvalidBackfillError(
       `backfill: ${what} must be a date or an ISO 8601 time, not ${

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { wallClock } from "../_util.ts";
+
 /**
  * `at` in `zone` (UTC when unset) as `2027-01-01 09:30:00 Europe/Paris`.
  *
@@ -17,19 +19,7 @@
  * ```
  */
 export function absolute(at: Date, zone = "UTC"): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", {
-      timeZone: zone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    }).formatToParts(at).map((part) => [part.type, part.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${zone}`;
+  return `${wallClock(at, zone).text} ${zone}`;
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isRecord } from "../_util.ts";
+import { isRecord, timeOf } from "../_util.ts";
 import { InvalidJobError } from "../errors.ts";
 import { parseDuration } from "../spec/duration.ts";
 import type { JobPolicy } from "../types.ts";
@@ -141,11 +141,7 @@ function duration(field: string, value: unknown, min: number, max: number) {
 
 function instant(field: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  const time = value instanceof Date
-    ? value.getTime()
-    : typeof value === "string"
-    ? Date.parse(value)
-    : NaN;
+  const time = timeOf(value);
   if (isNaN(time)) {
     throw new InvalidJobError(
       `policy: ${field} must be a date or an ISO 8601 time`,
