@@ -7,7 +7,7 @@
 import { NODE_DEFAULTS } from "../defaults.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
-import type { NodeOptions } from "./types.ts";
+import type { NodeMetrics, NodeOptions } from "./types.ts";
 
 /** `catchup` as asked, or the job stream's duplicate window when that is shorter. */
 export function catchupWindow(
@@ -38,4 +38,19 @@ export function standbyDelayOf(options: NodeOptions, catchup: number): number {
     options.standbyDelay ?? NODE_DEFAULTS.standbyDelay,
     catchup / 2,
   );
+}
+
+/** The counters of a node that has done nothing yet. */
+export function zeroNodeMetrics(): NodeMetrics {
+  return {
+    definitions: 0,
+    jobs: 0,
+    published: 0,
+    duplicates: 0,
+    missed: 0,
+    skipped: 0,
+    publishErrors: 0,
+    rejected: 0,
+    bucketReloads: 0,
+  };
 }

@@ -33,7 +33,12 @@ import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import { StreamSender } from "../nats/stream_sender.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
 import type { ScheduleEvent } from "../types.ts";
-import { catchupWindow, nodeName, standbyDelayOf } from "./_util.ts";
+import {
+  catchupWindow,
+  nodeName,
+  standbyDelayOf,
+  zeroNodeMetrics,
+} from "./_util.ts";
 import { advance, JobRules } from "./rule.ts";
 import { Sender } from "./sender.ts";
 import { storedTicks } from "./stored_ticks.ts";
@@ -62,17 +67,7 @@ export type { NodeMetrics, NodeOptions } from "./types.ts";
  */
 export class Node {
   /** Counters since start. */
-  readonly metrics: NodeMetrics = {
-    definitions: 0,
-    jobs: 0,
-    published: 0,
-    duplicates: 0,
-    missed: 0,
-    skipped: 0,
-    publishErrors: 0,
-    rejected: 0,
-    bucketReloads: 0,
-  };
+  readonly metrics: NodeMetrics = zeroNodeMetrics();
   /** Resolves once every stored definition has been loaded. */
   readonly ready: Promise<void>;
   /** The node's name, in its events. */

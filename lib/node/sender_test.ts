@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type Ack, DisconnectedError } from "../nats/stream_sender.ts";
 import { NamespaceNames } from "../nats/names.ts";
 import { parseSpec } from "../spec/spec.ts";
+import { zeroNodeMetrics } from "./_util.ts";
 import { recordingLogger } from "../../tests/helpers.ts";
 import { FakeClock } from "./_fake_clock.ts";
 import { CHECK_DELAY, Sender } from "./sender.ts";
@@ -71,17 +72,7 @@ function setup(catchup = 60_000, now = 1000) {
   const lags: number[] = [];
   /** The scheduled times the job stream holds, as the sender's check reads them. */
   const inStream = new Set<number>();
-  const metrics: NodeMetrics = {
-    definitions: 0,
-    jobs: 0,
-    published: 0,
-    duplicates: 0,
-    missed: 0,
-    skipped: 0,
-    publishErrors: 0,
-    rejected: 0,
-    bucketReloads: 0,
-  };
+  const metrics: NodeMetrics = zeroNodeMetrics();
   const events: ScheduleEvent[] = [];
   const sender = new Sender({
     stream,

@@ -288,6 +288,11 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   ],
 };
 
+/** The `console` settings that are text: every one but the port. */
+const CONSOLE_TEXT_FIELDS = KNOWN_KEYS.console.filter((field) =>
+  field !== "port"
+) as Exclude<keyof ConsoleConfig, "port">[];
+
 const NKEY_SEED = /^SU[A-Z2-7]{56}$/;
 
 /** Where the executable looks for its config file when `--config` is not given. */
@@ -621,16 +626,7 @@ function parseConsole(
     env[CONFIG_ENV[`console.${field}`]] ?? section[field] ?? undefined;
   const port = portField("console.port", value("port") ?? 8090);
   const config: ConsoleConfig = { port, hostname: "127.0.0.1" };
-  for (
-    const field of [
-      "hostname",
-      "token",
-      "tokenFile",
-      "user",
-      "password",
-      "passwordFile",
-    ] as const
-  ) {
+  for (const field of CONSOLE_TEXT_FIELDS) {
     const text = value(field);
     if (text === undefined) continue;
     if (typeof text !== "string" || !text) {
