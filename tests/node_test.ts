@@ -34,6 +34,8 @@ interface Cluster {
   queue: Awaited<ReturnType<typeof followTicks>>;
   startNode(options?: Partial<NodeOptions>): Promise<RunningNode>;
   stopNode(node: RunningNode): Promise<void>;
+  /** Cuts a node off NATS without stopping it, as a crash looks to the others. */
+  killNode(node: RunningNode): Promise<void>;
   /** When `key` was stored (the server's timestamp) and its anchor. */
   stored(key: string): Promise<{ definedAt: number; anchor: number }>;
   /** Waits until the queue holds a tick of `key` scheduled at or after `time`. */
@@ -48,6 +50,7 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
   const { kv } = namespace;
   const queue = await followTicks(nc, "beta");
   const running = new Set<RunningNode>();
+  const killed = new Set<RunningNode>();
   const cluster: Cluster = {
     server,
     schedule,
@@ -72,6 +75,11 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
       await node.node.stop();
       await node.nc.drain();
     },
+    async killNode(node) {
+      running.delete(node);
+      killed.add(node);
+      await node.nc.close();
+    },
     async stored(key) {
       const entry = (await kv.get(key))!;
       const { definition } = decodeDefinition(entry.value);
@@ -90,12 +98,17 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
     await fn(cluster);
   } finally {
     for (const node of running) await cluster.stopNode(node);
+    for (const { node } of killed) await node.stop();
     await queue.stop();
     await nc.close();
   }
 }
 
 const nextSecond = (t: number) => Math.floor(t / SECOND) * SECOND + SECOND;
+
+/** Whether the nodes acted as backups: found ticks stored by their owner, or sent copies. */
+const backedUp = (...nodes: Node[]) =>
+  nodes.some(({ metrics }) => metrics.covered + metrics.duplicates > 0);
 
 Deno.test("two nodes: every second is in the queue exactly once, no gap", () =>
   withCluster(
@@ -121,9 +134,80 @@ Deno.test("two nodes: every second is in the queue exactly once, no gap", () =>
       const total = queue.ticks.length;
       assert.equal(a.node.metrics.published + b.node.metrics.published, total);
       assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
+      assert.ok(backedUp(a.node, b.node), "each node backs the other up");
+    },
+  ));
+
+Deno.test("two nodes in step: each tick is published once, by its owner, and both share them", () =>
+  withCluster(async ({ schedule, startNode, stored, reach }) => {
+    const a = await startNode();
+    const b = await startNode();
+    await waitFor(
+      "both nodes to count both",
+      () => a.node.members.length === 2 && b.node.members.length === 2,
+    );
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    for (const key of keys) {
+      await schedule.set(key, HttpJob("* * * * * *", hook));
+    }
+    const { definedAt } = await stored("k19");
+    await reach("k19", nextSecond(definedAt) + SECOND);
+    const counts = () =>
+      [a, b].map(({ node: { metrics: m } }) => ({
+        stored: m.published,
+        sent: m.published + m.duplicates,
+        covered: m.covered,
+      }));
+    const before = counts();
+    await reach("k19", nextSecond(Date.now()) + 3 * SECOND);
+    const after = counts();
+    const delta = after.map((x, i) => ({
+      stored: x.stored - before[i].stored,
+      sent: x.sent - before[i].sent,
+      covered: x.covered - before[i].covered,
+    }));
+    const ticks = delta[0].stored + delta[1].stored;
+    const sent = delta[0].sent + delta[1].sent;
+    assert.ok(ticks >= 60, `${ticks} ticks stored`);
+    assert.ok(sent / ticks <= 1.1, `${sent} publishes for ${ticks} ticks`);
+    for (const [i, d] of delta.entries()) {
+      assert.ok(d.stored > 0, `node ${i} owns a share`);
+      assert.ok(d.covered > 0, `node ${i} covers the other's`);
+    }
+  }));
+
+Deno.test("three nodes: when one is cut off, the backups send its ticks until the others count two", () =>
+  withCluster(
+    async ({ schedule, startNode, killNode, stored, reach, queue }) => {
+      const nodes = [await startNode(), await startNode(), await startNode()];
+      await waitFor(
+        "the nodes to count each other",
+        () => nodes.every(({ node }) => node.members.length === 3),
+      );
+      const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+      for (const key of keys) {
+        await schedule.set(key, HttpJob("* * * * * *", hook));
+      }
+      const { definedAt } = await stored("k11");
+      await reach("k11", nextSecond(definedAt) + SECOND);
+      await killNode(nodes[0]);
+      const killedAt = Date.now();
+      for (const key of keys) {
+        await reach(key, nextSecond(killedAt) + 4 * SECOND);
+      }
+      const lags = queue.ticks.filter((t) => t.scheduledAt > killedAt).map((
+        t,
+      ) => t.storedAt - t.scheduledAt);
       assert.ok(
-        a.node.metrics.duplicates + b.node.metrics.duplicates > 0,
-        "both nodes published",
+        Math.max(...lags) < 1500,
+        `lags up to ${Math.max(...lags)} ms`,
+      );
+      for (const key of keys) {
+        assertContiguous(queue.of(key), SECOND, `${key} across the cut`);
+      }
+      await waitFor(
+        "the others to count two",
+        () => nodes.slice(1).every(({ node }) => node.members.length === 2),
       );
     },
   ));
@@ -458,7 +542,7 @@ Deno.test("jitter: two nodes store each tick once, delayed by the offset both co
       }
       assert.ok(new Set(ticks.map((t) => t.firesAt! - t.scheduledAt)).size > 1);
       assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
-      assert.ok(a.node.metrics.duplicates + b.node.metrics.duplicates > 0);
+      assert.ok(backedUp(a.node, b.node), "the other node was the backup");
     },
   ));
 

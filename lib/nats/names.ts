@@ -11,6 +11,7 @@
  * | workers' shared consumer | `workers` on the job stream |
  * | run state (KV bucket) | `schedule-<ns>-running`, key `<key>.<index>` |
  * | status of nodes and workers | `schedule.<ns>.status` |
+ * | the nodes' reports to each other | `schedule.<ns>.nodes` |
  *
  * @module
  */
@@ -101,6 +102,8 @@ export class NamespaceNames {
   readonly workerConsumer = "workers";
   /** The subject every node and worker of the namespace answers status requests on. */
   readonly statusSubject: string;
+  /** The subject of the nodes' reports to each other (who owns which tick, how far stored). */
+  readonly nodeSubject: string;
   /** The wildcard subject of every event of the namespace. */
   readonly eventSubjects: string;
   readonly #jobPrefix: string;
@@ -124,6 +127,7 @@ export class NamespaceNames {
     this.#runPrefix = `schedule.${namespace}.runs.`;
     this.runSubjects = `${this.#runPrefix}>`;
     this.statusSubject = `schedule.${namespace}.status`;
+    this.nodeSubject = `schedule.${namespace}.nodes`;
     this.#eventPrefix = `schedule.${namespace}.events.`;
     this.eventSubjects = `${this.#eventPrefix}>`;
   }

@@ -47,6 +47,7 @@ export function zeroNodeMetrics(): NodeMetrics {
     jobs: 0,
     published: 0,
     duplicates: 0,
+    covered: 0,
     missed: 0,
     skipped: 0,
     publishErrors: 0,

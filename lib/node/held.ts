@@ -43,6 +43,11 @@ export class HeldTicks {
     this.#giveUp = giveUp;
   }
 
+  /** How many jobs have ticks held. */
+  get size(): number {
+    return this.#held.size;
+  }
+
   /** Holds the tick of `item` scheduled at `scheduledAt`. */
   hold(item: Scheduled, scheduledAt: number): void {
     const held = this.#held.get(item);

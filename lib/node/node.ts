@@ -1,16 +1,15 @@
 /**
  * The node: fires every job of a namespace into its job queue.
  *
- * Every node publishes every tick it computes, with a `Nats-Msg-Id` made of namespace,
- * key, job index and scheduled time; the stream's duplicate window keeps one copy. All
- * nodes compute the same ticks from the same stored definition, so there is no leader and
- * nothing to coordinate.
- *
- * The acknowledgements sort the nodes out without a protocol: a node told that another
- * stored a job's tick first goes on standby for that job and sends its next ticks
- * `standbyDelay` later, as a backup; if it ever stores one itself, the active node is gone
- * and it sends on time again. So each job has one node sending on
- * time, the bursts split across the nodes, and the duplicates arrive after the burst.
+ * Every node computes every tick from the same stored definitions, and the ticks carry a
+ * `Nats-Msg-Id` made of namespace, key, job index and scheduled time, so the stream's
+ * duplicate window keeps one copy whoever sends it. The nodes share the sending without
+ * a leader (see {@link Peers}): each key has one owner among the nodes that hear each
+ * other, chosen alike by all of them, which sends its ticks on time; the others are its
+ * backups, and `standbyDelay` later each one reads the owner's last report and sends only
+ * what it does not show stored. So the server hears each tick about once, each node sends
+ * its share, and a node that dies loses nothing: its ticks go `standbyDelay` late until
+ * the others stop counting it, then on time again.
  *
  * Ticks are fired by the NATS server's clock, never by the node's own: a tick is sent
  * once the earliest the server's time can be has reached it (see {@link ServerClock}).
@@ -39,6 +38,7 @@ import {
   standbyDelayOf,
   zeroNodeMetrics,
 } from "./_util.ts";
+import { Peers } from "./peers.ts";
 import { advance, JobRules } from "./rule.ts";
 import { Sender } from "./sender.ts";
 import { storedTicks } from "./stored_ticks.ts";
@@ -79,6 +79,8 @@ export class Node {
   readonly #sender: Sender;
   readonly #queue: TimerQueue<Scheduled>;
   readonly #watch: DefinitionWatch;
+  readonly #peers: Peers;
+  #loaded = false;
   #stopping = false;
 
   private constructor(
@@ -101,10 +103,18 @@ export class Node {
       send: (item, now) => this.#sender.send(item, now),
       advance: (item) => advance(names, item),
       clock,
-      standby: () => clock.skewed,
+      owns: (item) => this.#peers.owns(item),
+      backup: (item, now) => {
+        const verdict = this.#peers.verdict(item, now);
+        if (verdict === "skip") this.metrics.covered++;
+        return verdict;
+      },
     });
     this.#watch = this.#newWatch(namespace, log);
-    this.ready = this.#watch.loaded;
+    this.ready = this.#watch.loaded.then(() => {
+      this.#loaded = true;
+    });
+    this.#peers = this.#newPeers(nc, names.nodeSubject, log);
     this.#event({ type: "node-joined", at: new Date(clock.now()) });
   }
 
@@ -128,6 +138,24 @@ export class Node {
       stored: (ranges) => storedTicks(namespace, ranges),
       clock: this.#clock,
       onEvent: this.#event,
+    });
+  }
+
+  /** The other nodes, and which of them owns which tick. */
+  #newPeers(nc: NatsConnection, subject: string, log: Logger): Peers {
+    const clock = this.#clock;
+    return new Peers({
+      nc,
+      subject,
+      name: this.name,
+      clock,
+      isMember: () => this.#loaded && !this.#stopping && !clock.skewed,
+      progress: () => {
+        const sent = this.#queue.sentThrough;
+        const stored = Math.min(sent, this.#sender.pendingFrom - 1);
+        return { sent, stored, applied: this.#watch.applied };
+      },
+      log,
     });
   }
 
@@ -186,6 +214,14 @@ export class Node {
     return last === null ? null : new Date(last);
   }
 
+  /**
+   * The member ids of the nodes this node shares the ticks with, itself included once it
+   * has loaded the definitions (a member id is the node's name and a random suffix).
+   */
+  get members(): string[] {
+    return this.#peers.members;
+  }
+
   /** The catch-up window in force, in ms. */
   get catchup(): number {
     return this.#catchup;
@@ -203,6 +239,7 @@ export class Node {
    */
   async stop(): Promise<void> {
     if (this.#stopping) return;
+    this.#peers.stop();
     this.#stopping = true;
     this.#queue.stop();
     await Promise.all([

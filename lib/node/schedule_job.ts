@@ -20,6 +20,8 @@ export interface Loading {
   definedAt: number;
   /** The definition's revision, carried by its ticks (`definedRevision`). */
   revision: number;
+  /** The bucket revision of the entry that holds it. */
+  bucketRevision: number;
   now: number;
 }
 
@@ -47,7 +49,7 @@ export function scheduleJob(
   index: number,
   place: JobPlace,
 ): Scheduled | null {
-  const { key, definition, definedAt, now, revision } = loading;
+  const { key, definition, definedAt, now, revision, bucketRevision } = loading;
   const { names, rule, subject, after } = place;
   const job = definition.jobs[index];
   const spec = loading.specs[index];
@@ -67,11 +69,12 @@ export function scheduleJob(
       revision,
     }),
     rule,
+    bucketRevision,
     due: first.at,
     run: first.run,
     firesAt: 0,
     sendAt: 0,
-    standby: false,
+    backup: false,
     live: true,
   };
   if (rule.catchup !== "all" && first.at <= now) {

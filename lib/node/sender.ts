@@ -1,7 +1,6 @@
 /**
  * Sending the node's ticks: one publish per tick with retries, holding them while NATS is
- * unreachable, the standby rule, and the counting of what was stored, duplicated and
- * missed.
+ * unreachable, and the counting of what was stored, duplicated and missed.
  *
  * @module
  */
@@ -55,9 +54,8 @@ export interface SenderOptions {
  * the connection is down nothing is published: the ticks are held, and when it is back
  * those the job's catch-up policy sends (all, the latest, none) go at once, oldest first,
  * but for those then older than the window. A tick given up on counts as missed (or
- * skipped, by the policy) unless the job stream holds it (another node stored it). An
- * acknowledgement saying another node stored the tick first puts the job on standby;
- * storing one takes it off.
+ * skipped, by the policy) unless the job stream holds it (another node stored it).
+ * {@link Sender.pendingFrom} tells how far every tick sent is settled.
  *
  * @example
  * ```ts ignore
@@ -81,6 +79,8 @@ export class Sender {
   /** Whether a debug line is written per tick stored: checked once, off the hot path. */
   readonly #debug: boolean;
   #lastTick: number | null = null;
+  /** Publishes in flight or waiting to be retried, by their ticks' send time. */
+  readonly #pending = new Map<number, number>();
   #inflight = 0;
   #drained: (() => void) | undefined;
   #stopping = false;
@@ -102,6 +102,17 @@ export class Sender {
   /** The scheduled time of the latest tick acknowledged, in epoch ms, or `null`. */
   get lastTick(): number | null {
     return this.#lastTick;
+  }
+
+  /**
+   * The earliest send time of a tick still in flight, waiting to be retried or held;
+   * `Infinity` when there is none.
+   */
+  get pendingFrom(): number {
+    if (this.#held.size > 0) return -Infinity;
+    let earliest = Infinity;
+    for (const at of this.#pending.keys()) earliest = Math.min(earliest, at);
+    return earliest;
   }
 
   /**
@@ -166,8 +177,8 @@ export class Sender {
   }
 
   #publish(item: Scheduled, scheduledAt: number, attempt: number): void {
-    this.#inflight++;
     const firesAt = fireTime(this.#names, item, scheduledAt);
+    this.#begin(firesAt);
     this.#stream.publish(
       item.subject,
       item.encode(
@@ -176,13 +187,12 @@ export class Sender {
       ),
       this.#names.tickId(item.key, item.index, scheduledAt),
     ).then(
-      (ack) => this.#stored(item, scheduledAt, ack),
-      (err: Error) => this.#failed(item, scheduledAt, attempt, err),
+      (ack) => this.#stored(item, scheduledAt, firesAt, ack),
+      (err: Error) => this.#failed(item, scheduledAt, firesAt, attempt, err),
     );
   }
 
-  #stored(item: Scheduled, scheduledAt: number, ack: Ack): void {
-    item.standby = ack.duplicate;
+  #stored(item: Scheduled, scheduledAt: number, firesAt: number, ack: Ack) {
     if (ack.duplicate) this.#metrics.duplicates++;
     else {
       this.#metrics.published++;
@@ -198,45 +208,55 @@ export class Sender {
       }
     }
     this.#lastTick = Math.max(this.#lastTick ?? scheduledAt, scheduledAt);
-    this.#settled();
+    this.#end(firesAt);
   }
 
   #failed(
     item: Scheduled,
     scheduledAt: number,
+    firesAt: number,
     attempt: number,
     err: Error,
   ): void {
     if (err instanceof DisconnectedError && !this.#stopping) {
       this.#sendOrHold(item, scheduledAt);
-      this.#settled();
+      this.#end(firesAt);
       return;
     }
     this.#metrics.publishErrors++;
     const delay = backoff(attempt, 100, 2000);
     if (
       this.#stopping ||
-      this.#clock.now() + delay - fireTime(this.#names, item, scheduledAt) >
-        item.rule.window
+      this.#clock.now() + delay - firesAt > item.rule.window
     ) {
       const reason = this.#stopping ? "the node is stopping" : err.message;
       this.#giveUp(item, scheduledAt, scheduledAt, "missed", reason);
-    } else {
-      this.#log.debug("publish failed; retrying", {
-        key: item.key,
-        index: item.index,
-        error: err.message,
-      });
-      this.#inflight++;
-      this.#clock.setTimeout(() => {
-        this.#publish(item, scheduledAt, attempt + 1);
-        this.#settled();
-      }, delay);
+      this.#end(firesAt);
+      return;
     }
-    this.#settled();
+    this.#log.debug("publish failed; retrying", {
+      key: item.key,
+      index: item.index,
+      error: err.message,
+    });
+    // Still pending while it waits: its retry begins before this attempt ends.
+    this.#clock.setTimeout(() => {
+      this.#publish(item, scheduledAt, attempt + 1);
+      this.#end(firesAt);
+    }, delay);
   }
 
-  #settled(): void {
+  /** A publish of a tick sent at `firesAt` begins. */
+  #begin(firesAt: number): void {
+    this.#inflight++;
+    this.#pending.set(firesAt, (this.#pending.get(firesAt) ?? 0) + 1);
+  }
+
+  /** A publish of a tick sent at `firesAt` ended (or its retry began). */
+  #end(firesAt: number): void {
+    const left = this.#pending.get(firesAt)! - 1;
+    if (left === 0) this.#pending.delete(firesAt);
+    else this.#pending.set(firesAt, left);
     if (--this.#inflight === 0) this.#drained?.();
   }
 }

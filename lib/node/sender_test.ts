@@ -107,7 +107,8 @@ function setup(catchup = 60_000, now = 1000) {
       due,
       firesAt: due,
       sendAt: due,
-      standby: false,
+      backup: false,
+      bucketRevision: 1,
       live: true,
     };
     item.firesAt = item.sendAt = fireTime(names, item, due);
@@ -116,11 +117,12 @@ function setup(catchup = 60_000, now = 1000) {
   return { clock, stream, log, lags, metrics, sender, inStream, events, job };
 }
 
-Deno.test("a stored tick is counted, reports its lag and takes the job off standby", async () => {
+Deno.test("a stored tick is counted and reports its lag; pendingFrom follows it", async () => {
   const { clock, stream, lags, metrics, sender, job } = setup();
   const item = job(1000);
-  item.standby = true;
+  assert.equal(sender.pendingFrom, Infinity);
   sender.send(item, 1000);
+  assert.equal(sender.pendingFrom, 1000);
   assert.deepEqual(stream.sent, [{
     subject: names.jobSubject("k", 0),
     msgId: names.tickId("k", 0, 1000),
@@ -129,11 +131,11 @@ Deno.test("a stored tick is counted, reports its lag and takes the job off stand
   await stream.answer({ seq: 1, duplicate: false });
   assert.equal(metrics.published, 1);
   assert.deepEqual(lags, [40]);
-  assert.equal(item.standby, false);
+  assert.equal(sender.pendingFrom, Infinity);
   assert.equal(sender.lastTick, 1000);
 });
 
-Deno.test("a duplicate puts the job on standby and reports no lag", async () => {
+Deno.test("a duplicate is counted and reports no lag", async () => {
   const { stream, lags, metrics, sender, job } = setup();
   const item = job(1000);
   sender.send(item, 1000);
@@ -141,7 +143,6 @@ Deno.test("a duplicate puts the job on standby and reports no lag", async () => 
   assert.equal(metrics.duplicates, 1);
   assert.equal(metrics.published, 0);
   assert.deepEqual(lags, []);
-  assert.equal(item.standby, true);
   assert.equal(sender.lastTick, 1000);
 });
 
@@ -151,12 +152,14 @@ Deno.test("a failed publish is retried with backoff, then missed past catchup", 
   for (const delay of [100, 200, 400]) {
     await stream.answer(new Error("timeout"));
     assert.equal(clock.delays.at(-1), delay);
+    assert.equal(sender.pendingFrom, 1000, "pending while it waits to retry");
     clock.advance(delay);
   }
   assert.equal(stream.sent.length, 4);
   await stream.answer(new Error("timeout")); // at 1700: 800 ms more is too late
   assert.equal(stream.sent.length, 4);
   assert.equal(metrics.publishErrors, 4);
+  assert.equal(sender.pendingFrom, Infinity, "given up");
   await settle(clock);
   assert.equal(metrics.missed, 1);
   const missed = log.lines.filter((line) => line.msg === "ticks missed");
@@ -202,8 +205,10 @@ Deno.test("while disconnected ticks are held, then sent at the reconnection, old
   fire(sender, b, [1000, 2000]);
   fire(sender, a, [2000, 3000]);
   assert.equal(stream.sent.length, 1);
+  assert.equal(sender.pendingFrom, -Infinity, "nothing is settled while held");
   clock.advance(3000);
   stream.reconnect();
+  assert.equal(sender.pendingFrom, 1000);
   assert.deepEqual(stream.sent.slice(1).map((sent) => sent.msgId), [
     names.tickId("k", 0, 1000),
     names.tickId("b", 0, 1000),

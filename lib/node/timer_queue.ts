@@ -16,17 +16,23 @@ export interface Queued {
   due: number;
   /** When it fires: `due` plus the job's jitter. */
   firesAt: number;
-  /** When this node sends it: `firesAt`, or `firesAt + standbyDelay` while on standby. */
+  /** When this node sends it: `firesAt`, or later while it is the tick's backup. */
   sendAt: number;
-  /** Another node stored this job's last tick first: send later, as its backup. */
-  standby: boolean;
+  /** Another node owns the tick at `due`: this node is its backup, from `firesAt + standbyDelay`. */
+  backup: boolean;
   /** False once the job is removed or has no next tick. */
   live: boolean;
 }
 
+/**
+ * What a backup does when its time comes: send the tick, skip it (its owner stored it), or
+ * look again at the time given (its owner sent it and waits for the acknowledgement).
+ */
+export type BackupVerdict = "send" | "skip" | number;
+
 /** How a {@link TimerQueue} sends its jobs and finds their next tick. */
 export interface TimerQueueOptions<T extends Queued> {
-  /** How much later a job on standby is sent, in ms. */
+  /** How much later than its owner a backup looks at a tick, in ms. */
   standbyDelay: number;
   /** Sends the tick of `item` scheduled at `item.due`; `now` is when the timer fired. */
   send: (item: T, now: number) => void;
@@ -34,17 +40,17 @@ export interface TimerQueueOptions<T extends Queued> {
   advance: (item: T) => boolean;
   /** The time source (default: the real clock). */
   clock?: Clock;
-  /**
-   * While this says so, every job is on standby, sent `standbyDelay` late: the node's
-   * clock is off and the other nodes keep the schedule (default: never).
-   */
-  standby?: () => boolean;
+  /** Whether this node owns the tick of `item` at `item.due`, sent on time (default: yes). */
+  owns?: (item: T) => boolean;
+  /** What this node does, as a backup, with the tick of `item` (default: sends it). */
+  backup?: (item: T, now: number) => BackupVerdict;
 }
 
 /**
- * Jobs by send time with one timer, set for the earliest. When it fires, every due job is
- * sent; queuing each one at its next tick waits for the next turn of the event loop,
- * after the sends are flushed.
+ * Jobs by send time with one timer, set for the earliest. When it fires, every due job
+ * this node owns is sent, and every other one waits `standbyDelay` as a backup, when
+ * {@link TimerQueueOptions.backup} decides. Queuing each job at its next tick waits for
+ * the next turn of the event loop, after the sends are flushed.
  *
  * @example
  * ```ts
@@ -58,7 +64,7 @@ export interface TimerQueueOptions<T extends Queued> {
  *   advance: () => false, // a job with a single tick
  * });
  * const now = Date.now();
- * queue.add([{ due: now, firesAt: now, sendAt: now, standby: false, live: true }]);
+ * queue.add([{ due: now, firesAt: now, sendAt: now, backup: false, live: true }]);
  * await new Promise((resolve) => setTimeout(resolve, 10));
  * queue.stop();
  * assert.deepEqual(sent, [now]);
@@ -70,13 +76,16 @@ export class TimerQueue<T extends Queued> {
   readonly #send: (item: T, now: number) => void;
   readonly #advance: (item: T) => boolean;
   readonly #clock: Clock;
-  readonly #standby: () => boolean;
-  /** Jobs sent and not yet queued at their next tick. */
+  readonly #owns: (item: T) => boolean;
+  readonly #backup: (item: T, now: number) => BackupVerdict;
+  /** Jobs sent (or skipped) and not yet queued at their next tick. */
   #fired: T[] = [];
   /** Removed jobs still in the heap or in `#fired`. */
   #dead = 0;
   #timer: Timer | undefined;
   #timerDue = Infinity;
+  /** The time of the last firing: every tick this node owns due by then is sent. */
+  #firedAt = 0;
   #requeueTimer: Timer | undefined;
   #stopped = false;
 
@@ -85,7 +94,19 @@ export class TimerQueue<T extends Queued> {
     this.#send = options.send;
     this.#advance = options.advance;
     this.#clock = options.clock ?? realClock;
-    this.#standby = options.standby ?? (() => false);
+    this.#owns = options.owns ?? (() => true);
+    this.#backup = options.backup ?? (() => "send");
+  }
+
+  /**
+   * The latest time through which every tick this node owns has been sent: now (or the
+   * last firing, while the jobs it sent wait to be queued again), but before the earliest
+   * job still queued.
+   */
+  get sentThrough(): number {
+    const through = this.#fired.length > 0 ? this.#firedAt : this.#clock.now();
+    const top = this.#heap.peek();
+    return top ? Math.min(through, top.sendAt - 1) : through;
   }
 
   /** How many jobs the heap holds, removed ones not yet dropped included. */
@@ -126,27 +147,32 @@ export class TimerQueue<T extends Queued> {
     );
   }
 
-  /** Sends every due job, then re-arms. */
+  /** Sends every due job this node owns, decides the due backups, then re-arms. */
   #fire = (): void => {
     this.#timerDue = Infinity;
     const now = this.#clock.now();
     const heap = this.#heap;
-    const standby = this.#standby();
     for (let top = heap.peek(); top && top.sendAt <= now; top = heap.peek()) {
       heap.pop();
       if (!top.live) {
         this.#dead--;
         continue;
       }
-      if ((top.standby || standby) && top.sendAt === top.firesAt) {
-        // It went on standby after this tick was queued: send it as a backup.
-        top.sendAt = top.firesAt + this.#standbyDelay;
+      const verdict = top.backup
+        ? this.#backup(top, now)
+        : this.#owns(top)
+        ? "send"
+        : top.firesAt + this.#standbyDelay;
+      if (typeof verdict === "number") {
+        top.backup = true;
+        top.sendAt = verdict;
         heap.push(top);
         continue;
       }
-      this.#send(top, now);
+      if (verdict === "send") this.#send(top, now);
       this.#fired.push(top);
     }
+    this.#firedAt = now;
     this.#requeueTimer ??= this.#clock.setTimeout(this.#requeue, 0);
     this.#arm();
   };
@@ -156,7 +182,6 @@ export class TimerQueue<T extends Queued> {
     this.#requeueTimer = undefined;
     const fired = this.#fired;
     this.#fired = [];
-    const standby = this.#standby();
     for (const item of fired) {
       if (!item.live) {
         this.#dead--;
@@ -166,9 +191,8 @@ export class TimerQueue<T extends Queued> {
         item.live = false;
         continue;
       }
-      item.sendAt = item.standby || standby
-        ? item.firesAt + this.#standbyDelay
-        : item.firesAt;
+      item.backup = false;
+      item.sendAt = item.firesAt;
       this.#heap.push(item);
     }
     this.#compact();

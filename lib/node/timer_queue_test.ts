@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "./_fake_clock.ts";
-import { MAX_TIMER, type Queued, TimerQueue } from "./timer_queue.ts";
+import {
+  type BackupVerdict,
+  MAX_TIMER,
+  type Queued,
+  TimerQueue,
+  type TimerQueueOptions,
+} from "./timer_queue.ts";
 
 interface Job extends Queued {
   name: string;
@@ -15,7 +21,7 @@ function job(name: string, due: number, every = 0): Job {
     due,
     firesAt: due,
     sendAt: due,
-    standby: false,
+    backup: false,
     live: true,
   };
 }
@@ -31,14 +37,18 @@ function everySecond(item: Job): boolean {
  * A queue on a fake clock at 0 that records each send as `name@due` (and when); each tick
  * after a job's first fires `jitter` ms late.
  */
-function setup(standbyDelay = 500, standby?: () => boolean, jitter = 0) {
+function setup(
+  standbyDelay = 500,
+  jitter = 0,
+  owners: Pick<TimerQueueOptions<Job>, "owns" | "backup"> = {},
+) {
   const clock = new FakeClock(0);
   const sent: string[] = [];
   const sentAt: number[] = [];
   const queue = new TimerQueue<Job>({
     standbyDelay,
     clock,
-    standby,
+    ...owners,
     send: (item, now) => {
       sent.push(`${item.name}@${item.due}`);
       sentAt.push(now);
@@ -129,44 +139,42 @@ Deno.test("a job removed while sending is not queued at its next tick", () => {
   assert.equal(queue.size, 0);
 });
 
-Deno.test("a job on standby is sent standbyDelay after its tick", () => {
-  const { clock, queue, sent, sentAt } = setup(500);
+Deno.test("a job another node owns waits standbyDelay, then its backup verdict rules", () => {
+  let owned = false;
+  const verdicts: BackupVerdict[] = ["skip", 2700, "send"];
+  const { clock, queue, sent, sentAt } = setup(500, 0, {
+    owns: () => owned,
+    backup: () => verdicts.shift() ?? "send",
+  });
   const item = job("a", 1000, 1000);
   queue.add([item]);
-  item.standby = true; // another node stored its last tick first
   clock.advance(1499);
   assert.deepEqual(sent, []);
+  assert.equal(item.backup, true);
   clock.advance(1);
-  assert.deepEqual(sent, ["a@1000"]);
-  assert.deepEqual(sentAt, [1500]);
-  assert.equal(item.sendAt, 2500, "its next tick is queued late too");
-  item.standby = false; // it stored one itself
+  assert.deepEqual(sent, [], "skipped: its owner stored it");
+  assert.equal(item.due, 2000, "and queued at its next tick");
+  assert.equal(item.backup, false);
   clock.advance(1000);
-  assert.deepEqual(sentAt, [1500, 2500]);
-  clock.advance(1000);
-  assert.deepEqual(sent, ["a@1000", "a@2000", "a@3000"]);
-  assert.deepEqual(sentAt, [1500, 2500, 3000], "back on time");
+  assert.deepEqual(sent, [], "look again at 2700");
+  clock.advance(200);
+  assert.deepEqual(sentAt, [2700], "then sent");
+  owned = true; // its owner is gone: this node owns it now
+  clock.advance(300);
+  assert.deepEqual(sent, ["a@2000", "a@3000"]);
+  assert.deepEqual(sentAt, [2700, 3000], "on time");
 });
 
-Deno.test("while the whole node stands by, every job is sent standbyDelay late", () => {
-  let skewed = false;
-  const { clock, queue, sent, sentAt } = setup(500, () => skewed);
-  const a = job("a", 1000, 1000), b = job("b", 1000, 1000);
-  queue.add([a, b]);
-  skewed = true; // the node's clock went off after the jobs were queued
-  clock.advance(1499);
-  assert.deepEqual(sent, []);
-  clock.advance(1);
-  assert.deepEqual(sent, ["a@1000", "b@1000"]);
-  assert.deepEqual(sentAt, [1500, 1500]);
-  assert.equal(a.standby, false, "the jobs' own standby is left alone");
-  clock.advance(1000);
-  assert.deepEqual(sentAt, [1500, 1500, 2500, 2500]);
-  skewed = false;
-  clock.advance(1000);
-  assert.deepEqual(sentAt.slice(4), [3500, 3500], "queued late before");
-  clock.advance(1000);
-  assert.deepEqual(sentAt.slice(6), [4000, 4000], "back on time");
+Deno.test("sentThrough: now, but before the earliest job still queued", () => {
+  const { clock, queue } = setup();
+  queue.add([job("a", 1000, 1000)]);
+  assert.equal(queue.sentThrough, 0, "now");
+  clock.advance(1200);
+  assert.equal(queue.sentThrough, 1200);
+  queue.add([job("late", 1100)]); // queued after its time: not sent yet
+  assert.equal(queue.sentThrough, 1099);
+  clock.advance(0);
+  assert.equal(queue.sentThrough, 1200);
 });
 
 Deno.test("a timer is never set for more than MAX_TIMER", () => {
@@ -193,13 +201,16 @@ Deno.test("after stop, nothing is sent and no timer is left", () => {
   assert.deepEqual(sent, ["a@1000"]);
 });
 
-Deno.test("a job fires at its tick plus its jitter, and on standby later still", () => {
-  const { clock, queue, sent, sentAt } = setup(500, undefined, 300);
+Deno.test("a job fires at its tick plus its jitter, and as a backup later still", () => {
+  let owned = true;
+  const { clock, queue, sent, sentAt } = setup(500, 300, {
+    owns: () => owned,
+  });
   const item = job("j", 1000, 1000);
   queue.add([item]);
   clock.advance(2300);
   assert.deepEqual(sentAt, [1000, 2300]);
-  item.standby = true;
+  owned = false;
   clock.advance(1700);
   assert.deepEqual(sent, ["j@1000", "j@2000", "j@3000"]);
   assert.deepEqual(sentAt, [1000, 2300, 3300 + 500]);

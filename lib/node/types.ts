@@ -32,8 +32,8 @@ export interface NodeOptions {
    */
   catchup?: number;
   /**
-   * How much later a node sends the ticks of a job whose last tick another node stored
-   * first, in ms (default 500; at most half of `catchup`).
+   * How much later than their owner a node, as their backup, sends the ticks its owner's
+   * report does not show stored, in ms (default 500; at most half of `catchup`).
    */
   standbyDelay?: number;
   /**
@@ -69,6 +69,8 @@ export interface NodeMetrics {
   published: number;
   /** Ticks another node had already stored (a normal outcome with several nodes). */
   duplicates: number;
+  /** Ticks this node, their backup, found stored by their owner and did not send. */
+  covered: number;
   /** Ticks not published within `catchup` and absent from the job stream. */
   missed: number;
   /**
@@ -100,6 +102,8 @@ export interface Scheduled extends Queued {
   readonly encode: (scheduledAt: Date, firesAt?: Date) => Uint8Array;
   /** How the job's ticks are governed. */
   readonly rule: JobRule;
+  /** The bucket revision of the definition this job was loaded from. */
+  readonly bucketRevision: number;
   /** The number of the tick at `due` among its definition's (counted with `maxRuns`). */
   run: number;
 }

@@ -27,6 +27,14 @@ import type { NodeMetrics, Scheduled } from "./types.ts";
 
 export { BUCKET_CHECK } from "./bucket_check.ts";
 
+/** How far a node has applied the definitions bucket. */
+export interface Applied {
+  /** When the bucket watched was created (from its stream info), or `""` before. */
+  bucket: string;
+  /** The bucket revision of the last entry applied (0 before any). */
+  revision: number;
+}
+
 /** What a {@link DefinitionWatch} needs. */
 export interface DefinitionWatchOptions {
   namespace: Namespace;
@@ -82,6 +90,7 @@ export class DefinitionWatch {
   /** The queue's last ticks, while the stored definitions are being loaded. */
   #catchUp: CatchUp | undefined;
   #watcher: { stop(): void } | undefined;
+  #applied: Applied = { bucket: "", revision: 0 };
   readonly #watching: Promise<void>;
   #loaded = false;
   #stopping = false;
@@ -101,6 +110,11 @@ export class DefinitionWatch {
       this.#log.error("watching definitions failed", { error: err.message });
       reject(err);
     });
+  }
+
+  /** How far the bucket is applied: every job of a definition stored by then is queued. */
+  get applied(): Applied {
+    return this.#applied;
   }
 
   /** Ends the watch. */
@@ -142,10 +156,13 @@ export class DefinitionWatch {
     const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
     this.#catchUp = await CatchUp.read(namespace);
-    const done = () => this.#done(loaded);
+    const applied = this.#applied = { bucket: "", revision: 0 };
+    const done = () => {
+      this.#done(loaded);
+      applied.bucket = info.created;
+    };
     const watcher = await kv.watch();
     this.#watcher = watcher;
-    let revision = 0;
     let changed = "the watch ended";
     const stop = (reason: string) => {
       changed = reason;
@@ -154,15 +171,15 @@ export class DefinitionWatch {
     const endChecks = checkBucket(
       namespace,
       info.created,
-      () => revision,
+      () => applied.revision,
       stop,
     );
     try {
       if (this.#stopping) watcher.stop();
       if ((await kv.status()).values === 0) done();
       for await (const entry of watcher) {
-        revision = entry.revision;
         this.#apply(entry);
+        applied.revision = entry.revision;
         if (this.#catchUp && entry.delta === 0) done();
       }
     } finally {
@@ -206,6 +223,7 @@ export class DefinitionWatch {
       ...decoded,
       definedAt: entry.created.getTime(),
       revision: definedRevision(decoded.definition, revision),
+      bucketRevision: revision,
       now: Date.now(),
     });
   }

@@ -36,6 +36,11 @@ const NODE_COUNTERS: [keyof NodeMetrics, string, string][] = [
     "Ticks another node had stored.",
   ],
   [
+    "covered",
+    "schedule_ticks_covered_total",
+    "Ticks this node, their backup, found stored by their owner and did not send.",
+  ],
+  [
     "missed",
     "schedule_ticks_missed_total",
     "Ticks not published within catchup and absent from the job stream.",

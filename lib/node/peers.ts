@@ -1,0 +1,204 @@
+/**
+ * The nodes of a namespace as one node sees them, and the ownership of ticks among them.
+ *
+ * Every {@link REPORT_EVERY} ms each node that is a member (its definitions loaded, its
+ * clock within bounds) publishes a {@link Report} on `schedule.<ns>.nodes`, and listens
+ * to the others'. Its members are itself and the nodes heard from within
+ * {@link MEMBER_FOR} ms; the owner of a key is chosen among them by rendezvous hashing
+ * (`owner.ts`). The owner sends a tick on time; every other node is its backup and, at
+ * `standbyDelay` after the tick, reads the owner's last report instead of publishing a
+ * copy: it skips the tick when the report shows it stored, and sends it in every other
+ * case (no report, another view, an older definition), where the stream's deduplication
+ * keeps one copy. So in steady state the server hears each tick once, and no tick
+ * depends on a node that stopped answering.
+ *
+ * @module
+ */
+
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { Logger } from "../ops/log.ts";
+import { fnv1a32 } from "../spec/jitter.ts";
+import type { Clock } from "./clock.ts";
+import { type Member, member, ownerOf } from "./owner.ts";
+import { decodeReport, encodeReport, type Report } from "./report.ts";
+import type { BackupVerdict } from "./timer_queue.ts";
+import type { Scheduled } from "./types.ts";
+import type { Applied } from "./watch.ts";
+
+/** How often a node reports, in ms. */
+export const REPORT_EVERY = 100;
+
+/** How long a node counts as a member after its last report, in ms. */
+export const MEMBER_FOR = 2000;
+
+/** How soon a backup looks again at a tick its owner sent but has not yet stored, in ms. */
+export const LOOK_AGAIN = 100;
+
+/** How far this node has sent and stored the ticks it owns, and applied the bucket. */
+export interface Progress {
+  sent: number;
+  stored: number;
+  applied: Applied;
+}
+
+/** What {@link Peers} needs. */
+export interface PeersOptions {
+  nc: NatsConnection;
+  /** The subject of the reports. */
+  subject: string;
+  /** The node's name; its member id adds a random suffix. */
+  name: string;
+  /** The server's clock. */
+  clock: Pick<Clock, "now">;
+  /** Whether this node counts itself as a member (loaded, and its clock within bounds). */
+  isMember: () => boolean;
+  /** This node's progress, for its report. */
+  progress: () => Progress;
+  log: Logger;
+}
+
+/** A peer's last report, and when it was heard (monotonic ms). */
+interface Heard {
+  report: Report;
+  at: number;
+}
+
+/**
+ * The members of the namespace as this node sees them.
+ *
+ * @example
+ * ```ts ignore
+ * const peers = new Peers({ nc, subject, name, clock, isMember, progress, log });
+ * if (peers.owns(item)) send(item);
+ * else if (peers.verdict(item, now) === "send") send(item);
+ * await peers.stop();
+ * ```
+ */
+export class Peers {
+  /** This node's member id. */
+  readonly id: string;
+  readonly #options: PeersOptions;
+  readonly #heard = new Map<string, Heard>();
+  readonly #subscription: Subscription;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #members: Member[] = [];
+  /** The members' ids, joined: the view, before hashing. */
+  #ids = "";
+  #view = 0;
+  #since = 0;
+  #invalid = 0;
+
+  constructor(options: PeersOptions) {
+    this.#options = options;
+    this.id = `${options.name}:${crypto.randomUUID().slice(0, 8)}`;
+    this.#subscription = options.nc.subscribe(options.subject, {
+      callback: (_err, msg) => this.#hear(msg.data),
+    });
+    this.#timer = setInterval(() => this.#tick(), REPORT_EVERY);
+  }
+
+  /** The ids of the members, in order. */
+  get members(): string[] {
+    return this.#members.map((m) => m.id);
+  }
+
+  /** Whether this node owns the ticks of `item`. */
+  owns(item: Scheduled): boolean {
+    return ownerOf(item.key, this.#members) === this.id;
+  }
+
+  /**
+   * What this node, a backup of the tick of `item`, does with it at `now`: skip it when its
+   * owner's report shows it stored; look again soon while the owner has sent it and waits
+   * for the acknowledgement (within half the job's window); else send it.
+   */
+  verdict(item: Scheduled, now: number): BackupVerdict {
+    const owner = ownerOf(item.key, this.#members);
+    const report = owner === undefined ? undefined : this.#heard.get(owner);
+    if (!report || !this.#agrees(report.report, item)) return "send";
+    const { firesAt } = item;
+    if (report.report.stored >= firesAt) return "skip";
+    const waiting = report.report.sent >= firesAt &&
+      now + LOOK_AGAIN < firesAt + item.rule.window / 2;
+    return waiting ? now + LOOK_AGAIN : "send";
+  }
+
+  /** Stops reporting and listening; the last report says this node left. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#subscription.unsubscribe();
+    if (this.#options.isMember()) this.#publish(true);
+  }
+
+  /**
+   * Whether `report` speaks of the tick of `item` as this node sees it: the same members
+   * since before the tick was due, and the definition applied from the same bucket.
+   */
+  #agrees(report: Report, item: Scheduled): boolean {
+    const { applied } = this.#options.progress();
+    return report.view === this.#view && report.since < item.firesAt &&
+      report.bucket === applied.bucket &&
+      report.revision >= item.bucketRevision;
+  }
+
+  #hear(data: Uint8Array): void {
+    const report = decodeReport(data);
+    if (report === null) {
+      if (this.#invalid++ === 0) {
+        this.#options.log.warn("ignored a message that is not a node report", {
+          subject: this.#options.subject,
+        });
+      }
+      return;
+    }
+    if (report.id === this.id) return;
+    const known = this.#heard.has(report.id);
+    if (report.left) this.#heard.delete(report.id);
+    else this.#heard.set(report.id, { report, at: performance.now() });
+    if (!known || report.left) this.#refresh();
+  }
+
+  /** Forgets silent peers, updates the view, and reports. */
+  #tick(): void {
+    const now = performance.now();
+    for (const [id, heard] of this.#heard) {
+      if (now - heard.at > MEMBER_FOR) this.#heard.delete(id);
+    }
+    this.#refresh();
+    if (this.#options.isMember()) this.#publish(false);
+  }
+
+  /** The members now; a new view when they changed. */
+  #refresh(): void {
+    const ids = [...this.#heard.keys()];
+    if (this.#options.isMember()) ids.push(this.id);
+    const joined = ids.sort().join(",");
+    if (joined === this.#ids) return;
+    this.#ids = joined;
+    this.#view = fnv1a32(joined);
+    this.#since = this.#options.clock.now();
+    this.#members = ids.map(member);
+    this.#options.log.info("nodes changed", { members: ids });
+  }
+
+  #publish(left: boolean): void {
+    const { sent, stored, applied } = this.#options.progress();
+    const report: Report = {
+      id: this.id,
+      view: this.#view,
+      since: this.#since,
+      sent: Math.max(0, sent),
+      stored: Math.max(0, stored),
+      bucket: applied.bucket,
+      revision: applied.revision,
+    };
+    if (left) report.left = true;
+    try {
+      this.#options.nc.publish(this.#options.subject, encodeReport(report));
+    } catch (err) {
+      this.#options.log.debug("could not publish the node report", {
+        error: (err as Error).message,
+      });
+    }
+  }
+}
