@@ -15,11 +15,14 @@
  * `--worker`: a worker's executions per second against a loopback receiver
  * (`bench/worker.ts`). `--cost 10000,100000,1000000`: node CPU per 10,000 ticks, RSS
  * per 1,000 definitions and load time over a realistic mix of specs and zones.
+ * `--scale N`: N every-second schedules on 1, 2 and 3 nodes: each node's CPU, how the
+ * ticks split, and publishes per stored tick.
  *
  *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native]
  *   deno task bench --burst 100000
  *   deno task bench --worker [--runs 10000] [--concurrency 8]
  *   deno task bench --cost 10000,100000,1000000 [--seconds 10]
+ *   deno task bench --scale 10000 [--seconds 10]
  *
  * @module
  */
@@ -70,14 +73,18 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
     cost: { type: "string" },
     nodes: { type: "string", default: "2" },
+    scale: { type: "string" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
 const seconds = Number(values.seconds);
 const loadSize = Number(values.load);
-const nodeCount = Number(values.nodes);
+const nodeCountAsked = Number(values.nodes);
 
-/** A node's publishes so far (stored first, and duplicates), from its `/metrics`. */
+/**
+ * A node's publishes so far (stored first, and duplicates: a backup sends a copy only
+ * when its owner's report does not show the tick stored), from its `/metrics`.
+ */
 async function publishes(node: NodeProcess) {
   const text = await node.metrics();
   const read = (name: string) =>
@@ -108,7 +115,7 @@ function window() {
   return { from, to, within };
 }
 
-async function firing(n: number) {
+async function firing(n: number, nodeCount = nodeCountAsked) {
   await using server = await NatsServer.start();
   const nc = await server.connect();
   await Namespace.open(nc, NAMESPACE);
@@ -125,8 +132,7 @@ async function firing(n: number) {
     await serverPid(server),
     ...nodes.map((node) => node.pid),
   ]);
-  // Publishes over the window (the first tick of each job, before the standby rule
-  // settles, is before it): steady state.
+  // Publishes over the window (before it, the nodes have heard each other): steady state.
   const before = await Promise.all(nodes.map(publishes));
   await sleep(to + SECOND - Date.now());
   const [serverCpu, ...nodeCpu] = await cpu();
@@ -142,6 +148,7 @@ async function firing(n: number) {
   await nc.close();
   return {
     s,
+    nodeCpu,
     windowCpu: serverCpu + nodeCpu.reduce((a, b) => a + b, 0),
     row: {
       N: n,
@@ -477,9 +484,35 @@ if (values.cost !== undefined) {
   }
   console.table(rows);
 }
-if (values.burst === undefined && !values.worker && values.cost === undefined) {
+if (values.scale !== undefined) {
+  const n = Number(values.scale);
   console.log(
-    `firing: ${seconds} s window, ${nodeCount} nodes${
+    `scaling: ${n} schedules firing every second, ${seconds} s window, 1, 2 and 3 nodes`,
+  );
+  const rows = [];
+  for (const nodes of [1, 2, 3]) {
+    const { s, row, nodeCpu } = await firing(n, nodes);
+    const mean = nodeCpu.reduce((a, b) => a + b, 0) / nodes;
+    rows.push({
+      nodes,
+      "CPU s per node over the window": nodeCpu.map((c) => c.toFixed(2)).join(
+        " / ",
+      ),
+      "mean CPU s per node": mean.toFixed(2),
+      "stored by node": row["stored by node"],
+      "publishes / stored tick": row["publishes / stored tick"],
+      "lag p50 / p99 ms": `${ms(s.p50)} / ${ms(s.p99)}`,
+      "missing / duplicated": `${s.missing} / ${s.duplicated}`,
+    });
+  }
+  console.table(rows);
+}
+if (
+  values.burst === undefined && !values.worker && values.cost === undefined &&
+  values.scale === undefined
+) {
+  console.log(
+    `firing: ${seconds} s window, ${nodeCountAsked} nodes${
       values.shift ? ` (the second at ${values.shift})` : ""
     }, 1 nats-server`,
   );

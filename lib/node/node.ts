@@ -104,6 +104,7 @@ export class Node {
       advance: (item) => advance(names, item),
       clock,
       owns: (item) => this.#peers.owns(item),
+      prepare: (item) => this.#sender.prepare(item),
       backup: (item, now) => {
         const verdict = this.#peers.verdict(item, now);
         if (verdict === "skip") this.metrics.covered++;

@@ -8,6 +8,7 @@
 import {
   type Ack,
   DisconnectedError,
+  msgIdHeaders,
   type StreamSender,
 } from "../nats/stream_sender.ts";
 import type { NamespaceNames } from "../nats/names.ts";
@@ -19,7 +20,7 @@ import { GivenUpTicks, type GiveUp } from "./given_up.ts";
 import { HeldTicks } from "./held.ts";
 import { fireTime } from "./rule.ts";
 import type { TickRange } from "./stored_ticks.ts";
-import type { NodeMetrics, Scheduled } from "./types.ts";
+import type { NodeMetrics, PreparedTick, Scheduled } from "./types.ts";
 
 export { CHECK_DELAY, type GiveUpKind } from "./given_up.ts";
 
@@ -116,6 +117,15 @@ export class Sender {
   }
 
   /**
+   * Encodes the tick of `item` at `item.due` ahead of its send time, so that sending it
+   * is one publish: at the top of a second every microsecond spent per tick delays the
+   * last one sent.
+   */
+  prepare(item: Scheduled): void {
+    item.prepared = this.#encode(item, item.due);
+  }
+
+  /**
    * Sends the tick of `item` scheduled at `item.due`, holds it while disconnected, or
    * gives it up when its send time is already older than its window at `now`.
    */
@@ -154,7 +164,7 @@ export class Sender {
 
   #sendOrHold(item: Scheduled, scheduledAt: number): void {
     if (this.#stream.connected) {
-      this.#publish(item, scheduledAt, 1);
+      this.#publish(item, this.#tick(item, scheduledAt), 1);
       return;
     }
     this.#held.hold(item, scheduledAt);
@@ -173,26 +183,46 @@ export class Sender {
         oldest: new Date(due[0].at).toISOString(),
       });
     }
-    for (const { item, at } of due) this.#publish(item, at, 1);
+    for (const { item, at } of due) {
+      this.#publish(item, this.#tick(item, at), 1);
+    }
   }
 
-  #publish(item: Scheduled, scheduledAt: number, attempt: number): void {
+  /** The tick of `item` at `scheduledAt`: the one prepared, or encoded now. */
+  #tick(item: Scheduled, scheduledAt: number): PreparedTick {
+    const prepared = item.prepared;
+    item.prepared = undefined;
+    return prepared?.at === scheduledAt
+      ? prepared
+      : this.#encode(item, scheduledAt);
+  }
+
+  #encode(item: Scheduled, scheduledAt: number): PreparedTick {
     const firesAt = fireTime(this.#names, item, scheduledAt);
-    this.#begin(firesAt);
-    this.#stream.publish(
-      item.subject,
-      item.encode(
+    const msgId = this.#names.tickId(item.key, item.index, scheduledAt);
+    return {
+      at: scheduledAt,
+      firesAt,
+      msgId,
+      headers: msgIdHeaders(msgId),
+      payload: item.encode(
         new Date(scheduledAt),
         firesAt === scheduledAt ? undefined : new Date(firesAt),
       ),
-      this.#names.tickId(item.key, item.index, scheduledAt),
-    ).then(
-      (ack) => this.#stored(item, scheduledAt, firesAt, ack),
-      (err: Error) => this.#failed(item, scheduledAt, firesAt, attempt, err),
-    );
+    };
   }
 
-  #stored(item: Scheduled, scheduledAt: number, firesAt: number, ack: Ack) {
+  #publish(item: Scheduled, tick: PreparedTick, attempt: number): void {
+    this.#begin(tick.firesAt);
+    this.#stream.publish(item.subject, tick.payload, tick.msgId, tick.headers)
+      .then(
+        (ack) => this.#stored(item, tick, ack),
+        (err: Error) => this.#failed(item, tick, attempt, err),
+      );
+  }
+
+  #stored(item: Scheduled, tick: PreparedTick, ack: Ack): void {
+    const { at: scheduledAt, firesAt } = tick;
     if (ack.duplicate) this.#metrics.duplicates++;
     else {
       this.#metrics.published++;
@@ -213,11 +243,11 @@ export class Sender {
 
   #failed(
     item: Scheduled,
-    scheduledAt: number,
-    firesAt: number,
+    tick: PreparedTick,
     attempt: number,
     err: Error,
   ): void {
+    const { at: scheduledAt, firesAt } = tick;
     if (err instanceof DisconnectedError && !this.#stopping) {
       this.#sendOrHold(item, scheduledAt);
       this.#end(firesAt);
@@ -241,7 +271,7 @@ export class Sender {
     });
     // Still pending while it waits: its retry begins before this attempt ends.
     this.#clock.setTimeout(() => {
-      this.#publish(item, scheduledAt, attempt + 1);
+      this.#publish(item, tick, attempt + 1);
       this.#end(firesAt);
     }, delay);
   }

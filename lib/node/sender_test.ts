@@ -135,6 +135,24 @@ Deno.test("a stored tick is counted and reports its lag; pendingFrom follows it"
   assert.equal(sender.lastTick, 1000);
 });
 
+Deno.test("a tick prepared ahead is sent as prepared; another is encoded when sent", async () => {
+  const { stream, sender, job } = setup();
+  const item = job(1000);
+  sender.prepare(item);
+  const { payload } = item.prepared!;
+  sender.send(item, 1000);
+  assert.equal(item.prepared, undefined, "used once");
+  assert.equal(stream.payloads[0], new TextDecoder().decode(payload));
+  item.due = 2000;
+  sender.prepare(item);
+  item.due = 3000; // the job moved on: what was prepared is not its tick
+  sender.send(item, 3000);
+  assert.equal(stream.payloads[1], "3000 undefined");
+  assert.deepEqual(stream.sent[1].msgId, names.tickId("k", 0, 3000));
+  await stream.answer({ seq: 1, duplicate: false });
+  await stream.answer({ seq: 2, duplicate: false });
+});
+
 Deno.test("a duplicate is counted and reports no lag", async () => {
   const { stream, lags, metrics, sender, job } = setup();
   const item = job(1000);

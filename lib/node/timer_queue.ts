@@ -10,6 +10,12 @@ import { MinHeap } from "./heap.ts";
 /** The longest a timer is set for; a later tick is re-checked then. */
 export const MAX_TIMER = 3_600_000;
 
+/**
+ * How far ahead of its send time a tick this node owns is prepared, in ms: a minute, so
+ * that the top-of-the-minute herd is encoded before it is due.
+ */
+export const PREPARE_WITHIN = 60_000;
+
 /** What the queue reads and writes of a queued job. */
 export interface Queued {
   /** The scheduled time of the job's next tick. */
@@ -44,6 +50,11 @@ export interface TimerQueueOptions<T extends Queued> {
   owns?: (item: T) => boolean;
   /** What this node does, as a backup, with the tick of `item` (default: sends it). */
   backup?: (item: T, now: number) => BackupVerdict;
+  /**
+   * Prepares the tick of `item` at `item.due` ahead of its send time: called when it is
+   * queued at it, within {@link PREPARE_WITHIN}, for a tick this node owns.
+   */
+  prepare?: (item: T) => void;
 }
 
 /**
@@ -78,6 +89,7 @@ export class TimerQueue<T extends Queued> {
   readonly #clock: Clock;
   readonly #owns: (item: T) => boolean;
   readonly #backup: (item: T, now: number) => BackupVerdict;
+  readonly #prepare: ((item: T) => void) | undefined;
   /** Jobs sent (or skipped) and not yet queued at their next tick. */
   #fired: T[] = [];
   /** Removed jobs still in the heap or in `#fired`. */
@@ -96,6 +108,7 @@ export class TimerQueue<T extends Queued> {
     this.#clock = options.clock ?? realClock;
     this.#owns = options.owns ?? (() => true);
     this.#backup = options.backup ?? (() => "send");
+    this.#prepare = options.prepare;
   }
 
   /**
@@ -182,6 +195,7 @@ export class TimerQueue<T extends Queued> {
     this.#requeueTimer = undefined;
     const fired = this.#fired;
     this.#fired = [];
+    const prepareBy = this.#clock.now() + PREPARE_WITHIN;
     for (const item of fired) {
       if (!item.live) {
         this.#dead--;
@@ -194,6 +208,9 @@ export class TimerQueue<T extends Queued> {
       item.backup = false;
       item.sendAt = item.firesAt;
       this.#heap.push(item);
+      if (this.#prepare && item.sendAt <= prepareBy && this.#owns(item)) {
+        this.#prepare(item);
+      }
     }
     this.#compact();
     this.#arm();

@@ -3,6 +3,7 @@ import { FakeClock } from "./_fake_clock.ts";
 import {
   type BackupVerdict,
   MAX_TIMER,
+  PREPARE_WITHIN,
   type Queued,
   TimerQueue,
   type TimerQueueOptions,
@@ -40,7 +41,7 @@ function everySecond(item: Job): boolean {
 function setup(
   standbyDelay = 500,
   jitter = 0,
-  owners: Pick<TimerQueueOptions<Job>, "owns" | "backup"> = {},
+  owners: Pick<TimerQueueOptions<Job>, "owns" | "backup" | "prepare"> = {},
 ) {
   const clock = new FakeClock(0);
   const sent: string[] = [];
@@ -214,4 +215,23 @@ Deno.test("a job fires at its tick plus its jitter, and as a backup later still"
   clock.advance(1700);
   assert.deepEqual(sent, ["j@1000", "j@2000", "j@3000"]);
   assert.deepEqual(sentAt, [1000, 2300, 3300 + 500]);
+});
+
+Deno.test("a tick this node owns is prepared when queued within PREPARE_WITHIN of it", () => {
+  const prepared: string[] = [];
+  const { clock, queue } = setup(500, 0, {
+    owns: (item) => item.name !== "theirs",
+    prepare: (item) => prepared.push(`${item.name}@${item.due}`),
+  });
+  queue.add([
+    job("mine", 1000, 1000),
+    job("theirs", 1000, 1000),
+    job("far", 1000, PREPARE_WITHIN + 1000),
+  ]);
+  clock.advance(1000);
+  assert.deepEqual(
+    prepared,
+    ["mine@2000"],
+    "not a backup's, nor one past the window",
+  );
 });

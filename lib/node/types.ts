@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { MsgHdrs } from "@nats-io/nats-core";
 import type { NamespaceOptions } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Spec } from "../spec/spec.ts";
@@ -89,6 +90,19 @@ export interface NodeMetrics {
   bucketReloads: number;
 }
 
+/** One tick of a job, encoded ahead of its send time (see `Sender.prepare`). */
+export interface PreparedTick {
+  /** Its scheduled time, in epoch ms. */
+  readonly at: number;
+  /** When it is sent: `at` plus the job's jitter. */
+  readonly firesAt: number;
+  /** Its `Nats-Msg-Id`. */
+  readonly msgId: string;
+  /** The message headers, holding the `Nats-Msg-Id`. */
+  readonly headers: MsgHdrs;
+  readonly payload: Uint8Array;
+}
+
 /** One job of one key, queued at its next tick. */
 export interface Scheduled extends Queued {
   readonly key: string;
@@ -106,4 +120,6 @@ export interface Scheduled extends Queued {
   readonly bucketRevision: number;
   /** The number of the tick at `due` among its definition's (counted with `maxRuns`). */
   run: number;
+  /** Its next tick, when encoded ahead. */
+  prepared?: PreparedTick;
 }
