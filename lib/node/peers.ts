@@ -34,6 +34,9 @@ export const MEMBER_FOR = 2000;
 /** How soon a backup looks again at a tick its owner sent but has not yet stored, in ms. */
 export const LOOK_AGAIN = 100;
 
+/** How old an owner's report may be for its backups to wait on it, in ms. */
+export const FRESH_FOR = 5 * REPORT_EVERY;
+
 /** How far this node has sent and stored the ticks it owns, and applied the bucket. */
 export interface Progress {
   sent: number;
@@ -109,16 +112,18 @@ export class Peers {
 
   /**
    * What this node, a backup of the tick of `item`, does with it at `now`: skip it when its
-   * owner's report shows it stored; look again soon while the owner has sent it and waits
-   * for the acknowledgement (within half the job's window); else send it.
+   * owner's report shows it stored; look again soon while the owner, still reporting, has
+   * sent it and waits for the acknowledgement (within half the job's window); else send it.
    */
   verdict(item: Scheduled, now: number): BackupVerdict {
     const owner = ownerOf(item.key, this.#members);
-    const report = owner === undefined ? undefined : this.#heard.get(owner);
-    if (!report || !this.#agrees(report.report, item)) return "send";
+    const heard = owner === undefined ? undefined : this.#heard.get(owner);
+    if (!heard || !this.#agrees(heard.report, item)) return "send";
     const { firesAt } = item;
-    if (report.report.stored >= firesAt) return "skip";
-    const waiting = report.report.sent >= firesAt &&
+    const { stored, sent } = heard.report;
+    if (stored >= firesAt) return "skip";
+    const waiting = sent >= firesAt &&
+      performance.now() - heard.at < FRESH_FOR &&
       now + LOOK_AGAIN < firesAt + item.rule.window / 2;
     return waiting ? now + LOOK_AGAIN : "send";
   }

@@ -79,7 +79,10 @@ export function serverVersion(nc: NatsConnection): number[] {
 export const atLeast = (version: number[], major: number, minor: number) =>
   version[0] > major || (version[0] === major && version[1] >= minor);
 
-/** A process of `server.ts` (a node unless `args` say otherwise), its stderr watched. */
+/**
+ * A process of `server.ts` (a node unless `args` say otherwise), its stderr watched; with
+ * `BENCH_LOGS=<dir>` in the environment, its log is kept there when it stops.
+ */
 export class NodeProcess {
   readonly #child: Deno.ChildProcess;
   readonly #seen = new Map<string, () => void>();
@@ -159,6 +162,10 @@ export class NodeProcess {
   async stop(): Promise<void> {
     this.#child.kill("SIGTERM");
     await this.#child.status;
+    const dir = Deno.env.get("BENCH_LOGS");
+    if (dir) {
+      await Deno.writeTextFile(`${dir}/node-${this.#child.pid}.log`, this.#log);
+    }
   }
 
   get missedLines(): number {
