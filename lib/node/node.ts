@@ -154,7 +154,9 @@ export class Node {
       progress: () => {
         const sent = this.#queue.sentThrough;
         const stored = Math.min(sent, this.#sender.pendingFrom - 1);
-        return { sent, stored, applied: this.#watch.applied };
+        const { published, duplicates } = this.metrics;
+        const acked = published + duplicates;
+        return { sent, stored, applied: this.#watch.applied, acked };
       },
       log,
     });

@@ -1,9 +1,9 @@
 /**
  * The nodes of a namespace as one node sees them, and the ownership of ticks among them.
  *
- * Every {@link REPORT_EVERY} ms each node that is a member (its definitions loaded, its
- * clock within bounds) publishes a {@link Report} on `schedule.<ns>.nodes`, and listens
- * to the others'. Its members are itself and the nodes heard from within
+ * Each node that is a member (its definitions loaded, its clock within bounds) publishes
+ * a {@link Report} on `schedule.<ns>.nodes` every {@link REPORT_EVERY} ms while it stores
+ * ticks, else every {@link HEARTBEAT} ms, and listens to the others'. Its members are itself and the nodes heard from within
  * {@link MEMBER_FOR} ms; the owner of a key is chosen among them by rendezvous hashing
  * (`owner.ts`). The owner sends a tick on time; every other node is its backup and, at
  * `standbyDelay` after the tick, reads the owner's last report instead of publishing a
@@ -25,11 +25,14 @@ import type { BackupVerdict } from "./timer_queue.ts";
 import type { Scheduled } from "./types.ts";
 import type { Applied } from "./watch.ts";
 
-/** How often a node reports, in ms. */
+/** How often a node reports while it stores ticks, in ms. */
 export const REPORT_EVERY = 100;
 
+/** How often a node reports when it has stored nothing since its last report, in ms. */
+export const HEARTBEAT = 1000;
+
 /** How long a node counts as a member after its last report, in ms. */
-export const MEMBER_FOR = 2000;
+export const MEMBER_FOR = 3000;
 
 /** How soon a backup looks again at a tick its owner sent but has not yet stored, in ms. */
 export const LOOK_AGAIN = 100;
@@ -42,6 +45,8 @@ export interface Progress {
   sent: number;
   stored: number;
   applied: Applied;
+  /** How many of its publishes were acknowledged so far: a new report is worth it. */
+  acked: number;
 }
 
 /** What {@link Peers} needs. */
@@ -90,6 +95,8 @@ export class Peers {
   #view = 0;
   #since = 0;
   #invalid = 0;
+  /** When this node last reported (monotonic ms), and its `acked` then. */
+  #reported = { at: -Infinity, acked: -1 };
 
   constructor(options: PeersOptions) {
     this.#options = options;
@@ -170,7 +177,14 @@ export class Peers {
       if (now - heard.at > MEMBER_FOR) this.#heard.delete(id);
     }
     this.#refresh();
-    if (this.#options.isMember()) this.#publish(false);
+    if (!this.#options.isMember()) return;
+    const { acked } = this.#options.progress();
+    if (
+      acked !== this.#reported.acked || now - this.#reported.at >= HEARTBEAT
+    ) {
+      this.#reported = { at: now, acked };
+      this.#publish(false);
+    }
   }
 
   /** The members now; a new view when they changed. */

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { NatsServer } from "../../tests/nats_server.ts";
+import { recordingLogger, waitFor } from "../../tests/helpers.ts";
+import { NamespaceNames } from "../nats/names.ts";
+import { Peers, type Progress } from "./peers.ts";
+import type { Scheduled } from "./types.ts";
+
+const names = new NamespaceNames("beta");
+
+/** A node's side of the peers: its progress, set by the test. */
+function peer(nc: NatsConnection, name: string) {
+  const progress: Progress = {
+    sent: 0,
+    stored: 0,
+    applied: { bucket: "b1", revision: 10 },
+    acked: 0,
+  };
+  const log = recordingLogger();
+  const peers = new Peers({
+    nc,
+    subject: names.nodeSubject,
+    name,
+    clock: { now: () => Date.now() },
+    isMember: () => true,
+    progress: () => ({ ...progress, acked: progress.acked++ }),
+    log,
+  });
+  return { peers, progress, log };
+}
+
+/** The tick of `key` sent at `firesAt`, loaded at bucket revision 5. */
+const tick = (key: string, firesAt: number) =>
+  ({
+    key,
+    firesAt,
+    bucketRevision: 5,
+    rule: { window: 60_000 },
+  }) as unknown as Scheduled;
+
+async function withPeers(
+  fn: (
+    a: ReturnType<typeof peer>,
+    b: ReturnType<typeof peer>,
+    nc: NatsConnection,
+  ) => Promise<void>,
+): Promise<void> {
+  await using server = await NatsServer.start();
+  const ncs = [await server.connect(), await server.connect()];
+  const a = peer(ncs[0], "a"), b = peer(ncs[1], "b");
+  try {
+    await waitFor(
+      "both to count both",
+      () => a.peers.members.length === 2 && b.peers.members.length === 2,
+    );
+    await fn(a, b, ncs[0]);
+  } finally {
+    a.peers.stop();
+    b.peers.stop();
+    for (const nc of ncs) await nc.close();
+  }
+}
+
+Deno.test("two peers agree on one owner per key, and share the keys", () =>
+  withPeers(async (a, b) => {
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    const owned = keys.map((key) =>
+      [a, b].filter((p) => p.peers.owns(tick(key, 0))).length
+    );
+    assert.deepEqual(new Set(owned), new Set([1]), "exactly one owner each");
+    const mine = keys.filter((key) => a.peers.owns(tick(key, 0))).length;
+    assert.ok(mine > 60 && mine < 140, `a owns ${mine} of 200`);
+  }));
+
+Deno.test("a backup skips what its owner's report shows stored, waits while sent, else sends", () =>
+  withPeers(async (a, b) => {
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
+      .find((k) => b.peers.owns(tick(k, 0)))!;
+    // After both counted both: a tick of this view.
+    const at = Date.now() + 5000;
+    const now = at + 500;
+    b.progress.sent = b.progress.stored = at;
+    await waitFor(
+      "b's report",
+      () => a.peers.verdict(tick(key, at), now) === "skip",
+    );
+    b.progress.stored = at - 1; // sent, not yet acknowledged
+    await waitFor(
+      "b's next report",
+      () => typeof a.peers.verdict(tick(key, at), now) === "number",
+    );
+    assert.equal(a.peers.verdict(tick(key, at), now), now + 100, "look again");
+    b.progress.sent = at - 1; // not even sent
+    await waitFor(
+      "b's next report",
+      () => a.peers.verdict(tick(key, at), now) === "send",
+    );
+    b.progress.sent = b.progress.stored = at;
+    b.progress.applied = { bucket: "b1", revision: 4 }; // older than the definition
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(a.peers.verdict(tick(key, at), now), "send");
+    b.progress.applied = { bucket: "b2", revision: 10 }; // another bucket
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(a.peers.verdict(tick(key, at), now), "send");
+    const ownKey = Array.from({ length: 100 }, (_, i) => `k${i}`)
+      .find((k) => a.peers.owns(tick(k, 0)))!;
+    assert.equal(a.peers.verdict(tick(ownKey, at), now), "send", "its own key");
+  }));
+
+Deno.test("a tick due before the owner's members changed is sent by the backup", () =>
+  withPeers(async (a, b) => {
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
+      .find((k) => b.peers.owns(tick(k, 0)))!;
+    const now = Date.now();
+    b.progress.sent = b.progress.stored = now + 60_000;
+    await waitFor(
+      "b's report",
+      () => a.peers.verdict(tick(key, now), now) === "skip",
+    );
+    // Both started less than a few seconds ago: a tick due before is not covered.
+    assert.equal(a.peers.verdict(tick(key, now - 60_000), now), "send");
+  }));
+
+Deno.test("a peer that stops leaves at once; a stray message is ignored with one warning", () =>
+  withPeers(async (a, b, nc) => {
+    nc.publish(names.nodeSubject, "not a report");
+    nc.publish(names.nodeSubject, JSON.stringify({ id: 3 }));
+    await waitFor(
+      "the warning",
+      () =>
+        b.log.lines.some((l) =>
+          l.msg === "ignored a message that is not a node report"
+        ),
+    );
+    b.peers.stop();
+    await waitFor("a to count one", () => a.peers.members.length === 1);
+    assert.equal(
+      b.log.lines.filter((l) =>
+        l.msg === "ignored a message that is not a node report"
+      ).length,
+      1,
+    );
+  }));
