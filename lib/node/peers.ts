@@ -34,8 +34,17 @@ export const HEARTBEAT = 1000;
 /** How long a node counts as a member after its last report, in ms. */
 export const MEMBER_FOR = 3000;
 
-/** How soon a backup looks again at a tick its owner sent but has not yet stored, in ms. */
+/**
+ * How soon a backup looks again at a tick its owner sent but has not yet stored, in ms: at
+ * first; then a quarter of the time since the tick, so that a slow owner costs few looks.
+ */
 export const LOOK_AGAIN = 100;
+
+/**
+ * How long after a tick its backup waits on an owner that sent it, at most, in ms: past
+ * it, the backup sends (a tick stuck at its owner does not hold the others back for long).
+ */
+export const WAIT_FOR = 3000;
 
 /** How old an owner's report may be for its backups to wait on it, in ms. */
 export const FRESH_FOR = 5 * REPORT_EVERY;
@@ -119,8 +128,9 @@ export class Peers {
 
   /**
    * What this node, a backup of the tick of `item`, does with it at `now`: skip it when its
-   * owner's report shows it stored; look again soon while the owner, still reporting, has
-   * sent it and waits for the acknowledgement (within half the job's window); else send it.
+   * owner's report shows it stored; look again while the owner, still reporting, has sent it
+   * and waits for the acknowledgement (up to {@link WAIT_FOR} after the tick, and within
+   * half the job's window); else send it.
    */
   verdict(item: Scheduled, now: number): BackupVerdict {
     const owner = ownerOf(item.key, this.#members);
@@ -129,10 +139,11 @@ export class Peers {
     const { firesAt } = item;
     const { stored, sent } = heard.report;
     if (stored >= firesAt) return "skip";
+    const next = now + Math.max(LOOK_AGAIN, (now - firesAt) / 4);
     const waiting = sent >= firesAt &&
       performance.now() - heard.at < FRESH_FOR &&
-      now + LOOK_AGAIN < firesAt + item.rule.window / 2;
-    return waiting ? now + LOOK_AGAIN : "send";
+      next < firesAt + Math.min(WAIT_FOR, item.rule.window / 2);
+    return waiting ? next : "send";
   }
 
   /** Stops reporting and listening; the last report says this node left. */

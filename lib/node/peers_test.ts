@@ -89,7 +89,12 @@ Deno.test("a backup skips what its owner's report shows stored, waits while sent
       "b's next report",
       () => typeof a.peers.verdict(tick(key, at), now) === "number",
     );
-    assert.equal(a.peers.verdict(tick(key, at), now), now + 100, "look again");
+    assert.equal(a.peers.verdict(tick(key, at), now), now + 125, "look again");
+    assert.equal(
+      a.peers.verdict(tick(key, at), at + 2500),
+      "send",
+      "not past WAIT_FOR",
+    );
     b.progress.sent = at - 1; // not even sent
     await waitFor(
       "b's next report",
