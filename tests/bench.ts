@@ -9,7 +9,8 @@
  * takes to load L definitions. With `--shift +3s`, the second node runs with its clock
  * shifted under libfaketime: `lag min` shows whether any tick was stored early. With
  * `--native`, the same loads also run on nats-server's own message schedules
- * (`bench/native.ts`) and one table sets both sides side by side.
+ * (`bench/native.ts`) and one table sets both sides side by side; `--repeat 5` runs each
+ * load five times, each side in turn, and adds the medians.
  *
  * `--burst N`: N jobs due at the same second (`0 * * * * *`), on both sides.
  * `--worker`: a worker's executions per second against a loopback receiver
@@ -18,7 +19,7 @@
  * `--scale N`: N every-second schedules on 1, 2 and 3 nodes: each node's CPU, how the
  * ticks split, and publishes per stored tick.
  *
- *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native]
+ *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native] [--repeat 5]
  *   deno task bench --burst 100000
  *   deno task bench --worker [--runs 10000] [--concurrency 8]
  *   deno task bench --cost 10000,100000,1000000 [--seconds 10]
@@ -74,12 +75,14 @@ const { values } = parseArgs({
     cost: { type: "string" },
     nodes: { type: "string", default: "2" },
     scale: { type: "string" },
+    repeat: { type: "string", default: "1" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
 const seconds = Number(values.seconds);
 const loadSize = Number(values.load);
 const nodeCountAsked = Number(values.nodes);
+const repeat = Number(values.repeat);
 
 /**
  * A node's publishes so far (stored first, and duplicates: a backup sends a copy only
@@ -438,6 +441,55 @@ async function cost(n: number, baseline: number) {
   };
 }
 
+/** One firing measurement of ours, and of native schedules when asked. */
+interface FiringRun {
+  n: number;
+  run: number;
+  ours: Awaited<ReturnType<typeof firing>>;
+  native?: Awaited<ReturnType<typeof nativeFiring>>;
+}
+
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
+
+/** Prints ours against native, each run, then the medians per load over the runs. */
+function compareNative(runs: FiringRun[]): void {
+  console.log(
+    "ours vs native schedules (lag = stream timestamp − scheduled time; CPU s over the window)",
+  );
+  const compared = runs.flatMap(({ n, run, ours, native }) =>
+    typeof native === "object" ? [{ n, run, ours, native }] : []
+  );
+  const skipped = runs.find((r) => typeof r.native === "string")?.native;
+  if (skipped) console.log(`native: skipped, ${skipped}`);
+  console.table(compared.map(({ n, run, ours, native }) => ({
+    load: n,
+    run,
+    "native p50/p99 ms": `${ms(native.s.p50)} / ${ms(native.s.p99)}`,
+    "ours p50/p99 ms": `${ms(ours.s.p50)} / ${ms(ours.s.p99)}`,
+    "ours ÷ native (p99)": (ours.s.p99 / native.s.p99).toFixed(2),
+    "native missing/dup": `${native.s.missing} / ${native.s.duplicated}`,
+    "ours missing/dup": `${ours.s.missing} / ${ours.s.duplicated}`,
+    "CPU native (server)": native.windowCpu.toFixed(2),
+    "CPU ours (server + nodes)": ours.windowCpu.toFixed(2),
+  })));
+  if (repeat === 1) return;
+  console.log(`medians over ${repeat} runs`);
+  console.table(sizes.map((n) => {
+    const of = compared.filter((r) => r.n === n);
+    return {
+      load: n,
+      "native p99 ms": ms(median(of.map((r) => r.native.s.p99))),
+      "ours p99 ms": ms(median(of.map((r) => r.ours.s.p99))),
+      "ours ÷ native (p99), median of the runs' ratios": median(
+        of.map((r) => r.ours.s.p99 / r.native.s.p99),
+      ).toFixed(2),
+      "ours missing/dup, all runs": `${
+        of.reduce((a, r) => a + r.ours.s.missing, 0)
+      } / ${of.reduce((a, r) => a + r.ours.s.duplicated, 0)}`,
+    };
+  }));
+}
+
 const cores = `${navigator.hardwareConcurrency} cores`;
 const version = async () => {
   await using server = await NatsServer.start();
@@ -516,34 +568,15 @@ if (
       values.shift ? ` (the second at ${values.shift})` : ""
     }, 1 nats-server`,
   );
-  const results: Awaited<ReturnType<typeof firing>>[] = [];
-  const natives: Awaited<ReturnType<typeof nativeFiring>>[] = [];
+  const runs: FiringRun[] = [];
   for (const n of sizes) {
-    results.push(await firing(n));
-    if (values.native) natives.push(await nativeFiring(n));
+    for (let run = 1; run <= repeat; run++) {
+      const ours = await firing(n);
+      const native = values.native ? await nativeFiring(n) : undefined;
+      runs.push({ n, run, ours, native });
+    }
   }
-  console.table(results.map((r) => r.row));
-  if (values.native) {
-    console.log(
-      "ours vs native schedules (lag = stream timestamp − scheduled time; CPU s over the window)",
-    );
-    console.table(sizes.map((n, i) => {
-      const ours = results[i].s;
-      const native = natives[i];
-      if (typeof native === "string") {
-        return { load: n, native: `skipped: ${native}` };
-      }
-      return {
-        load: n,
-        "native p50/p99 ms": `${ms(native.s.p50)} / ${ms(native.s.p99)}`,
-        "ours p50/p99 ms": `${ms(ours.p50)} / ${ms(ours.p99)}`,
-        "ours ÷ native (p99)": (ours.p99 / native.s.p99).toFixed(1),
-        "native missing/dup": `${native.s.missing} / ${native.s.duplicated}`,
-        "ours missing/dup": `${ours.missing} / ${ours.duplicated}`,
-        "CPU native (server)": native.windowCpu.toFixed(2),
-        "CPU ours (server + nodes)": results[i].windowCpu.toFixed(2),
-      };
-    }));
-  }
+  console.table(runs.map((r) => r.ours.row));
+  if (values.native) compareNative(runs);
   if (loadSize > 0) console.table([await loading(loadSize)]);
 }
