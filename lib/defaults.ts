@@ -36,7 +36,7 @@ export const CLOCK_DEFAULTS = {
   /** The largest offset to the server's clock before a node steps back to standby. */
   maxOffset: 1000,
   /** How often the server's clock is probed. */
-  interval: 2000,
+  interval: 500,
   /** How many recent probes are kept; the one bounding the server's time best is used. */
   samples: 8,
   /** The most the local and server clocks drift apart: 500 ppm, NTP's fastest slew. */

@@ -49,6 +49,12 @@ import { DefinitionWatch } from "./watch.ts";
 export type { NodeMetrics, NodeOptions } from "./types.ts";
 
 /**
+ * How long before a send time the node's timer is set, in ms: timers fire up to about
+ * 2 ms late (or early), and the rest is waited out exactly (see `TimerQueue`).
+ */
+const EARLY = 3;
+
+/**
  * A node. Start it with {@link Node.start}; stop it with {@link Node.stop} before
  * draining the connection.
  *
@@ -103,6 +109,7 @@ export class Node {
       send: (item, now) => this.#sender.send(item, now),
       advance: (item) => advance(names, item),
       clock,
+      early: EARLY,
       owns: (item) => this.#peers.owns(item),
       prepare: (item) => this.#sender.prepare(item),
       backup: (item, now) => {

@@ -51,6 +51,12 @@ export interface TimerQueueOptions<T extends Queued> {
   /** What this node does, as a backup, with the tick of `item` (default: sends it). */
   backup?: (item: T, now: number) => BackupVerdict;
   /**
+   * How long before the earliest send time the timer is set, in ms; the rest is waited
+   * out in a loop on the clock. Timers fire up to a few ms early or late; this makes the
+   * send time exact, at the cost of that much busy waiting (default 0: none).
+   */
+  early?: number;
+  /**
    * Prepares the tick of `item` at `item.due` ahead of its send time: called when it is
    * queued at it, within {@link PREPARE_WITHIN}, for a tick this node owns.
    */
@@ -90,6 +96,7 @@ export class TimerQueue<T extends Queued> {
   readonly #owns: (item: T) => boolean;
   readonly #backup: (item: T, now: number) => BackupVerdict;
   readonly #prepare: ((item: T) => void) | undefined;
+  readonly #early: number;
   /** Jobs sent (or skipped) and not yet queued at their next tick. */
   #fired: T[] = [];
   /** Removed jobs still in the heap or in `#fired`. */
@@ -109,6 +116,7 @@ export class TimerQueue<T extends Queued> {
     this.#owns = options.owns ?? (() => true);
     this.#backup = options.backup ?? (() => "send");
     this.#prepare = options.prepare;
+    this.#early = options.early ?? 0;
   }
 
   /**
@@ -146,14 +154,17 @@ export class TimerQueue<T extends Queued> {
     this.#clock.clearTimeout(this.#requeueTimer);
   }
 
-  /** Sets the one timer for the earliest job, unless it is already set for it. */
-  #arm(): void {
+  /**
+   * Sets the one timer for the earliest job, unless it is already set for it; `early`
+   * before it, unless the clock fell short of it after the wait (then for the time left).
+   */
+  #arm(early = this.#early): void {
     if (this.#stopped) return;
     const top = this.#heap.peek();
     if (!top || top.sendAt >= this.#timerDue) return;
     this.#clock.clearTimeout(this.#timer);
     this.#timerDue = top.sendAt;
-    const delay = Math.max(0, this.#timerDue - this.#clock.now());
+    const delay = Math.max(0, this.#timerDue - this.#clock.now() - early);
     this.#timer = this.#clock.setTimeout(
       this.#fire,
       Math.min(MAX_TIMER, delay),
@@ -162,8 +173,9 @@ export class TimerQueue<T extends Queued> {
 
   /** Sends every due job this node owns, decides the due backups, then re-arms. */
   #fire = (): void => {
+    const due = this.#timerDue;
     this.#timerDue = Infinity;
-    const now = this.#clock.now();
+    const now = this.#waitUntil(due);
     const heap = this.#heap;
     for (let top = heap.peek(); top && top.sendAt <= now; top = heap.peek()) {
       heap.pop();
@@ -187,8 +199,22 @@ export class TimerQueue<T extends Queued> {
     }
     this.#firedAt = now;
     this.#requeueTimer ??= this.#clock.setTimeout(this.#requeue, 0);
-    this.#arm();
+    // The wait fell short of its time only if the clock stood still (a fake one in tests).
+    const stood = now < due && due - now <= this.#early;
+    this.#arm(stood ? 0 : this.#early);
   };
+
+  /**
+   * The clock's time once it reaches `due`, when that is at most {@link early} (and a
+   * millisecond) of real time away; else the time now.
+   */
+  #waitUntil(due: number): number {
+    let now = this.#clock.now();
+    if (now >= due || due - now > this.#early) return now;
+    const limit = performance.now() + this.#early + 1;
+    while (now < due && performance.now() < limit) now = this.#clock.now();
+    return now;
+  }
 
   /** Queues each sent job at its next tick. */
   #requeue = (): void => {

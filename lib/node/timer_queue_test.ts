@@ -235,3 +235,21 @@ Deno.test("a tick this node owns is prepared when queued within PREPARE_WITHIN o
     "not a backup's, nor one past the window",
   );
 });
+
+Deno.test("with early set, the timer is set that much before and the rest waited out", () => {
+  const clock = new FakeClock(0);
+  const sentAt: number[] = [];
+  const queue = new TimerQueue<Job>({
+    standbyDelay: 500,
+    clock,
+    early: 3,
+    send: (_item, now) => sentAt.push(now),
+    advance: () => false,
+  });
+  queue.add([job("a", 1000)]);
+  assert.deepEqual(clock.delays, [997]);
+  clock.advance(997); // the fake clock stands still while the queue waits: it gives up
+  assert.deepEqual(sentAt, [], "not sent before its time");
+  clock.advance(3);
+  assert.deepEqual(sentAt, [1000]);
+});
