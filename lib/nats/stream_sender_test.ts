@@ -32,6 +32,21 @@ Deno.test("a publish resolves with the stream's ack; the same id again is a dupl
     sender.close();
   }));
 
+Deno.test("a publish without an id is stored each time", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.runStream, 5000);
+    const subject = names.runSubject("k", 0);
+    assert.deepEqual(await sender.publish(subject, payload), {
+      seq: 1,
+      duplicate: false,
+    });
+    assert.deepEqual(await sender.publish(subject, payload), {
+      seq: 2,
+      duplicate: false,
+    });
+    sender.close();
+  }));
+
 Deno.test("a publish no stream answers is rejected", () =>
   withStream(async (nc, { names }) => {
     const sender = new StreamSender(nc, names.jobStream, 5000);
