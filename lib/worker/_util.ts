@@ -10,6 +10,7 @@ import type { Namespace } from "../nats/namespace.ts";
 import type { ServerClock } from "../nats/server_clock.ts";
 import type { RunRecord } from "../types.ts";
 import type { Governor } from "./governor.ts";
+import type { RunHistory } from "./history.ts";
 import type { ModeHandler } from "./handler.ts";
 import type { RetryPolicy } from "./outcome.ts";
 import type { WorkerMetrics } from "./types.ts";
@@ -36,6 +37,8 @@ export interface WorkerContext {
   readonly retry: RetryPolicy;
   /** How often a run in progress tells the queue it is working, in ms. */
   readonly progressEvery: number;
+  /** Where the records of the runs are written. */
+  readonly history: RunHistory;
   /** The overlap locks and failure counts of governed jobs. */
   readonly governor: Governor;
   /** Aborted once the worker stops. */

@@ -16,9 +16,11 @@ import { validateMode } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
 import { Namespace } from "../nats/namespace.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
+import { StreamSender } from "../nats/stream_sender.ts";
 import { consume, type Consuming } from "./consume.ts";
 import { execute } from "./execution.ts";
 import { Governor } from "./governor.ts";
+import { HISTORY_TIMEOUT, RunHistory } from "./history.ts";
 import type { ModeHandler } from "./handler.ts";
 import type { RetryPolicy } from "./outcome.ts";
 import { JobQueue } from "./queue.ts";
@@ -54,6 +56,7 @@ export class Worker {
     skipped: 0,
     cancelled: 0,
     malformed: 0,
+    unrecorded: 0,
   };
   /** The name recorded in the run history. */
   readonly name: string;
@@ -61,6 +64,7 @@ export class Worker {
   readonly #context: WorkerContext;
   readonly #concurrency: number;
   readonly #queue: JobQueue;
+  readonly #records: StreamSender;
   readonly #stopping = new AbortController();
   #consuming: Consuming | undefined;
 
@@ -75,6 +79,11 @@ export class Worker {
   ) {
     this.#queue = queue;
     this.#clock = clock;
+    this.#records = new StreamSender(
+      nc,
+      namespace.names.runStream,
+      HISTORY_TIMEOUT,
+    );
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     const progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
@@ -97,6 +106,12 @@ export class Worker {
       handlers: new Map([["HTTP", builtinHttpHandler(options)]]),
       retry: retryPolicy(options),
       progressEvery,
+      history: new RunHistory(
+        this.#records,
+        namespace.names,
+        log,
+        this.metrics,
+      ),
       governor,
       stopping: this.#stopping.signal,
     };
@@ -203,6 +218,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.#stopping.abort();
     await Promise.all([this.#consuming?.stop(), this.#clock.stop()]);
+    this.#records.close();
   }
 
   #start(): void {
