@@ -29,6 +29,12 @@ import type { WorkerMetrics, WorkerOptions } from "./types.ts";
 import type { WorkerContext } from "./_util.ts";
 
 /**
+ * How many executions per concurrency slot may be ending (their record written, the queue
+ * answered: a round trip to NATS) while the slots call on.
+ */
+const ENDINGS_PER_SLOT = 4;
+
+/**
  * A worker. Start it with {@link Worker.start}; register handlers for modes other than
  * `HTTP` with {@link Worker.handle}; stop it with {@link Worker.stop}.
  *
@@ -226,6 +232,7 @@ export class Worker {
       this.#queue,
       this.#concurrency,
       (message) => execute(this.#context, message),
+      ENDINGS_PER_SLOT * this.#concurrency,
     );
     this.#context.log.info("worker started", {
       namespace: this.#context.namespace.names.namespace,
