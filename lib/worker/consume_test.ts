@@ -99,10 +99,10 @@ Deno.test("an execution frees its slot once called; its ending runs beside the n
   const messages = queue();
   const ended = new Map<number, PromiseWithResolvers<void>>();
   const started: number[] = [];
-  const consuming = consume(messages, 1, async ({ n }) => {
+  const consuming = consume(messages, 1, ({ n }) => {
     started.push(n);
     ended.set(n, Promise.withResolvers());
-    return () => ended.get(n)!.promise;
+    return Promise.resolve(() => ended.get(n)!.promise);
   }, 2);
   for (let n = 0; n < 4; n++) messages.push(n);
   await turn();
@@ -119,10 +119,11 @@ Deno.test("stop waits for the endings under way", async () => {
   const messages = queue();
   const ending = Promise.withResolvers<void>();
   let ended = false;
-  const consuming = consume(messages, 1, async () => async () => {
-    await ending.promise;
-    ended = true;
-  }, 1);
+  const consuming = consume(messages, 1, () =>
+    Promise.resolve(async () => {
+      await ending.promise;
+      ended = true;
+    }), 1);
   messages.push(1);
   await turn();
   const stopped = consuming.stop();

@@ -39,7 +39,7 @@ export async function execute(
   if (tick === null) return;
   const attempt = message.info.deliveryCount;
   await recordLost(context, tick, attempt);
-  const replaced = await superseded(context.namespace, context.log, tick);
+  const replaced = await superseded(context.readDefinition, context.log, tick);
   if (replaced !== null) {
     const decided = notRun("superseded", replaced);
     return async () => {

@@ -11,9 +11,7 @@ import type { NamespaceNames } from "../nats/names.ts";
 import type { StreamSender } from "../nats/stream_sender.ts";
 import type { RunRecord, Tick } from "../types.ts";
 import type { WorkerMetrics } from "./types.ts";
-
-/** How long a record waits for its acknowledgement, or for NATS to be back, in ms. */
-export const HISTORY_TIMEOUT = 5000;
+import { NATS_TIMEOUT } from "./_util.ts";
 
 /** The sender a {@link RunHistory} publishes through. */
 export type HistorySender = Pick<
@@ -26,11 +24,11 @@ export type HistorySender = Pick<
  * job through one inbox (a `StreamSender`: no request, timer and traces of its own per
  * record, so that records of runs ending together leave in one write), its stream's
  * acknowledgement awaited. While NATS is down, a record waits for it up to
- * {@link HISTORY_TIMEOUT}, as a JetStream publish did.
+ * {@link NATS_TIMEOUT}, as a JetStream publish did.
  *
  * @example
  * ```ts ignore
- * const sender = new StreamSender(nc, names.runStream, HISTORY_TIMEOUT);
+ * const sender = new StreamSender(nc, names.runStream, NATS_TIMEOUT);
  * const history = new RunHistory(sender, names, log, metrics);
  * await history.write(record);
  * ```
@@ -85,15 +83,15 @@ export class RunHistory {
     }
   }
 
-  /** Resolves once NATS is connected; rejects after {@link HISTORY_TIMEOUT}. */
+  /** Resolves once NATS is connected; rejects after {@link NATS_TIMEOUT}. */
   async #connected(): Promise<void> {
     if (this.#sender.connected) return;
     this.#reconnected ??= Promise.withResolvers();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) =>
       timer = setTimeout(
-        () => reject(new Error(`NATS not back within ${HISTORY_TIMEOUT} ms`)),
-        HISTORY_TIMEOUT,
+        () => reject(new Error(`NATS not back within ${NATS_TIMEOUT} ms`)),
+        NATS_TIMEOUT,
       )
     );
     try {

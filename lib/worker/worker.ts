@@ -20,13 +20,14 @@ import { StreamSender } from "../nats/stream_sender.ts";
 import { consume, type Consuming } from "./consume.ts";
 import { execute } from "./execution.ts";
 import { Governor } from "./governor.ts";
-import { HISTORY_TIMEOUT, RunHistory } from "./history.ts";
+import { RunHistory } from "./history.ts";
 import type { ModeHandler } from "./handler.ts";
 import type { RetryPolicy } from "./outcome.ts";
 import { JobQueue } from "./queue.ts";
 import { RESPONSE_LIMIT } from "./run_record.ts";
 import type { WorkerMetrics, WorkerOptions } from "./types.ts";
-import type { WorkerContext } from "./_util.ts";
+import { definitionReader } from "./superseded.ts";
+import { NATS_TIMEOUT, type WorkerContext } from "./_util.ts";
 
 /**
  * How many executions per concurrency slot may be ending (their record written, the queue
@@ -70,7 +71,8 @@ export class Worker {
   readonly #context: WorkerContext;
   readonly #concurrency: number;
   readonly #queue: JobQueue;
-  readonly #records: StreamSender;
+  /** Writes the run records, and reads the definitions: one inbox each. */
+  readonly #senders: StreamSender[];
   readonly #stopping = new AbortController();
   #consuming: Consuming | undefined;
 
@@ -85,11 +87,14 @@ export class Worker {
   ) {
     this.#queue = queue;
     this.#clock = clock;
-    this.#records = new StreamSender(
+    const { names } = namespace;
+    const records = new StreamSender(nc, names.runStream, NATS_TIMEOUT);
+    const definitions = new StreamSender(
       nc,
-      namespace.names.runStream,
-      HISTORY_TIMEOUT,
+      `KV_${names.bucket}`,
+      NATS_TIMEOUT,
     );
+    this.#senders = [records, definitions];
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     const progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
@@ -112,12 +117,8 @@ export class Worker {
       handlers: new Map([["HTTP", builtinHttpHandler(options)]]),
       retry: retryPolicy(options),
       progressEvery,
-      history: new RunHistory(
-        this.#records,
-        namespace.names,
-        log,
-        this.metrics,
-      ),
+      readDefinition: definitionReader(definitions, namespace),
+      history: new RunHistory(records, names, log, this.metrics),
       governor,
       stopping: this.#stopping.signal,
     };
@@ -224,7 +225,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.#stopping.abort();
     await Promise.all([this.#consuming?.stop(), this.#clock.stop()]);
-    this.#records.close();
+    for (const sender of this.#senders) sender.close();
   }
 
   #start(): void {
