@@ -88,13 +88,10 @@ export class Worker {
     this.#queue = queue;
     this.#clock = clock;
     const { names } = namespace;
-    const records = new StreamSender(nc, names.runStream, NATS_TIMEOUT);
-    const definitions = new StreamSender(
-      nc,
+    const [records, definitions] = this.#senders = [
+      names.runStream,
       `KV_${names.bucket}`,
-      NATS_TIMEOUT,
-    );
-    this.#senders = [records, definitions];
+    ].map((stream) => new StreamSender(nc, stream, NATS_TIMEOUT));
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     const progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
