@@ -32,6 +32,40 @@ Deno.test("a publish resolves with the stream's ack; the same id again is a dupl
     sender.close();
   }));
 
+Deno.test("a publish without an id is stored each time", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.runStream, 5000);
+    const subject = names.runSubject("k", 0);
+    assert.deepEqual(await sender.publish(subject, payload), {
+      seq: 1,
+      duplicate: false,
+    });
+    assert.deepEqual(await sender.publish(subject, payload), {
+      seq: 2,
+      duplicate: false,
+    });
+    sender.close();
+  }));
+
+Deno.test("last() reads a subject's last message, null when there is none", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.runStream, 5000);
+    const subject = names.runSubject("k", 0);
+    assert.equal(await sender.last(subject), null);
+    await sender.publish(subject, new TextEncoder().encode("first"));
+    await sender.publish(subject, new TextEncoder().encode("second"));
+    const last = await sender.last(subject);
+    assert.equal(last?.string(), "second");
+    assert.equal(last?.headers?.get("Nats-Sequence"), "2");
+    const nowhere = new StreamSender(nc, "schedule-beta-none", 5000);
+    await assert.rejects(
+      nowhere.last(subject),
+      /no JetStream stream answers on schedule-beta-none/,
+    );
+    sender.close();
+    nowhere.close();
+  }));
+
 Deno.test("a publish no stream answers is rejected", () =>
   withStream(async (nc, { names }) => {
     const sender = new StreamSender(nc, names.jobStream, 5000);

@@ -43,7 +43,7 @@ async function withPeers(
     a: ReturnType<typeof peer>,
     b: ReturnType<typeof peer>,
     nc: NatsConnection,
-  ) => Promise<void>,
+  ) => void | Promise<void>,
 ): Promise<void> {
   await using server = await NatsServer.start();
   const ncs = [await server.connect(), await server.connect()];
@@ -62,7 +62,7 @@ async function withPeers(
 }
 
 Deno.test("two peers agree on one owner per key, and share the keys", () =>
-  withPeers(async (a, b) => {
+  withPeers((a, b) => {
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
     const owned = keys.map((key) =>
       [a, b].filter((p) => p.peers.owns(tick(key, 0))).length

@@ -10,8 +10,10 @@ import type { Namespace } from "../nats/namespace.ts";
 import type { ServerClock } from "../nats/server_clock.ts";
 import type { RunRecord } from "../types.ts";
 import type { Governor } from "./governor.ts";
+import type { RunHistory } from "./history.ts";
 import type { ModeHandler } from "./handler.ts";
 import type { RetryPolicy } from "./outcome.ts";
+import type { ReadDefinition } from "./superseded.ts";
 import type { WorkerMetrics } from "./types.ts";
 
 /** What executing a tick needs of its worker. */
@@ -36,11 +38,18 @@ export interface WorkerContext {
   readonly retry: RetryPolicy;
   /** How often a run in progress tells the queue it is working, in ms. */
   readonly progressEvery: number;
+  /** Reads a key's definition, to drop the ticks of a removed or replaced one. */
+  readonly readDefinition: ReadDefinition;
+  /** Where the records of the runs are written. */
+  readonly history: RunHistory;
   /** The overlap locks and failure counts of governed jobs. */
   readonly governor: Governor;
   /** Aborted once the worker stops. */
   readonly stopping: AbortSignal;
 }
+
+/** How long the worker waits for NATS to answer, or to be back, in ms: as JetStream's requests. */
+export const NATS_TIMEOUT = 5000;
 
 /** The server's time now, as a date. */
 export function now(context: WorkerContext): Date {

@@ -5,7 +5,7 @@
  */
 
 import type { JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "../ops/log.ts";
+import type { LogFields, Logger } from "../ops/log.ts";
 import type { Tick } from "../types.ts";
 import type { Outcome } from "./outcome.ts";
 
@@ -21,27 +21,15 @@ export function answer(
   decided: Outcome,
 ): void {
   const { answer, result } = decided;
-  const fields = {
+  const fields = () => ({
     key: tick.key,
     index: tick.index,
     scheduledAt: tick.scheduledAt.toISOString(),
     attempt,
     status: result.status,
     error: result.error,
-  };
-  if (answer.kind === "ack") log.debug("run succeeded", fields);
-  else if (decided.outcome === "superseded") {
-    log.info("tick superseded; not run", fields);
-  } else if (decided.outcome === "skipped") {
-    log.info("tick skipped; not run", fields);
-  } else if (decided.outcome === "cancelled") {
-    log.info("run cancelled for a newer tick", fields);
-  } else if (answer.kind === "nak") {
-    log.warn("run failed; will retry", {
-      ...fields,
-      delay: answer.delay,
-    });
-  } else log.warn("run failed", fields);
+  });
+  logOutcome(log, decided, fields);
   try {
     if (answer.kind === "ack") message.ack();
     else if (answer.kind === "nak") message.nak(answer.delay);
@@ -49,7 +37,29 @@ export function answer(
   } catch (err) {
     log.warn(
       "could not answer the queue; the tick will be redelivered",
-      { ...fields, error: (err as Error).message },
+      { ...fields(), error: (err as Error).message },
     );
   }
+}
+
+/**
+ * Logs the outcome; `fields` builds the line's fields, only when a line is written (a
+ * success is a debug line).
+ */
+function logOutcome(
+  log: Logger,
+  { outcome, answer }: Outcome,
+  fields: () => LogFields,
+): void {
+  if (answer.kind === "ack") {
+    if (log.debugEnabled !== false) log.debug("run succeeded", fields());
+  } else if (outcome === "superseded") {
+    log.info("tick superseded; not run", fields());
+  } else if (outcome === "skipped") {
+    log.info("tick skipped; not run", fields());
+  } else if (outcome === "cancelled") {
+    log.info("run cancelled for a newer tick", fields());
+  } else if (answer.kind === "nak") {
+    log.warn("run failed; will retry", { ...fields(), delay: answer.delay });
+  } else log.warn("run failed", fields());
 }

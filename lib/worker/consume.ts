@@ -21,8 +21,17 @@ export interface Consuming {
 }
 
 /**
+ * What is left of an execution once its call is done: recording it and answering the
+ * queue. It runs outside the concurrency slot.
+ */
+export type Ending = () => Promise<void>;
+
+/**
  * Runs `execute` on each of `messages`, at most `concurrency` at once: when all slots are
- * taken, the next message waits for one to free.
+ * taken, the next message waits for one to free. An execution frees its slot when
+ * `execute` resolves; the {@link Ending} it resolves with then runs on its own, at most
+ * `endings` of them at once beyond the slots (when there are more, the next message
+ * waits too), so that the slots keep calling while records and acks go their way.
  *
  * @example
  * ```ts
@@ -38,7 +47,9 @@ export interface Consuming {
  * };
  * const consuming = consume(messages, 2, async ({ n }) => {
  *   seen.push(n);
- *   if (seen.length === 3) all.resolve();
+ *   return async () => {
+ *     if (seen.length === 3) all.resolve();
+ *   };
  * });
  * await all.promise;
  * await consuming.stop();
@@ -48,36 +59,58 @@ export interface Consuming {
 export function consume<T extends { nak(): void }>(
   messages: Messages<T>,
   concurrency: number,
-  execute: (message: T) => Promise<void>,
+  execute: (message: T) => Promise<Ending | void>,
+  endings = 0,
 ): Consuming {
   const running = new Set<Promise<void>>();
+  let calling = 0;
   let stopping = false;
-  let slotFreed: (() => void) | undefined;
+  let freed: (() => void) | undefined;
+  const full = () =>
+    calling >= concurrency || running.size >= concurrency + endings;
   const loop = (async () => {
     for await (const message of messages) {
-      while (running.size >= concurrency && !stopping) {
-        await new Promise<void>((resolve) => slotFreed = resolve);
+      while (full() && !stopping) {
+        await new Promise<void>((resolve) => freed = resolve);
       }
       if (stopping) {
         message.nak();
         continue;
       }
-      const execution = execute(message);
-      running.add(execution);
-      execution.finally(() => {
+      calling++;
+      const execution = executeThenEnd(execute, message, () => {
+        calling--;
+        freed?.();
+      }).finally(() => {
         running.delete(execution);
-        slotFreed?.();
+        freed?.();
       });
+      running.add(execution);
     }
   })();
   return {
     async stop() {
       if (stopping) return;
       stopping = true;
-      slotFreed?.();
+      freed?.();
       messages.stop();
       await loop;
       await Promise.all(running);
     },
   };
+}
+
+/** Runs `execute` on `message`, calls `called` once it resolved, then runs its ending. */
+async function executeThenEnd<T>(
+  execute: (message: T) => Promise<Ending | void>,
+  message: T,
+  called: () => void,
+): Promise<void> {
+  let ending: Ending | void;
+  try {
+    ending = await execute(message);
+  } finally {
+    called();
+  }
+  await ending?.();
 }

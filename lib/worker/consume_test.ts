@@ -94,3 +94,40 @@ Deno.test("stop gives back a message waiting for a slot and waits for the one un
   assert.ok(waiting.naked, "the waiting message is given back");
   await consuming.stop(); // a second stop returns at once
 });
+
+Deno.test("an execution frees its slot once called; its ending runs beside the next, at most `endings` of them", async () => {
+  const messages = queue();
+  const ended = new Map<number, PromiseWithResolvers<void>>();
+  const started: number[] = [];
+  const consuming = consume(messages, 1, ({ n }) => {
+    started.push(n);
+    ended.set(n, Promise.withResolvers());
+    return Promise.resolve(() => ended.get(n)!.promise);
+  }, 2);
+  for (let n = 0; n < 4; n++) messages.push(n);
+  await turn();
+  assert.deepEqual(started, [0, 1, 2], "one slot, two endings beside it");
+  ended.get(0)!.resolve();
+  await turn();
+  assert.deepEqual(started, [0, 1, 2, 3]);
+  const stopped = consuming.stop();
+  for (const n of [1, 2, 3]) ended.get(n)!.resolve();
+  await stopped;
+});
+
+Deno.test("stop waits for the endings under way", async () => {
+  const messages = queue();
+  const ending = Promise.withResolvers<void>();
+  let ended = false;
+  const consuming = consume(messages, 1, () =>
+    Promise.resolve(async () => {
+      await ending.promise;
+      ended = true;
+    }), 1);
+  messages.push(1);
+  await turn();
+  const stopped = consuming.stop();
+  ending.resolve();
+  await stopped;
+  assert.ok(ended, "the ending finished before stop returned");
+});

@@ -11,7 +11,6 @@ import { publishEvent } from "../nats/events.ts";
 import type { Tick } from "../types.ts";
 import { answer } from "./answer.ts";
 import type { Lease } from "./governor.ts";
-import { writeRun } from "./history.ts";
 import type { Outcome } from "./outcome.ts";
 import { runRecord, type RunRecordInput } from "./run_record.ts";
 import { now, type WorkerContext } from "./_util.ts";
@@ -55,7 +54,7 @@ export async function record(
     result: decided.result,
     worker: context.name,
   });
-  await writeRun(context.namespace, context.log, record);
+  await context.history.write(record);
   context.metrics[decided.outcome]++;
   context.onRun?.(record);
 }

@@ -1,7 +1,7 @@
 /**
  * Executing one queue message: decode the tick, record an attempt that never answered,
  * drop a superseded tick, end one out of attempts, ask the governor to admit it, run it,
- * decide its outcome and end it.
+ * decide its outcome; then, outside the concurrency slot, end it.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { decodeTick } from "../wire/mod.ts";
 import { ScheduleError } from "../errors.ts";
 import type { Tick } from "../types.ts";
 import { answer } from "./answer.ts";
+import type { Ending } from "./consume.ts";
 import { end, publishTickEvent, record } from "./ending.ts";
 import type { Lease } from "./governor.ts";
 import { lostBefore } from "./history.ts";
@@ -26,33 +27,32 @@ import { runHandler } from "./run_handler.ts";
 import { superseded } from "./superseded.ts";
 import { now, type WorkerContext } from "./_util.ts";
 
-/** Runs one queue message: decodes it, runs it, records it and answers the queue. */
+/**
+ * Runs one queue message: decodes it and runs it; resolves with what is left, recording it
+ * and answering the queue (nothing for a message already answered).
+ */
 export async function execute(
   context: WorkerContext,
   message: JsMsg,
-): Promise<void> {
+): Promise<Ending | void> {
   const tick = decode(context, message);
   if (tick === null) return;
   const attempt = message.info.deliveryCount;
   await recordLost(context, tick, attempt);
-  const replaced = await superseded(context.namespace, context.log, tick);
+  const replaced = await superseded(context.readDefinition, context.log, tick);
   if (replaced !== null) {
     const decided = notRun("superseded", replaced);
-    await record(context, tick, attempt, now(context), decided);
-    return answer(context.log, message, tick, attempt, decided);
+    return async () => {
+      await record(context, tick, attempt, now(context), decided);
+      answer(context.log, message, tick, attempt, decided);
+    };
   }
   const retry = jobRetryPolicy(context.retry, tick.policy?.retry);
   if (exhausted(attempt, retry.maxAttempts)) {
-    return await end(
-      context,
-      message,
-      tick,
-      attempt,
-      now(context),
-      decideOutcome(undefined, attempt, retry),
-    );
+    const decided = decideOutcome(undefined, attempt, retry);
+    return () => end(context, message, tick, attempt, now(context), decided);
   }
-  await admitAndRun(context, message, tick, attempt, retry);
+  return await admitAndRun(context, message, tick, attempt, retry);
 }
 
 /** The tick of `message`; `null` when it is malformed, counted, logged and terminated. */
@@ -97,7 +97,7 @@ async function admitAndRun(
   tick: Tick,
   attempt: number,
   retry: RetryPolicy,
-): Promise<void> {
+): Promise<Ending | void> {
   const admitted = await context.governor.admit(
     tick,
     () => message.working(),
@@ -113,14 +113,19 @@ async function admitAndRun(
   }
   if (admitted.kind === "skip") {
     const decided = notRun("skipped", admitted.reason);
-    await record(context, tick, attempt, now(context), decided);
-    publishTickEvent(context, tick, "skipped", admitted.reason);
-    return answer(context.log, message, tick, attempt, decided);
+    return async () => {
+      await record(context, tick, attempt, now(context), decided);
+      publishTickEvent(context, tick, "skipped", admitted.reason);
+      answer(context.log, message, tick, attempt, decided);
+    };
   }
-  await run(context, message, tick, attempt, retry, admitted.lease);
+  return await run(context, message, tick, attempt, retry, admitted.lease);
 }
 
-/** Runs an admitted `tick` with its mode's handler, decides its outcome and ends it. */
+/**
+ * Runs an admitted `tick` with its mode's handler and decides its outcome; resolves with
+ * its ending.
+ */
 async function run(
   context: WorkerContext,
   message: JsMsg,
@@ -128,7 +133,7 @@ async function run(
   attempt: number,
   retry: RetryPolicy,
   lease?: Lease,
-): Promise<void> {
+): Promise<Ending> {
   const startedAt = now(context);
   const signal = lease?.signal ?? new AbortController().signal;
   const result = await runHandler(
@@ -142,5 +147,5 @@ async function run(
   const decided = signal.aborted
     ? cancelled(result, String(signal.reason))
     : decideOutcome(result, attempt, retry);
-  await end(context, message, tick, attempt, startedAt, decided, lease);
+  return () => end(context, message, tick, attempt, startedAt, decided, lease);
 }

@@ -7,40 +7,98 @@
 import { decodeRunRecord, encodeRunRecord } from "../wire/mod.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Namespace } from "../nats/namespace.ts";
+import type { NamespaceNames } from "../nats/names.ts";
+import type { StreamSender } from "../nats/stream_sender.ts";
 import type { RunRecord, Tick } from "../types.ts";
+import type { WorkerMetrics } from "./types.ts";
+import { NATS_TIMEOUT } from "./_util.ts";
+
+/** The sender a {@link RunHistory} publishes through. */
+export type HistorySender = Pick<
+  StreamSender,
+  "publish" | "connected" | "onReconnect"
+>;
 
 /**
- * Writes `record` to the run history stream, on the subject of its job. When that fails
- * (the connection is gone, the stream is unavailable) the run is logged as not recorded,
- * and the execution goes on: the history is a record, not part of the delivery.
+ * The run history as a worker writes it: each record published on the subject of its
+ * job through one inbox (a `StreamSender`: no request, timer and traces of its own per
+ * record, so that records of runs ending together leave in one write), its stream's
+ * acknowledgement awaited. While NATS is down, a record waits for it up to
+ * {@link NATS_TIMEOUT}, as a JetStream publish did.
  *
  * @example
  * ```ts ignore
- * import { Namespace } from "../nats/namespace.ts";
- * import { createLogger } from "../ops/log.ts";
- * import { writeRun } from "./history.ts";
- * const namespace = await Namespace.open(nc, "beta");
- * await writeRun(namespace, createLogger(), record);
+ * const sender = new StreamSender(nc, names.runStream, NATS_TIMEOUT);
+ * const history = new RunHistory(sender, names, log, metrics);
+ * await history.write(record);
  * ```
  */
-export async function writeRun(
-  namespace: Pick<Namespace, "js" | "names">,
-  log: Logger,
-  record: RunRecord,
-): Promise<void> {
-  const { js, names } = namespace;
-  try {
-    await js.publish(
-      names.runSubject(record.key, record.index),
-      encodeRunRecord(record),
-    );
-  } catch (err) {
-    log.warn("run not recorded in the history", {
-      key: record.key,
-      index: record.index,
-      scheduledAt: record.scheduledAt.toISOString(),
-      error: (err as Error).message,
+export class RunHistory {
+  readonly #sender: HistorySender;
+  readonly #names: Pick<NamespaceNames, "runSubject">;
+  readonly #log: Logger;
+  readonly #metrics: Pick<WorkerMetrics, "unrecorded">;
+  #reconnected: PromiseWithResolvers<void> | undefined;
+
+  constructor(
+    sender: HistorySender,
+    names: Pick<NamespaceNames, "runSubject">,
+    log: Logger,
+    metrics: Pick<WorkerMetrics, "unrecorded">,
+  ) {
+    this.#sender = sender;
+    this.#names = names;
+    this.#log = log;
+    this.#metrics = metrics;
+    sender.onReconnect(() => {
+      this.#reconnected?.resolve();
+      this.#reconnected = undefined;
     });
+  }
+
+  /**
+   * Writes `record` to the run history stream. When that fails (NATS stays down, the
+   * stream is unavailable) the run is logged and counted as not recorded, and the
+   * execution goes on: the history is a record, not part of the delivery.
+   *
+   * @returns True once the stream stored it, false when it was not recorded.
+   */
+  async write(record: RunRecord): Promise<boolean> {
+    try {
+      await this.#connected();
+      await this.#sender.publish(
+        this.#names.runSubject(record.key, record.index),
+        encodeRunRecord(record),
+      );
+      return true;
+    } catch (err) {
+      this.#metrics.unrecorded++;
+      this.#log.warn("run not recorded in the history", {
+        key: record.key,
+        index: record.index,
+        scheduledAt: record.scheduledAt.toISOString(),
+        error: (err as Error).message,
+      });
+      return false;
+    }
+  }
+
+  /** Resolves once NATS is connected; rejects after {@link NATS_TIMEOUT}. */
+  async #connected(): Promise<void> {
+    if (this.#sender.connected) return;
+    this.#reconnected ??= Promise.withResolvers();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) =>
+      timer = setTimeout(
+        () => reject(new Error(`NATS not back within ${NATS_TIMEOUT} ms`)),
+        NATS_TIMEOUT,
+      )
+    );
+    try {
+      await Promise.race([this.#reconnected.promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import { NamespaceNames } from "../nats/names.ts";
 import { createLogger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
 import { decodeRunRecord } from "../wire/mod.ts";
-import { previousAttemptLost, writeRun } from "./history.ts";
+import { previousAttemptLost, RunHistory } from "./history.ts";
 
 const record: RunRecord = {
   key: "test",
@@ -18,16 +17,25 @@ const record: RunRecord = {
   status: 200,
 };
 
-/** A namespace whose JetStream client hands each publish to `publish`. */
-function namespace(publish: (subject: string, data: Uint8Array) => void) {
-  const js = {
+/** A sender handing each publish to `publish`, connected unless told. */
+function sender(
+  publish: (subject: string, data: Uint8Array) => void,
+  connected = true,
+) {
+  const reconnected: (() => void)[] = [];
+  return {
+    connected,
     publish: async (subject: string, data: Uint8Array) => {
       await Promise.resolve();
       publish(subject, data);
-      return { stream: "runs", seq: 1, duplicate: false };
+      return { seq: 1, duplicate: false };
     },
-  } as unknown as JetStreamClient;
-  return { js, names: new NamespaceNames("beta") };
+    onReconnect: (listener: () => void) => reconnected.push(listener),
+    reconnect() {
+      this.connected = true;
+      for (const listener of reconnected) listener();
+    },
+  };
 }
 
 function logLines() {
@@ -38,32 +46,37 @@ function logLines() {
   return { log, lines };
 }
 
+const names = new NamespaceNames("beta");
+
 Deno.test("a record is written on its job's run subject", async () => {
   const written: [string, RunRecord][] = [];
   const { log, lines } = logLines();
-  await writeRun(
-    namespace((subject, data) =>
-      written.push([subject, decodeRunRecord(data)])
-    ),
+  const metrics = { unrecorded: 0 };
+  const history = new RunHistory(
+    sender((subject, data) => written.push([subject, decodeRunRecord(data)])),
+    names,
     log,
-    record,
+    metrics,
   );
-  assert.deepEqual(written, [[
-    new NamespaceNames("beta").runSubject("test", 1),
-    record,
-  ]]);
+  assert.equal(await history.write(record), true);
+  assert.deepEqual(written, [[names.runSubject("test", 1), record]]);
   assert.deepEqual(lines, []);
+  assert.equal(metrics.unrecorded, 0);
 });
 
-Deno.test("a record that cannot be written is logged, not thrown", async () => {
+Deno.test("a record that cannot be written is logged and counted, not thrown", async () => {
   const { log, lines } = logLines();
-  await writeRun(
-    namespace(() => {
+  const metrics = { unrecorded: 0 };
+  const history = new RunHistory(
+    sender(() => {
       throw new Error("connection closed");
     }),
+    names,
     log,
-    record,
+    metrics,
   );
+  assert.equal(await history.write(record), false);
+  assert.equal(metrics.unrecorded, 1);
   assert.equal(lines.length, 1);
   assert.equal(lines[0].level, "warn");
   assert.equal(lines[0].msg, "run not recorded in the history");
@@ -71,6 +84,20 @@ Deno.test("a record that cannot be written is logged, not thrown", async () => {
   assert.equal(lines[0].index, 1);
   assert.equal(lines[0].scheduledAt, "2030-01-01T00:00:00.000Z");
   assert.equal(lines[0].error, "connection closed");
+});
+
+Deno.test("a record written while NATS is down waits for it to be back", async () => {
+  const written: string[] = [];
+  const { log, lines } = logLines();
+  const down = sender((subject) => written.push(subject), false);
+  const history = new RunHistory(down, names, log, { unrecorded: 0 });
+  const writing = history.write(record);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(written, [], "nothing sent while down");
+  down.reconnect();
+  assert.equal(await writing, true);
+  assert.deepEqual(written, [names.runSubject("test", 1)]);
+  assert.deepEqual(lines, []);
 });
 
 Deno.test("previousAttemptLost() finds an attempt of the tick with no record", () => {

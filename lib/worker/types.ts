@@ -114,7 +114,7 @@ export interface WorkerOptions {
  * const failures = (m: WorkerMetrics) => m.failed;
  * assert.equal(failures({
  *   success: 3, retry: 1, failed: 2, superseded: 0, interrupted: 0, skipped: 0,
- *   cancelled: 0, malformed: 0,
+ *   cancelled: 0, malformed: 0, unrecorded: 0,
  * }), 2);
  * ```
  */
@@ -135,4 +135,6 @@ export interface WorkerMetrics {
   cancelled: number;
   /** Queue messages that were not valid ticks (terminated). */
   malformed: number;
+  /** Executions whose record could not be written to the run history (each logged). */
+  unrecorded: number;
 }

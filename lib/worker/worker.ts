@@ -16,15 +16,24 @@ import { validateMode } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
 import { Namespace } from "../nats/namespace.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
+import { StreamSender } from "../nats/stream_sender.ts";
 import { consume, type Consuming } from "./consume.ts";
 import { execute } from "./execution.ts";
 import { Governor } from "./governor.ts";
+import { RunHistory } from "./history.ts";
 import type { ModeHandler } from "./handler.ts";
 import type { RetryPolicy } from "./outcome.ts";
 import { JobQueue } from "./queue.ts";
 import { RESPONSE_LIMIT } from "./run_record.ts";
 import type { WorkerMetrics, WorkerOptions } from "./types.ts";
-import type { WorkerContext } from "./_util.ts";
+import { definitionReader } from "./superseded.ts";
+import { NATS_TIMEOUT, type WorkerContext } from "./_util.ts";
+
+/**
+ * How many executions per concurrency slot may be ending (their record written, the queue
+ * answered: a round trip to NATS) while the slots call on.
+ */
+const ENDINGS_PER_SLOT = 4;
 
 /**
  * A worker. Start it with {@link Worker.start}; register handlers for modes other than
@@ -54,6 +63,7 @@ export class Worker {
     skipped: 0,
     cancelled: 0,
     malformed: 0,
+    unrecorded: 0,
   };
   /** The name recorded in the run history. */
   readonly name: string;
@@ -61,6 +71,8 @@ export class Worker {
   readonly #context: WorkerContext;
   readonly #concurrency: number;
   readonly #queue: JobQueue;
+  /** Writes the run records, and reads the definitions: one inbox each. */
+  readonly #senders: StreamSender[];
   readonly #stopping = new AbortController();
   #consuming: Consuming | undefined;
 
@@ -75,6 +87,11 @@ export class Worker {
   ) {
     this.#queue = queue;
     this.#clock = clock;
+    const { names } = namespace;
+    const [records, definitions] = this.#senders = [
+      names.runStream,
+      `KV_${names.bucket}`,
+    ].map((stream) => new StreamSender(nc, stream, NATS_TIMEOUT));
     this.#concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     const progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
@@ -97,6 +114,8 @@ export class Worker {
       handlers: new Map([["HTTP", builtinHttpHandler(options)]]),
       retry: retryPolicy(options),
       progressEvery,
+      readDefinition: definitionReader(definitions, namespace),
+      history: new RunHistory(records, names, log, this.metrics),
       governor,
       stopping: this.#stopping.signal,
     };
@@ -203,6 +222,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.#stopping.abort();
     await Promise.all([this.#consuming?.stop(), this.#clock.stop()]);
+    for (const sender of this.#senders) sender.close();
   }
 
   #start(): void {
@@ -210,6 +230,7 @@ export class Worker {
       this.#queue,
       this.#concurrency,
       (message) => execute(this.#context, message),
+      ENDINGS_PER_SLOT * this.#concurrency,
     );
     this.#context.log.info("worker started", {
       namespace: this.#context.namespace.names.namespace,

@@ -111,6 +111,19 @@ export function hostAllowed(
   });
 }
 
+/** Networks parsed so far, by CIDR: the rules name a few, checked on every call. */
+const parsedNetworks = new Map<string, ReturnType<typeof ipaddr.parseCIDR>>();
+
+/** `cidr` parsed, once. */
+function network(cidr: string): ReturnType<typeof ipaddr.parseCIDR> {
+  let parsed = parsedNetworks.get(cidr);
+  if (parsed === undefined) {
+    parsed = ipaddr.parseCIDR(cidr);
+    parsedNetworks.set(cidr, parsed);
+  }
+  return parsed;
+}
+
 /** The blocked network (as written) holding `address`, unless an allowed one holds it. */
 function blockedNetwork(
   address: string,
@@ -118,8 +131,8 @@ function blockedNetwork(
 ): string | null {
   const ip = ipaddr.process(address);
   const inside = (cidr: string) => {
-    const [network, bits] = ipaddr.parseCIDR(cidr);
-    return network.kind() === ip.kind() && ip.match(network, bits);
+    const [range, bits] = network(cidr);
+    return range.kind() === ip.kind() && ip.match(range, bits);
   };
   if (rules.allowNetworks?.some(inside)) return null;
   return (rules.blockedNetworks ?? BLOCKED_NETWORKS).find(inside) ?? null;
