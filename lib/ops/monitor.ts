@@ -179,6 +179,12 @@ export class Metrics {
       "Queue messages that were not valid ticks.",
       () => read().malformed,
     );
+    new Counter(
+      this.registry,
+      "schedule_runs_unrecorded_total",
+      "Executions whose run record could not be written to the history.",
+      () => read().unrecorded,
+    );
   }
 
   /**
