@@ -16,7 +16,7 @@ export interface ServerClockOptions {
   probe: () => Promise<number>;
   /** The largest |offset| of the local wall clock, in ms, before it counts as skewed. */
   maxOffset?: number;
-  /** How often the server is probed, in ms (default 500 ms). */
+  /** How often the server is probed, in ms (default 2 s). */
   interval?: number;
   /** How many recent probes are kept (default 8). */
   samples?: number;

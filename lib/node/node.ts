@@ -213,6 +213,7 @@ export class Node {
     const clock = await ServerClock.start({
       probe: () => namespace.serverTime(),
       maxOffset: options.maxClockOffset,
+      interval: NODE_DEFAULTS.clockInterval,
       log,
     });
     return new Node(nc, namespace, options, clock, log);
