@@ -3,6 +3,7 @@ import { FakeClock } from "./_fake_clock.ts";
 import {
   type BackupVerdict,
   MAX_TIMER,
+  PREPARE_AFTER,
   PREPARE_WITHIN,
   type Queued,
   TimerQueue,
@@ -217,7 +218,7 @@ Deno.test("a job fires at its tick plus its jitter, and as a backup later still"
   assert.deepEqual(sentAt, [1000, 2300, 3300 + 500]);
 });
 
-Deno.test("a tick this node owns is prepared when queued within PREPARE_WITHIN of it", () => {
+Deno.test("a tick this node owns is prepared PREPARE_AFTER after it is queued, within PREPARE_WITHIN of it", () => {
   const prepared: string[] = [];
   const { clock, queue } = setup(500, 0, {
     owns: (item) => item.name !== "theirs",
@@ -229,6 +230,8 @@ Deno.test("a tick this node owns is prepared when queued within PREPARE_WITHIN o
     job("far", 1000, PREPARE_WITHIN + 1000),
   ]);
   clock.advance(1000);
+  assert.deepEqual(prepared, [], "not while the firing's ticks are stored");
+  clock.advance(PREPARE_AFTER);
   assert.deepEqual(
     prepared,
     ["mine@2000"],
