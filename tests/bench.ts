@@ -15,11 +15,15 @@
  * `--worker`: a worker's executions per second against a loopback receiver
  * (`bench/worker.ts`). `--cost 10000,100000,1000000`: node CPU per 10,000 ticks, RSS
  * per 1,000 definitions and load time over a realistic mix of specs and zones.
+ * `--load-mix 1000000`: one node's load time and peak RSS over that mix, then how long
+ * it takes to apply a change to one key (`--changes` of them) while they are loaded
+ * (`bench/load.ts`).
  *
  *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native]
  *   deno task bench --burst 100000
  *   deno task bench --worker [--runs 10000] [--concurrency 8]
  *   deno task bench --cost 10000,100000,1000000 [--seconds 10]
+ *   deno task bench --load-mix 1000000 [--changes 20]
  *
  * @module
  */
@@ -47,6 +51,7 @@ import {
   wholeSecond,
   writeDefinitions,
 } from "./bench/_util.ts";
+import { loadMix, loadMixRow } from "./bench/load.ts";
 import { NativeSchedules } from "./bench/native.ts";
 import { workerBench } from "./bench/worker.ts";
 
@@ -70,6 +75,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
     cost: { type: "string" },
     nodes: { type: "string", default: "2" },
+    "load-mix": { type: "string" },
+    changes: { type: "string", default: "20" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
@@ -477,7 +484,18 @@ if (values.cost !== undefined) {
   }
   console.table(rows);
 }
-if (values.burst === undefined && !values.worker && values.cost === undefined) {
+if (values["load-mix"] !== undefined) {
+  const n = Number(values["load-mix"]);
+  console.log(
+    `load: 1 node, ${n} definitions of the cost mix, then ${values.changes} changes while loaded`,
+  );
+  await using server = await NatsServer.start();
+  console.table([
+    loadMixRow(n, await loadMix(server, n, Number(values.changes))),
+  ]);
+}
+const modes = [values.burst, values.cost, values["load-mix"]];
+if (modes.every((mode) => mode === undefined) && !values.worker) {
   console.log(
     `firing: ${seconds} s window, ${nodeCount} nodes${
       values.shift ? ` (the second at ${values.shift})` : ""

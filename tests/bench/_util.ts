@@ -116,8 +116,11 @@ export class NodeProcess {
         const chunk of child.stderr.pipeThrough(new TextDecoderStream())
       ) {
         this.#log += chunk;
-        for (const [message, resolve] of this.#seen) {
-          if (this.#log.includes(`"msg":"${message}"`)) resolve();
+        for (const [text, resolve] of this.#seen) {
+          if (this.#log.includes(text)) {
+            this.#seen.delete(text);
+            resolve();
+          }
         }
       }
     })();
@@ -127,10 +130,14 @@ export class NodeProcess {
     return this.#child.pid;
   }
 
-  /** Resolves when the process has logged `message`. */
-  logged(message: string): Promise<void> {
-    if (this.#log.includes(`"msg":"${message}"`)) return Promise.resolve();
-    return new Promise((resolve) => this.#seen.set(message, resolve));
+  /**
+   * Resolves when the process has logged `message`; with `fields`, a line whose fields
+   * start with them (`,"key":"a",` is a line whose first field is `key`, `a`).
+   */
+  logged(message: string, fields = ""): Promise<void> {
+    const text = `"msg":"${message}"${fields}`;
+    if (this.#log.includes(text)) return Promise.resolve();
+    return new Promise((resolve) => this.#seen.set(text, resolve));
   }
 
   /** CPU seconds and peak RSS in MB. */
