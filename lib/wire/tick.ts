@@ -61,9 +61,29 @@ export function encodeTick(tick: Tick): Uint8Array {
 export function tickEncoder(
   tick: Omit<Tick, "scheduledAt">,
 ): (scheduledAt: Date, firesAt?: Date) => Uint8Array {
+  const template = tickTemplate(tick);
+  return (scheduledAt, firesAt) => encodeTickAt(template, scheduledAt, firesAt);
+}
+
+/**
+ * The JSON of the ticks of one job with an empty `scheduledAt`, for
+ * {@link encodeTickAt}: what {@link tickEncoder} keeps, as one string a job can hold
+ * (a million jobs hold no closure each).
+ *
+ * @example
+ * ```ts
+ * import { encodeTickAt, tickTemplate } from "./tick.ts";
+ * const template = tickTemplate({
+ *   namespace: "beta", key: "test", index: 0, mode: "HTTP", spec: "@hourly",
+ *   option: { url: "https://example.com" },
+ * });
+ * encodeTickAt(template, new Date("2024-01-01T00:00:00Z")); // Uint8Array
+ * ```
+ */
+export function tickTemplate(tick: Omit<Tick, "scheduledAt">): string {
   const { namespace, key, index, mode, spec, tz, option, revision } = tick;
   const { policy, trigger } = tick;
-  const json = JSON.stringify({
+  return JSON.stringify({
     version: WIRE_VERSION,
     namespace,
     key,
@@ -77,13 +97,21 @@ export function tickEncoder(
     trigger,
     scheduledAt: "",
   });
-  const head = json.slice(0, -2); // up to the opening quote of the scheduledAt value
-  return (scheduledAt, firesAt) =>
-    encoder.encode(
-      firesAt === undefined
-        ? `${head}${scheduledAt.toISOString()}"}`
-        : `${head}${scheduledAt.toISOString()}","firesAt":"${firesAt.toISOString()}"}`,
-    );
+}
+
+/** The tick of a {@link tickTemplate} scheduled at `scheduledAt` (fired at `firesAt`). */
+export function encodeTickAt(
+  template: string,
+  scheduledAt: Date,
+  firesAt?: Date,
+): Uint8Array {
+  // Up to the opening quote of the scheduledAt value.
+  const head = template.slice(0, -2);
+  return encoder.encode(
+    firesAt === undefined
+      ? `${head}${scheduledAt.toISOString()}"}`
+      : `${head}${scheduledAt.toISOString()}","firesAt":"${firesAt.toISOString()}"}`,
+  );
 }
 
 /**
