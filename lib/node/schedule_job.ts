@@ -6,9 +6,14 @@
  */
 
 import type { NamespaceNames } from "../nats/names.ts";
-import { firstRunAfter, nextTick } from "../spec/ticks.ts";
+import type { Spec } from "../spec/spec.ts";
+import { firstRunAfter, nextTick, type Run } from "../spec/ticks.ts";
 import type { Definition } from "../types.ts";
-import { type CompiledDefinition, tickEncoder } from "../wire/mod.ts";
+import {
+  type CompiledDefinition,
+  encodeTickAt,
+  tickTemplate,
+} from "../wire/mod.ts";
 import { advance, fireTime, type JobRule } from "./rule.ts";
 import type { Scheduled } from "./types.ts";
 
@@ -29,8 +34,6 @@ export interface JobPlace {
   names: NamespaceNames;
   /** The job's rule (its window, catch-up, jitter and bounds). */
   rule: JobRule;
-  /** The job's subject. */
-  subject: string;
   /** The job's first tick is after this time, in epoch ms. */
   after: number;
   /** Gives up late ticks the job's catch-up policy does not send (see `Sender.skip`). */
@@ -47,38 +50,65 @@ export function scheduleJob(
   index: number,
   place: JobPlace,
 ): Scheduled | null {
-  const { key, definition, definedAt, now, revision } = loading;
-  const { names, rule, subject, after } = place;
-  const job = definition.jobs[index];
+  const { definition, definedAt, now } = loading;
+  const { names, rule, after } = place;
   const spec = loading.specs[index];
   const first = firstRunAfter(spec, definition, definedAt, after, rule.bounds);
   if (first === null) return null;
-  const item: Scheduled = {
-    key,
-    index,
-    spec,
-    anchor: definition.anchor.getTime(),
-    subject,
-    encode: tickEncoder({
-      ...job,
-      namespace: names.namespace,
-      key,
-      index,
-      revision,
-    }),
-    rule,
-    due: first.at,
-    run: first.run,
-    firesAt: 0,
-    sendAt: 0,
-    standby: false,
-    live: true,
-  };
+  const item = new QueuedJob(loading, index, place, first);
   if (rule.catchup !== "all" && first.at <= now) {
     if (!skipLate(item, now, place)) return null;
   }
   item.firesAt = item.sendAt = fireTime(names, item, item.due);
   return item;
+}
+
+/**
+ * A job in the timer queue. A node holds a million of them, so each is one object: its
+ * ticks as one string (`tickTemplate`), no closure, its subject made when it is sent.
+ */
+class QueuedJob implements Scheduled {
+  readonly key: string;
+  readonly index: number;
+  readonly spec: Spec;
+  readonly anchor: number;
+  readonly rule: JobRule;
+  due: number;
+  run: number;
+  firesAt = 0;
+  sendAt = 0;
+  standby = false;
+  live = true;
+  readonly #names: NamespaceNames;
+  readonly #template: string;
+
+  constructor(loading: Loading, index: number, place: JobPlace, first: Run) {
+    const { key, definition, revision } = loading;
+    const { names } = place;
+    this.key = key;
+    this.index = index;
+    this.spec = loading.specs[index];
+    this.anchor = definition.anchor.getTime();
+    this.rule = place.rule;
+    this.due = first.at;
+    this.run = first.run;
+    this.#names = names;
+    this.#template = tickTemplate({
+      ...definition.jobs[index],
+      namespace: names.namespace,
+      key,
+      index,
+      revision,
+    });
+  }
+
+  get subject(): string {
+    return this.#names.jobSubject(this.key, this.index);
+  }
+
+  encode(scheduledAt: Date, firesAt?: Date): Uint8Array {
+    return encodeTickAt(this.#template, scheduledAt, firesAt);
+  }
 }
 
 /**

@@ -236,7 +236,9 @@ export class DefinitionWatch {
     }
     if (this.#catchUp) this.#initial.push(...scheduled);
     else this.#queue.add(scheduled);
-    this.#byKey.set(key, scheduled);
+    // A copy holds its items and no more: an array pushed to has room for 17 (150 MB
+    // for a million keys).
+    this.#byKey.set(key, scheduled.slice());
     this.#metrics.definitions++;
     this.#metrics.jobs += scheduled.length;
     // While the stored definitions load, one line per definition is a debug line (a
@@ -278,7 +280,6 @@ export class DefinitionWatch {
     return scheduleJob(loading, index, {
       names,
       rule,
-      subject,
       after,
       skip: this.#skip,
     });
