@@ -89,27 +89,29 @@ export class StreamSender {
   }
 
   /**
-   * Publishes `payload` to `subject` with `msgId` as its `Nats-Msg-Id`, expecting the
-   * stream this sender was made for.
+   * Publishes `payload` to `subject` with `msgId` as its `Nats-Msg-Id` (without, a
+   * message with no headers, as a KV put stores it), expecting the stream this sender was
+   * made for.
    *
    * @throws {DisconnectedError} When the connection is down, or goes down before the ack.
    * @throws {Error} When the stream answers with an error, nothing answers in time, or
    * the sender is closed.
    */
-  publish(subject: string, payload: Uint8Array, msgId: string): Promise<Ack> {
+  publish(subject: string, payload: Uint8Array, msgId?: string): Promise<Ack> {
     if (this.#closed) {
       return Promise.reject(new Error("the sender is closed"));
     }
     if (!this.#connected) return Promise.reject(new DisconnectedError());
     const id = (this.#next++).toString(36);
     const { promise, resolve, reject } = Promise.withResolvers<Ack>();
-    const hdrs = headers();
-    hdrs.set("Nats-Msg-Id", msgId);
+    const reply = `${this.#inbox}.${id}`;
     try {
-      this.#nc.publish(subject, payload, {
-        headers: hdrs,
-        reply: `${this.#inbox}.${id}`,
-      });
+      if (msgId === undefined) this.#nc.publish(subject, payload, { reply });
+      else {
+        const hdrs = headers();
+        hdrs.set("Nats-Msg-Id", msgId);
+        this.#nc.publish(subject, payload, { headers: hdrs, reply });
+      }
     } catch (err) {
       return Promise.reject(err);
     }
