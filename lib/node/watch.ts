@@ -262,8 +262,7 @@ export class DefinitionWatch {
     const job = definition.jobs[index];
     const rule = this.#rules.of(job.policy, key, index);
     const { names } = this.#namespace;
-    const subject = names.jobSubject(key, index);
-    const last = this.#catchUp?.last(subject);
+    const last = this.#catchUp?.last(key, index);
     // Even with the most jitter, a tick at or before this is sent too late.
     const floor = now - rule.window - rule.jitter;
     const spec = loading.specs[index];
