@@ -1,7 +1,8 @@
 /**
  * One node loading N definitions of the cost mix (`--load-mix N`): the time from process
  * start to "definitions loaded", the peak RSS, then how long a change to one key takes
- * to be applied while the N are loaded (and firing).
+ * to be applied while the N are loaded and firing, once the node has sent the ticks that
+ * came due while the definitions were written and loaded.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
   percentile,
   SECOND,
   sleep,
+  until,
   writeDefinitions,
 } from "./_util.ts";
 
@@ -27,6 +29,8 @@ export interface LoadMix {
   /** Peak RSS (MB) when loaded, and at the end of the changes. */
   loadedRss: number;
   rss: number;
+  /** Whether the node had sent the late ticks (within a minute) when the changes began. */
+  caughtUp: boolean;
   changes: number[];
 }
 
@@ -46,7 +50,12 @@ export async function loadMix(
   await node.logged("definitions loaded");
   const load = (performance.now() - node.started) / SECOND;
   const loadedRss = (await node.usage()).rss;
-  const { kv } = await Namespace.open(nc, NAMESPACE);
+  const namespace = await Namespace.open(nc, NAMESPACE);
+  const caughtUp = await until(
+    async () => await lastTickAge(namespace) < 2 * SECOND,
+    Date.now() + 60 * SECOND,
+  );
+  const { kv } = namespace;
   const latencies: number[] = [];
   for (let i = 0; i < changes; i++) {
     // Spread over the second, so that some land during the per-second jobs' sends.
@@ -71,7 +80,19 @@ export async function loadMix(
   await node.stop();
   await nc.close();
   latencies.sort((a, b) => a - b);
-  return { write, load, loadedRss, rss, changes: latencies };
+  return { write, load, loadedRss, rss, caughtUp, changes: latencies };
+}
+
+/** How old the scheduled time of the last tick in the job stream is, in ms. */
+async function lastTickAge(namespace: Namespace): Promise<number> {
+  const { jsm, names } = namespace;
+  const { state } = await jsm.streams.info(names.jobStream);
+  if (state.messages === 0) return Infinity;
+  const last = await jsm.streams.getMessage(names.jobStream, {
+    seq: state.last_seq,
+  });
+  const scheduledAt = last?.json<{ scheduledAt: string }>().scheduledAt;
+  return scheduledAt ? Date.now() - Date.parse(scheduledAt) : Infinity;
 }
 
 /** The row of a {@link LoadMix} for `console.table`. */
@@ -86,6 +107,8 @@ export function loadMixRow(n: number, result: LoadMix) {
     }`,
     [`change applied ms (p50 / max of ${changes.length})`]: `${
       percentile(changes, 0.5).toFixed(1)
-    } / ${(changes.at(-1) ?? NaN).toFixed(1)}`,
+    } / ${(changes.at(-1) ?? NaN).toFixed(1)}${
+      result.caughtUp ? "" : " (late ticks still being sent)"
+    }`,
   };
 }
