@@ -75,7 +75,11 @@ export class DefinitionWatch {
   readonly #report: MissedReport;
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
-  readonly #byKey = new Map<string, Scheduled[]>();
+  /**
+   * The jobs of each key: the job itself for a definition of one job (most of them), else
+   * an array. A million arrays of one held 56 MB.
+   */
+  readonly #byKey = new Map<string, Scheduled | readonly Scheduled[]>();
   /** The jobs of the stored definitions, queued at once when they are all loaded. */
   #initial: Scheduled[] = [];
   readonly #debug: boolean;
@@ -238,7 +242,10 @@ export class DefinitionWatch {
     else this.#queue.add(scheduled);
     // A copy holds its items and no more: an array pushed to has room for 17 (150 MB
     // for a million keys).
-    this.#byKey.set(key, scheduled.slice());
+    this.#byKey.set(
+      key,
+      scheduled.length === 1 ? scheduled[0] : scheduled.slice(),
+    );
     this.#metrics.definitions++;
     this.#metrics.jobs += scheduled.length;
     // While the stored definitions load, one line per definition is a debug line (a
@@ -285,8 +292,9 @@ export class DefinitionWatch {
   }
 
   #unschedule(key: string): void {
-    const old = this.#byKey.get(key);
-    if (!old) return;
+    const held = this.#byKey.get(key);
+    if (!held) return;
+    const old = Array.isArray(held) ? held : [held];
     this.#byKey.delete(key);
     for (const item of old) this.#queue.remove(item);
     this.#metrics.definitions--;
