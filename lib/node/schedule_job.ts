@@ -11,8 +11,9 @@ import { firstRunAfter, nextTick, type Run } from "../spec/ticks.ts";
 import type { Definition } from "../types.ts";
 import {
   type CompiledDefinition,
-  encodeTickAt,
-  tickTemplate,
+  encodeJobTick,
+  type TickHead,
+  tickJobFields,
 } from "../wire/mod.ts";
 import { advance, fireTime, type JobRule } from "./rule.ts";
 import type { Scheduled } from "./types.ts";
@@ -64,12 +65,14 @@ export function scheduleJob(
 }
 
 /**
- * A job in the timer queue. A node holds a million of them, so each is one object: its
- * ticks as one string (`tickTemplate`), no closure, its subject made when it is sent.
+ * A job in the timer queue. A node holds a million of them, so each is one object with
+ * its job's part of its ticks as one string (`tickJobFields`), no closure; its subject
+ * and the rest of its ticks are made when they are sent.
  */
-class QueuedJob implements Scheduled {
+class QueuedJob implements Scheduled, TickHead {
   readonly key: string;
   readonly index: number;
+  readonly revision: number;
   readonly spec: Spec;
   readonly anchor: number;
   readonly rule: JobRule;
@@ -80,26 +83,24 @@ class QueuedJob implements Scheduled {
   standby = false;
   live = true;
   readonly #names: NamespaceNames;
-  readonly #template: string;
+  readonly #fields: string;
 
   constructor(loading: Loading, index: number, place: JobPlace, first: Run) {
-    const { key, definition, revision } = loading;
-    const { names } = place;
-    this.key = key;
+    const { definition } = loading;
+    this.key = loading.key;
     this.index = index;
+    this.revision = loading.revision;
     this.spec = loading.specs[index];
     this.anchor = definition.anchor.getTime();
     this.rule = place.rule;
     this.due = first.at;
     this.run = first.run;
-    this.#names = names;
-    this.#template = tickTemplate({
-      ...definition.jobs[index],
-      namespace: names.namespace,
-      key,
-      index,
-      revision,
-    });
+    this.#names = place.names;
+    this.#fields = tickJobFields(definition.jobs[index]);
+  }
+
+  get namespace(): string {
+    return this.#names.namespace;
   }
 
   get subject(): string {
@@ -107,7 +108,7 @@ class QueuedJob implements Scheduled {
   }
 
   encode(scheduledAt: Date, firesAt?: Date): Uint8Array {
-    return encodeTickAt(this.#template, scheduledAt, firesAt);
+    return encodeJobTick(this, this.#fields, scheduledAt, firesAt);
   }
 }
 
