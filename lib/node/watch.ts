@@ -146,7 +146,12 @@ export class DefinitionWatch {
     const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
     this.#catchUp = await CatchUp.read(namespace);
-    const done = () => this.#done(loaded);
+    // The load looks up a spec per job: held strongly until it is done.
+    const release = this.#specs.hold();
+    const done = () => {
+      release();
+      this.#done(loaded);
+    };
     const watcher = await kv.watch();
     this.#watcher = watcher;
     let revision = 0;
@@ -171,6 +176,7 @@ export class DefinitionWatch {
       }
     } finally {
       endChecks();
+      release();
     }
     return changed;
   }

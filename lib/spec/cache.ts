@@ -8,18 +8,23 @@ import { parseSpec, type Spec, type SpecOptions } from "./spec.ts";
 
 /** A compiled spec of one source text, in one zone and with one DST rule. */
 interface Cached {
+  readonly source: string;
   readonly timeZone: string | undefined;
   readonly dst: string;
   ref: WeakRef<Spec>;
+  /** The spec, held strongly while the cache holds (see {@link SpecCache.hold}). */
+  held: Spec | undefined;
 }
 
 /**
  * Interns compiled specs. Jobs hold their spec strongly and the cache weakly, so a spec
  * no job uses any more is collected and its entry dropped: nothing to release by hand.
  *
- * Specs are found by their source text, then among its few zones and DST rules: a node
- * looks up a million of them as it starts, and a key made of the three was a string to
- * build and hash each time.
+ * A node looks up a million specs as it starts, so a lookup reads as little as it can:
+ * entries are found by a hash of (source, zone, DST rule) computed here, since V8 hashes
+ * a string fresh from `JSON.parse` that is used as a map key with a call out of
+ * JavaScript; and while the cache {@link hold}s, a spec found is read from a field rather
+ * than from its weak reference (another such call).
  *
  * @example
  * ```ts
@@ -30,29 +35,57 @@ interface Cached {
  * ```
  */
 export class SpecCache {
-  readonly #bySource = new Map<string, Cached[]>();
-  readonly #collected = new FinalizationRegistry<string>((source) =>
-    this.#prune(source)
+  readonly #byHash = new Map<number, Cached[]>();
+  readonly #collected = new FinalizationRegistry<number>((hash) =>
+    this.#prune(hash)
   );
+  /** The entries holding their spec strongly, while the cache holds. */
+  #held: Cached[] | undefined;
   #size = 0;
 
   /** The compiled spec for (source, timeZone, options); compiles it on first use. */
   get(source: string, timeZone?: string, options: SpecOptions = {}): Spec {
     const dst = options.dst ?? "exact";
-    const cached = this.#bySource.get(source);
-    const found = cached && find(cached, timeZone, dst);
-    const alive = found?.ref.deref();
-    if (alive) return alive;
+    const hash = hashOf(
+      hashOf(hashOf(FNV_OFFSET, source), timeZone ?? ""),
+      dst,
+    );
+    const cached = this.#byHash.get(hash);
+    let found = cached && find(cached, source, timeZone, dst);
+    const alive = found && (found.held ?? found.ref.deref());
+    if (found && alive) return this.#hold(found, alive);
     const spec = parseSpec(source, timeZone, options);
     const ref = new WeakRef(spec);
+    this.#collected.register(spec, hash);
     if (found) found.ref = ref;
     else {
-      if (cached) cached.push({ timeZone, dst, ref });
-      else this.#bySource.set(source, [{ timeZone, dst, ref }]);
+      found = { source, timeZone, dst, ref, held: undefined };
+      if (cached) cached.push(found);
+      else this.#byHash.set(hash, [found]);
       this.#size++;
     }
-    this.#collected.register(spec, source);
-    return spec;
+    return this.#hold(found, spec);
+  }
+
+  /**
+   * Holds every spec looked up from now on strongly as well, until the function returned
+   * is called: for a burst of lookups, such as a node loading its definitions.
+   *
+   * @example
+   * ```ts
+   * import { SpecCache } from "./cache.ts";
+   * const specs = new SpecCache();
+   * const release = specs.hold();
+   * specs.get("@hourly");
+   * release();
+   * ```
+   */
+  hold(): () => void {
+    const held: Cached[] = this.#held ??= [];
+    return () => {
+      for (const entry of held) entry.held = undefined;
+      if (this.#held === held) this.#held = undefined;
+    };
   }
 
   /** How many distinct specs are compiled and alive. */
@@ -60,24 +93,45 @@ export class SpecCache {
     return this.#size;
   }
 
-  /** Drops the entries of `source` whose spec was collected. */
-  #prune(source: string): void {
-    const cached = this.#bySource.get(source);
+  #hold(entry: Cached, spec: Spec): Spec {
+    if (this.#held && entry.held === undefined) {
+      entry.held = spec;
+      this.#held.push(entry);
+    }
+    return spec;
+  }
+
+  /** Drops the entries under `hash` whose spec was collected. */
+  #prune(hash: number): void {
+    const cached = this.#byHash.get(hash);
     if (!cached) return;
     const alive = cached.filter((c) => c.ref.deref() !== undefined);
     this.#size -= cached.length - alive.length;
-    if (alive.length === 0) this.#bySource.delete(source);
-    else this.#bySource.set(source, alive);
+    if (alive.length === 0) this.#byHash.delete(hash);
+    else this.#byHash.set(hash, alive);
   }
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a of `text` and a separator, from `hash`; 30 bits (a small integer in V8). */
+function hashOf(hash: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  }
+  return Math.imul(hash, 0x01000193) & 0x3fffffff;
 }
 
 function find(
   cached: Cached[],
+  source: string,
   timeZone: string | undefined,
   dst: string,
 ): Cached | undefined {
   for (const c of cached) {
-    if (c.timeZone === timeZone && c.dst === dst) return c;
+    if (c.source === source && c.timeZone === timeZone && c.dst === dst) {
+      return c;
+    }
   }
   return undefined;
 }
