@@ -197,7 +197,7 @@ export class DefinitionWatch {
   #apply(entry: KvWatchEntry): void {
     const { key, revision } = entry;
     this.#unschedule(key);
-    if (entry.operation !== "PUT") {
+    if (!isPut(entry)) {
       // While the stored definitions load, a deletion is old news: a debug line.
       this.#log[this.#catchUp ? "debug" : "info"]("definition removed", {
         key,
@@ -306,6 +306,16 @@ export class DefinitionWatch {
     this.#metrics.definitions--;
     this.#metrics.jobs -= old.length;
   }
+}
+
+/**
+ * Whether `entry` puts a value; a deletion or a purge holds none. Its `operation` is read
+ * only then: reading it parses the message's headers, which a put made with an expected
+ * revision (the console's, `create`, `update`) has (2 µs for each of a million
+ * definitions as a node starts).
+ */
+function isPut(entry: KvWatchEntry): boolean {
+  return entry.value.length > 0 || entry.operation === "PUT";
 }
 
 function sleep(ms: number): Promise<void> {
