@@ -18,12 +18,16 @@
  * per 1,000 definitions and load time over a realistic mix of specs and zones.
  * `--scale N`: N every-second schedules on 1, 2 and 3 nodes: each node's CPU, how the
  * ticks split, and publishes per stored tick.
+ * `--load-mix 1000000`: one node's load time and peak RSS over that mix, then how long
+ * it takes to apply a change to one key (`--changes` of them) while they are loaded
+ * (`bench/load.ts`).
  *
  *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native] [--repeat 5]
  *   deno task bench --burst 100000
  *   deno task bench --worker [--runs 10000] [--concurrency 8]
  *   deno task bench --cost 10000,100000,1000000 [--seconds 10]
  *   deno task bench --scale 10000 [--seconds 10]
+ *   deno task bench --load-mix 1000000 [--changes 20]
  *
  * @module
  */
@@ -51,6 +55,7 @@ import {
   wholeSecond,
   writeDefinitions,
 } from "./bench/_util.ts";
+import { loadMix, loadMixRow } from "./bench/load.ts";
 import { NativeSchedules } from "./bench/native.ts";
 import { workerBench } from "./bench/worker.ts";
 
@@ -76,6 +81,8 @@ const { values } = parseArgs({
     nodes: { type: "string", default: "2" },
     scale: { type: "string" },
     repeat: { type: "string", default: "1" },
+    "load-mix": { type: "string" },
+    changes: { type: "string", default: "20" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
@@ -536,6 +543,16 @@ if (values.cost !== undefined) {
   }
   console.table(rows);
 }
+if (values["load-mix"] !== undefined) {
+  const n = Number(values["load-mix"]);
+  console.log(
+    `load: 1 node, ${n} definitions of the cost mix, then ${values.changes} changes while loaded`,
+  );
+  await using server = await NatsServer.start();
+  console.table([
+    loadMixRow(n, await loadMix(server, n, Number(values.changes))),
+  ]);
+}
 if (values.scale !== undefined) {
   const n = Number(values.scale);
   console.log(
@@ -559,10 +576,8 @@ if (values.scale !== undefined) {
   }
   console.table(rows);
 }
-if (
-  values.burst === undefined && !values.worker && values.cost === undefined &&
-  values.scale === undefined
-) {
+const modes = [values.burst, values.cost, values["load-mix"], values.scale];
+if (modes.every((mode) => mode === undefined) && !values.worker) {
   console.log(
     `firing: ${seconds} s window, ${nodeCountAsked} nodes${
       values.shift ? ` (the second at ${values.shift})` : ""

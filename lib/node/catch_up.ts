@@ -48,7 +48,9 @@ export interface Missed {
 }
 
 /**
- * The last tick of each job subject in the queue, read once at start.
+ * The last tick of each job in the queue, read once at start. Jobs are found by their key
+ * and index: the key is the string the watch has just hashed for its own map, where a
+ * subject would be one more string to build and hash per job (a million at start).
  *
  * @example
  * ```ts
@@ -56,23 +58,27 @@ export interface Missed {
  * import { CatchUp } from "./catch_up.ts";
  * import { parseSpec } from "../spec/spec.ts";
  *
- * const catchUp = new CatchUp(new Map([["s", 10_000]]), 0);
+ * const catchUp = new CatchUp(new Map([["k", [10_000]]]), 0);
  * const definition = { jobs: [], anchor: new Date(0), paused: false };
- * const last = catchUp.last("s");
+ * const last = catchUp.last("k", 0);
  * const spec = parseSpec("@every 1s");
  * const missed = catchUp.missed({ spec, definition, definedAt: 0, last, floor: 15_000, now: 75_000 });
  * assert.deepEqual(missed, { count: 5, since: 10_000, first: 11_000 });
  * ```
  */
 export class CatchUp {
-  readonly #last: ReadonlyMap<string, number>;
+  readonly #last: ReadonlyMap<string, readonly (number | undefined)[]>;
   readonly #maxAge: number;
 
   /**
-   * @param last The scheduled time of the last tick of each job subject, in epoch ms.
+   * @param last The scheduled time of the last tick of each job, in epoch ms, by key and
+   * at the job's index.
    * @param maxAge How long the job stream keeps ticks, in ms (0: for ever).
    */
-  constructor(last: ReadonlyMap<string, number>, maxAge: number) {
+  constructor(
+    last: ReadonlyMap<string, readonly (number | undefined)[]>,
+    maxAge: number,
+  ) {
     this.#last = last;
     this.#maxAge = maxAge;
   }
@@ -80,22 +86,25 @@ export class CatchUp {
   /** Reads the last tick of each job subject, with one pass over the job stream. */
   static async read(namespace: Namespace): Promise<CatchUp> {
     const { names } = namespace;
-    const last = new Map<string, number>();
+    const last = new Map<string, (number | undefined)[]>();
     const ticks = namespace.read(
       names.jobStream,
       names.jobSubjects,
-      (bytes, subject) => ({ subject, tick: decodeTick(bytes) }),
+      decodeTick,
       true,
     );
-    for await (const { subject, tick } of ticks) {
-      last.set(subject, tick.scheduledAt.getTime());
+    for await (const { key, index, scheduledAt } of ticks) {
+      let times = last.get(key);
+      // Sized to the index: an array pushed to would have room for 17.
+      if (!times) last.set(key, times = new Array(index + 1));
+      times[index] = scheduledAt.getTime();
     }
     return new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
   }
 
-  /** The scheduled time of the last tick on `subject` in the queue, if any. */
-  last(subject: string): number | undefined {
-    return this.#last.get(subject);
+  /** The scheduled time of the last tick of job `index` of `key` in the queue, if any. */
+  last(key: string, index: number): number | undefined {
+    return this.#last.get(key)?.[index];
   }
 
   /**

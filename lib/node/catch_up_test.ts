@@ -20,10 +20,12 @@ function loaded(overrides: Partial<LoadedJob>): LoadedJob {
   };
 }
 
-Deno.test("the last tick of each subject is kept", () => {
-  const catchUp = new CatchUp(new Map([["a", 5000]]), HOUR);
-  assert.equal(catchUp.last("a"), 5000);
-  assert.equal(catchUp.last("b"), undefined);
+Deno.test("the last tick of each job is kept", () => {
+  const catchUp = new CatchUp(new Map([["a", [5000, , 7000]]]), HOUR);
+  assert.equal(catchUp.last("a", 0), 5000);
+  assert.equal(catchUp.last("a", 1), undefined);
+  assert.equal(catchUp.last("a", 2), 7000);
+  assert.equal(catchUp.last("b", 0), undefined);
 });
 
 Deno.test("ticks missed after the job's last tick in the queue, up to the floor", () => {

@@ -6,11 +6,17 @@
  */
 
 import type { NamespaceNames } from "../nats/names.ts";
-import { firstRunAfter, nextTick } from "../spec/ticks.ts";
+import type { Spec } from "../spec/spec.ts";
+import { firstRunAfter, nextTick, type Run } from "../spec/ticks.ts";
 import type { Definition } from "../types.ts";
-import { type CompiledDefinition, tickEncoder } from "../wire/mod.ts";
+import {
+  type CompiledDefinition,
+  encodeJobTick,
+  type TickHead,
+  tickJobFields,
+} from "../wire/mod.ts";
 import { advance, fireTime, type JobRule } from "./rule.ts";
-import type { Scheduled } from "./types.ts";
+import type { PreparedTick, Scheduled } from "./types.ts";
 
 /** One definition being loaded. */
 export interface Loading {
@@ -31,8 +37,6 @@ export interface JobPlace {
   names: NamespaceNames;
   /** The job's rule (its window, catch-up, jitter and bounds). */
   rule: JobRule;
-  /** The job's subject. */
-  subject: string;
   /** The job's first tick is after this time, in epoch ms. */
   after: number;
   /** Gives up late ticks the job's catch-up policy does not send (see `Sender.skip`). */
@@ -49,39 +53,68 @@ export function scheduleJob(
   index: number,
   place: JobPlace,
 ): Scheduled | null {
-  const { key, definition, definedAt, now, revision, bucketRevision } = loading;
-  const { names, rule, subject, after } = place;
-  const job = definition.jobs[index];
+  const { definition, definedAt, now } = loading;
+  const { names, rule, after } = place;
   const spec = loading.specs[index];
   const first = firstRunAfter(spec, definition, definedAt, after, rule.bounds);
   if (first === null) return null;
-  const item: Scheduled = {
-    key,
-    index,
-    spec,
-    anchor: definition.anchor.getTime(),
-    subject,
-    encode: tickEncoder({
-      ...job,
-      namespace: names.namespace,
-      key,
-      index,
-      revision,
-    }),
-    rule,
-    bucketRevision,
-    due: first.at,
-    run: first.run,
-    firesAt: 0,
-    sendAt: 0,
-    backup: false,
-    live: true,
-  };
+  const item = new QueuedJob(loading, index, place, first);
   if (rule.catchup !== "all" && first.at <= now) {
     if (!skipLate(item, now, place)) return null;
   }
   item.firesAt = item.sendAt = fireTime(names, item, item.due);
   return item;
+}
+
+/**
+ * A job in the timer queue. A node holds a million of them, so each is one object with
+ * its job's part of its ticks as one string (`tickJobFields`), no closure; its subject
+ * and the rest of its ticks are made when they are sent.
+ */
+class QueuedJob implements Scheduled, TickHead {
+  readonly key: string;
+  readonly index: number;
+  readonly revision: number;
+  readonly spec: Spec;
+  readonly anchor: number;
+  readonly rule: JobRule;
+  readonly bucketRevision: number;
+  due: number;
+  run: number;
+  firesAt = 0;
+  sendAt = 0;
+  backup = false;
+  live = true;
+  prepared: PreparedTick | undefined = undefined;
+  readonly #names: NamespaceNames;
+  readonly #fields: string;
+
+  constructor(loading: Loading, index: number, place: JobPlace, first: Run) {
+    const { definition } = loading;
+    this.key = loading.key;
+    this.index = index;
+    this.revision = loading.revision;
+    this.spec = loading.specs[index];
+    this.anchor = definition.anchor.getTime();
+    this.rule = place.rule;
+    this.bucketRevision = loading.bucketRevision;
+    this.due = first.at;
+    this.run = first.run;
+    this.#names = place.names;
+    this.#fields = tickJobFields(definition.jobs[index]);
+  }
+
+  get namespace(): string {
+    return this.#names.namespace;
+  }
+
+  get subject(): string {
+    return this.#names.jobSubject(this.key, this.index);
+  }
+
+  encode(scheduledAt: Date, firesAt?: Date): Uint8Array {
+    return encodeJobTick(this, this.#fields, scheduledAt, firesAt);
+  }
 }
 
 /**

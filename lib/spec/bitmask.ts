@@ -6,7 +6,9 @@
  */
 
 /**
- * An immutable set of numbers 0–63.
+ * An immutable set of numbers 0–63. Ranges with a step of 1 (`*`, `5`, `1-5`), what most
+ * fields are, are shared: a node holds a compiled spec for each of up to hundreds of
+ * thousands of distinct specs, and each would otherwise hold its own.
  *
  * @example
  * ```ts
@@ -20,6 +22,8 @@
 export class Bitmask {
   /** The empty set. */
   static readonly EMPTY: Bitmask = new Bitmask(0, 0);
+  /** `range(start, end, 1)` at `start * 64 + end`, made on first use. */
+  static readonly #ranges: Bitmask[] = [];
 
   private constructor(
     /** Numbers 0–31. */
@@ -30,6 +34,13 @@ export class Bitmask {
 
   /** The numbers `start`, `start + step`, … up to `end` (0 ≤ start ≤ end ≤ 63). */
   static range(start: number, end: number, step: number): Bitmask {
+    if (step === 1) {
+      return Bitmask.#ranges[start * 64 + end] ??= Bitmask.#make(start, end, 1);
+    }
+    return Bitmask.#make(start, end, step);
+  }
+
+  static #make(start: number, end: number, step: number): Bitmask {
     let low = 0, high = 0;
     for (let value = start; value <= end; value += step) {
       if (value < 32) low |= 1 << value;
@@ -38,9 +49,12 @@ export class Bitmask {
     return new Bitmask(low, high);
   }
 
-  /** The union of both sets. */
+  /** The union of both sets (one of them when it holds the other). */
   or(other: Bitmask): Bitmask {
-    return new Bitmask(this.low | other.low, this.high | other.high);
+    const low = this.low | other.low, high = this.high | other.high;
+    if (low === this.low && high === this.high) return this;
+    if (low === other.low && high === other.high) return other;
+    return new Bitmask(low, high);
   }
 
   /** Whether `value` is in the set. */

@@ -6,9 +6,25 @@
 
 import { parseSpec, type Spec, type SpecOptions } from "./spec.ts";
 
+/** A compiled spec of one source text, in one zone and with one DST rule. */
+interface Cached {
+  readonly source: string;
+  readonly timeZone: string | undefined;
+  readonly dst: string;
+  ref: WeakRef<Spec>;
+  /** The spec, held strongly while the cache holds (see {@link SpecCache.hold}). */
+  held: Spec | undefined;
+}
+
 /**
  * Interns compiled specs. Jobs hold their spec strongly and the cache weakly, so a spec
  * no job uses any more is collected and its entry dropped: nothing to release by hand.
+ *
+ * A node looks up a million specs as it starts, so a lookup reads as little as it can:
+ * entries are found by a hash of (source, zone, DST rule) computed here, since V8 hashes
+ * a string fresh from `JSON.parse` that is used as a map key with a call out of
+ * JavaScript; and while the cache {@link hold}s, a spec found is read from a field rather
+ * than from its weak reference (another such call).
  *
  * @example
  * ```ts
@@ -19,26 +35,103 @@ import { parseSpec, type Spec, type SpecOptions } from "./spec.ts";
  * ```
  */
 export class SpecCache {
-  readonly #specs = new Map<string, WeakRef<Spec>>();
-  readonly #collected = new FinalizationRegistry<string>((id) => {
-    if (this.#specs.get(id)?.deref() === undefined) this.#specs.delete(id);
-  });
+  readonly #byHash = new Map<number, Cached[]>();
+  readonly #collected = new FinalizationRegistry<number>((hash) =>
+    this.#prune(hash)
+  );
+  /** The entries holding their spec strongly, while the cache holds. */
+  #held: Cached[] | undefined;
+  #size = 0;
 
   /** The compiled spec for (source, timeZone, options); compiles it on first use. */
   get(source: string, timeZone?: string, options: SpecOptions = {}): Spec {
-    const id = `${options.dst ?? "exact"}\u0000${
-      timeZone ?? ""
-    }\u0000${source}`;
-    const cached = this.#specs.get(id)?.deref();
-    if (cached) return cached;
+    const dst = options.dst ?? "exact";
+    const hash = hashOf(
+      hashOf(hashOf(FNV_OFFSET, source), timeZone ?? ""),
+      dst,
+    );
+    const cached = this.#byHash.get(hash);
+    let found = cached && find(cached, source, timeZone, dst);
+    const alive = found && (found.held ?? found.ref.deref());
+    if (found && alive) return this.#hold(found, alive);
     const spec = parseSpec(source, timeZone, options);
-    this.#specs.set(id, new WeakRef(spec));
-    this.#collected.register(spec, id);
-    return spec;
+    const ref = new WeakRef(spec);
+    this.#collected.register(spec, hash);
+    if (found) found.ref = ref;
+    else {
+      found = { source, timeZone, dst, ref, held: undefined };
+      if (cached) cached.push(found);
+      else this.#byHash.set(hash, [found]);
+      this.#size++;
+    }
+    return this.#hold(found, spec);
+  }
+
+  /**
+   * Holds every spec looked up from now on strongly as well, until the function returned
+   * is called: for a burst of lookups, such as a node loading its definitions.
+   *
+   * @example
+   * ```ts
+   * import { SpecCache } from "./cache.ts";
+   * const specs = new SpecCache();
+   * const release = specs.hold();
+   * specs.get("@hourly");
+   * release();
+   * ```
+   */
+  hold(): () => void {
+    const held: Cached[] = this.#held ??= [];
+    return () => {
+      for (const entry of held) entry.held = undefined;
+      if (this.#held === held) this.#held = undefined;
+    };
   }
 
   /** How many distinct specs are compiled and alive. */
   get size(): number {
-    return this.#specs.size;
+    return this.#size;
   }
+
+  #hold(entry: Cached, spec: Spec): Spec {
+    if (this.#held && entry.held === undefined) {
+      entry.held = spec;
+      this.#held.push(entry);
+    }
+    return spec;
+  }
+
+  /** Drops the entries under `hash` whose spec was collected. */
+  #prune(hash: number): void {
+    const cached = this.#byHash.get(hash);
+    if (!cached) return;
+    const alive = cached.filter((c) => c.ref.deref() !== undefined);
+    this.#size -= cached.length - alive.length;
+    if (alive.length === 0) this.#byHash.delete(hash);
+    else this.#byHash.set(hash, alive);
+  }
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a of `text` and a separator, from `hash`; 30 bits (a small integer in V8). */
+function hashOf(hash: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  }
+  return Math.imul(hash, 0x01000193) & 0x3fffffff;
+}
+
+function find(
+  cached: Cached[],
+  source: string,
+  timeZone: string | undefined,
+  dst: string,
+): Cached | undefined {
+  for (const c of cached) {
+    if (c.source === source && c.timeZone === timeZone && c.dst === dst) {
+      return c;
+    }
+  }
+  return undefined;
 }

@@ -24,3 +24,24 @@ Deno.test("SpecCache keys on the dst option too", () => {
     exact,
   );
 });
+
+Deno.test("SpecCache tells apart specs whose hashes collide", () => {
+  const specs = new SpecCache();
+  // Two texts with the same 30-bit hash.
+  const a = specs.get("@every 58359s");
+  const b = specs.get("@every 134884s");
+  assert.notEqual(a, b);
+  assert.equal(specs.get("@every 58359s"), a);
+  assert.equal(specs.get("@every 134884s").source, "@every 134884s");
+  assert.equal(specs.size, 2);
+});
+
+Deno.test("SpecCache gives the same specs while it holds them and after", () => {
+  const specs = new SpecCache();
+  const release = specs.hold();
+  const a = specs.get("0 0 * * * *", "Europe/Paris");
+  assert.equal(specs.get("0 0 * * * *", "Europe/Paris"), a);
+  release();
+  assert.equal(specs.get("0 0 * * * *", "Europe/Paris"), a);
+  assert.equal(specs.size, 1);
+});

@@ -19,6 +19,8 @@ const MONTH_LENGTH = Array.from(
 );
 /** The longest each month can be. */
 const LONGEST_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** The days of a spec that matches every day, shared by all such matchers. */
+const EVERY_DAY: readonly number[] = Array(7).fill(MONTH_LENGTH[31]);
 
 /**
  * Matches wall times against compiled fields. `days[w]` holds the matching days of a
@@ -41,7 +43,7 @@ export class WallMatcher {
   readonly #minute: Bitmask;
   readonly #hour: Bitmask;
   readonly #month: Bitmask;
-  readonly #days: number[];
+  readonly #days: readonly number[];
   /** Whether no wall time ever matches (such as Feb 30): then `next` is `null`. */
   readonly never: boolean;
 
@@ -52,12 +54,13 @@ export class WallMatcher {
     this.#hour = hour.mask;
     this.#month = month.mask;
     const either = !dayOfMonth.star && !dayOfWeek.star;
-    this.#days = Array.from({ length: 7 }, (_, first) => {
+    const days = Array.from({ length: 7 }, (_, first) => {
       const weekdays = weekdaysOfMonth(dayOfWeek.mask, first);
       return either
         ? dayOfMonth.mask.low | weekdays
         : dayOfMonth.mask.low & weekdays;
     });
+    this.#days = days.every((d) => d === EVERY_DAY[0]) ? EVERY_DAY : days;
     this.never = [second, minute, hour, month].some((f) => f.mask.empty) ||
       !this.#days.some((days) =>
         LONGEST_MONTH.some((length, m) =>

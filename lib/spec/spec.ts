@@ -63,22 +63,14 @@ export function parseSpec(
         `spec "${source}": the @every duration must be positive`,
       );
     }
-    const interval = everyInterval(parsed.every);
-    return new MemoSpec(
-      source,
-      zone,
-      (after, anchor = 0) => nextEvery(interval, after, anchor),
-    );
+    return new EverySpec(source, zone, everyInterval(parsed.every));
   }
   const steps = new CronSteps(
     parsed.fields!,
     zone === undefined ? undefined : Zone.of(zone),
     options.dst ?? "exact",
   );
-  return new MemoSpec(source, zone, (after) => {
-    const next = steps.next(Math.floor(after / 1000) + 1);
-    return next === null ? null : next * 1000;
-  });
+  return new CronSpec(source, zone, steps);
 }
 
 /**
@@ -136,8 +128,12 @@ function specZone(
   return zone;
 }
 
-/** Remembers the last answer, since every job sharing a spec asks the same question. */
-class MemoSpec implements Spec {
+/**
+ * Remembers the last answer, since every job sharing a spec asks the same question. Each
+ * kind of spec is a subclass rather than a closure: a node holds up to hundreds of
+ * thousands of them.
+ */
+abstract class MemoSpec implements Spec {
   #after = NaN;
   #anchor: number | undefined;
   #next: number | null = null;
@@ -145,8 +141,10 @@ class MemoSpec implements Spec {
   constructor(
     readonly source: string,
     readonly timeZone: string | undefined,
-    readonly compute: (after: number, anchor?: number) => number | null,
   ) {}
+
+  /** The answer of {@link next}, computed. */
+  protected abstract compute(after: number, anchor?: number): number | null;
 
   next(after: number, anchor?: number): number | null {
     if (after !== this.#after || anchor !== this.#anchor) {
@@ -155,5 +153,36 @@ class MemoSpec implements Spec {
       this.#anchor = anchor;
     }
     return this.#next;
+  }
+}
+
+/** `@every`: ticks at a constant interval from the anchor. */
+class EverySpec extends MemoSpec {
+  constructor(
+    source: string,
+    timeZone: string | undefined,
+    readonly interval: number,
+  ) {
+    super(source, timeZone);
+  }
+
+  protected compute(after: number, anchor = 0): number | null {
+    return nextEvery(this.interval, after, anchor);
+  }
+}
+
+/** A cron spec: its steps work in whole seconds. */
+class CronSpec extends MemoSpec {
+  constructor(
+    source: string,
+    timeZone: string | undefined,
+    readonly steps: CronSteps,
+  ) {
+    super(source, timeZone);
+  }
+
+  protected compute(after: number): number | null {
+    const next = this.steps.next(Math.floor(after / 1000) + 1);
+    return next === null ? null : next * 1000;
   }
 }

@@ -9,7 +9,7 @@
 import { CodecError } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
 import { validateKey, validateNamespace } from "../nats/names.ts";
-import type { Tick } from "../types.ts";
+import type { Job, Tick } from "../types.ts";
 import {
   encoder,
   parseDate,
@@ -45,8 +45,9 @@ export function encodeTick(tick: Tick): Uint8Array {
 
 /**
  * Prepares the encoding of the ticks of one job, whose fields were validated when its
- * definition was decoded: everything but `scheduledAt` (and `firesAt`, given for a job
- * with jitter) is serialised once, so the node's hot path only formats a time per tick.
+ * definition was decoded: the job's own fields are serialised once
+ * ({@link tickJobFields}), so the node's hot path only writes a few short fields and a
+ * time per tick.
  *
  * @example
  * ```ts
@@ -61,29 +62,62 @@ export function encodeTick(tick: Tick): Uint8Array {
 export function tickEncoder(
   tick: Omit<Tick, "scheduledAt">,
 ): (scheduledAt: Date, firesAt?: Date) => Uint8Array {
-  const { namespace, key, index, mode, spec, tz, option, revision } = tick;
-  const { policy, trigger } = tick;
-  const json = JSON.stringify({
-    version: WIRE_VERSION,
-    namespace,
-    key,
-    index,
-    mode,
-    spec,
-    tz,
-    option,
-    policy,
-    revision,
-    trigger,
-    scheduledAt: "",
-  });
-  const head = json.slice(0, -2); // up to the opening quote of the scheduledAt value
+  const fields = tickJobFields(tick);
   return (scheduledAt, firesAt) =>
-    encoder.encode(
-      firesAt === undefined
-        ? `${head}${scheduledAt.toISOString()}"}`
-        : `${head}${scheduledAt.toISOString()}","firesAt":"${firesAt.toISOString()}"}`,
-    );
+    encodeJobTick(tick, fields, scheduledAt, firesAt);
+}
+
+/** The fields of a tick that are not its job's, nor its times. */
+export type TickHead = Pick<
+  Tick,
+  "namespace" | "key" | "index" | "revision" | "trigger"
+>;
+
+/**
+ * The fields of a tick that come from its job (`mode`, `spec`, `tz`, `option`, `policy`),
+ * as a JSON object, for {@link encodeJobTick}: what a queued job holds to make its ticks
+ * (a node holds a million of them; the whole tick would be twice as long).
+ *
+ * @example
+ * ```ts
+ * import { tickJobFields } from "./tick.ts";
+ * tickJobFields({ mode: "HTTP", spec: "@hourly", option: { url: "https://example.com" } });
+ * // '{"mode":"HTTP","spec":"@hourly","option":{"url":"https://example.com"}}'
+ * ```
+ */
+export function tickJobFields(job: Job): string {
+  const { mode, spec, tz, option, policy } = job;
+  return JSON.stringify({ mode, spec, tz, option, policy });
+}
+
+/**
+ * The tick of the job whose {@link tickJobFields} are `fields`, scheduled at
+ * `scheduledAt` (fired at `firesAt`, for a job with jitter).
+ *
+ * @example
+ * ```ts
+ * import { decodeTick, encodeJobTick, tickJobFields } from "./tick.ts";
+ * const fields = tickJobFields({ mode: "HTTP", spec: "@hourly", option: { url: "https://example.com" } });
+ * const head = { namespace: "beta", key: "test", index: 0, revision: 3 };
+ * decodeTick(encodeJobTick(head, fields, new Date("2024-01-01T00:00:00Z"))).revision; // 3
+ * ```
+ */
+export function encodeJobTick(
+  head: TickHead,
+  fields: string,
+  scheduledAt: Date,
+  firesAt?: Date,
+): Uint8Array {
+  const { namespace, key, index, revision, trigger } = head;
+  // The fields in the order JSON.stringify of the whole tick writes them.
+  const start = `{"version":${WIRE_VERSION},"namespace":${
+    JSON.stringify(namespace)
+  },"key":${JSON.stringify(key)},"index":${index},${fields.slice(1, -1)}`;
+  const defined = (revision === undefined ? "" : `,"revision":${revision}`) +
+    (trigger === undefined ? "" : `,"trigger":${JSON.stringify(trigger)}`);
+  const times = `,"scheduledAt":"${scheduledAt.toISOString()}"` +
+    (firesAt === undefined ? "" : `,"firesAt":"${firesAt.toISOString()}"`);
+  return encoder.encode(`${start}${defined}${times}}`);
 }
 
 /**

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { decodeTick, encodeTick, tickEncoder } from "./tick.ts";
+import {
+  decodeTick,
+  encodeJobTick,
+  encodeTick,
+  tickEncoder,
+  tickJobFields,
+} from "./tick.ts";
 import { HttpJob } from "../jobs/http/job.ts";
 import {
   CodecError,
@@ -107,6 +113,42 @@ Deno.test("tickEncoder() writes the bytes encodeTick() writes, with or without a
       ...tick,
       scheduledAt: later,
     });
+  }
+});
+
+Deno.test("encodeJobTick() writes what JSON.stringify writes of the whole tick", () => {
+  const head = { namespace: "beta", key: 'a "quoted" key', index: 3 };
+  const policy = { jitter: "2s", overlap: "skip" as const };
+  const scheduledAt = new Date("2024-01-01T00:00:15Z");
+  const firesAt = new Date("2024-01-01T00:00:16.5Z");
+  for (
+    const [extra, fired] of [
+      [{}, undefined],
+      [{ tz: "Europe/Paris", policy, revision: 7 }, firesAt],
+      [{ revision: 2, trigger: "manual" as const }, undefined],
+    ] as const
+  ) {
+    const tick: Omit<Tick, "scheduledAt"> = { ...head, ...job, ...extra };
+    const whole = JSON.stringify({
+      version: 1,
+      ...head,
+      mode: tick.mode,
+      spec: tick.spec,
+      tz: tick.tz,
+      option: tick.option,
+      policy: tick.policy,
+      revision: tick.revision,
+      trigger: tick.trigger,
+      scheduledAt,
+      firesAt: fired,
+    });
+    const fields = tickJobFields(tick);
+    assert.equal(
+      new TextDecoder().decode(
+        encodeJobTick(tick, fields, scheduledAt, fired),
+      ),
+      whole,
+    );
   }
 });
 

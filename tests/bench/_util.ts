@@ -119,8 +119,11 @@ export class NodeProcess {
         const chunk of child.stderr.pipeThrough(new TextDecoderStream())
       ) {
         this.#log += chunk;
-        for (const [message, resolve] of this.#seen) {
-          if (this.#log.includes(`"msg":"${message}"`)) resolve();
+        for (const [text, resolve] of this.#seen) {
+          if (this.#log.includes(text)) {
+            this.#seen.delete(text);
+            resolve();
+          }
         }
       }
     })();
@@ -130,10 +133,14 @@ export class NodeProcess {
     return this.#child.pid;
   }
 
-  /** Resolves when the process has logged `message`. */
-  logged(message: string): Promise<void> {
-    if (this.#log.includes(`"msg":"${message}"`)) return Promise.resolve();
-    return new Promise((resolve) => this.#seen.set(message, resolve));
+  /**
+   * Resolves when the process has logged `message`; with `fields`, a line whose fields
+   * start with them (`,"key":"a",` is a line whose first field is `key`, `a`).
+   */
+  logged(message: string, fields = ""): Promise<void> {
+    const text = `"msg":"${message}"${fields}`;
+    if (this.#log.includes(text)) return Promise.resolve();
+    return new Promise((resolve) => this.#seen.set(text, resolve));
   }
 
   /** CPU seconds and peak RSS in MB. */
@@ -232,7 +239,7 @@ export async function writeDefinitions(
   const started = performance.now();
   const { names } = await Namespace.open(nc, NAMESPACE);
   // Straight to the bucket's stream through one inbox (the node's sender): about five
-  // times the rate of awaiting kv.put, with the same stored messages.
+  // times the rate of awaiting kv.put, with the same stored messages (no headers).
   const sender = new StreamSender(nc, `KV_${names.bucket}`, 60 * SECOND);
   const option = { url };
   const anchor = new Date(wholeSecond(Date.now()));
@@ -250,7 +257,7 @@ export async function writeDefinitions(
       }).bytes;
       encoded.set(id, bytes);
     }
-    return sender.publish(`$KV.${names.bucket}.job-${i}`, bytes, `job-${i}`);
+    return sender.publish(`$KV.${names.bucket}.job-${i}`, bytes);
   }).finally(() => sender.close());
   return (performance.now() - started) / SECOND;
 }

@@ -1,0 +1,124 @@
+/**
+ * One node loading N definitions of the cost mix (`--load-mix N`): the time from process
+ * start to "definitions loaded", the peak RSS, then how long a change to one key takes
+ * to be applied while the N are loaded and firing, once the node has sent the ticks that
+ * came due while the definitions were written and loaded (it fires on time).
+ *
+ * @module
+ */
+
+import { HttpJob } from "../../lib/jobs/http/job.ts";
+import { Namespace } from "../../lib/nats/namespace.ts";
+import { encodeDefinition } from "../../lib/wire/mod.ts";
+import type { NatsServer } from "../nats_server.ts";
+import {
+  costMix,
+  NAMESPACE,
+  NodeProcess,
+  percentile,
+  SECOND,
+  sleep,
+  until,
+  writeDefinitions,
+} from "./_util.ts";
+
+/** What {@link loadMix} measured; times in seconds, change latencies in ms, sorted. */
+export interface LoadMix {
+  write: number;
+  load: number;
+  /** Peak RSS (MB) when loaded, and at the end of the changes. */
+  loadedRss: number;
+  rss: number;
+  /** Whether the node was firing on time (within a minute) when the changes began. */
+  caughtUp: boolean;
+  changes: number[];
+}
+
+/**
+ * Writes `n` definitions of the cost mix, starts one node, waits for it to load them,
+ * then makes `changes` changes one after another, alternately a new spec for a stored
+ * key and a new key, each timed from the put to the node's "definition loaded" line.
+ */
+export async function loadMix(
+  server: NatsServer,
+  n: number,
+  changes: number,
+): Promise<LoadMix> {
+  const nc = await server.connect();
+  const write = await writeDefinitions(nc, n, costMix);
+  const node = new NodeProcess(server);
+  await node.logged("definitions loaded");
+  const load = (performance.now() - node.started) / SECOND;
+  const loadedRss = (await node.usage()).rss;
+  const caughtUp = await onTime(node, Date.now() + 60 * SECOND);
+  const { kv } = await Namespace.open(nc, NAMESPACE);
+  const latencies: number[] = [];
+  for (let i = 0; i < changes; i++) {
+    // Spread over the second, so that some land during the per-second jobs' sends.
+    await sleep(SECOND / 4 + (i * 37) % 100);
+    const key = i % 2 ? `changed-${i}` : `job-${(i * 7919) % n}`;
+    const { bytes } = encodeDefinition({
+      jobs: [
+        HttpJob(`${i % 60} ${(i * 7) % 60} * * * *`, {
+          url: "http://127.0.0.1:9/hook",
+        }),
+      ],
+      anchor: new Date(),
+      paused: false,
+    });
+    const applied = node.logged("definition loaded", `,"key":"${key}",`);
+    const started = performance.now();
+    await kv.put(key, bytes);
+    await applied;
+    latencies.push(performance.now() - started);
+  }
+  const { rss } = await node.usage();
+  await node.stop();
+  await nc.close();
+  latencies.sort((a, b) => a - b);
+  return { write, load, loadedRss, rss, caughtUp, changes: latencies };
+}
+
+/**
+ * Waits until the ticks `node` stored over the last second were all stored within a
+ * second of their scheduled time (its `schedule_firing_lag_seconds`); `false` if not by
+ * `deadline`.
+ */
+async function onTime(node: NodeProcess, deadline: number): Promise<boolean> {
+  const read = async () => {
+    const text = await node.metrics();
+    const count = (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    return {
+      all: count("schedule_firing_lag_seconds_count"),
+      within: count('schedule_firing_lag_seconds_bucket\\{le="1"\\}'),
+    };
+  };
+  let before = await read();
+  return await until(async () => {
+    await sleep(SECOND);
+    const now = await read();
+    const stored = now.all - before.all;
+    const late = stored - (now.within - before.within);
+    before = now;
+    return stored > 0 && late === 0;
+  }, deadline);
+}
+
+/** The row of a {@link LoadMix} for `console.table`. */
+export function loadMixRow(n: number, result: LoadMix) {
+  const { changes } = result;
+  return {
+    definitions: n,
+    "write s": result.write.toFixed(1),
+    "load s (process start to loaded)": result.load.toFixed(2),
+    "peak RSS MB (loaded / end)": `${result.loadedRss.toFixed(0)} / ${
+      result.rss.toFixed(0)
+    }`,
+    [`change applied ms (p50 / max of ${changes.length})`]: `${
+      percentile(changes, 0.5).toFixed(1)
+    } / ${(changes.at(-1) ?? NaN).toFixed(1)}${
+      result.caughtUp ? "" : " (not yet firing on time)"
+    }`,
+  };
+}
