@@ -36,7 +36,8 @@ export const MEMBER_FOR = 3000;
 
 /**
  * How soon a backup looks again at a tick its owner sent but has not yet stored, in ms: at
- * first; then a quarter of the time since the tick, so that a slow owner costs few looks.
+ * least; then as long as the tick is old, so that a slow owner (a burst of 50,000 ticks
+ * takes it a second or two) costs each tick two or three looks.
  */
 export const LOOK_AGAIN = 100;
 
@@ -139,7 +140,7 @@ export class Peers {
     const { firesAt } = item;
     const { stored, sent } = heard.report;
     if (stored >= firesAt) return "skip";
-    const next = now + Math.max(LOOK_AGAIN, (now - firesAt) / 4);
+    const next = now + Math.max(LOOK_AGAIN, now - firesAt);
     const waiting = sent >= firesAt &&
       performance.now() - heard.at < FRESH_FOR &&
       next < firesAt + Math.min(WAIT_FOR, item.rule.window / 2);

@@ -89,9 +89,9 @@ Deno.test("a backup skips what its owner's report shows stored, waits while sent
       "b's next report",
       () => typeof a.peers.verdict(tick(key, at), now) === "number",
     );
-    assert.equal(a.peers.verdict(tick(key, at), now), now + 125, "look again");
+    assert.equal(a.peers.verdict(tick(key, at), now), now + 500, "look again");
     assert.equal(
-      a.peers.verdict(tick(key, at), at + 2500),
+      a.peers.verdict(tick(key, at), at + 1600),
       "send",
       "not past WAIT_FOR",
     );

@@ -146,9 +146,16 @@ export class TimerQueue<T extends Queued> {
     return this.#heap.size;
   }
 
-  /** Queues jobs at their `sendAt`, then sets the timer if one of them is the earliest. */
+  /**
+   * Queues jobs at their `sendAt`, then sets the timer if one of them is the earliest;
+   * their first ticks are prepared like the next ones (see {@link TimerQueueOptions.prepare}).
+   */
   add(items: readonly T[]): void {
     this.#heap.pushAll(items);
+    if (this.#prepare) {
+      for (const item of items) this.#toPrepare.push(item);
+      this.#prepareSoon();
+    }
     this.#arm();
   }
 
