@@ -112,7 +112,6 @@ export class Node {
       early: EARLY,
       owns: (item) => this.#peers.owns(item),
       prepare: (item) => this.#sender.prepare(item),
-      settled: () => this.#sender.pendingFrom === Infinity,
       backup: (item, now) => {
         const verdict = this.#peers.verdict(item, now);
         if (verdict === "skip") this.metrics.covered++;

@@ -23,12 +23,6 @@ export const PREPARE_WITHIN = 60_000;
  */
 export const PREPARE_AFTER = 250;
 
-/**
- * How long preparing waits, at most, for the ticks sent to be acknowledged, in ms: a
- * burst of 100,000 takes the server a second or more to store.
- */
-export const PREPARE_WAIT = 2000;
-
 /** What the queue reads and writes of a queued job. */
 export interface Queued {
   /** The scheduled time of the job's next tick. */
@@ -75,11 +69,6 @@ export interface TimerQueueOptions<T extends Queued> {
    * {@link PREPARE_WITHIN} and this node owns it.
    */
   prepare?: (item: T) => void;
-  /**
-   * Whether every tick sent is acknowledged: preparing waits for it, up to
-   * {@link PREPARE_WAIT} (default: always).
-   */
-  settled?: () => boolean;
 }
 
 /**
@@ -116,7 +105,6 @@ export class TimerQueue<T extends Queued> {
   readonly #backup: (item: T, now: number) => BackupVerdict;
   readonly #prepare: ((item: T) => void) | undefined;
   readonly #early: number;
-  readonly #settled: () => boolean;
   /** Jobs sent (or skipped) and not yet queued at their next tick. */
   #fired: T[] = [];
   /** Removed jobs still in the heap or in `#fired`. */
@@ -140,7 +128,6 @@ export class TimerQueue<T extends Queued> {
     this.#backup = options.backup ?? (() => "send");
     this.#prepare = options.prepare;
     this.#early = options.early ?? 0;
-    this.#settled = options.settled ?? (() => true);
   }
 
   /**
@@ -272,35 +259,22 @@ export class TimerQueue<T extends Queued> {
     this.#arm();
   };
 
-  /**
-   * Prepares the next ticks of the jobs queued again, {@link PREPARE_AFTER} from now and
-   * once the ticks sent are acknowledged (see {@link TimerQueueOptions.settled}).
-   */
+  /** Prepares, {@link PREPARE_AFTER} from now, the next ticks of the jobs queued again. */
   #prepareSoon(): void {
     if (this.#toPrepare.length === 0 || this.#prepareTimer) return;
-    const until = this.#clock.now() + PREPARE_WAIT;
-    const later = () => {
-      if (!this.#settled() && this.#clock.now() < until) {
-        this.#prepareTimer = this.#clock.setTimeout(later, PREPARE_AFTER / 5);
-        return;
-      }
+    this.#prepareTimer = this.#clock.setTimeout(() => {
       this.#prepareTimer = undefined;
-      this.#prepareNow();
-    };
-    this.#prepareTimer = this.#clock.setTimeout(later, PREPARE_AFTER);
-  }
-
-  #prepareNow(): void {
-    const items = this.#toPrepare;
-    this.#toPrepare = [];
-    const now = this.#clock.now();
-    for (const item of items) {
-      const { sendAt } = item;
-      if (
-        item.live && !item.backup && sendAt > now &&
-        sendAt <= now + PREPARE_WITHIN && this.#owns(item)
-      ) this.#prepare!(item);
-    }
+      const items = this.#toPrepare;
+      this.#toPrepare = [];
+      const now = this.#clock.now();
+      for (const item of items) {
+        const { sendAt } = item;
+        if (
+          item.live && !item.backup && sendAt > now &&
+          sendAt <= now + PREPARE_WITHIN && this.#owns(item)
+        ) this.#prepare!(item);
+      }
+    }, PREPARE_AFTER);
   }
 
   /** Rebuilds the heap when more of it is removed jobs than live ones. */

@@ -4,7 +4,6 @@ import {
   type BackupVerdict,
   MAX_TIMER,
   PREPARE_AFTER,
-  PREPARE_WAIT,
   PREPARE_WITHIN,
   type Queued,
   TimerQueue,
@@ -43,10 +42,7 @@ function everySecond(item: Job): boolean {
 function setup(
   standbyDelay = 500,
   jitter = 0,
-  owners: Pick<
-    TimerQueueOptions<Job>,
-    "owns" | "backup" | "prepare" | "settled"
-  > = {},
+  owners: Pick<TimerQueueOptions<Job>, "owns" | "backup" | "prepare"> = {},
 ) {
   const clock = new FakeClock(0);
   const sent: string[] = [];
@@ -261,23 +257,4 @@ Deno.test("with early set, the timer is set that much before and the rest waited
   assert.deepEqual(sentAt, [], "not sent before its time");
   clock.advance(3);
   assert.deepEqual(sentAt, [1000]);
-});
-
-Deno.test("preparing waits for the ticks sent to be acknowledged, up to PREPARE_WAIT", () => {
-  const prepared: number[] = [];
-  let settled = false;
-  const { clock, queue } = setup(500, 0, {
-    prepare: (item) => prepared.push(clock.now()),
-    settled: () => settled,
-  });
-  queue.add([job("a", 5000, 1000)]);
-  clock.advance(PREPARE_AFTER + 100);
-  assert.deepEqual(prepared, [], "not while unsettled");
-  settled = true;
-  clock.advance(PREPARE_AFTER / 5);
-  assert.equal(prepared.length, 1);
-  settled = false;
-  queue.add([job("b", 9000, 1000)]);
-  clock.advance(PREPARE_WAIT + PREPARE_AFTER);
-  assert.equal(prepared.length, 2, "prepared anyway after PREPARE_WAIT");
 });
