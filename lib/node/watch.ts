@@ -19,7 +19,7 @@ import {
   definedRevision,
 } from "../wire/mod.ts";
 import { checkBucket, openBucket } from "./bucket_check.ts";
-import { CatchUp, countMissed, type MissedReport } from "./catch_up.ts";
+import { CatchUp, countMissed } from "./catch_up.ts";
 import type { JobRules } from "./rule.ts";
 import { type Loading, scheduleJob } from "./schedule_job.ts";
 import type { TimerQueue } from "./timer_queue.ts";
@@ -77,10 +77,8 @@ export class DefinitionWatch {
   readonly #queue: TimerQueue<Scheduled>;
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
-  readonly #rules: JobRules;
-  readonly #skip: DefinitionWatchOptions["skip"];
-  /** Where the ticks missed while down are reported. */
-  readonly #report: MissedReport;
+  /** The rules, the skipping of late ticks, and where the ticks missed are reported. */
+  readonly #options: DefinitionWatchOptions;
   readonly #specs = new SpecCache();
   readonly #compile = this.#specs.get.bind(this.#specs);
   /**
@@ -104,9 +102,7 @@ export class DefinitionWatch {
     this.#queue = options.queue;
     this.#metrics = options.metrics;
     this.#log = options.log;
-    this.#rules = options.rules;
-    this.#skip = options.skip;
-    this.#report = options;
+    this.#options = options;
     this.#debug = options.log.debugEnabled ?? true;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.loaded = promise;
@@ -220,7 +216,12 @@ export class DefinitionWatch {
       });
       return;
     }
-    const decoded = this.#decode(entry);
+    const decoded = decodeOrReject(
+      entry,
+      this.#compile,
+      this.#metrics,
+      this.#log,
+    );
     if (decoded === null) return;
     if (decoded.definition.paused) {
       this.#log.info("definition paused", { key, revision });
@@ -234,22 +235,6 @@ export class DefinitionWatch {
       bucketRevision: revision,
       now: Date.now(),
     });
-  }
-
-  /** The definition and its compiled specs, or `null` when it is rejected. */
-  #decode(entry: KvWatchEntry): CompiledDefinition | null {
-    try {
-      return decodeDefinition(entry.value, this.#compile);
-    } catch (err) {
-      if (!(err instanceof ScheduleError)) throw err;
-      this.#metrics.rejected++;
-      this.#log.warn("definition rejected", {
-        key: entry.key,
-        revision: entry.revision,
-        error: err.message,
-      });
-      return null;
-    }
   }
 
   /** Queues the jobs of a definition at their first tick. */
@@ -289,7 +274,7 @@ export class DefinitionWatch {
   #schedule(loading: Loading, index: number): Scheduled | null {
     const { key, definition, now } = loading;
     const job = definition.jobs[index];
-    const rule = this.#rules.of(job.policy, key, index);
+    const rule = this.#options.rules.of(job.policy, key, index);
     const { names } = this.#namespace;
     const last = this.#catchUp?.last(key, index);
     // Even with the most jitter, a tick at or before this is sent too late.
@@ -303,13 +288,13 @@ export class DefinitionWatch {
       last,
       floor,
     };
-    countMissed(this.#catchUp, missed, this.#report);
+    countMissed(this.#catchUp, missed, this.#options);
     const after = Math.max(floor, last ?? -Infinity);
     return scheduleJob(loading, index, {
       names,
       rule,
       after,
-      skip: this.#skip,
+      skip: this.#options.skip,
     });
   }
 
@@ -336,4 +321,28 @@ function isPut(entry: KvWatchEntry): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The definition in `entry` and its compiled specs, or `null` when it is not valid: then
+ * it is counted (`rejected`) and logged, and nothing else changes.
+ */
+function decodeOrReject(
+  entry: KvWatchEntry,
+  compile: Parameters<typeof decodeDefinition>[1],
+  metrics: NodeMetrics,
+  log: Logger,
+): CompiledDefinition | null {
+  try {
+    return decodeDefinition(entry.value, compile);
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    metrics.rejected++;
+    log.warn("definition rejected", {
+      key: entry.key,
+      revision: entry.revision,
+      error: err.message,
+    });
+    return null;
+  }
 }

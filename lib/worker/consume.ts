@@ -62,53 +62,80 @@ export function consume<T extends { nak(): void }>(
   execute: (message: T) => Promise<Ending | void>,
   endings = 0,
 ): Consuming {
-  const running = new Set<Promise<void>>();
-  let calling = 0;
+  const slots = new Slots(concurrency, concurrency + endings);
   let stopping = false;
-  let freed: (() => void) | undefined;
-  const full = () =>
-    calling >= concurrency || running.size >= concurrency + endings;
   const loop = (async () => {
     for await (const message of messages) {
-      while (full() && !stopping) {
-        await new Promise<void>((resolve) => freed = resolve);
-      }
-      if (stopping) {
-        message.nak();
-        continue;
-      }
-      calling++;
-      const execution = executeThenEnd(execute, message, () => {
-        calling--;
-        freed?.();
-      }).finally(() => {
-        running.delete(execution);
-        freed?.();
-      });
-      running.add(execution);
+      while (slots.full && !stopping) await slots.freed();
+      if (stopping) message.nak();
+      else slots.run(() => execute(message));
     }
   })();
   return {
     async stop() {
       if (stopping) return;
       stopping = true;
-      freed?.();
+      slots.wake();
       messages.stop();
       await loop;
-      await Promise.all(running);
+      await slots.done();
     },
   };
 }
 
-/** Runs `execute` on `message`, calls `called` once it resolved, then runs its ending. */
-async function executeThenEnd<T>(
-  execute: (message: T) => Promise<Ending | void>,
-  message: T,
+/**
+ * The executions under way: at most `calls` calls, and at most `total` executions with
+ * their endings.
+ */
+class Slots {
+  readonly #running = new Set<Promise<void>>();
+  #calling = 0;
+  #freed: (() => void) | undefined;
+
+  constructor(readonly calls: number, readonly total: number) {}
+
+  /** True when the next message has to wait. */
+  get full(): boolean {
+    return this.#calling >= this.calls || this.#running.size >= this.total;
+  }
+
+  /** Resolves when a call or an execution ends (or {@link wake} is called). */
+  freed(): Promise<void> {
+    return new Promise<void>((resolve) => this.#freed = resolve);
+  }
+
+  /** Ends a wait for {@link freed}. */
+  wake(): void {
+    this.#freed?.();
+  }
+
+  /** Runs an execution: its call in a slot, then its ending. */
+  run(execute: () => Promise<Ending | void>): void {
+    this.#calling++;
+    const execution = executeThenEnd(execute, () => {
+      this.#calling--;
+      this.wake();
+    }).finally(() => {
+      this.#running.delete(execution);
+      this.wake();
+    });
+    this.#running.add(execution);
+  }
+
+  /** Resolves once every execution under way is done. */
+  async done(): Promise<void> {
+    await Promise.all(this.#running);
+  }
+}
+
+/** Runs `execute`, calls `called` once it resolved, then runs its ending. */
+async function executeThenEnd(
+  execute: () => Promise<Ending | void>,
   called: () => void,
 ): Promise<void> {
   let ending: Ending | void;
   try {
-    ending = await execute(message);
+    ending = await execute();
   } finally {
     called();
   }

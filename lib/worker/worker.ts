@@ -96,13 +96,6 @@ export class Worker {
     const progressEvery = Math.max(100, ackWait / 3);
     this.name = options.name ?? Deno.env.get("HOSTNAME") ??
       `worker-${crypto.randomUUID().slice(0, 8)}`;
-    const governor = new Governor({
-      bucket: () => namespace.runState(),
-      worker: this.name,
-      staleAfter: ackWait,
-      every: progressEvery,
-      log,
-    });
     this.#context = {
       nc,
       namespace,
@@ -116,7 +109,7 @@ export class Worker {
       progressEvery,
       readDefinition: definitionReader(definitions, namespace),
       history: new RunHistory(records, names, log, this.metrics),
-      governor,
+      governor: governorOf(namespace, this.name, ackWait, progressEvery, log),
       stopping: this.#stopping.signal,
     };
   }
@@ -257,5 +250,22 @@ function builtinHttpHandler(options: WorkerOptions): ModeHandler {
     allowNetworks: options.allowNetworks,
     secretsDir: options.secretsDir,
     responseBytes: RESPONSE_LIMIT,
+  });
+}
+
+/** The governor of overlap and failures of `worker`'s runs, on the namespace's run state. */
+function governorOf(
+  namespace: Namespace,
+  worker: string,
+  staleAfter: number,
+  every: number,
+  log: Logger,
+): Governor {
+  return new Governor({
+    bucket: () => namespace.runState(),
+    worker,
+    staleAfter,
+    every,
+    log,
   });
 }
