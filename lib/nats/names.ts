@@ -155,6 +155,30 @@ export class NamespaceNames {
   }
 
   /**
+   * The key and job index a job subject of this namespace names, or `null` when it is not
+   * one.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NamespaceNames } from "./names.ts";
+   * const names = new NamespaceNames("beta");
+   * assert.deepEqual(names.jobOf("schedule.beta.jobs.a.b.2"), { key: "a.b", index: 2 });
+   * assert.equal(names.jobOf("schedule.gamma.jobs.a.0"), null);
+   * assert.equal(names.jobOf("schedule.beta.jobs.a.x"), null);
+   * ```
+   */
+  jobOf(subject: string): { key: string; index: number } | null {
+    if (!subject.startsWith(this.#jobPrefix)) return null;
+    const dot = subject.lastIndexOf(".");
+    const index = Number(subject.slice(dot + 1));
+    const key = subject.slice(this.#jobPrefix.length, dot);
+    return dot < this.#jobPrefix.length || !Number.isInteger(index) || index < 0
+      ? null
+      : { key, index };
+  }
+
+  /**
    * The `Nats-Msg-Id` of a tick: the same on every node, so the stream keeps one copy.
    */
   tickId(key: string, index: number, scheduledAt: number): string {

@@ -15,7 +15,9 @@ import {
 } from "../spec/ticks.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Definition, ScheduleEvent } from "../types.ts";
-import { decodeTick } from "../wire/mod.ts";
+import { CodecError } from "../errors.ts";
+import type { NamespaceNames } from "../nats/names.ts";
+import { tickScheduledAt } from "../wire/mod.ts";
 import type { NodeMetrics } from "./types.ts";
 
 /** The most missed ticks counted one by one for one job at one time. */
@@ -87,17 +89,18 @@ export class CatchUp {
   static async read(namespace: Namespace): Promise<CatchUp> {
     const { names } = namespace;
     const last = new Map<string, (number | undefined)[]>();
+    // Only each tick's subject and time: decoding whole ticks took 6.4 s of a million.
     const ticks = namespace.read(
       names.jobStream,
       names.jobSubjects,
-      decodeTick,
+      (bytes, subject) => lastTick(names, bytes, subject),
       true,
     );
-    for await (const { key, index, scheduledAt } of ticks) {
+    for await (const { key, index, at } of ticks) {
       let times = last.get(key);
       // Sized to the index: an array pushed to would have room for 17.
       if (!times) last.set(key, times = new Array(index + 1));
-      times[index] = scheduledAt.getTime();
+      times[index] = at;
     }
     return new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
   }
@@ -182,4 +185,11 @@ export function countMissed(
     count,
     detail: reason,
   });
+}
+
+/** The job of the tick on `subject`, and its scheduled time. */
+function lastTick(names: NamespaceNames, bytes: Uint8Array, subject: string) {
+  const job = names.jobOf(subject);
+  if (job === null) throw new CodecError(`not a job subject: ${subject}`);
+  return { ...job, at: tickScheduledAt(bytes) };
 }

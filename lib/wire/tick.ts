@@ -120,6 +120,39 @@ export function encodeJobTick(
   return encoder.encode(`${start}${defined}${times}}`);
 }
 
+const SCHEDULED_AT = '"scheduledAt":"';
+const textDecoder = new TextDecoder();
+
+/**
+ * The scheduled time of an encoded tick, in epoch ms, read without decoding the rest (a
+ * node starting over a million ticks reads each one's time only). A string value holding
+ * the same text has its quotes escaped, so only the field itself matches.
+ *
+ * @throws {CodecError} When the bytes hold no valid `scheduledAt`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tickScheduledAt } from "./tick.ts";
+ * const bytes = new TextEncoder().encode(
+ *   '{"version":1,"key":"k","option":{"body":"\\"scheduledAt\\":\\"x"},"scheduledAt":"2024-01-01T00:00:00.000Z"}',
+ * );
+ * assert.equal(tickScheduledAt(bytes), Date.UTC(2024, 0, 1));
+ * ```
+ */
+export function tickScheduledAt(bytes: Uint8Array): number {
+  const text = textDecoder.decode(bytes);
+  const at = text.lastIndexOf(SCHEDULED_AT);
+  const start = at + SCHEDULED_AT.length;
+  const time = at < 0
+    ? NaN
+    : Date.parse(text.slice(start, text.indexOf('"', start)));
+  if (Number.isNaN(time)) {
+    throw new CodecError("the tick has no valid scheduledAt");
+  }
+  return time;
+}
+
 /**
  * Decodes and validates one tick.
  *
