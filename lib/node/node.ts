@@ -162,9 +162,9 @@ export class Node {
         const sent = this.#queue.sentThrough;
         const stored = Math.min(sent, this.#sender.pendingFrom - 1);
         const { published, duplicates } = this.metrics;
-        const acked = published + duplicates;
-        return { sent, stored, applied: this.#watch.applied, acked };
+        return { sent, stored, acked: published + duplicates };
       },
+      applied: () => this.#watch.applied,
       log,
     });
   }

@@ -50,11 +50,10 @@ export const WAIT_FOR = 3000;
 /** How old an owner's report may be for its backups to wait on it, in ms. */
 export const FRESH_FOR = 5 * REPORT_EVERY;
 
-/** How far this node has sent and stored the ticks it owns, and applied the bucket. */
+/** How far this node has sent and stored the ticks it owns. */
 export interface Progress {
   sent: number;
   stored: number;
-  applied: Applied;
   /** How many of its publishes were acknowledged so far: a new report is worth it. */
   acked: number;
 }
@@ -72,6 +71,8 @@ export interface PeersOptions {
   isMember: () => boolean;
   /** This node's progress, for its report. */
   progress: () => Progress;
+  /** How far this node has applied the definitions bucket. */
+  applied: () => Applied;
   log: Logger;
 }
 
@@ -86,7 +87,7 @@ interface Heard {
  *
  * @example
  * ```ts ignore
- * const peers = new Peers({ nc, subject, name, clock, isMember, progress, log });
+ * const peers = new Peers({ nc, subject, name, clock, isMember, progress, applied, log });
  * if (peers.owns(item)) send(item);
  * else if (peers.verdict(item, now) === "send") send(item);
  * await peers.stop();
@@ -151,7 +152,7 @@ export class Peers {
   stop(): void {
     clearInterval(this.#timer);
     this.#subscription.unsubscribe();
-    if (this.#options.isMember()) this.#publish(true);
+    if (this.#options.isMember()) this.#publish(this.#options.progress(), true);
   }
 
   /**
@@ -159,7 +160,7 @@ export class Peers {
    * since before the tick was due, and the definition applied from the same bucket.
    */
   #agrees(report: Report, item: Scheduled): boolean {
-    const { applied } = this.#options.progress();
+    const applied = this.#options.applied();
     return report.view === this.#view && report.since < item.firesAt &&
       report.bucket === applied.bucket &&
       report.revision >= item.bucketRevision;
@@ -190,12 +191,13 @@ export class Peers {
     }
     this.#refresh();
     if (!this.#options.isMember()) return;
-    const { acked } = this.#options.progress();
+    const progress = this.#options.progress();
+    const { acked } = progress;
     if (
       acked !== this.#reported.acked || now - this.#reported.at >= HEARTBEAT
     ) {
       this.#reported = { at: now, acked };
-      this.#publish(false);
+      this.#publish(progress, false);
     }
   }
 
@@ -212,8 +214,8 @@ export class Peers {
     this.#options.log.info("nodes changed", { members: ids });
   }
 
-  #publish(left: boolean): void {
-    const { sent, stored, applied } = this.#options.progress();
+  #publish({ sent, stored }: Progress, left: boolean): void {
+    const applied = this.#options.applied();
     const report: Report = {
       id: this.id,
       view: this.#view,

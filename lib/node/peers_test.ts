@@ -5,12 +5,13 @@ import { recordingLogger, waitFor } from "../../tests/helpers.ts";
 import { NamespaceNames } from "../nats/names.ts";
 import { Peers, type Progress } from "./peers.ts";
 import type { Scheduled } from "./types.ts";
+import type { Applied } from "./watch.ts";
 
 const names = new NamespaceNames("beta");
 
-/** A node's side of the peers: its progress, set by the test. */
+/** A node's side of the peers: its progress and the bucket it applied, set by the test. */
 function peer(nc: NatsConnection, name: string) {
-  const progress: Progress = {
+  const progress: Progress & { applied: Applied } = {
     sent: 0,
     stored: 0,
     applied: { bucket: "b1", revision: 10 },
@@ -24,6 +25,7 @@ function peer(nc: NatsConnection, name: string) {
     clock: { now: () => Date.now() },
     isMember: () => true,
     progress: () => ({ ...progress, acked: progress.acked++ }),
+    applied: () => progress.applied,
     log,
   });
   return { peers, progress, log };
