@@ -82,7 +82,6 @@ export class Sender {
   #lastTick: number | null = null;
   /** Publishes in flight or waiting to be retried, by their ticks' send time. */
   readonly #pending = new Map<number, number>();
-  #inflight = 0;
   #drained: (() => void) | undefined;
   #stopping = false;
 
@@ -155,7 +154,7 @@ export class Sender {
     this.#givenUp.stop();
     this.#held.drop("the node stopped while disconnected");
     this.#givenUp.hurry();
-    if (this.#inflight > 0) {
+    if (this.#pending.size > 0) {
       await new Promise<void>((resolve) => this.#drained = resolve);
     }
     await this.#givenUp.checked();
@@ -278,7 +277,6 @@ export class Sender {
 
   /** A publish of a tick sent at `firesAt` begins. */
   #begin(firesAt: number): void {
-    this.#inflight++;
     this.#pending.set(firesAt, (this.#pending.get(firesAt) ?? 0) + 1);
   }
 
@@ -287,6 +285,6 @@ export class Sender {
     const left = this.#pending.get(firesAt)! - 1;
     if (left === 0) this.#pending.delete(firesAt);
     else this.#pending.set(firesAt, left);
-    if (--this.#inflight === 0) this.#drained?.();
+    if (this.#pending.size === 0) this.#drained?.();
   }
 }
