@@ -9,6 +9,7 @@ import { NatsServer } from "./nats_server.ts";
 import { followEvents } from "../lib/nats/events.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
 import { jitterOffset } from "../lib/spec/jitter.ts";
+import { decodeSettled, SETTLED_KEY } from "../lib/node/settled.ts";
 import type { ScheduleEvent } from "../lib/types.ts";
 import {
   assertContiguous,
@@ -351,6 +352,40 @@ Deno.test("state.prev reports the last published tick, across node restarts", ()
       await reach("cron", last + 2 * SECOND);
       const prev = (await schedule.get("cron"))[0].state.prev!.getTime();
       assert.ok(prev >= last + 2 * SECOND);
+    },
+  ));
+
+Deno.test("a node starting goes by the nodes' record: it reads the last tick only of jobs due since", () =>
+  withCluster(
+    async (
+      { schedule, namespace, startNode, stopNode, stored, reach, queue },
+    ) => {
+      await schedule.set("often", HttpJob("* * * * * *", hook));
+      await schedule.set("yearly", HttpJob("0 0 0 1 1 *", hook));
+      let node = await startNode();
+      await reach("often", nextSecond((await stored("often")).definedAt));
+      await stopNode(node);
+      const entry = await (await namespace.nodeState()).get(SETTLED_KEY);
+      const record = decodeSettled(entry!.value)!;
+      const last = Math.max(...queue.of("often"));
+      assert.ok(record.through >= last, "the record covers the ticks stored");
+      await schedule.set("later", HttpJob("* * * * * *", hook)); // not covered
+      await waitFor(
+        "two ticks to come due while no node runs",
+        () => Date.now() > last + 2.5 * SECOND,
+      );
+      node = await startNode();
+      const read = node.log.lines.find((line) =>
+        line.msg === "last ticks read"
+      );
+      assert.equal(read?.jobs, 2, "often and later: yearly has no tick due");
+      await reach("often", nextSecond(Date.now()) + SECOND);
+      assertContiguous(queue.of("often"), SECOND, "often, across the restart");
+      const { definedAt } = await stored("later");
+      assert.equal(Math.min(...queue.of("later")), nextSecond(definedAt - 1));
+      assertContiguous(queue.of("later"), SECOND, "later, from its definition");
+      assert.equal(node.node.metrics.missed, 0);
+      assert.equal(node.node.metrics.duplicates, 0, "nothing sent twice");
     },
   ));
 

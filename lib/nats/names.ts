@@ -10,6 +10,7 @@
  * | one job's runs | `schedule.<ns>.runs.<key>.<index>` |
  * | workers' shared consumer | `workers` on the job stream |
  * | run state (KV bucket) | `schedule-<ns>-running`, key `<key>.<index>` |
+ * | how far the nodes settled the ticks (KV bucket) | `schedule_<ns>_nodes`, key `settled` |
  * | status of nodes and workers | `schedule.<ns>.status` |
  * | the nodes' reports to each other | `schedule.<ns>.nodes` |
  *
@@ -90,6 +91,11 @@ export class NamespaceNames {
   readonly modesBucket: string;
   /** The KV bucket holding the run state of governed jobs (overlap, failures). */
   readonly runStateBucket: string;
+  /**
+   * The KV bucket of the nodes' record of how far they settled the ticks, read by a node
+   * starting (named like {@link modesBucket}, for the same reason).
+   */
+  readonly nodesBucket: string;
   /** The stream holding the ticks (the job queue). */
   readonly jobStream: string;
   /** The wildcard subject of every tick of the namespace. */
@@ -120,6 +126,7 @@ export class NamespaceNames {
     this.bucket = `schedule-${namespace}`;
     this.modesBucket = `schedule_${namespace}_modes`;
     this.runStateBucket = `schedule-${namespace}-running`;
+    this.nodesBucket = `schedule_${namespace}_nodes`;
     this.jobStream = `schedule-${namespace}-jobs`;
     this.#jobPrefix = `schedule.${namespace}.jobs.`;
     this.jobSubjects = `${this.#jobPrefix}>`;

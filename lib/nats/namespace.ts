@@ -96,6 +96,7 @@ export interface QueueProvisioned {
 export class Namespace {
   readonly #options: NamespaceOptions;
   #runState: Promise<KV> | undefined;
+  #nodeState: Promise<KV> | undefined;
 
   private constructor(
     /** The namespace's names. */
@@ -210,21 +211,43 @@ export class Namespace {
 
   /**
    * The run state bucket (`schedule-<ns>-running`: one entry per governed job, see the
-   * worker's `run_state.ts`), created on first use with the job stream's replicas, so a
-   * namespace without governed jobs never has it. A failed attempt is not kept.
+   * worker's `run_state.ts`), created on first use, so a namespace without governed jobs
+   * never has it.
    */
   runState(): Promise<KV> {
-    this.#runState ??= new Kvm(this.js).create(this.names.runStateBucket, {
+    return this.#runState ??= this.#lazyBucket(
+      this.names.runStateBucket,
+      "run state (overlap, failures)",
+      () => this.#runState = undefined,
+    );
+  }
+
+  /**
+   * The nodes' bucket (`schedule_<ns>_nodes`: how far the nodes settled the ticks, see
+   * the node's `settled.ts`), created on first use.
+   */
+  nodeState(): Promise<KV> {
+    return this.#nodeState ??= this.#lazyBucket(
+      this.names.nodesBucket,
+      "nodes' settled ticks",
+      () => this.#nodeState = undefined,
+    );
+  }
+
+  /**
+   * A bucket of one entry per key, with the job stream's replicas; `forget` drops a failed
+   * attempt, so the next call tries again.
+   */
+  #lazyBucket(name: string, what: string, forget: () => void): Promise<KV> {
+    return new Kvm(this.js).create(name, {
       history: 1,
       storage: StorageType.File,
       replicas: this.jobStream.config.num_replicas,
-      description:
-        `schedule run state (overlap, failures) of namespace ${this.names.namespace}`,
+      description: `schedule ${what} of namespace ${this.names.namespace}`,
     }).catch((err) => {
-      this.#runState = undefined;
+      forget();
       throw err;
     });
-    return this.#runState;
   }
 
   /**

@@ -5,6 +5,12 @@
  * @module
  */
 
+import type { StreamSender } from "../nats/stream_sender.ts";
+import { ScheduleError } from "../errors.ts";
+import type { JobRules } from "./rule.ts";
+import type { Loading } from "./schedule_job.ts";
+import type { Settled } from "./settled.ts";
+
 import type { Namespace } from "../nats/namespace.ts";
 import type { Spec } from "../spec/spec.ts";
 import {
@@ -22,6 +28,21 @@ import type { NodeMetrics } from "./types.ts";
 
 /** The most missed ticks counted one by one for one job at one time. */
 export const MISSED_COUNT_LIMIT = 1000;
+
+/**
+ * The oldest nodes' record a start goes by, in ms: older, too many jobs would have ticks
+ * after it, and the whole queue is read instead.
+ */
+export const SETTLED_RECENT = 600_000;
+
+/** How many last ticks are read at once, each a direct get. */
+export const READ_AHEAD = 1024;
+
+/** Reads the scheduled time of the last tick of job `index` of `key`, if any. */
+export type LastTick = (
+  key: string,
+  index: number,
+) => Promise<number | undefined>;
 
 /** One job of a definition loaded at start, as {@link CatchUp.missed} reads it. */
 export interface LoadedJob {
@@ -50,9 +71,12 @@ export interface Missed {
 }
 
 /**
- * The last tick of each job in the queue, read once at start. Jobs are found by their key
- * and index: the key is the string the watch has just hashed for its own map, where a
- * subject would be one more string to build and hash per job (a million at start).
+ * The last tick of each job in the queue, read once at start: of every job, with one pass
+ * over the job stream; or, from the nodes' record of the ticks they settled (see
+ * `settled.ts`), only of the jobs that may have a tick after it, one direct get each,
+ * once their definitions are loaded ({@link defers}). Jobs are found by their key and
+ * index: the key is the string the watch has just hashed for its own map, where a subject
+ * would be one more string to build and hash per job (a million at start).
  *
  * @example
  * ```ts
@@ -69,20 +93,45 @@ export interface Missed {
  * ```
  */
 export class CatchUp {
-  readonly #last: ReadonlyMap<string, readonly (number | undefined)[]>;
+  readonly #last: Map<string, (number | undefined)[]>;
   readonly #maxAge: number;
+  readonly #settled: Settled | undefined;
+  /** Whether the jobs with ticks after the record are still to be read. */
+  #open: boolean;
 
   /**
    * @param last The scheduled time of the last tick of each job, in epoch ms, by key and
    * at the job's index.
    * @param maxAge How long the job stream keeps ticks, in ms (0: for ever).
+   * @param settled The nodes' record: the last ticks are then read job by job.
    */
   constructor(
-    last: ReadonlyMap<string, readonly (number | undefined)[]>,
+    last: Map<string, (number | undefined)[]>,
     maxAge: number,
+    settled?: Settled,
   ) {
     this.#last = last;
     this.#maxAge = maxAge;
+    this.#settled = settled;
+    this.#open = settled !== undefined;
+  }
+
+  /**
+   * From the nodes' record when it is of this `bucket` and at most {@link SETTLED_RECENT}
+   * old at `now`; else by reading the whole queue.
+   */
+  static open(
+    namespace: Namespace,
+    bucket: string,
+    settled: Settled | null,
+    now: number,
+  ): Promise<CatchUp> {
+    if (
+      settled === null || settled.bucket !== bucket ||
+      settled.through < now - SETTLED_RECENT
+    ) return CatchUp.read(namespace);
+    const maxAge = namespace.jobStream.config.max_age / 1e6;
+    return Promise.resolve(new CatchUp(new Map(), maxAge, settled));
   }
 
   /** Reads the last tick of each job subject, with one pass over the job stream. */
@@ -96,18 +145,66 @@ export class CatchUp {
       (bytes, subject) => lastTick(names, bytes, subject),
       true,
     );
-    for await (const { key, index, at } of ticks) {
-      let times = last.get(key);
-      // Sized to the index: an array pushed to would have room for 17.
-      if (!times) last.set(key, times = new Array(index + 1));
-      times[index] = at;
-    }
+    for await (const { key, index, at } of ticks) setLast(last, key, index, at);
     return new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
   }
 
-  /** The scheduled time of the last tick of job `index` of `key` in the queue, if any. */
-  last(key: string, index: number): number | undefined {
-    return this.#last.get(key)?.[index];
+  /**
+   * Whether the jobs of `loading` wait for their last ticks to be read ({@link readLast})
+   * before they are queued: going by the nodes' record, when the definition is newer than
+   * it, or a job has a tick due after it (less the job's jitter) and by `loading.now`.
+   */
+  defers(loading: Loading, rules: JobRules): boolean {
+    const settled = this.#settled;
+    if (!this.#open || !settled) return false;
+    if (loading.bucketRevision > settled.revision) return true;
+    const { key, definition, specs, definedAt, now } = loading;
+    return definition.jobs.some((job, index) => {
+      const { jitter, bounds } = rules.of(job.policy, key, index);
+      const after = settled.through - jitter;
+      const first = firstRunAfter(
+        specs[index],
+        definition,
+        definedAt,
+        after,
+        bounds,
+      );
+      return first !== null && first.at <= now;
+    });
+  }
+
+  /** Reads the last ticks of `jobs`, {@link READ_AHEAD} at a time; then nothing defers. */
+  async readLast(
+    jobs: readonly { key: string; index: number }[],
+    lastTick: LastTick,
+  ): Promise<void> {
+    let next = 0;
+    const reader = async () => {
+      while (next < jobs.length) {
+        const { key, index } = jobs[next++];
+        setLast(this.#last, key, index, await lastTick(key, index));
+      }
+    };
+    const readers = Math.min(READ_AHEAD, jobs.length);
+    await Promise.all(Array.from({ length: readers }, reader));
+    this.#open = false;
+  }
+
+  /**
+   * The scheduled time of the last tick of job `index` of `key` in the queue, if any; of
+   * a definition the nodes' record covers (its bucket `revision` at most the record's),
+   * at least the record's time less the job's `jitter`: what came before was settled.
+   */
+  last(
+    key: string,
+    index: number,
+    revision = Infinity,
+    jitter = 0,
+  ): number | undefined {
+    const stored = this.#last.get(key)?.[index];
+    const settled = this.#settled;
+    if (!settled || revision > settled.revision) return stored;
+    return Math.max(stored ?? -Infinity, settled.through - jitter);
   }
 
   /**
@@ -185,6 +282,38 @@ export function countMissed(
     count,
     detail: reason,
   });
+}
+
+/**
+ * Reads the last tick of a job with a direct get through `stream`: `undefined` when there
+ * is none, or when it is not a tick (written by someone else).
+ */
+export function lastTickThrough(
+  stream: Pick<StreamSender, "last">,
+  names: NamespaceNames,
+): LastTick {
+  return async (key, index) => {
+    const msg = await stream.last(names.jobSubject(key, index));
+    if (msg === null) return undefined;
+    try {
+      return tickScheduledAt(msg.data);
+    } catch (err) {
+      if (err instanceof ScheduleError) return undefined;
+      throw err;
+    }
+  };
+}
+
+function setLast(
+  last: Map<string, (number | undefined)[]>,
+  key: string,
+  index: number,
+  at: number | undefined,
+): void {
+  let times = last.get(key);
+  // Sized to the index: an array pushed to would have room for 17.
+  if (!times) last.set(key, times = new Array(index + 1));
+  times[index] = at;
 }
 
 /** The job of the tick on `subject`, and its scheduled time. */

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { parseSpec } from "../spec/spec.ts";
 import { tickBounds } from "../spec/ticks.ts";
+import { recordingLogger } from "../../tests/helpers.ts";
 import { CatchUp, type LoadedJob, MISSED_COUNT_LIMIT } from "./catch_up.ts";
+import { JobRules } from "./rule.ts";
+import type { Loading } from "./schedule_job.ts";
+
+const hook = { url: "https://api.example.com/hook" };
 
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
@@ -97,4 +102,69 @@ Deno.test("no tick outside the job's bounds is missed", () => {
     bounds: tickBounds({ maxRuns: 50 }),
   });
   assert.equal(catchUp.missed(done), null);
+});
+
+Deno.test("from the nodes' record: a definition defers when newer, or with a tick due since", async () => {
+  const settled = {
+    through: 100 * SECOND,
+    bucket: "b",
+    revision: 5,
+    node: "n",
+  };
+  const catchUp = new CatchUp(new Map(), HOUR, settled);
+  const rules = new JobRules(60 * SECOND, 120 * SECOND, recordingLogger());
+  const loading = (spec: string, bucketRevision: number, now: number) => ({
+    key: "k",
+    definition: {
+      jobs: [{ spec, mode: "HTTP", option: hook }],
+      anchor: new Date(0),
+      paused: false,
+    },
+    specs: [parseSpec(spec)],
+    definedAt: 0,
+    revision: bucketRevision,
+    bucketRevision,
+    now,
+  } as unknown as Loading);
+  assert.equal(
+    catchUp.defers(loading("0 * * * * *", 5, 110 * SECOND), rules),
+    false,
+  );
+  assert.equal(
+    catchUp.defers(loading("0 * * * * *", 5, 120 * SECOND), rules),
+    true,
+  );
+  assert.equal(
+    catchUp.defers(loading("0 0 0 1 1 *", 6, 110 * SECOND), rules),
+    true,
+  );
+  // Covered by the record: the last tick is at least its time.
+  assert.equal(catchUp.last("k", 0, 5), 100 * SECOND);
+  assert.equal(
+    catchUp.last("k", 0, 5, 3 * SECOND),
+    97 * SECOND,
+    "less the jitter",
+  );
+  assert.equal(
+    catchUp.last("k", 0, 6),
+    undefined,
+    "newer: only what is stored",
+  );
+  const reads: string[] = [];
+  await catchUp.readLast(
+    [{ key: "k", index: 0 }, { key: "j", index: 1 }],
+    (key, index) => {
+      reads.push(`${key}.${index}`);
+      return Promise.resolve(key === "k" ? 104 * SECOND : undefined);
+    },
+  );
+  assert.deepEqual(reads, ["k.0", "j.1"]);
+  assert.equal(catchUp.last("k", 0, 6), 104 * SECOND);
+  assert.equal(catchUp.last("j", 1, 6), undefined);
+  assert.equal(catchUp.last("j", 1, 5), 100 * SECOND);
+  assert.equal(
+    catchUp.defers(loading("0 * * * * *", 6, 120 * SECOND), rules),
+    false,
+    "once read, nothing defers",
+  );
 });

@@ -125,6 +125,11 @@ export class GivenUpTicks {
     this.#hurry?.();
   }
 
+  /** Whether ticks given up wait for their check (so their count is still to come). */
+  get busy(): boolean {
+    return this.#checking !== undefined;
+  }
+
   /** Resolves when the check under way, if any, is done. */
   checked(): Promise<void> | undefined {
     return this.#checking;

@@ -21,6 +21,10 @@
  * sent. The node publishes `node-joined` and `node-left` events, and a `missed` one for
  * each run of ticks of a job it gave up.
  *
+ * Every few seconds, and as it stops, a node records how far it has settled the ticks
+ * (see {@link SettledRecord}); a node starting goes by that record and reads the last
+ * tick only of the jobs that may have one after it.
+ *
  * @module
  */
 
@@ -40,7 +44,9 @@ import {
 } from "./_util.ts";
 import { Peers } from "./peers.ts";
 import { advance, JobRules } from "./rule.ts";
+import { lastTickThrough } from "./catch_up.ts";
 import { Sender } from "./sender.ts";
+import { type Settled, SettledRecord } from "./settled.ts";
 import { storedTicks } from "./stored_ticks.ts";
 import { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, NodeOptions, Scheduled } from "./types.ts";
@@ -86,6 +92,7 @@ export class Node {
   readonly #queue: TimerQueue<Scheduled>;
   readonly #watch: DefinitionWatch;
   readonly #peers: Peers;
+  readonly #settled: SettledRecord;
   #loaded = false;
   #stopping = false;
 
@@ -103,7 +110,12 @@ export class Node {
       publishEvent(nc, names, { ...event, by: this.name });
     const catchup = this.#catchup = catchupWindow(namespace, options, log);
     const standbyDelay = standbyDelayOf(options, catchup);
-    this.#sender = this.#newSender(nc, namespace, options, log);
+    const stream = new StreamSender(
+      nc,
+      names.jobStream,
+      options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
+    );
+    this.#sender = this.#newSender(stream, namespace, options, log);
     this.#queue = new TimerQueue<Scheduled>({
       standbyDelay,
       send: (item, now) => this.#sender.send(item, now),
@@ -118,27 +130,29 @@ export class Node {
         return verdict;
       },
     });
-    this.#watch = this.#newWatch(namespace, log);
+    this.#settled = new SettledRecord({
+      namespace,
+      settled: () => this.#settledNow(),
+      log,
+    });
+    this.#watch = this.#newWatch(namespace, stream, log);
     this.ready = this.#watch.loaded.then(() => {
       this.#loaded = true;
+      this.#settled.start();
     });
     this.#peers = this.#newPeers(nc, names.nodeSubject, log);
     this.#event({ type: "node-joined", at: new Date(clock.now()) });
   }
 
-  /** The sender of the node's ticks, on its own stream sender. */
+  /** The sender of the node's ticks, through `stream`. */
   #newSender(
-    nc: NatsConnection,
+    stream: StreamSender,
     namespace: Namespace,
     options: NodeOptions,
     log: Logger,
   ): Sender {
     return new Sender({
-      stream: new StreamSender(
-        nc,
-        namespace.names.jobStream,
-        options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
-      ),
+      stream,
       names: namespace.names,
       metrics: this.metrics,
       log,
@@ -170,7 +184,11 @@ export class Node {
   }
 
   /** The watch of the definitions, queueing their jobs. */
-  #newWatch(namespace: Namespace, log: Logger): DefinitionWatch {
+  #newWatch(
+    namespace: Namespace,
+    stream: StreamSender,
+    log: Logger,
+  ): DefinitionWatch {
     return new DefinitionWatch({
       namespace,
       queue: this.#queue,
@@ -184,7 +202,26 @@ export class Node {
       skip: (item, first, last, reason) =>
         this.#sender.skip(item, first, last, reason),
       onEvent: this.#event,
+      settled: () => this.#settled.read(),
+      lastTick: lastTickThrough(stream, namespace.names),
     });
+  }
+
+  /**
+   * How far this node has settled the ticks, once it has loaded the definitions and while
+   * its clock is right: `null` while ticks are held or given up ones wait for their check.
+   */
+  #settledNow(): Settled | null {
+    const { bucket, revision } = this.#watch.applied;
+    const through = Math.min(
+      this.#queue.settledThrough,
+      this.#sender.settledFrom - 1,
+    );
+    if (
+      !this.#loaded || this.#clock.skewed || bucket === "" ||
+      !Number.isFinite(through)
+    ) return null;
+    return { through, bucket, revision, node: this.name };
   }
 
   /** The server's clock, which fires the ticks. */
@@ -253,11 +290,9 @@ export class Node {
     this.#peers.stop();
     this.#stopping = true;
     this.#queue.stop();
-    await Promise.all([
-      this.#watch.stop(),
-      this.#sender.stop(),
-      this.#clock.stop(),
-    ]);
+    await Promise.all([this.#watch.stop(), this.#sender.stop()]);
+    await this.#settled.stop();
+    await this.#clock.stop();
     this.#event({ type: "node-left", at: new Date(this.#clock.now()) });
   }
 }

@@ -116,6 +116,14 @@ export class Sender {
   }
 
   /**
+   * The earliest send time of a tick not yet settled (stored, or given up and counted):
+   * {@link pendingFrom}, or `-Infinity` while ticks given up wait for their check.
+   */
+  get settledFrom(): number {
+    return this.#givenUp.busy ? -Infinity : this.pendingFrom;
+  }
+
+  /**
    * Encodes the tick of `item` at `item.due` ahead of its send time, so that sending it
    * is one publish: at the top of a second every microsecond spent per tick delays the
    * last one sent.

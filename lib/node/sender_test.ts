@@ -205,6 +205,19 @@ Deno.test("a tick already older than catchup is missed without a publish", async
   assert.equal(log.lines.at(-1)?.reason, "the node fell behind");
 });
 
+Deno.test("settledFrom: the pending ticks, or nothing while ticks given up wait for their check", async () => {
+  const { clock, stream, metrics, sender, job } = setup(1000);
+  assert.equal(sender.settledFrom, Infinity);
+  sender.send(job(3000), 3000);
+  assert.equal(sender.settledFrom, 3000);
+  sender.send(job(1000), 2001); // older than catchup: given up, to be checked
+  assert.equal(sender.settledFrom, -Infinity);
+  await stream.answer({ seq: 1, duplicate: false });
+  await settle(clock);
+  assert.equal(metrics.missed, 1);
+  assert.equal(sender.settledFrom, Infinity, "counted: settled");
+});
+
 /** Fires `item` at each of `times`, as the timer queue does. */
 function fire(sender: Sender, item: Scheduled, times: number[]): void {
   for (const at of times) {

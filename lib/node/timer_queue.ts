@@ -141,6 +141,24 @@ export class TimerQueue<T extends Queued> {
     return top ? Math.min(through, top.sendAt - 1) : through;
   }
 
+  /**
+   * The latest time through which every tick of every queued job, owned or backed up, has
+   * been handed on (sent, or skipped as its owner stored it): before the earliest tick
+   * still queued, by its send time (`firesAt`, not the later time a backup looks), and at
+   * most now. It scans the queue: for an occasional record, not for each tick.
+   */
+  get settledThrough(): number {
+    let through = this.#clock.now();
+    for (const item of this.#heap) {
+      if (item.live) through = Math.min(through, item.firesAt - 1);
+    }
+    // A job fired and not yet queued again: its next tick comes after the one fired.
+    for (const item of this.#fired) {
+      if (item.live) through = Math.min(through, item.firesAt);
+    }
+    return through;
+  }
+
   /** How many jobs the heap holds, removed ones not yet dropped included. */
   get size(): number {
     return this.#heap.size;

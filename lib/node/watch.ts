@@ -19,9 +19,10 @@ import {
   definedRevision,
 } from "../wire/mod.ts";
 import { checkBucket, openBucket } from "./bucket_check.ts";
-import { CatchUp, countMissed } from "./catch_up.ts";
+import { CatchUp, countMissed, type LastTick } from "./catch_up.ts";
 import type { JobRules } from "./rule.ts";
 import { type Loading, scheduleJob } from "./schedule_job.ts";
+import type { Settled } from "./settled.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
@@ -49,6 +50,13 @@ export interface DefinitionWatchOptions {
   skip: (item: Scheduled, first: number, last: number, reason: string) => void;
   /** Publishes an event: a `missed` one for the ticks no node published while down. */
   onEvent: (event: ScheduleEvent) => void;
+  /**
+   * Reads the nodes' record of the ticks they settled (see `settled.ts`); without it, or
+   * when it fails, the last tick of every job is read from the job stream.
+   */
+  settled?: () => Promise<Settled | null>;
+  /** Reads the last tick of one job (needed with `settled`). */
+  lastTick?: LastTick;
 }
 
 /**
@@ -88,6 +96,11 @@ export class DefinitionWatch {
   readonly #byKey = new Map<string, Scheduled | readonly Scheduled[]>();
   /** The jobs of the stored definitions, queued at once when they are all loaded. */
   #initial: Scheduled[] = [];
+  /**
+   * The stored definitions held back until their jobs' last ticks are read (see
+   * `CatchUp.defers`), by key, with their entries' revisions.
+   */
+  readonly #deferred = new Map<string, [number, Loading]>();
   readonly #debug: boolean;
   /** The queue's last ticks, while the stored definitions are being loaded. */
   #catchUp: CatchUp | undefined;
@@ -155,11 +168,12 @@ export class DefinitionWatch {
     const namespace = this.#namespace;
     const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
-    this.#catchUp = await CatchUp.read(namespace);
+    this.#catchUp = await this.#openCatchUp(info.created);
     const applied = this.#applied = { bucket: "", revision: 0 };
     // The load looks up a spec per job: held strongly until it is done.
     const release = this.#specs.hold();
-    const done = () => {
+    const done = async () => {
+      await this.#loadDeferred();
       release();
       this.#done(loaded);
       applied.bucket = info.created;
@@ -179,17 +193,59 @@ export class DefinitionWatch {
     );
     try {
       if (this.#stopping) watcher.stop();
-      if ((await kv.status()).values === 0) done();
+      if ((await kv.status()).values === 0) await done();
       for await (const entry of watcher) {
         this.#apply(entry);
         applied.revision = entry.revision;
-        if (this.#catchUp && entry.delta === 0) done();
+        if (this.#catchUp && entry.delta === 0) await done();
       }
     } finally {
       endChecks();
       release();
     }
     return changed;
+  }
+
+  /**
+   * The last tick of each job, at start: from the nodes' record when there is one that
+   * fits (see `CatchUp.open`), else read from the whole job stream.
+   */
+  async #openCatchUp(bucket: string): Promise<CatchUp> {
+    let settled: Settled | null = null;
+    try {
+      settled = await this.#options.settled?.() ?? null;
+    } catch (err) {
+      this.#log.warn("cannot read how far the ticks are settled", {
+        error: (err as Error).message,
+      });
+    }
+    return CatchUp.open(this.#namespace, bucket, settled, Date.now());
+  }
+
+  /**
+   * Reads the last ticks of the jobs of the definitions held back, then loads those; if
+   * a read fails, the whole job stream is read instead.
+   */
+  async #loadDeferred(): Promise<void> {
+    const deferred = [...this.#deferred.values()];
+    this.#deferred.clear();
+    if (deferred.length === 0) return;
+    const jobs = deferred.flatMap(([, { key, definition }]) =>
+      definition.jobs.map((_, index) => ({ key, index }))
+    );
+    try {
+      await this.#catchUp!.readLast(jobs, this.#options.lastTick!);
+    } catch (err) {
+      this.#log.warn("reading last ticks failed; reading the whole job queue", {
+        error: (err as Error).message,
+      });
+      this.#catchUp = await CatchUp.read(this.#namespace);
+    }
+    const now = Date.now();
+    for (const [revision, loading] of deferred) {
+      this.#load(revision, { ...loading, now });
+    }
+    this.#log.info("last ticks read", { jobs: jobs.length });
   }
 
   /** Every stored definition is loaded: queues their jobs and says so. */
@@ -237,9 +293,16 @@ export class DefinitionWatch {
     });
   }
 
-  /** Queues the jobs of a definition at their first tick. */
+  /**
+   * Queues the jobs of a definition at their first tick, or holds it back until their
+   * last ticks are read.
+   */
   #load(revision: number, loading: Loading): void {
     const { key, definition } = loading;
+    if (this.#catchUp?.defers(loading, this.#options.rules)) {
+      this.#deferred.set(key, [revision, loading]);
+      return;
+    }
     const scheduled: Scheduled[] = [];
     for (let index = 0; index < definition.jobs.length; index++) {
       const item = this.#schedule(loading, index);
@@ -276,7 +339,12 @@ export class DefinitionWatch {
     const job = definition.jobs[index];
     const rule = this.#options.rules.of(job.policy, key, index);
     const { names } = this.#namespace;
-    const last = this.#catchUp?.last(key, index);
+    const last = this.#catchUp?.last(
+      key,
+      index,
+      loading.bucketRevision,
+      rule.jitter,
+    );
     // Even with the most jitter, a tick at or before this is sent too late.
     const floor = now - rule.window - rule.jitter;
     const spec = loading.specs[index];
@@ -299,6 +367,7 @@ export class DefinitionWatch {
   }
 
   #unschedule(key: string): void {
+    this.#deferred.delete(key);
     const held = this.#byKey.get(key);
     if (!held) return;
     const old = Array.isArray(held) ? held : [held];
