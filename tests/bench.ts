@@ -20,8 +20,8 @@
  * `--scale N`: N every-second schedules on 1, 2 and 3 nodes: each node's CPU, how the
  * ticks split, and publishes per stored tick.
  * `--load-mix 1000000`: one node's load time and peak RSS over that mix, then how long
- * it takes to apply a change to one key (`--changes` of them) while they are loaded
- * (`bench/load.ts`).
+ * it takes to apply a change to one key (`--changes` of them) while they are loaded, and
+ * a restart over a job stream holding a tick of every job (`bench/load.ts`).
  *
  *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native] [--repeat 5]
  *   deno task bench --burst 100000 [--wire]
@@ -56,7 +56,7 @@ import {
   wholeSecond,
   writeDefinitions,
 } from "./bench/_util.ts";
-import { loadMix, loadMixRow } from "./bench/load.ts";
+import { loadMix, loadMixRow, restartRow } from "./bench/load.ts";
 import { NativeSchedules } from "./bench/native.ts";
 import { workerBench } from "./bench/worker.ts";
 
@@ -557,9 +557,10 @@ if (values["load-mix"] !== undefined) {
     `load: 1 node, ${n} definitions of the cost mix, then ${values.changes} changes while loaded`,
   );
   await using server = await NatsServer.start();
-  console.table([
-    loadMixRow(n, await loadMix(server, n, Number(values.changes))),
-  ]);
+  const result = await loadMix(server, n, Number(values.changes));
+  console.table([loadMixRow(n, result)]);
+  console.log("restart: a tick of every job in the stream, a new node started");
+  console.table([restartRow(n, result)]);
 }
 if (values.scale !== undefined) {
   const n = Number(values.scale);

@@ -143,6 +143,16 @@ export class NodeProcess {
     return new Promise((resolve) => this.#seen.set(text, resolve));
   }
 
+  /** The number in field `name` of its first line with `message`; NaN without one. */
+  field(message: string, name: string): number {
+    const line = this.#log.split("\n").find((l) =>
+      l.includes(`"msg":"${message}"`)
+    );
+    return Number(
+      new RegExp(`"${name}":(\\d+)`).exec(line ?? "")?.[1] ?? NaN,
+    );
+  }
+
   /** CPU seconds and peak RSS in MB. */
   usage(): Promise<{ cpu: number; rss: number }> {
     return usageOf(this.#child.pid);

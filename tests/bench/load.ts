@@ -2,20 +2,25 @@
  * One node loading N definitions of the cost mix (`--load-mix N`): the time from process
  * start to "definitions loaded", the peak RSS, then how long a change to one key takes
  * to be applied while the N are loaded and firing, once the node has sent the ticks that
- * came due while the definitions were written and loaded (it fires on time).
+ * came due while the definitions were written and loaded (it fires on time). Then the
+ * job stream gets a tick of every job (as after a day of firing), the node stops (writing
+ * the nodes' record) and a new one is timed from process start to loaded.
  *
  * @module
  */
 
 import { HttpJob } from "../../lib/jobs/http/job.ts";
 import { Namespace } from "../../lib/nats/namespace.ts";
+import { StreamSender } from "../../lib/nats/stream_sender.ts";
 import { encodeDefinition } from "../../lib/wire/mod.ts";
+import type { NatsConnection } from "@nats-io/nats-core";
 import type { NatsServer } from "../nats_server.ts";
 import {
   costMix,
   NAMESPACE,
   NodeProcess,
   percentile,
+  pipelined,
   SECOND,
   sleep,
   until,
@@ -32,6 +37,19 @@ export interface LoadMix {
   /** Whether the node was firing on time (within a minute) when the changes began. */
   caughtUp: boolean;
   changes: number[];
+  restart: Restart;
+}
+
+/** A restart over a job stream holding a tick of every job; times in seconds. */
+export interface Restart {
+  /** Writing the tick of every job. */
+  fill: number;
+  /** The new node's process start to "definitions loaded". */
+  load: number;
+  /** Its peak RSS (MB) when loaded. */
+  rss: number;
+  /** The jobs whose last tick it read (due since the nodes' record); NaN: all, scanned. */
+  read: number;
 }
 
 /**
@@ -73,11 +91,43 @@ export async function loadMix(
     latencies.push(performance.now() - started);
   }
   const { rss } = await node.usage();
-  await node.stop();
+  const restart = await restartOver(server, nc, n, node);
   await nc.close();
   latencies.sort((a, b) => a - b);
-  return { write, load, loadedRss, rss, caughtUp, changes: latencies };
+  return { write, load, loadedRss, rss, caughtUp, changes: latencies, restart };
 }
+
+/**
+ * Writes a tick of each of the `n` jobs into the job stream, an hour old, stops `node`,
+ * and times a new node's start over it.
+ */
+async function restartOver(
+  server: NatsServer,
+  nc: NatsConnection,
+  n: number,
+  node: NodeProcess,
+): Promise<Restart> {
+  const started = performance.now();
+  const { names } = await Namespace.open(nc, NAMESPACE);
+  const sender = new StreamSender(nc, names.jobStream, 60 * SECOND);
+  const hourAgo = new Date(Date.now() - 3600 * SECOND).toISOString();
+  await pipelined(n, (i) => {
+    const key = `job-${i}`;
+    const tick = `{"version":1,"key":"${key}","scheduledAt":"${hourAgo}"}`;
+    return sender.publish(names.jobSubject(key, 0), encoder.encode(tick));
+  }).finally(() => sender.close());
+  const fill = (performance.now() - started) / SECOND;
+  await node.stop();
+  const next = new NodeProcess(server);
+  await next.logged("definitions loaded");
+  const load = (performance.now() - next.started) / SECOND;
+  const { rss } = await next.usage();
+  const read = next.field("last ticks read", "jobs");
+  await next.stop();
+  return { fill, load, rss, read };
+}
+
+const encoder = new TextEncoder();
 
 /**
  * Waits until the ticks `node` stored over the last second were all stored within a
@@ -120,5 +170,18 @@ export function loadMixRow(n: number, result: LoadMix) {
     } / ${(changes.at(-1) ?? NaN).toFixed(1)}${
       result.caughtUp ? "" : " (not yet firing on time)"
     }`,
+  };
+}
+
+/** The row of a {@link Restart} for `console.table`. */
+export function restartRow(n: number, { restart }: LoadMix) {
+  return {
+    definitions: n,
+    "fill s (a tick per job)": restart.fill.toFixed(1),
+    "restart load s (process start to loaded)": restart.load.toFixed(2),
+    "peak RSS MB": restart.rss.toFixed(0),
+    "last ticks read": Number.isNaN(restart.read)
+      ? "all (scan)"
+      : restart.read,
   };
 }
