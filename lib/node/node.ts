@@ -32,6 +32,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { NODE_DEFAULTS } from "../defaults.ts";
 import { publishEvent } from "../nats/events.ts";
 import { Namespace } from "../nats/namespace.ts";
+import type { NamespaceNames } from "../nats/names.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import { StreamSender } from "../nats/stream_sender.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
@@ -116,7 +117,28 @@ export class Node {
       options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
     );
     this.#sender = this.#newSender(stream, namespace, options, log);
-    this.#queue = new TimerQueue<Scheduled>({
+    this.#queue = this.#newQueue(names, standbyDelay, clock);
+    this.#settled = new SettledRecord({
+      namespace,
+      settled: () => this.#settledNow(),
+      log,
+    });
+    this.#watch = this.#newWatch(namespace, stream, log);
+    this.ready = this.#watch.loaded.then(() => {
+      this.#loaded = true;
+      this.#settled.start();
+    });
+    this.#peers = this.#newPeers(nc, names.nodeSubject, log);
+    this.#event({ type: "node-joined", at: new Date(clock.now()) });
+  }
+
+  /** The timer queue: sends the ticks this node owns, and backs up the others. */
+  #newQueue(
+    names: NamespaceNames,
+    standbyDelay: number,
+    clock: ServerClock,
+  ): TimerQueue<Scheduled> {
+    return new TimerQueue<Scheduled>({
       standbyDelay,
       send: (item, now) => this.#sender.send(item, now),
       advance: (item) => advance(names, item),
@@ -130,18 +152,6 @@ export class Node {
         return verdict;
       },
     });
-    this.#settled = new SettledRecord({
-      namespace,
-      settled: () => this.#settledNow(),
-      log,
-    });
-    this.#watch = this.#newWatch(namespace, stream, log);
-    this.ready = this.#watch.loaded.then(() => {
-      this.#loaded = true;
-      this.#settled.start();
-    });
-    this.#peers = this.#newPeers(nc, names.nodeSubject, log);
-    this.#event({ type: "node-joined", at: new Date(clock.now()) });
   }
 
   /** The sender of the node's ticks, through `stream`. */

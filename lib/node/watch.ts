@@ -19,7 +19,8 @@ import {
   definedRevision,
 } from "../wire/mod.ts";
 import { checkBucket, openBucket } from "./bucket_check.ts";
-import { CatchUp, countMissed, type LastTick } from "./catch_up.ts";
+import type { LastTick } from "./catch_up.ts";
+import { InitialLoad } from "./initial_load.ts";
 import type { JobRules } from "./rule.ts";
 import { type Loading, scheduleJob } from "./schedule_job.ts";
 import type { Settled } from "./settled.ts";
@@ -94,16 +95,9 @@ export class DefinitionWatch {
    * an array. A million arrays of one held 56 MB.
    */
   readonly #byKey = new Map<string, Scheduled | readonly Scheduled[]>();
-  /** The jobs of the stored definitions, queued at once when they are all loaded. */
-  #initial: Scheduled[] = [];
-  /**
-   * The stored definitions held back until their jobs' last ticks are read (see
-   * `CatchUp.defers`), by key, with their entries' revisions.
-   */
-  readonly #deferred = new Map<string, [number, Loading]>();
   readonly #debug: boolean;
-  /** The queue's last ticks, while the stored definitions are being loaded. */
-  #catchUp: CatchUp | undefined;
+  /** The load of the stored definitions under way, if any. */
+  #initial: InitialLoad | undefined;
   #watcher: { stop(): void } | undefined;
   #applied: Applied = { bucket: "", revision: 0 };
   readonly #watching: Promise<void>;
@@ -168,15 +162,14 @@ export class DefinitionWatch {
     const namespace = this.#namespace;
     const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
-    this.#catchUp = await this.#openCatchUp(info.created);
+    const bucket = info.created;
+    this.#initial = await InitialLoad.open({ ...this.#options, bucket });
     const applied = this.#applied = { bucket: "", revision: 0 };
     // The load looks up a spec per job: held strongly until it is done.
     const release = this.#specs.hold();
     const done = async () => {
-      await this.#loadDeferred();
-      release();
-      this.#done(loaded);
-      applied.bucket = info.created;
+      await this.#done(loaded, release);
+      applied.bucket = bucket;
     };
     const watcher = await kv.watch();
     this.#watcher = watcher;
@@ -187,7 +180,7 @@ export class DefinitionWatch {
     };
     const endChecks = checkBucket(
       namespace,
-      info.created,
+      bucket,
       () => applied.revision,
       stop,
     );
@@ -197,7 +190,7 @@ export class DefinitionWatch {
       for await (const entry of watcher) {
         this.#apply(entry);
         applied.revision = entry.revision;
-        if (this.#catchUp && entry.delta === 0) await done();
+        if (this.#initial && entry.delta === 0) await done();
       }
     } finally {
       endChecks();
@@ -207,53 +200,14 @@ export class DefinitionWatch {
   }
 
   /**
-   * The last tick of each job, at start: from the nodes' record when there is one that
-   * fits (see `CatchUp.open`), else read from the whole job stream.
+   * Every stored definition is read: loads those held back, queues all their jobs at once
+   * (one heap build) and says so.
    */
-  async #openCatchUp(bucket: string): Promise<CatchUp> {
-    let settled: Settled | null = null;
-    try {
-      settled = await this.#options.settled?.() ?? null;
-    } catch (err) {
-      this.#log.warn("cannot read how far the ticks are settled", {
-        error: (err as Error).message,
-      });
-    }
-    return CatchUp.open(this.#namespace, bucket, settled, Date.now());
-  }
-
-  /**
-   * Reads the last ticks of the jobs of the definitions held back, then loads those; if
-   * a read fails, the whole job stream is read instead.
-   */
-  async #loadDeferred(): Promise<void> {
-    const deferred = [...this.#deferred.values()];
-    this.#deferred.clear();
-    if (deferred.length === 0) return;
-    const jobs = deferred.flatMap(([, { key, definition }]) =>
-      definition.jobs.map((_, index) => ({ key, index }))
-    );
-    try {
-      await this.#catchUp!.readLast(jobs, this.#options.lastTick!);
-    } catch (err) {
-      this.#log.warn("reading last ticks failed; reading the whole job queue", {
-        error: (err as Error).message,
-      });
-      this.#catchUp = await CatchUp.read(this.#namespace);
-    }
-    const now = Date.now();
-    for (const [revision, loading] of deferred) {
-      this.#load(revision, { ...loading, now });
-    }
-    this.#log.info("last ticks read", { jobs: jobs.length });
-  }
-
-  /** Every stored definition is loaded: queues their jobs and says so. */
-  #done(loaded: () => void): void {
-    // The jobs of the stored definitions go in the queue at once: one heap build.
-    this.#queue.add(this.#initial);
-    this.#initial = [];
-    this.#catchUp = undefined;
+  async #done(loaded: () => void, release: () => void): Promise<void> {
+    const queued = await this.#initial!.finish((r, l) => this.#load(r, l));
+    release();
+    this.#queue.add(queued);
+    this.#initial = undefined;
     this.#loaded = true;
     const { definitions, jobs, rejected } = this.#metrics;
     this.#log.info("definitions loaded", { definitions, jobs, rejected });
@@ -266,7 +220,7 @@ export class DefinitionWatch {
     this.#unschedule(key);
     if (!isPut(entry)) {
       // While the stored definitions load, a deletion is old news: a debug line.
-      this.#log[this.#catchUp ? "debug" : "info"]("definition removed", {
+      this.#log[this.#initial ? "debug" : "info"]("definition removed", {
         key,
         revision,
       });
@@ -299,16 +253,13 @@ export class DefinitionWatch {
    */
   #load(revision: number, loading: Loading): void {
     const { key, definition } = loading;
-    if (this.#catchUp?.defers(loading, this.#options.rules)) {
-      this.#deferred.set(key, [revision, loading]);
-      return;
-    }
+    if (this.#initial?.hold(revision, loading, this.#options.rules)) return;
     const scheduled: Scheduled[] = [];
     for (let index = 0; index < definition.jobs.length; index++) {
       const item = this.#schedule(loading, index);
       if (item) scheduled.push(item);
     }
-    if (this.#catchUp) this.#initial.push(...scheduled);
+    if (this.#initial) this.#initial.add(scheduled);
     else this.#queue.add(scheduled);
     // A copy holds its items and no more: an array pushed to has room for 17 (150 MB
     // for a million keys).
@@ -320,8 +271,8 @@ export class DefinitionWatch {
     this.#metrics.jobs += scheduled.length;
     // While the stored definitions load, one line per definition is a debug line (a
     // million of them took seconds); the load ends with one info line of counts.
-    if (!this.#catchUp || this.#debug) {
-      this.#log[this.#catchUp ? "debug" : "info"]("definition loaded", {
+    if (!this.#initial || this.#debug) {
+      this.#log[this.#initial ? "debug" : "info"]("definition loaded", {
         key,
         revision,
         jobs: definition.jobs.length,
@@ -336,28 +287,15 @@ export class DefinitionWatch {
    */
   #schedule(loading: Loading, index: number): Scheduled | null {
     const { key, definition, now } = loading;
-    const job = definition.jobs[index];
-    const rule = this.#options.rules.of(job.policy, key, index);
-    const { names } = this.#namespace;
-    const last = this.#catchUp?.last(
+    const rule = this.#options.rules.of(
+      definition.jobs[index].policy,
       key,
       index,
-      loading.bucketRevision,
-      rule.jitter,
     );
     // Even with the most jitter, a tick at or before this is sent too late.
     const floor = now - rule.window - rule.jitter;
-    const spec = loading.specs[index];
-    const missed = {
-      ...loading,
-      index,
-      spec,
-      bounds: rule.bounds,
-      last,
-      floor,
-    };
-    countMissed(this.#catchUp, missed, this.#options);
-    const after = Math.max(floor, last ?? -Infinity);
+    const after = this.#initial?.resume(loading, index, rule, floor) ?? floor;
+    const { names } = this.#namespace;
     return scheduleJob(loading, index, {
       names,
       rule,
@@ -367,7 +305,7 @@ export class DefinitionWatch {
   }
 
   #unschedule(key: string): void {
-    this.#deferred.delete(key);
+    this.#initial?.drop(key);
     const held = this.#byKey.get(key);
     if (!held) return;
     const old = Array.isArray(held) ? held : [held];
