@@ -180,8 +180,6 @@ export function restartRow(n: number, { restart }: LoadMix) {
     "fill s (a tick per job)": restart.fill.toFixed(1),
     "restart load s (process start to loaded)": restart.load.toFixed(2),
     "peak RSS MB": restart.rss.toFixed(0),
-    "last ticks read": Number.isNaN(restart.read)
-      ? "all (scan)"
-      : restart.read,
+    "last ticks read": Number.isNaN(restart.read) ? "all (scan)" : restart.read,
   };
 }
