@@ -32,11 +32,6 @@ export class MinHeap<T> {
     return this.#items[0];
   }
 
-  /** The items, in no particular order. */
-  [Symbol.iterator](): Iterator<T> {
-    return this.#items[Symbol.iterator]();
-  }
-
   /** Adds an item. */
   push(item: T): void {
     const items = this.#items;
