@@ -185,11 +185,23 @@ Deno.test("settledThrough: before the earliest tick queued, less the longest a b
   assert.equal(queue.settledThrough, 0, "now");
   clock.advance(1200); // a waits as a backup until 1500
   assert.deepEqual(sent, []);
-  assert.equal(queue.sentThrough, 1200, "sentThrough goes by the time it looks");
-  assert.equal(queue.settledThrough, 999, "settledThrough by its tick's send time");
+  assert.equal(
+    queue.sentThrough,
+    1200,
+    "sentThrough goes by the time it looks",
+  );
+  assert.equal(
+    queue.settledThrough,
+    999,
+    "settledThrough by its tick's send time",
+  );
   clock.advance(300); // the backup sends it; a is queued again at 2000
   assert.deepEqual(sent, ["a@1000"]);
-  assert.equal(queue.settledThrough, 1499, "2000, less the 500 ms a backup waits");
+  assert.equal(
+    queue.settledThrough,
+    1499,
+    "2000, less the 500 ms a backup waits",
+  );
   queue.add([job("late", 1400)]); // queued after its time: not sent yet
   assert.equal(queue.settledThrough, 899);
 });
