@@ -61,6 +61,13 @@ export class MinHeap<T> {
     }
   }
 
+  /** Keeps only the items `keep` holds true for: one rebuild, in linear time. */
+  retain(keep: (item: T) => boolean): void {
+    const kept = this.#items.filter(keep);
+    this.#items.length = 0;
+    this.pushAll(kept);
+  }
+
   /** Removes and returns the item with the lowest priority. */
   pop(): T | undefined {
     const items = this.#items;

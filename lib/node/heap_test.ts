@@ -38,3 +38,12 @@ Deno.test("pushAll builds a heap that pops in order, alone and on top of items",
   for (let n = heap.pop(); n !== undefined; n = heap.pop()) popped.push(n);
   assert.deepEqual(popped, [...values, 5000].sort((a, b) => a - b));
 });
+
+Deno.test("retain keeps the items asked for, in a heap that pops in order", () => {
+  const heap = new MinHeap<number>((n) => n);
+  heap.pushAll(Array.from({ length: 200 }, (_, i) => (i * 37) % 200));
+  heap.retain((n) => n % 2 === 0);
+  const popped: number[] = [];
+  for (let n = heap.pop(); n !== undefined; n = heap.pop()) popped.push(n);
+  assert.deepEqual(popped, Array.from({ length: 100 }, (_, i) => 2 * i));
+});

@@ -146,6 +146,7 @@ export class Node {
       early: EARLY,
       owns: (item) => this.#peers.owns(item),
       prepare: (item) => this.#sender.prepare(item),
+      pendingFrom: () => this.#sender.pendingFrom,
       backup: (item, now) => {
         const verdict = this.#peers.verdict(item, now);
         if (verdict === "skip") this.metrics.covered++;

@@ -6,22 +6,10 @@
 
 import { type Clock, realClock, type Timer } from "./clock.ts";
 import { MinHeap } from "./heap.ts";
+import { PrepareAhead } from "./prepare_ahead.ts";
 
 /** The longest a timer is set for; a later tick is re-checked then. */
 export const MAX_TIMER = 3_600_000;
-
-/**
- * How far ahead of its send time a tick this node owns is prepared, in ms: a minute, so
- * that the top-of-the-minute herd is encoded before it is due.
- */
-export const PREPARE_WITHIN = 60_000;
-
-/**
- * How long after a firing the next ticks of the jobs it sent are prepared, in ms: not
- * while the server stores that firing's ticks, which it does faster with the cores to
- * itself.
- */
-export const PREPARE_AFTER = 250;
 
 /** What the queue reads and writes of a queued job. */
 export interface Queued {
@@ -64,11 +52,15 @@ export interface TimerQueueOptions<T extends Queued> {
    */
   early?: number;
   /**
-   * Prepares the tick of `item` at `item.due` ahead of its send time: called
-   * {@link PREPARE_AFTER} after it is queued at it, when that tick is still to come within
-   * {@link PREPARE_WITHIN} and this node owns it.
+   * Prepares the tick of `item` at `item.due` ahead of its send time, when this node owns
+   * it (see `PrepareAhead` for when).
    */
   prepare?: (item: T) => void;
+  /**
+   * The earliest send time of a tick sent and not yet acknowledged (default: none): the
+   * preparing waits while a firing's ticks are not.
+   */
+  pendingFrom?: () => number;
 }
 
 /**
@@ -103,7 +95,7 @@ export class TimerQueue<T extends Queued> {
   readonly #clock: Clock;
   readonly #owns: (item: T) => boolean;
   readonly #backup: (item: T, now: number) => BackupVerdict;
-  readonly #prepare: ((item: T) => void) | undefined;
+  readonly #ahead: PrepareAhead<T> | undefined;
   readonly #early: number;
   /** Jobs sent (or skipped) and not yet queued at their next tick. */
   #fired: T[] = [];
@@ -116,9 +108,6 @@ export class TimerQueue<T extends Queued> {
   /** The time of the last firing: every tick this node owns due by then is sent. */
   #firedAt = 0;
   #requeueTimer: Timer | undefined;
-  /** Jobs queued again, whose next tick is to be prepared. */
-  #toPrepare: T[] = [];
-  #prepareTimer: Timer | undefined;
   #stopped = false;
 
   constructor(options: TimerQueueOptions<T>) {
@@ -128,7 +117,14 @@ export class TimerQueue<T extends Queued> {
     this.#clock = options.clock ?? realClock;
     this.#owns = options.owns ?? (() => true);
     this.#backup = options.backup ?? (() => "send");
-    this.#prepare = options.prepare;
+    const { prepare, pendingFrom } = options;
+    this.#ahead = prepare &&
+      new PrepareAhead({
+        prepare,
+        pendingFrom,
+        owns: this.#owns,
+        clock: this.#clock,
+      });
     this.#early = options.early ?? 0;
   }
 
@@ -172,10 +168,7 @@ export class TimerQueue<T extends Queued> {
    */
   add(items: readonly T[]): void {
     this.#heap.pushAll(items);
-    if (this.#prepare) {
-      for (const item of items) this.#toPrepare.push(item);
-      this.#prepareSoon();
-    }
+    this.#ahead?.queued(items, 0);
     this.#arm();
   }
 
@@ -190,7 +183,7 @@ export class TimerQueue<T extends Queued> {
     this.#stopped = true;
     this.#clock.clearTimeout(this.#timer);
     this.#clock.clearTimeout(this.#requeueTimer);
-    this.#clock.clearTimeout(this.#prepareTimer);
+    this.#ahead?.stop();
   }
 
   /**
@@ -216,6 +209,8 @@ export class TimerQueue<T extends Queued> {
     this.#timerDue = Infinity;
     const now = this.#waitUntil(due);
     const heap = this.#heap;
+    const later: T[] = [];
+    const firstLooks: T[] = [];
     for (let top = heap.peek(); top && top.sendAt <= now; top = heap.peek()) {
       heap.pop();
       if (!top.live) {
@@ -228,21 +223,38 @@ export class TimerQueue<T extends Queued> {
         ? "send"
         : top.firesAt + this.#standbyDelay;
       if (typeof verdict === "number") {
+        (top.backup ? later : firstLooks).push(top);
         top.backup = true;
         top.sendAt = verdict;
-        this.#backupWait = Math.max(this.#backupWait, verdict - top.firesAt);
-        heap.push(top);
         continue;
       }
       if (verdict === "send") this.#send(top, now);
       this.#fired.push(top);
     }
+    this.#lookLater(later, firstLooks, this.#clock.now() - now);
     this.#firedAt = now;
     this.#requeueTimer ??= this.#clock.setTimeout(this.#requeue, 0);
     // The wait fell short of its time only if the clock stood still (a fake one in tests).
     const stood = now < due && due - now <= this.#early;
     this.#arm(stood ? 0 : this.#early);
   };
+
+  /**
+   * Queues again, at once (in a herd, one heap rebuild), the backups to look at later. A
+   * backup's first look also waits as long as this firing `took`: the owner of a herd
+   * takes about as long to send its share, and looking before its report says so would
+   * send a copy of each tick.
+   */
+  #lookLater(later: T[], firstLooks: readonly T[], took: number): void {
+    for (const item of firstLooks) {
+      item.sendAt += took;
+      later.push(item);
+    }
+    for (const { sendAt, firesAt } of later) {
+      this.#backupWait = Math.max(this.#backupWait, sendAt - firesAt);
+    }
+    this.#heap.pushAll(later);
+  }
 
   /**
    * The clock's time once it reaches `due`, when that is at most {@link early} (and a
@@ -261,6 +273,7 @@ export class TimerQueue<T extends Queued> {
     this.#requeueTimer = undefined;
     const fired = this.#fired;
     this.#fired = [];
+    const queued: T[] = [];
     for (const item of fired) {
       if (!item.live) {
         this.#dead--;
@@ -272,40 +285,18 @@ export class TimerQueue<T extends Queued> {
       }
       item.backup = false;
       item.sendAt = item.firesAt;
-      this.#heap.push(item);
-      if (this.#prepare) this.#toPrepare.push(item);
+      queued.push(item);
     }
+    this.#heap.pushAll(queued);
     this.#compact();
-    this.#prepareSoon();
+    this.#ahead?.queued(queued, this.#firedAt);
     this.#arm();
   };
-
-  /** Prepares, {@link PREPARE_AFTER} from now, the next ticks of the jobs queued again. */
-  #prepareSoon(): void {
-    if (this.#toPrepare.length === 0 || this.#prepareTimer) return;
-    this.#prepareTimer = this.#clock.setTimeout(() => {
-      this.#prepareTimer = undefined;
-      const items = this.#toPrepare;
-      this.#toPrepare = [];
-      const now = this.#clock.now();
-      for (const item of items) {
-        const { sendAt } = item;
-        if (
-          item.live && !item.backup && sendAt > now &&
-          sendAt <= now + PREPARE_WITHIN && this.#owns(item)
-        ) this.#prepare!(item);
-      }
-    }, PREPARE_AFTER);
-  }
 
   /** Rebuilds the heap when more of it is removed jobs than live ones. */
   #compact(): void {
     if (this.#dead <= this.#heap.size / 2) return;
-    const live: T[] = [];
-    for (let item = this.#heap.pop(); item; item = this.#heap.pop()) {
-      if (item.live) live.push(item);
-    }
-    for (const item of live) this.#heap.push(item);
+    this.#heap.retain((item) => item.live);
     this.#dead = 0;
   }
 }

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "./_fake_clock.ts";
 import {
+  PREPARE_AFTER,
+  PREPARE_WAITS,
+  PREPARE_WITHIN,
+} from "./prepare_ahead.ts";
+import {
   type BackupVerdict,
   MAX_TIMER,
-  PREPARE_AFTER,
-  PREPARE_WITHIN,
   type Queued,
   TimerQueue,
   type TimerQueueOptions,
@@ -42,7 +45,10 @@ function everySecond(item: Job): boolean {
 function setup(
   standbyDelay = 500,
   jitter = 0,
-  owners: Pick<TimerQueueOptions<Job>, "owns" | "backup" | "prepare"> = {},
+  owners: Pick<
+    TimerQueueOptions<Job>,
+    "owns" | "backup" | "prepare" | "pendingFrom"
+  > = {},
 ) {
   const clock = new FakeClock(0);
   const sent: string[] = [];
@@ -179,6 +185,39 @@ Deno.test("sentThrough: now, but before the earliest job still queued", () => {
   assert.equal(queue.sentThrough, 1200);
 });
 
+Deno.test("a backup's first look also waits as long as the firing took: a herd's owner is still sending", () => {
+  const fake = new FakeClock(0);
+  let took = 0; // the time the sends take, on top of the fake clock
+  const clock = {
+    now: () => fake.now() + took,
+    setTimeout: fake.setTimeout.bind(fake),
+    clearTimeout: fake.clearTimeout.bind(fake),
+  };
+  const looked: number[] = [];
+  const queue = new TimerQueue<Job>({
+    standbyDelay: 500,
+    clock,
+    owns: (item) => item.name.startsWith("mine"),
+    send: () => took += 100,
+    backup: (item, now) => {
+      looked.push(now);
+      return "skip";
+    },
+    advance: () => false,
+  });
+  queue.add([job("mine1", 1000), job("theirs", 1000), job("mine2", 1000)]);
+  fake.advance(1000);
+  assert.equal(took, 200, "two sends");
+  fake.advance(500 + 200 - took - 1);
+  assert.deepEqual(looked, []);
+  fake.advance(1);
+  assert.deepEqual(
+    looked,
+    [1700],
+    "at 1000 + 500, plus the 200 the firing took",
+  );
+});
+
 Deno.test("settledThrough: before the earliest tick queued, less the longest a backup waited", () => {
   const { clock, queue, sent } = setup(500, 0, { owns: () => false });
   queue.add([job("a", 1000, 1000)]);
@@ -266,6 +305,31 @@ Deno.test("a tick this node owns is prepared PREPARE_AFTER after it is queued, w
     ["mine@2000"],
     "not a backup's, nor one past the window",
   );
+});
+
+Deno.test("the next ticks are prepared once the firing's ticks are acknowledged, or PREPARE_WAITS later", () => {
+  const prepared: number[] = [];
+  let pendingFrom = Infinity;
+  const { clock, queue } = setup(500, 0, {
+    prepare: (item) => prepared.push(item.due),
+    pendingFrom: () => pendingFrom,
+  });
+  queue.add([job("a", 1000, 2000)]);
+  clock.advance(PREPARE_AFTER);
+  assert.deepEqual(prepared, [1000]);
+  clock.advance(1000 - PREPARE_AFTER);
+  pendingFrom = 1000; // the tick at 1000 is sent, not yet acknowledged
+  clock.advance(2 * PREPARE_AFTER);
+  assert.deepEqual(prepared, [1000], "waits while it is stored");
+  pendingFrom = Infinity;
+  clock.advance(PREPARE_AFTER);
+  assert.deepEqual(prepared, [1000, 3000], "then prepares");
+  pendingFrom = 3000; // the tick at 3000 is never acknowledged
+  clock.advance(3000 - 1000 - 3 * PREPARE_AFTER);
+  clock.advance((PREPARE_WAITS + 1) * PREPARE_AFTER - 1);
+  assert.deepEqual(prepared, [1000, 3000]);
+  clock.advance(1);
+  assert.deepEqual(prepared, [1000, 3000, 5000], "at most PREPARE_WAITS later");
 });
 
 Deno.test("with early set, the timer is set that much before and the rest waited out", () => {

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "./_fake_clock.ts";
+import {
+  PREPARE_AFTER,
+  PREPARE_WITHIN,
+  PrepareAhead,
+} from "./prepare_ahead.ts";
+import type { Queued } from "./timer_queue.ts";
+
+interface Job extends Queued {
+  name: string;
+}
+
+const job = (name: string, due: number): Job => ({
+  name,
+  due,
+  firesAt: due,
+  sendAt: due,
+  backup: false,
+  live: true,
+});
+
+function setup(owns: (item: Job) => boolean = () => true) {
+  const clock = new FakeClock(0);
+  const prepared: string[] = [];
+  const ahead = new PrepareAhead<Job>({
+    clock,
+    owns,
+    prepare: (item) => prepared.push(item.name),
+  });
+  return { clock, prepared, ahead };
+}
+
+Deno.test("a far tick is prepared when it comes within PREPARE_WITHIN, if still live and owned then", () => {
+  let theirs = "none";
+  const { clock, prepared, ahead } = setup((item) => item.name !== theirs);
+  const hour = 3_600_000;
+  const removed = job("removed", hour);
+  ahead.queued([
+    job("near", 2000),
+    job("hourly", hour),
+    job("moved", hour),
+    removed,
+  ], 0);
+  clock.advance(PREPARE_AFTER);
+  assert.deepEqual(prepared, ["near"]);
+  removed.live = false;
+  theirs = "moved"; // another node owns it now
+  clock.advance(hour - PREPARE_WITHIN - PREPARE_AFTER - 1);
+  assert.deepEqual(prepared, ["near"]);
+  clock.advance(1);
+  assert.deepEqual(prepared, ["near", "hourly"]);
+  ahead.stop();
+  assert.equal(clock.pending, 0);
+});
+
+Deno.test("removed far jobs are dropped as the far heap grows; the live ones are all prepared", () => {
+  const { clock, prepared, ahead } = setup();
+  const far = Array.from({ length: 7000 }, (_, i) => job(`j${i}`, 100_000 + i));
+  ahead.queued(far.slice(0, 2000), 0);
+  clock.advance(PREPARE_AFTER);
+  for (const item of far.slice(0, 1500)) item.live = false;
+  ahead.queued(far.slice(2000), 0);
+  clock.advance(PREPARE_AFTER);
+  clock.advance(100_000);
+  assert.equal(prepared.length, 5500);
+  assert.equal(new Set(prepared).size, 5500);
+});
