@@ -264,6 +264,7 @@ async function burstOurs(n: number) {
     : undefined;
   await sleep(due - SECOND - Date.now());
   const cpu = await cpuMeter(nodes.map((node) => node.pid));
+  const publishedBefore = await Promise.all(nodes.map(publishes));
   const stored = async () =>
     (await jsm.streams.info(names.jobStream)).state.messages;
   const before = await stored();
@@ -274,6 +275,14 @@ async function burstOurs(n: number) {
   );
   await sleep(SECOND); // the backups, half a second later
   const nodeCpu = await cpu();
+  const publishedAfter = await Promise.all(nodes.map(publishes));
+  const sum = (counts: { stored: number; sent: number }[]) =>
+    counts.reduce((a, c) => ({
+      stored: a.stored + c.stored,
+      sent: a.sent + c.sent,
+    }));
+  const [after, before0] = [sum(publishedAfter), sum(publishedBefore)];
+  const perTick = (after.sent - before0.sent) / (after.stored - before0.stored);
   const acked = ackQuantiles(await Promise.all(nodes.map((x) => x.metrics())));
   await Promise.all(nodes.map((node) => node.stop()));
   sub?.unsubscribe();
@@ -287,6 +296,7 @@ async function burstOurs(n: number) {
     s: summarize(ticks, n),
     write,
     nodeCpu,
+    perTick,
     wire: {
       p50: percentile(wire, 0.5),
       p99: percentile(wire, 0.99),
@@ -369,6 +379,7 @@ async function burst(n: number) {
       "write s": ours.write.toFixed(2),
       ...side(ours.s),
       "CPU s": ours.nodeCpu.map((c) => c.toFixed(2)).join(" / ") + " (nodes)",
+      "publishes / stored tick": ours.perTick.toFixed(3),
     },
     typeof native === "string" ? { side: `native: skipped, ${native}` } : {
       side: "native",
