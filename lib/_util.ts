@@ -9,6 +9,17 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+const decoder = new TextDecoder();
+
+/** The JSON value in `data`, or `undefined` when it is not JSON (data from elsewhere). */
+export function jsonOf(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Exponential backoff: `first` doubled for each attempt after the first, capped at `max`.
  * The node's publish retries and the worker's run retries both use it.

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isRecord } from "../_util.ts";
+import { isRecord, jsonOf } from "../_util.ts";
 
 /** One node's report. Times are the server's, in epoch ms. */
 export interface Report {
@@ -29,7 +29,6 @@ export interface Report {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The bytes of a report. */
 export function encodeReport(report: Report): Uint8Array {
@@ -54,12 +53,7 @@ const NUMBERS = ["view", "since", "sent", "stored", "revision"] as const;
  * ```
  */
 export function decodeReport(data: Uint8Array): Report | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(data));
-  } catch {
-    return null;
-  }
+  const value = jsonOf(data);
   if (
     !isRecord(value) || typeof value.id !== "string" ||
     typeof value.bucket !== "string" ||

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { isRecord } from "../_util.ts";
+import { isRecord, jsonOf } from "../_util.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 
@@ -36,7 +36,6 @@ export interface Settled {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * The record in `data`, or `null` when it is not one (written by someone else).
@@ -52,12 +51,7 @@ const decoder = new TextDecoder();
  * ```
  */
 export function decodeSettled(data: Uint8Array): Settled | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(data));
-  } catch {
-    return null;
-  }
+  const value = jsonOf(data);
   if (
     !isRecord(value) || !Number.isFinite(value.through) ||
     typeof value.bucket !== "string" || !Number.isInteger(value.revision) ||
