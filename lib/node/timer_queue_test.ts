@@ -199,7 +199,7 @@ Deno.test("a backup's first look also waits as long as the firing took: a herd's
     clock,
     owns: (item) => item.name.startsWith("mine"),
     send: () => took += 100,
-    backup: (item, now) => {
+    backup: (_item, now) => {
       looked.push(now);
       return "skip";
     },
