@@ -315,7 +315,11 @@ export class Namespace {
   }
 }
 
-function decodeOrNull<T>(
+/**
+ * `decode(bytes)`, or `null` when the bytes are not what it reads (it threw a
+ * {@link ScheduleError}: data written by someone else).
+ */
+export function decodeOrNull<T>(
   bytes: Uint8Array,
   decode: (bytes: Uint8Array) => T,
 ): T | null {

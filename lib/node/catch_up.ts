@@ -6,12 +6,7 @@
  */
 
 import type { StreamSender } from "../nats/stream_sender.ts";
-import { ScheduleError } from "../errors.ts";
-import type { JobRules } from "./rule.ts";
-import type { Loading } from "./schedule_job.ts";
-import type { Settled } from "./settled.ts";
-
-import type { Namespace } from "../nats/namespace.ts";
+import { decodeOrNull, type Namespace } from "../nats/namespace.ts";
 import type { Spec } from "../spec/spec.ts";
 import {
   countTicks,
@@ -24,6 +19,9 @@ import type { Definition, ScheduleEvent } from "../types.ts";
 import { CodecError } from "../errors.ts";
 import type { NamespaceNames } from "../nats/names.ts";
 import { tickScheduledAt } from "../wire/mod.ts";
+import type { JobRules } from "./rule.ts";
+import type { Loading } from "./schedule_job.ts";
+import type { Settled } from "./settled.ts";
 import type { NodeMetrics } from "./types.ts";
 
 /** The most missed ticks counted one by one for one job at one time. */
@@ -295,12 +293,7 @@ export function lastTickThrough(
   return async (key, index) => {
     const msg = await stream.last(names.jobSubject(key, index));
     if (msg === null) return undefined;
-    try {
-      return tickScheduledAt(msg.data);
-    } catch (err) {
-      if (err instanceof ScheduleError) return undefined;
-      throw err;
-    }
+    return decodeOrNull(msg.data, tickScheduledAt) ?? undefined;
   };
 }
 

@@ -4,6 +4,9 @@
  * @module
  */
 
+/** The longest a timer is set for, in ms; a later time is checked again then. */
+export const MAX_TIMER = 3_600_000;
+
 /** A timer set by a {@link Clock}. */
 export type Timer = ReturnType<typeof setTimeout>;
 

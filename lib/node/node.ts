@@ -43,9 +43,9 @@ import {
   standbyDelayOf,
   zeroNodeMetrics,
 } from "./_util.ts";
+import { lastTickThrough } from "./catch_up.ts";
 import { Peers } from "./peers.ts";
 import { advance, JobRules } from "./rule.ts";
-import { lastTickThrough } from "./catch_up.ts";
 import { Sender } from "./sender.ts";
 import { type Settled, SettledRecord } from "./settled.ts";
 import { storedTicks } from "./stored_ticks.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Clock, Timer } from "./clock.ts";
+import { type Clock, MAX_TIMER, type Timer } from "./clock.ts";
 import { MinHeap } from "./heap.ts";
 import type { Queued } from "./timer_queue.ts";
 
@@ -26,9 +26,6 @@ export const PREPARE_AFTER = 250;
  * after the firing, it prepares all the same.
  */
 export const PREPARE_WAITS = 5;
-
-/** The longest a timer is set for, in ms; a later one is set again then. */
-const MAX_TIMER = 3_600_000;
 
 /** What a {@link PrepareAhead} needs. */
 export interface PrepareAheadOptions<T extends Queued> {

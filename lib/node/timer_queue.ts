@@ -4,12 +4,9 @@
  * @module
  */
 
-import { type Clock, realClock, type Timer } from "./clock.ts";
+import { type Clock, MAX_TIMER, realClock, type Timer } from "./clock.ts";
 import { MinHeap } from "./heap.ts";
 import { PrepareAhead } from "./prepare_ahead.ts";
-
-/** The longest a timer is set for; a later tick is re-checked then. */
-export const MAX_TIMER = 3_600_000;
 
 /** What the queue reads and writes of a queued job. */
 export interface Queued {

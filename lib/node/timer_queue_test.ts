@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "./_fake_clock.ts";
+import { MAX_TIMER } from "./clock.ts";
 import {
   PREPARE_AFTER,
   PREPARE_WAITS,
@@ -7,7 +8,6 @@ import {
 } from "./prepare_ahead.ts";
 import {
   type BackupVerdict,
-  MAX_TIMER,
   type Queued,
   TimerQueue,
   type TimerQueueOptions,
