@@ -5,7 +5,7 @@
  * @module
  */
 
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "./nats_server.ts";
@@ -23,7 +23,11 @@ function freePort(): number {
 export class NatsCluster {
   private constructor(readonly servers: NatsServer[]) {}
 
-  /** Starts the servers and waits until JetStream has a meta leader. */
+  /**
+   * Starts the servers and waits until a stream can be placed on all of them: a meta
+   * leader alone is not enough, since a peer that has not reported yet leaves
+   * "no suitable peers for placement" for a replicated stream.
+   */
   static async start(size = 3): Promise<NatsCluster> {
     const routes = Array.from({ length: size }, () => freePort());
     const servers = await Promise.all(routes.map((port, i) =>
@@ -42,14 +46,21 @@ export class NatsCluster {
     const cluster = new NatsCluster(servers);
     const nc = await cluster.connect();
     try {
-      await waitFor("a JetStream meta leader", async () => {
+      await waitFor(`a stream placed on ${size} servers`, async () => {
         try {
-          await (await jetstream(nc).jetstreamManager()).getAccountInfo();
+          const jsm = await jetstream(nc).jetstreamManager();
+          await jsm.streams.add({
+            name: "cluster_ready",
+            subjects: ["cluster_ready"],
+            num_replicas: size,
+            storage: StorageType.Memory,
+          });
+          await jsm.streams.delete("cluster_ready");
           return true;
         } catch {
           return false;
         }
-      }, 30_000);
+      }, 60_000);
     } finally {
       await nc.close();
     }
