@@ -5,7 +5,11 @@
  */
 
 /**
- * A min-heap of items ordered by a numeric priority read from each item.
+ * A min-heap of items ordered by a numeric priority read from each item when it is added.
+ * The priorities are kept in an array of their own beside the items: a pop compares
+ * about 2 log₂ n of them, and reading each from its item would touch as many objects
+ * scattered over the heap (a cache miss each, a quarter of the node's firing time at a
+ * million jobs). An item's priority must not change while it is queued.
  *
  * @example
  * ```ts
@@ -19,6 +23,8 @@
  */
 export class MinHeap<T> {
   readonly #items: T[] = [];
+  /** The priority of the item at the same index. */
+  readonly #keys: number[] = [];
 
   constructor(readonly priority: (item: T) => number) {}
 
@@ -34,15 +40,9 @@ export class MinHeap<T> {
 
   /** Adds an item. */
   push(item: T): void {
-    const items = this.#items;
-    items.push(item);
-    let child = items.length - 1;
-    while (child > 0) {
-      const parent = (child - 1) >> 1;
-      if (this.priority(items[parent]) <= this.priority(items[child])) break;
-      [items[parent], items[child]] = [items[child], items[parent]];
-      child = parent;
-    }
+    this.#items.push(item);
+    this.#keys.push(this.priority(item));
+    this.#up(this.#items.length - 1);
   }
 
   /**
@@ -50,13 +50,15 @@ export class MinHeap<T> {
    * and the heap rebuilt bottom-up (linear time: the initial load of a million jobs).
    */
   pushAll(added: readonly T[]): void {
-    const items = this.#items;
-    if (added.length < 64 || added.length < items.length / 8) {
+    if (added.length < 64 || added.length < this.#items.length / 8) {
       for (const item of added) this.push(item);
       return;
     }
-    for (const item of added) items.push(item);
-    for (let parent = (items.length >> 1) - 1; parent >= 0; parent--) {
+    for (const item of added) {
+      this.#items.push(item);
+      this.#keys.push(this.priority(item));
+    }
+    for (let parent = (this.#items.length >> 1) - 1; parent >= 0; parent--) {
       this.#down(parent);
     }
   }
@@ -65,42 +67,59 @@ export class MinHeap<T> {
   retain(keep: (item: T) => boolean): void {
     const kept = this.#items.filter(keep);
     this.#items.length = 0;
+    this.#keys.length = 0;
     this.pushAll(kept);
   }
 
   /** Removes and returns the item with the lowest priority. */
   pop(): T | undefined {
     const items = this.#items;
+    const keys = this.#keys;
     const top = items[0];
     const last = items.pop();
+    const lastKey = keys.pop();
     if (items.length === 0 || last === undefined) return top;
     items[0] = last;
+    keys[0] = lastKey!;
     this.#down(0);
     return top;
   }
 
+  /** Moves the item at `child` up to its place. */
+  #up(child: number): void {
+    const keys = this.#keys;
+    while (child > 0) {
+      const parent = (child - 1) >> 1;
+      if (keys[parent] <= keys[child]) return;
+      this.#swap(parent, child);
+      child = parent;
+    }
+  }
+
   /** Moves the item at `parent` down to its place. */
   #down(parent: number): void {
-    const items = this.#items;
+    const keys = this.#keys;
+    const size = keys.length;
     for (;;) {
       const left = 2 * parent + 1;
       const right = left + 1;
       let smallest = parent;
-      if (
-        left < items.length &&
-        this.priority(items[left]) < this.priority(items[smallest])
-      ) {
-        smallest = left;
-      }
-      if (
-        right < items.length &&
-        this.priority(items[right]) < this.priority(items[smallest])
-      ) {
-        smallest = right;
-      }
+      if (left < size && keys[left] < keys[smallest]) smallest = left;
+      if (right < size && keys[right] < keys[smallest]) smallest = right;
       if (smallest === parent) return;
-      [items[parent], items[smallest]] = [items[smallest], items[parent]];
+      this.#swap(parent, smallest);
       parent = smallest;
     }
+  }
+
+  #swap(a: number, b: number): void {
+    const items = this.#items;
+    const keys = this.#keys;
+    const item = items[a];
+    items[a] = items[b];
+    items[b] = item;
+    const key = keys[a];
+    keys[a] = keys[b];
+    keys[b] = key;
   }
 }

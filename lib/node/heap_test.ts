@@ -28,6 +28,29 @@ Deno.test("MinHeap reads the priority from the item, and keeps working after pop
   );
 });
 
+Deno.test("MinHeap reads each item's priority once, as it is added", () => {
+  let reads = 0;
+  const heap = new MinHeap<{ due: number }>((item) => (reads++, item.due));
+  const items = Array.from(
+    { length: 100 },
+    (_, i) => ({ due: (i * 37) % 100 }),
+  );
+  heap.pushAll(items.slice(0, 10));
+  heap.pushAll(items.slice(10));
+  assert.equal(reads, 100);
+  // A popped item's priority changes before it is queued again, as the timer queue's do.
+  const first = heap.pop()!;
+  first.due = 1000;
+  heap.push(first);
+  const popped: number[] = [];
+  for (let item = heap.pop(); item; item = heap.pop()) popped.push(item.due);
+  assert.deepEqual(popped, [
+    ...Array.from({ length: 99 }, (_, i) => i + 1),
+    1000,
+  ]);
+  assert.equal(reads, 101);
+});
+
 Deno.test("pushAll builds a heap that pops in order, alone and on top of items", () => {
   const heap = new MinHeap<number>((n) => n);
   const values = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000);
