@@ -87,7 +87,10 @@ export class StreamSender {
   readonly #stream: string;
   readonly #timeout: number;
   readonly #inbox = createInbox();
-  readonly #waiting = new Map<string, Waiting>();
+  /** The inbox and a dot: a call's reply subject is this and the call's number. */
+  readonly #replyPrefix = `${this.#inbox}.`;
+  /** By call number: a small integer hashes at once, where a string key is hashed anew. */
+  readonly #waiting = new Map<number, Waiting>();
   readonly #subscription;
   readonly #reconnected: (() => void)[] = [];
   #next = 0;
@@ -183,9 +186,9 @@ export class StreamSender {
       return Promise.reject(new Error("the sender is closed"));
     }
     if (!this.#connected) return Promise.reject(new DisconnectedError());
-    const id = (this.#next++).toString(36);
+    const id = this.#next++;
     const { promise, resolve, reject } = Promise.withResolvers<T>();
-    options.reply = `${this.#inbox}.${id}`;
+    options.reply = this.#replyPrefix + id;
     try {
       this.#nc.publish(subject, payload, options);
     } catch (err) {
@@ -205,7 +208,7 @@ export class StreamSender {
   }
 
   #settle(msg: Msg): void {
-    const id = msg.subject.slice(this.#inbox.length + 1);
+    const id = Number(msg.subject.slice(this.#replyPrefix.length));
     const waiting = this.#waiting.get(id);
     if (!waiting) return;
     this.#forget(id);
@@ -254,7 +257,8 @@ export class StreamSender {
   #expire(): void {
     const now = Date.now();
     for (const [id, waiting] of this.#waiting) {
-      if (waiting.deadline > now) continue;
+      // In the order sent, so in the order of their deadlines.
+      if (waiting.deadline > now) break;
       this.#forget(id);
       waiting.reject(
         new Error(`no acknowledgement within ${this.#timeout} ms`),
@@ -269,7 +273,7 @@ export class StreamSender {
     }
   }
 
-  #forget(id: string): void {
+  #forget(id: number): void {
     this.#waiting.delete(id);
     if (this.#waiting.size === 0) {
       clearInterval(this.#sweep);
