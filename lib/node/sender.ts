@@ -9,6 +9,7 @@ import {
   type Ack,
   DisconnectedError,
   msgIdHeaders,
+  type Outcome,
   type StreamSender,
 } from "../nats/stream_sender.ts";
 import type { NamespaceNames } from "../nats/names.ts";
@@ -29,7 +30,7 @@ export interface SenderOptions {
   /** Publishes to the job stream and follows the connection; the sender closes it. */
   stream: Pick<
     StreamSender,
-    "publish" | "close" | "connected" | "onReconnect"
+    "send" | "close" | "connected" | "onReconnect"
   >;
   /** The namespace's names, for the ticks' message ids. */
   names: NamespaceNames;
@@ -84,6 +85,13 @@ export class Sender {
   readonly #pending = new Map<number, number>();
   #drained: (() => void) | undefined;
   #stopping = false;
+  /** What each {@link Publishing} calls back: made once, not per publish. */
+  readonly #ends: PublishEnds = {
+    stored: (publishing, ack) =>
+      this.#stored(publishing.item, publishing.tick, ack),
+    failed: (publishing, err) =>
+      this.#failed(publishing.item, publishing.tick, publishing.attempt, err),
+  };
 
   constructor(options: SenderOptions) {
     this.#stream = options.stream;
@@ -206,12 +214,12 @@ export class Sender {
 
   #encode(item: Scheduled, scheduledAt: number): PreparedTick {
     const firesAt = fireTime(this.#names, item, scheduledAt);
-    const msgId = this.#names.tickId(item.key, item.index, scheduledAt);
     return {
       at: scheduledAt,
       firesAt,
-      msgId,
-      headers: msgIdHeaders(msgId),
+      headers: msgIdHeaders(
+        this.#names.tickId(item.key, item.index, scheduledAt),
+      ),
       payload: item.encode(
         new Date(scheduledAt),
         firesAt === scheduledAt ? undefined : new Date(firesAt),
@@ -221,11 +229,12 @@ export class Sender {
 
   #publish(item: Scheduled, tick: PreparedTick, attempt: number): void {
     this.#begin(tick.firesAt);
-    this.#stream.publish(item.subject, tick.payload, tick.msgId, tick.headers)
-      .then(
-        (ack) => this.#stored(item, tick, ack),
-        (err: Error) => this.#failed(item, tick, attempt, err),
-      );
+    this.#stream.send(
+      item.subject,
+      tick.payload,
+      tick.headers,
+      new Publishing(item, tick, attempt, this.#ends),
+    );
   }
 
   #stored(item: Scheduled, tick: PreparedTick, ack: Ack): void {
@@ -294,5 +303,29 @@ export class Sender {
     if (left === 0) this.#pending.delete(firesAt);
     else this.#pending.set(firesAt, left);
     if (this.#pending.size === 0) this.#drained?.();
+  }
+}
+
+/** What a {@link Sender} does when one of its publishes ends. */
+interface PublishEnds {
+  stored(publishing: Publishing, ack: Ack): void;
+  failed(publishing: Publishing, err: Error): void;
+}
+
+/** One attempt at publishing a tick: one object per publish, no closures. */
+class Publishing implements Outcome<Ack> {
+  constructor(
+    readonly item: Scheduled,
+    readonly tick: PreparedTick,
+    readonly attempt: number,
+    readonly ends: PublishEnds,
+  ) {}
+
+  answered(ack: Ack): void {
+    this.ends.stored(this, ack);
+  }
+
+  failed(err: Error): void {
+    this.ends.failed(this, err);
   }
 }

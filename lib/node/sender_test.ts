@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { type Ack, DisconnectedError } from "../nats/stream_sender.ts";
+import type { MsgHdrs } from "@nats-io/nats-core";
+import {
+  type Ack,
+  DisconnectedError,
+  type Outcome,
+} from "../nats/stream_sender.ts";
 import { NamespaceNames } from "../nats/names.ts";
 import { parseSpec } from "../spec/spec.ts";
 import { zeroNodeMetrics } from "./_util.ts";
@@ -17,7 +22,7 @@ class FakeStream {
   readonly sent: { subject: string; msgId: string }[] = [];
   /** The payload of each publish, as text. */
   readonly payloads: string[] = [];
-  readonly #pending: PromiseWithResolvers<Ack>[] = [];
+  readonly #pending: Outcome<Ack>[] = [];
   readonly #reconnected: (() => void)[] = [];
   closed = false;
   connected = true;
@@ -37,12 +42,15 @@ class FakeStream {
     for (const listener of this.#reconnected) listener();
   }
 
-  publish(subject: string, payload: Uint8Array, msgId: string): Promise<Ack> {
-    this.sent.push({ subject, msgId });
+  send(
+    subject: string,
+    payload: Uint8Array,
+    hdrs: MsgHdrs | undefined,
+    outcome: Outcome<Ack>,
+  ): void {
+    this.sent.push({ subject, msgId: hdrs?.get("Nats-Msg-Id") ?? "" });
     this.payloads.push(new TextDecoder().decode(payload));
-    const pending = Promise.withResolvers<Ack>();
-    this.#pending.push(pending);
-    return pending.promise;
+    this.#pending.push(outcome);
   }
 
   close(): void {
@@ -51,9 +59,9 @@ class FakeStream {
 
   /** Settles the oldest publish, then lets its callbacks run. */
   async answer(ack: Ack | Error): Promise<void> {
-    const pending = this.#pending.shift()!;
-    if (ack instanceof Error) pending.reject(ack);
-    else pending.resolve(ack);
+    const outcome = this.#pending.shift()!;
+    if (ack instanceof Error) outcome.failed(ack);
+    else outcome.answered(ack);
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }

@@ -96,9 +96,7 @@ export interface PreparedTick {
   readonly at: number;
   /** When it is sent: `at` plus the job's jitter. */
   readonly firesAt: number;
-  /** Its `Nats-Msg-Id`. */
-  readonly msgId: string;
-  /** The message headers, holding the `Nats-Msg-Id`. */
+  /** The message headers, holding its `Nats-Msg-Id`. */
   readonly headers: MsgHdrs;
   readonly payload: Uint8Array;
 }
