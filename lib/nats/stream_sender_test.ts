@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { NatsServer } from "../../tests/nats_server.ts";
 import { Namespace } from "./namespace.ts";
-import { DisconnectedError, StreamSender } from "./stream_sender.ts";
+import {
+  type Ack,
+  DisconnectedError,
+  msgIdHeaders,
+  StreamSender,
+} from "./stream_sender.ts";
 import { waitFor } from "../../tests/helpers.ts";
 
 const payload = new TextEncoder().encode("{}");
@@ -30,6 +35,32 @@ Deno.test("a publish resolves with the stream's ack; the same id again is a dupl
     const again = await sender.publish(subject, payload, "beta.k.0.1000");
     assert.deepEqual(again, { seq: 1, duplicate: true });
     sender.close();
+  }));
+
+Deno.test("send tells its outcome object the ack, or a failure, never from within the call", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    const heard: (Ack | string)[] = [];
+    const told = Promise.withResolvers<void>();
+    const outcome = {
+      answered: (ack: Ack) => {
+        heard.push(ack);
+        told.resolve();
+      },
+      failed: (err: Error) => {
+        heard.push(err.message);
+        told.resolve();
+      },
+    };
+    const id = msgIdHeaders("beta.k.0.1000");
+    sender.send(names.jobSubject("k", 0), payload, id, outcome);
+    await told.promise;
+    assert.deepEqual(heard, [{ seq: 1, duplicate: false }]);
+    sender.close();
+    sender.send(names.jobSubject("k", 0), payload, id, outcome);
+    assert.equal(heard.length, 1, "not within the call");
+    await Promise.resolve();
+    assert.deepEqual(heard.slice(1), ["the sender is closed"]);
   }));
 
 Deno.test("a publish without an id is stored each time", () =>
