@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "./_fake_clock.ts";
 import {
   PREPARE_AFTER,
+  PREPARE_SLICE,
   PREPARE_WITHIN,
   PrepareAhead,
 } from "./prepare_ahead.ts";
@@ -65,4 +66,31 @@ Deno.test("removed far jobs are dropped as the far heap grows; the live ones are
   clock.advance(100_000);
   assert.equal(prepared.length, 5500);
   assert.equal(new Set(prepared).size, 5500);
+});
+
+Deno.test("a long queue is prepared a slice a turn of the event loop; stop drops the slices left", () => {
+  const clock = new FakeClock(0);
+  const prepared: string[] = [];
+  let stopAt = Infinity;
+  const ahead: PrepareAhead<Job> = new PrepareAhead<Job>({
+    clock,
+    owns: () => true,
+    prepare: (item) => {
+      prepared.push(item.name);
+      if (prepared.length === stopAt) ahead.stop();
+    },
+  });
+  const jobs = (n: number) =>
+    Array.from({ length: n }, (_, i) => job(`j${i}`, 10_000));
+  ahead.queued(jobs(2 * PREPARE_SLICE + 10), 0);
+  clock.advance(PREPARE_AFTER);
+  assert.equal(prepared.length, 2 * PREPARE_SLICE + 10, "all, over 3 turns");
+  assert.equal(clock.delays.filter((delay) => delay === 0).length, 2);
+
+  prepared.length = 0;
+  stopAt = PREPARE_SLICE;
+  ahead.queued(jobs(2 * PREPARE_SLICE), 0);
+  clock.advance(PREPARE_AFTER);
+  assert.equal(prepared.length, PREPARE_SLICE, "the first slice only");
+  assert.equal(clock.pending, 0);
 });
