@@ -107,6 +107,19 @@ async function publishes(node: NodeProcess) {
   return { stored, sent: stored + read("schedule_ticks_duplicate_total") };
 }
 
+/** The nodes' publishes per tick stored between two readings of {@link publishes}. */
+function publishesPerTick(
+  before: { stored: number; sent: number }[],
+  after: { stored: number; sent: number }[],
+): number {
+  let sent = 0, stored = 0;
+  after.forEach((a, i) => {
+    sent += a.sent - before[i].sent;
+    stored += a.stored - before[i].stored;
+  });
+  return sent / stored;
+}
+
 /** Counts nodes' and server's CPU seconds from `start()` to `stop()`. */
 async function cpuMeter(pids: number[]) {
   const before = await Promise.all(pids.map(usageOf));
@@ -149,9 +162,6 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
   await sleep(to + SECOND - Date.now());
   const [serverCpu, ...nodeCpu] = await cpu();
   const after = await Promise.all(nodes.map(publishes));
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  const sent = sum(after.map((a, i) => a.sent - before[i].sent));
-  const storedInWindow = sum(after.map((a, i) => a.stored - before[i].stored));
   await sleep(SECOND);
   const usage = await Promise.all(nodes.map((node) => node.usage()));
   const missedLines = nodes.reduce((sum, node) => sum + node.missedLines, 0);
@@ -176,7 +186,7 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
       "node peak RSS MB": usage.map((u) => u.rss.toFixed(0)).join(" / "),
       "missed logged": missedLines,
       "stored by node": nodes.map((node) => node.stored).join(" / "),
-      "publishes / stored tick": (sent / storedInWindow).toFixed(3),
+      "publishes / stored tick": publishesPerTick(before, after).toFixed(3),
     },
   };
 }
@@ -276,13 +286,7 @@ async function burstOurs(n: number) {
   await sleep(SECOND); // the backups, half a second later
   const nodeCpu = await cpu();
   const publishedAfter = await Promise.all(nodes.map(publishes));
-  const sum = (counts: { stored: number; sent: number }[]) =>
-    counts.reduce((a, c) => ({
-      stored: a.stored + c.stored,
-      sent: a.sent + c.sent,
-    }));
-  const [after, before0] = [sum(publishedAfter), sum(publishedBefore)];
-  const perTick = (after.sent - before0.sent) / (after.stored - before0.stored);
+  const perTick = publishesPerTick(publishedBefore, publishedAfter);
   const acked = ackQuantiles(await Promise.all(nodes.map((x) => x.metrics())));
   await Promise.all(nodes.map((node) => node.stop()));
   sub?.unsubscribe();
