@@ -38,6 +38,14 @@ export class MinHeap<T> {
     return this.#items[0];
   }
 
+  /**
+   * The lowest priority, as read when its item was added (`Infinity` when empty): what
+   * the heap is ordered by, even if the item's field has moved since.
+   */
+  peekPriority(): number {
+    return this.#keys[0] ?? Infinity;
+  }
+
   /** Adds an item. */
   push(item: T): void {
     this.#items.push(item);

@@ -49,6 +49,10 @@ Deno.test("MinHeap reads each item's priority once, as it is added", () => {
     1000,
   ]);
   assert.equal(reads, 101);
+  assert.equal(heap.peekPriority(), Infinity, "empty");
+  heap.push({ due: 7 });
+  heap.peek()!.due = 70; // moved while queued: the heap still goes by 7
+  assert.equal(heap.peekPriority(), 7);
 });
 
 Deno.test("pushAll builds a heap that pops in order, alone and on top of items", () => {

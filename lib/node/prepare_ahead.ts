@@ -158,11 +158,11 @@ export class PrepareAhead<T extends Queued> {
 
   /** Sets the timer for when the earliest far job comes within {@link PREPARE_WITHIN}. */
   #armFar(): void {
-    const top = this.#far.peek();
-    if (this.#stopped || !top || top.sendAt >= this.#farDue) return;
+    const earliest = this.#far.peekPriority();
+    if (this.#stopped || earliest >= this.#farDue) return;
     this.#clock.clearTimeout(this.#farTimer);
-    this.#farDue = top.sendAt;
-    const delay = top.sendAt - PREPARE_WITHIN - this.#clock.now();
+    this.#farDue = earliest;
+    const delay = earliest - PREPARE_WITHIN - this.#clock.now();
     this.#farTimer = this.#clock.setTimeout(
       this.#comeNear,
       Math.min(MAX_TIMER, Math.max(0, delay)),
@@ -175,9 +175,8 @@ export class PrepareAhead<T extends Queued> {
     const within = this.#clock.now() + PREPARE_WITHIN;
     const near: T[] = [];
     const far = this.#far;
-    for (let top = far.peek(); top && top.sendAt <= within; top = far.peek()) {
-      near.push(far.pop()!);
-    }
+    // By the send time each had when it was kept (a job fired since is sorted again).
+    while (far.peekPriority() <= within) near.push(far.pop()!);
     this.#farKept = Math.min(this.#farKept, far.size);
     this.#sort(near);
     this.#armFar();
