@@ -137,22 +137,15 @@ export class StreamSender {
 
   /**
    * Publishes `payload` to `subject` (with `msgId` as its `Nats-Msg-Id` when given, for the
-   * stream to drop a duplicate; in `hdrs`, when they are built ahead with
-   * {@link msgIdHeaders}), expecting the stream this sender was made for.
+   * stream to drop a duplicate), expecting the stream this sender was made for.
    *
    * @throws {DisconnectedError} When the connection is down, or goes down before the ack.
    * @throws {Error} When the stream answers with an error, nothing answers in time, or
    * the sender is closed.
    */
-  publish(
-    subject: string,
-    payload: Uint8Array,
-    msgId?: string,
-    hdrs: MsgHdrs | undefined = msgId === undefined
-      ? undefined
-      : msgIdHeaders(msgId),
-  ): Promise<Ack> {
+  publish(subject: string, payload: Uint8Array, msgId?: string): Promise<Ack> {
     const { outcome, promise } = promised<Ack>();
+    const hdrs = msgId === undefined ? undefined : msgIdHeaders(msgId);
     this.send(subject, payload, hdrs, outcome);
     return promise;
   }
