@@ -62,14 +62,17 @@ export function scheduleJob(
   if (rule.catchup !== "all" && first.at <= now) {
     if (!skipLate(item, now, place)) return null;
   }
-  item.firesAt = item.sendAt = fireTime(names, item, item.due);
+  item.firesAt = fireTime(names, item, item.due);
+  item.sendAt = item.firesAt;
   return item;
 }
 
 /**
  * A job in the timer queue. A node holds a million of them, so each is one object with
  * its job's part of its ticks as one string (`tickJobFields`), no closure; its subject
- * and the rest of its ticks are made when they are sent.
+ * and the rest of its ticks are made when they are sent. Of its times only `due` is
+ * held as a time: `firesAt` and `sendAt` are kept as offsets from it, small integers
+ * that V8 stores in the object, where each time would take a box of 16 bytes.
  */
 class QueuedJob implements Scheduled, TickHead {
   readonly key: string;
@@ -81,13 +84,15 @@ class QueuedJob implements Scheduled, TickHead {
   readonly bucketRevision: number;
   due: number;
   run: number;
-  firesAt = 0;
-  sendAt = 0;
   backup = false;
   live = true;
   prepared: PreparedTick | undefined = undefined;
   readonly #names: NamespaceNames;
   readonly #fields: string;
+  /** `firesAt - due`: the tick's jitter. */
+  #jitter = 0;
+  /** `sendAt - firesAt`: how much later this node sends it, as its backup, in whole ms. */
+  #standby = 0;
 
   constructor(loading: Loading, index: number, place: JobPlace, first: Run) {
     const { definition } = loading;
@@ -104,6 +109,27 @@ class QueuedJob implements Scheduled, TickHead {
     this.#fields = tickJobFields(definition.jobs[index]);
   }
 
+  get firesAt(): number {
+    return this.due + this.#jitter;
+  }
+
+  /** Set after `due`, which it follows. */
+  set firesAt(at: number) {
+    this.#jitter = wholeMs(at - this.due);
+  }
+
+  get sendAt(): number {
+    return this.due + this.#jitter + this.#standby;
+  }
+
+  /**
+   * Set after `firesAt`, which it follows; rounded up to a whole ms (a backup's times come
+   * from the server's clock, in fractions of one).
+   */
+  set sendAt(at: number) {
+    this.#standby = wholeMs(at - this.due - this.#jitter);
+  }
+
   get namespace(): string {
     return this.#names.namespace;
   }
@@ -115,6 +141,15 @@ class QueuedJob implements Scheduled, TickHead {
   encode(scheduledAt: Date, firesAt?: Date): Uint8Array {
     return encodeJobTick(this, this.#fields, scheduledAt, firesAt);
   }
+}
+
+/**
+ * `ms` rounded up to a whole number, as a small integer: V8 keeps the result of a
+ * subtraction of two times in a box of its own even when it is whole, and a field once
+ * given a box gets one in every job.
+ */
+function wholeMs(ms: number): number {
+  return Math.ceil(ms);
 }
 
 /**

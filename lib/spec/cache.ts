@@ -18,7 +18,10 @@ interface Cached {
 
 /**
  * Interns compiled specs. Jobs hold their spec strongly and the cache weakly, so a spec
- * no job uses any more is collected and its entry dropped: nothing to release by hand.
+ * no job uses any more is collected: nothing to release by hand. The entries of the specs
+ * collected are dropped once the cache has doubled since it last looked (a node holds
+ * hundreds of thousands of distinct specs, and a finalizer per spec would cost 72 bytes
+ * each).
  *
  * A node looks up a million specs as it starts, so a lookup reads as little as it can:
  * entries are found by a hash of (source, zone, DST rule) computed here, since V8 hashes
@@ -35,13 +38,13 @@ interface Cached {
  * ```
  */
 export class SpecCache {
-  readonly #byHash = new Map<number, Cached[]>();
-  readonly #collected = new FinalizationRegistry<number>((hash) =>
-    this.#prune(hash)
-  );
+  /** The entries by hash: one, or those whose hashes collide. */
+  readonly #byHash = new Map<number, Cached | Cached[]>();
   /** The entries holding their spec strongly, while the cache holds. */
   #held: Cached[] | undefined;
   #size = 0;
+  /** How many entries the cache had after it last dropped those collected. */
+  #kept = 0;
 
   /** The compiled spec for (source, timeZone, options); compiles it on first use. */
   get(source: string, timeZone?: string, options: SpecOptions = {}): Spec {
@@ -56,13 +59,13 @@ export class SpecCache {
     if (found && alive) return this.#hold(found, alive);
     const spec = parseSpec(source, timeZone, options);
     const ref = new WeakRef(spec);
-    this.#collected.register(spec, hash);
     if (found) found.ref = ref;
     else {
       found = { source, timeZone, dst, ref, held: undefined };
-      if (cached) cached.push(found);
-      else this.#byHash.set(hash, [found]);
-      this.#size++;
+      if (cached === undefined) this.#byHash.set(hash, found);
+      else if (Array.isArray(cached)) cached.push(found);
+      else this.#byHash.set(hash, [cached, found]);
+      if (++this.#size > 2 * this.#kept + SWEEP_FLOOR) this.#sweep();
     }
     return this.#hold(found, spec);
   }
@@ -88,7 +91,10 @@ export class SpecCache {
     };
   }
 
-  /** How many distinct specs are compiled and alive. */
+  /**
+   * How many distinct specs the cache knows: those compiled and alive, and those collected
+   * since it last dropped theirs.
+   */
   get size(): number {
     return this.#size;
   }
@@ -101,15 +107,30 @@ export class SpecCache {
     return spec;
   }
 
-  /** Drops the entries under `hash` whose spec was collected. */
-  #prune(hash: number): void {
-    const cached = this.#byHash.get(hash);
-    if (!cached) return;
-    const alive = cached.filter((c) => c.ref.deref() !== undefined);
-    this.#size -= cached.length - alive.length;
-    if (alive.length === 0) this.#byHash.delete(hash);
-    else this.#byHash.set(hash, alive);
+  /** Drops the entries whose spec was collected. */
+  #sweep(): void {
+    for (const [hash, cached] of this.#byHash) {
+      if (!Array.isArray(cached)) {
+        if (!isAlive(cached)) this.#byHash.delete(hash);
+        continue;
+      }
+      const alive = cached.filter(isAlive);
+      if (alive.length === 0) this.#byHash.delete(hash);
+      else this.#byHash.set(hash, alive.length === 1 ? alive[0] : alive);
+    }
+    this.#size = 0;
+    for (const cached of this.#byHash.values()) {
+      this.#size += Array.isArray(cached) ? cached.length : 1;
+    }
+    this.#kept = this.#size;
   }
+}
+
+/** The fewest entries a cache has before it first looks for those collected. */
+const SWEEP_FLOOR = 1024;
+
+function isAlive(entry: Cached): boolean {
+  return entry.held !== undefined || entry.ref.deref() !== undefined;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -123,15 +144,24 @@ function hashOf(hash: number, text: string): number {
 }
 
 function find(
-  cached: Cached[],
+  cached: Cached | Cached[],
   source: string,
   timeZone: string | undefined,
   dst: string,
 ): Cached | undefined {
-  for (const c of cached) {
-    if (c.source === source && c.timeZone === timeZone && c.dst === dst) {
-      return c;
-    }
+  if (!Array.isArray(cached)) {
+    return isOf(cached, source, timeZone, dst) ? cached : undefined;
   }
+  for (const c of cached) if (isOf(c, source, timeZone, dst)) return c;
   return undefined;
+}
+
+function isOf(
+  entry: Cached,
+  source: string,
+  timeZone: string | undefined,
+  dst: string,
+): boolean {
+  return entry.source === source && entry.timeZone === timeZone &&
+    entry.dst === dst;
 }

@@ -45,3 +45,22 @@ Deno.test("SpecCache gives the same specs while it holds them and after", () => 
   assert.equal(specs.get("0 0 * * * *", "Europe/Paris"), a);
   assert.equal(specs.size, 1);
 });
+
+Deno.test("SpecCache drops the entries of specs no job holds any more", async () => {
+  const { gc } = globalThis as { gc?: () => void };
+  assert.ok(gc, "the tests run with --v8-flags=--expose-gc");
+  const specs = new SpecCache();
+  const kept = specs.get("@every 1s");
+  for (let i = 2; i <= 2000; i++) specs.get(`@every ${i}s`);
+  // A weak reference made or read keeps its target until the turn ends.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gc();
+  // It looked at 1,025 entries, all alive; it looks again past twice as many (3,074).
+  for (let i = 2001; i <= 3100; i++) specs.get(`@every ${i}s`);
+  assert.equal(specs.size, 1 + 1100, "the 1,999 collected are dropped");
+  assert.equal(
+    specs.get("@every 1s"),
+    kept,
+    "a spec still held is still shared",
+  );
+});
