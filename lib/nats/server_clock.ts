@@ -6,7 +6,7 @@
  */
 
 import { CLOCK_DEFAULTS } from "../defaults.ts";
-import type { Clock, Timer } from "../node/clock.ts";
+import { clearTimer, type Clock, setTimer, type Timer } from "../node/clock.ts";
 import type { Logger } from "../ops/log.ts";
 import { ClockEstimate } from "./clock_estimate.ts";
 
@@ -73,7 +73,7 @@ export class ServerClock implements Clock, ClockReading {
   readonly #interval: number;
   readonly #log: Logger;
   #skewed = false;
-  #timer: Timer | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #probing: Promise<void> | undefined;
   #stopped = false;
 
@@ -111,11 +111,11 @@ export class ServerClock implements Clock, ClockReading {
   }
 
   setTimeout(callback: () => void, delay: number): Timer {
-    return setTimeout(callback, delay);
+    return setTimer(callback, delay);
   }
 
   clearTimeout(timer: Timer | undefined): void {
-    clearTimeout(timer);
+    clearTimer(timer);
   }
 
   /** The server's time minus the local wall clock, in ms (positive: this machine is behind). */
