@@ -147,6 +147,7 @@ export class Node {
       owns: (item) => this.#peers.owns(item),
       prepare: (item) => this.#sender.prepare(item),
       pendingFrom: () => this.#sender.pendingFrom,
+      onSlices: () => this.#peers.report(),
       backup: (item, now) => {
         const verdict = this.#peers.verdict(item, now);
         if (verdict === "skip") this.metrics.covered++;
@@ -184,10 +185,10 @@ export class Node {
       clock,
       isMember: () => this.#loaded && !this.#stopping && !clock.skewed,
       progress: () => {
-        const sent = this.#queue.sentThrough;
+        const { sentThrough: sent, firing } = this.#queue;
         const stored = Math.min(sent, this.#sender.pendingFrom - 1);
         const { published, duplicates } = this.metrics;
-        return { sent, stored, acked: published + duplicates };
+        return { sent, stored, firing, acked: published + duplicates };
       },
       applied: () => this.#watch.applied,
       log,

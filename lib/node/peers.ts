@@ -54,6 +54,8 @@ export const FRESH_FOR = 5 * REPORT_EVERY;
 export interface Progress {
   sent: number;
   stored: number;
+  /** When the firing whose slices are under way began (0 between firings). */
+  firing: number;
   /** How many of its publishes were acknowledged so far: a new report is worth it. */
   acked: number;
 }
@@ -131,21 +133,32 @@ export class Peers {
   /**
    * What this node, a backup of the tick of `item`, does with it at `now`: skip it when its
    * owner's report shows it stored; look again while the owner, still reporting, has sent it
-   * and waits for the acknowledgement (up to {@link WAIT_FOR} after the tick, and within
-   * half the job's window); else send it.
+   * and waits for the acknowledgement, or is sending it in a herd's slices (up to
+   * {@link WAIT_FOR} after the tick, and within half the job's window); else send it.
    */
   verdict(item: Scheduled, now: number): BackupVerdict {
     const owner = ownerOf(item.key, this.#members);
     const heard = owner === undefined ? undefined : this.#heard.get(owner);
     if (!heard || !this.#agrees(heard.report, item)) return "send";
     const { firesAt } = item;
-    const { stored, sent } = heard.report;
+    const { stored, sent, firing = 0 } = heard.report;
     if (stored >= firesAt) return "skip";
     const next = now + Math.max(LOOK_AGAIN, now - firesAt);
-    const waiting = sent >= firesAt &&
+    const waiting = (sent >= firesAt || firing >= firesAt) &&
       performance.now() - heard.at < FRESH_FOR &&
       next < firesAt + Math.min(WAIT_FOR, item.rule.window / 2);
     return waiting ? next : "send";
+  }
+
+  /**
+   * Reports at once, as a member: when this node begins to send a herd in slices, so that
+   * its backups know before they look (see `Report.firing`).
+   */
+  report(): void {
+    if (!this.#options.isMember()) return;
+    const progress = this.#options.progress();
+    this.#reported = { at: performance.now(), acked: progress.acked };
+    this.#publish(progress, false);
   }
 
   /** Stops reporting and listening; the last report says this node left. */
@@ -214,7 +227,7 @@ export class Peers {
     this.#options.log.info("nodes changed", { members: ids });
   }
 
-  #publish({ sent, stored }: Progress, left: boolean): void {
+  #publish({ sent, stored, firing }: Progress, left: boolean): void {
     const applied = this.#options.applied();
     const report: Report = {
       id: this.id,
@@ -225,6 +238,7 @@ export class Peers {
       bucket: applied.bucket,
       revision: applied.revision,
     };
+    if (firing > 0) report.firing = firing;
     if (left) report.left = true;
     try {
       this.#options.nc.publish(this.#options.subject, encodeReport(report));

@@ -14,6 +14,7 @@ function peer(nc: NatsConnection, name: string) {
   const progress: Progress & { applied: Applied } = {
     sent: 0,
     stored: 0,
+    firing: 0,
     applied: { bucket: "b1", revision: 10 },
     acked: 0,
   };
@@ -102,6 +103,12 @@ Deno.test("a backup skips what its owner's report shows stored, waits while sent
       "b's next report",
       () => a.peers.verdict(tick(key, at), now) === "send",
     );
+    b.progress.firing = at; // being sent, in the slices of a herd begun at `at`
+    await waitFor(
+      "b's next report",
+      () => a.peers.verdict(tick(key, at), now) === now + 500,
+    );
+    b.progress.firing = 0;
     b.progress.sent = b.progress.stored = at;
     b.progress.applied = { bucket: "b1", revision: 4 }; // older than the definition
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -20,6 +20,12 @@ export interface Report {
   sent: number;
   /** Every tick it owns whose send time is at or before this is stored (acknowledged). */
   stored: number;
+  /**
+   * While it sends a herd in slices, when that firing began: every tick it owns whose
+   * send time is at or before this is being sent. Absent between firings, and in the
+   * reports of older nodes.
+   */
+  firing?: number;
   /** The definitions bucket it follows: when that was created (`""` while loading). */
   bucket: string;
   /** The bucket revision it has applied: every definition stored by then is queued. */
@@ -45,7 +51,7 @@ const NUMBERS = ["view", "since", "sent", "stored", "revision"] as const;
  * import assert from "node:assert/strict";
  * import { decodeReport, encodeReport, type Report } from "./report.ts";
  * const report: Report = {
- *   id: "n1:ab12", view: 7, since: 1, sent: 5, stored: 4, bucket: "x", revision: 9,
+ *   id: "n1:ab12", view: 7, since: 1, sent: 5, stored: 4, firing: 6, bucket: "x", revision: 9,
  * };
  * assert.deepEqual(decodeReport(encodeReport(report)), report);
  * assert.equal(decodeReport(new TextEncoder().encode('{"id":1}')), null);
@@ -58,6 +64,7 @@ export function decodeReport(data: Uint8Array): Report | null {
     !isRecord(value) || typeof value.id !== "string" ||
     typeof value.bucket !== "string" ||
     NUMBERS.some((field) => typeof value[field] !== "number") ||
+    (value.firing !== undefined && typeof value.firing !== "number") ||
     (value.left !== undefined && typeof value.left !== "boolean")
   ) return null;
   return value as unknown as Report;

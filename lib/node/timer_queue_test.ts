@@ -8,6 +8,7 @@ import {
 } from "./prepare_ahead.ts";
 import {
   type BackupVerdict,
+  FIRE_SLICE,
   type Queued,
   TimerQueue,
   type TimerQueueOptions,
@@ -47,7 +48,7 @@ function setup(
   jitter = 0,
   owners: Pick<
     TimerQueueOptions<Job>,
-    "owns" | "backup" | "prepare" | "pendingFrom"
+    "owns" | "backup" | "prepare" | "pendingFrom" | "onSlices"
   > = {},
 ) {
   const clock = new FakeClock(0);
@@ -348,4 +349,71 @@ Deno.test("with early set, the timer is set that much before and the rest waited
   assert.deepEqual(sentAt, [], "not sent before its time");
   clock.advance(3);
   assert.deepEqual(sentAt, [1000]);
+});
+
+Deno.test("a herd is handed on FIRE_SLICE jobs a turn, marked as firing; its jobs are queued again after the last", () => {
+  let slicing = 0;
+  const { clock, queue, sent } = setup(500, 0, { onSlices: () => slicing++ });
+  const herd = Array.from(
+    { length: 2 * FIRE_SLICE + 1 },
+    (_, i) => job(`j${i}`, 1000, 1000),
+  );
+  queue.add(herd);
+  const between: [number, number, number][] = [];
+  // Set after the queue's timer, so run after its first slice, and again after each.
+  const look = () => {
+    between.push([sent.length, queue.sentThrough, queue.firing]);
+    if (sent.length < herd.length) clock.setTimeout(look, 0);
+  };
+  clock.setTimeout(look, 1000);
+  clock.advance(1000);
+  assert.deepEqual(between, [
+    [FIRE_SLICE, 999, 1000],
+    [2 * FIRE_SLICE, 999, 1000],
+    [2 * FIRE_SLICE + 1, 1000, 0],
+  ]);
+  assert.equal(slicing, 1, "told once, after the first slice");
+  assert.equal(queue.size, herd.length, "all queued again, at their next tick");
+  clock.advance(1000);
+  assert.equal(sent.length, 2 * herd.length);
+});
+
+Deno.test("a backup's first look waits as long as the whole firing took, its later slices included", () => {
+  const fake = new FakeClock(0);
+  let took = 0; // the time the sends take, on top of the fake clock
+  const clock = {
+    now: () => fake.now() + took,
+    setTimeout: fake.setTimeout.bind(fake),
+    clearTimeout: fake.clearTimeout.bind(fake),
+  };
+  const looked: number[] = [];
+  const queue = new TimerQueue<Job>({
+    standbyDelay: 500,
+    clock,
+    owns: (item) => item.name !== "theirs",
+    send: () => took += 0.1,
+    backup: (_item, now) => {
+      looked.push(now);
+      return "skip";
+    },
+    advance: () => false,
+  });
+  const mine = Array.from(
+    { length: 2 * FIRE_SLICE - 1 },
+    (_, i) => job(`m${i}`, 999),
+  );
+  queue.add([job("theirs", 998), ...mine]);
+  // The timer runs 1 ms late: all are due; theirs first, then two slices of sends.
+  took = 1;
+  fake.advance(998);
+  assert.equal(Math.round(took), 401);
+  fake.advance(1498 + 400 - 401 - 998 - 1);
+  assert.deepEqual(looked, [], "not after its own slice only");
+  fake.advance(1);
+  assert.deepEqual(
+    looked.map(Math.round),
+    [1898],
+    "at 998 + 500, plus the 400 the whole firing took",
+  );
+  assert.ok(queue.settledThrough >= 998, "handed on since");
 });
