@@ -72,6 +72,33 @@ function setup(
   return { clock, queue, sent, sentAt };
 }
 
+/**
+ * A queue on a clock that runs ahead of a fake one by the time its sends took (`perSend`
+ * ms each; `sends.took` may be set), whose backups skip, recording when they looked.
+ */
+function timedQueue(owns: (item: Job) => boolean, perSend: number) {
+  const fake = new FakeClock(0);
+  const sends = { took: 0 };
+  const clock = {
+    now: () => fake.now() + sends.took,
+    setTimeout: fake.setTimeout.bind(fake),
+    clearTimeout: fake.clearTimeout.bind(fake),
+  };
+  const looked: number[] = [];
+  const queue = new TimerQueue<Job>({
+    standbyDelay: 500,
+    clock,
+    owns,
+    send: () => sends.took += perSend,
+    backup: (_item, now) => {
+      looked.push(now);
+      return "skip";
+    },
+    advance: () => false,
+  });
+  return { fake, queue, looked, sends };
+}
+
 Deno.test("due jobs are sent in order, under one timer set for the earliest", () => {
   const { clock, queue, sent } = setup();
   queue.add([job("c", 3000), job("a", 1000), job("b", 2000)]);
@@ -187,29 +214,14 @@ Deno.test("sentThrough: now, but before the earliest job still queued", () => {
 });
 
 Deno.test("a backup's first look also waits as long as the firing took: a herd's owner is still sending", () => {
-  const fake = new FakeClock(0);
-  let took = 0; // the time the sends take, on top of the fake clock
-  const clock = {
-    now: () => fake.now() + took,
-    setTimeout: fake.setTimeout.bind(fake),
-    clearTimeout: fake.clearTimeout.bind(fake),
-  };
-  const looked: number[] = [];
-  const queue = new TimerQueue<Job>({
-    standbyDelay: 500,
-    clock,
-    owns: (item) => item.name.startsWith("mine"),
-    send: () => took += 100,
-    backup: (_item, now) => {
-      looked.push(now);
-      return "skip";
-    },
-    advance: () => false,
-  });
+  const { fake, queue, looked, sends } = timedQueue(
+    (item) => item.name.startsWith("mine"),
+    100,
+  );
   queue.add([job("mine1", 1000), job("theirs", 1000), job("mine2", 1000)]);
   fake.advance(1000);
-  assert.equal(took, 200, "two sends");
-  fake.advance(500 + 200 - took - 1);
+  assert.equal(sends.took, 200, "two sends");
+  fake.advance(500 + 200 - sends.took - 1);
   assert.deepEqual(looked, []);
   fake.advance(1);
   assert.deepEqual(
@@ -379,34 +391,19 @@ Deno.test("a herd is handed on FIRE_SLICE jobs a turn, marked as firing; its job
 });
 
 Deno.test("a backup's first look waits as long as the whole firing took, its later slices included", () => {
-  const fake = new FakeClock(0);
-  let took = 0; // the time the sends take, on top of the fake clock
-  const clock = {
-    now: () => fake.now() + took,
-    setTimeout: fake.setTimeout.bind(fake),
-    clearTimeout: fake.clearTimeout.bind(fake),
-  };
-  const looked: number[] = [];
-  const queue = new TimerQueue<Job>({
-    standbyDelay: 500,
-    clock,
-    owns: (item) => item.name !== "theirs",
-    send: () => took += 0.1,
-    backup: (_item, now) => {
-      looked.push(now);
-      return "skip";
-    },
-    advance: () => false,
-  });
+  const { fake, queue, looked, sends } = timedQueue(
+    (item) => item.name !== "theirs",
+    0.1,
+  );
   const mine = Array.from(
     { length: 2 * FIRE_SLICE - 1 },
     (_, i) => job(`m${i}`, 999),
   );
   queue.add([job("theirs", 998), ...mine]);
   // The timer runs 1 ms late: all are due; theirs first, then two slices of sends.
-  took = 1;
+  sends.took = 1;
   fake.advance(998);
-  assert.equal(Math.round(took), 401);
+  assert.equal(Math.round(sends.took), 401);
   fake.advance(1498 + 400 - 401 - 998 - 1);
   assert.deepEqual(looked, [], "not after its own slice only");
   fake.advance(1);
