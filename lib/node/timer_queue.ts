@@ -268,20 +268,29 @@ export class TimerQueue<T extends Queued> {
       this.#fired.push(top);
     }
     this.#firedAt = now;
-    const next = heap.peek();
+    this.#endSlice(now, since, first, later);
+    // The wait fell short of its time only if the clock stood still (a fake one in tests).
+    const stood = now < due && due - now <= this.#early;
+    this.#arm(stood ? 0 : this.#early);
+  };
+
+  /**
+   * Ends a slice of the firing begun at `since`. With no due job left, the firing is
+   * over: its backups are queued for their first look, and the jobs it sent at their next
+   * tick. Else the backups to look at again are queued, and a first slice says so.
+   */
+  #endSlice(now: number, since: number, first: boolean, later: T[]): void {
+    const next = this.#heap.peek();
     if (next === undefined || next.sendAt > now) {
       this.#firingSince = undefined;
       this.#lookLater(later, this.#firstLooks, this.#clock.now() - since);
       this.#firstLooks = [];
       this.#requeueTimer ??= this.#clock.setTimeout(this.#requeue, 0);
-    } else {
-      this.#lookLater(later, [], 0);
-      if (first) this.#onSlices();
+      return;
     }
-    // The wait fell short of its time only if the clock stood still (a fake one in tests).
-    const stood = now < due && due - now <= this.#early;
-    this.#arm(stood ? 0 : this.#early);
-  };
+    this.#lookLater(later, [], 0);
+    if (first) this.#onSlices();
+  }
 
   /**
    * Queues again, at once (in a herd, one heap rebuild), the backups to look at later. A
