@@ -109,20 +109,14 @@ export class SpecCache {
 
   /** Drops the entries whose spec was collected. */
   #sweep(): void {
+    let size = 0;
     for (const [hash, cached] of this.#byHash) {
-      if (!Array.isArray(cached)) {
-        if (!isAlive(cached)) this.#byHash.delete(hash);
-        continue;
-      }
-      const alive = cached.filter(isAlive);
+      const alive = (Array.isArray(cached) ? cached : [cached]).filter(isAlive);
+      size += alive.length;
       if (alive.length === 0) this.#byHash.delete(hash);
       else this.#byHash.set(hash, alive.length === 1 ? alive[0] : alive);
     }
-    this.#size = 0;
-    for (const cached of this.#byHash.values()) {
-      this.#size += Array.isArray(cached) ? cached.length : 1;
-    }
-    this.#kept = this.#size;
+    this.#size = this.#kept = size;
   }
 }
 
