@@ -156,9 +156,7 @@ export class Peers {
    */
   report(): void {
     if (!this.#options.isMember()) return;
-    const progress = this.#options.progress();
-    this.#reported = { at: performance.now(), acked: progress.acked };
-    this.#publish(progress, false);
+    this.#report(this.#options.progress(), performance.now());
   }
 
   /** Stops reporting and listening; the last report says this node left. */
@@ -208,10 +206,13 @@ export class Peers {
     const { acked } = progress;
     if (
       acked !== this.#reported.acked || now - this.#reported.at >= HEARTBEAT
-    ) {
-      this.#reported = { at: now, acked };
-      this.#publish(progress, false);
-    }
+    ) this.#report(progress, now);
+  }
+
+  /** Publishes `progress` as this node's report, remembering when (monotonic ms). */
+  #report(progress: Progress, at: number): void {
+    this.#reported = { at, acked: progress.acked };
+    this.#publish(progress, false);
   }
 
   /** The members now; a new view when they changed. */
