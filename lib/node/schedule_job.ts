@@ -119,7 +119,7 @@ class QueuedJob implements Scheduled, TickHead {
   }
 
   get sendAt(): number {
-    return this.due + this.#jitter + this.#standby;
+    return this.firesAt + this.#standby;
   }
 
   /**
@@ -127,7 +127,7 @@ class QueuedJob implements Scheduled, TickHead {
    * from the server's clock, in fractions of one).
    */
   set sendAt(at: number) {
-    this.#standby = wholeMs(at - this.due - this.#jitter);
+    this.#standby = wholeMs(at - this.firesAt);
   }
 
   get namespace(): string {
