@@ -1,16 +1,18 @@
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsServer } from "../../tests/nats_server.ts";
 import { Namespace } from "./namespace.ts";
 import {
   type Ack,
   DisconnectedError,
-  msgIdHeaders,
   StreamSender,
+  UnsupportedClientError,
 } from "./stream_sender.ts";
 import { waitFor } from "../../tests/helpers.ts";
 
-const payload = new TextEncoder().encode("{}");
+const encoder = new TextEncoder();
+const payload = encoder.encode("{}");
 
 async function withStream(
   fn: (nc: NatsConnection, namespace: Namespace) => Promise<void>,
@@ -52,16 +54,82 @@ Deno.test("send tells its outcome object the ack, or a failure, never from withi
         told.resolve();
       },
     };
-    const id = msgIdHeaders("beta.k.0.1000");
-    sender.send(names.jobSubject("k", 0), payload, id, outcome);
+    const subject = names.jobSubject("k", 0);
+    sender.send(sender.encode(subject, payload, "beta.k.0.1000"), outcome);
     await told.promise;
     assert.deepEqual(heard, [{ seq: 1, duplicate: false }]);
     sender.close();
-    sender.send(names.jobSubject("k", 0), payload, id, outcome);
+    sender.send(sender.encode(subject, payload, "beta.k.0.2000"), outcome);
     assert.equal(heard.length, 1, "not within the call");
     await Promise.resolve();
     assert.deepEqual(heard.slice(1), ["the sender is closed"]);
   }));
+
+Deno.test("a message encoded whole is stored as sent: subject, id header and payload", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    const jsm = await jetstreamManager(nc);
+    const text = '{"key":"ключ","emoji":"⏰"}';
+    const subject = names.jobSubject("ключ", 0);
+    const message = sender.encode(
+      subject,
+      encoder.encode(text),
+      "beta.ключ.0.1",
+    );
+    assert.equal(
+      message.size,
+      message.bytes.length - 2 - message.bytes.indexOf(10) - 1,
+    );
+    assert.deepEqual(
+      await new Promise((answered, failed) =>
+        sender.send(message, { answered, failed })
+      ),
+      { seq: 1, duplicate: false },
+    );
+    const stored = await jsm.streams.getMessage(names.jobStream, { seq: 1 });
+    assert.equal(stored?.subject, subject);
+    assert.equal(stored?.header.get("Nats-Msg-Id"), "beta.ключ.0.1");
+    assert.equal(stored?.string(), text);
+    const runs = new StreamSender(nc, names.runStream, 5000);
+    await runs.publish(names.runSubject("k", 0), encoder.encode(text));
+    const run = await jsm.streams.getMessage(names.runStream, { seq: 1 });
+    assert.equal(run?.string(), text, "without an id");
+    assert.equal(run?.header.get("Nats-Msg-Id"), "");
+    sender.close();
+    runs.close();
+  }));
+
+Deno.test("a message larger than the server's max_payload is refused; the connection stays up", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    const subject = names.jobSubject("k", 0);
+    const large = new Uint8Array(nc.info!.max_payload);
+    await assert.rejects(
+      sender.publish(subject, large, "beta.k.0.1"),
+      /larger than the server's max_payload/,
+    );
+    assert.deepEqual(await sender.publish(subject, payload, "beta.k.0.2"), {
+      seq: 1,
+      duplicate: false,
+    });
+    sender.close();
+  }));
+
+Deno.test("a publish on a closed connection fails; a client without a protocol handler is refused", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const { names } = await Namespace.open(nc, "beta");
+  const sender = new StreamSender(nc, names.jobStream, 5000);
+  await nc.close();
+  await assert.rejects(
+    sender.publish(names.jobSubject("k", 0), payload, "beta.k.0.1"),
+    /the connection is closed/,
+  );
+  assert.throws(
+    () => new StreamSender({} as NatsConnection, names.jobStream, 5000),
+    UnsupportedClientError,
+  );
+});
 
 Deno.test("a publish without an id is stored each time", () =>
   withStream(async (nc, { names }) => {

@@ -8,7 +8,6 @@
 import {
   type Ack,
   DisconnectedError,
-  msgIdHeaders,
   type Outcome,
   type StreamSender,
 } from "../nats/stream_sender.ts";
@@ -30,7 +29,7 @@ export interface SenderOptions {
   /** Publishes to the job stream and follows the connection; the sender closes it. */
   stream: Pick<
     StreamSender,
-    "send" | "close" | "connected" | "onReconnect"
+    "encode" | "send" | "close" | "connected" | "onReconnect"
   >;
   /** The namespace's names, for the ticks' message ids. */
   names: NamespaceNames;
@@ -214,27 +213,20 @@ export class Sender {
 
   #encode(item: Scheduled, scheduledAt: number): PreparedTick {
     const firesAt = fireTime(this.#names, item, scheduledAt);
-    return {
-      at: scheduledAt,
-      firesAt,
-      headers: msgIdHeaders(
-        this.#names.tickId(item.key, item.index, scheduledAt),
-      ),
-      payload: item.encode(
+    const message = this.#stream.encode(
+      item.subject,
+      item.encode(
         new Date(scheduledAt),
         firesAt === scheduledAt ? undefined : new Date(firesAt),
       ),
-    };
+      this.#names.tickId(item.key, item.index, scheduledAt),
+    );
+    return { at: scheduledAt, firesAt, ...message };
   }
 
   #publish(item: Scheduled, tick: PreparedTick, attempt: number): void {
     this.#begin(tick.firesAt);
-    this.#stream.send(
-      item.subject,
-      tick.payload,
-      tick.headers,
-      new Publishing(item, tick, attempt, this.#ends),
-    );
+    this.#stream.send(tick, new Publishing(item, tick, attempt, this.#ends));
   }
 
   #stored(item: Scheduled, tick: PreparedTick, ack: Ack): void {
@@ -285,9 +277,10 @@ export class Sender {
       index: item.index,
       error: err.message,
     });
-    // Still pending while it waits: its retry begins before this attempt ends.
+    // Still pending while it waits: its retry begins before this attempt ends. It is
+    // encoded anew: a message is sent once under its call number.
     this.#clock.setTimeout(() => {
-      this.#publish(item, tick, attempt + 1);
+      this.#publish(item, this.#encode(item, scheduledAt), attempt + 1);
       this.#end(firesAt);
     }, delay);
   }

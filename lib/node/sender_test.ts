@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { MsgHdrs } from "@nats-io/nats-core";
 import {
   type Ack,
   DisconnectedError,
+  type EncodedMessage,
   type Outcome,
 } from "../nats/stream_sender.ts";
 import { NamespaceNames } from "../nats/names.ts";
@@ -42,14 +42,19 @@ class FakeStream {
     for (const listener of this.#reconnected) listener();
   }
 
-  send(
-    subject: string,
-    payload: Uint8Array,
-    hdrs: MsgHdrs | undefined,
-    outcome: Outcome<Ack>,
-  ): void {
-    this.sent.push({ subject, msgId: hdrs?.get("Nats-Msg-Id") ?? "" });
-    this.payloads.push(new TextDecoder().decode(payload));
+  /** What each message encoded was, by call number. */
+  readonly #encoded = new Map<number, { subject: string; msgId: string }>();
+
+  /** A message whose bytes are its payload alone. */
+  encode(subject: string, payload: Uint8Array, msgId = ""): EncodedMessage {
+    const call = this.#encoded.size;
+    this.#encoded.set(call, { subject, msgId });
+    return { call, bytes: payload, size: payload.length };
+  }
+
+  send(message: EncodedMessage, outcome: Outcome<Ack>): void {
+    this.sent.push(this.#encoded.get(message.call)!);
+    this.payloads.push(new TextDecoder().decode(message.bytes));
     this.#pending.push(outcome);
   }
 
@@ -147,10 +152,10 @@ Deno.test("a tick prepared ahead is sent as prepared; another is encoded when se
   const { stream, sender, job } = setup();
   const item = job(1000);
   sender.prepare(item);
-  const { payload } = item.prepared!;
+  const { bytes } = item.prepared!;
   sender.send(item, 1000);
   assert.equal(item.prepared, undefined, "used once");
-  assert.equal(stream.payloads[0], new TextDecoder().decode(payload));
+  assert.equal(stream.payloads[0], new TextDecoder().decode(bytes));
   item.due = 2000;
   sender.prepare(item);
   item.due = 3000; // the job moved on: what was prepared is not its tick

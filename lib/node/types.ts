@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { MsgHdrs } from "@nats-io/nats-core";
+import type { EncodedMessage } from "../nats/stream_sender.ts";
 import type { NamespaceOptions } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Spec } from "../spec/spec.ts";
@@ -90,15 +90,15 @@ export interface NodeMetrics {
   bucketReloads: number;
 }
 
-/** One tick of a job, encoded ahead of its send time (see `Sender.prepare`). */
-export interface PreparedTick {
+/**
+ * One tick of a job, encoded ahead of its send time (see `Sender.prepare`): the whole
+ * message, its `Nats-Msg-Id` and reply subject included.
+ */
+export interface PreparedTick extends EncodedMessage {
   /** Its scheduled time, in epoch ms. */
   readonly at: number;
   /** When it is sent: `at` plus the job's jitter. */
   readonly firesAt: number;
-  /** The message headers, holding its `Nats-Msg-Id`. */
-  readonly headers: MsgHdrs;
-  readonly payload: Uint8Array;
 }
 
 /** One job of one key, queued at its next tick. */
