@@ -84,7 +84,9 @@ function protocolOf(nc: NatsConnection): Protocol {
 }
 
 const encoder = new TextEncoder();
-const CRLF = 2;
+const CRLF = new Uint8Array([13, 10]);
+const VALID_SUBJECT = /^\S+$/;
+const LINE_BREAK = /[\r\n]/;
 
 /**
  * Hears how one call ended: its result, or why it failed. {@link StreamSender.send} takes
@@ -183,11 +185,14 @@ export class StreamSender {
   /**
    * Encodes the publish of `payload` to `subject` (with `msgId` as its `Nats-Msg-Id` when
    * given) whole, for {@link send}: built ahead of a publish, it takes all the encoding off
-   * it. `subject` and `msgId` are written as they are: a valid subject, and an id without
-   * line breaks.
+   * it. A subject that is empty or holds whitespace, or an id with a line break, would
+   * break the protocol: such a message is encoded empty, and its send fails.
    */
   encode(subject: string, payload: Uint8Array, msgId?: string): EncodedMessage {
     const call = this.#next++;
+    if (!VALID_SUBJECT.test(subject) || (msgId && LINE_BREAK.test(msgId))) {
+      return { call, bytes: Empty, size: 0 };
+    }
     const reply = this.#replyPrefix + call;
     const headers = msgId === undefined
       ? Empty
@@ -198,11 +203,11 @@ export class StreamSender {
         ? `PUB ${subject} ${reply} ${size}\r\n`
         : `HPUB ${subject} ${reply} ${headers.length} ${size}\r\n`,
     );
-    const bytes = new Uint8Array(line.length + size + CRLF);
+    const bytes = new Uint8Array(line.length + size + CRLF.length);
     bytes.set(line);
     bytes.set(headers, line.length);
     bytes.set(payload, line.length + headers.length);
-    bytes.set([13, 10], bytes.length - CRLF);
+    bytes.set(CRLF, bytes.length - CRLF.length);
     return { call, bytes, size };
   }
 
@@ -212,12 +217,7 @@ export class StreamSender {
    * anything is sent is told in a microtask, never from within this call.
    */
   send(message: EncodedMessage, outcome: Outcome<Ack>): void {
-    const refused = this.#refusal() ??
-      (message.size > (this.#nc.info?.max_payload ?? Infinity)
-        ? new Error(
-          `the message (${message.size} bytes) is larger than the server's max_payload`,
-        )
-        : undefined);
+    const refused = this.#refusal() ?? invalid(message, this.#nc.info);
     if (refused) return failSoon(outcome, refused);
     this.#protocol.sendCommand(message.bytes);
     this.#wait(message.call, this.#readAck, outcome);
@@ -369,6 +369,24 @@ export class StreamSender {
       this.#sweep = undefined;
     }
   }
+}
+
+/** Why `message` cannot be sent to a server that said `info`, or `undefined`. */
+function invalid(
+  message: EncodedMessage,
+  info: { max_payload: number } | undefined,
+): Error | undefined {
+  if (message.bytes.length === 0) {
+    return new TypeError(
+      "the message's subject is empty or holds whitespace, or its id a line break",
+    );
+  }
+  if (message.size > (info?.max_payload ?? Infinity)) {
+    return new Error(
+      `the message (${message.size} bytes) is larger than the server's max_payload`,
+    );
+  }
+  return undefined;
 }
 
 /** Tells `outcome` of `err` in a microtask: a caller never hears it from within its call. */

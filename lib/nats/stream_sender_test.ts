@@ -115,6 +115,22 @@ Deno.test("a message larger than the server's max_payload is refused; the connec
     sender.close();
   }));
 
+Deno.test("a subject with whitespace or an id with a line break fails its publish; nothing is sent", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    const subject = names.jobSubject("k", 0);
+    for (
+      const [to, id] of [["", "a"], ["a b", "a"], [subject, "a\r\nX-Y: z"]]
+    ) {
+      await assert.rejects(sender.publish(to, payload, id), TypeError);
+    }
+    assert.deepEqual(await sender.publish(subject, payload, "a"), {
+      seq: 1,
+      duplicate: false,
+    });
+    sender.close();
+  }));
+
 Deno.test("a publish on a closed connection fails; a client without a protocol handler is refused", async () => {
   await using server = await NatsServer.start();
   const nc = await server.connect();
