@@ -275,6 +275,23 @@ Deno.test("a changed spec takes effect on both nodes; remove and pause stop the 
     );
   }));
 
+Deno.test("a definition stored before the node started, then changed, keeps no job of its old spec", () =>
+  withCluster(async ({ schedule, startNode, stored, reach, queue }) => {
+    await schedule.set("canary", HttpJob("* * * * * *", hook));
+    await schedule.set("job", HttpJob("* * * * * *", hook));
+    const { node } = await startNode();
+    assert.equal(node.metrics.jobs, 2);
+    await reach("job", nextSecond(Date.now()) + SECOND);
+
+    await schedule.set("job", HttpJob("*/2 * * * * *", hook));
+    const changedAt = (await stored("job")).definedAt;
+    await reach("canary", nextSecond(changedAt) + 4 * SECOND);
+    assert.equal(node.metrics.jobs, 2, "replaced, not added");
+    const after = queue.of("job").filter((t) => t > changedAt);
+    assert.ok(after.length >= 2, "the changed job fires");
+    assert.deepEqual(after.filter((t) => (t / SECOND) % 2 !== 0), []);
+  }));
+
 Deno.test("a malformed definition is logged and skipped; other keys keep firing", () =>
   withCluster(async ({ kv, schedule, startNode, stored, reach }) => {
     await kv.put("garbage", "{not json");

@@ -99,6 +99,12 @@ export class DefinitionWatch {
   /** The load of the stored definitions under way, if any. */
   #initial: InitialLoad | undefined;
   #watcher: { stop(): void } | undefined;
+  /**
+   * The bucket's last revision when the watch began. The watch first delivers the last
+   * entry of each key, once: one at or before this revision is of a key that has nothing
+   * queued to replace (a look-up saved per key: about 1 s at a million).
+   */
+  #firstDelivery = 0;
   #applied: Applied = { bucket: "", revision: 0 };
   readonly #watching: Promise<void>;
   #loaded = false;
@@ -163,6 +169,7 @@ export class DefinitionWatch {
     const info = await openBucket(namespace, this.#log);
     const { kv } = namespace;
     const bucket = info.created;
+    this.#firstDelivery = info.state.last_seq;
     this.#initial = await InitialLoad.open({ ...this.#options, bucket });
     const applied = this.#applied = { bucket: "", revision: 0 };
     // The load looks up a spec per job: held strongly until it is done.
@@ -217,7 +224,7 @@ export class DefinitionWatch {
   /** Applies one stored definition (or its deletion) to the timer queue. */
   #apply(entry: KvWatchEntry): void {
     const { key, revision } = entry;
-    this.#unschedule(key);
+    if (revision > this.#firstDelivery) this.#unschedule(key);
     if (!isPut(entry)) {
       // While the stored definitions load, a deletion is old news: a debug line.
       this.#log[this.#initial ? "debug" : "info"]("definition removed", {
