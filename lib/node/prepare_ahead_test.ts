@@ -68,6 +68,32 @@ Deno.test("removed far jobs are dropped as the far heap grows; the live ones are
   assert.equal(new Set(prepared).size, 5500);
 });
 
+Deno.test("a batch that doubles the far heap counts it compact: the next sort makes no pass over it", () => {
+  const { clock, ahead } = setup();
+  let reads = 0;
+  /** A far job that counts the reads of `live` (a compaction reads every job's). */
+  const counted = (name: string, due: number): Job => {
+    let live = true;
+    return Object.defineProperty(job(name, due), "live", {
+      get: () => (reads++, live),
+      set: (value: boolean) => live = value,
+    });
+  };
+  ahead.queued([counted("a", 100_000)], 0);
+  clock.advance(PREPARE_AFTER);
+  const herd = Array.from(
+    { length: 5000 },
+    (_, i) => counted(`b${i}`, 100_000 + i),
+  );
+  ahead.queued(herd, 0);
+  clock.advance(PREPARE_AFTER);
+  reads = 0;
+  ahead.queued([job("c", 100_000)], 0);
+  clock.advance(PREPARE_AFTER);
+  assert.equal(reads, 0);
+  ahead.stop();
+});
+
 Deno.test("a long queue is prepared a slice a turn of the event loop; stop drops the slices left", () => {
   const clock = new FakeClock(0);
   const prepared: string[] = [];
