@@ -217,10 +217,7 @@ export class StreamSender {
    * anything is sent is told in a microtask, never from within this call.
    */
   send(message: EncodedMessage, outcome: Outcome<Ack>): void {
-    const refused = this.#refusal() ?? invalid(message, this.#nc.info);
-    if (refused) return failSoon(outcome, refused);
-    this.#protocol.sendCommand(message.bytes);
-    this.#wait(message.call, this.#readAck, outcome);
+    this.#request(message, this.#readAck, outcome);
   }
 
   /**
@@ -233,23 +230,11 @@ export class StreamSender {
    */
   last(subject: string): Promise<Msg | null> {
     const { outcome, promise } = promised<Msg | null>();
-    const refused = this.#refusal();
-    if (refused) {
-      failSoon(outcome, refused);
-      return promise;
-    }
-    const call = this.#next++;
-    try {
-      this.#nc.publish(
-        `$JS.API.DIRECT.GET.${this.#stream}.${subject}`,
-        Empty,
-        { reply: this.#replyPrefix + call },
-      );
-    } catch (err) {
-      failSoon(outcome, err as Error);
-      return promise;
-    }
-    this.#wait(call, this.#readStored, outcome);
+    this.#request(
+      this.encode(`$JS.API.DIRECT.GET.${this.#stream}.${subject}`, Empty),
+      this.#readStored,
+      outcome,
+    );
     return promise;
   }
 
@@ -273,17 +258,19 @@ export class StreamSender {
     }
   }
 
-  /** Why nothing can be sent now (closed or disconnected), or `undefined`. */
-  #refusal(): Error | undefined {
-    if (this.#closed) return new Error("the sender is closed");
-    if (this.#nc.isClosed()) return new Error("the connection is closed");
-    if (!this.#connected) return new DisconnectedError();
-    return undefined;
-  }
-
-  /** Waits for the reply to call `call`, which `read` reads, until the timeout. */
-  #wait<T>(call: number, read: (msg: Msg) => T, outcome: Outcome<T>): void {
-    this.#waiting.set(call, {
+  /**
+   * Sends `message` and waits for its reply, which `read` reads, until the timeout; or
+   * tells `outcome` soon why it cannot be sent.
+   */
+  #request<T>(
+    message: EncodedMessage,
+    read: (msg: Msg) => T,
+    outcome: Outcome<T>,
+  ): void {
+    const refused = this.#refusal() ?? invalid(message, this.#nc.info);
+    if (refused) return failSoon(outcome, refused);
+    this.#protocol.sendCommand(message.bytes);
+    this.#waiting.set(message.call, {
       read,
       outcome: outcome as Outcome<unknown>,
       deadline: Date.now() + this.#timeout,
@@ -292,6 +279,14 @@ export class StreamSender {
       () => this.#expire(),
       Math.min(250, this.#timeout),
     );
+  }
+
+  /** Why nothing can be sent now (closed or disconnected), or `undefined`. */
+  #refusal(): Error | undefined {
+    if (this.#closed) return new Error("the sender is closed");
+    if (this.#nc.isClosed()) return new Error("the connection is closed");
+    if (!this.#connected) return new DisconnectedError();
+    return undefined;
   }
 
   #settle(msg: Msg): void {
