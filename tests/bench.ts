@@ -152,13 +152,16 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
   await writeDefinitions(nc, n, everySecond);
   const { from, to, within } = window();
+  // Publishes over the window (before it, the nodes have heard each other): steady state.
+  // Read half a second before its first ticks, not while the nodes send them (serving
+  // its first `/metrics` slowed a node's first second).
+  await sleep(from - SECOND / 2 - Date.now());
+  const before = await Promise.all(nodes.map(publishes));
   await sleep(from - Date.now());
   const cpu = await cpuMeter([
     await serverPid(server),
     ...nodes.map((node) => node.pid),
   ]);
-  // Publishes over the window (before it, the nodes have heard each other): steady state.
-  const before = await Promise.all(nodes.map(publishes));
   await sleep(to + SECOND - Date.now());
   const [serverCpu, ...nodeCpu] = await cpu();
   const after = await Promise.all(nodes.map(publishes));
