@@ -87,15 +87,46 @@ export class ClockEstimate {
    * `null` before the first sample.
    */
   at(now: number): ServerTime | null {
-    let best: ServerTime | null = null;
+    const best = this.#best(now);
+    if (best === undefined) return null;
+    const error = this.#error(best, now);
+    const estimate = estimateOf(best, now);
+    return { earliest: estimate - error, estimate, error };
+  }
+
+  /**
+   * The lowest the server's time can be at local monotonic time `now`: {@link at}'s
+   * `earliest`, read without making an object (the timer queue reads it in a busy wait);
+   * `NaN` before the first sample.
+   */
+  earliest(now: number): number {
+    const best = this.#best(now);
+    return best === undefined
+      ? NaN
+      : estimateOf(best, now) - this.#error(best, now);
+  }
+
+  /** The sample with the smallest error at `now`, the earliest of those tied. */
+  #best(now: number): ClockSample | undefined {
+    let best: ClockSample | undefined;
+    let error = Infinity;
     for (const sample of this.#samples) {
-      const error = (sample.received - sample.sent) / 2 +
-        this.#drift * Math.max(0, now - sample.received);
-      if (best && best.error <= error) continue;
-      const estimate = now + sample.server -
-        (sample.sent + sample.received) / 2;
-      best = { earliest: estimate - error, estimate, error };
+      const bound = this.#error(sample, now);
+      if (bound >= error) continue;
+      best = sample;
+      error = bound;
     }
     return best;
   }
+
+  /** Half the round trip of `sample`, widened by the drift since it. */
+  #error(sample: ClockSample, now: number): number {
+    return (sample.received - sample.sent) / 2 +
+      this.#drift * Math.max(0, now - sample.received);
+  }
+}
+
+/** The server's time at `now` by `sample`: the stamp taken mid-round-trip. */
+function estimateOf(sample: ClockSample, now: number): number {
+  return now + sample.server - (sample.sent + sample.received) / 2;
 }

@@ -28,6 +28,16 @@ Deno.test("the earliest server time is never after the true one, wherever the st
   }
 });
 
+Deno.test("earliest() is at()'s earliest, from the same sample, and NaN before one", () => {
+  const estimate = new ClockEstimate({ samples: 4, drift: 5e-4 });
+  assert.ok(Number.isNaN(estimate.earliest(0)));
+  estimate.add({ sent: 0, received: 2, server: 1001 });
+  estimate.add({ sent: 100, received: 160, server: 1150 });
+  for (const now of [200, 20_000, 200_000]) {
+    assert.equal(estimate.earliest(now), estimate.at(now)!.earliest);
+  }
+});
+
 Deno.test("the sample with the shortest round trip wins over slower ones", () => {
   const estimate = new ClockEstimate({ samples: 4, drift: 0 });
   estimate.add({ sent: 0, received: 2, server: 1001 });

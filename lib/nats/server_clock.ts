@@ -107,7 +107,7 @@ export class ServerClock implements Clock, ClockReading {
 
   /** The earliest the server's time can be now, in epoch ms. */
   now(): number {
-    return this.#time().earliest;
+    return this.#estimate.earliest(performance.now());
   }
 
   setTimeout(callback: () => void, delay: number): Timer {
