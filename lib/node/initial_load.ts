@@ -95,11 +95,24 @@ export class InitialLoad {
     rule: JobRule,
     floor: number,
   ): number {
-    const { key, bucketRevision, specs } = loading;
+    const { key, bucketRevision, specs, definition, definedAt, now } = loading;
     const { catchUp } = this;
     const last = catchUp.last(key, index, bucketRevision, rule.jitter);
     const { bounds } = rule;
-    const job = { ...loading, index, spec: specs[index], bounds, last, floor };
+    // The fields it reads, not a copy of `loading` and more: one object per job of a
+    // million, of one shape.
+    const spec = specs[index];
+    const job = {
+      key,
+      index,
+      spec,
+      definition,
+      definedAt,
+      bounds,
+      last,
+      floor,
+      now,
+    };
     countMissed(catchUp, job, this.#options);
     return Math.max(floor, last ?? -Infinity);
   }

@@ -111,7 +111,13 @@ export class SpecCache {
   #sweep(): void {
     let size = 0;
     for (const [hash, cached] of this.#byHash) {
-      const alive = (Array.isArray(cached) ? cached : [cached]).filter(isAlive);
+      if (!Array.isArray(cached)) {
+        // Most hashes have one entry: no array made for it.
+        if (isAlive(cached)) size++;
+        else this.#byHash.delete(hash);
+        continue;
+      }
+      const alive = cached.filter(isAlive);
       size += alive.length;
       if (alive.length === 0) this.#byHash.delete(hash);
       else this.#byHash.set(hash, alive.length === 1 ? alive[0] : alive);
