@@ -65,6 +65,8 @@ Deno.test("on a 3-server cluster, killing the job stream's leader loses and dupl
     SCHEDULE_NATS_HOSTS: cluster.urls.join(","),
     SCHEDULE_NATS_REPLICAS: "3",
     SCHEDULE_HTTP_PORT: "0",
+    // A delivery lost with the dead server comes back after the ack wait: 15 s, not 30.
+    SCHEDULE_WORKER_ACK_WAIT: "15s",
   };
   const services = [
     new Service(["node"], env),
@@ -113,7 +115,9 @@ Deno.test("on a 3-server cluster, killing the job stream's leader loses and dupl
     async () => await lastTick() > killedAt + 8000,
     40_000,
   );
-  await schedule.remove("tick");
+  // Paused, not removed: the worker skips the ticks of a removed definition, and it may
+  // not have run them all yet (a delivery lost with the dead server comes back later).
+  await schedule.pause("tick");
 
   // Read the whole stream again, from a new consumer on the new leader.
   const { messages } = (await jsm.streams.info(names.jobStream)).state;
@@ -121,11 +125,15 @@ Deno.test("on a 3-server cluster, killing the job stream's leader loses and dupl
   await waitFor("the whole job stream", () => stored.ticks.length === messages);
   await stored.stop();
   const ticks = stored.of("tick");
+  const unexecuted = () => ticks.filter((t) => !executions.includes(t));
   await waitFor(
     "an execution of every stored tick",
-    () => ticks.every((t) => executions.includes(t)),
+    () => unexecuted().length === 0,
     30_000,
-  );
+  ).catch((err) => {
+    const never = unexecuted().map((t) => new Date(t).toISOString());
+    throw new Error(`${err.message}: ${never}\n${services[2].log}`);
+  });
   await waitFor("every execution acknowledged", async () => {
     const info = await jsm.consumers.info(
       names.jobStream,
