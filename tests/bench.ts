@@ -10,7 +10,10 @@
  * shifted under libfaketime: `lag min` shows whether any tick was stored early. With
  * `--native`, the same loads also run on nats-server's own message schedules
  * (`bench/native.ts`) and one table sets both sides side by side; `--repeat 5` runs each
- * load five times, each side in turn, and adds the medians.
+ * load five times, each side in turn, and adds the medians. With `--floor`, each load
+ * also runs on two bare senders (`bench/floor_sender.ts`: the node's encoding and
+ * acknowledged publish, none of its scheduling), the floor of publishing from outside the
+ * server on this machine: the table sets ours and native against it.
  *
  * `--burst N`: N jobs due at the same second (`0 * * * * *`), on both sides; `--wire`
  * adds a subscriber to the job subjects, to split our time between sending and storing.
@@ -23,7 +26,7 @@
  * it takes to apply a change to one key (`--changes` of them) while they are loaded, and
  * a restart over a job stream holding a tick of every job (`bench/load.ts`).
  *
- *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native] [--repeat 5]
+ *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native] [--floor] [--repeat 5]
  *   deno task bench --burst 100000 [--wire]
  *   deno task bench --worker [--runs 10000] [--concurrency 8]
  *   deno task bench --cost 10000,100000,1000000 [--seconds 10]
@@ -74,6 +77,7 @@ const { values } = parseArgs({
     load: { type: "string", default: "100000" },
     shift: { type: "string", default: "" },
     native: { type: "boolean", default: false },
+    floor: { type: "boolean", default: false },
     burst: { type: "string" },
     worker: { type: "boolean", default: false },
     runs: { type: "string", default: "10000" },
@@ -192,6 +196,42 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
       "publishes / stored tick": publishesPerTick(before, after).toFixed(3),
     },
   };
+}
+
+/**
+ * The per-second load from two bare senders in processes of their own (the floor), each
+ * sending half of the keys; read back from the job stream as ours is.
+ */
+async function floorFiring(n: number) {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  await Namespace.open(nc, NAMESPACE);
+  const { from, to, within } = window();
+  const script = new URL("./bench/floor_sender.ts", import.meta.url).pathname;
+  const senders = [0, 1].map((part) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-env",
+        script,
+        server.url,
+        String(n),
+        String(part),
+        "2",
+        String(from),
+        String(to),
+      ],
+      stdout: "null",
+    }).output()
+  );
+  for (const { success } of await Promise.all(senders)) {
+    if (!success) throw new Error("a floor sender failed");
+  }
+  const s = summarize((await readTicks(nc)).filter(within), n * seconds);
+  await nc.close();
+  return { s };
 }
 
 /** The per-second load on native schedules; a string says why it was skipped. */
@@ -480,6 +520,7 @@ interface FiringRun {
   run: number;
   ours: Awaited<ReturnType<typeof firing>>;
   native?: Awaited<ReturnType<typeof nativeFiring>>;
+  floor?: Awaited<ReturnType<typeof floorFiring>>;
 }
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
@@ -519,6 +560,41 @@ function compareNative(runs: FiringRun[]): void {
       "ours missing/dup, all runs": `${
         of.reduce((a, r) => a + r.ours.s.missing, 0)
       } / ${of.reduce((a, r) => a + r.ours.s.duplicated, 0)}`,
+    };
+  }));
+}
+
+/** Prints ours, and native when measured, against the floor: each run, then medians. */
+function compareFloor(runs: FiringRun[]): void {
+  console.log(
+    "against the floor: two bare senders, the node's encoding and acknowledged publish without its scheduling",
+  );
+  const native = (r: FiringRun) =>
+    typeof r.native === "object" ? r.native : undefined;
+  const ratio = (a: number | undefined, b: number) =>
+    a === undefined ? "–" : (a / b).toFixed(2);
+  console.table(runs.map((r) => ({
+    load: r.n,
+    run: r.run,
+    "floor p50/p99 ms": `${ms(r.floor!.s.p50)} / ${ms(r.floor!.s.p99)}`,
+    "floor missing/dup": `${r.floor!.s.missing} / ${r.floor!.s.duplicated}`,
+    "ours ÷ floor (p99)": ratio(r.ours.s.p99, r.floor!.s.p99),
+    "native ÷ floor (p99)": ratio(native(r)?.s.p99, r.floor!.s.p99),
+  })));
+  if (repeat === 1) return;
+  console.log(`medians over ${repeat} runs`);
+  console.table(sizes.map((n) => {
+    const of = runs.filter((r) => r.n === n);
+    const floors = of.map((r) => r.floor!.s.p99);
+    const natives = of.flatMap((r) => native(r) ? [native(r)!.s.p99] : []);
+    return {
+      load: n,
+      "floor p99 ms": ms(median(floors)),
+      "ours ÷ floor (p99)": median(of.map((r) => r.ours.s.p99 / r.floor!.s.p99))
+        .toFixed(2),
+      "native ÷ floor (p99)": natives.length
+        ? median(of.map((r) => native(r)!.s.p99 / r.floor!.s.p99)).toFixed(2)
+        : "–",
     };
   }));
 }
@@ -615,10 +691,12 @@ if (modes.every((mode) => mode === undefined) && !values.worker) {
     for (let run = 1; run <= repeat; run++) {
       const ours = await firing(n);
       const native = values.native ? await nativeFiring(n) : undefined;
-      runs.push({ n, run, ours, native });
+      const floor = values.floor ? await floorFiring(n) : undefined;
+      runs.push({ n, run, ours, native, floor });
     }
   }
   console.table(runs.map((r) => r.ours.row));
   if (values.native) compareNative(runs);
+  if (values.floor) compareFloor(runs);
   if (loadSize > 0) console.table([await loading(loadSize)]);
 }
