@@ -585,16 +585,16 @@ function compareFloor(runs: FiringRun[]): void {
   console.log(`medians over ${repeat} runs`);
   console.table(sizes.map((n) => {
     const of = runs.filter((r) => r.n === n);
-    const floors = of.map((r) => r.floor!.s.p99);
-    const natives = of.flatMap((r) => native(r) ? [native(r)!.s.p99] : []);
+    const natives = of.flatMap((r) => {
+      const side = native(r);
+      return side ? [side.s.p99 / r.floor!.s.p99] : [];
+    });
     return {
       load: n,
-      "floor p99 ms": ms(median(floors)),
+      "floor p99 ms": ms(median(of.map((r) => r.floor!.s.p99))),
       "ours ÷ floor (p99)": median(of.map((r) => r.ours.s.p99 / r.floor!.s.p99))
         .toFixed(2),
-      "native ÷ floor (p99)": natives.length
-        ? median(of.map((r) => native(r)!.s.p99 / r.floor!.s.p99)).toFixed(2)
-        : "–",
+      "native ÷ floor (p99)": natives.length ? median(natives).toFixed(2) : "–",
     };
   }));
 }
