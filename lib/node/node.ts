@@ -59,7 +59,7 @@ export type { NodeMetrics, NodeOptions } from "./types.ts";
  * How long before a send time the node's timer is set, in ms: timers fire up to about
  * 2 ms late (or early), and the rest is waited out exactly (see `TimerQueue`).
  */
-const EARLY = 3;
+export const EARLY = 3;
 
 /**
  * A node. Start it with {@link Node.start}; stop it with {@link Node.stop} before

@@ -18,6 +18,7 @@
 
 import { connect } from "@nats-io/transport-node";
 import { NamespaceNames } from "../../lib/nats/names.ts";
+import { EARLY } from "../../lib/node/node.ts";
 import {
   type EncodedMessage,
   StreamSender,
@@ -27,8 +28,6 @@ import { NAMESPACE, SECOND, sleep } from "./_util.ts";
 
 /** How long before its second a second's ticks are encoded, in ms. */
 const ENCODE_AHEAD = 600;
-/** How long before its second the sender stops sleeping and waits in a loop, in ms. */
-const EARLY = 3;
 
 const [url, schedules, part, parts, from, to] = Deno.args;
 const names = new NamespaceNames(NAMESPACE);
