@@ -9,7 +9,8 @@
  * The priorities are kept in an array of their own beside the items: a pop compares
  * about 2 log₂ n of them, and reading each from its item would touch as many objects
  * scattered over the heap (a cache miss each, a quarter of the node's firing time at a
- * million jobs). An item's priority must not change while it is queued.
+ * million jobs). An item's priority must not change while it is queued, but through
+ * {@link MinHeap.reorder}.
  *
  * @example
  * ```ts
@@ -66,9 +67,22 @@ export class MinHeap<T> {
       this.#items.push(item);
       this.#keys.push(this.priority(item));
     }
-    for (let parent = (this.#items.length >> 1) - 1; parent >= 0; parent--) {
-      this.#down(parent);
+    this.#heapify();
+  }
+
+  /**
+   * Calls `change` on every item; when it says it moved one's priority (`true`), reads
+   * every priority again and rebuilds the heap, in linear time.
+   */
+  reorder(change: (item: T) => boolean): void {
+    const items = this.#items;
+    let changed = false;
+    for (const item of items) if (change(item)) changed = true;
+    if (!changed) return;
+    for (let i = 0; i < items.length; i++) {
+      this.#keys[i] = this.priority(items[i]);
     }
+    this.#heapify();
   }
 
   /** Keeps only the items `keep` holds true for: one rebuild, in linear time. */
@@ -91,6 +105,13 @@ export class MinHeap<T> {
     keys[0] = lastKey!;
     this.#down(0);
     return top;
+  }
+
+  /** Orders the whole heap bottom-up, in linear time. */
+  #heapify(): void {
+    for (let parent = (this.#items.length >> 1) - 1; parent >= 0; parent--) {
+      this.#down(parent);
+    }
   }
 
   /** Moves the item at `child` up to its place. */

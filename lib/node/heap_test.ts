@@ -74,3 +74,22 @@ Deno.test("retain keeps the items asked for, in a heap that pops in order", () =
   for (let n = heap.pop(); n !== undefined; n = heap.pop()) popped.push(n);
   assert.deepEqual(popped, Array.from({ length: 100 }, (_, i) => 2 * i));
 });
+
+Deno.test("reorder reads the priorities it moved, and rebuilds only then", () => {
+  const heap = new MinHeap<{ due: number }>((item) => item.due);
+  const items = Array.from({ length: 100 }, (_, i) => ({ due: 1000 + i }));
+  heap.pushAll(items);
+  let calls = 0;
+  heap.reorder(() => (calls++, false));
+  assert.equal(calls, 100);
+  assert.equal(heap.peek(), items[0], "nothing moved");
+  heap.reorder((item) => {
+    if (item.due % 10 !== 5) return false;
+    item.due -= 1000; // 1005, 1015, … now come first
+    return true;
+  });
+  const popped: number[] = [];
+  for (let item = heap.pop(); item; item = heap.pop()) popped.push(item.due);
+  assert.deepEqual(popped, items.map((item) => item.due).sort((a, b) => a - b));
+  assert.deepEqual(popped.slice(0, 3), [5, 15, 25]);
+});

@@ -191,6 +191,7 @@ export class Node {
         return { sent, stored, firing, acked: published + duplicates };
       },
       applied: () => this.#watch.applied,
+      onChange: () => this.#queue.reassign(),
       log,
     });
   }

@@ -75,6 +75,8 @@ export interface PeersOptions {
   progress: () => Progress;
   /** How far this node has applied the definitions bucket. */
   applied: () => Applied;
+  /** Called when the members change, once the new owners hold (default: nothing). */
+  onChange?: () => void;
   log: Logger;
 }
 
@@ -226,6 +228,7 @@ export class Peers {
     this.#since = this.#options.clock.now();
     this.#members = ids.map(member);
     this.#options.log.info("nodes changed", { members: ids });
+    this.#options.onChange?.();
   }
 
   #publish({ sent, stored, firing }: Progress, left: boolean): void {

@@ -19,7 +19,8 @@ function peer(nc: NatsConnection, name: string) {
     acked: 0,
   };
   const log = recordingLogger();
-  const peers = new Peers({
+  const changes: string[][] = [];
+  const peers: Peers = new Peers({
     nc,
     subject: names.nodeSubject,
     name,
@@ -27,9 +28,10 @@ function peer(nc: NatsConnection, name: string) {
     isMember: () => true,
     progress: () => ({ ...progress, acked: progress.acked++ }),
     applied: () => progress.applied,
+    onChange: () => changes.push(peers.members),
     log,
   });
-  return { peers, progress, log };
+  return { peers, progress, log, changes };
 }
 
 /** The tick of `key` sent at `firesAt`, loaded at bucket revision 5. */
@@ -73,6 +75,11 @@ Deno.test("two peers agree on one owner per key, and share the keys", () =>
     assert.deepEqual(new Set(owned), new Set([1]), "exactly one owner each");
     const mine = keys.filter((key) => a.peers.owns(tick(key, 0))).length;
     assert.ok(mine > 60 && mine < 140, `a owns ${mine} of 200`);
+    assert.deepEqual(
+      a.changes.at(-1),
+      a.peers.members,
+      "told of each change, once its owners hold",
+    );
   }));
 
 Deno.test("a backup skips what its owner's report shows stored, waits while sent, else sends", () =>

@@ -75,7 +75,9 @@ export interface TimerQueueOptions<T extends Queued> {
  * this node owns is sent, and every other one waits `standbyDelay` as a backup, when
  * {@link TimerQueueOptions.backup} decides; {@link FIRE_SLICE} of them a turn of the
  * event loop. Queuing each job at its next tick waits for the turn after the last slice,
- * once the sends are flushed.
+ * once the sends are flushed; a job another node owns is then queued straight at its
+ * backup's look, so that a firing hands on only the ticks this node sends. When the
+ * members change, {@link reassign} brings forward those this node comes to own.
  *
  * @example
  * ```ts
@@ -195,6 +197,25 @@ export class TimerQueue<T extends Queued> {
   add(items: readonly T[]): void {
     this.#heap.pushAll(items);
     this.#ahead?.queued(items, 0);
+    this.#arm();
+  }
+
+  /**
+   * The members changed: the jobs queued as backups of a tick this node now owns are
+   * queued at its send time again (a key whose owner left is sent on time, not
+   * `standbyDelay` late). Linear in the jobs queued.
+   */
+  reassign(): void {
+    const mine: T[] = [];
+    this.#heap.reorder((item) => {
+      if (!item.live || !item.backup || !this.#owns(item)) return false;
+      item.backup = false;
+      item.sendAt = item.firesAt;
+      mine.push(item);
+      return true;
+    });
+    if (mine.length === 0) return;
+    this.#ahead?.queued(mine, 0);
     this.#arm();
   }
 
@@ -321,7 +342,10 @@ export class TimerQueue<T extends Queued> {
     return now;
   }
 
-  /** Queues each sent job at its next tick. */
+  /**
+   * Queues each sent job at its next tick: at its send time when this node owns it, else
+   * at its backup's look.
+   */
   #requeue = (): void => {
     this.#requeueTimer = undefined;
     const fired = this.#fired;
@@ -336,8 +360,11 @@ export class TimerQueue<T extends Queued> {
         item.live = false;
         continue;
       }
-      item.backup = false;
-      item.sendAt = item.firesAt;
+      item.backup = !this.#owns(item);
+      item.sendAt = item.firesAt + (item.backup ? this.#standbyDelay : 0);
+      if (item.backup) {
+        this.#backupWait = Math.max(this.#backupWait, this.#standbyDelay);
+      }
       queued.push(item);
     }
     this.#heap.pushAll(queued);

@@ -190,15 +190,56 @@ Deno.test("a job another node owns waits standbyDelay, then its backup verdict r
   clock.advance(1);
   assert.deepEqual(sent, [], "skipped: its owner stored it");
   assert.equal(item.due, 2000, "and queued at its next tick");
-  assert.equal(item.backup, false);
+  assert.equal(item.sendAt, 2500, "straight at its backup's look");
   clock.advance(1000);
   assert.deepEqual(sent, [], "look again at 2700");
   clock.advance(200);
   assert.deepEqual(sentAt, [2700], "then sent");
   owned = true; // its owner is gone: this node owns it now
+  queue.reassign();
   clock.advance(300);
   assert.deepEqual(sent, ["a@2000", "a@3000"]);
   assert.deepEqual(sentAt, [2700, 3000], "on time");
+});
+
+Deno.test("a firing hands on only this node's ticks: another's are queued at their backup's look", () => {
+  const looked: string[] = [];
+  const { clock, queue, sent } = setup(500, 0, {
+    owns: (item) => item.name === "mine",
+    backup: (item, now) => (looked.push(`${item.name}@${now}`), "skip"),
+  });
+  const theirs = job("theirs", 1000, 1000);
+  queue.add([job("mine", 1000, 1000), theirs]);
+  clock.advance(1000);
+  assert.equal(theirs.sendAt, 1500, "first found another's at its tick");
+  clock.advance(500);
+  assert.deepEqual(looked, ["theirs@1500"]);
+  assert.deepEqual([theirs.due, theirs.sendAt], [2000, 2500]);
+  assert.equal(theirs.backup, true, "queued again as a backup");
+  clock.advance(2000);
+  assert.deepEqual(sent, ["mine@1000", "mine@2000", "mine@3000"]);
+  assert.deepEqual(looked, ["theirs@1500", "theirs@2500", "theirs@3500"]);
+});
+
+Deno.test("reassign brings forward only the backups this node comes to own, and prepares them", () => {
+  const owners = new Set(["b"]);
+  const prepared: string[] = [];
+  const { clock, queue, sent } = setup(500, 0, {
+    owns: (item) => owners.has(item.name),
+    backup: () => "skip",
+    prepare: (item) => prepared.push(`${item.name}@${item.due}`),
+  });
+  const [a, b, c] = ["a", "b", "c"].map((name) => job(name, 1000, 1000));
+  queue.add([a, b, c]);
+  clock.advance(1500); // b sent; a and c skipped as backups, then queued at 2500
+  assert.deepEqual([a.sendAt, b.sendAt, c.sendAt], [2500, 2000, 2500]);
+  owners.add("a"); // a's owner left
+  queue.reassign();
+  assert.deepEqual([a.sendAt, a.backup, c.sendAt], [2000, false, 2500]);
+  clock.advance(PREPARE_AFTER);
+  assert.ok(prepared.includes("a@2000"), "prepared as this node's");
+  clock.advance(500 - PREPARE_AFTER);
+  assert.deepEqual(sent.sort(), ["a@2000", "b@1000", "b@2000"], "on time");
 });
 
 Deno.test("sentThrough: now, but before the earliest job still queued", () => {
@@ -247,12 +288,14 @@ Deno.test("settledThrough: before the earliest tick queued, less the longest a b
     999,
     "settledThrough by its tick's send time",
   );
-  clock.advance(300); // the backup sends it; a is queued again at 2000
+  clock.advance(300); // the backup sends it; a's tick at 2000 is queued at its look
   assert.deepEqual(sent, ["a@1000"]);
+  assert.equal(queue.settledThrough, 1500, "now");
+  clock.advance(600);
   assert.equal(
     queue.settledThrough,
-    1499,
-    "2000, less the 500 ms a backup waits",
+    1999,
+    "its look at 2500, less the 500 ms a backup waits",
   );
   queue.add([job("late", 1400)]); // queued after its time: not sent yet
   assert.equal(queue.settledThrough, 899);
