@@ -168,7 +168,8 @@ export class Metrics {
       "From a tick's scheduled time to its acknowledgement by the stream.",
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     );
-    return (lagMs) => lag.observe(lagMs / 1000);
+    const observe = lag.observer();
+    return (lagMs) => observe(lagMs / 1000);
   }
 
   /** Exposes a worker's counters, read at each scrape. */
