@@ -236,6 +236,46 @@ Deno.test("stopping one node mid-run leaves no gap and no duplicate", () =>
     },
   ));
 
+Deno.test("a node that stops hands its keys over: the other sends their next ticks on time", () =>
+  withCluster(
+    async ({ schedule, startNode, stopNode, stored, reach, queue }) => {
+      const a = await startNode();
+      const b = await startNode();
+      await waitFor(
+        "the nodes to count each other",
+        () => [a, b].every(({ node }) => node.members.length === 2),
+      );
+      const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+      for (const key of keys) {
+        await schedule.set(key, HttpJob("* * * * * *", hook));
+      }
+      const { definedAt } = await stored("k11");
+      await reach("k11", nextSecond(definedAt) + 2 * SECOND);
+      // From its look at a tick of A's key (500 ms into the second), B holds the key's
+      // next tick as its backup, to look at 500 ms late. A leaves after B's looks and
+      // early enough before the next second for B to hear it.
+      await waitFor("the second half of a second", () => {
+        const into = Date.now() % SECOND;
+        return into > 650 && into < 800;
+      });
+      const stoppedAt = Date.now();
+      await stopNode(a);
+      const next = nextSecond(stoppedAt);
+      for (const key of keys) await reach(key, next + SECOND);
+      const lags = queue.ticks.filter((t) => t.scheduledAt >= next).map((t) =>
+        t.storedAt - t.scheduledAt
+      );
+      assert.ok(
+        Math.max(...lags) < 400,
+        `every tick from the next second on time, not a standby delay late: lags up to ${
+          Math.max(...lags)
+        } ms`,
+      );
+      for (const key of keys) assertContiguous(queue.of(key), SECOND, key);
+      await stopNode(b);
+    },
+  ));
+
 Deno.test("a changed spec takes effect on both nodes; remove and pause stop the ticks", () =>
   withCluster(async ({ schedule, startNode, stored, reach, queue }) => {
     await startNode();
