@@ -85,6 +85,24 @@ function protocolOf(nc: NatsConnection): Protocol {
 
 const encoder = new TextEncoder();
 const CRLF = new Uint8Array([13, 10]);
+
+/**
+ * Where a message's protocol line and headers are encoded before they are copied into
+ * its bytes: one buffer, grown when a line does not fit. Encoding each into an array of
+ * its own made two buffers outside the heap per tick, for the garbage collector.
+ */
+let scratch = new Uint8Array(1024);
+
+/** Encodes `text` into {@link scratch} at `at`, growing it to fit; its length in bytes. */
+function encodeAt(text: string, at: number): number {
+  for (;;) {
+    const { read, written } = encoder.encodeInto(text, scratch.subarray(at));
+    if (read === text.length) return written;
+    const grown = new Uint8Array(2 * scratch.length);
+    grown.set(scratch.subarray(0, at));
+    scratch = grown;
+  }
+}
 const VALID_SUBJECT = /^\S+$/;
 const LINE_BREAK = /[\r\n]/;
 
@@ -194,19 +212,21 @@ export class StreamSender {
       return { call, bytes: Empty, size: 0 };
     }
     const reply = this.#replyPrefix + call;
+    // The headers first, as the line gives their length: then the line after them.
     const headers = msgId === undefined
-      ? Empty
-      : encoder.encode(`NATS/1.0\r\nNats-Msg-Id: ${msgId}\r\n\r\n`);
-    const size = headers.length + payload.length;
-    const line = encoder.encode(
+      ? 0
+      : encodeAt(`NATS/1.0\r\nNats-Msg-Id: ${msgId}\r\n\r\n`, 0);
+    const size = headers + payload.length;
+    const line = encodeAt(
       msgId === undefined
         ? `PUB ${subject} ${reply} ${size}\r\n`
-        : `HPUB ${subject} ${reply} ${headers.length} ${size}\r\n`,
+        : `HPUB ${subject} ${reply} ${headers} ${size}\r\n`,
+      headers,
     );
-    const bytes = new Uint8Array(line.length + size + CRLF.length);
-    bytes.set(line);
-    bytes.set(headers, line.length);
-    bytes.set(payload, line.length + headers.length);
+    const bytes = new Uint8Array(line + size + CRLF.length);
+    bytes.set(scratch.subarray(headers, headers + line));
+    bytes.set(scratch.subarray(0, headers), line);
+    bytes.set(payload, line + headers);
     bytes.set(CRLF, bytes.length - CRLF.length);
     return { call, bytes, size };
   }

@@ -65,6 +65,35 @@ Deno.test("send tells its outcome object the ack, or a failure, never from withi
     assert.deepEqual(heard.slice(1), ["the sender is closed"]);
   }));
 
+Deno.test("a message whose line and headers outgrow the encoding buffer is stored whole", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    const jsm = await jetstreamManager(nc);
+    const id = `beta.${"ключ".repeat(400)}.0.1`; // 3,200 bytes and more
+    const text = "⏰".repeat(100);
+    const message = sender.encode(
+      names.jobSubject("k", 0),
+      encoder.encode(text),
+      id,
+    );
+    assert.deepEqual(
+      await new Promise((answered, failed) =>
+        sender.send(message, { answered, failed })
+      ),
+      { seq: 1, duplicate: false },
+    );
+    const stored = await jsm.streams.getMessage(names.jobStream, { seq: 1 });
+    assert.equal(stored?.header.get("Nats-Msg-Id"), id);
+    assert.equal(stored?.string(), text);
+    const next = sender.encode(names.jobSubject("k", 0), payload, "beta.k.0.2");
+    assert.match(
+      new TextDecoder().decode(next.bytes),
+      /^HPUB \S+ \S+ \d+ \d+\r\nNATS\/1.0\r\nNats-Msg-Id: beta.k.0.2\r\n\r\n\{\}\r\n$/,
+      "and the next is encoded from the start",
+    );
+    sender.close();
+  }));
+
 Deno.test("a message encoded whole is stored as sent: subject, id header and payload", () =>
   withStream(async (nc, { names }) => {
     const sender = new StreamSender(nc, names.jobStream, 5000);
