@@ -85,6 +85,8 @@ function protocolOf(nc: NatsConnection): Protocol {
 
 const encoder = new TextEncoder();
 const CRLF = new Uint8Array([13, 10]);
+const VALID_SUBJECT = /^\S+$/;
+const LINE_BREAK = /[\r\n]/;
 
 /**
  * Where a message's protocol line and headers are encoded before they are copied into
@@ -103,8 +105,6 @@ function encodeAt(text: string, at: number): number {
     scratch = grown;
   }
 }
-const VALID_SUBJECT = /^\S+$/;
-const LINE_BREAK = /[\r\n]/;
 
 /**
  * Hears how one call ended: its result, or why it failed. {@link StreamSender.send} takes
