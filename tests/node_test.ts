@@ -89,11 +89,34 @@ async function withCluster(fn: (cluster: Cluster) => Promise<void>) {
         anchor: definition.anchor.getTime(),
       };
     },
-    reach: (key, time) =>
-      waitFor(
-        `a tick of ${key} at ${new Date(time).toISOString()}`,
-        () => queue.of(key).some((t) => t >= time),
-      ),
+    async reach(key, time) {
+      try {
+        await waitFor(
+          `a tick of ${key} at ${new Date(time).toISOString()}`,
+          () => queue.of(key).some((t) => t >= time),
+        );
+      } catch (err) {
+        throw new Error(
+          `${(err as Error).message}; ${await whereTicksAre(key)}`,
+        );
+      }
+    },
+  };
+  /** On a timeout: the key's last tick in the stream and as followed, and the nodes' counts. */
+  const whereTicksAre = async (key: string) => {
+    const { names } = namespace;
+    const last = await namespace.jsm.streams.getMessage(names.jobStream, {
+      last_by_subj: names.jobSubject(key, 0),
+    }).then((m) => m?.json<{ scheduledAt: string }>().scheduledAt)
+      .catch((err) => `unread (${err.message})`);
+    const followed = queue.of(key).at(-1);
+    const counts = [...running].map(({ node }) => {
+      const { published, duplicates, missed, publishErrors } = node.metrics;
+      return { published, duplicates, missed, publishErrors };
+    });
+    return `last in the stream ${last}, last followed ${
+      followed === undefined ? "none" : new Date(followed).toISOString()
+    }, nodes ${JSON.stringify(counts)}`;
   };
   try {
     await fn(cluster);
