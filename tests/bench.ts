@@ -44,6 +44,7 @@ import { NatsServer } from "./nats_server.ts";
 import { faketime } from "./helpers.ts";
 import {
   costMix,
+  DENO_RUN,
   type Fire,
   ms,
   NAMESPACE,
@@ -211,10 +212,7 @@ async function floorFiring(n: number) {
   const senders = [0, 1].map((part) =>
     new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-env",
+        ...DENO_RUN,
         script,
         server.url,
         String(n),

@@ -79,6 +79,9 @@ export function serverVersion(nc: NatsConnection): number[] {
 export const atLeast = (version: number[], major: number, minor: number) =>
   version[0] > major || (version[0] === major && version[1] >= minor);
 
+/** `deno run` with what a node (and the bench's other processes) may do: net, read, env. */
+export const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env"];
+
 /**
  * A process of `server.ts` (a node unless `args` say otherwise), its stderr watched; with
  * `BENCH_LOGS=<dir>` in the environment, its log is kept there when it stops.
@@ -95,14 +98,7 @@ export class NodeProcess {
     args: string[] = [],
   ) {
     const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-env",
-        serverTs,
-        ...args,
-      ],
+      args: [...DENO_RUN, serverTs, ...args],
       env: {
         SCHEDULE_NAMESPACE: NAMESPACE,
         SCHEDULE_NATS_HOSTS: server.url,
