@@ -89,9 +89,9 @@ const VALID_SUBJECT = /^\S+$/;
 const LINE_BREAK = /[\r\n]/;
 
 /**
- * Where a message's protocol line and headers are encoded before they are copied into
- * its bytes: one buffer, grown when a line does not fit. Encoding each into an array of
- * its own made two buffers outside the heap per tick, for the garbage collector.
+ * Where a message's protocol line, headers and (text) payload are encoded before they are
+ * copied into its bytes: one buffer, grown when a message does not fit. Encoding each into
+ * an array of its own made buffers outside the heap per tick, for the garbage collector.
  */
 let scratch = new Uint8Array(1024);
 
@@ -104,6 +104,26 @@ function encodeAt(text: string, at: number): number {
     grown.set(scratch.subarray(0, at));
     scratch = grown;
   }
+}
+
+/**
+ * The size of the buffers messages' bytes are cut from, in bytes: a buffer outside the
+ * heap per slab rather than per message (a node encodes thousands a second, and each such
+ * buffer is tracked and freed by the garbage collector one by one). A slab lives as long as
+ * its last message: the node prepares a tick at most ten seconds before it sends it.
+ */
+const SLAB = 64 * 1024;
+let slab = new Uint8Array(SLAB);
+let slabUsed = 0;
+
+/** `length` bytes for one message: cut from the current slab, or (a large one) its own. */
+function cut(length: number): Uint8Array {
+  if (length > SLAB / 8) return new Uint8Array(length);
+  if (slabUsed + length > SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  return slab.subarray(slabUsed, slabUsed += length);
 }
 
 /**
@@ -203,30 +223,38 @@ export class StreamSender {
   /**
    * Encodes the publish of `payload` to `subject` (with `msgId` as its `Nats-Msg-Id` when
    * given) whole, for {@link send}: built ahead of a publish, it takes all the encoding off
-   * it. A subject that is empty or holds whitespace, or an id with a line break, would
-   * break the protocol: such a message is encoded empty, and its send fails.
+   * it. A text payload is encoded as UTF-8 straight into the message. A subject that is
+   * empty or holds whitespace, or an id with a line break, would break the protocol: such
+   * a message is encoded empty, and its send fails.
    */
-  encode(subject: string, payload: Uint8Array, msgId?: string): EncodedMessage {
+  encode(
+    subject: string,
+    payload: Uint8Array | string,
+    msgId?: string,
+  ): EncodedMessage {
     const call = this.#next++;
     if (!VALID_SUBJECT.test(subject) || (msgId && LINE_BREAK.test(msgId))) {
       return { call, bytes: Empty, size: 0 };
     }
     const reply = this.#replyPrefix + call;
-    // The headers first, as the line gives their length: then the line after them.
+    // The headers and a text payload first, as the line gives their length: then the line.
     const headers = msgId === undefined
       ? 0
       : encodeAt(`NATS/1.0\r\nNats-Msg-Id: ${msgId}\r\n\r\n`, 0);
-    const size = headers + payload.length;
+    const text = typeof payload === "string";
+    const size = headers +
+      (text ? encodeAt(payload, headers) : payload.length);
     const line = encodeAt(
       msgId === undefined
         ? `PUB ${subject} ${reply} ${size}\r\n`
         : `HPUB ${subject} ${reply} ${headers} ${size}\r\n`,
-      headers,
+      text ? size : headers,
     );
-    const bytes = new Uint8Array(line + size + CRLF.length);
-    bytes.set(scratch.subarray(headers, headers + line));
-    bytes.set(scratch.subarray(0, headers), line);
-    bytes.set(payload, line + headers);
+    const encoded = text ? size : headers;
+    const bytes = cut(line + size + CRLF.length);
+    bytes.set(scratch.subarray(encoded, encoded + line));
+    bytes.set(scratch.subarray(0, encoded), line);
+    if (!text) bytes.set(payload, line + headers);
     bytes.set(CRLF, bytes.length - CRLF.length);
     return { call, bytes, size };
   }

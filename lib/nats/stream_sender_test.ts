@@ -65,17 +65,13 @@ Deno.test("send tells its outcome object the ack, or a failure, never from withi
     assert.deepEqual(heard.slice(1), ["the sender is closed"]);
   }));
 
-Deno.test("a message whose line and headers outgrow the encoding buffer is stored whole", () =>
+Deno.test("a message whose line, headers and text outgrow the encoding buffer is stored whole", () =>
   withStream(async (nc, { names }) => {
     const sender = new StreamSender(nc, names.jobStream, 5000);
     const jsm = await jetstreamManager(nc);
     const id = `beta.${"ключ".repeat(400)}.0.1`; // 3,200 bytes and more
     const text = "⏰".repeat(100);
-    const message = sender.encode(
-      names.jobSubject("k", 0),
-      encoder.encode(text),
-      id,
-    );
+    const message = sender.encode(names.jobSubject("k", 0), text, id);
     assert.deepEqual(
       await new Promise((answered, failed) =>
         sender.send(message, { answered, failed })
@@ -126,6 +122,41 @@ Deno.test("a message encoded whole is stored as sent: subject, id header and pay
     assert.equal(run?.header.get("Nats-Msg-Id"), "");
     sender.close();
     runs.close();
+  }));
+
+Deno.test("a thousand messages encoded ahead, text or bytes, small or large, are each stored as encoded", () =>
+  withStream(async (nc, { names }) => {
+    const sender = new StreamSender(nc, names.jobStream, 5000);
+    const jsm = await jetstreamManager(nc);
+    // Some larger than a slab's share (8 KiB), to be cut apart; most several to a slab.
+    const texts = Array.from(
+      { length: 1000 },
+      (_, i) =>
+        `${i}:` + (i % 97 === 0 ? "ü".repeat(5000) : "x".repeat(i % 300)),
+    );
+    const messages = texts.map((text, i) =>
+      sender.encode(
+        names.jobSubject(`k${i}`, 0),
+        i % 2 ? text : encoder.encode(text),
+        `beta.k${i}.0.1`,
+      )
+    );
+    const acks = await Promise.all(
+      messages.map((message) =>
+        new Promise<Ack>((answered, failed) =>
+          sender.send(message, { answered, failed })
+        )
+      ),
+    );
+    assert.deepEqual(acks.map((ack) => ack.duplicate), texts.map(() => false));
+    for (const [i, text] of texts.entries()) {
+      const stored = await jsm.streams.getMessage(names.jobStream, {
+        last_by_subj: names.jobSubject(`k${i}`, 0),
+      });
+      assert.equal(stored?.string(), text, `message ${i}`);
+      assert.equal(stored?.header.get("Nats-Msg-Id"), `beta.k${i}.0.1`);
+    }
+    sender.close();
   }));
 
 Deno.test("a message larger than the server's max_payload is refused; the connection stays up", () =>

@@ -11,7 +11,7 @@ import { firstRunAfter, nextTick, type Run } from "../spec/ticks.ts";
 import type { Definition } from "../types.ts";
 import {
   type CompiledDefinition,
-  encodeJobTick,
+  jobTickJson,
   type TickHead,
   tickJobFields,
 } from "../wire/mod.ts";
@@ -138,8 +138,8 @@ class QueuedJob implements Scheduled, TickHead {
     return this.#names.jobSubject(this.key, this.index);
   }
 
-  encode(scheduledAt: Date, firesAt?: Date): Uint8Array {
-    return encodeJobTick(this, this.#fields, scheduledAt, firesAt);
+  tick(scheduledAt: Date, firesAt?: Date): string {
+    return jobTickJson(this, this.#fields, scheduledAt, firesAt);
   }
 }
 

@@ -215,7 +215,7 @@ export class Sender {
     const firesAt = fireTime(this.#names, item, scheduledAt);
     const message = this.#stream.encode(
       item.subject,
-      item.encode(
+      item.tick(
         new Date(scheduledAt),
         firesAt === scheduledAt ? undefined : new Date(firesAt),
       ),

@@ -46,10 +46,17 @@ class FakeStream {
   readonly #encoded = new Map<number, { subject: string; msgId: string }>();
 
   /** A message whose bytes are its payload alone. */
-  encode(subject: string, payload: Uint8Array, msgId = ""): EncodedMessage {
+  encode(
+    subject: string,
+    payload: Uint8Array | string,
+    msgId = "",
+  ): EncodedMessage {
     const call = this.#encoded.size;
     this.#encoded.set(call, { subject, msgId });
-    return { call, bytes: payload, size: payload.length };
+    const bytes = typeof payload === "string"
+      ? new TextEncoder().encode(payload)
+      : payload;
+    return { call, bytes, size: bytes.length };
   }
 
   send(message: EncodedMessage, outcome: Outcome<Ack>): void {
@@ -113,8 +120,7 @@ function setup(catchup = 60_000, now = 1000) {
       spec: parseSpec("* * * * * *"),
       anchor: 0,
       subject: names.jobSubject("k", 0),
-      encode: (at, firesAt) =>
-        new TextEncoder().encode(`${at.getTime()} ${firesAt?.getTime()}`),
+      tick: (at, firesAt) => `${at.getTime()} ${firesAt?.getTime()}`,
       rule: rules.of(policy, "k", 0),
       run: 0,
       due,

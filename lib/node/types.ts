@@ -110,8 +110,8 @@ export interface Scheduled extends Queued {
   readonly anchor: number;
   /** The subject of this job's ticks. */
   readonly subject: string;
-  /** Encodes one tick of this job; `firesAt` for a job with jitter. */
-  readonly encode: (scheduledAt: Date, firesAt?: Date) => Uint8Array;
+  /** The JSON of one tick of this job; `firesAt` for a job with jitter. */
+  readonly tick: (scheduledAt: Date, firesAt?: Date) => string;
   /** How the job's ticks are governed. */
   readonly rule: JobRule;
   /** The bucket revision of the definition this job was loaded from. */

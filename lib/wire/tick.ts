@@ -64,7 +64,7 @@ export function tickEncoder(
 ): (scheduledAt: Date, firesAt?: Date) => Uint8Array {
   const fields = tickJobFields(tick);
   return (scheduledAt, firesAt) =>
-    encodeJobTick(tick, fields, scheduledAt, firesAt);
+    encoder.encode(jobTickJson(tick, fields, scheduledAt, firesAt));
 }
 
 /** The fields of a tick that are not its job's, nor its times. */
@@ -75,7 +75,7 @@ export type TickHead = Pick<
 
 /**
  * The fields of a tick that come from its job (`mode`, `spec`, `tz`, `option`, `policy`),
- * as a JSON object, for {@link encodeJobTick}: what a queued job holds to make its ticks
+ * as a JSON object, for {@link jobTickJson}: what a queued job holds to make its ticks
  * (a node holds a million of them; the whole tick would be twice as long).
  *
  * @example
@@ -91,23 +91,24 @@ export function tickJobFields(job: Job): string {
 }
 
 /**
- * The tick of the job whose {@link tickJobFields} are `fields`, scheduled at
- * `scheduledAt` (fired at `firesAt`, for a job with jitter).
+ * The JSON of the tick of the job whose {@link tickJobFields} are `fields`, scheduled at
+ * `scheduledAt` (fired at `firesAt`, for a job with jitter). Text, not bytes: the node
+ * encodes it straight into the message that carries it.
  *
  * @example
  * ```ts
- * import { decodeTick, encodeJobTick, tickJobFields } from "./tick.ts";
+ * import { jobTickJson, tickJobFields } from "./tick.ts";
  * const fields = tickJobFields({ mode: "HTTP", spec: "@hourly", option: { url: "https://example.com" } });
  * const head = { namespace: "beta", key: "test", index: 0, revision: 3 };
- * decodeTick(encodeJobTick(head, fields, new Date("2024-01-01T00:00:00Z"))).revision; // 3
+ * JSON.parse(jobTickJson(head, fields, new Date("2024-01-01T00:00:00Z"))).revision; // 3
  * ```
  */
-export function encodeJobTick(
+export function jobTickJson(
   head: TickHead,
   fields: string,
   scheduledAt: Date,
   firesAt?: Date,
-): Uint8Array {
+): string {
   const { namespace, key, index, revision, trigger } = head;
   // The fields in the order JSON.stringify of the whole tick writes them.
   const start = `{"version":${WIRE_VERSION},"namespace":${
@@ -117,7 +118,7 @@ export function encodeJobTick(
     (trigger === undefined ? "" : `,"trigger":${JSON.stringify(trigger)}`);
   const times = `,"scheduledAt":"${scheduledAt.toISOString()}"` +
     (firesAt === undefined ? "" : `,"firesAt":"${firesAt.toISOString()}"`);
-  return encoder.encode(`${start}${defined}${times}}`);
+  return `${start}${defined}${times}}`;
 }
 
 const SCHEDULED_AT = '"scheduledAt":"';

@@ -23,7 +23,7 @@ import {
   type EncodedMessage,
   StreamSender,
 } from "../../lib/nats/stream_sender.ts";
-import { encodeJobTick, tickJobFields } from "../../lib/wire/mod.ts";
+import { jobTickJson, tickJobFields } from "../../lib/wire/mod.ts";
 import { NAMESPACE, SECOND, sleep } from "./_util.ts";
 
 /** How long before its second a second's ticks are encoded, in ms. */
@@ -54,7 +54,7 @@ for (let at = first; at <= Number(to); at += SECOND) {
   const messages: EncodedMessage[] = keys.map((key) =>
     sender.encode(
       names.jobSubject(key, 0),
-      encodeJobTick(
+      jobTickJson(
         { namespace: NAMESPACE, key, index: 0, revision: 1 },
         fields,
         new Date(at),
