@@ -110,7 +110,8 @@ function encodeAt(text: string, at: number): number {
  * The size of the buffers messages' bytes are cut from, in bytes: a buffer outside the
  * heap per slab rather than per message (a node encodes thousands a second, and each such
  * buffer is tracked and freed by the garbage collector one by one). A slab lives as long as
- * its last message: the node prepares a tick at most ten seconds before it sends it.
+ * its last message: the node prepares a tick at most ten seconds before it sends it, and
+ * drops one it does not send when its job moves on to its next tick.
  */
 const SLAB = 64 * 1024;
 let slab = new Uint8Array(SLAB);

@@ -102,9 +102,12 @@ export function fireTime(
 
 /**
  * Moves `item` to its next tick (`due`, `run`, `firesAt`); `false` when it has none (past
- * its spec, its `end` or its `maxRuns`).
+ * its spec, its `end` or its `maxRuns`). The tick prepared for the one it leaves, if it was
+ * not sent (held, given up, or left to another node), is dropped: its bytes share a buffer
+ * with other messages (see `StreamSender.encode`), which it would keep alive.
  */
 export function advance(names: NamespaceNames, item: Scheduled): boolean {
+  item.prepared = undefined;
   const due = nextTick(
     item.spec,
     item.anchor,

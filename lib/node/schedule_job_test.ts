@@ -54,6 +54,19 @@ Deno.test("a queued job's fire and send times follow its tick, jitter and backup
   }
 });
 
+Deno.test("a job moved to its next tick drops the tick prepared for the one it left", () => {
+  const item = jobOf("0 * * * * *", undefined);
+  item.prepared = {
+    at: item.due,
+    firesAt: item.firesAt,
+    call: 0,
+    bytes: new Uint8Array(1),
+    size: 1,
+  };
+  assert.ok(advance(names, item));
+  assert.equal(item.prepared, undefined);
+});
+
 Deno.test("a queued job encodes its ticks with its job's fields", () => {
   const item = jobOf("0 30 9 * * *", "Europe/Paris", { jitter: "1s" });
   const at = new Date(item.due);
