@@ -97,10 +97,14 @@ export function tickJobFields(job: Job): string {
  *
  * @example
  * ```ts
- * import { jobTickJson, tickJobFields } from "./tick.ts";
+ * import assert from "node:assert/strict";
+ * import { decodeTick, jobTickJson, tickJobFields } from "./tick.ts";
  * const fields = tickJobFields({ mode: "HTTP", spec: "@hourly", option: { url: "https://example.com" } });
  * const head = { namespace: "beta", key: "test", index: 0, revision: 3 };
- * JSON.parse(jobTickJson(head, fields, new Date("2024-01-01T00:00:00Z"))).revision; // 3
+ * const json = jobTickJson(head, fields, new Date("2024-01-01T00:00:00Z"));
+ * const tick = decodeTick(new TextEncoder().encode(json));
+ * assert.deepEqual([tick.key, tick.revision, tick.spec], ["test", 3, "@hourly"]);
+ * assert.equal(tick.scheduledAt.toISOString(), "2024-01-01T00:00:00.000Z");
  * ```
  */
 export function jobTickJson(
