@@ -245,13 +245,14 @@ export class StreamSender {
     const text = typeof payload === "string";
     const size = headers +
       (text ? encodeAt(payload, headers) : payload.length);
+    // What scratch holds before the line: the headers, and a text payload.
+    const encoded = text ? size : headers;
     const line = encodeAt(
       msgId === undefined
         ? `PUB ${subject} ${reply} ${size}\r\n`
         : `HPUB ${subject} ${reply} ${headers} ${size}\r\n`,
-      text ? size : headers,
+      encoded,
     );
-    const encoded = text ? size : headers;
     const bytes = cut(line + size + CRLF.length);
     bytes.set(scratch.subarray(encoded, encoded + line));
     bytes.set(scratch.subarray(0, encoded), line);
