@@ -134,6 +134,17 @@ async function cpuMeter(pids: number[]) {
   };
 }
 
+/** Resolves once every node holds `n` definitions (5 minutes at most). */
+async function holding(nodes: NodeProcess[], n: number): Promise<void> {
+  const held = async () =>
+    (await Promise.all(
+      nodes.map((node) => node.gauge("schedule_definitions")),
+    )).every((d) => d >= n);
+  if (!await until(held, Date.now() + 300 * SECOND)) {
+    throw new Error(`the nodes did not load ${n} definitions in 5 minutes`);
+  }
+}
+
 /** The same per-second load on either side. */
 const everySecond = (i: number) => i % 2 ? "@every 1s" : "* * * * * *";
 
@@ -156,6 +167,9 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
   );
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
   await writeDefinitions(nc, n, everySecond);
+  // The window starts once the nodes hold every definition: they load and log one written
+  // while they run as it comes, which at 10,000 takes them seconds.
+  await holding(nodes, n);
   const { from, to, within } = window();
   // Publishes over the window (before it, the nodes have heard each other): steady state.
   // Read half a second before its first ticks, not while the nodes send them (serving
@@ -292,12 +306,7 @@ async function burstOurs(n: number) {
   const nodes = [new NodeProcess(server), new NodeProcess(server)];
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
   const write = await writeDefinitions(nc, n, () => "0 * * * * *");
-  const held = () =>
-    Promise.all(nodes.map((node) => node.gauge("schedule_definitions")));
-  await until(
-    async () => (await held()).every((d) => d >= n),
-    Date.now() + 300 * SECOND,
-  );
+  await holding(nodes, n);
   const due = nextMinute(5 * SECOND);
   // With --wire, each tick's first copy on the wire, as a core NATS subscriber sees it:
   // the node's send plus routing (and this process's own delay in reading). It costs the

@@ -23,9 +23,9 @@ export const NAMESPACE = "bench";
 export const SECOND = 1000;
 const serverTs = new URL("../../server.ts", import.meta.url).pathname;
 
-/** Resolves after `ms`. */
+/** Resolves after `ms` (at once when `ms` is past). */
 export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** The start of the whole second holding `t`. */
 export const wholeSecond = (t: number): number =>
