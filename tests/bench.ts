@@ -25,8 +25,10 @@
  * `--load-mix 1000000`: one node's load time and peak RSS over that mix, then how long
  * it takes to apply a change to one key (`--changes` of them) while they are loaded, and
  * a restart over a job stream holding a tick of every job (`bench/load.ts`).
+ * `--split-cores` (any mode): nats-server on CPU 0, the bench and every process it starts
+ * on the other CPUs, as when the nodes run on other machines than the server.
  *
- *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native] [--floor] [--repeat 5]
+ *   deno task bench [--sizes 1000,10000] [--seconds 10] [--load 100000] [--shift +3s] [--native] [--floor] [--repeat 5] [--split-cores]
  *   deno task bench --burst 100000 [--wire]
  *   deno task bench --worker [--runs 10000] [--concurrency 8]
  *   deno task bench --cost 10000,100000,1000000 [--seconds 10]
@@ -54,6 +56,7 @@ import {
   SECOND,
   serverPid,
   sleep,
+  splitCores,
   summarize,
   until,
   usageOf,
@@ -90,6 +93,7 @@ const { values } = parseArgs({
     wire: { type: "boolean", default: false },
     "load-mix": { type: "string" },
     changes: { type: "string", default: "20" },
+    "split-cores": { type: "boolean", default: false },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
@@ -606,7 +610,9 @@ function compareFloor(runs: FiringRun[]): void {
   }));
 }
 
-const cores = `${navigator.hardwareConcurrency} cores`;
+const cores = values["split-cores"]
+  ? await splitCores()
+  : `${navigator.hardwareConcurrency} cores`;
 const version = async () => {
   await using server = await NatsServer.start();
   const nc: NatsConnection = await server.connect();

@@ -12,6 +12,7 @@ import {
   jetstreamManager,
   type JsMsg,
 } from "@nats-io/jetstream";
+import { ensureNatsServer } from "../../lib/dev/binary.ts";
 import { encodeDefinition } from "../../lib/wire/mod.ts";
 import { HttpJob } from "../../lib/jobs/http/job.ts";
 import { Namespace } from "../../lib/nats/namespace.ts";
@@ -78,6 +79,34 @@ export function serverVersion(nc: NatsConnection): number[] {
 /** True when `version` is at least `major.minor`. */
 export const atLeast = (version: number[], major: number, minor: number) =>
   version[0] > major || (version[0] === major && version[1] >= minor);
+
+/**
+ * Gives nats-server a CPU of its own and the rest to this process and every process it
+ * starts (nodes, senders, collectors): each server the bench starts from now on runs
+ * under `taskset -c <server>`, so Go sizes its scheduler to that CPU, as it would on a
+ * machine of its own. Needs `taskset` (util-linux) and at least two CPUs.
+ */
+export async function splitCores(server = 0): Promise<string> {
+  const cpus = navigator.hardwareConcurrency;
+  if (cpus < 2) throw new Error("--split-cores needs at least two CPUs");
+  const others = Array.from({ length: cpus }, (_, i) => i)
+    .filter((i) => i !== server).join(",");
+  const pin = await new Deno.Command("taskset", {
+    args: ["-a", "-p", "-c", others, String(Deno.pid)],
+    stdout: "null",
+  }).output();
+  if (!pin.success) throw new Error("taskset could not pin the bench");
+  const binary = await ensureNatsServer();
+  const wrapper = await Deno.makeTempFile({ prefix: "nats-server-pinned-" });
+  await Deno.writeTextFile(
+    wrapper,
+    `#!/bin/sh\nexec taskset -c ${server} '${binary}' "$@"\n`,
+  );
+  await Deno.chmod(wrapper, 0o755);
+  globalThis.addEventListener("unload", () => Deno.removeSync(wrapper));
+  Deno.env.set("NATS_SERVER_BIN", wrapper);
+  return `nats-server on CPU ${server}, the bench, nodes and senders on CPU ${others}`;
+}
 
 /** `deno run` with what a node (and the bench's other processes) may do: net, read, env. */
 export const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env"];
