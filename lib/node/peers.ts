@@ -145,11 +145,13 @@ export class Peers {
     const { firesAt } = item;
     const { stored, sent, firing = 0 } = heard.report;
     if (stored >= firesAt) return "skip";
-    const next = now + Math.max(LOOK_AGAIN, now - firesAt);
+    // The last look is at the limit itself, however the looks before it fell.
+    const limit = firesAt + Math.min(WAIT_FOR, item.rule.window / 2);
     const waiting = (sent >= firesAt || firing >= firesAt) &&
-      performance.now() - heard.at < FRESH_FOR &&
-      next < firesAt + Math.min(WAIT_FOR, item.rule.window / 2);
-    return waiting ? next : "send";
+      performance.now() - heard.at < FRESH_FOR && now < limit;
+    return waiting
+      ? Math.min(now + Math.max(LOOK_AGAIN, now - firesAt), limit)
+      : "send";
   }
 
   /**

@@ -102,8 +102,13 @@ Deno.test("a backup skips what its owner's report shows stored, waits while sent
     assert.equal(a.peers.verdict(tick(key, at), now), now + 500, "look again");
     assert.equal(
       a.peers.verdict(tick(key, at), at + 1600),
+      at + 3000,
+      "the last look at WAIT_FOR, not past it",
+    );
+    assert.equal(
+      a.peers.verdict(tick(key, at), at + 3000),
       "send",
-      "not past WAIT_FOR",
+      "at WAIT_FOR",
     );
     b.progress.sent = at - 1; // not even sent
     await waitFor(
