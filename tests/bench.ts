@@ -171,8 +171,8 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
   );
   await Promise.all(nodes.map((node) => node.logged("definitions loaded")));
   await writeDefinitions(nc, n, everySecond);
-  // The window starts once the nodes hold every definition: they load and log one written
-  // while they run as it comes, which at 10,000 takes them seconds.
+  // The window starts once the nodes hold every definition: each one written while they
+  // run is loaded and logged on its own, which at 10,000 takes them seconds.
   await holding(nodes, n);
   const { from, to, within } = window();
   // Publishes over the window (before it, the nodes have heard each other): steady state.

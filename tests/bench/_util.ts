@@ -81,16 +81,15 @@ export const atLeast = (version: number[], major: number, minor: number) =>
   version[0] > major || (version[0] === major && version[1] >= minor);
 
 /**
- * Gives nats-server a CPU of its own and the rest to this process and every process it
- * starts (nodes, senders, collectors): each server the bench starts from now on runs
- * under `taskset -c <server>`, so Go sizes its scheduler to that CPU, as it would on a
- * machine of its own. Needs `taskset` (util-linux) and at least two CPUs.
+ * Gives nats-server CPU 0 and the other CPUs to this process and every process it starts
+ * (nodes, senders, collectors): each server the bench starts from now on runs under
+ * `taskset -c 0`, so Go sizes its scheduler to that CPU, as it would on a machine of its
+ * own. Needs `taskset` (util-linux) and at least two CPUs.
  */
-export async function splitCores(server = 0): Promise<string> {
+export async function splitCores(): Promise<string> {
   const cpus = navigator.hardwareConcurrency;
   if (cpus < 2) throw new Error("--split-cores needs at least two CPUs");
-  const others = Array.from({ length: cpus }, (_, i) => i)
-    .filter((i) => i !== server).join(",");
+  const others = Array.from({ length: cpus - 1 }, (_, i) => i + 1).join(",");
   const pin = await new Deno.Command("taskset", {
     args: ["-a", "-p", "-c", others, String(Deno.pid)],
     stdout: "null",
@@ -100,12 +99,12 @@ export async function splitCores(server = 0): Promise<string> {
   const wrapper = await Deno.makeTempFile({ prefix: "nats-server-pinned-" });
   await Deno.writeTextFile(
     wrapper,
-    `#!/bin/sh\nexec taskset -c ${server} '${binary}' "$@"\n`,
+    `#!/bin/sh\nexec taskset -c 0 '${binary}' "$@"\n`,
   );
   await Deno.chmod(wrapper, 0o755);
   globalThis.addEventListener("unload", () => Deno.removeSync(wrapper));
   Deno.env.set("NATS_SERVER_BIN", wrapper);
-  return `nats-server on CPU ${server}, the bench, nodes and senders on CPU ${others}`;
+  return `nats-server on CPU 0, the bench, nodes and senders on CPU ${others}`;
 }
 
 /** `deno run` with what a node (and the bench's other processes) may do: net, read, env. */
