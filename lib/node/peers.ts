@@ -37,7 +37,8 @@ export const MEMBER_FOR = 3000;
 /**
  * How soon a backup looks again at a tick its owner sent but has not yet stored, in ms: at
  * least; then as long as the tick is old, so that a slow owner (a burst of 50,000 ticks
- * takes it a second or two) costs each tick two or three looks.
+ * takes it a second or two) costs each tick a few looks: with the default delays at 0.5,
+ * 1, 2 and, the last, {@link WAIT_FOR} (3 s).
  */
 export const LOOK_AGAIN = 100;
 
