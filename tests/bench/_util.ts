@@ -102,7 +102,11 @@ export async function splitCores(): Promise<string> {
     `#!/bin/sh\nexec taskset -c 0 '${binary}' "$@"\n`,
   );
   await Deno.chmod(wrapper, 0o755);
-  globalThis.addEventListener("unload", () => Deno.removeSync(wrapper));
+  // An error that ends the bench ends it without `unload`.
+  const remove = () => Deno.removeSync(wrapper);
+  for (const event of ["unload", "error", "unhandledrejection"]) {
+    globalThis.addEventListener(event, remove, { once: true });
+  }
   Deno.env.set("NATS_SERVER_BIN", wrapper);
   return `nats-server on CPU 0, the bench, nodes and senders on CPU ${others}`;
 }
