@@ -102,11 +102,13 @@ export async function splitCores(): Promise<string> {
     `#!/bin/sh\nexec taskset -c 0 '${binary}' "$@"\n`,
   );
   await Deno.chmod(wrapper, 0o755);
-  // An error that ends the bench ends it without `unload`.
-  const remove = () => Deno.removeSync(wrapper);
-  for (const event of ["unload", "error", "unhandledrejection"]) {
-    globalThis.addEventListener(event, remove, { once: true });
-  }
+  // An error that ends the bench does so without `unload`: removed at the first of these.
+  const events = ["unload", "error", "unhandledrejection"];
+  const remove = () => {
+    for (const event of events) globalThis.removeEventListener(event, remove);
+    Deno.removeSync(wrapper);
+  };
+  for (const event of events) globalThis.addEventListener(event, remove);
   Deno.env.set("NATS_SERVER_BIN", wrapper);
   return `nats-server on CPU 0, the bench, nodes and senders on CPU ${others}`;
 }
