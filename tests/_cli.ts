@@ -54,12 +54,13 @@ export class Service {
     try {
       while (!this.log.includes(text)) {
         const { value, done } = await this.#reader.read();
-        if (done) {
+        // A stop() reading beside this may have taken the chunk holding the text.
+        if (done && !this.log.includes(text)) {
           throw new Error(
             `the process ended before logging ${text}:\n${this.log}`,
           );
         }
-        this.log += value;
+        if (!done) this.log += value;
       }
     } finally {
       clearTimeout(deadline);

@@ -16,16 +16,20 @@ import denoJson from "../deno.json" with { type: "json" };
 export const COMPILE_PERMISSIONS: string[] = denoJson.tasks.compile.split(" ")
   .filter((flag) => flag.startsWith("--allow-"));
 
-/** Polls `condition` until it holds, failing after `timeout` ms with `what`. */
+/**
+ * Polls `condition` until it holds, failing after `timeout` ms with `what` (when a
+ * function, what it returns then).
+ */
 export async function waitFor(
-  what: string,
+  what: string | (() => string),
   condition: () => boolean | Promise<boolean>,
   timeout = 10_000,
 ): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await condition())) {
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+      const named = typeof what === "string" ? what : what();
+      throw new Error(`timed out after ${timeout} ms waiting for ${named}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -45,22 +45,29 @@ export class NatsCluster {
     ));
     const cluster = new NatsCluster(servers);
     const nc = await cluster.connect();
+    // Said when the cluster is not ready in time: why the last attempt failed.
+    let refused = "no attempt ended";
     try {
-      await waitFor(`a stream placed on ${size} servers`, async () => {
-        try {
-          const jsm = await jetstream(nc).jetstreamManager();
-          await jsm.streams.add({
-            name: "cluster_ready",
-            subjects: ["cluster_ready"],
-            num_replicas: size,
-            storage: StorageType.Memory,
-          });
-          await jsm.streams.delete("cluster_ready");
-          return true;
-        } catch {
-          return false;
-        }
-      }, 60_000);
+      await waitFor(
+        () => `a stream placed on ${size} servers (${refused})`,
+        async () => {
+          try {
+            const jsm = await jetstream(nc).jetstreamManager();
+            await jsm.streams.add({
+              name: "cluster_ready",
+              subjects: ["cluster_ready"],
+              num_replicas: size,
+              storage: StorageType.Memory,
+            });
+            await jsm.streams.delete("cluster_ready");
+            return true;
+          } catch (err) {
+            refused = (err as Error).message;
+            return false;
+          }
+        },
+        60_000,
+      );
     } finally {
       await nc.close();
     }
