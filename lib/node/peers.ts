@@ -3,7 +3,8 @@
  *
  * Each node that is a member (its definitions loaded, its clock within bounds) publishes
  * a {@link Report} on `schedule.<ns>.nodes` every {@link REPORT_EVERY} ms while it stores
- * ticks, else every {@link HEARTBEAT} ms, and listens to the others'. Its members are itself and the nodes heard from within
+ * ticks (it has sent ticks not yet acknowledged, is sending a herd, or was acknowledged
+ * since its last report), else every {@link HEARTBEAT} ms, and listens to the others'. Its members are itself and the nodes heard from within
  * {@link MEMBER_FOR} ms; the owner of a key is chosen among them by rendezvous hashing
  * (`owner.ts`). The owner sends a tick on time; every other node is its backup and, at
  * `standbyDelay` after the tick, reads the owner's last report instead of publishing a
@@ -208,9 +209,14 @@ export class Peers {
     this.#refresh();
     if (!this.#options.isMember()) return;
     const progress = this.#options.progress();
-    const { acked } = progress;
+    const { acked, sent, stored, firing } = progress;
+    // While it waits on the stream, it reports though no acknowledgement came: its
+    // backups take a report older than FRESH_FOR for a dead owner, and a slow server can
+    // leave a herd unacknowledged for longer than that.
+    const waiting = stored < sent || firing > 0;
     if (
-      acked !== this.#reported.acked || now - this.#reported.at >= HEARTBEAT
+      waiting || acked !== this.#reported.acked ||
+      now - this.#reported.at >= HEARTBEAT
     ) this.#report(progress, now);
   }
 

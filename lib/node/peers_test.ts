@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { NatsServer } from "../../tests/nats_server.ts";
 import { recordingLogger, waitFor } from "../../tests/helpers.ts";
 import { NamespaceNames } from "../nats/names.ts";
-import { Peers, type Progress } from "./peers.ts";
+import { FRESH_FOR, HEARTBEAT, Peers, type Progress } from "./peers.ts";
 import type { Scheduled } from "./types.ts";
 import type { Applied } from "./watch.ts";
 
@@ -11,12 +11,14 @@ const names = new NamespaceNames("beta");
 
 /** A node's side of the peers: its progress and the bucket it applied, set by the test. */
 function peer(nc: NatsConnection, name: string) {
-  const progress: Progress & { applied: Applied } = {
+  const progress: Progress & { applied: Applied; acking: boolean } = {
     sent: 0,
     stored: 0,
     firing: 0,
     applied: { bucket: "b1", revision: 10 },
     acked: 0,
+    // Each look at the progress finds one more acknowledgement, unless set false.
+    acking: true,
   };
   const log = recordingLogger();
   const changes: string[][] = [];
@@ -26,7 +28,10 @@ function peer(nc: NatsConnection, name: string) {
     name,
     clock: { now: () => Date.now() },
     isMember: () => true,
-    progress: () => ({ ...progress, acked: progress.acked++ }),
+    progress: () => ({
+      ...progress,
+      acked: progress.acking ? progress.acked++ : progress.acked,
+    }),
     applied: () => progress.applied,
     onChange: () => changes.push(peers.members),
     log,
@@ -131,6 +136,29 @@ Deno.test("a backup skips what its owner's report shows stored, waits while sent
     const ownKey = Array.from({ length: 100 }, (_, i) => `k${i}`)
       .find((k) => a.peers.owns(tick(k, 0)))!;
     assert.equal(a.peers.verdict(tick(ownKey, at), now), "send", "its own key");
+  }));
+
+Deno.test("an owner waiting on the stream reports on though nothing is acknowledged: its backup waits", () =>
+  withPeers(async (a, b) => {
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
+      .find((k) => b.peers.owns(tick(k, 0)))!;
+    const at = Date.now() + 5000;
+    const now = at + 500;
+    b.progress.acking = false; // the server is slow: no acknowledgement comes in
+    b.progress.sent = at;
+    b.progress.stored = at - 1;
+    await waitFor(
+      "b's report",
+      () => typeof a.peers.verdict(tick(key, at), now) === "number",
+    );
+    // Past FRESH_FOR and HEARTBEAT: reporting only on acknowledgements, b went quiet for
+    // a second at a time, and a took it for dead half of that time (and sent).
+    const end = performance.now() + HEARTBEAT + FRESH_FOR;
+    while (performance.now() < end) {
+      const verdict = a.peers.verdict(tick(key, at), now);
+      assert.equal(typeof verdict, "number", `a waits on b, not ${verdict}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }));
 
 Deno.test("a tick due before the owner's members changed is sent by the backup", () =>
