@@ -48,6 +48,11 @@ const tick = (key: string, firesAt: number) =>
     rule: { window: 60_000 },
   }) as unknown as Scheduled;
 
+/** A key that `p` owns. */
+const ownedBy = (p: ReturnType<typeof peer>) =>
+  Array.from({ length: 100 }, (_, i) => `k${i}`)
+    .find((k) => p.peers.owns(tick(k, 0)))!;
+
 async function withPeers(
   fn: (
     a: ReturnType<typeof peer>,
@@ -89,8 +94,7 @@ Deno.test("two peers agree on one owner per key, and share the keys", () =>
 
 Deno.test("a backup skips what its owner's report shows stored, waits while sent, else sends", () =>
   withPeers(async (a, b) => {
-    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
-      .find((k) => b.peers.owns(tick(k, 0)))!;
+    const key = ownedBy(b);
     // After both counted both: a tick of this view.
     const at = Date.now() + 5000;
     const now = at + 500;
@@ -133,15 +137,13 @@ Deno.test("a backup skips what its owner's report shows stored, waits while sent
     b.progress.applied = { bucket: "b2", revision: 10 }; // another bucket
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(a.peers.verdict(tick(key, at), now), "send");
-    const ownKey = Array.from({ length: 100 }, (_, i) => `k${i}`)
-      .find((k) => a.peers.owns(tick(k, 0)))!;
+    const ownKey = ownedBy(a);
     assert.equal(a.peers.verdict(tick(ownKey, at), now), "send", "its own key");
   }));
 
 Deno.test("an owner waiting on the stream reports on though nothing is acknowledged: its backup waits", () =>
   withPeers(async (a, b) => {
-    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
-      .find((k) => b.peers.owns(tick(k, 0)))!;
+    const key = ownedBy(b);
     const at = Date.now() + 5000;
     const now = at + 500;
     b.progress.acking = false; // the server is slow: no acknowledgement comes in
@@ -163,8 +165,7 @@ Deno.test("an owner waiting on the stream reports on though nothing is acknowled
 
 Deno.test("a tick due before the owner's members changed is sent by the backup", () =>
   withPeers(async (a, b) => {
-    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
-      .find((k) => b.peers.owns(tick(k, 0)))!;
+    const key = ownedBy(b);
     const now = Date.now();
     b.progress.sent = b.progress.stored = now + 60_000;
     await waitFor(
