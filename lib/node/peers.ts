@@ -4,9 +4,9 @@
  * Each node that is a member (its definitions loaded, its clock within bounds) publishes
  * a {@link Report} on `schedule.<ns>.nodes` every {@link REPORT_EVERY} ms while it stores
  * ticks (it has sent ticks not yet acknowledged, is sending a herd, or was acknowledged
- * since its last report), else every {@link HEARTBEAT} ms, and listens to the others'. Its members are itself and the nodes heard from within
- * {@link MEMBER_FOR} ms; the owner of a key is chosen among them by rendezvous hashing
- * (`owner.ts`). The owner sends a tick on time; every other node is its backup and, at
+ * since its last report), else every {@link HEARTBEAT} ms, and listens to the others'.
+ * Its members are itself and the nodes heard from within {@link MEMBER_FOR} ms; the
+ * owner of a key is chosen among them by rendezvous hashing (`owner.ts`). The owner sends a tick on time; every other node is its backup and, at
  * `standbyDelay` after the tick, reads the owner's last report instead of publishing a
  * copy: it skips the tick when the report shows it stored, and sends it in every other
  * case (no report, another view, an older definition), where the stream's deduplication
