@@ -6,12 +6,13 @@
  * ticks (it has sent ticks not yet acknowledged, is sending a herd, or was acknowledged
  * since its last report), else every {@link HEARTBEAT} ms, and listens to the others'.
  * Its members are itself and the nodes heard from within {@link MEMBER_FOR} ms; the
- * owner of a key is chosen among them by rendezvous hashing (`owner.ts`). The owner sends a tick on time; every other node is its backup and, at
- * `standbyDelay` after the tick, reads the owner's last report instead of publishing a
- * copy: it skips the tick when the report shows it stored, and sends it in every other
- * case (no report, another view, an older definition), where the stream's deduplication
- * keeps one copy. So in steady state the server hears each tick once, and no tick
- * depends on a node that stopped answering.
+ * owner of a key is chosen among them by rendezvous hashing (`owner.ts`). The owner
+ * sends a tick on time; every other node is its backup and, at `standbyDelay` after the
+ * tick, reads the owner's last report instead of publishing a copy: it skips the tick
+ * when the report shows it stored, and sends it in every other case (no report, another
+ * view, an older definition), where the stream's deduplication keeps one copy. So in
+ * steady state the server hears each tick once, and no tick depends on a node that
+ * stopped answering.
  *
  * @module
  */
