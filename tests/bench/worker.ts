@@ -73,7 +73,11 @@ export async function workerBench(
 
     // Definitions the ticks name (the worker reads each tick's definition revision), then
     // `runs` ticks queued before the worker starts.
-    const { kv, js, jsm, names } = await Namespace.open(nc, NAMESPACE);
+    // The run stream keeps every record (by default 100 per job: 10,000 over the keys),
+    // so that its count reaches `runs` and its first record is the first run's.
+    const { kv, js, jsm, names } = await Namespace.open(nc, NAMESPACE, {
+      historyPerJob: runs,
+    });
     const anchor = new Date(wholeSecond(Date.now()));
     const encoders: ((scheduledAt: Date) => Uint8Array)[] = [];
     for (let k = 0; k < KEYS; k++) {
