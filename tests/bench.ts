@@ -73,34 +73,91 @@ const args = Deno.args.flatMap((arg, i) =>
     ? [arg, "100000"]
     : [arg]
 );
-const { values } = parseArgs({
-  args,
-  options: {
-    sizes: { type: "string", default: "1000,10000" },
-    seconds: { type: "string", default: "10" },
-    load: { type: "string", default: "100000" },
-    shift: { type: "string", default: "" },
-    native: { type: "boolean", default: false },
-    floor: { type: "boolean", default: false },
-    burst: { type: "string" },
-    worker: { type: "boolean", default: false },
-    runs: { type: "string", default: "10000" },
-    concurrency: { type: "string", default: "8" },
-    cost: { type: "string" },
-    nodes: { type: "string", default: "2" },
-    scale: { type: "string" },
-    repeat: { type: "string", default: "1" },
-    wire: { type: "boolean", default: false },
-    "load-mix": { type: "string" },
-    changes: { type: "string", default: "20" },
-    "split-cores": { type: "boolean", default: false },
-  },
-});
-const sizes = values.sizes.split(",").map(Number);
-const seconds = Number(values.seconds);
-const loadSize = Number(values.load);
-const nodeCountAsked = Number(values.nodes);
-const repeat = Number(values.repeat);
+const OPTIONS = {
+  sizes: { type: "string", default: "1000,10000" },
+  seconds: { type: "string", default: "10" },
+  load: { type: "string", default: "100000" },
+  shift: { type: "string", default: "" },
+  native: { type: "boolean", default: false },
+  floor: { type: "boolean", default: false },
+  burst: { type: "string" },
+  worker: { type: "boolean", default: false },
+  runs: { type: "string", default: "10000" },
+  concurrency: { type: "string", default: "8" },
+  cost: { type: "string" },
+  nodes: { type: "string", default: "2" },
+  scale: { type: "string" },
+  repeat: { type: "string", default: "1" },
+  wire: { type: "boolean", default: false },
+  "load-mix": { type: "string" },
+  changes: { type: "string", default: "20" },
+  "split-cores": { type: "boolean", default: false },
+} as const;
+
+/** Ends the bench on a misused option, with `message`, before anything starts. */
+function misused(message: string): never {
+  console.error(message);
+  Deno.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({ args, options: OPTIONS });
+  } catch (err) {
+    return misused((err as Error).message);
+  }
+})();
+
+/**
+ * The whole numbers of at least `min` in option `name`'s `value`, a comma-separated list
+ * when `list`; anything else is {@link misused}.
+ */
+function wholeNumbers(
+  name: string,
+  value: string,
+  min = 1,
+  list = true,
+): number[] {
+  const numbers = (list ? value.split(",") : [value]).map((part) =>
+    /^\d+$/.test(part) ? Number(part) : NaN
+  );
+  if (numbers.some((n) => !(n >= min))) {
+    misused(
+      `--${name} ${value}: expected ${
+        list
+          ? `whole numbers of at least ${min}, separated by commas`
+          : `a whole number of at least ${min}`
+      }`,
+    );
+  }
+  return numbers;
+}
+
+/** The whole number of at least `min` in option `name`'s `value` (see above). */
+function wholeNumber(name: string, value: string, min = 1): number {
+  return wholeNumbers(name, value, min, false)[0];
+}
+
+const sizes = wholeNumbers("sizes", values.sizes);
+const seconds = wholeNumber("seconds", values.seconds);
+const loadSize = wholeNumber("load", values.load, 0);
+const nodeCountAsked = wholeNumber("nodes", values.nodes);
+const repeat = wholeNumber("repeat", values.repeat);
+const runs = wholeNumber("runs", values.runs);
+const concurrency = wholeNumber("concurrency", values.concurrency);
+const changes = wholeNumber("changes", values.changes, 0);
+const burstSize = values.burst === undefined
+  ? undefined
+  : wholeNumber("burst", values.burst);
+const costSizes = values.cost === undefined
+  ? undefined
+  : wholeNumbers("cost", values.cost);
+const loadMixSize = values["load-mix"] === undefined
+  ? undefined
+  : wholeNumber("load-mix", values["load-mix"]);
+const scaleSize = values.scale === undefined
+  ? undefined
+  : wholeNumber("scale", values.scale);
 
 /**
  * A node's publishes so far (stored first, and duplicates: a backup sends a copy only
@@ -624,13 +681,9 @@ console.log(
   `nats-server ${await version()}, Deno ${Deno.version.deno}, ${cores}`,
 );
 
-if (values.burst !== undefined) await burst(Number(values.burst));
+if (burstSize !== undefined) await burst(burstSize);
 if (values.worker) {
-  const runs = Number(values.runs);
-  const { rows, outcomes } = await workerBench(
-    runs,
-    Number(values.concurrency),
-  );
+  const { rows, outcomes } = await workerBench(runs, concurrency);
   console.log(
     `worker: ${runs} executions each; outcomes ${JSON.stringify(outcomes)}`,
   );
@@ -645,7 +698,7 @@ if (values.worker) {
     "nats-server CPU s": r.serverCpu.toFixed(2),
   })));
 }
-if (values.cost !== undefined) {
+if (costSizes !== undefined) {
   const baseline = await emptyNodeRss();
   console.log(
     `cost: 2 nodes, ${seconds} s window, mix 1% per second, 4% per minute, 60% hourly, 35% daily, 6 zones; empty node ${
@@ -653,24 +706,24 @@ if (values.cost !== undefined) {
     } MB`,
   );
   const rows = [];
-  for (const n of values.cost.split(",").map(Number)) {
+  for (const n of costSizes) {
     rows.push(await cost(n, baseline));
   }
   console.table(rows);
 }
-if (values["load-mix"] !== undefined) {
-  const n = Number(values["load-mix"]);
+if (loadMixSize !== undefined) {
+  const n = loadMixSize;
   console.log(
-    `load: 1 node, ${n} definitions of the cost mix, then ${values.changes} changes while loaded`,
+    `load: 1 node, ${n} definitions of the cost mix, then ${changes} changes while loaded`,
   );
   await using server = await NatsServer.start();
-  const result = await loadMix(server, n, Number(values.changes));
+  const result = await loadMix(server, n, changes);
   console.table([loadMixRow(n, result)]);
   console.log("restart: a tick of every job in the stream, a new node started");
   console.table([restartRow(n, result)]);
 }
-if (values.scale !== undefined) {
-  const n = Number(values.scale);
+if (scaleSize !== undefined) {
+  const n = scaleSize;
   console.log(
     `scaling: ${n} schedules firing every second, ${seconds} s window, 1, 2 and 3 nodes`,
   );
@@ -692,7 +745,7 @@ if (values.scale !== undefined) {
   }
   console.table(rows);
 }
-const modes = [values.burst, values.cost, values["load-mix"], values.scale];
+const modes = [burstSize, costSizes, loadMixSize, scaleSize];
 if (modes.every((mode) => mode === undefined) && !values.worker) {
   console.log(
     `firing: ${seconds} s window, ${nodeCountAsked} nodes${
