@@ -449,6 +449,10 @@ Deno.test("a node starting goes by the nodes' record: it reads the last tick onl
       await schedule.set("often", HttpJob("* * * * * *", hook));
       await schedule.set("yearly", HttpJob("0 0 0 1 1 *", hook));
       let node = await startNode();
+      const lastTicks = () =>
+        node.log.lines.find((line) => line.msg === "definitions loaded")
+          ?.lastTicks;
+      assert.equal(lastTicks(), "job stream", "no record at the first start");
       await reach("often", nextSecond((await stored("often")).definedAt));
       await stopNode(node);
       const entry = await (await namespace.nodeState()).get(SETTLED_KEY);
@@ -465,6 +469,7 @@ Deno.test("a node starting goes by the nodes' record: it reads the last tick onl
         line.msg === "last ticks read"
       );
       assert.equal(read?.jobs, 2, "often and later: yearly has no tick due");
+      assert.equal(lastTicks(), "record");
       await reach("often", nextSecond(Date.now()) + SECOND);
       assertContiguous(queue.of("often"), SECOND, "often, across the restart");
       const { definedAt } = await stored("later");

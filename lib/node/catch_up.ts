@@ -115,6 +115,14 @@ export class CatchUp {
   }
 
   /**
+   * Where the last ticks come from: the nodes' record (and the jobs due since, read one
+   * by one), or one pass over the job stream.
+   */
+  get source(): "record" | "job stream" {
+    return this.#settled ? "record" : "job stream";
+  }
+
+  /**
    * From the nodes' record when it is of this `bucket` and at most {@link SETTLED_RECENT}
    * old at `now`; else by reading the whole queue.
    */

@@ -208,16 +208,22 @@ export class DefinitionWatch {
 
   /**
    * Every stored definition is read: loads those held back, queues all their jobs at once
-   * (one heap build) and says so.
+   * (one heap build) and says so, and where their last ticks came from.
    */
   async #done(loaded: () => void, release: () => void): Promise<void> {
-    const queued = await this.#initial!.finish((r, l) => this.#load(r, l));
+    const initial = this.#initial!;
+    const queued = await initial.finish((r, l) => this.#load(r, l));
     release();
     this.#queue.add(queued);
     this.#initial = undefined;
     this.#loaded = true;
     const { definitions, jobs, rejected } = this.#metrics;
-    this.#log.info("definitions loaded", { definitions, jobs, rejected });
+    this.#log.info("definitions loaded", {
+      definitions,
+      jobs,
+      rejected,
+      lastTicks: initial.catchUp.source,
+    });
     loaded();
   }
 

@@ -173,14 +173,12 @@ export class NodeProcess {
     return new Promise((resolve) => this.#seen.set(text, resolve));
   }
 
-  /** The number in field `name` of its first line with `message`; NaN without one. */
-  field(message: string, name: string): number {
+  /** Field `name` of its first line with `message`; `undefined` without one. */
+  field(message: string, name: string): unknown {
     const line = this.#log.split("\n").find((l) =>
       l.includes(`"msg":"${message}"`)
     );
-    return Number(
-      new RegExp(`"${name}":(\\d+)`).exec(line ?? "")?.[1] ?? NaN,
-    );
+    return line === undefined ? undefined : JSON.parse(line)[name];
   }
 
   /** CPU seconds and peak RSS in MB. */

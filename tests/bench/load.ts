@@ -122,7 +122,9 @@ async function restartOver(
   await next.logged("definitions loaded");
   const load = (performance.now() - next.started) / SECOND;
   const { rss } = await next.usage();
-  const read = next.field("last ticks read", "jobs");
+  const read = next.field("definitions loaded", "lastTicks") === "record"
+    ? Number(next.field("last ticks read", "jobs") ?? 0)
+    : NaN;
   await next.stop();
   return { fill, load, rss, read };
 }
@@ -165,11 +167,11 @@ export function loadMixRow(n: number, result: LoadMix) {
     "peak RSS MB (loaded / end)": `${result.loadedRss.toFixed(0)} / ${
       result.rss.toFixed(0)
     }`,
-    [`change applied ms (p50 / max of ${changes.length})`]: `${
-      percentile(changes, 0.5).toFixed(1)
-    } / ${(changes.at(-1) ?? NaN).toFixed(1)}${
-      result.caughtUp ? "" : " (not yet firing on time)"
-    }`,
+    [`change applied ms (p50 / max of ${changes.length})`]: changes.length === 0
+      ? "—"
+      : `${percentile(changes, 0.5).toFixed(1)} / ${
+        changes.at(-1)!.toFixed(1)
+      }${result.caughtUp ? "" : " (not yet firing on time)"}`,
   };
 }
 
