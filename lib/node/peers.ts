@@ -45,10 +45,19 @@ export const MEMBER_FOR = 3000;
 export const LOOK_AGAIN = 100;
 
 /**
- * How long after a tick its backup waits on an owner that sent it, at most, in ms: past
- * it, the backup sends (a tick stuck at its owner does not hold the others back for long).
+ * How long after a tick its backup waits on an owner that sent it, at most, in ms, unless
+ * the owner is storing (see {@link STORING_FOR}): past it, the backup sends (a tick stuck
+ * at an owner the stream no longer acknowledges does not hold the others back for long).
  */
 export const WAIT_FOR = 3000;
+
+/**
+ * How recently an owner's acknowledged publishes (`Report.acked`) must have grown for it
+ * to count as storing, in ms. A backup waits on a storing owner past {@link WAIT_FOR}, up
+ * to half the job's window: a herd of 200,000 ticks takes a slow server longer than 3 s
+ * to store, and copies of it would double the server's work.
+ */
+export const STORING_FOR = 1000;
 
 /** How old an owner's report may be for its backups to wait on it, in ms. */
 export const FRESH_FOR = 5 * REPORT_EVERY;
@@ -83,10 +92,14 @@ export interface PeersOptions {
   log: Logger;
 }
 
-/** A peer's last report, and when it was heard (monotonic ms). */
+/**
+ * A peer's last report, when it was heard, and when its acknowledged publishes last grew
+ * (monotonic ms).
+ */
 interface Heard {
   report: Report;
   at: number;
+  storedAt: number;
 }
 
 /**
@@ -139,7 +152,8 @@ export class Peers {
    * What this node, a backup of the tick of `item`, does with it at `now`: skip it when its
    * owner's report shows it stored; look again while the owner, still reporting, has sent it
    * and waits for the acknowledgement, or is sending it in a herd's slices (up to
-   * {@link WAIT_FOR} after the tick, and within half the job's window); else send it.
+   * {@link WAIT_FOR} after the tick, or while the owner is storing, and within half the
+   * job's window); else send it.
    */
   verdict(item: Scheduled, now: number): BackupVerdict {
     const owner = ownerOf(item.key, this.#members);
@@ -148,8 +162,10 @@ export class Peers {
     const { firesAt } = item;
     const { stored, sent, firing = 0 } = heard.report;
     if (stored >= firesAt) return "skip";
+    const storing = performance.now() - heard.storedAt < STORING_FOR;
     // The last look is at the limit itself, however the looks before it fell.
-    const limit = firesAt + Math.min(WAIT_FOR, item.rule.window / 2);
+    const limit = firesAt +
+      Math.min(storing ? Infinity : WAIT_FOR, item.rule.window / 2);
     const waiting = (sent >= firesAt || firing >= firesAt) &&
       performance.now() - heard.at < FRESH_FOR && now < limit;
     return waiting
@@ -195,10 +211,15 @@ export class Peers {
       return;
     }
     if (report.id === this.id) return;
-    const known = this.#heard.has(report.id);
+    const before = this.#heard.get(report.id);
+    const at = performance.now();
     if (report.left) this.#heard.delete(report.id);
-    else this.#heard.set(report.id, { report, at: performance.now() });
-    if (!known || report.left) this.#refresh();
+    else {
+      const grew = (report.acked ?? 0) > (before?.report.acked ?? Infinity);
+      const storedAt = grew ? at : before?.storedAt ?? -Infinity;
+      this.#heard.set(report.id, { report, at, storedAt });
+    }
+    if (!before || report.left) this.#refresh();
   }
 
   /** Forgets silent peers, updates the view, and reports. */
@@ -241,7 +262,7 @@ export class Peers {
     this.#options.onChange?.();
   }
 
-  #publish({ sent, stored, firing }: Progress, left: boolean): void {
+  #publish({ sent, stored, firing, acked }: Progress, left: boolean): void {
     const applied = this.#options.applied();
     const report: Report = {
       id: this.id,
@@ -249,6 +270,7 @@ export class Peers {
       since: this.#since,
       sent: Math.max(0, sent),
       stored: Math.max(0, stored),
+      acked,
       bucket: applied.bucket,
       revision: applied.revision,
     };

@@ -109,16 +109,29 @@ Deno.test("a backup skips what its owner's report shows stored, waits while sent
       () => typeof a.peers.verdict(tick(key, at), now) === "number",
     );
     assert.equal(a.peers.verdict(tick(key, at), now), now + 500, "look again");
+    // Each report of b shows more acknowledged: b is storing (a herd).
+    assert.equal(
+      a.peers.verdict(tick(key, at), at + 3000),
+      at + 6000,
+      "storing: past WAIT_FOR",
+    );
+    assert.equal(
+      a.peers.verdict(tick(key, at), at + 29_000),
+      at + 30_000,
+      "the last look at half the job's window",
+    );
+    assert.equal(a.peers.verdict(tick(key, at), at + 30_000), "send");
+    b.progress.acking = false; // the stream acknowledges b no more
+    await waitFor(
+      "b to have stored nothing for STORING_FOR",
+      () => a.peers.verdict(tick(key, at), at + 3000) === "send",
+    );
     assert.equal(
       a.peers.verdict(tick(key, at), at + 1600),
       at + 3000,
       "the last look at WAIT_FOR, not past it",
     );
-    assert.equal(
-      a.peers.verdict(tick(key, at), at + 3000),
-      "send",
-      "at WAIT_FOR",
-    );
+    b.progress.acking = true;
     b.progress.sent = at - 1; // not even sent
     await waitFor(
       "b's next report",
