@@ -117,7 +117,7 @@ export class Node {
       options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
     );
     this.#sender = this.#newSender(stream, namespace, options, log);
-    this.#queue = this.#newQueue(names, standbyDelay, clock);
+    this.#queue = this.#newQueue(names, standbyDelay, clock, stream);
     this.#settled = new SettledRecord({
       namespace,
       settled: () => this.#settledNow(),
@@ -137,6 +137,7 @@ export class Node {
     names: NamespaceNames,
     standbyDelay: number,
     clock: ServerClock,
+    stream: StreamSender,
   ): TimerQueue<Scheduled> {
     return new TimerQueue<Scheduled>({
       standbyDelay,
@@ -148,6 +149,7 @@ export class Node {
       prepare: (item) => this.#sender.prepare(item),
       pendingFrom: () => this.#sender.pendingFrom,
       onSlices: () => this.#peers.report(),
+      inFlight: () => stream.waiting,
       backup: (item, now) => {
         const verdict = this.#peers.verdict(item, now);
         if (verdict === "skip") this.metrics.covered++;
