@@ -197,11 +197,6 @@ export class StreamSender {
     this.#follow(nc.status());
   }
 
-  /** How many calls wait for their answer: for publishes, the stream's ack. */
-  get waiting(): number {
-    return this.#waiting.size;
-  }
-
   /** False from a disconnection until the client is connected again. */
   get connected(): boolean {
     return this.#connected;

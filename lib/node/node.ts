@@ -117,7 +117,7 @@ export class Node {
       options.publishTimeout ?? NODE_DEFAULTS.publishTimeout,
     );
     this.#sender = this.#newSender(stream, namespace, options, log);
-    this.#queue = this.#newQueue(names, standbyDelay, clock, stream);
+    this.#queue = this.#newQueue(names, standbyDelay, clock);
     this.#settled = new SettledRecord({
       namespace,
       settled: () => this.#settledNow(),
@@ -137,7 +137,6 @@ export class Node {
     names: NamespaceNames,
     standbyDelay: number,
     clock: ServerClock,
-    stream: StreamSender,
   ): TimerQueue<Scheduled> {
     return new TimerQueue<Scheduled>({
       standbyDelay,
@@ -149,7 +148,6 @@ export class Node {
       prepare: (item) => this.#sender.prepare(item),
       pendingFrom: () => this.#sender.pendingFrom,
       onSlices: () => this.#peers.report(),
-      inFlight: () => stream.waiting,
       backup: (item, now) => {
         const verdict = this.#peers.verdict(item, now);
         if (verdict === "skip") this.metrics.covered++;

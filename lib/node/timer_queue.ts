@@ -16,16 +16,6 @@ import { PrepareAhead } from "./prepare_ahead.ts";
  */
 export const FIRE_SLICE = 2_000;
 
-/**
- * How many ticks a node may have sent and not yet acknowledged for a firing to hand on its
- * next slice; past it, the slice waits a millisecond at a time. Without it, a node handed
- * a herd of 100,000 ticks to its connection in half a second, and its reports, queued
- * behind them, reached its backups up to 1.2 s late on a slow server: they took it for
- * dead and sent copies. Above the 5,000 a node sends at 10,000 schedules a second with a
- * peer, so that only herds wait.
- */
-export const IN_FLIGHT = 10_000;
-
 /** What the queue reads and writes of a queued job. */
 export interface Queued {
   /** The scheduled time of the job's next tick. */
@@ -78,11 +68,6 @@ export interface TimerQueueOptions<T extends Queued> {
   pendingFrom?: () => number;
   /** Called when a firing is left to more than one slice, after its first ({@link firing}). */
   onSlices?: () => void;
-  /**
-   * How many ticks this node sent are not yet acknowledged (default: none): a firing's
-   * next slice waits while they are {@link IN_FLIGHT} or more.
-   */
-  inFlight?: () => number;
 }
 
 /**
@@ -123,7 +108,6 @@ export class TimerQueue<T extends Queued> {
   readonly #ahead: PrepareAhead<T> | undefined;
   readonly #early: number;
   readonly #onSlices: () => void;
-  readonly #inFlight: () => number;
   /** Jobs sent (or skipped) and not yet queued at their next tick. */
   #fired: T[] = [];
   /** Removed jobs still in the heap or in `#fired`. */
@@ -158,7 +142,6 @@ export class TimerQueue<T extends Queued> {
       });
     this.#early = options.early ?? 0;
     this.#onSlices = options.onSlices ?? (() => {});
-    this.#inFlight = options.inFlight ?? (() => 0);
   }
 
   /**
@@ -269,17 +252,10 @@ export class TimerQueue<T extends Queued> {
 
   /**
    * Sends every due job this node owns and decides the due backups, a
-   * {@link FIRE_SLICE} at a time, then re-arms: at once while due jobs are left. A slice
-   * after the first waits a millisecond at a time while {@link IN_FLIGHT} ticks or more
-   * wait for their acknowledgement.
+   * {@link FIRE_SLICE} at a time, then re-arms: at once while due jobs are left.
    */
   #fire = (): void => {
     const due = this.#timerDue;
-    // The next slice of a firing waits while the stream is behind.
-    if (this.#firingSince !== undefined && this.#inFlight() >= IN_FLIGHT) {
-      this.#timer = this.#clock.setTimeout(this.#fire, 1);
-      return;
-    }
     this.#timerDue = Infinity;
     const now = this.#waitUntil(due);
     const first = this.#firingSince === undefined;

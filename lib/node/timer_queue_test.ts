@@ -9,7 +9,6 @@ import {
 import {
   type BackupVerdict,
   FIRE_SLICE,
-  IN_FLIGHT,
   type Queued,
   TimerQueue,
   type TimerQueueOptions,
@@ -49,7 +48,7 @@ function setup(
   jitter = 0,
   owners: Pick<
     TimerQueueOptions<Job>,
-    "owns" | "backup" | "prepare" | "pendingFrom" | "onSlices" | "inFlight"
+    "owns" | "backup" | "prepare" | "pendingFrom" | "onSlices"
   > = {},
 ) {
   const clock = new FakeClock(0);
@@ -432,28 +431,6 @@ Deno.test("a herd is handed on FIRE_SLICE jobs a turn, marked as firing; its job
   assert.equal(queue.size, herd.length, "all queued again, at their next tick");
   clock.advance(1000);
   assert.equal(sent.length, 2 * herd.length);
-});
-
-Deno.test("a herd's next slice waits while IN_FLIGHT ticks or more are not acknowledged", () => {
-  const unacked = { count: 0 };
-  const { clock, queue, sent } = setup(500, 0, {
-    inFlight: () => unacked.count,
-  });
-  const herd = Array.from(
-    { length: 3 * FIRE_SLICE },
-    (_, i) => job(`j${i}`, 1000),
-  );
-  queue.add(herd);
-  unacked.count = IN_FLIGHT; // the stream is behind from the first slice on
-  clock.advance(1000);
-  assert.equal(sent.length, FIRE_SLICE, "one slice, then it waits");
-  clock.advance(50);
-  assert.equal(sent.length, FIRE_SLICE, "still behind: still waiting");
-  assert.equal(queue.firing, 1000, "the firing is under way");
-  unacked.count = IN_FLIGHT - 1;
-  clock.advance(1);
-  assert.equal(sent.length, 3 * FIRE_SLICE, "caught up: the other slices");
-  assert.equal(queue.firing, 0);
 });
 
 Deno.test("a backup's first look waits as long as the whole firing took, its later slices included", () => {
