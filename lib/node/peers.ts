@@ -59,7 +59,12 @@ export const WAIT_FOR = 3000;
  */
 export const STORING_FOR = 1000;
 
-/** How old an owner's report may be for its backups to wait on it, in ms. */
+/**
+ * How long after an owner's last report was heard its backups still wait on it, in ms,
+ * plus how late that report came: a node's reports leave on the connection that carries
+ * its ticks, and in a herd of 200,000 on a slow server they reached the backups in bursts,
+ * up to 1.2 s after they were made.
+ */
 export const FRESH_FOR = 5 * REPORT_EVERY;
 
 /** How far this node has sent and stored the ticks it owns. */
@@ -93,13 +98,14 @@ export interface PeersOptions {
 }
 
 /**
- * A peer's last report, when it was heard, and when its acknowledged publishes last grew
- * (monotonic ms).
+ * A peer's last report, when it was heard and when its acknowledged publishes last grew
+ * (monotonic ms), and how late it came (ms).
  */
 interface Heard {
   report: Report;
   at: number;
   storedAt: number;
+  late: number;
 }
 
 /**
@@ -150,8 +156,8 @@ export class Peers {
 
   /**
    * What this node, a backup of the tick of `item`, does with it at `now`: skip it when its
-   * owner's report shows it stored; look again while the owner, still reporting, has sent it
-   * and waits for the acknowledgement, or is sending it in a herd's slices (up to
+   * owner's report shows it stored; look again while the owner, still reporting (see
+   * {@link FRESH_FOR}), has sent it and waits for the acknowledgement, or is sending it in a herd's slices (up to
    * {@link WAIT_FOR} after the tick, or while the owner is storing, and within half the
    * job's window); else send it.
    */
@@ -167,7 +173,7 @@ export class Peers {
     const limit = firesAt +
       Math.min(storing ? Infinity : WAIT_FOR, item.rule.window / 2);
     const waiting = (sent >= firesAt || firing >= firesAt) &&
-      performance.now() - heard.at < FRESH_FOR && now < limit;
+      performance.now() - heard.at < FRESH_FOR + heard.late && now < limit;
     return waiting
       ? Math.min(now + Math.max(LOOK_AGAIN, now - firesAt), limit)
       : "send";
@@ -217,7 +223,9 @@ export class Peers {
     else {
       const grew = (report.acked ?? 0) > (before?.report.acked ?? Infinity);
       const storedAt = grew ? at : before?.storedAt ?? -Infinity;
-      this.#heard.set(report.id, { report, at, storedAt });
+      const made = report.at ?? Infinity;
+      const late = Math.max(0, this.#options.clock.now() - made);
+      this.#heard.set(report.id, { report, at, storedAt, late });
     }
     if (!before || report.left) this.#refresh();
   }
@@ -271,6 +279,7 @@ export class Peers {
       sent: Math.max(0, sent),
       stored: Math.max(0, stored),
       acked,
+      at: this.#options.clock.now(),
       bucket: applied.bucket,
       revision: applied.revision,
     };

@@ -11,7 +11,12 @@ const names = new NamespaceNames("beta");
 
 /** A node's side of the peers: its progress and the bucket it applied, set by the test. */
 function peer(nc: NatsConnection, name: string) {
-  const progress: Progress & { applied: Applied; acking: boolean } = {
+  const progress: Progress & {
+    applied: Applied;
+    acking: boolean;
+    member: boolean;
+    behind: number;
+  } = {
     sent: 0,
     stored: 0,
     firing: 0,
@@ -19,6 +24,10 @@ function peer(nc: NatsConnection, name: string) {
     acked: 0,
     // Each look at the progress finds one more acknowledgement, unless set false.
     acking: true,
+    // False: the node reports no more, as when it died.
+    member: true,
+    // How far its clock is behind: its reports come that late.
+    behind: 0,
   };
   const log = recordingLogger();
   const changes: string[][] = [];
@@ -26,8 +35,8 @@ function peer(nc: NatsConnection, name: string) {
     nc,
     subject: names.nodeSubject,
     name,
-    clock: { now: () => Date.now() },
-    isMember: () => true,
+    clock: { now: () => Date.now() - progress.behind },
+    isMember: () => progress.member,
     progress: () => ({
       ...progress,
       acked: progress.acking ? progress.acked++ : progress.acked,
@@ -174,6 +183,32 @@ Deno.test("an owner waiting on the stream reports on though nothing is acknowled
       assert.equal(typeof verdict, "number", `a waits on b, not ${verdict}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }));
+
+Deno.test("a backup waits on an owner whose reports come late for that much longer", () =>
+  withPeers(async (a, b) => {
+    const key = ownedBy(b);
+    const at = Date.now() + 5000;
+    const now = at + 500;
+    b.progress.sent = at;
+    b.progress.stored = at - 1;
+    b.progress.behind = 2 * FRESH_FOR; // each report of b is heard that late
+    await waitFor(
+      "b's late report",
+      () => typeof a.peers.verdict(tick(key, at), now) === "number",
+    );
+    b.progress.member = false; // b reports no more
+    await new Promise((resolve) => setTimeout(resolve, 2 * FRESH_FOR));
+    assert.equal(
+      typeof a.peers.verdict(tick(key, at), now),
+      "number",
+      "past FRESH_FOR, within FRESH_FOR and how late b's reports came",
+    );
+    await waitFor(
+      "a to take b for gone",
+      () => a.peers.verdict(tick(key, at), now) === "send",
+    );
+    assert.equal(a.peers.members.length, 2, "b taken for gone before it left");
   }));
 
 Deno.test("a tick due before the owner's members changed is sent by the backup", () =>

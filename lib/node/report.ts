@@ -31,6 +31,11 @@ export interface Report {
    * grows, the node is storing. Absent in the reports of older nodes.
    */
   acked?: number;
+  /**
+   * When it made the report, on the server's clock: how late the report is heard says
+   * how far behind the node's connection is. Absent in the reports of older nodes.
+   */
+  at?: number;
   /** The definitions bucket it follows: when that was created (`""` while loading). */
   bucket: string;
   /** The bucket revision it has applied: every definition stored by then is queued. */
@@ -56,8 +61,8 @@ const NUMBERS = ["view", "since", "sent", "stored", "revision"] as const;
  * import assert from "node:assert/strict";
  * import { decodeReport, encodeReport, type Report } from "./report.ts";
  * const report: Report = {
- *   id: "n1:ab12", view: 7, since: 1, sent: 5, stored: 4, firing: 6, acked: 3, bucket: "x",
- *   revision: 9,
+ *   id: "n1:ab12", view: 7, since: 1, sent: 5, stored: 4, firing: 6, acked: 3, at: 8,
+ *   bucket: "x", revision: 9,
  * };
  * assert.deepEqual(decodeReport(encodeReport(report)), report);
  * assert.equal(decodeReport(new TextEncoder().encode('{"id":1}')), null);
@@ -72,6 +77,7 @@ export function decodeReport(data: Uint8Array): Report | null {
     NUMBERS.some((field) => typeof value[field] !== "number") ||
     (value.firing !== undefined && typeof value.firing !== "number") ||
     (value.acked !== undefined && typeof value.acked !== "number") ||
+    (value.at !== undefined && typeof value.at !== "number") ||
     (value.left !== undefined && typeof value.left !== "boolean")
   ) return null;
   return value as unknown as Report;
