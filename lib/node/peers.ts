@@ -157,9 +157,9 @@ export class Peers {
   /**
    * What this node, a backup of the tick of `item`, does with it at `now`: skip it when its
    * owner's report shows it stored; look again while the owner, still reporting (see
-   * {@link FRESH_FOR}), has sent it and waits for the acknowledgement, or is sending it in a herd's slices (up to
-   * {@link WAIT_FOR} after the tick, or while the owner is storing, and within half the
-   * job's window); else send it.
+   * {@link FRESH_FOR}), has sent it and waits for the acknowledgement, or is sending it in
+   * a herd's slices (up to {@link WAIT_FOR} after the tick, or while the owner is storing,
+   * and within half the job's window); else send it.
    */
   verdict(item: Scheduled, now: number): BackupVerdict {
     const owner = ownerOf(item.key, this.#members);

@@ -198,7 +198,7 @@ Deno.test("a backup waits on an owner whose reports come late for that much long
       () => typeof a.peers.verdict(tick(key, at), now) === "number",
     );
     b.progress.member = false; // b reports no more
-    await new Promise((resolve) => setTimeout(resolve, 2 * FRESH_FOR));
+    await new Promise((resolve) => setTimeout(resolve, 1.5 * FRESH_FOR));
     assert.equal(
       typeof a.peers.verdict(tick(key, at), now),
       "number",
