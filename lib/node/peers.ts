@@ -168,12 +168,13 @@ export class Peers {
     const { firesAt } = item;
     const { stored, sent, firing = 0 } = heard.report;
     if (stored >= firesAt) return "skip";
-    const storing = performance.now() - heard.storedAt < STORING_FOR;
+    const at = performance.now();
+    const storing = at - heard.storedAt < STORING_FOR;
     // The last look is at the limit itself, however the looks before it fell.
     const limit = firesAt +
       Math.min(storing ? Infinity : WAIT_FOR, item.rule.window / 2);
     const waiting = (sent >= firesAt || firing >= firesAt) &&
-      performance.now() - heard.at < FRESH_FOR + heard.late && now < limit;
+      at - heard.at < FRESH_FOR + heard.late && now < limit;
     return waiting
       ? Math.min(now + Math.max(LOOK_AGAIN, now - firesAt), limit)
       : "send";

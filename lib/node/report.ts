@@ -52,6 +52,8 @@ export function encodeReport(report: Report): Uint8Array {
 }
 
 const NUMBERS = ["view", "since", "sent", "stored", "revision"] as const;
+/** The numbers a report may lack (an older node's). */
+const OPTIONAL_NUMBERS = ["firing", "acked", "at"] as const;
 
 /**
  * The report in `data`, or `null` when it is not one (a stray or foreign message).
@@ -75,9 +77,9 @@ export function decodeReport(data: Uint8Array): Report | null {
     !isRecord(value) || typeof value.id !== "string" ||
     typeof value.bucket !== "string" ||
     NUMBERS.some((field) => typeof value[field] !== "number") ||
-    (value.firing !== undefined && typeof value.firing !== "number") ||
-    (value.acked !== undefined && typeof value.acked !== "number") ||
-    (value.at !== undefined && typeof value.at !== "number") ||
+    OPTIONAL_NUMBERS.some((field) =>
+      value[field] !== undefined && typeof value[field] !== "number"
+    ) ||
     (value.left !== undefined && typeof value.left !== "boolean")
   ) return null;
   return value as unknown as Report;
