@@ -204,6 +204,32 @@ export class NodeProcess {
     return match ? Number(match[1]) : NaN;
   }
 
+  /**
+   * Waits until the ticks it stored over the last second were all stored within a second
+   * of their scheduled time (its `schedule_firing_lag_seconds`): it has sent the ticks
+   * that came due while it loaded. `false` if not by `deadline`.
+   */
+  async onTime(deadline: number): Promise<boolean> {
+    const read = async () => {
+      const text = await this.metrics();
+      const count = (name: string) =>
+        Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+      return {
+        all: count("schedule_firing_lag_seconds_count"),
+        within: count('schedule_firing_lag_seconds_bucket\\{le="1"\\}'),
+      };
+    };
+    let before = await read();
+    return await until(async () => {
+      await sleep(SECOND);
+      const now = await read();
+      const stored = now.all - before.all;
+      const late = stored - (now.within - before.within);
+      before = now;
+      return stored > 0 && late === 0;
+    }, deadline);
+  }
+
   async stop(): Promise<void> {
     this.#child.kill("SIGTERM");
     await this.#child.status;

@@ -23,7 +23,6 @@ import {
   pipelined,
   SECOND,
   sleep,
-  until,
   writeDefinitions,
 } from "./_util.ts";
 
@@ -68,7 +67,7 @@ export async function loadMix(
   await node.logged("definitions loaded");
   const load = (performance.now() - node.started) / SECOND;
   const loadedRss = (await node.usage()).rss;
-  const caughtUp = await onTime(node, Date.now() + 60 * SECOND);
+  const caughtUp = await node.onTime(Date.now() + 60 * SECOND);
   const { kv } = await Namespace.open(nc, NAMESPACE);
   const latencies: number[] = [];
   for (let i = 0; i < changes; i++) {
@@ -130,32 +129,6 @@ async function restartOver(
 }
 
 const encoder = new TextEncoder();
-
-/**
- * Waits until the ticks `node` stored over the last second were all stored within a
- * second of their scheduled time (its `schedule_firing_lag_seconds`); `false` if not by
- * `deadline`.
- */
-async function onTime(node: NodeProcess, deadline: number): Promise<boolean> {
-  const read = async () => {
-    const text = await node.metrics();
-    const count = (name: string) =>
-      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
-    return {
-      all: count("schedule_firing_lag_seconds_count"),
-      within: count('schedule_firing_lag_seconds_bucket\\{le="1"\\}'),
-    };
-  };
-  let before = await read();
-  return await until(async () => {
-    await sleep(SECOND);
-    const now = await read();
-    const stored = now.all - before.all;
-    const late = stored - (now.within - before.within);
-    before = now;
-    return stored > 0 && late === 0;
-  }, deadline);
-}
 
 /** The row of a {@link LoadMix} for `console.table`. */
 export function loadMixRow(n: number, result: LoadMix) {
