@@ -139,11 +139,21 @@ export interface Outcome<T> {
   failed(err: Error): void;
 }
 
+/**
+ * How many timeouts a publish may wait, at the most, while the stream acknowledges the
+ * others: a server that stores one connection's publishes in order and has a long queue
+ * of them answers the last one late, not never.
+ */
+export const QUEUED_TIMEOUTS = 10;
+
 /** A call waiting for its reply: `read` makes its result of the reply, or throws. */
 interface Waiting {
   read: (msg: Msg) => unknown;
   outcome: Outcome<unknown>;
+  /** When it was sent, plus the timeout. */
   deadline: number;
+  /** A publish: it waits longer while the stream acknowledges others. */
+  queued: boolean;
 }
 
 /** An outcome that settles a promise. */
@@ -185,6 +195,9 @@ export class StreamSender {
   #connected = true;
   #closed = false;
   #sweep: ReturnType<typeof setInterval> | undefined;
+  /** Whether a publish was acknowledged since the last sweep, and the sweep's time then. */
+  #acked = false;
+  #ackedAt = -Infinity;
 
   constructor(nc: NatsConnection, stream: string, timeout: number) {
     this.#nc = nc;
@@ -309,8 +322,8 @@ export class StreamSender {
   }
 
   /**
-   * Sends `message` and waits for its reply, which `read` reads, until the timeout; or
-   * tells `outcome` soon why it cannot be sent.
+   * Sends `message` and waits for its reply, which `read` reads, until the timeout (for a
+   * publish, see {@link #expire}); or tells `outcome` soon why it cannot be sent.
    */
   #request<T>(
     message: EncodedMessage,
@@ -324,6 +337,7 @@ export class StreamSender {
       read,
       outcome: outcome as Outcome<unknown>,
       deadline: Date.now() + this.#timeout,
+      queued: read === this.#readAck,
     });
     this.#sweep ??= setInterval(
       () => this.#expire(),
@@ -343,6 +357,7 @@ export class StreamSender {
     const id = Number(msg.subject.slice(this.#replyPrefix.length));
     const waiting = this.#waiting.get(id);
     if (!waiting) return;
+    if (waiting.queued) this.#acked = true;
     this.#forget(id);
     let result;
     try {
@@ -388,14 +403,33 @@ export class StreamSender {
     }
   }
 
+  /**
+   * Fails the calls past their timeout. A publish past it still waits while the stream
+   * acknowledged another within the timeout, up to {@link QUEUED_TIMEOUTS} timeouts: it is
+   * queued behind them at the server. Failed, it would be sent again into the same queue,
+   * lengthening it for every publish behind (a herd of late ticks on a slow server grew
+   * such retries until nothing was stored in time).
+   */
   #expire(): void {
     const now = Date.now();
+    if (this.#acked) {
+      this.#acked = false;
+      this.#ackedAt = now;
+    }
+    const storing = now - this.#ackedAt < this.#timeout;
+    const longest = (QUEUED_TIMEOUTS - 1) * this.#timeout;
     for (const [id, waiting] of this.#waiting) {
       // In the order sent, so in the order of their deadlines.
       if (waiting.deadline > now) break;
+      const queued = waiting.queued && storing;
+      if (queued && now < waiting.deadline + longest) continue;
       this.#forget(id);
       waiting.outcome.failed(
-        new Error(`no acknowledgement within ${this.#timeout} ms`),
+        new Error(
+          queued
+            ? `no acknowledgement within ${QUEUED_TIMEOUTS} times ${this.#timeout} ms, while the stream acknowledged others`
+            : `no acknowledgement within ${this.#timeout} ms`,
+        ),
       );
     }
   }
@@ -412,6 +446,8 @@ export class StreamSender {
     if (this.#waiting.size === 0) {
       clearInterval(this.#sweep);
       this.#sweep = undefined;
+      // Nothing waits behind an acknowledgement any more: the next sweep starts afresh.
+      this.#acked = false;
     }
   }
 }

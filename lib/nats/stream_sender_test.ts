@@ -262,6 +262,64 @@ Deno.test("a publish no stream answers is rejected", () =>
     timed.close();
   }));
 
+Deno.test("a publish queued behind others the stream acknowledges waits past its timeout, not past ten", () =>
+  withStream(async (nc, { names }) => {
+    // A slow stream: one publish answered every 60 ms, in the order sent.
+    const queue: string[] = [];
+    const slow = nc.subscribe("slow.*", {
+      callback: (_err, msg) => {
+        queue.push(msg.reply!);
+      },
+    });
+    let seq = 0;
+    const answering = setInterval(() => {
+      const reply = queue.shift();
+      if (reply) nc.publish(reply, JSON.stringify({ stream: "x", seq: ++seq }));
+    }, 60);
+    const sender = new StreamSender(nc, names.jobStream, 200);
+    // Ten wait 60 to 600 ms: all past the timeout, acknowledged all the same.
+    const acks = await Promise.all(
+      Array.from(
+        { length: 10 },
+        (_, i) => sender.publish(`slow.${i}`, payload),
+      ),
+    );
+    assert.deepEqual(acks.map((ack) => ack.seq), [
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+    ]);
+    // Forty would wait up to 2.4 s: those past ten timeouts (2 s) fail.
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 40 },
+        (_, i) => sender.publish(`slow.${i}`, payload),
+      ),
+    );
+    const failed = results.flatMap((r) =>
+      r.status === "rejected" ? [r.reason] : []
+    );
+    assert.ok(
+      failed.length > 0 && failed.length < 40,
+      `${failed.length} failed`,
+    );
+    assert.match(
+      String(failed[0]),
+      /within 10 times 200 ms, while the stream acknowledged others/,
+    );
+    assert.equal(results[0].status, "fulfilled");
+    clearInterval(answering);
+    slow.unsubscribe();
+    sender.close();
+  }));
+
 Deno.test("close rejects the publishes still waiting, and any later one", () =>
   withStream(async (nc, { names }) => {
     const silent = nc.subscribe("silent.k");

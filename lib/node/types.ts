@@ -42,7 +42,10 @@ export interface NodeOptions {
    * Beyond it the node stands by for every job: the other nodes keep the schedule.
    */
   maxClockOffset?: number;
-  /** How long one publish waits for its acknowledgement, in ms (default 5 s). */
+  /**
+   * How long one publish waits for its acknowledgement, in ms (default 5 s); queued
+   * behind publishes the stream keeps acknowledging, up to ten times as long.
+   */
   publishTimeout?: number;
   /** How the job stream is created if it is missing. */
   queue?: NamespaceOptions;
