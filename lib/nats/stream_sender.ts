@@ -140,8 +140,8 @@ export interface Outcome<T> {
 }
 
 /**
- * How many timeouts a publish may wait, at the most, while the stream acknowledges the
- * others: a server that stores one connection's publishes in order and has a long queue
+ * How many timeouts a publish may wait, at the most, while the stream stores the ones sent
+ * before it: a server that stores one connection's publishes in order and has a long queue
  * of them answers the last one late, not never.
  */
 export const QUEUED_TIMEOUTS = 10;
@@ -195,9 +195,11 @@ export class StreamSender {
   #connected = true;
   #closed = false;
   #sweep: ReturnType<typeof setInterval> | undefined;
-  /** Whether a publish was acknowledged since the last sweep, and the sweep's time then. */
+  /** Whether a publish was stored since the last sweep, and the sweep's time then. */
   #acked = false;
   #ackedAt = -Infinity;
+  /** The call number of the last publish sent of those stored. */
+  #ackedCall = -1;
 
   constructor(nc: NatsConnection, stream: string, timeout: number) {
     this.#nc = nc;
@@ -357,15 +359,20 @@ export class StreamSender {
     const id = Number(msg.subject.slice(this.#replyPrefix.length));
     const waiting = this.#waiting.get(id);
     if (!waiting) return;
-    if (waiting.queued) this.#acked = true;
-    this.#forget(id);
     let result;
+    let error: Error | undefined;
     try {
       result = waiting.read(msg);
     } catch (err) {
-      return waiting.outcome.failed(err as Error);
+      error = err as Error;
     }
-    waiting.outcome.answered(result);
+    if (waiting.queued && !error) {
+      this.#acked = true;
+      this.#ackedCall = Math.max(this.#ackedCall, id);
+    }
+    this.#forget(id);
+    if (error) waiting.outcome.failed(error);
+    else waiting.outcome.answered(result);
   }
 
   /** The ack of a publish. */
@@ -405,10 +412,12 @@ export class StreamSender {
 
   /**
    * Fails the calls past their timeout. A publish past it still waits while the stream
-   * acknowledged another within the timeout, up to {@link QUEUED_TIMEOUTS} timeouts: it is
-   * queued behind them at the server. Failed, it would be sent again into the same queue,
-   * lengthening it for every publish behind (a herd of late ticks on a slow server grew
-   * such retries until nothing was stored in time).
+   * stored another within the timeout and none sent after it, up to
+   * {@link QUEUED_TIMEOUTS} timeouts: it is queued behind them at the server, which
+   * answers one connection's publishes in order. Failed, it would be sent again into the
+   * same queue, lengthening it for every publish behind (a herd of late ticks on a slow
+   * server grew such retries until nothing was stored in time). One sent before a publish
+   * stored is lost (as at a stream leader's failover) and fails at its timeout.
    */
   #expire(): void {
     const now = Date.now();
@@ -421,7 +430,7 @@ export class StreamSender {
     for (const [id, waiting] of this.#waiting) {
       // In the order sent, so in the order of their deadlines.
       if (waiting.deadline > now) break;
-      const queued = waiting.queued && storing;
+      const queued = waiting.queued && storing && id > this.#ackedCall;
       if (queued && now < waiting.deadline + longest) continue;
       this.#forget(id);
       waiting.outcome.failed(

@@ -315,6 +315,17 @@ Deno.test("a publish queued behind others the stream acknowledges waits past its
       /within 10 times 200 ms, while the stream acknowledged others/,
     );
     assert.equal(results[0].status, "fulfilled");
+    // One the stream never answers, while it stores those sent after: lost, it fails at
+    // its timeout.
+    await waitFor("the slow stream answered all", () => queue.length === 0);
+    const lost = nc.subscribe("lost.k");
+    const started = Date.now();
+    const unanswered = sender.publish("lost.k", payload);
+    const after = sender.publish("slow.after", payload);
+    await assert.rejects(unanswered, /no acknowledgement within 200 ms$/);
+    assert.ok(Date.now() - started < 1000, "not ten timeouts");
+    assert.equal((await after).seq, 51);
+    lost.unsubscribe();
     clearInterval(answering);
     slow.unsubscribe();
     sender.close();

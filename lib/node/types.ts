@@ -44,7 +44,7 @@ export interface NodeOptions {
   maxClockOffset?: number;
   /**
    * How long one publish waits for its acknowledgement, in ms (default 5 s); queued
-   * behind publishes the stream keeps acknowledging, up to ten times as long.
+   * behind publishes the stream keeps storing, up to ten times as long.
    */
   publishTimeout?: number;
   /** How the job stream is created if it is missing. */
