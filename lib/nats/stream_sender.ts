@@ -152,7 +152,7 @@ interface Waiting {
   outcome: Outcome<unknown>;
   /** When it was sent, plus the timeout. */
   deadline: number;
-  /** A publish: it waits longer while the stream acknowledges others. */
+  /** A publish: it waits longer while the stream stores those sent before it. */
   queued: boolean;
 }
 

@@ -116,6 +116,13 @@ export async function splitCores(): Promise<string> {
 /** `deno run` with what a node (and the bench's other processes) may do: net, read, env. */
 export const DENO_RUN = ["run", "--allow-net", "--allow-read", "--allow-env"];
 
+/** The value of `series` (a name, with its labels if any) in the `/metrics` `text`; NaN without it. */
+function metric(text: string, series: string): number {
+  const escaped = series.replace(/[{}]/g, "\\$&");
+  const match = new RegExp(`^${escaped} (\\S+)$`, "m").exec(text);
+  return match ? Number(match[1]) : NaN;
+}
+
 /**
  * A process of `server.ts` (a node unless `args` say otherwise), its stderr watched; with
  * `BENCH_LOGS=<dir>` in the environment, its log is kept there when it stops.
@@ -198,10 +205,7 @@ export class NodeProcess {
 
   /** The value of an unlabelled gauge or counter of its `/metrics`. */
   async gauge(name: string): Promise<number> {
-    const match = new RegExp(`^${name} (\\S+)$`, "m").exec(
-      await this.metrics(),
-    );
-    return match ? Number(match[1]) : NaN;
+    return metric(await this.metrics(), name);
   }
 
   /**
@@ -212,11 +216,10 @@ export class NodeProcess {
   async onTime(deadline: number): Promise<boolean> {
     const read = async () => {
       const text = await this.metrics();
-      const count = (name: string) =>
-        Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+      // None yet before its first tick stored.
       return {
-        all: count("schedule_firing_lag_seconds_count"),
-        within: count('schedule_firing_lag_seconds_bucket\\{le="1"\\}'),
+        all: metric(text, "schedule_firing_lag_seconds_count") || 0,
+        within: metric(text, 'schedule_firing_lag_seconds_bucket{le="1"}') || 0,
       };
     };
     let before = await read();
