@@ -61,6 +61,8 @@ export interface StoredTick {
   /** The job's option as published. */
   option: unknown;
   spec: string;
+  /** `manual` or `backfill`; absent for a tick of the job's spec. */
+  trigger?: string;
 }
 
 /** Follows the namespace's job stream from its start; `ticks` grows as messages arrive. */
@@ -83,6 +85,7 @@ export async function followTicks(nc: NatsConnection, namespace: string) {
         firesAt: tick.firesAt?.getTime(),
         option: tick.option,
         spec: tick.spec,
+        trigger: tick.trigger,
       });
     }
   })();

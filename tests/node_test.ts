@@ -509,6 +509,39 @@ Deno.test("at start, ticks within catchup are published late once; older ones ar
     );
   }));
 
+for (const record of [true, false]) {
+  const how = record ? "with the nodes' record" : "reading the job stream";
+  Deno.test(`a tick triggered while no node ran hides none of the ticks due before it (${how})`, () =>
+    withCluster(
+      async (
+        { schedule, namespace, startNode, stopNode, stored, reach, queue },
+      ) => {
+        await schedule.set("cron", HttpJob("* * * * * *", hook));
+        let node = await startNode();
+        await reach("cron", nextSecond((await stored("cron")).definedAt));
+        await stopNode(node);
+        if (!record) await (await namespace.nodeState()).delete(SETTLED_KEY);
+        const stoppedAt = Date.now();
+        await waitFor(
+          "two ticks to come due while no node runs",
+          () => Date.now() > stoppedAt + 2.5 * SECOND,
+        );
+        const manual = await schedule.trigger("cron");
+        node = await startNode();
+        await reach("cron", nextSecond(Date.now()) + SECOND);
+        const scheduled = queue.ticks.filter((t) => !t.trigger).map((t) =>
+          t.scheduledAt
+        );
+        assertContiguous(scheduled, SECOND, "across the stop and the trigger");
+        assert.ok(
+          Math.min(...scheduled) < manual.scheduledAt.getTime(),
+          "ticks before the trigger",
+        );
+        assert.equal(node.node.metrics.missed, 0);
+      },
+    ));
+}
+
 /** The scheduled times a `* * * * * *` job lacks between its first and last stored tick. */
 function absent(times: number[]): number {
   const sorted = [...times].sort((a, b) => a - b);

@@ -266,15 +266,16 @@ export class Namespace {
   }
 
   /**
-   * The messages of `stream` on `filter` held now, oldest first, decoded; invalid ones
-   * are skipped. With `lastPerSubject`, only the last message of each subject.
+   * The messages of `stream` on `filter` held now, oldest first, decoded; invalid ones,
+   * and those `decode` maps to `null`, are skipped. With `lastPerSubject`, only the last
+   * message of each subject.
    */
   async *read<T>(
     stream: string,
     filter: string,
     decode: (bytes: Uint8Array, subject: string) => T,
     lastPerSubject = false,
-  ): AsyncIterable<T> {
+  ): AsyncIterable<Exclude<T, null>> {
     const info = await this.jsm.streams.info(stream);
     if (info.state.messages === 0) return;
     const consumer = await this.js.consumers.get(stream, {
@@ -291,7 +292,7 @@ export class Namespace {
         message.data,
         (bytes) => decode(bytes, message.subject),
       );
-      if (value !== null) yield value;
+      if (value !== null) yield value as Exclude<T, null>;
       if (message.info.pending === 0) break;
     }
   }

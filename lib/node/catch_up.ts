@@ -18,7 +18,7 @@ import type { Logger } from "../ops/log.ts";
 import type { Definition, ScheduleEvent } from "../types.ts";
 import { CodecError } from "../errors.ts";
 import type { NamespaceNames } from "../nats/names.ts";
-import { tickScheduledAt } from "../wire/mod.ts";
+import { specTickAt } from "../wire/mod.ts";
 import type { JobRules } from "./rule.ts";
 import type { Loading } from "./schedule_job.ts";
 import type { Settled } from "./settled.ts";
@@ -35,6 +35,12 @@ export const SETTLED_RECENT = 600_000;
 
 /** How many last ticks are read at once, each a direct get. */
 export const READ_AHEAD = 1024;
+
+/**
+ * How many jobs' ticks are read at once when a job's last tick is `manual` or `backfill`,
+ * each with a consumer of its own.
+ */
+export const SUBJECT_READS = 16;
 
 /** Reads the scheduled time of the last tick of job `index` of `key`, if any. */
 export type LastTick = (
@@ -140,10 +146,15 @@ export class CatchUp {
     return Promise.resolve(new CatchUp(new Map(), maxAge, settled));
   }
 
-  /** Reads the last tick of each job subject, with one pass over the job stream. */
+  /**
+   * Reads the last tick of each job subject, with one pass over the job stream; of a job
+   * whose last tick is `manual` or `backfill`, its last tick of the spec
+   * ({@link lastSpecTick}).
+   */
   static async read(namespace: Namespace): Promise<CatchUp> {
     const { names } = namespace;
     const last = new Map<string, (number | undefined)[]>();
+    const triggered: { key: string; index: number }[] = [];
     // Only each tick's subject and time: decoding whole ticks took 6.4 s of a million.
     const ticks = namespace.read(
       names.jobStream,
@@ -151,8 +162,17 @@ export class CatchUp {
       (bytes, subject) => lastTick(names, bytes, subject),
       true,
     );
-    for await (const { key, index, at } of ticks) setLast(last, key, index, at);
-    return new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
+    for await (const { key, index, at } of ticks) {
+      if (at === null) triggered.push({ key, index });
+      else setLast(last, key, index, at);
+    }
+    const catchUp = new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
+    await catchUp.readLast(
+      triggered,
+      (key, index) => lastSpecTick(namespace, key, index),
+      SUBJECT_READS,
+    );
+    return catchUp;
   }
 
   /**
@@ -179,10 +199,11 @@ export class CatchUp {
     });
   }
 
-  /** Reads the last ticks of `jobs`, {@link READ_AHEAD} at a time; then nothing defers. */
+  /** Reads the last ticks of `jobs`, `readers` at a time; then nothing defers. */
   async readLast(
     jobs: readonly { key: string; index: number }[],
     lastTick: LastTick,
+    readers: number = READ_AHEAD,
   ): Promise<void> {
     let next = 0;
     const reader = async () => {
@@ -191,8 +212,8 @@ export class CatchUp {
         setLast(this.#last, key, index, await lastTick(key, index));
       }
     };
-    const readers = Math.min(READ_AHEAD, jobs.length);
-    await Promise.all(Array.from({ length: readers }, reader));
+    const count = Math.min(readers, jobs.length);
+    await Promise.all(Array.from({ length: count }, reader));
     this.#open = false;
   }
 
@@ -292,17 +313,42 @@ export function countMissed(
 
 /**
  * Reads the last tick of a job with a direct get through `stream`: `undefined` when there
- * is none, or when it is not a tick (written by someone else).
+ * is none, or when it is not a tick (written by someone else); when it is `manual` or
+ * `backfill`, the job's last tick of the spec ({@link lastSpecTick}).
  */
 export function lastTickThrough(
   stream: Pick<StreamSender, "last">,
-  names: NamespaceNames,
+  namespace: Namespace,
 ): LastTick {
   return async (key, index) => {
-    const msg = await stream.last(names.jobSubject(key, index));
+    const msg = await stream.last(namespace.names.jobSubject(key, index));
     if (msg === null) return undefined;
-    return decodeOrNull(msg.data, tickScheduledAt) ?? undefined;
+    const tick = decodeOrNull(msg.data, (bytes) => ({ at: specTickAt(bytes) }));
+    if (tick === null) return undefined;
+    return tick.at ?? await lastSpecTick(namespace, key, index);
   };
+}
+
+/**
+ * The latest scheduled time of job `index` of `key` among its ticks of the spec in the
+ * job stream, read one by one: a `manual` or `backfill` tick stored after them has a time
+ * of its own (a backfilled one, an older one), which would hide ticks no node sent or
+ * count sent ones missed.
+ */
+export async function lastSpecTick(
+  namespace: Namespace,
+  key: string,
+  index: number,
+): Promise<number | undefined> {
+  const { names } = namespace;
+  let last: number | undefined;
+  const ticks = namespace.read(
+    names.jobStream,
+    names.jobSubject(key, index),
+    specTickAt,
+  );
+  for await (const at of ticks) last = Math.max(at, last ?? at);
+  return last;
 }
 
 function setLast(
@@ -321,5 +367,5 @@ function setLast(
 function lastTick(names: NamespaceNames, bytes: Uint8Array, subject: string) {
   const job = names.jobOf(subject);
   if (job === null) throw new CodecError(`not a job subject: ${subject}`);
-  return { ...job, at: tickScheduledAt(bytes) };
+  return { ...job, at: specTickAt(bytes) };
 }

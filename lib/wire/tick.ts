@@ -126,26 +126,32 @@ export function jobTickJson(
 }
 
 const SCHEDULED_AT = '"scheduledAt":"';
+const TRIGGER = '"trigger":"';
 const textDecoder = new TextDecoder();
 
 /**
- * The scheduled time of an encoded tick, in epoch ms, read without decoding the rest (a
- * node starting over a million ticks reads each one's time only). A string value holding
- * the same text has its quotes escaped, so only the field itself matches.
+ * The scheduled time of an encoded tick of its job's spec, in epoch ms, read without
+ * decoding the rest (a node starting over a million ticks reads each one's time only);
+ * `null` for a `manual` or `backfill` tick, whose time says nothing of the spec's last
+ * tick. A string value holding the same text has its quotes escaped, so only the fields
+ * themselves match; a tick's `trigger` is the field just before its `scheduledAt`.
  *
  * @throws {CodecError} When the bytes hold no valid `scheduledAt`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { tickScheduledAt } from "./tick.ts";
- * const bytes = new TextEncoder().encode(
- *   '{"version":1,"key":"k","option":{"body":"\\"scheduledAt\\":\\"x"},"scheduledAt":"2024-01-01T00:00:00.000Z"}',
+ * import { specTickAt } from "./tick.ts";
+ * const tick = (json: string) => new TextEncoder().encode(json);
+ * const scheduledAt = '"scheduledAt":"2024-01-01T00:00:00.000Z"}';
+ * assert.equal(
+ *   specTickAt(tick(`{"version":1,"option":{"body":"\\"scheduledAt\\":\\"x"},${scheduledAt}`)),
+ *   Date.UTC(2024, 0, 1),
  * );
- * assert.equal(tickScheduledAt(bytes), Date.UTC(2024, 0, 1));
+ * assert.equal(specTickAt(tick(`{"version":1,"trigger":"manual",${scheduledAt}`)), null);
  * ```
  */
-export function tickScheduledAt(bytes: Uint8Array): number {
+export function specTickAt(bytes: Uint8Array): number | null {
   const text = textDecoder.decode(bytes);
   const at = text.lastIndexOf(SCHEDULED_AT);
   const start = at + SCHEDULED_AT.length;
@@ -155,7 +161,12 @@ export function tickScheduledAt(bytes: Uint8Array): number {
   if (Number.isNaN(time)) {
     throw new CodecError("the tick has no valid scheduledAt");
   }
-  return time;
+  // The field before, when a string, ends with its quote before the comma.
+  const end = at - 2;
+  const value = text.lastIndexOf('"', end - 1) + 1;
+  const trigger = text[end] === '"' &&
+    text.startsWith(TRIGGER, value - TRIGGER.length);
+  return !trigger || text.slice(value, end) === "schedule" ? time : null;
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   decodeTick,
   encodeTick,
   jobTickJson,
+  specTickAt,
   tickEncoder,
   tickJobFields,
 } from "./tick.ts";
@@ -200,5 +201,32 @@ Deno.test("a jittered tick carries when it fired; one without jitter does not", 
         ),
       ),
     /tick firesAt/,
+  );
+});
+
+Deno.test("specTickAt() reads the time of a tick of the spec, null for a manual or backfilled one", () => {
+  const scheduledAt = new Date("2024-01-01T00:00:15Z");
+  const tick: Tick = {
+    namespace: "beta",
+    key: "test",
+    index: 0,
+    ...HttpJob("@every 15s", {
+      url: "https://api.example.com/hook",
+      headers: { trigger: "manual" },
+    }),
+    revision: 3,
+    scheduledAt,
+  };
+  const at = (fields: Partial<Tick>, firesAt?: Date) =>
+    specTickAt(tickEncoder({ ...tick, ...fields })(scheduledAt, firesAt));
+  assert.equal(at({}), scheduledAt.getTime(), "a header named trigger");
+  assert.equal(at({ trigger: "schedule" }), scheduledAt.getTime());
+  assert.equal(at({}, new Date("2024-01-01T00:00:16Z")), scheduledAt.getTime());
+  assert.equal(at({ trigger: "manual" }), null);
+  assert.equal(at({ trigger: "backfill" }), null);
+  assert.equal(at({ trigger: "backfill", revision: undefined }), null);
+  assert.throws(
+    () => specTickAt(bytes({ version: 1, scheduledAt: "soon" })),
+    CodecError,
   );
 });
