@@ -10,6 +10,7 @@ import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { decodeTick } from "../lib/wire/mod.ts";
 import { createLogger, type Logger } from "../lib/ops/log.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
+import { decodeOrNull } from "../lib/nats/namespace.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The `--allow-*` flags `deno task compile` grants the executable. */
@@ -65,7 +66,10 @@ export interface StoredTick {
   trigger?: string;
 }
 
-/** Follows the namespace's job stream from its start; `ticks` grows as messages arrive. */
+/**
+ * Follows the namespace's job stream from its start; `ticks` grows as ticks arrive (a
+ * message that is not one is skipped).
+ */
 export async function followTicks(nc: NatsConnection, namespace: string) {
   const names = new NamespaceNames(namespace);
   const consumer = await jetstream(nc).consumers.get(names.jobStream, {
@@ -76,7 +80,8 @@ export async function followTicks(nc: NatsConnection, namespace: string) {
   const ticks: StoredTick[] = [];
   const done = (async () => {
     for await (const m of messages) {
-      const tick = decodeTick(m.data);
+      const tick = decodeOrNull(m.data, decodeTick);
+      if (tick === null) continue; // written by someone else
       ticks.push({
         key: tick.key,
         index: tick.index,

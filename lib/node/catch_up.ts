@@ -79,8 +79,9 @@ export interface Missed {
  * over the job stream; or, from the nodes' record of the ticks they settled (see
  * `settled.ts`), only of the jobs that may have a tick after it, one direct get each,
  * once their definitions are loaded ({@link defers}). Jobs are found by their key and
- * index: the key is the string the watch has just hashed for its own map, where a subject
- * would be one more string to build and hash per job (a million at start).
+ * index: the key is a string the watch hashes for its own map anyway (V8 keeps a string's
+ * hash once computed), where a subject would be one more string to build and hash per
+ * job (a million at start).
  *
  * @example
  * ```ts
@@ -148,8 +149,8 @@ export class CatchUp {
 
   /**
    * Reads the last tick of each job subject, with one pass over the job stream; of a job
-   * whose last tick is `manual` or `backfill`, its last tick of the spec
-   * ({@link lastSpecTick}).
+   * whose last message is not a tick of the spec (`manual`, `backfill`, or written by
+   * someone else), its last tick of the spec ({@link lastSpecTick}).
    */
   static async read(namespace: Namespace): Promise<CatchUp> {
     const { names } = namespace;
@@ -313,8 +314,8 @@ export function countMissed(
 
 /**
  * Reads the last tick of a job with a direct get through `stream`: `undefined` when there
- * is none, or when it is not a tick (written by someone else); when it is `manual` or
- * `backfill`, the job's last tick of the spec ({@link lastSpecTick}).
+ * is none; when it is not a tick of the spec (`manual`, `backfill`, or a message written
+ * by someone else), the job's last tick of the spec ({@link lastSpecTick}).
  */
 export function lastTickThrough(
   stream: Pick<StreamSender, "last">,
@@ -323,9 +324,8 @@ export function lastTickThrough(
   return async (key, index) => {
     const msg = await stream.last(namespace.names.jobSubject(key, index));
     if (msg === null) return undefined;
-    const tick = decodeOrNull(msg.data, (bytes) => ({ at: specTickAt(bytes) }));
-    if (tick === null) return undefined;
-    return tick.at ?? await lastSpecTick(namespace, key, index);
+    return decodeOrNull(msg.data, specTickAt) ??
+      await lastSpecTick(namespace, key, index);
   };
 }
 
@@ -333,7 +333,7 @@ export function lastTickThrough(
  * The latest scheduled time of job `index` of `key` among its ticks of the spec in the
  * job stream, read one by one: a `manual` or `backfill` tick stored after them has a time
  * of its own (a backfilled one, an older one), which would hide ticks no node sent or
- * count sent ones missed.
+ * count sent ones missed; a message someone else wrote has none.
  */
 export async function lastSpecTick(
   namespace: Namespace,
@@ -363,9 +363,12 @@ function setLast(
   times[index] = at;
 }
 
-/** The job of the tick on `subject`, and its scheduled time. */
+/**
+ * The job of the tick on `subject`, and its scheduled time: `null` when it is not a tick
+ * of the spec.
+ */
 function lastTick(names: NamespaceNames, bytes: Uint8Array, subject: string) {
   const job = names.jobOf(subject);
   if (job === null) throw new CodecError(`not a job subject: ${subject}`);
-  return { ...job, at: specTickAt(bytes) };
+  return { ...job, at: decodeOrNull(bytes, specTickAt) };
 }
