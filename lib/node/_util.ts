@@ -55,3 +55,17 @@ export function zeroNodeMetrics(): NodeMetrics {
     bucketReloads: 0,
   };
 }
+
+/** Calls `fn` on each of `items`, in order, at most `size` at once. */
+export async function pool<T>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  const workers = Math.min(size, items.length);
+  await Promise.all(Array.from({ length: workers }, worker));
+}

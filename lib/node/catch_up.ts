@@ -23,6 +23,7 @@ import type { JobRules } from "./rule.ts";
 import type { Loading } from "./schedule_job.ts";
 import type { Settled } from "./settled.ts";
 import type { NodeMetrics } from "./types.ts";
+import { pool } from "./_util.ts";
 
 /** The most missed ticks counted one by one for one job at one time. */
 export const MISSED_COUNT_LIMIT = 1000;
@@ -42,11 +43,27 @@ export const READ_AHEAD = 1024;
  */
 export const SUBJECT_READS = 16;
 
-/** Reads the scheduled time of the last tick of job `index` of `key`, if any. */
+/**
+ * Reads the scheduled time of the last tick of job `index` of `key`: `undefined` when it
+ * has none, `null` when its last message is not a tick of its spec (`manual`, `backfill`,
+ * or written by someone else).
+ */
 export type LastTick = (
   key: string,
   index: number,
+) => Promise<number | null | undefined>;
+
+/** Reads the latest scheduled time of the ticks of the spec of job `index` of `key`. */
+export type LastSpecTick = (
+  key: string,
+  index: number,
 ) => Promise<number | undefined>;
+
+/** One job of a definition: its key and its index. */
+interface JobRef {
+  key: string;
+  index: number;
+}
 
 /** One job of a definition loaded at start, as {@link CatchUp.missed} reads it. */
 export interface LoadedJob {
@@ -155,7 +172,7 @@ export class CatchUp {
   static async read(namespace: Namespace): Promise<CatchUp> {
     const { names } = namespace;
     const last = new Map<string, (number | undefined)[]>();
-    const triggered: { key: string; index: number }[] = [];
+    const others: JobRef[] = [];
     // Only each tick's subject and time: decoding whole ticks took 6.4 s of a million.
     const ticks = namespace.read(
       names.jobStream,
@@ -164,14 +181,13 @@ export class CatchUp {
       true,
     );
     for await (const { key, index, at } of ticks) {
-      if (at === null) triggered.push({ key, index });
+      if (at === null) others.push({ key, index });
       else setLast(last, key, index, at);
     }
     const catchUp = new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
-    await catchUp.readLast(
-      triggered,
+    await catchUp.#readSpec(
+      others,
       (key, index) => lastSpecTick(namespace, key, index),
-      SUBJECT_READS,
     );
     return catchUp;
   }
@@ -200,22 +216,33 @@ export class CatchUp {
     });
   }
 
-  /** Reads the last ticks of `jobs`, `readers` at a time; then nothing defers. */
+  /**
+   * Reads the last ticks of `jobs`, {@link READ_AHEAD} at a time, and through `lastSpec`
+   * those of the jobs whose last message is not a tick of their spec; then nothing defers.
+   */
   async readLast(
-    jobs: readonly { key: string; index: number }[],
+    jobs: readonly JobRef[],
     lastTick: LastTick,
-    readers: number = READ_AHEAD,
+    lastSpec: LastSpecTick,
   ): Promise<void> {
-    let next = 0;
-    const reader = async () => {
-      while (next < jobs.length) {
-        const { key, index } = jobs[next++];
-        setLast(this.#last, key, index, await lastTick(key, index));
-      }
-    };
-    const count = Math.min(readers, jobs.length);
-    await Promise.all(Array.from({ length: count }, reader));
+    const others: JobRef[] = [];
+    await pool(jobs, READ_AHEAD, async ({ key, index }) => {
+      const at = await lastTick(key, index);
+      if (at === null) others.push({ key, index });
+      else setLast(this.#last, key, index, at);
+    });
+    await this.#readSpec(others, lastSpec);
     this.#open = false;
+  }
+
+  /** Reads the last ticks of the spec of `jobs`, {@link SUBJECT_READS} at a time. */
+  async #readSpec(
+    jobs: readonly JobRef[],
+    lastSpec: LastSpecTick,
+  ): Promise<void> {
+    await pool(jobs, SUBJECT_READS, async ({ key, index }) => {
+      setLast(this.#last, key, index, await lastSpec(key, index));
+    });
   }
 
   /**
@@ -312,20 +339,14 @@ export function countMissed(
   });
 }
 
-/**
- * Reads the last tick of a job with a direct get through `stream`: `undefined` when there
- * is none; when it is not a tick of the spec (`manual`, `backfill`, or a message written
- * by someone else), the job's last tick of the spec ({@link lastSpecTick}).
- */
+/** Reads the last tick of a job with a direct get through `stream`. */
 export function lastTickThrough(
   stream: Pick<StreamSender, "last">,
-  namespace: Namespace,
+  names: NamespaceNames,
 ): LastTick {
   return async (key, index) => {
-    const msg = await stream.last(namespace.names.jobSubject(key, index));
-    if (msg === null) return undefined;
-    return decodeOrNull(msg.data, specTickAt) ??
-      await lastSpecTick(namespace, key, index);
+    const msg = await stream.last(names.jobSubject(key, index));
+    return msg === null ? undefined : decodeOrNull(msg.data, specTickAt);
   };
 }
 

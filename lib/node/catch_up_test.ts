@@ -151,17 +151,25 @@ Deno.test("from the nodes' record: a definition defers when newer, or with a tic
     "newer: only what is stored",
   );
   const reads: string[] = [];
+  const specReads: string[] = [];
+  const last = { k: 104 * SECOND, j: undefined, m: null };
   await catchUp.readLast(
-    [{ key: "k", index: 0 }, { key: "j", index: 1 }],
+    [{ key: "k", index: 0 }, { key: "j", index: 1 }, { key: "m", index: 0 }],
     (key, index) => {
       reads.push(`${key}.${index}`);
-      return Promise.resolve(key === "k" ? 104 * SECOND : undefined);
+      return Promise.resolve(last[key as keyof typeof last]);
+    },
+    (key, index) => {
+      specReads.push(`${key}.${index}`);
+      return Promise.resolve(103 * SECOND);
     },
   );
-  assert.deepEqual(reads, ["k.0", "j.1"]);
+  assert.deepEqual(reads, ["k.0", "j.1", "m.0"]);
+  assert.deepEqual(specReads, ["m.0"], "its last message is not of the spec");
   assert.equal(catchUp.last("k", 0, 6), 104 * SECOND);
   assert.equal(catchUp.last("j", 1, 6), undefined);
   assert.equal(catchUp.last("j", 1, 5), 100 * SECOND);
+  assert.equal(catchUp.last("m", 0, 6), 103 * SECOND);
   assert.equal(
     catchUp.defers(loading("0 * * * * *", 6, 120 * SECOND), rules),
     false,

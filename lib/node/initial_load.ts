@@ -11,6 +11,7 @@ import type { Logger } from "../ops/log.ts";
 import {
   CatchUp,
   countMissed,
+  lastSpecTick,
   type LastTick,
   type MissedReport,
 } from "./catch_up.ts";
@@ -149,7 +150,11 @@ export class InitialLoad {
       definition.jobs.map((_, index) => ({ key, index }))
     );
     try {
-      await this.catchUp.readLast(jobs, lastTick!);
+      await this.catchUp.readLast(
+        jobs,
+        lastTick!,
+        (key, index) => lastSpecTick(namespace, key, index),
+      );
       log.info("last ticks read", { jobs: jobs.length });
     } catch (err) {
       log.warn("reading last ticks failed; reading the whole job queue", {

@@ -216,7 +216,7 @@ export class Node {
         this.#sender.skip(item, first, last, reason),
       onEvent: this.#event,
       settled: () => this.#settled.read(),
-      lastTick: lastTickThrough(stream, namespace),
+      lastTick: lastTickThrough(stream, namespace.names),
     });
   }
 
