@@ -9,6 +9,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { ScheduleError } from "../errors.ts";
 import type { NamespaceNames } from "../nats/names.ts";
 import { decodeTick } from "../wire/mod.ts";
+import type { Tick } from "../types.ts";
 
 /** How much earlier than its scheduled time a tick may be stamped by the server, in ms. */
 export const STAMP_MARGIN = 2000;
@@ -29,10 +30,12 @@ export interface TickRange {
 /**
  * For each range, the scheduled times of its ticks that the job stream holds.
  *
- * A job's ticks are stored in scheduled order and never before their scheduled time
- * (less {@link STAMP_MARGIN} for clocks apart), so each job is read with direct gets from
- * the first message stamped after the earliest range began, up to its first tick after
- * the range: one read per job when nothing was stored meanwhile.
+ * A job's ticks of its spec are stored in scheduled order and never before their
+ * scheduled time (less {@link STAMP_MARGIN} for clocks apart), so each job is read with
+ * direct gets from the first message stamped after the earliest range began, up to its
+ * first tick of the spec after the range: one read per job when nothing was stored
+ * meanwhile. A backfilled tick of a time in the range counts (it has the scheduled
+ * tick's id, so the stream holds one or the other); a manual one does not.
  *
  * @example
  * ```ts ignore
@@ -94,14 +97,19 @@ async function read(
     });
     if (message === null) return held;
     seq = message.seq + 1;
-    let scheduledAt: number;
+    let tick: Tick;
     try {
-      scheduledAt = decodeTick(message.data).scheduledAt.getTime();
+      tick = decodeTick(message.data);
     } catch (err) {
       if (err instanceof ScheduleError) continue; // someone else's message, not a tick
       throw err;
     }
-    if (scheduledAt > range.last) return held;
-    if (scheduledAt >= range.first) held.add(scheduledAt);
+    const scheduledAt = tick.scheduledAt.getTime();
+    const trigger = tick.trigger ?? "schedule";
+    // A manual tick's time is its own, a backfilled one's any past time: only a tick of
+    // the spec tells that the ticks after it come after the range.
+    if (trigger === "schedule" && scheduledAt > range.last) return held;
+    const inRange = scheduledAt >= range.first && scheduledAt <= range.last;
+    if (inRange && trigger !== "manual") held.add(scheduledAt);
   }
 }
