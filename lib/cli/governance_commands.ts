@@ -26,6 +26,7 @@ import {
   zoneOf,
 } from "./schedule_commands.ts";
 import { table } from "./table.ts";
+import { triggerOf } from "../wire/mod.ts";
 import { absolute, relative, span } from "./time.ts";
 import { UsageError } from "./usage.ts";
 
@@ -190,7 +191,7 @@ function recentRuns(recent: RunRecord[], view: View, zone: string): string[] {
       view.absolute
         ? absolute(run.scheduledAt, zone)
         : relative(run.scheduledAt, view.now),
-      run.trigger ?? "schedule",
+      triggerOf(run),
       String(run.attempt),
       result(run),
       duration(run),

@@ -12,6 +12,7 @@ import {
   decodeRunRecord,
   decodeTick,
   definedRevision,
+  triggerOf,
 } from "../wire/mod.ts";
 import { NotFoundError, ScheduleError } from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
@@ -198,7 +199,7 @@ export function summarizeRuns(
   };
   if (maxRuns !== undefined) {
     const scheduled = ticks.filter((tick) =>
-      (tick.trigger ?? "schedule") === "schedule"
+      triggerOf(tick) === "schedule"
     ).length;
     counts.remaining = Math.max(0, maxRuns - scheduled);
   }

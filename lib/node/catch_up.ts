@@ -38,8 +38,8 @@ export const SETTLED_RECENT = 600_000;
 export const READ_AHEAD = 1024;
 
 /**
- * How many jobs' ticks are read at once when a job's last tick is `manual` or `backfill`,
- * each with a consumer of its own.
+ * How many jobs' ticks are read at once when a job's last message is not a tick of its
+ * spec, each with a consumer of its own.
  */
 export const SUBJECT_READS = 16;
 

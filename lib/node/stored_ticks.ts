@@ -8,7 +8,7 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { ScheduleError } from "../errors.ts";
 import type { NamespaceNames } from "../nats/names.ts";
-import { decodeTick } from "../wire/mod.ts";
+import { decodeTick, triggerOf } from "../wire/mod.ts";
 import type { Tick } from "../types.ts";
 
 /** How much earlier than its scheduled time a tick may be stamped by the server, in ms. */
@@ -105,7 +105,7 @@ async function read(
       throw err;
     }
     const scheduledAt = tick.scheduledAt.getTime();
-    const trigger = tick.trigger ?? "schedule";
+    const trigger = triggerOf(tick);
     // A manual tick's time is its own, a backfilled one's any past time: only a tick of
     // the spec tells that the ticks after it come after the range.
     if (trigger === "schedule" && scheduledAt > range.last) return held;

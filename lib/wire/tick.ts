@@ -9,7 +9,7 @@
 import { CodecError } from "../errors.ts";
 import { validateJob } from "../jobs/job.ts";
 import { validateKey, validateNamespace } from "../nats/names.ts";
-import type { Job, Tick } from "../types.ts";
+import type { Job, Tick, TickTrigger } from "../types.ts";
 import {
   encoder,
   parseDate,
@@ -123,6 +123,22 @@ export function jobTickJson(
   const times = `,"scheduledAt":"${scheduledAt.toISOString()}"` +
     (firesAt === undefined ? "" : `,"firesAt":"${firesAt.toISOString()}"`);
   return `${start}${defined}${times}}`;
+}
+
+/**
+ * What made `tick` (a tick, or a run record of one): its `trigger`, `schedule` when it
+ * has none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { triggerOf } from "./tick.ts";
+ * assert.equal(triggerOf({}), "schedule");
+ * assert.equal(triggerOf({ trigger: "manual" }), "manual");
+ * ```
+ */
+export function triggerOf(tick: { trigger?: TickTrigger }): TickTrigger {
+  return tick.trigger ?? "schedule";
 }
 
 const SCHEDULED_AT = '"scheduledAt":"';

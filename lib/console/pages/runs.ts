@@ -7,6 +7,7 @@
 import type { RunRecord } from "../../types.ts";
 import { absolute, span } from "../format.ts";
 import { type Html, html } from "../html.ts";
+import { triggerOf } from "../../wire/mod.ts";
 
 /**
  * A run's outcome, coloured, with its HTTP status.
@@ -32,7 +33,7 @@ export function outcome(run: RunRecord): Html {
  * ```
  */
 export function trigger(run: RunRecord): Html {
-  const by = run.trigger ?? "schedule";
+  const by = triggerOf(run);
   return by === "schedule"
     ? html`<span class="muted">schedule</span>`
     : html`<span class="badge trigger">${by}</span>`;

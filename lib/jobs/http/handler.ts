@@ -18,6 +18,7 @@ import {
   RefusedDestination,
 } from "./guarded_fetch.ts";
 import { httpTimeout } from "./job.ts";
+import { triggerOf } from "../../wire/mod.ts";
 import { setSecretHeaders } from "./secrets.ts";
 
 /** Options of {@link httpHandler}: the destination rules, and these. */
@@ -95,7 +96,7 @@ async function buildRequest(
   headers.set(RUN_HEADERS.scheduledAt, message.scheduledAt.toISOString());
   headers.set(RUN_HEADERS.messageId, context.msgId);
   headers.set(RUN_HEADERS.attempt, String(context.attempt));
-  headers.set(RUN_HEADERS.trigger, message.trigger ?? "schedule");
+  headers.set(RUN_HEADERS.trigger, triggerOf(message));
   const missing = option.secretHeaders &&
     await setSecretHeaders(
       headers,
