@@ -85,6 +85,7 @@ Deno.test("a 500 then a 200 is retried and succeeds once", async () => {
       cancelled: 0,
       malformed: 0,
       unrecorded: 0,
+      errors: 0,
     });
   });
   await hook.close();
@@ -306,6 +307,30 @@ Deno.test("other modes run with their handler; a mode without one fails, recorde
     const [orphan] = await schedule.history("orphan");
     assert.equal(orphan.outcome, "failed");
     assert.equal(orphan.error, "no handler for mode shell");
+  }));
+
+Deno.test("a retry while the run history cannot be read runs, logged; the worker goes on", () =>
+  withWorkers(async ({ nc, startWorker, enqueue }) => {
+    const { worker, log } = await startWorker();
+    let calls = 0;
+    await worker.handle("flaky", () => {
+      calls++;
+      return Promise.reject(new Error("transient"));
+    });
+    const jsm = await jetstream(nc).jetstreamManager();
+    await jsm.streams.delete(names.runStream);
+    await enqueue("flaky", { mode: "flaky", spec: "@hourly", option: {} });
+    await waitFor("three attempts", () => calls === 3);
+    await waitFor(
+      "two history reads refused, logged",
+      () =>
+        log.lines.filter((line) =>
+          line.msg ===
+            "cannot read the run history; the attempt before is not checked"
+        ).length === 2,
+    );
+    assert.equal(worker.metrics.errors, 0);
+    assert.ok(worker.ready, "the worker still consumes");
   }));
 
 Deno.test("end to end: two nodes and a worker call the URL once per tick", async () => {

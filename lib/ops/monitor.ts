@@ -186,6 +186,12 @@ export class Metrics {
       "Executions whose run record could not be written to the history.",
       () => read().unrecorded,
     );
+    new Counter(
+      this.registry,
+      "schedule_worker_errors_total",
+      "Executions ended by an error no step expects; their tick is delivered again.",
+      () => read().errors,
+    );
   }
 
   /**

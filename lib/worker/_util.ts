@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../ops/log.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { ServerClock } from "../nats/server_clock.ts";
-import type { RunRecord } from "../types.ts";
+import type { RunRecord, Tick } from "../types.ts";
 import type { Governor } from "./governor.ts";
 import type { RunHistory } from "./history.ts";
 import type { ModeHandler } from "./handler.ts";
@@ -54,4 +54,15 @@ export const NATS_TIMEOUT = 5000;
 /** The server's time now, as a date. */
 export function now(context: WorkerContext): Date {
   return new Date(context.clock.now());
+}
+
+/** The fields that name a tick in a log line. */
+export function tickFields(
+  tick: Pick<Tick, "key" | "index" | "scheduledAt">,
+): { key: string; index: number; scheduledAt: string } {
+  return {
+    key: tick.key,
+    index: tick.index,
+    scheduledAt: tick.scheduledAt.toISOString(),
+  };
 }

@@ -8,6 +8,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { LogFields, Logger } from "../ops/log.ts";
 import type { Tick } from "../types.ts";
 import type { Outcome } from "./outcome.ts";
+import { tickFields } from "./_util.ts";
 
 /**
  * Logs the outcome and acks, naks or terminates. When the connection is gone the message
@@ -22,9 +23,7 @@ export function answer(
 ): void {
   const { answer, result } = decided;
   const fields = () => ({
-    key: tick.key,
-    index: tick.index,
-    scheduledAt: tick.scheduledAt.toISOString(),
+    ...tickFields(tick),
     attempt,
     status: result.status,
     error: result.error,

@@ -13,7 +13,7 @@ import { answer } from "./answer.ts";
 import type { Lease } from "./governor.ts";
 import type { Outcome } from "./outcome.ts";
 import { runRecord, type RunRecordInput } from "./run_record.ts";
-import { now, type WorkerContext } from "./_util.ts";
+import { now, tickFields, type WorkerContext } from "./_util.ts";
 
 /**
  * Ends an attempt that was due: records it, releases its job's lock and counts its
@@ -97,12 +97,7 @@ async function settle(
   } catch (err) {
     context.log.warn(
       "run state not updated: the lock goes stale after the ack wait",
-      {
-        key: tick.key,
-        index: tick.index,
-        scheduledAt: tick.scheduledAt.toISOString(),
-        error: (err as Error).message,
-      },
+      { ...tickFields(tick), error: (err as Error).message },
     );
   }
 }

@@ -25,13 +25,34 @@ import {
 } from "./outcome.ts";
 import { runHandler } from "./run_handler.ts";
 import { superseded } from "./superseded.ts";
-import { now, type WorkerContext } from "./_util.ts";
+import { now, tickFields, type WorkerContext } from "./_util.ts";
 
 /**
  * Runs one queue message: decodes it and runs it; resolves with what is left, recording it
- * and answering the queue (nothing for a message already answered).
+ * and answering the queue (nothing for a message already answered). It never rejects: an
+ * error no step expects, in the execution or its ending, is logged and counted (`errors`)
+ * and the message left unanswered, so the queue delivers it again after its ack wait.
  */
 export async function execute(
+  context: WorkerContext,
+  message: JsMsg,
+): Promise<Ending | void> {
+  const failed = (err: unknown) => {
+    context.metrics.errors++;
+    context.log.error(
+      "execution failed; the tick is delivered again after the ack wait",
+      { subject: message.subject, error: (err as Error)?.message ?? err },
+    );
+  };
+  try {
+    const ending = await executeTick(context, message);
+    return ending && (() => ending().catch(failed));
+  } catch (err) {
+    failed(err);
+  }
+}
+
+async function executeTick(
   context: WorkerContext,
   message: JsMsg,
 ): Promise<Ending | void> {
@@ -71,13 +92,27 @@ function decode(context: WorkerContext, message: JsMsg): Tick | null {
   }
 }
 
-/** Records the previous attempt of `tick` as interrupted when it never answered. */
+/**
+ * Records the previous attempt of `tick` as interrupted when it never answered. When the
+ * run history cannot be read (no permission, its stream gone, a timeout), that is logged
+ * and the tick runs all the same.
+ */
 async function recordLost(
   context: WorkerContext,
   tick: Tick,
   attempt: number,
 ): Promise<void> {
-  if (!await lostBefore(context.namespace, tick, attempt)) return;
+  let lost: boolean;
+  try {
+    lost = await lostBefore(context.namespace, tick, attempt);
+  } catch (err) {
+    context.log.warn(
+      "cannot read the run history; the attempt before is not checked",
+      { ...tickFields(tick), attempt, error: (err as Error).message },
+    );
+    return;
+  }
+  if (!lost) return;
   await record(context, tick, attempt - 1, now(context), {
     outcome: "interrupted",
     result: {
@@ -104,11 +139,10 @@ async function admitAndRun(
     context.stopping,
   );
   if (admitted.kind === "stopped") {
-    context.log.info("worker stopping: waiting tick left to the queue", {
-      key: tick.key,
-      index: tick.index,
-      scheduledAt: tick.scheduledAt.toISOString(),
-    });
+    context.log.info(
+      "worker stopping: waiting tick left to the queue",
+      tickFields(tick),
+    );
     return message.nak();
   }
   if (admitted.kind === "skip") {

@@ -22,6 +22,7 @@ import {
   type RunClaim,
   settle,
 } from "./run_state.ts";
+import { tickFields } from "./_util.ts";
 
 /** A run holding its job: aborted when another tick asks to cancel it. */
 export interface Lease {
@@ -100,7 +101,7 @@ export class Governor {
     } catch (err) {
       this.#options.log.warn(
         "run state unavailable; running the tick without its overlap lock",
-        { ...this.#fields(tick), error: (err as Error).message },
+        { ...tickFields(tick), error: (err as Error).message },
       );
       return { kind: "run" };
     }
@@ -168,7 +169,7 @@ export class Governor {
     stopping: AbortSignal,
   ): Promise<Admission> {
     this.#options.log.info("tick waits for the run in progress", {
-      ...this.#fields(tick),
+      ...tickFields(tick),
       policy: tick.policy?.overlap,
     });
     const changes = await watchKey(kv, this.#stateKey(tick));
@@ -204,7 +205,7 @@ export class Governor {
           lost = true;
           this.#options.log.warn(
             "overlap lock taken over by another worker while running",
-            this.#fields(tick),
+            tickFields(tick),
           );
         }
       } catch { /* NATS is gone: the lock goes stale, as it should */ }
@@ -252,14 +253,6 @@ export class Governor {
 
   #stateKey(tick: Tick): string {
     return `${tick.key}.${tick.index}`;
-  }
-
-  #fields(tick: Tick) {
-    return {
-      key: tick.key,
-      index: tick.index,
-      scheduledAt: tick.scheduledAt.toISOString(),
-    };
   }
 }
 

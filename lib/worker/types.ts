@@ -114,7 +114,7 @@ export interface WorkerOptions {
  * const failures = (m: WorkerMetrics) => m.failed;
  * assert.equal(failures({
  *   success: 3, retry: 1, failed: 2, superseded: 0, interrupted: 0, skipped: 0,
- *   cancelled: 0, malformed: 0, unrecorded: 0,
+ *   cancelled: 0, malformed: 0, unrecorded: 0, errors: 0,
  * }), 2);
  * ```
  */
@@ -137,4 +137,9 @@ export interface WorkerMetrics {
   malformed: number;
   /** Executions whose record could not be written to the run history (each logged). */
   unrecorded: number;
+  /**
+   * Executions ended by an error no step expects (each logged as an error): their tick is
+   * delivered again after the ack wait.
+   */
+  errors: number;
 }

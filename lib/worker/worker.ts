@@ -64,6 +64,7 @@ export class Worker {
     cancelled: 0,
     malformed: 0,
     unrecorded: 0,
+    errors: 0,
   };
   /** The name recorded in the run history. */
   readonly name: string;
