@@ -80,10 +80,25 @@ Deno.test("k8s/nats-accounts.conf gives the node, the worker, the client and the
     namespace: "beta",
     logger: recordingLogger(),
   });
-  await executor.handle("log", () => Promise.resolve());
+  // Fails once: the retry reads the job's run history.
+  let logCalls = 0;
+  await executor.handle(
+    "log",
+    () =>
+      ++logCalls === 1 ? Promise.reject(new Error("once")) : Promise.resolve(),
+  );
   await schedule.set("logged", { mode: "log", spec: "@yearly", option: null });
+  await schedule.trigger("logged", { by: "ops" });
 
   await waitFor("two calls", () => calls >= 2);
+  await waitFor(
+    "the retried tick's records",
+    async () => (await schedule.history("logged")).length === 2,
+  );
+  assert.deepEqual(
+    (await schedule.history("logged")).map((run) => [run.attempt, run.outcome]),
+    [[2, "success"], [1, "retry"]],
+  );
   const [info] = await schedule.get("job");
   assert.ok(
     info.state.prev && info.state.lastRun,
@@ -161,8 +176,10 @@ Deno.test("k8s/nats-accounts.conf gives the node, the worker, the client and the
     consoleUser.errors.every((e) => e.includes("workers")),
     consoleUser.errors.join("\n"),
   );
+  // Only the refused `set` above: a definition read or a history read refused would
+  // show here too.
   assert.ok(
-    worker.errors.every((e) => e.includes("$KV.schedule-beta")),
+    worker.errors.every((e) => e.includes('Publish to "$KV.schedule-beta.')),
     worker.errors.join("\n"),
   );
 });
