@@ -264,15 +264,19 @@ export class CatchUp {
 
   /**
    * The ticks at or before `floor` that no node published: those after the job's last
-   * tick in the queue, or after the definition when the queue would still hold a tick of
-   * it; none outside the job's bounds. `null` when there are none.
+   * tick in the queue; with none there, those since the definition that the queue would
+   * still hold (scheduled less than its `max_age` ago: the last tick of a daily job, say,
+   * may have aged out, not the one due in an outage); none outside the job's bounds.
+   * `null` when there are none.
    */
   missed(job: LoadedJob): Missed | null {
     const { spec, definition, definedAt, last, floor, now } = job;
     const bounds = job.bounds ?? UNBOUNDED;
     const since = last ??
-      (this.#maxAge === 0 || definedAt > now - this.#maxAge ? definedAt : null);
-    if (since === null || since >= floor) return null;
+      (this.#maxAge === 0
+        ? definedAt
+        : Math.max(definedAt, now - this.#maxAge));
+    if (since >= floor) return null;
     const first = firstRunAfter(spec, definition, definedAt, since, bounds);
     if (first === null || first.at > floor) return null;
     const left = bounds.maxRuns - first.run + 1; // Infinity without maxRuns

@@ -61,6 +61,24 @@ Deno.test("with no tick in the queue, ticks since the definition are missed whil
   });
 });
 
+Deno.test("with the job's last tick aged out of the queue, a tick due since then is missed", () => {
+  // A daily job defined a month ago; the nodes were down across midnight.
+  const DAY = 24 * HOUR;
+  const midnight = 30 * DAY;
+  const job = loaded({
+    spec: parseSpec("0 0 0 * * *"),
+    definedAt: 0,
+    floor: midnight + 30 * SECOND,
+    now: midnight + 90 * SECOND,
+  });
+  const catchUp = new CatchUp(new Map(), DAY);
+  assert.deepEqual(catchUp.missed(job), {
+    count: 1,
+    since: midnight + 90 * SECOND - DAY,
+    first: midnight,
+  });
+});
+
 Deno.test("the count stops at MISSED_COUNT_LIMIT", () => {
   const catchUp = new CatchUp(new Map(), 0);
   const missed = catchUp.missed(loaded({ floor: 2 * HOUR, now: 2 * HOUR }));
