@@ -5,6 +5,8 @@
 
 import assert from "node:assert/strict";
 import { HttpJob, Schedule } from "../mod.ts";
+import { Kvm } from "@nats-io/kv";
+import { NamespaceNames } from "../lib/nats/names.ts";
 import { NatsServer } from "./nats_server.ts";
 import { env, Service } from "./_cli.ts";
 import { assertContiguous, faketime, followTicks, waitFor } from "./helpers.ts";
@@ -87,4 +89,39 @@ Deno.test("a node 3 s slow beside a node on time: nothing early, missing or dupl
 
 Deno.test("a node 3 s fast alone stores every tick, late rather than early", async () => {
   await scenario(["+3s"]);
+});
+
+Deno.test("a node 3 s fast starts a new definition at its first tick by the server's clock, not as if 3 s late", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  const queue = await followTicks(nc, "beta");
+  const node = new Service(["node"], env(server, faketime("+3s")));
+  try {
+    await node.until('"definitions loaded"');
+    await waitFor("the offset measured", async () => {
+      const { offset } = await monitor(node);
+      return Math.abs(offset + 3) < 0.1;
+    });
+    // With `catchup: none` a tick sent late is skipped: going by its own clock, the node
+    // took the first three seconds of the definition for late ones.
+    await schedule.set(
+      "new",
+      HttpJob("* * * * * *", hook, { catchup: "none" }),
+    );
+    const kv = await new Kvm(nc).open(new NamespaceNames("beta").bucket);
+    const definedAt = (await kv.get("new"))!.created.getTime();
+    const firstDue = Math.floor(definedAt / 1000) * 1000 + 1000;
+    await waitFor("three ticks", () => queue.of("new").length >= 3);
+    const [first] = queue.of("new");
+    // The watch may deliver the definition a moment after its first second began.
+    assert.ok(
+      first <= firstDue + 1000,
+      `first tick ${first - firstDue} ms after the first due`,
+    );
+  } finally {
+    assert.equal(await node.stop(), 0, node.log);
+    await queue.stop();
+    await nc.close();
+  }
 });

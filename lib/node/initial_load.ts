@@ -26,6 +26,11 @@ export interface InitialLoadOptions extends MissedReport {
   /** When the definitions bucket was created: the nodes' record must be of it. */
   bucket: string;
   log: Logger;
+  /**
+   * The server's time, in epoch ms (a `ServerClock`'s `now`): what the ticks of a
+   * definition are late by, as they are fired by it.
+   */
+  now: () => number;
   /** Reads the nodes' record (see `settled.ts`); without it, the queue is read. */
   settled?: () => Promise<Settled | null>;
   /** Reads the last tick of one job (needed with `settled`). */
@@ -39,7 +44,7 @@ export interface InitialLoadOptions extends MissedReport {
  *
  * @example
  * ```ts ignore
- * const initial = await InitialLoad.open({ namespace, bucket, log, settled, lastTick });
+ * const initial = await InitialLoad.open({ namespace, bucket, log, now, settled, lastTick });
  * if (!initial.hold(revision, loading, rules)) initial.add(jobsOf(loading));
  * queue.add(await initial.finish((revision, loading) => load(revision, loading)));
  * ```
@@ -69,7 +74,12 @@ export class InitialLoad {
         error: (err as Error).message,
       });
     }
-    const catchUp = await CatchUp.open(namespace, bucket, settled, Date.now());
+    const catchUp = await CatchUp.open(
+      namespace,
+      bucket,
+      settled,
+      options.now(),
+    );
     return new InitialLoad(catchUp, options);
   }
 
@@ -134,7 +144,7 @@ export class InitialLoad {
     this.#held.clear();
     if (held.length > 0) {
       await this.#readLast(held.map(([, loading]) => loading));
-      const now = Date.now();
+      const now = this.#options.now();
       for (const [revision, loading] of held) {
         load(revision, { ...loading, now });
       }

@@ -40,6 +40,7 @@ Deno.test("a definition held back for its last tick: read one by one, or the who
         namespace,
         bucket: "b1",
         log,
+        now: () => now,
         metrics: zeroNodeMetrics(),
         onEvent: () => {},
         settled: () =>

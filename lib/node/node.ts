@@ -207,6 +207,7 @@ export class Node {
       queue: this.#queue,
       metrics: this.metrics,
       log,
+      now: () => this.#clock.now(),
       rules: new JobRules(
         this.#catchup,
         namespace.jobStream.config.duplicate_window / 1e6,

@@ -45,6 +45,11 @@ export interface DefinitionWatchOptions {
   /** The node's counters, updated in place. */
   metrics: NodeMetrics;
   log: Logger;
+  /**
+   * The server's time, in epoch ms (the node's `ServerClock`): where a definition's ticks
+   * start, and which of them are late, go by it, as their firing does.
+   */
+  now: () => number;
   /** The rule of each job's policy (its window, catch-up, jitter and bounds). */
   rules: JobRules;
   /** Gives up late ticks a job's catch-up policy does not send (see `Sender.skip`). */
@@ -74,7 +79,7 @@ export interface DefinitionWatchOptions {
  *
  * @example
  * ```ts ignore
- * const watch = new DefinitionWatch({ namespace, queue, metrics, log, rules, skip, onEvent });
+ * const watch = new DefinitionWatch({ namespace, queue, metrics, log, now, rules, skip, onEvent });
  * await watch.loaded;
  * await watch.stop();
  * ```
@@ -256,7 +261,7 @@ export class DefinitionWatch {
       definedAt: entry.created.getTime(),
       revision: definedRevision(decoded.definition, revision),
       bucketRevision: revision,
-      now: Date.now(),
+      now: this.#options.now(),
     });
   }
 
