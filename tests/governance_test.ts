@@ -185,6 +185,51 @@ Deno.test("overlap buffer: one tick waits and runs when the running one ends; a 
   await hook.close();
 });
 
+Deno.test("overlap buffer: a tick that waited while its definition was removed does not run, recorded superseded", async () => {
+  const gate = Promise.withResolvers<void>();
+  const hook = slowHook(() => gate.promise);
+  await withWorkers(
+    async ({ nc, schedule, startWorker, enqueue, revisionOf }) => {
+      await startWorker();
+      const job = governed(hook.url, { overlap: "buffer" });
+      await schedule.set("buf", job);
+      const revision = await revisionOf("buf");
+      await enqueue("buf", job, at(0), revision);
+      await waitFor("the first call", () => hook.active() === 1);
+      await enqueue("buf", job, at(1), revision);
+      const kv = await (await Namespace.open(nc, "beta")).runState();
+      await waitFor("the second tick pending", async () => {
+        const entry = await kv.get("buf.0");
+        return entry !== null &&
+          decodeRunState(entry.value).pending?.scheduledAt ===
+            at(1).toISOString();
+      });
+      await schedule.remove("buf");
+      gate.resolve();
+      await waitFor(
+        "two records",
+        async () => (await schedule.history("buf")).length === 2,
+      );
+      const [waited] = await schedule.history("buf");
+      assert.deepEqual(
+        [waited.scheduledAt.getTime(), waited.outcome, waited.error],
+        [
+          at(1).getTime(),
+          "superseded",
+          `definition removed since revision ${revision}`,
+        ],
+      );
+      assert.deepEqual(hook.calls(), [at(0).toISOString()]);
+      await waitFor("the lock released", async () => {
+        const entry = await kv.get("buf.0");
+        const state = entry === null ? {} : decodeRunState(entry.value);
+        return state.running === undefined && state.pending === undefined;
+      });
+    },
+  );
+  await hook.close();
+});
+
 Deno.test("overlap cancel: the running call is aborted, recorded cancelled, and the new tick runs", async () => {
   const hook = slowHook(() => new Promise(() => {}));
   await withWorkers(async ({ schedule, startWorker, enqueue }) => {

@@ -62,11 +62,7 @@ async function executeTick(
   await recordLost(context, tick, attempt);
   const replaced = await superseded(context.readDefinition, context.log, tick);
   if (replaced !== null) {
-    const decided = notRun("superseded", replaced);
-    return async () => {
-      await record(context, tick, attempt, now(context), decided);
-      answer(context.log, message, tick, attempt, decided);
-    };
+    return supersededEnding(context, message, tick, attempt, replaced);
   }
   const retry = jobRetryPolicy(context.retry, tick.policy?.retry);
   if (exhausted(attempt, retry.maxAttempts)) {
@@ -153,7 +149,42 @@ async function admitAndRun(
       answer(context.log, message, tick, attempt, decided);
     };
   }
+  if (admitted.waited) {
+    // The definition may have been removed or replaced while the tick waited.
+    const replaced = await superseded(
+      context.readDefinition,
+      context.log,
+      tick,
+    );
+    if (replaced !== null) {
+      return supersededEnding(
+        context,
+        message,
+        tick,
+        attempt,
+        replaced,
+        admitted.lease,
+      );
+    }
+  }
   return await run(context, message, tick, attempt, retry, admitted.lease);
+}
+
+/**
+ * The ending of a tick not run because its definition was removed or replaced (`why`),
+ * releasing the lock it holds, if any.
+ */
+function supersededEnding(
+  context: WorkerContext,
+  message: JsMsg,
+  tick: Tick,
+  attempt: number,
+  why: string,
+  lease?: Lease,
+): Ending {
+  const decided = notRun("superseded", why);
+  return () =>
+    end(context, message, tick, attempt, now(context), decided, lease);
 }
 
 /**

@@ -36,7 +36,12 @@ export interface Lease {
 
 /** What {@link Governor.admit} decided. */
 export type Admitted =
-  | { kind: "run"; lease?: Lease }
+  | {
+    kind: "run";
+    lease?: Lease;
+    /** True when the tick waited for its lock: things may have changed meanwhile. */
+    waited?: boolean;
+  }
   | { kind: "skip"; reason: string }
   | { kind: "stopped" };
 
@@ -92,10 +97,12 @@ export class Governor {
     });
     let kv: KV;
     let admission: Admission;
+    let waited = false;
     try {
       kv = await this.#options.bucket();
       admission = await this.#admit(kv, tick, request);
       if (admission.kind === "wait") {
+        waited = true;
         admission = await this.#wait(kv, tick, request, working, stopping);
       }
     } catch (err) {
@@ -110,7 +117,7 @@ export class Governor {
       await this.settle(tick, undefined, "gave up").catch(() => {});
       return { kind: "stopped" };
     }
-    return { kind: "run", lease: this.#lease(kv, tick, claim) };
+    return { kind: "run", lease: this.#lease(kv, tick, claim), waited };
   }
 
   /**
