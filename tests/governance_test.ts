@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { jetstream } from "@nats-io/jetstream";
 import { HttpJob } from "../mod.ts";
 import { Node } from "../lib/node/node.ts";
 import { followEvents } from "../lib/nats/events.ts";
@@ -343,6 +344,47 @@ Deno.test("pauseAfterFailures: the key is paused with a note after N failed tick
     await events.stop();
   });
   await hook.close();
+});
+
+Deno.test("pauseAfterFailures: a failure of a tick of a definition replaced since does not pause the new one", async () => {
+  await withWorkers(
+    async ({ nc, schedule, startWorker, enqueue, revisionOf }) => {
+      const { worker } = await startWorker();
+      const called = Promise.withResolvers<void>();
+      const release = Promise.withResolvers<void>();
+      await worker.handle("ctl", async () => {
+        called.resolve();
+        await release.promise;
+        return { outcome: "failed", error: "old endpoint gone" };
+      });
+      const job = (version: number): Job => ({
+        mode: "ctl",
+        spec: "@yearly",
+        option: { version },
+        policy: { pauseAfterFailures: 1 },
+      });
+      await schedule.set("fixed", job(1));
+      await enqueue("fixed", job(1), at(0), await revisionOf("fixed"));
+      await called.promise;
+      await schedule.set("fixed", job(2)); // the fix, while the old tick runs
+      release.resolve();
+      await waitFor(
+        "the failure recorded",
+        async () => (await schedule.history("fixed")).length === 1,
+      );
+      // The queue is answered last, after the run state and any pause.
+      const jsm = await jetstream(nc).jetstreamManager();
+      await waitFor("the tick answered", async () => {
+        const info = await jsm.consumers.info(
+          names.jobStream,
+          names.workerConsumer,
+        );
+        return info.num_ack_pending === 0 && info.num_pending === 0;
+      });
+      const described = await schedule.describe("fixed");
+      assert.equal(described.paused, false, described.pause?.note);
+    },
+  );
 });
 
 Deno.test("a manual tick is recorded and sent as such", async () => {

@@ -22,12 +22,14 @@ import { changeEntry } from "./kv_change.ts";
 import type { Namespace } from "./namespace.ts";
 
 /**
- * A change to a definition, given its compiled specs: the definition to write, or
- * `null` when there is nothing to change. It may throw to refuse the change.
+ * A change to a definition, given its compiled specs and its revision (see
+ * `definedRevision`): the definition to write, or `null` when there is nothing to change.
+ * It may throw to refuse the change.
  */
 export type DefinitionChange = (
   definition: Definition,
   specs: Spec[],
+  revision: number,
 ) => Definition | null;
 
 /**
@@ -81,9 +83,9 @@ export async function updateDefinition(
       return { entry, ...decodeDefinition(entry.value, compile) };
     },
     ({ entry, definition, specs }) => {
-      const changed = change(definition, specs);
-      if (changed === null) return null;
       const revision = definedRevision(definition, entry.revision);
+      const changed = change(definition, specs, revision);
+      if (changed === null) return null;
       return { entry, definition: { ...changed, revision }, specs };
     },
     ({ definition }) => encodeDefinition(definition, compile).bytes,
@@ -94,7 +96,8 @@ export async function updateDefinition(
 
 /**
  * Pauses `key` with `note` (who paused it, when, why). A key already paused keeps its
- * note. Returns true when this call paused it.
+ * note; with `revision`, a key whose definition is not that one (it was replaced) is
+ * left as it is. Returns true when this call paused it.
  *
  * @throws {NotFoundError} When the key does not exist.
  *
@@ -109,19 +112,24 @@ export async function pauseDefinition(
   namespace: Pick<Namespace, "kv" | "names">,
   key: string,
   note: PauseNote,
+  revision?: number,
 ): Promise<boolean> {
   let paused = false;
-  await updateDefinition(namespace, key, ({ by: _, ...definition }) => {
-    paused = !definition.paused;
-    return paused
-      ? {
-        ...definition,
-        paused: true,
-        pause: note,
-        ...(note.by === undefined ? {} : { by: note.by }),
-      }
-      : null;
-  });
+  await updateDefinition(
+    namespace,
+    key,
+    ({ by: _, ...definition }, _specs, of) => {
+      paused = !definition.paused && (revision ?? of) === of;
+      return paused
+        ? {
+          ...definition,
+          paused: true,
+          pause: note,
+          ...(note.by === undefined ? {} : { by: note.by }),
+        }
+        : null;
+    },
+  );
   return paused;
 }
 

@@ -3,7 +3,11 @@ import { NotFoundError } from "../errors.ts";
 import { HttpJob } from "../jobs/http/job.ts";
 import { Schedule } from "../client/schedule.ts";
 import type { KV } from "@nats-io/kv";
-import { decodeDefinition, encodeDefinition } from "../wire/mod.ts";
+import {
+  decodeDefinition,
+  definedRevision,
+  encodeDefinition,
+} from "../wire/mod.ts";
 import { NatsServer } from "../../tests/nats_server.ts";
 import {
   pauseDefinition,
@@ -59,7 +63,17 @@ Deno.test("updateDefinition and pauseDefinition: revision-checked, retried on co
   );
 
   const note = { note: "why", at: new Date(0).toISOString(), by: "worker w1" };
-  assert.equal(await pauseDefinition(namespace, "k", note), true);
+  const current = definedRevision(
+    decodeDefinition((await readDefinitionEntry(namespace, "k")).value)
+      .definition,
+    (await readDefinitionEntry(namespace, "k")).revision,
+  );
+  assert.equal(
+    await pauseDefinition(namespace, "k", note, current - 1),
+    false,
+    "not a definition other than the one named",
+  );
+  assert.equal(await pauseDefinition(namespace, "k", note, current), true);
   assert.equal(
     await pauseDefinition(namespace, "k", { ...note, note: "again" }),
     false,

@@ -112,11 +112,12 @@ async function pauseKey(
   const note = `paused after ${failures} consecutive failed ticks` +
     (error === undefined ? "" : ` (last: ${error})`);
   const by = `worker ${context.name}`;
+  // Not a definition replaced since the tick: its failures are not the new one's.
   const paused = await pauseDefinition(context.namespace, tick.key, {
     note,
     at: new Date().toISOString(),
     by,
-  });
+  }, tick.revision);
   if (!paused) return;
   context.log.warn("key paused after consecutive failures", {
     key: tick.key,

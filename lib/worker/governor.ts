@@ -141,7 +141,13 @@ export class Governor {
       (outcome === "gave up" ? this.#claim(tick) : undefined);
     let settled = { pause: false, failures: 0 };
     await this.#change(await this.#options.bucket(), tick, (state) => {
-      const { next, ...rest } = settle(state, claim, outcome, pauseAfter);
+      const { next, ...rest } = settle(
+        state,
+        claim,
+        outcome,
+        pauseAfter,
+        tick.revision,
+      );
       settled = rest;
       return next;
     });

@@ -8,7 +8,8 @@
  *   the next tick takes the job over.
  * - `pending`: the one tick waiting for the running one to end (overlap `buffer`).
  * - `cancel`: a request to abort the running tick (overlap `cancel`).
- * - `failures`: consecutive ticks of the job that ended failed (`pauseAfterFailures`).
+ * - `failures`: consecutive ticks of the job that ended failed (`pauseAfterFailures`),
+ *   of the definition revision `failuresOf`.
  *
  * @module
  */
@@ -40,6 +41,8 @@ export interface JobRunState {
   cancel?: RunClaim;
   /** Consecutive ticks of the job that ended failed. */
   failures?: number;
+  /** The definition revision of the ticks `failures` counts (absent: ticks without one). */
+  failuresOf?: number;
 }
 
 /** What a tick may do, given the state of its job. */
@@ -215,11 +218,13 @@ export function cancelledBy(
 }
 
 /**
- * The state once a tick ended with `outcome`: its claim released (running, or pending
- * when it gave up waiting), the consecutive failures counted when `countFailures` (a
- * `failed` adds one, a `success` resets; other outcomes are not the end of a tick). When
- * the count reaches `pauseAfter` it starts again from zero and `pause` is true: the
- * caller pauses the key. `null` when there is nothing to write.
+ * The state once a tick of definition `revision` ended with `outcome`: its claim released
+ * (running, or pending when it gave up waiting), the consecutive failures counted when
+ * `pauseAfter` is set (a `failed` adds one, a `success` resets; other outcomes are not the
+ * end of a tick; a tick of another revision than those counted starts the count again:
+ * the definition was replaced). When the count reaches `pauseAfter` it starts again from
+ * zero and `pause` is true: the caller pauses the key. `null` when there is nothing to
+ * write.
  *
  * @example
  * ```ts
@@ -237,6 +242,7 @@ export function settle(
   claim: RunClaim | undefined,
   outcome: RunOutcome | "gave up",
   pauseAfter: number | undefined,
+  revision?: number,
 ): { next: JobRunState | null; failures: number; pause: boolean } {
   const next: JobRunState = { ...state };
   if (claim !== undefined && holds(state, claim)) {
@@ -249,13 +255,20 @@ export function settle(
   ) delete next.pending;
   let failures = state.failures ?? 0;
   let pause = false;
-  if (pauseAfter !== undefined && outcome === "success") failures = 0;
-  if (pauseAfter !== undefined && outcome === "failed") {
-    failures++;
-    pause = failures >= pauseAfter;
+  if (
+    pauseAfter !== undefined && (outcome === "success" || outcome === "failed")
+  ) {
+    if (outcome === "success" || state.failuresOf !== revision) failures = 0;
+    if (outcome === "failed") pause = ++failures >= pauseAfter;
+    if (failures > 0 && !pause) {
+      next.failures = failures;
+      if (revision === undefined) delete next.failuresOf;
+      else next.failuresOf = revision;
+    } else {
+      delete next.failures;
+      delete next.failuresOf;
+    }
   }
-  if (failures > 0 && !pause) next.failures = failures;
-  else delete next.failures;
   const changed = JSON.stringify(next) !== JSON.stringify(state);
   return { next: changed ? next : null, failures, pause };
 }

@@ -132,6 +132,30 @@ Deno.test("settle: failures counted, reset by a success, pause at N and count ag
   );
 });
 
+Deno.test("settle: failures are counted per definition revision; a replaced definition starts again", () => {
+  const first = settle({}, undefined, "failed", 2, 4);
+  assert.deepEqual(first, {
+    next: { failures: 1, failuresOf: 4 },
+    failures: 1,
+    pause: false,
+  });
+  const replaced = settle(first.next!, undefined, "failed", 2, 7);
+  assert.deepEqual(replaced, {
+    next: { failures: 1, failuresOf: 7 },
+    failures: 1,
+    pause: false,
+  }, "revision 7's first failure, not the second in a row");
+  assert.equal(
+    settle(replaced.next!, undefined, "failed", 2, 7).pause,
+    true,
+  );
+  assert.equal(
+    settle(replaced.next!, undefined, "retry", 2, 4).next,
+    null,
+    "an attempt that is not the end of its tick changes nothing",
+  );
+});
+
 Deno.test("settle: a tick giving up its wait leaves the pending slot; a taken-over lock is left alone", () => {
   const claim = { scheduledAt: t(2), worker: "w2" };
   assert.deepEqual(
