@@ -149,7 +149,8 @@ async function call(
 
 /**
  * The result of a response: a 2xx succeeds; a 5xx or a 429 is retried (honouring
- * `Retry-After`); any other status fails, a 3xx for too many redirects. Keeps the first
+ * `Retry-After`); any other status fails, a 3xx for too many redirects or none to
+ * follow. Keeps the first
  * `limit` bytes of the body.
  */
 async function classify(response: Response, limit: number): Promise<RunResult> {
@@ -166,8 +167,13 @@ async function classify(response: Response, limit: number): Promise<RunResult> {
       retryAfter,
     };
   }
+  // A 3xx comes back followed as far as allowed, or without a place to go.
   const error = status >= 300 && status < 400
-    ? `HTTP ${status}: more than ${MAX_REDIRECTS} redirects`
+    ? `HTTP ${status}: ${
+      response.headers.has("location")
+        ? `more than ${MAX_REDIRECTS} redirects`
+        : "a redirect without a Location"
+    }`
     : `HTTP ${status}`;
   return { outcome: "failed", status, response: text, error };
 }

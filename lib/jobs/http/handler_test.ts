@@ -235,6 +235,22 @@ Deno.test("a redirect is followed to an allowed destination; one to another host
     },
   ));
 
+Deno.test("a 3xx with nowhere to go, or redirecting for ever, fails saying which", () =>
+  withServer(
+    (request) =>
+      new Response(null, {
+        status: 302,
+        headers: request.path === "/loop" ? { location: "/loop" } : {},
+      }),
+    async (base) => {
+      const options = { allowHosts: ["127.0.0.1"] };
+      const nowhere = await run({ url: `${base}/nowhere` }, options);
+      assert.equal(nowhere?.error, "HTTP 302: a redirect without a Location");
+      const loop = await run({ url: `${base}/loop` }, options);
+      assert.equal(loop?.error, "HTTP 302: more than 5 redirects");
+    },
+  ));
+
 Deno.test("POST by default, the body as JSON, the job's headers and the run headers", () =>
   withServer(
     () => new Response("ok"),
