@@ -271,3 +271,30 @@ Deno.test("console: `schedule console` serves the namespace from the config and 
   assert.equal((await child.status).code, 0);
   await lines.cancel();
 });
+
+Deno.test("console: saving the form of a paused key keeps it paused", async () => {
+  await withConsole(async ({ url, schedule, hook }) => {
+    await schedule.set("paused.key", HttpJob("@hourly", { url: `${hook}/ok` }));
+    await schedule.pause("paused.key", { note: "vendor outage", by: "alice" });
+    const browser = new Session(url);
+    await browser.signIn();
+    let revision = 0;
+    await waitFor("the console sees the pause", async () => {
+      const page = await browser.page("/schedules/paused.key/edit");
+      revision = Number(/name="revision" value="(\d+)"/.exec(page)?.[1] ?? 0);
+      return revision === (await schedule.describe("paused.key")).revision;
+    });
+    const saved = await browser.post("/schedules/paused.key/edit", {
+      csrf: await browser.csrf(),
+      revision: String(revision),
+      "spec.0": "@daily",
+      "url.0": `${hook}/ok`,
+      "method.0": "POST",
+    });
+    assert.equal(saved.status, 303);
+    await saved.body?.cancel();
+    const after = await schedule.describe("paused.key");
+    assert.equal(after.jobs[0].spec, "@daily");
+    assert.equal(after.paused, true, "an edit does not resume the key");
+  });
+});

@@ -59,6 +59,7 @@ const ACTIONS = new Map<string, Action>([
       key,
       entry.definition.jobs,
       Number(values.revision),
+      entry.definition.paused,
     )],
   ["delete", async ({ deps, key, by }) => {
     await deps.client.remove(key, { by });
@@ -181,7 +182,11 @@ async function backfill(
   return done(`Backfilled ${count} ${count === 1 ? "tick" : "ticks"}.`);
 }
 
-/** Creates or replaces `key` from the form, or shows the form again with the error. */
+/**
+ * Creates or replaces `key` from the form, or shows the form again with the error. An edit
+ * keeps the key `paused` as it was (at `revision`: if it was paused or resumed since, the
+ * write conflicts).
+ */
 async function save(
   deps: ConsoleDeps,
   context: PageContext,
@@ -189,6 +194,7 @@ async function save(
   key: string,
   existing: Job[],
   revision: number | undefined,
+  paused = false,
 ): Promise<Response> {
   const isNew = revision === undefined;
   try {
@@ -196,6 +202,7 @@ async function save(
     // A new key only if it does not exist; an edit only if nobody changed it since.
     await deps.client.set(key, jobs, {
       expectedRevision: revision ?? 0,
+      paused,
       by: deps.access.by,
     });
   } catch (err) {
