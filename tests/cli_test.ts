@@ -649,3 +649,38 @@ Deno.test("events follows until SIGINT; -o json prints one line per event", asyn
     ["triggered", "k", "alice"],
   );
 });
+
+Deno.test("revisions masks header values and URL credentials unless --show-secrets", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server));
+  const set = await admin([
+    "set",
+    "k",
+    "--spec",
+    "@hourly",
+    "--url",
+    "https://user:pw0rd@api.example.com/x",
+    "--header",
+    "authorization=Bearer TOPSECRET",
+  ]);
+  assert.equal(set.code, 0, set.stderr);
+  for (const output of ["json", "yaml"]) {
+    const shown = await admin(["revisions", "k", "-o", output]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /authorization/);
+    assert.doesNotMatch(shown.stdout, /TOPSECRET|pw0rd/, output);
+  }
+  const shown = await admin([
+    "revisions",
+    "k",
+    "-o",
+    "json",
+    "--show-secrets",
+  ]);
+  assert.equal(shown.code, 0, shown.stderr);
+  const [revision] = JSON.parse(shown.stdout);
+  assert.deepEqual(revision.definition.jobs[0].option.headers, {
+    authorization: "Bearer TOPSECRET",
+  });
+  assert.match(revision.definition.jobs[0].option.url, /user:pw0rd@/);
+});

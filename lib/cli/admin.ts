@@ -135,6 +135,7 @@ function describeCommand(): Command {
 
 function revisionsCommand(): Command {
   return keyed("revisions", "the writes to KEY the bucket keeps, newest first")
+    .option("--show-secrets", SECRETS)
     .option("--zone", ZONE)
     .action(onKey(revisions));
 }

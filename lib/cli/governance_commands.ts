@@ -201,13 +201,19 @@ function recentRuns(recent: RunRecord[], view: View, zone: string): string[] {
   return table(rows).map((line) => `    ${line}`);
 }
 
-/** `revisions KEY`: the writes the bucket keeps, newest first. */
+/**
+ * `revisions KEY`: the writes the bucket keeps, newest first; the jobs each defined masked
+ * unless `showSecrets`.
+ */
 export async function revisions(
   schedule: Schedule,
   key: string,
+  flags: ShowFlags,
 ): Promise<Shown> {
   const list: Revision[] = [];
-  for await (const revision of schedule.revisions(key)) list.push(revision);
+  for await (const revision of schedule.revisions(key)) {
+    list.push(flags.showSecrets ? revision : maskRevision(revision));
+  }
   return {
     value: list,
     rows: (view) => [
@@ -220,6 +226,15 @@ export async function revisions(
         r.note ?? "",
       ]),
     ],
+  };
+}
+
+/** The revision with the secrets of the jobs it defined masked (see `maskJob`). */
+function maskRevision(revision: Revision): Revision {
+  const { definition } = revision;
+  return definition === undefined ? revision : {
+    ...revision,
+    definition: { ...definition, jobs: definition.jobs.map(maskJob) },
   };
 }
 
