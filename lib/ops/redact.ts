@@ -4,13 +4,16 @@
  * @module
  */
 
-/** `scheme://userinfo@`: the credentials of a URL, wherever it is in a text. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
-/** `userinfo@` of a host written without a scheme (`user:pass@host:4222`). */
-const HOST_CREDENTIALS = /^[^\s/@]+@/;
+/**
+ * `scheme://userinfo@`: the credentials of a URL, wherever it is in a text, up to the last
+ * `@` before the host (a password may hold `@`).
+ */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 
 /**
- * The text with the credentials of every URL in it replaced by `***`.
+ * The text with the credentials of every URL in it replaced by `***`. A URL in a text ends
+ * at a whitespace: to mask a whole value, such as a configured URL, use
+ * {@link redactUrlCredentials}.
  *
  * @example
  * ```ts
@@ -28,6 +31,45 @@ export function redactCredentials(text: string): string {
 }
 
 /**
+ * A URL, or a host written as one (`user:pass@host:4222`), with its user name and password
+ * replaced by `***`, whatever they hold (`@`, whitespace). A URL with credentials is shown
+ * as `URL` writes it (`https://***@a.example/`); one without is returned as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redactUrlCredentials } from "./redact.ts";
+ * assert.equal(
+ *   redactUrlCredentials("https://user:p@ss word@a.example/x"),
+ *   "https://***@a.example/x",
+ * );
+ * assert.equal(redactUrlCredentials("alice:p@ss@10.0.0.1:4222"), "***@10.0.0.1:4222");
+ * assert.equal(redactUrlCredentials("https://a.example/x@y"), "https://a.example/x@y");
+ * ```
+ */
+export function redactUrlCredentials(url: string): string {
+  const parsed = URL.parse(url);
+  // `user:pass@host:4222` parses as the scheme `user:`, without a host.
+  if (parsed === null || parsed.host === "") return cutUserinfo(url);
+  if (parsed.username === "" && parsed.password === "") return url;
+  parsed.username = "***";
+  parsed.password = "";
+  return parsed.href;
+}
+
+/**
+ * What is not a URL, with what is before the last `@` before the first `/` after the
+ * scheme (if any) replaced by `***`.
+ */
+function cutUserinfo(text: string): string {
+  const scheme = text.indexOf("://");
+  const start = scheme === -1 ? 0 : scheme + 3;
+  const slash = text.indexOf("/", start);
+  const at = text.lastIndexOf("@", slash === -1 ? text.length : slash);
+  return at < start ? text : `${text.slice(0, start)}***${text.slice(at)}`;
+}
+
+/**
  * A NATS host as configured (a URL or `host:port`), without its credentials.
  *
  * @example
@@ -40,7 +82,7 @@ export function redactCredentials(text: string): string {
  * ```
  */
 export function redactHost(host: string): string {
-  return redactCredentials(host).replace(HOST_CREDENTIALS, "***@");
+  return redactUrlCredentials(host);
 }
 
 /**

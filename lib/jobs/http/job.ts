@@ -15,7 +15,7 @@ import type {
 } from "../../types.ts";
 import { storedPolicy, validatePolicy } from "../policy.ts";
 import { validateSecretName } from "./secrets.ts";
-import { redactCredentials } from "../../ops/redact.ts";
+import { redactUrlCredentials } from "../../ops/redact.ts";
 
 const METHODS: readonly HttpMethod[] = [
   "GET",
@@ -248,7 +248,7 @@ function validateSecretHeaders(
  * ```
  */
 export function maskHttpOption(option: HttpOption): HttpOption {
-  const masked = { ...option, url: redactCredentials(option.url) };
+  const masked = { ...option, url: redactUrlCredentials(option.url) };
   if (option.headers !== undefined) {
     masked.headers = Object.fromEntries(
       Object.keys(option.headers).map((name) => [name, "***"]),
