@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parse as parseYaml } from "yaml";
+import { parseYamlRedacted } from "../ops/redact.ts";
 import { InvalidJobError } from "../errors.ts";
 import { HttpJob } from "../jobs/http/job.ts";
 import type {
@@ -193,12 +193,16 @@ function pairs(
 
 /** Reads a YAML or JSON file holding a job or a list of jobs (`{ mode, spec, tz?, option }`). */
 async function readJobs(path: string): Promise<Job[]> {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = parseYaml(await Deno.readTextFile(path));
+    text = await Deno.readTextFile(path);
   } catch (err) {
     throw new UsageError(`--file ${path}: ${(err as Error).message}`);
   }
+  const parsed = parseYamlRedacted(
+    text,
+    (reason) => new UsageError(`--file ${path}: ${reason}`),
+  );
   const jobs = Array.isArray(parsed) ? parsed : [parsed];
   if (!jobs.every((job) => typeof job === "object" && job !== null)) {
     throw new InvalidJobError(

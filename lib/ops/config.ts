@@ -38,7 +38,7 @@
  * @module
  */
 
-import { parse } from "yaml";
+import { parseYamlRedacted } from "./redact.ts";
 import ipaddr from "ipaddr.js";
 import { isRecord } from "../_util.ts";
 import { CLOCK_DEFAULTS, NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
@@ -477,16 +477,10 @@ function parseReplicas(value: unknown): Pick<NatsConfig, "replicas"> {
 
 /** The YAML mapping of the file; an empty one when there is no file. */
 function parseFile(text: string | undefined): Record<string, unknown> {
-  let file: unknown = {};
-  if (text !== undefined) {
-    try {
-      file = parse(text) ?? {};
-    } catch (err) {
-      throw new ConfigError(
-        `the config file is not valid YAML: ${(err as Error).message}`,
-      );
-    }
-  }
+  const file = text === undefined ? {} : parseYamlRedacted(
+    text,
+    (reason) => new ConfigError(`the config file is not valid YAML: ${reason}`),
+  ) ?? {};
   if (!isRecord(file)) {
     throw new ConfigError("the config file must be a YAML mapping");
   }

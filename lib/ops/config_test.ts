@@ -421,3 +421,23 @@ Deno.test("parseConfig() reads the console section, with environment overrides",
     assert.throws(() => parseConfig(FILE + extra, {}), message, extra);
   }
 });
+
+Deno.test("parseConfig() reports a YAML syntax error by line and column, never the source line", () => {
+  for (
+    const [text, where] of [
+      ['namespace: a\nnats:\n  token: "s3cr3tT0ken\n', /at line 4, column 1$/],
+      [
+        "namespace: a\nnats:\n  password: s3cr3t: T0ken\n",
+        /at line 3, column 13$/,
+      ],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseConfig(text, {}),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        /^the config file is not valid YAML: \w/.test(err.message) &&
+        where.test(err.message) && !/s3cr3t|T0ken/.test(err.message),
+    );
+  }
+});

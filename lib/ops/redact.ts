@@ -4,6 +4,8 @@
  * @module
  */
 
+import { LineCounter, parse, YAMLError } from "yaml";
+
 /**
  * `scheme://userinfo@`: the credentials of a URL, wherever it is in a text, up to the last
  * `@` before the host (a password may hold `@`).
@@ -105,4 +107,34 @@ export function redactMessage(message: string, hosts: string[]): string {
     redacted = redacted.replaceAll(host, redactHost(host));
   }
   return redactCredentials(redacted);
+}
+
+/**
+ * `text` parsed as YAML. A syntax error is thrown as `fail(reason)`, the reason saying what
+ * is wrong and at which line and column, never quoting the source line as the YAML library
+ * does (a secret may be on it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseYamlRedacted } from "./redact.ts";
+ * assert.deepEqual(parseYamlRedacted("a: 1", (reason) => new Error(reason)), { a: 1 });
+ * assert.throws(
+ *   () => parseYamlRedacted('token: "s3cret', (reason) => new Error(reason)),
+ *   { message: 'Missing closing "quote at line 1, column 15' },
+ * );
+ * ```
+ */
+export function parseYamlRedacted(
+  text: string,
+  fail: (reason: string) => Error,
+): unknown {
+  const lineCounter = new LineCounter();
+  try {
+    return parse(text, { prettyErrors: false, lineCounter });
+  } catch (err) {
+    if (!(err instanceof YAMLError)) throw err;
+    const { line, col } = lineCounter.linePos(err.pos[0]);
+    throw fail(`${err.message} at line ${line}, column ${col}`);
+  }
 }
