@@ -162,6 +162,43 @@ Deno.test("trigger and backfill go through the queue and the worker; a time that
     }
   }));
 
+Deno.test("backfill refuses the times of a jittered job the node has not sent yet", () =>
+  withClient(async (schedule, nc) => {
+    const ticks = await followTicks(nc, "beta");
+    try {
+      await schedule.set("j", HttpJob("* * * * * *", hook, { jitter: "1h" }));
+      const definedAt = (await schedule.describe("j")).updated.getTime();
+      await waitFor("3 s of ticks", () => Date.now() > definedAt + 3000);
+      // The node sends each tick after definedAt up to 1 h late: a backfilled copy
+      // would outlive the duplicate window and be stored twice.
+      await assert.rejects(
+        schedule.backfill("j", {
+          from: new Date(definedAt - 3000),
+          to: new Date(),
+        }),
+        (err: Error) =>
+          err instanceof InvalidBackfillError &&
+          /not sent .*jitter/.test(err.message),
+      );
+      // The times up to the definition the node never sends: fired.
+      const fired = await schedule.backfill("j", {
+        from: new Date(definedAt - 3000),
+        to: new Date(definedAt),
+      });
+      assert.ok(fired >= 3, `${fired}`);
+      await waitFor(
+        "the backfilled ticks",
+        () => ticks.of("j").length === fired,
+      );
+      assert.ok(
+        ticks.of("j").every((at) => at <= definedAt),
+        "the refused call queued nothing",
+      );
+    } finally {
+      await ticks.stop();
+    }
+  }));
+
 Deno.test("set with expectedRevision: a conflict is refused and writes nothing", () =>
   withClient(async (schedule) => {
     const job = HttpJob("@hourly", hook);

@@ -7,8 +7,10 @@
 
 import { timeOf } from "../_util.ts";
 import { BackfillTooLargeError, InvalidBackfillError } from "../errors.ts";
+import { parseDuration } from "../spec/duration.ts";
 import type { Spec } from "../spec/spec.ts";
 import { nextTick } from "../spec/ticks.ts";
+import type { JobPolicy } from "../types.ts";
 
 /** The most ticks one backfill call fires, over all the jobs it covers. */
 export const MAX_BACKFILL_TICKS = 1000;
@@ -81,6 +83,61 @@ export function backfillTicks(
     }
     return times;
   });
+}
+
+/**
+ * The jitter of a job's policy in whole ms, as the node reads it (0: none).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jobJitter } from "./backfill.ts";
+ * assert.equal(jobJitter({ jitter: "1.5s" }), 1500);
+ * assert.equal(jobJitter(undefined), 0);
+ * ```
+ */
+export function jobJitter(policy: JobPolicy | undefined): number {
+  return Math.floor(parseDuration(policy?.jitter ?? "0"));
+}
+
+/**
+ * The first tick of a job, after `definedAt` and by `to`, that the node may not have sent
+ * by `now`, or `null` when it sent them all; `offset` gives a tick's jitter offset (see
+ * `jitterOffset`). The node sends the tick at `at` at `at + offset(at)`, and a job's
+ * ticks in order, so no sooner than the send time of every tick before it; it sends none
+ * at or before `definedAt`. A backfilled tick the node sends later than the job
+ * stream's duplicate window after it would be stored twice.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { firstUnsent } from "./backfill.ts";
+ * import { parseSpec } from "../spec/spec.ts";
+ * const spec = parseSpec("@every 10s");
+ * // The tick at 20 s goes out at 24 s: at 23 s it is not sent yet.
+ * assert.equal(firstUnsent(spec, 0, 0, 20_000, 5000, () => 4000, 23_000), 20_000);
+ * assert.equal(firstUnsent(spec, 0, 0, 20_000, 5000, () => 4000, 24_000), null);
+ * ```
+ */
+export function firstUnsent(
+  spec: Spec,
+  anchor: number,
+  definedAt: number,
+  to: number,
+  jitter: number,
+  offset: (at: number) => number,
+  now: number,
+): number | null {
+  if (jitter < 1) return null;
+  // A tick at or before now - jitter was sent by now, and so were those before it.
+  for (
+    let at = nextTick(spec, anchor, Math.max(definedAt, now - jitter));
+    at !== null && at <= to;
+    at = nextTick(spec, anchor, at)
+  ) {
+    if (at + offset(at) > now) return at;
+  }
+  return null;
 }
 
 /** Refuses a range that is reversed, reaches the future or is longer than 31 days. */

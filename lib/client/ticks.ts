@@ -12,8 +12,16 @@ import {
   tickEncoder,
 } from "../wire/mod.ts";
 import { quoted } from "../_util.ts";
+import { InvalidBackfillError } from "../errors.ts";
+import { jitterOffset } from "../spec/jitter.ts";
+import type { Spec } from "../spec/spec.ts";
 import type { Definition, Tick, TickTrigger } from "../types.ts";
-import { backfillTicks, backfillTime } from "./backfill.ts";
+import {
+  backfillTicks,
+  backfillTime,
+  firstUnsent,
+  jobJitter,
+} from "./backfill.ts";
 import type { BackfillOptions, TriggerOptions } from "./options.ts";
 import {
   checkBy,
@@ -65,6 +73,12 @@ export async function backfillKey(
     to,
     Date.now(),
   );
+  for (const [i, index] of indexes.entries()) {
+    checkSent(client, key, index, { definition, spec: specs[index] }, {
+      definedAt: entry.created.getTime(),
+      times: times[i],
+    });
+  }
   const range = `${new Date(from).toISOString()} to ${
     new Date(to).toISOString()
   }`;
@@ -111,6 +125,45 @@ async function backfillJob(
     sendEvent(client, { type: "backfilled", key, index, count, by, detail });
   }
   return count;
+}
+
+/**
+ * Refuses to backfill `times` of job `index` when the node has yet to send one of them
+ * (a job with jitter sends its tick up to the jitter late): the stream would keep the
+ * backfilled tick and the node's, sent after the duplicate window. A paused key's node
+ * sends none: once resumed, only ticks after the resume.
+ */
+function checkSent(
+  client: Client,
+  key: string,
+  index: number,
+  { definition, spec }: { definition: Definition; spec: Spec },
+  { definedAt, times }: { definedAt: number; times: number[] },
+): void {
+  if (times.length === 0 || definition.paused) return;
+  const { names } = client.namespace;
+  const jitter = jobJitter(definition.jobs[index].policy);
+  const to = times[times.length - 1];
+  const first = firstUnsent(
+    spec,
+    definition.anchor.getTime(),
+    definedAt,
+    to,
+    jitter,
+    (at) => jitterOffset(names.tickId(key, index, at), jitter),
+    Date.now(),
+  );
+  if (first === null) return;
+  const unsent = times.find((at) => at >= first)!;
+  throw new InvalidBackfillError(
+    `backfill: job ${index} of ${
+      quoted(key)
+    }: the node has not sent its tick of ${
+      new Date(unsent).toISOString()
+    } yet (a jitter of ${jitter} ms delays it): end the range before it, or retry after ${
+      new Date(to + jitter).toISOString()
+    }`,
+  );
 }
 
 /** The tick of job `index` of `definition`, all but its time. */

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { firstUnsent, jobJitter } from "./backfill.ts";
+import { parseSpec } from "../spec/spec.ts";
+import { jitterOffset } from "../spec/jitter.ts";
+
+const second = parseSpec("* * * * * *");
+
+Deno.test("a job's jitter is read as the node reads it, in whole ms", () => {
+  assert.equal(jobJitter(undefined), 0);
+  assert.equal(jobJitter({}), 0);
+  assert.equal(jobJitter({ jitter: "150s" }), 150_000);
+  assert.equal(jobJitter({ jitter: "1.5ms" }), 1);
+});
+
+Deno.test("without jitter every past tick has been sent", () => {
+  assert.equal(
+    firstUnsent(second, 0, 0, 10_000, 0, () => 0, 10_000),
+    null,
+  );
+});
+
+Deno.test("a tick whose send time (time + its jitter offset) is ahead is unsent", () => {
+  // Offsets by tick: 10 s gets 500 ms, 11 s gets 3 s: at 11.5 s, 10 s was sent.
+  const offsets = new Map([[10_000, 500], [11_000, 3000], [12_000, 0]]);
+  const offset = (at: number) => offsets.get(at) ?? 0;
+  assert.equal(
+    firstUnsent(second, 0, 9_000, 12_000, 5000, offset, 11_500),
+    11_000,
+  );
+  // A later tick whose own send time passed still waits for the one before it: the
+  // node sends a job's ticks in order.
+  assert.equal(
+    firstUnsent(second, 0, 10_500, 12_000, 5000, offset, 12_500),
+    11_000,
+  );
+  // Once every send time passed, nothing is unsent.
+  assert.equal(
+    firstUnsent(second, 0, 9_000, 12_000, 5000, offset, 14_000),
+    null,
+  );
+});
+
+Deno.test("ticks before the definition are never sent by the node: not unsent", () => {
+  const offset = () => 4000;
+  assert.equal(
+    firstUnsent(second, 0, 11_000, 12_000, 5000, offset, 13_000),
+    12_000,
+  );
+  assert.equal(
+    firstUnsent(second, 0, 12_000, 12_000, 5000, offset, 13_000),
+    null,
+  );
+});
+
+Deno.test("the repro of a 150 s jitter: a tick 2 min old whose send time is ahead is unsent", () => {
+  const jitter = 150_000;
+  const offset = (at: number) => jitterOffset(`beta.j.0.${at}`, jitter);
+  const definedAt = 1_800_000_000_000;
+  // A tick whose offset is more than 2 min: it is sent after the duplicate window.
+  let late = definedAt + 1000;
+  while (offset(late) < 125_000) late += 1000;
+  const now = late + 121_000;
+  const first = firstUnsent(second, 0, definedAt, late, jitter, offset, now);
+  assert.ok(first !== null && first <= late);
+});
