@@ -333,6 +333,34 @@ Deno.test("a retry while the run history cannot be read runs, logged; the worker
     assert.ok(worker.ready, "the worker still consumes");
   }));
 
+Deno.test("a tick waiting for a busy worker's slot past the ack wait is kept, not run twice", () =>
+  withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const runs: string[] = [];
+    const long = Promise.withResolvers<void>();
+    const handler = (worker: string) => async (tick: { key: string }) => {
+      runs.push(`${tick.key} on ${worker}`);
+      if (tick.key === "long") await long.promise;
+    };
+    // One slot, an ack wait of 2 s (the helper's default): "short" waits for the slot.
+    const first = await startWorker({ concurrency: 1, name: "w1" });
+    await first.worker.handle("slow", handler("w1"));
+    const job = { mode: "slow", spec: "@hourly", option: {} };
+    await enqueue("long", job);
+    await waitFor("the long run", () => runs.length === 1);
+    await enqueue("short", job);
+    const second = await startWorker({ concurrency: 1, name: "w2" });
+    await second.worker.handle("slow", handler("w2"));
+    // Past the ack wait a redelivery would have reached the idle second worker.
+    const until = Date.now() + 3000;
+    await waitFor("two ack waits", () => Date.now() > until);
+    long.resolve();
+    await waitFor(
+      "short recorded",
+      async () => (await schedule.history("short")).length === 1,
+    );
+    assert.deepEqual(runs, ["long on w1", "short on w1"]);
+  }));
+
 Deno.test("end to end: two nodes and a worker call the URL once per tick", async () => {
   const hook = hookServer(() => new Response("ok"));
   await withWorkers(async ({ server, schedule, startWorker }) => {

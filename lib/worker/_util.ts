@@ -46,6 +46,8 @@ export interface WorkerContext {
   readonly governor: Governor;
   /** Aborted once the worker stops. */
   readonly stopping: AbortSignal;
+  /** The stream sequences of the ticks this worker is executing, endings included. */
+  readonly executing: Set<number>;
 }
 
 /** How long the worker waits for NATS to answer, or to be back, in ms: as JetStream's requests. */

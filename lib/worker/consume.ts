@@ -26,12 +26,30 @@ export interface Consuming {
  */
 export type Ending = () => Promise<void>;
 
+/** How {@link consume} runs the messages beyond their number at once. */
+export interface ConsumeOptions {
+  /**
+   * Endings that may run at once beyond the slots.
+   *
+   * @default {0}
+   */
+  endings?: number;
+  /**
+   * How often a message waiting for a slot tells the queue it is being worked on, in ms
+   * (a third of the ack wait), so that the queue does not deliver it again meanwhile.
+   *
+   * @default {10000}
+   */
+  progressEvery?: number;
+}
+
 /**
  * Runs `execute` on each of `messages`, at most `concurrency` at once: when all slots are
- * taken, the next message waits for one to free. An execution frees its slot when
- * `execute` resolves; the {@link Ending} it resolves with then runs on its own, at most
- * `endings` of them at once beyond the slots (when there are more, the next message
- * waits too), so that the slots keep calling while records and acks go their way.
+ * taken, the next message waits for one to free (signalling its progress every
+ * `progressEvery` ms). An execution frees its slot when `execute` resolves; the
+ * {@link Ending} it resolves with then runs on its own, at most `endings` of them at once
+ * beyond the slots (when there are more, the next message waits too), so that the slots
+ * keep calling while records and acks go their way.
  *
  * @example
  * ```ts
@@ -42,7 +60,7 @@ export type Ending = () => Promise<void>;
  * const messages = {
  *   stop() {},
  *   async *[Symbol.asyncIterator]() {
- *     yield* [1, 2, 3].map((n) => ({ n, nak() {} }));
+ *     yield* [1, 2, 3].map((n) => ({ n, nak() {}, working() {} }));
  *   },
  * };
  * const consuming = consume(messages, 2, async ({ n }) => {
@@ -56,17 +74,24 @@ export type Ending = () => Promise<void>;
  * assert.deepEqual(seen, [1, 2, 3]);
  * ```
  */
-export function consume<T extends { nak(): void }>(
+export function consume<T extends { nak(): void; working(): void }>(
   messages: Messages<T>,
   concurrency: number,
   execute: (message: T) => Promise<Ending | void>,
-  endings = 0,
+  { endings = 0, progressEvery = 10_000 }: ConsumeOptions = {},
 ): Consuming {
   const slots = new Slots(concurrency, concurrency + endings);
   let stopping = false;
   const loop = (async () => {
     for await (const message of messages) {
-      while (slots.full && !stopping) await slots.freed();
+      while (slots.full && !stopping) {
+        if (await slots.freed(progressEvery)) continue;
+        try {
+          message.working();
+        } catch {
+          /* the connection is gone: the message will be redelivered */
+        }
+      }
       if (stopping) message.nak();
       else slots.run(() => execute(message));
     }
@@ -99,9 +124,18 @@ class Slots {
     return this.#calling >= this.calls || this.#running.size >= this.total;
   }
 
-  /** Resolves when a call or an execution ends (or {@link wake} is called). */
-  freed(): Promise<void> {
-    return new Promise<void>((resolve) => this.#freed = resolve);
+  /**
+   * Resolves with true when a call or an execution ends (or {@link wake} is called), with
+   * false when `within` ms pass first.
+   */
+  freed(within: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), within);
+      this.#freed = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
   }
 
   /** Ends a wait for {@link freed}. */

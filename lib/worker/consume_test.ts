@@ -4,7 +4,10 @@ import { consume, type Messages } from "./consume.ts";
 interface Message {
   n: number;
   naked: boolean;
+  /** How many times its progress was signalled. */
+  worked: number;
   nak(): void;
+  working(): void;
 }
 
 /** A queue the test fills; stopping it ends the iteration once it is empty. */
@@ -17,8 +20,12 @@ function queue(): Messages<Message> & { push(n: number): Message } {
       const message = {
         n,
         naked: false,
+        worked: 0,
         nak() {
           this.naked = true;
+        },
+        working() {
+          this.worked++;
         },
       };
       pending.push(message);
@@ -95,6 +102,23 @@ Deno.test("stop gives back a message waiting for a slot and waits for the one un
   await consuming.stop(); // a second stop returns at once
 });
 
+Deno.test("a message waiting for a slot signals its progress, so the queue keeps it", async () => {
+  const messages = queue();
+  const release = Promise.withResolvers<void>();
+  const consuming = consume(messages, 1, () => release.promise, {
+    progressEvery: 20,
+  });
+  messages.push(1);
+  const waiting = messages.push(2);
+  const deadline = Date.now() + 5000;
+  while (waiting.worked < 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(waiting.worked >= 2, `signalled ${waiting.worked} times`);
+  release.resolve();
+  await consuming.stop();
+});
+
 Deno.test("an execution frees its slot once called; its ending runs beside the next, at most `endings` of them", async () => {
   const messages = queue();
   const ended = new Map<number, PromiseWithResolvers<void>>();
@@ -103,7 +127,7 @@ Deno.test("an execution frees its slot once called; its ending runs beside the n
     started.push(n);
     ended.set(n, Promise.withResolvers());
     return Promise.resolve(() => ended.get(n)!.promise);
-  }, 2);
+  }, { endings: 2 });
   for (let n = 0; n < 4; n++) messages.push(n);
   await turn();
   assert.deepEqual(started, [0, 1, 2], "one slot, two endings beside it");
@@ -123,7 +147,7 @@ Deno.test("stop waits for the endings under way", async () => {
     Promise.resolve(async () => {
       await ending.promise;
       ended = true;
-    }), 1);
+    }), { endings: 1 });
   messages.push(1);
   await turn();
   const stopped = consuming.stop();

@@ -29,14 +29,26 @@ import { now, tickFields, type WorkerContext } from "./_util.ts";
 
 /**
  * Runs one queue message: decodes it and runs it; resolves with what is left, recording it
- * and answering the queue (nothing for a message already answered). It never rejects: an
- * error no step expects, in the execution or its ending, is logged and counted (`errors`)
- * and the message left unanswered, so the queue delivers it again after its ack wait.
+ * and answering the queue (nothing for a message already answered). A message this worker
+ * is executing already (delivered again: it waited past the ack wait) is left to that
+ * execution, whose answer answers it. It never rejects: an error no step expects, in the
+ * execution or its ending, is logged and counted (`errors`) and the message left
+ * unanswered, so the queue delivers it again after its ack wait.
  */
 export async function execute(
   context: WorkerContext,
   message: JsMsg,
 ): Promise<Ending | void> {
+  const { seq } = message;
+  if (context.executing.has(seq)) {
+    context.log.info(
+      "tick delivered again while this worker runs it: left to that run",
+      { subject: message.subject, seq },
+    );
+    return;
+  }
+  context.executing.add(seq);
+  const done = () => context.executing.delete(seq);
   const failed = (err: unknown) => {
     context.metrics.errors++;
     context.log.error(
@@ -46,10 +58,11 @@ export async function execute(
   };
   try {
     const ending = await executeTick(context, message);
-    return ending && (() => ending().catch(failed));
+    if (ending) return () => ending().catch(failed).finally(done);
   } catch (err) {
     failed(err);
   }
+  done();
 }
 
 async function executeTick(

@@ -6,7 +6,8 @@
  * - `running`: the tick being run, by which worker, its heartbeat (refreshed every third
  *   of the ack wait). A heartbeat older than the ack wait is stale: its worker died, and
  *   the next tick takes the job over.
- * - `pending`: the one tick waiting for the running one to end (overlap `buffer`).
+ * - `pending`: the one tick waiting for the running one to end (overlap `buffer`), with
+ *   its heartbeat: a waiting tick whose worker died leaves it stale after the ack wait.
  * - `cancel`: a request to abort the running tick (overlap `cancel`).
  * - `failures`: consecutive ticks of the job that ended failed (`pauseAfterFailures`),
  *   of the definition revision `failuresOf`.
@@ -36,7 +37,10 @@ export interface JobRunState {
     heartbeatAt: string;
   };
   /** The tick waiting for the running one to end (overlap `buffer`). */
-  pending?: RunClaim;
+  pending?: RunClaim & {
+    /** When its worker last said it waits (the worker's clock, ISO 8601). */
+    heartbeatAt?: string;
+  };
   /** A request to abort the running tick `scheduledAt`, by `worker` (overlap `cancel`). */
   cancel?: RunClaim;
   /** Consecutive ticks of the job that ended failed. */
@@ -67,10 +71,13 @@ export interface AdmissionRequest {
 
 /**
  * Whether a tick may run now: it runs when nothing runs, when the running tick's
- * heartbeat is stale, or when the running tick is itself (redelivered: its worker died).
+ * heartbeat is stale, or when the running tick is itself on the same worker (redelivered:
+ * its worker restarted). A copy of the running tick on another worker (delivered again
+ * while it runs) waits for it, whatever the policy: a tick never runs twice at once.
  * Else `skip` skips it; `buffer` makes it the pending tick (waits), or skips it when
- * another tick is pending; `cancel` asks the running tick to stop (waits), or skips it
- * when the running tick is newer. `next` is the state to write (`null`: write nothing).
+ * another tick is pending and alive; `cancel` asks the running tick to stop (waits), or
+ * skips it when the running tick is newer. `next` is the state to write (`null`: write
+ * nothing).
  *
  * @example
  * ```ts
@@ -97,16 +104,19 @@ export function admit(
   state: JobRunState,
   request: AdmissionRequest,
 ): { admission: Admission; next: JobRunState | null } {
-  const { scheduledAt, now, overlap } = request;
+  const { scheduledAt, worker, overlap } = request;
   const { running } = state;
   if (
-    running === undefined || running.scheduledAt === scheduledAt ||
-    now - Date.parse(running.heartbeatAt) > request.staleAfter
+    running === undefined || stale(running.heartbeatAt, request) ||
+    (running.scheduledAt === scheduledAt && running.worker === worker)
   ) {
     return { admission: { kind: "run" }, next: claimed(state, request) };
   }
   const busy =
     `tick ${running.scheduledAt} is running on worker ${running.worker}`;
+  if (running.scheduledAt === scheduledAt) {
+    return { admission: { kind: "wait", reason: busy }, next: null };
+  }
   if (overlap === "skip") {
     return { admission: { kind: "skip", reason: busy }, next: null };
   }
@@ -127,23 +137,42 @@ function claimed(state: JobRunState, request: AdmissionRequest): JobRunState {
   return next;
 }
 
-/** `buffer`: the tick waits as the pending one, or is skipped when another is pending. */
+/**
+ * `buffer`: the tick waits as the pending one (its heartbeat refreshed as it asks again),
+ * or is skipped when another is pending and alive.
+ */
 function buffered(
   state: JobRunState,
-  { scheduledAt, worker }: AdmissionRequest,
+  request: AdmissionRequest,
   busy: string,
 ): { admission: Admission; next: JobRunState | null } {
+  const { scheduledAt, worker, now, staleAfter } = request;
   const { pending } = state;
-  if (pending !== undefined && pending.scheduledAt !== scheduledAt) {
+  const waiting = pending !== undefined && !stale(pending.heartbeatAt, request);
+  if (waiting && pending.scheduledAt !== scheduledAt) {
     const reason =
       `tick ${pending.scheduledAt} is already waiting on worker ${pending.worker} (${busy})`;
     return { admission: { kind: "skip", reason }, next: null };
   }
-  const mine = pending?.worker === worker;
+  // Refreshed when a quarter of the ack wait old: each write wakes the waiting ticks.
+  const fresh = waiting && pending.worker === worker &&
+    now - Date.parse(pending.heartbeatAt!) < staleAfter / 4;
+  const heartbeatAt = new Date(now).toISOString();
   return {
     admission: { kind: "wait", reason: busy },
-    next: mine ? null : { ...state, pending: { scheduledAt, worker } },
+    next: fresh
+      ? null
+      : { ...state, pending: { scheduledAt, worker, heartbeatAt } },
   };
+}
+
+/** True when a heartbeat is older than the ack wait (or missing): its worker is gone. */
+function stale(
+  heartbeatAt: string | undefined,
+  { now, staleAfter }: AdmissionRequest,
+): boolean {
+  return heartbeatAt === undefined ||
+    now - Date.parse(heartbeatAt) > staleAfter;
 }
 
 /**

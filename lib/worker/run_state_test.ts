@@ -36,7 +36,7 @@ Deno.test("a free job, a stale lock or the same tick redelivered: run, taking th
     const state of [
       {},
       { running: running(1, "w1", t(4)) }, // heartbeat 6 s old, stale after 5 s
-      { running: running(3) }, // the tick itself: its worker died
+      { running: running(3, "w2") }, // the tick itself: its worker restarted
     ] as JobRunState[]
   ) {
     const { admission, next } = admit(state, ask(3, "skip"));
@@ -46,6 +46,18 @@ Deno.test("a free job, a stale lock or the same tick redelivered: run, taking th
       worker: "w2",
       startedAt: t(10),
       heartbeatAt: t(10),
+    });
+  }
+});
+
+Deno.test("a copy of the running tick on another worker waits, whatever the policy", () => {
+  for (const overlap of ["skip", "buffer", "cancel"] as const) {
+    assert.deepEqual(admit({ running: running(3) }, ask(3, overlap)), {
+      admission: {
+        kind: "wait",
+        reason: `tick ${t(3)} is running on worker w1`,
+      },
+      next: null,
     });
   }
 });
@@ -63,10 +75,24 @@ Deno.test("skip: a live run elsewhere skips the tick, saying which and where", (
 Deno.test("buffer: one tick pending; a further one skipped; the pending one runs and leaves the slot", () => {
   const first = admit({ running: running(1) }, ask(2, "buffer"));
   assert.equal(first.admission.kind, "wait");
-  assert.deepEqual(first.next?.pending, { scheduledAt: t(2), worker: "w2" });
+  assert.deepEqual(first.next?.pending, {
+    scheduledAt: t(2),
+    worker: "w2",
+    heartbeatAt: t(10),
+  });
   const again = admit(first.next!, ask(2, "buffer"));
   assert.equal(again.admission.kind, "wait");
-  assert.equal(again.next, null, "nothing to write while waiting");
+  assert.equal(
+    again.next,
+    null,
+    "nothing to write while the heartbeat is fresh",
+  );
+  const later = admit(first.next!, { ...ask(2, "buffer"), now: now + 2000 });
+  assert.equal(
+    later.next?.pending?.heartbeatAt,
+    new Date(now + 2000).toISOString(),
+    "refreshed after a quarter of the ack wait",
+  );
   const third = admit(first.next!, ask(3, "buffer", "w3"));
   assert.equal(third.admission.kind, "skip");
   assert.match(
@@ -82,6 +108,29 @@ Deno.test("buffer: one tick pending; a further one skipped; the pending one runs
   const runs = admit(released.next!, ask(2, "buffer"));
   assert.equal(runs.admission.kind, "run");
   assert.equal(runs.next?.pending, undefined);
+});
+
+Deno.test("buffer: a pending tick whose worker stopped asking goes stale and is replaced", () => {
+  const gone = {
+    running: running(1),
+    pending: { scheduledAt: t(2), worker: "w2", heartbeatAt: t(4) }, // 6 s old
+  };
+  const taken = admit(gone, ask(3, "buffer", "w3"));
+  assert.equal(taken.admission.kind, "wait");
+  assert.deepEqual(taken.next?.pending, {
+    scheduledAt: t(3),
+    worker: "w3",
+    heartbeatAt: t(10),
+  });
+  const unknown = {
+    running: running(1),
+    pending: { scheduledAt: t(2), worker: "w2" },
+  };
+  assert.equal(
+    admit(unknown, ask(3, "buffer", "w3")).admission.kind,
+    "wait",
+    "a pending tick with no heartbeat (an older worker's) is taken for stale",
+  );
 });
 
 Deno.test("cancel: asks the running tick to stop, once; an older tick never cancels a newer one", () => {

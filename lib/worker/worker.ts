@@ -112,6 +112,7 @@ export class Worker {
       history: new RunHistory(records, names, log, this.metrics),
       governor: governorOf(namespace, this.name, ackWait, progressEvery, log),
       stopping: this.#stopping.signal,
+      executing: new Set(),
     };
   }
 
@@ -224,7 +225,10 @@ export class Worker {
       this.#queue,
       this.#concurrency,
       (message) => execute(this.#context, message),
-      ENDINGS_PER_SLOT * this.#concurrency,
+      {
+        endings: ENDINGS_PER_SLOT * this.#concurrency,
+        progressEvery: this.#context.progressEvery,
+      },
     );
     this.#context.log.info("worker started", {
       namespace: this.#context.namespace.names.namespace,
