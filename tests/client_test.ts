@@ -147,6 +147,13 @@ Deno.test("bad input is rejected with a typed error and writes nothing", () =>
         PayloadTooLargeError,
       ],
       [() => schedule.get("a b"), InvalidKeyError],
+      [
+        () =>
+          schedule.set("k", [HttpJob("@hourly", hook)], {
+            paused: "yes" as unknown as boolean,
+          }),
+        InvalidJobError,
+      ],
     ];
     for (const [call, type] of cases) await assert.rejects(call(), type);
     assert.deepEqual(await schedule.list(), []);

@@ -52,13 +52,21 @@ export async function setJobs(
       `set(${quoted(key)}): expectedRevision must be a whole number, 0 or more`,
     );
   }
+  const { paused = false } = options;
+  if (typeof paused !== "boolean") {
+    throw new InvalidJobError(
+      `set(${
+        quoted(key)
+      }): paused must be true or false, not a ${typeof paused}`,
+    );
+  }
   checkBy(by);
   await checkModes(client, jobs);
   const now = Date.now();
   const definition: Definition = {
     jobs,
     anchor: new Date(Math.floor(now / 1000) * 1000),
-    paused: options.paused ?? false,
+    paused,
     ...(by === undefined ? {} : { by }),
   };
   await writeDefinition(client, key, definition, now, expectedRevision);
