@@ -119,13 +119,15 @@ Deno.test("set --secret-header stores the secret's name; bad secret names are re
   assert.deepEqual(job.option.secretHeaders, { authorization: "api-token" });
   for (
     const [flag, message] of [
-      ["authorization=../etc/passwd", /secret name "..\/etc\/passwd"/],
+      ["authorization=../etc/passwd", /secret name must be/],
+      ["authorization=Bearer TOPSECRET", /secret name must be/],
       ["bad header=api-token", /secret header "bad header"/],
     ] as const
   ) {
     const bad = await admin(["set", "k", ...base, "--secret-header", flag]);
     assert.equal(bad.code, 1, flag);
     assert.match(bad.stderr, message);
+    assert.doesNotMatch(bad.stderr, /etc\/passwd|TOPSECRET/, "not echoed");
   }
   const both = await admin([
     "set",

@@ -176,7 +176,10 @@ function httpJob(flags: JobFlags): Job {
   });
 }
 
-/** `NAME=VALUE` flags as a record; `undefined` when there are none. */
+/**
+ * `NAME=VALUE` flags as a record; `undefined` when there are none. One without `=` is
+ * refused without echoing it: it may hold a secret.
+ */
 function pairs(
   flag: string,
   given: string[] | undefined,
@@ -185,7 +188,7 @@ function pairs(
   const record: Record<string, string> = {};
   for (const pair of given) {
     const eq = pair.indexOf("=");
-    if (eq < 1) throw new UsageError(`${flag} takes NAME=VALUE, not ${pair}`);
+    if (eq < 1) throw new UsageError(`${flag} takes NAME=VALUE`);
     record[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return record;

@@ -127,3 +127,23 @@ Deno.test("jobsFromFlags() reports a YAML syntax error of --file by line and col
     await Deno.remove(path);
   }
 });
+
+Deno.test("jobsFromFlags() does not echo a malformed --header or --secret-header", async () => {
+  const url = "https://a.example";
+  for (
+    const flags of [
+      { spec: "@hourly", url, header: ["Authorization: Bearer TOPSECRET"] },
+      { spec: "@hourly", url, secretHeader: ["Bearer TOPSECRET"] },
+      {
+        spec: "@hourly",
+        url,
+        secretHeader: ["authorization=Bearer TOPSECRET"],
+      },
+    ] as JobFlags[]
+  ) {
+    await assert.rejects(
+      () => jobsFromFlags(flags),
+      (err: Error) => !err.message.includes("TOPSECRET"),
+    );
+  }
+});

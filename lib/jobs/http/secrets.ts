@@ -13,7 +13,8 @@ const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /**
  * Checks a secret name: one that can name a file and an environment variable.
  *
- * @throws {InvalidJobError} When it cannot.
+ * @throws {InvalidJobError} When it cannot, without echoing it: given where a name is
+ * expected, it may be the secret itself.
  *
  * @example
  * ```ts
@@ -26,9 +27,7 @@ const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export function validateSecretName(name: unknown): void {
   if (typeof name !== "string" || !SECRET_NAME.test(name)) {
     throw new InvalidJobError(
-      `HTTP option: secret name ${
-        JSON.stringify(name)
-      } must be a letter or digit then up to 127 letters, digits, ., _ or -`,
+      "HTTP option: a secret name must be a letter or digit then up to 127 letters, digits, ., _ or -",
     );
   }
 }

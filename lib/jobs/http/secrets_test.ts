@@ -40,3 +40,12 @@ Deno.test("secret names must be usable as file names", () => {
   }
   validateSecretName("db.password_2-x");
 });
+
+Deno.test("a bad secret name is not echoed: it may be the secret itself", () => {
+  assert.throws(
+    () => validateSecretName("Bearer TOPSECRET"),
+    (err: Error) =>
+      err instanceof InvalidJobError && /secret name/.test(err.message) &&
+      !err.message.includes("TOPSECRET"),
+  );
+});
