@@ -298,3 +298,36 @@ Deno.test("console: saving the form of a paused key keeps it paused", async () =
     assert.equal(after.paused, true, "an edit does not resume the key");
   });
 });
+
+Deno.test("console: sign-in goes back only to a path of the console", async () => {
+  await withConsole(async ({ url }) => {
+    for (
+      const [next, location] of [
+        ["/schedules/a?filter=paused", "/schedules/a?filter=paused"],
+        ["/\t/evil.example/", "/"],
+        ["//evil.example/", "/"],
+        ["/\\evil.example/", "/"],
+        ["https://evil.example/", "/"],
+        ["/a\nb", "/ab"],
+      ]
+    ) {
+      const browser = new Session(url);
+      const response = await browser.post("/login", {
+        csrf: await browser.csrf(),
+        token: TOKEN,
+        next,
+      });
+      assert.equal(response.status, 303, JSON.stringify(next));
+      await response.body?.cancel();
+      assert.equal(
+        response.headers.get("location"),
+        location,
+        JSON.stringify(next),
+      );
+    }
+    const form = await new Session(url).page(
+      `/login?next=${encodeURIComponent("/\t/evil.example/")}`,
+    );
+    assert.doesNotMatch(form, /evil\.example/);
+  });
+});

@@ -137,13 +137,13 @@ async function signIn(
       loginPage(
         context,
         access.method,
-        nextPath(values.next),
+        nextPath(values.next, context.url.origin),
         "Wrong credentials.",
       ),
       401,
     );
   }
-  return redirect(nextPath(values.next), cookie);
+  return redirect(nextPath(values.next, context.url.origin), cookie);
 }
 
 /** Runs `action` on `key`; a refusal goes back to the key's page as an error. */

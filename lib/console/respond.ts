@@ -8,9 +8,25 @@
 import type { Html } from "./html.ts";
 import type { PageContext } from "./pages/layout.ts";
 
-/** A local path to go back to after signing in (never another site). */
-export function nextPath(next: string | null | undefined): string {
-  return next && /^\/(?![/\\])/.test(next) ? next : "/";
+/**
+ * The path (and query) to go back to after signing in: `next` resolved as a browser does,
+ * if it stays at `origin`, the console's own; else `/` (never another site).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nextPath } from "./respond.ts";
+ * const origin = "http://127.0.0.1:8080";
+ * assert.equal(nextPath("/schedules/a?filter=paused", origin), "/schedules/a?filter=paused");
+ * assert.equal(nextPath("/\t/evil.example/", origin), "/");
+ * ```
+ */
+export function nextPath(
+  next: string | null | undefined,
+  origin: string,
+): string {
+  const url = next ? URL.parse(next, origin) : null;
+  return url?.origin === origin ? `${url.pathname}${url.search}` : "/";
 }
 
 /** `body` as an HTML answer that is never cached. */

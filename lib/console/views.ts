@@ -54,7 +54,10 @@ const VIEWS = new Map<string, View>([
       loginPage(
         context,
         deps.access.method,
-        nextPath(context.url.searchParams.get("next")),
+        nextPath(
+          context.url.searchParams.get("next"),
+          context.url.origin,
+        ),
       ),
     )],
   [
