@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";
 import { HttpJob, Schedule } from "../mod.ts";
 import {
+  ConfigError,
   InvalidJobError,
   InvalidKeyError,
   InvalidNamespaceError,
@@ -221,6 +222,49 @@ Deno.test("a second client on an existing namespace binds to it", () =>
     assert.deepEqual(await again.list(), ["k"]);
     await nc.close();
   }));
+
+Deno.test("create refuses bad options with a ConfigError before creating anything", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  try {
+    const jsm = await jetstream(nc).jetstreamManager();
+    for (
+      const options of [
+        { maxAge: 60_000 }, // shorter than the duplicate window
+        { maxAge: 300_000, duplicateWindow: 600_000 },
+        { maxAge: -1 },
+        { maxAge: NaN },
+        { duplicateWindow: -5 },
+        { historyPerJob: 1.5 },
+        { historyPerJob: -5 },
+        { historyPerJob: 0 },
+        { historyMaxAge: 0 },
+        { replicas: 0 },
+        { replicas: 6 },
+        { replicas: "3" as unknown as number },
+        { catchup: -1 },
+        { ackWait: 0 },
+      ]
+    ) {
+      await assert.rejects(
+        Schedule.create("beta", nc, options),
+        ConfigError,
+        JSON.stringify(options),
+      );
+    }
+    const streams = [];
+    for await (const name of jsm.streams.names()) streams.push(name);
+    assert.deepEqual(streams, [], "nothing was created");
+    // At the bounds: accepted.
+    await Schedule.create("beta", nc, {
+      maxAge: 120_000,
+      historyPerJob: 1,
+      replicas: 1,
+    });
+  } finally {
+    await nc.close();
+  }
+});
 
 Deno.test("the namespace's streams are created as the README says", () =>
   withClient(async (_, server) => {

@@ -24,6 +24,7 @@ import {
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
+import { ConfigError } from "../errors.ts";
 import type { NamespaceNames } from "./names.ts";
 import type { NamespaceOptions } from "./namespace.ts";
 
@@ -37,6 +38,10 @@ const DEFAULT_HISTORY_PER_JOB = 100;
  * created before keeps its own setting (5).
  */
 export const DEFINITION_HISTORY = 64;
+/** The most replicas JetStream allows. */
+const MAX_REPLICAS = 5;
+/** The longest time a stream option may give, in ms: what JetStream's int64 ns hold. */
+const MAX_MS = 9_223_372_036_854;
 
 /** What {@link provisionNamespace} found or made. */
 export interface Provisioned {
@@ -54,6 +59,9 @@ export interface Provisioned {
  * Opens the buckets and streams of a namespace, creating those that are missing, and
  * warns (with `options.logger`, when `options.replicas` is given) of those with other
  * replicas.
+ *
+ * @throws {ConfigError} When an option is not valid (see
+ * {@link validateNamespaceOptions}); nothing is created.
  */
 export async function provisionNamespace(
   js: JetStreamClient,
@@ -61,6 +69,7 @@ export async function provisionNamespace(
   names: NamespaceNames,
   options: NamespaceOptions,
 ): Promise<Provisioned> {
+  validateNamespaceOptions(options);
   const replicas = options.replicas ?? 1;
   const kv = await createBucket(js, names, replicas);
   const jobStream = await ensureStream(
@@ -90,6 +99,86 @@ export async function provisionNamespace(
   };
   await warnOfReplicas(names, options, provisioned);
   return provisioned;
+}
+
+/**
+ * Refuses namespace options JetStream would refuse after some streams were created, or
+ * that make streams that do not work: `maxAge` and `historyMaxAge` must be whole ms from
+ * 1, `duplicateWindow` whole ms from 0, `catchup` ms from 0, `ackWait` ms more than 0,
+ * `historyPerJob` a whole number from 1, `replicas` one from 1 to 5, and `maxAge` at
+ * least the duplicate window (a tick must be kept as long as its copies are dropped).
+ *
+ * @throws {ConfigError} Naming the option.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateNamespaceOptions } from "./provision.ts";
+ * import { ConfigError } from "../errors.ts";
+ * validateNamespaceOptions({ maxAge: 3600_000, replicas: 3 });
+ * assert.throws(() => validateNamespaceOptions({ maxAge: 60_000 }), ConfigError);
+ * assert.throws(() => validateNamespaceOptions({ historyPerJob: 1.5 }), ConfigError);
+ * ```
+ */
+export function validateNamespaceOptions(options: NamespaceOptions): void {
+  const { maxAge } = options;
+  wholeNumber("maxAge", maxAge, 1, MAX_MS);
+  wholeNumber("duplicateWindow", options.duplicateWindow, 0, MAX_MS);
+  wholeNumber("historyMaxAge", options.historyMaxAge, 1, MAX_MS);
+  duration("catchup", options.catchup, false);
+  duration("ackWait", options.ackWait, true);
+  wholeNumber("historyPerJob", options.historyPerJob, 1, Infinity);
+  wholeNumber("replicas", options.replicas, 1, MAX_REPLICAS);
+  const window = duplicateWindow(options);
+  if (maxAge !== undefined && maxAge < window) {
+    throw new ConfigError(
+      `namespace option maxAge (${maxAge} ms) must be at least the job stream's ` +
+        `duplicate window (${window} ms)`,
+    );
+  }
+}
+
+/** Refuses `value`, when given, if it is not a whole number in [`min`, `max`]. */
+function wholeNumber(
+  option: string,
+  value: unknown,
+  min: number,
+  max: number,
+): void {
+  if (value === undefined) return;
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value < min ||
+    value > max
+  ) {
+    throw new ConfigError(
+      `namespace option ${option} must be a whole number from ${min}${
+        max === Infinity ? "" : ` to ${max}`
+      }, not ${typeof value === "number" ? value : `a ${typeof value}`}`,
+    );
+  }
+}
+
+/** Refuses `value`, when given, if it is not a finite number of ms, 0 or more (`positive`: more). */
+function duration(option: string, value: unknown, positive: boolean): void {
+  if (value === undefined) return;
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
+    (positive && value === 0)
+  ) {
+    throw new ConfigError(
+      `namespace option ${option} must be a number of ms, ${
+        positive ? "more than 0" : "0 or more"
+      }`,
+    );
+  }
+}
+
+/** The job stream's duplicate window, in ms: the one asked for, at least 2 min. */
+function duplicateWindow(options: NamespaceOptions): number {
+  return Math.max(
+    DEFAULT_DUPLICATE_WINDOW,
+    options.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW,
+  );
 }
 
 /** Warns of the buckets and streams whose replicas are not those asked for. */
@@ -190,12 +279,7 @@ export function jobStreamConfig(
     description: `schedule job queue of namespace ${names.namespace}`,
     subjects: [names.jobSubjects],
     max_age: nanos(options.maxAge ?? DEFAULT_MAX_AGE),
-    duplicate_window: nanos(
-      Math.max(
-        DEFAULT_DUPLICATE_WINDOW,
-        options.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW,
-      ),
-    ),
+    duplicate_window: nanos(duplicateWindow(options)),
   };
 }
 
