@@ -684,3 +684,61 @@ Deno.test("revisions masks header values and URL credentials unless --show-secre
   });
   assert.match(revision.definition.jobs[0].option.url, /user:pw0rd@/);
 });
+
+Deno.test("flags that would be ignored or read as 0 are refused", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server));
+  const job = ["--spec", "@hourly", "--url", "https://a.example.com/x"];
+  assert.equal((await admin(["set", "k", ...job])).code, 0);
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/jobs.yml`;
+  await Deno.writeTextFile(
+    file,
+    "- spec: '@daily'\n  option: { url: 'https://a.example.com/f' }\n",
+  );
+  for (
+    const [args, code, problem] of [
+      [
+        ["set", "f", "--file", file, "--tz", "Europe/Paris", "--url", "x"],
+        2,
+        /^schedule: --url, --tz cannot go with --file: give each job of the file its own\n/,
+      ],
+      [
+        ["set", "f", "--file", file, "--header", "a=b", "--method", "PUT"],
+        2,
+        /^schedule: --method, --header cannot go with --file/,
+      ],
+      [
+        ["set", "f", "--file", file, "--spec", "@hourly"],
+        2,
+        /^schedule: --spec cannot go with --file/,
+      ],
+      [
+        ["set", "new", ...job, "--expected-revision", ""],
+        2,
+        /--expected-revision takes a whole number, 0 or more/,
+      ],
+      [
+        ["set", "k", ...job, "--expected-revision", "0x1"],
+        2,
+        /--expected-revision takes a whole number, 0 or more/,
+      ],
+      [["trigger", "k", "--index", ""], 2, /--index takes a whole number/],
+      [["trigger", "k", "--index", "1e0"], 2, /--index takes a whole number/],
+      [["history", "k", "--limit", " "], 2, /--limit takes a whole number/],
+      [["next", "@hourly", "--tz", ""], 1, /time zone "": unknown/],
+      [
+        ["set", "tz", ...job, "--tz", ""],
+        1,
+        /time zone "": unknown/,
+      ],
+    ] as const
+  ) {
+    const bad = await admin([...args]);
+    assert.equal(bad.code, code, `${args.join(" ")}: ${bad.stderr}`);
+    assert.match(bad.stderr, problem, args.join(" "));
+  }
+  await Deno.remove(dir, { recursive: true });
+  const list = JSON.parse((await admin(["ls", "--json"])).stdout);
+  assert.deepEqual(list.map((key: { key: string }) => key.key), ["k"]);
+});

@@ -9,6 +9,7 @@ import { Command } from "commander";
 import type { Schedule } from "../client/schedule.ts";
 import { listProcesses, type ProcessStatus } from "../ops/mod.ts";
 import { nextRuns } from "../spec/spec.ts";
+import { validateTimeZone } from "../spec/zone.ts";
 import { ScheduleError } from "../errors.ts";
 import { type GlobalFlags, withNats, withSchedule } from "./context.ts";
 import { type OutputFlags, print, type Shown, withOutput } from "./output.ts";
@@ -32,7 +33,7 @@ import {
 } from "./governance_commands.ts";
 import { jobsFromFlags } from "./jobs_input.ts";
 import { span } from "./time.ts";
-import { UsageError } from "./usage.ts";
+import { wholeNumber } from "./usage.ts";
 
 /** Every flag an admin command may have, global ones included. */
 type Flags =
@@ -254,7 +255,7 @@ function historyCommand(): Command {
     .option("--zone", ZONE)
     .action((key, _, command) =>
       show(command, (flags) => {
-        const limit = whole("--limit", flags.limit ?? "20");
+        const limit = wholeNumber("--limit", flags.limit ?? "20", 1);
         return withSchedule(flags, (s) => history(s, key, limit));
       })
     );
@@ -326,17 +327,10 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...previous ?? [], value];
 }
 
-/** A whole positive number given to `flag`. */
-function whole(flag: string, text: string): number {
-  const count = Number(text);
-  if (!Number.isInteger(count) || count < 1) {
-    throw new UsageError(`${flag} takes a whole number`);
-  }
-  return count;
-}
-
 function next(spec: string, flags: Flags): Shown {
-  const count = whole("-n", flags.count ?? "5");
+  const count = wholeNumber("-n", flags.count ?? "5", 1);
+  // Checked as set checks a job's tz: `CRON_TZ= ` alone would read "" as UTC.
+  if (flags.tz !== undefined) validateTimeZone(flags.tz);
   const source = flags.tz === undefined ? spec : `CRON_TZ=${flags.tz} ${spec}`;
   const runs = nextRuns(source, count).map((date) => date.toISOString());
   return { value: runs, rows: () => [["NEXT"], ...runs.map((run) => [run])] };

@@ -28,7 +28,7 @@ import {
 import { table } from "./table.ts";
 import { triggerOf } from "../wire/mod.ts";
 import { absolute, relative, span } from "./time.ts";
-import { UsageError } from "./usage.ts";
+import { UsageError, wholeNumber } from "./usage.ts";
 
 /** The flags of `trigger` and `backfill`. */
 export interface FireFlags extends WriteFlags {
@@ -268,12 +268,7 @@ function eventLine(event: ScheduleEvent): string {
 
 /** A job position given to `--index`. */
 function position(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const index = Number(text);
-  if (!Number.isInteger(index) || index < 0) {
-    throw new UsageError("--index takes a whole number, 0 or more");
-  }
-  return index;
+  return text === undefined ? undefined : wholeNumber("--index", text);
 }
 
 function duration(run: RunRecord): string {

@@ -76,6 +76,18 @@ const POLICY_FLAGS = [
   "pauseAfterFailures",
 ] as const;
 
+/** The flags of `set` that make its one HTTP job: as commander names them, as typed. */
+const JOB_FLAGS = {
+  spec: "--spec",
+  url: "--url",
+  method: "--method",
+  header: "--header",
+  secretHeader: "--secret-header",
+  body: "--body",
+  tz: "--tz",
+  timeout: "--timeout",
+} as const;
+
 /**
  * The jobs `set` defines: those of `--file`, else the one HTTP job of the flags.
  *
@@ -105,6 +117,16 @@ const POLICY_FLAGS = [
  */
 export async function jobsFromFlags(flags: JobFlags): Promise<Job[]> {
   if (flags.file === undefined) return [httpJob(flags)];
+  const given = Object.entries(JOB_FLAGS)
+    .filter(([flag]) => flags[flag as keyof typeof JOB_FLAGS] !== undefined)
+    .map(([, typed]) => typed);
+  if (given.length > 0) {
+    throw new UsageError(
+      `${
+        given.join(", ")
+      } cannot go with --file: give each job of the file its own`,
+    );
+  }
   if (POLICY_FLAGS.some((flag) => flags[flag] !== undefined)) {
     throw new UsageError(
       "the policy flags go with --spec and --url; in a --file, give each job a policy",

@@ -20,7 +20,7 @@ import { cut, quoted } from "../_util.ts";
 import type { JobFlags } from "./jobs_input.ts";
 import type { Shown, View } from "./output.ts";
 import { absolute, relative, span } from "./time.ts";
-import { UsageError } from "./usage.ts";
+import { wholeNumber } from "./usage.ts";
 
 /** A stored entry that cannot be read, with its key and the reason. */
 export interface InvalidEntry {
@@ -205,13 +205,7 @@ export async function set(
   const expected = flags.expectedRevision;
   const expectedRevision = expected === undefined
     ? undefined
-    : Number(expected);
-  if (
-    expectedRevision !== undefined &&
-    !(Number.isInteger(expectedRevision) && expectedRevision >= 0)
-  ) {
-    throw new UsageError("--expected-revision takes a whole number, 0 or more");
-  }
+    : wholeNumber("--expected-revision", expected);
   await schedule.set(key, jobs, {
     paused,
     expectedRevision,

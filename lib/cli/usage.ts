@@ -22,3 +22,28 @@ import { ScheduleError } from "../errors.ts";
  * ```
  */
 export class UsageError extends ScheduleError {}
+
+/**
+ * The whole number `text` given to `flag`, `min` or more: digits only, not what `Number`
+ * also reads (`""` as 0, `0x1`, `1e0`).
+ *
+ * @throws {UsageError} When it is not.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wholeNumber } from "./usage.ts";
+ * assert.equal(wholeNumber("--index", "2"), 2);
+ * assert.throws(() => wholeNumber("--index", ""), /--index takes a whole number, 0 or more/);
+ * assert.throws(() => wholeNumber("-n", "0", 1), /-n takes a whole number/);
+ * ```
+ */
+export function wholeNumber(flag: string, text: string, min = 0): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(
+      `${flag} takes a whole number${min === 0 ? ", 0 or more" : ""}`,
+    );
+  }
+  return value;
+}
