@@ -468,7 +468,7 @@ function parseLog(
 /** `nats.replicas`, when given: 1 to 5, as JetStream allows. */
 function parseReplicas(value: unknown): Pick<NatsConfig, "replicas"> {
   if (value === undefined || value === null) return {};
-  const replicas = Number(value);
+  const replicas = wholeNumberOf(value);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
     throw new ConfigError("nats.replicas: expected a whole number from 1 to 5");
   }
@@ -655,8 +655,8 @@ function checkConsoleAccess(config: ConsoleConfig): void {
 
 /** A port number, 0 for any free port. */
 function portField(name: string, value: unknown): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  const port = wholeNumberOf(value);
+  if (!Number.isInteger(port) || port > 65535) {
     throw new ConfigError(
       `${name}: expected a port number (0 for any free port)`,
     );
@@ -775,11 +775,22 @@ function durationField(
 }
 
 function countField(name: string, value: unknown, fallback: number): number {
-  const count = Number(value ?? fallback);
+  const count = wholeNumberOf(value ?? fallback);
   if (!Number.isInteger(count) || count < 1) {
     throw new ConfigError(`${name}: expected a whole number of at least 1`);
   }
   return count;
+}
+
+/**
+ * A whole number, 0 or more, as YAML (a number) or the environment (digits) gives it;
+ * `NaN` for anything else, not coerced as `Number` would (`true`, `[1]`, `""`, `0x1`).
+ */
+function wholeNumberOf(value: unknown): number {
+  if (typeof value === "number") {
+    return Number.isInteger(value) && value >= 0 ? value : NaN;
+  }
+  return typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
 }
 
 function parseBoolean(text: string): boolean | string {

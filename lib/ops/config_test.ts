@@ -441,3 +441,45 @@ Deno.test("parseConfig() reports a YAML syntax error by line and column, never t
     );
   }
 });
+
+Deno.test("parseConfig() takes a number field as a whole number or digits, never coerced", () => {
+  const base = "namespace: a\nnats:\n  hosts: [127.0.0.1:4222]\n";
+  for (
+    const [text, env, field] of [
+      [`${base}http:\n  port: true\n`, {}, /^http\.port: /],
+      [`${base}http:\n  port: [8081]\n`, {}, /^http\.port: /],
+      [`${base}http:\n  port: 80.5\n`, {}, /^http\.port: /],
+      [`${base}console:\n  port: "0x50"\n`, {}, /^console\.port: /],
+      [base, { SCHEDULE_HTTP_PORT: "" }, /^http\.port: /],
+      [base, { SCHEDULE_HTTP_PORT: " " }, /^http\.port: /],
+      [base, { SCHEDULE_CONSOLE_PORT: "1e3" }, /^console\.port: /],
+      [`${base}worker:\n  concurrency: true\n`, {}, /^worker\.concurrency: /],
+      [`${base}worker:\n  concurrency: [2]\n`, {}, /^worker\.concurrency: /],
+      [
+        `${base}  replicas: true\n`,
+        {},
+        /^nats\.replicas: /,
+      ],
+      [base, { SCHEDULE_NATS_REPLICAS: "" }, /^nats\.replicas: /],
+    ] as [string, Record<string, string>, RegExp][]
+  ) {
+    assert.throws(
+      () => parseConfig(text, env),
+      (err: Error) => err instanceof ConfigError && field.test(err.message),
+      `${JSON.stringify(text)} ${JSON.stringify(env)}`,
+    );
+  }
+  const config = parseConfig(
+    `${base}  replicas: 3\nhttp:\n  port: "8081"\nworker:\n  concurrency: 4\n`,
+    { SCHEDULE_CONSOLE_PORT: "8091" },
+  );
+  assert.deepEqual(
+    [
+      config.nats.replicas,
+      config.http.port,
+      config.worker.concurrency,
+      config.console.port,
+    ],
+    [3, 8081, 4, 8091],
+  );
+});
