@@ -6,6 +6,7 @@ import { Namespace } from "../lib/nats/namespace.ts";
 import { Node, type NodeOptions } from "../lib/node/node.ts";
 import type { KV } from "@nats-io/kv";
 import { NatsServer } from "./nats_server.ts";
+import { env, Service } from "./_cli.ts";
 import { followEvents } from "../lib/nats/events.ts";
 import { NamespaceNames } from "../lib/nats/names.ts";
 import { jitterOffset } from "../lib/spec/jitter.ts";
@@ -613,6 +614,47 @@ Deno.test("after an outage longer than catchup, each node counts exactly the abs
       () => a.node.metrics.missed === lost && b.node.metrics.missed === lost,
     );
   }));
+
+Deno.test("a definition a stalled node receives later than catchup: the ticks due before are counted missed", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  const queue = await followTicks(nc, "beta");
+  const node = new Service(["node"], env(server, { SCHEDULE_CATCHUP: "2s" }));
+  try {
+    await node.until('"definitions loaded"');
+    const port = await node.port();
+    // Stalled (as by a long pause) while the definition is written and its first
+    // seconds pass: the node's watch delivers it 5 s late.
+    node.child.kill("SIGSTOP");
+    await schedule.set("late", HttpJob("* * * * * *", hook));
+    const until = Date.now() + 5 * SECOND;
+    await waitFor("5 s stalled", () => Date.now() > until);
+    node.child.kill("SIGCONT");
+    const missed = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`))
+        .text();
+      return Number(/^schedule_ticks_missed_total (\d+)$/m.exec(text)?.[1]);
+    };
+    await waitFor(
+      "ticks stored and the early ones counted",
+      async () => queue.of("late").length > 0 && await missed() > 0,
+    );
+    const entry = await (await Namespace.open(nc, "beta")).kv.get("late");
+    const firstDue = nextSecond(entry!.created.getTime());
+    const [firstStored] = queue.of("late");
+    assert.equal(
+      await missed(),
+      (firstStored - firstDue) / SECOND,
+      "every tick due before the first stored is counted missed",
+    );
+  } finally {
+    node.child.kill("SIGCONT");
+    assert.equal(await node.stop(), 0, node.log);
+    await queue.stop();
+    await nc.close();
+  }
+});
 
 Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules stop, new ones fire", () =>
   withCluster(

@@ -215,6 +215,8 @@ export class Node {
       ),
       skip: (item, first, last, reason) =>
         this.#sender.skip(item, first, last, reason),
+      miss: (item, first, last, reason) =>
+        this.#sender.miss(item, first, last, reason),
       onEvent: this.#event,
       settled: () => this.#settled.read(),
       lastTick: lastTickThrough(stream, namespace.names),

@@ -160,6 +160,14 @@ export class Sender {
   }
 
   /**
+   * Gives up the ticks of `item` in [`first`, `last`] that came due too long ago to send:
+   * counted as missed unless the job stream holds them.
+   */
+  miss(item: Scheduled, first: number, last: number, reason: string): void {
+    this.#giveUp(item, first, last, "missed", reason);
+  }
+
+  /**
    * Stops retrying (a failed publish is then given up, as are the ticks held), waits for
    * the publishes under way and the checks of the ticks given up, and closes the stream
    * sender.

@@ -18,6 +18,7 @@ import {
   decodeDefinition,
   definedRevision,
 } from "../wire/mod.ts";
+import { firstRunAfter } from "../spec/ticks.ts";
 import { checkBucket, openBucket } from "./bucket_check.ts";
 import type { LastTick } from "./catch_up.ts";
 import { InitialLoad } from "./initial_load.ts";
@@ -54,6 +55,8 @@ export interface DefinitionWatchOptions {
   rules: JobRules;
   /** Gives up late ticks a job's catch-up policy does not send (see `Sender.skip`). */
   skip: (item: Scheduled, first: number, last: number, reason: string) => void;
+  /** Gives up ticks that came due too long ago to send (see `Sender.miss`). */
+  miss: (item: Scheduled, first: number, last: number, reason: string) => void;
   /** Publishes an event: a `missed` one for the ticks no node published while down. */
   onEvent: (event: ScheduleEvent) => void;
   /**
@@ -314,12 +317,38 @@ export class DefinitionWatch {
     const floor = now - rule.window - rule.jitter;
     const after = this.#initial?.resume(loading, index, rule, floor) ?? floor;
     const { names } = this.#namespace;
-    return scheduleJob(loading, index, {
+    const item = scheduleJob(loading, index, {
       names,
       rule,
       after,
       skip: this.#options.skip,
     });
+    if (item && !this.#initial) this.#missLate(loading, item, floor);
+    return item;
+  }
+
+  /**
+   * Gives up as missed the ticks of a definition applied later than its window (the
+   * watch delivered it late: a node blocked, or disconnected when it was written) that
+   * came due before `floor`; those another node stored are left out. At a load, the
+   * catch-up counts them (see `InitialLoad.resume`).
+   */
+  #missLate(loading: Loading, item: Scheduled, floor: number): void {
+    const { definition, definedAt } = loading;
+    const first = firstRunAfter(
+      item.spec,
+      definition,
+      definedAt,
+      definedAt,
+      item.rule.bounds,
+    );
+    if (first === null || first.at > floor) return;
+    this.#options.miss(
+      item,
+      first.at,
+      floor,
+      "the definition was applied late",
+    );
   }
 
   #unschedule(key: string): void {
