@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";
 import { HttpJob, Schedule } from "../mod.ts";
 import {
+  CodecError,
   ConfigError,
   InvalidJobError,
   InvalidKeyError,
@@ -157,6 +158,19 @@ Deno.test("bad input is rejected with a typed error and writes nothing", () =>
       ],
     ];
     for (const [call, type] of cases) await assert.rejects(call(), type);
+    assert.deepEqual(await schedule.list(), []);
+  }));
+
+Deno.test("a body JSON cannot hold is refused with a CodecError and writes nothing", () =>
+  withClient(async (schedule) => {
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = circular;
+    for (const body of [{ n: 10n }, circular]) {
+      await assert.rejects(
+        schedule.set("k", HttpJob("@hourly", { ...hook, body })),
+        (err: Error) => err instanceof CodecError && /JSON/.test(err.message),
+      );
+    }
     assert.deepEqual(await schedule.list(), []);
   }));
 

@@ -14,9 +14,25 @@ export const WIRE_VERSION = 1;
 export const encoder: TextEncoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Encodes `value` as JSON with the wire version first. */
-export function encodeVersioned(value: Record<string, unknown>): Uint8Array {
-  return encoder.encode(JSON.stringify({ version: WIRE_VERSION, ...value }));
+/**
+ * Encodes `value` as JSON with the wire version first.
+ *
+ * @throws {CodecError} When JSON cannot hold it (a `BigInt`, a circular object); `what`
+ * names it.
+ */
+export function encodeVersioned(
+  value: Record<string, unknown>,
+  what = "message",
+): Uint8Array {
+  let json: string;
+  try {
+    json = JSON.stringify({ version: WIRE_VERSION, ...value });
+  } catch (err) {
+    throw new CodecError(
+      `${what}: cannot be written as JSON: ${(err as Error).message}`,
+    );
+  }
+  return encoder.encode(json);
 }
 
 /**

@@ -45,6 +45,8 @@ export interface CompiledDefinition {
  *
  * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When it holds no
  * job or a job is not valid.
+ * @throws {CodecError} When JSON cannot hold a job (a `BigInt` or a circular object in
+ * its option).
  *
  * @example
  * ```ts
@@ -70,7 +72,7 @@ export function encodeDefinition(
     revision,
     pause,
     by,
-  });
+  }, "definition");
   return { bytes, specs };
 }
 
