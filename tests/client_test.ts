@@ -174,6 +174,30 @@ Deno.test("a body JSON cannot hold is refused with a CodecError and writes nothi
     assert.deepEqual(await schedule.list(), []);
   }));
 
+/** The number of writes the bucket keeps of `key`. */
+async function writesOf(schedule: Schedule, key: string): Promise<number> {
+  let count = 0;
+  for await (const _ of schedule.revisions(key)) count++;
+  return count;
+}
+
+Deno.test("pause and resume refuse a definition larger than the server accepts", () =>
+  withClient(async (schedule) => {
+    await schedule.set("k", HttpJob("@hourly", hook));
+    const huge = "x".repeat(2 * 1024 * 1024);
+    await assert.rejects(
+      schedule.pause("k", { note: huge }),
+      PayloadTooLargeError,
+    );
+    assert.equal(await writesOf(schedule, "k"), 1, "nothing was written");
+    await schedule.pause("k");
+    await assert.rejects(
+      schedule.resume("k", { by: huge }),
+      PayloadTooLargeError,
+    );
+    assert.equal((await schedule.describe("k")).paused, true);
+  }));
+
 Deno.test("set refuses a mode no worker handles, until a worker registers it", () =>
   withClient(async (schedule, server) => {
     const job = (mode: string) => ({ mode, spec: "@hourly", option: null });
