@@ -198,6 +198,32 @@ Deno.test("pause and resume refuse a definition larger than the server accepts",
     assert.equal((await schedule.describe("k")).paused, true);
   }));
 
+Deno.test("every call refuses a by with control characters and changes nothing", () =>
+  withClient(async (schedule) => {
+    await schedule.set("k", HttpJob("@hourly", hook));
+    for (
+      const by of ["a\nb", "alice\r\nKV-Operation: PURGE", "a\u0000", "\t"]
+    ) {
+      for (
+        const call of [
+          () => schedule.set("k", [HttpJob("@hourly", hook)], { by }),
+          () => schedule.remove("k", { by }),
+          () => schedule.pause("k", { by }),
+          () => schedule.resume("k", { by }),
+          () => schedule.trigger("k", { by }),
+          () =>
+            schedule.backfill("k", {
+              from: new Date(Date.now() - 60_000),
+              to: new Date(),
+              by,
+            }),
+        ]
+      ) await assert.rejects(call(), InvalidJobError, JSON.stringify(by));
+    }
+    assert.equal(await writesOf(schedule, "k"), 1, "nothing was written");
+    await schedule.remove("k", { by: "é-ünïcode" });
+  }));
+
 Deno.test("set refuses a mode no worker handles, until a worker registers it", () =>
   withClient(async (schedule, server) => {
     const job = (mode: string) => ({ mode, spec: "@hourly", option: null });

@@ -83,10 +83,22 @@ export function sendEvent(
   });
 }
 
-/** Refuses a `by` that is not a non-empty string. */
+/**
+ * Refuses a `by` that is not a non-empty string, or that holds a control character (a
+ * line break cannot go in the header of a removal, nor any on one line of the history).
+ */
 export function checkBy(by: unknown): void {
-  if (by !== undefined && (typeof by !== "string" || by === "")) {
+  if (by === undefined) return;
+  if (typeof by !== "string" || by === "") {
     throw new InvalidJobError("by must be a name, a non-empty string");
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(by)) {
+    throw new InvalidJobError(
+      `by must be a name without control characters (line breaks, tabs), not ${
+        JSON.stringify(by)
+      }`,
+    );
   }
 }
 
