@@ -4,6 +4,7 @@ import { HttpJob, Schedule } from "../mod.ts";
 import {
   CodecError,
   ConfigError,
+  InvalidBackfillError,
   InvalidJobError,
   InvalidKeyError,
   InvalidNamespaceError,
@@ -222,6 +223,17 @@ Deno.test("every call refuses a by with control characters and changes nothing",
     }
     assert.equal(await writesOf(schedule, "k"), 1, "nothing was written");
     await schedule.remove("k", { by: "é-ünïcode" });
+  }));
+
+Deno.test("backfill without a range is refused with InvalidBackfillError", () =>
+  withClient(async (schedule) => {
+    await schedule.set("k", HttpJob("@hourly", hook));
+    const backfill = schedule.backfill.bind(schedule) as (
+      key: string,
+      options?: unknown,
+    ) => Promise<number>;
+    await assert.rejects(backfill("k"), InvalidBackfillError);
+    await assert.rejects(backfill("k", null), InvalidBackfillError);
   }));
 
 Deno.test("set refuses a mode no worker handles, until a worker registers it", () =>

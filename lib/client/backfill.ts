@@ -29,12 +29,16 @@ export const MAX_BACKFILL_RANGE = 31 * 24 * 3600_000;
  * assert.equal(backfillTime("1970-01-01T00:00:01Z", "from"), 1000);
  * ```
  */
-export function backfillTime(value: Date | string, what: string): number {
+export function backfillTime(value: unknown, what: string): number {
   const time = timeOf(value);
   if (isNaN(time)) {
     throw new InvalidBackfillError(
       `backfill: ${what} must be a date or an ISO 8601 time, not ${
-        JSON.stringify(value)
+        typeof value === "string"
+          ? JSON.stringify(value)
+          : value instanceof Date
+          ? "an invalid Date"
+          : `a ${typeof value}`
       }`,
     );
   }

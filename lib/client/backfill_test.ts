@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { firstUnsent, jobJitter } from "./backfill.ts";
+import { backfillTime, firstUnsent, jobJitter } from "./backfill.ts";
+import { InvalidBackfillError } from "../errors.ts";
 import { parseSpec } from "../spec/spec.ts";
 import { jitterOffset } from "../spec/jitter.ts";
 
@@ -62,4 +63,10 @@ Deno.test("the repro of a 150 s jitter: a tick 2 min old whose send time is ahea
   const now = late + 121_000;
   const first = firstUnsent(second, 0, definedAt, late, jitter, offset, now);
   assert.ok(first !== null && first <= late);
+});
+
+Deno.test("a time that is not one is refused with InvalidBackfillError", () => {
+  for (const value of [undefined, 10n, 0, "yesterday", new Date(NaN), {}]) {
+    assert.throws(() => backfillTime(value, "from"), InvalidBackfillError);
+  }
 });

@@ -11,7 +11,7 @@ import {
   definedRevision,
   tickEncoder,
 } from "../wire/mod.ts";
-import { quoted } from "../_util.ts";
+import { isRecord, quoted } from "../_util.ts";
 import { InvalidBackfillError } from "../errors.ts";
 import { jitterOffset } from "../spec/jitter.ts";
 import type { Spec } from "../spec/spec.ts";
@@ -58,10 +58,15 @@ export async function backfillKey(
   key: string,
   options: BackfillOptions,
 ): Promise<number> {
+  if (!isRecord(options)) {
+    throw new InvalidBackfillError(
+      "backfill needs its range: backfill(key, { from, to })",
+    );
+  }
   const { by } = options;
   checkBy(by);
-  const from = backfillTime(options?.from, "from");
-  const to = backfillTime(options?.to, "to");
+  const from = backfillTime(options.from, "from");
+  const to = backfillTime(options.to, "to");
   const { entry, definition, specs } = await readDefinition(client, key);
   const indexes = options.index === undefined
     ? definition.jobs.map((_, index) => index)
