@@ -73,12 +73,16 @@ export function parseSpec(
   return new CronSpec(source, zone, steps);
 }
 
+/** The most fire times one {@link nextRuns} call gives. */
+export const MAX_NEXT_RUNS = 10_000;
+
 /**
  * The next `count` fire times of a spec after `from` (default: now); `[]` for a spec that
  * never fires. An `@every` spec is anchored at `from`, as a definition set at that moment
- * would be.
+ * would be. `count` is a whole number from 1 to {@link MAX_NEXT_RUNS} (10,000).
  *
- * @throws {InvalidSpecError} When the spec does not parse.
+ * @throws {InvalidSpecError} When the spec does not parse, `from` is not a valid `Date`,
+ * or `count` is not a whole number from 1 to {@link MAX_NEXT_RUNS}.
  * @throws {InvalidTimeZoneError} When its zone is unknown.
  *
  * @example
@@ -98,17 +102,31 @@ export function nextRuns(
   from: Date = new Date(),
   options?: SpecOptions,
 ): Date[] {
+  checkPreview(count, from);
   const compiled = parseSpec(spec, undefined, options);
   const anchor = Math.floor(from.getTime() / 1000) * 1000;
   const runs: Date[] = [];
   let after = from.getTime();
   while (runs.length < count) {
     const next = compiled.next(after, anchor);
-    if (next === null) break;
+    // A Date holds no time after 8.64e15 ms.
+    if (next === null || next > 8.64e15) break;
     runs.push(new Date(next));
     after = next;
   }
   return runs;
+}
+
+/** Refuses a `count` or `from` of {@link nextRuns} that is not one. */
+function checkPreview(count: number, from: Date): void {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_NEXT_RUNS) {
+    throw new InvalidSpecError(
+      `nextRuns: count must be a whole number from 1 to ${MAX_NEXT_RUNS}, not ${count}`,
+    );
+  }
+  if (!(from instanceof Date) || isNaN(from.getTime())) {
+    throw new InvalidSpecError("nextRuns: from must be a valid Date");
+  }
 }
 
 /** The zone of a prefix or of the job's `tz`, checked; `undefined` for UTC. */

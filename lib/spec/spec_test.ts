@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { nextRuns, parseSpec } from "./spec.ts";
+import { MAX_NEXT_RUNS, nextRuns, parseSpec } from "./spec.ts";
 import { InvalidSpecError, InvalidTimeZoneError } from "../errors.ts";
 
 const iso = (dates: Date[]) =>
@@ -315,3 +315,35 @@ for (const [spec, from, dst, expected] of DST) {
     assert.deepEqual(iso(runs), expected);
   });
 }
+
+Deno.test("nextRuns refuses a from that is not a valid Date, and a bad count", () => {
+  for (
+    const from of [
+      new Date(NaN),
+      "2026-01-01" as unknown as Date,
+      0 as unknown as Date,
+      null as unknown as Date,
+    ]
+  ) {
+    assert.throws(
+      () => nextRuns("@every 5s", 2, from),
+      (err: Error) =>
+        err instanceof InvalidSpecError && /from/.test(err.message),
+      String(from),
+    );
+  }
+  for (const count of [0, -1, 1.5, NaN, Infinity, MAX_NEXT_RUNS + 1]) {
+    assert.throws(
+      () => nextRuns("@hourly", count, new Date(0)),
+      (err: Error) =>
+        err instanceof InvalidSpecError && /count/.test(err.message),
+      String(count),
+    );
+  }
+  // No time past the last a Date holds.
+  assert.deepEqual(nextRuns("0 0 * * * *", 2, new Date(8.64e15)), []);
+  assert.equal(
+    nextRuns("* * * * * *", MAX_NEXT_RUNS, new Date(0)).length,
+    MAX_NEXT_RUNS,
+  );
+});
