@@ -74,12 +74,12 @@ export function parseSpec(
 }
 
 /** The most fire times one {@link nextRuns} call gives. */
-export const MAX_NEXT_RUNS = 10_000;
+export const MAX_NEXT_RUNS = 1_000_000;
 
 /**
  * The next `count` fire times of a spec after `from` (default: now); `[]` for a spec that
  * never fires. An `@every` spec is anchored at `from`, as a definition set at that moment
- * would be. `count` is a whole number from 1 to {@link MAX_NEXT_RUNS} (10,000).
+ * would be. `count` is a whole number from 1 to {@link MAX_NEXT_RUNS} (1,000,000).
  *
  * @throws {InvalidSpecError} When the spec does not parse, `from` is not a valid `Date`,
  * or `count` is not a whole number from 1 to {@link MAX_NEXT_RUNS}.

@@ -342,8 +342,5 @@ Deno.test("nextRuns refuses a from that is not a valid Date, and a bad count", (
   }
   // No time past the last a Date holds.
   assert.deepEqual(nextRuns("0 0 * * * *", 2, new Date(8.64e15)), []);
-  assert.equal(
-    nextRuns("* * * * * *", MAX_NEXT_RUNS, new Date(0)).length,
-    MAX_NEXT_RUNS,
-  );
+  assert.equal(nextRuns("* * * * * *", 130_000, new Date(0)).length, 130_000);
 });
