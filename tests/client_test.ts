@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";
-import { HttpJob, Schedule } from "../mod.ts";
+import { HttpJob, type Job, Schedule } from "../mod.ts";
 import {
   CodecError,
   ConfigError,
@@ -150,6 +150,22 @@ Deno.test("bad input is rejected with a typed error and writes nothing", () =>
         PayloadTooLargeError,
       ],
       [() => schedule.get("a b"), InvalidKeyError],
+      [
+        () =>
+          schedule.set("k", {
+            ...HttpJob("@hourly", hook),
+            timezone: "Europe/Paris",
+          } as Job),
+        InvalidJobError,
+      ],
+      [
+        () =>
+          schedule.set("k", {
+            ...HttpJob("@hourly", hook),
+            polcy: { overlap: "skip" },
+          } as Job),
+        InvalidJobError,
+      ],
       [
         () =>
           schedule.set("k", [HttpJob("@hourly", hook)], {

@@ -10,7 +10,7 @@ import { PubHeaders } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { assertFits, encodeDefinition, tickEncoder } from "../wire/mod.ts";
 import { ConflictError, InvalidJobError, InvalidSpecError } from "../errors.ts";
-import { validateJob } from "../jobs/job.ts";
+import { checkJobFields, validateJob } from "../jobs/job.ts";
 import { validateKey } from "../nats/names.ts";
 import { quoted } from "../_util.ts";
 import { pauseDefinition, updateDefinition } from "../nats/definitions.ts";
@@ -267,6 +267,7 @@ async function checkModes(client: Client, jobs: Job[]): Promise<void> {
   const checked = new Set<string>();
   for (const [index, job] of jobs.entries()) {
     validateJob(job);
+    checkJobFields(job);
     if (checked.has(job.mode)) continue;
     checked.add(job.mode);
     if (await client.namespace.knowsMode(job.mode)) continue;

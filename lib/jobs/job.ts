@@ -11,6 +11,8 @@ import { maskHttpOption, validateHttpOption } from "./http/job.ts";
 import { validatePolicy } from "./policy.ts";
 
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+/** The fields of a job (see `Job`). */
+const FIELDS = new Set(["mode", "spec", "tz", "dst", "policy", "option"]);
 
 /**
  * Checks a job's shape: its mode, that its spec and zone are strings, its `dst` rule, and
@@ -47,6 +49,33 @@ export function validateJob(job: Job): void {
   }
   if (job.policy !== undefined) validatePolicy(job.policy);
   if (job.mode === "HTTP") validateHttpOption(job.option as HttpOption);
+}
+
+/**
+ * Refuses a field a job does not have, such as `timezone` for `tz` or a misspelt
+ * `policy`: it would be stored and ignored. Checked for the jobs a `set` writes, not for
+ * those read back, so that a definition stored before still runs (and a tick, a job with
+ * fields of its own, still reads).
+ *
+ * @throws {InvalidJobError} Naming the field and the known ones.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkJobFields } from "./job.ts";
+ * checkJobFields({ mode: "log", spec: "@hourly", tz: "UTC", option: null }); // ok
+ * const typo = { mode: "log", spec: "@hourly", option: null, timezone: "UTC" };
+ * assert.throws(() => checkJobFields(typo), /unknown field "timezone"/);
+ * ```
+ */
+export function checkJobFields(job: Job): void {
+  for (const field of Object.keys(job)) {
+    if (!FIELDS.has(field)) {
+      throw new InvalidJobError(
+        `job: unknown field "${field}" (known: ${[...FIELDS].join(", ")})`,
+      );
+    }
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateJob } from "./job.ts";
+import { checkJobFields, validateJob } from "./job.ts";
 import { InvalidJobError, InvalidSpecError } from "../errors.ts";
 import type { Job } from "../types.ts";
 
@@ -56,4 +56,30 @@ Deno.test("validateJob() checks the option of an HTTP job", () => {
     (err: Error) =>
       err instanceof InvalidJobError && /HTTP option/.test(err.message),
   );
+});
+
+Deno.test("checkJobFields() refuses a field a job does not have", () => {
+  checkJobFields({
+    mode: "HTTP",
+    spec: "@hourly",
+    tz: "UTC",
+    dst: "once",
+    policy: {},
+    option: {},
+  });
+  const typos: [string, unknown][] = [["timezone", "Europe/Paris"], [
+    "polcy",
+    {},
+  ]];
+  for (const [field, value] of typos) {
+    assert.throws(
+      () =>
+        checkJobFields(
+          { mode: "HTTP", spec: "@hourly", option: {}, [field]: value } as Job,
+        ),
+      (err: Error) =>
+        err instanceof InvalidJobError &&
+        err.message.includes(`unknown field "${field}"`),
+    );
+  }
 });
