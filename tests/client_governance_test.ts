@@ -5,6 +5,7 @@ import {
   ConflictError,
   HttpJob,
   InvalidBackfillError,
+  type JobPolicy,
   NotFoundError,
   Schedule,
   type ScheduleEvent,
@@ -194,6 +195,37 @@ Deno.test("backfill refuses the times of a jittered job the node has not sent ye
         ticks.of("j").every((at) => at <= definedAt),
         "the refused call queued nothing",
       );
+    } finally {
+      await ticks.stop();
+    }
+  }));
+
+Deno.test("backfill fires no tick before a job's start or after its end", () =>
+  withClient(async (schedule, nc) => {
+    const ticks = await followTicks(nc, "beta");
+    try {
+      const to = Math.floor(Date.now() / 1000) * 1000 - 5000;
+      const from = to - 9000;
+      const every = (policy: JobPolicy) => HttpJob("* * * * * *", hook, policy);
+      await schedule.set("bounded", [
+        every({ start: new Date(from + 3000), end: new Date(to - 3000) }),
+        every({ start: new Date(Date.now() + 86_400_000) }),
+        every({ end: new Date(from - 7_200_000) }),
+      ], { paused: true });
+      assert.equal(
+        await schedule.backfill("bounded", {
+          from: new Date(from),
+          to: new Date(to),
+        }),
+        4,
+      );
+      await waitFor("the backfilled ticks", () => ticks.ticks.length === 4);
+      assert.deepEqual(ticks.of("bounded", 0), [
+        from + 3000,
+        from + 4000,
+        from + 5000,
+        from + 6000,
+      ]);
     } finally {
       await ticks.stop();
     }

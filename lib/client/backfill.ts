@@ -9,7 +9,7 @@ import { timeOf } from "../_util.ts";
 import { BackfillTooLargeError, InvalidBackfillError } from "../errors.ts";
 import { parseDuration } from "../spec/duration.ts";
 import type { Spec } from "../spec/spec.ts";
-import { nextTick } from "../spec/ticks.ts";
+import { nextTick, type TickBounds, UNBOUNDED } from "../spec/ticks.ts";
 import type { JobPolicy } from "../types.ts";
 
 /** The most ticks one backfill call fires, over all the jobs it covers. */
@@ -47,8 +47,10 @@ export function backfillTime(value: unknown, what: string): number {
 
 /**
  * The tick times of each job in [`from`, `to`] (epoch ms) by the tick rule (the spec,
- * `@every` counted from `anchor`), refusing a range that is not in the past, is longer
- * than {@link MAX_BACKFILL_RANGE}, or holds more than {@link MAX_BACKFILL_TICKS} ticks.
+ * `@every` counted from `anchor`, none before the job's `start` nor after its `end` in
+ * `bounds[i]`; `maxRuns` does not apply), refusing a range that is not in the past, is
+ * longer than {@link MAX_BACKFILL_RANGE}, or holds more than {@link MAX_BACKFILL_TICKS}
+ * ticks.
  *
  * @throws {InvalidBackfillError} When the range is empty, reversed or not in the past.
  * @throws {BackfillTooLargeError} When it is too long or holds too many ticks.
@@ -68,14 +70,17 @@ export function backfillTicks(
   from: number,
   to: number,
   now: number,
+  bounds: TickBounds[] = [],
 ): number[][] {
   checkRange(from, to, now);
   let total = 0;
-  return specs.map((spec) => {
+  return specs.map((spec, i) => {
+    const { start, end } = bounds[i] ?? UNBOUNDED;
+    const last = Math.min(to, end);
     const times: number[] = [];
     for (
-      let tick = nextTick(spec, anchor, from - 1);
-      tick !== null && tick <= to;
+      let tick = nextTick(spec, anchor, Math.max(from, start) - 1);
+      tick !== null && tick <= last;
       tick = nextTick(spec, anchor, tick)
     ) {
       if (++total > MAX_BACKFILL_TICKS) {
@@ -105,12 +110,13 @@ export function jobJitter(policy: JobPolicy | undefined): number {
 }
 
 /**
- * The first tick of a job, after `definedAt` and by `to`, that the node may not have sent
- * by `now`, or `null` when it sent them all; `offset` gives a tick's jitter offset (see
+ * The first tick of a job, after `since` and by `to`, that the node may not have sent by
+ * `now`, or `null` when it sent them all; `offset` gives a tick's jitter offset (see
  * `jitterOffset`). The node sends the tick at `at` at `at + offset(at)`, and a job's
  * ticks in order, so no sooner than the send time of every tick before it; it sends none
- * at or before `definedAt`. A backfilled tick the node sends later than the job
- * stream's duplicate window after it would be stored twice.
+ * at or before `since` (the definition's write, or its `start` less 1 ms if later). A
+ * backfilled tick the node sends later than the job stream's duplicate window after it
+ * would be stored twice.
  *
  * @example
  * ```ts
@@ -126,7 +132,7 @@ export function jobJitter(policy: JobPolicy | undefined): number {
 export function firstUnsent(
   spec: Spec,
   anchor: number,
-  definedAt: number,
+  since: number,
   to: number,
   jitter: number,
   offset: (at: number) => number,
@@ -135,7 +141,7 @@ export function firstUnsent(
   if (jitter < 1) return null;
   // A tick at or before now - jitter was sent by now, and so were those before it.
   for (
-    let at = nextTick(spec, anchor, Math.max(definedAt, now - jitter));
+    let at = nextTick(spec, anchor, Math.max(since, now - jitter));
     at !== null && at <= to;
     at = nextTick(spec, anchor, at)
   ) {

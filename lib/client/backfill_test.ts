@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { backfillTime, firstUnsent, jobJitter } from "./backfill.ts";
+import {
+  backfillTicks,
+  backfillTime,
+  firstUnsent,
+  jobJitter,
+} from "./backfill.ts";
+import { tickBounds } from "../spec/ticks.ts";
 import { InvalidBackfillError } from "../errors.ts";
 import { parseSpec } from "../spec/spec.ts";
 import { jitterOffset } from "../spec/jitter.ts";
@@ -69,4 +75,37 @@ Deno.test("a time that is not one is refused with InvalidBackfillError", () => {
   for (const value of [undefined, 10n, 0, "yesterday", new Date(NaN), {}]) {
     assert.throws(() => backfillTime(value, "from"), InvalidBackfillError);
   }
+});
+
+Deno.test("backfill keeps to each job's start and end", () => {
+  const every10s = parseSpec("@every 10s");
+  const bounds = [
+    tickBounds({ start: new Date(25_000), end: new Date(50_000) }),
+    tickBounds(undefined),
+    tickBounds({ start: new Date(100_000) }),
+    tickBounds({ end: new Date(5_000) }),
+  ];
+  assert.deepEqual(
+    backfillTicks(
+      [every10s, every10s, every10s, every10s],
+      0,
+      10_000,
+      60_000,
+      60_000,
+      bounds,
+    ),
+    [
+      [30_000, 40_000, 50_000],
+      [10_000, 20_000, 30_000, 40_000, 50_000, 60_000],
+      [],
+      [],
+    ],
+  );
+  // A start on a tick's time keeps it.
+  assert.deepEqual(
+    backfillTicks([every10s], 0, 10_000, 30_000, 60_000, [
+      tickBounds({ start: new Date(20_000) }),
+    ]),
+    [[20_000, 30_000]],
+  );
 });

@@ -15,6 +15,7 @@ import { isRecord, quoted } from "../_util.ts";
 import { InvalidBackfillError } from "../errors.ts";
 import { jitterOffset } from "../spec/jitter.ts";
 import type { Spec } from "../spec/spec.ts";
+import { tickBounds } from "../spec/ticks.ts";
 import type { Definition, Tick, TickTrigger } from "../types.ts";
 import {
   backfillTicks,
@@ -71,16 +72,20 @@ export async function backfillKey(
   const indexes = options.index === undefined
     ? definition.jobs.map((_, index) => index)
     : [jobIndex(key, definition, options.index)];
+  const bounds = indexes.map((index) =>
+    tickBounds(definition.jobs[index].policy)
+  );
   const times = backfillTicks(
     indexes.map((index) => specs[index]),
     definition.anchor.getTime(),
     from,
     to,
     Date.now(),
+    bounds,
   );
   for (const [i, index] of indexes.entries()) {
     checkSent(client, key, index, { definition, spec: specs[index] }, {
-      definedAt: entry.created.getTime(),
+      since: Math.max(entry.created.getTime(), bounds[i].start - 1),
       times: times[i],
     });
   }
@@ -143,7 +148,7 @@ function checkSent(
   key: string,
   index: number,
   { definition, spec }: { definition: Definition; spec: Spec },
-  { definedAt, times }: { definedAt: number; times: number[] },
+  { since, times }: { since: number; times: number[] },
 ): void {
   if (times.length === 0 || definition.paused) return;
   const { names } = client.namespace;
@@ -152,7 +157,7 @@ function checkSent(
   const first = firstUnsent(
     spec,
     definition.anchor.getTime(),
-    definedAt,
+    since,
     to,
     jitter,
     (at) => jitterOffset(names.tickId(key, index, at), jitter),
