@@ -48,7 +48,7 @@ export interface SetOptions extends WriteOptions {
  * ```
  */
 export interface WriteOptions {
-  /** Who does it: a person's or a program's name. */
+  /** Who does it: a person's or a program's name, without control characters. */
   by?: string;
 }
 

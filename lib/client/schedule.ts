@@ -65,6 +65,9 @@ export class Schedule {
    * if they are missing.
    *
    * @throws {InvalidNamespaceError} When the namespace is not valid.
+   * @throws {ConfigError} When an option is not valid (`maxAge` shorter than the
+   * duplicate window, a `historyPerJob` that is not a whole number from 1, `replicas`
+   * not from 1 to 5...); nothing is created.
    *
    * @example
    * ```ts ignore
@@ -145,8 +148,10 @@ export class Schedule {
    * `changed` event.
    *
    * @throws {InvalidKeyError} When the key is not valid.
-   * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When a job is not,
-   * or its mode is neither `HTTP` nor one a worker registered with `worker.handle`.
+   * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} When a job is not
+   * valid (or has a field a job does not have), its mode is neither `HTTP` nor one a
+   * worker registered with `worker.handle`, or `paused` or `by` is not valid.
+   * @throws {CodecError} When JSON cannot hold a job (a `BigInt` or a circular object).
    * @throws {PayloadTooLargeError} When the definition is larger than the server accepts.
    * @throws {ConflictError} When the key is not at `expectedRevision`.
    *
@@ -208,6 +213,9 @@ export class Schedule {
    * `paused` event.
    *
    * @throws {NotFoundError} When the key does not exist.
+   * @throws {InvalidJobError} When `note` or `by` is not valid.
+   * @throws {PayloadTooLargeError} When the paused definition is larger than the server
+   * accepts.
    *
    * @example
    * ```ts ignore
@@ -225,6 +233,9 @@ export class Schedule {
    *
    * @throws {NotFoundError} When the key does not exist.
    * @throws {InvalidSpecError} When a job's spec never fires again.
+   * @throws {InvalidJobError} When `by` is not valid.
+   * @throws {PayloadTooLargeError} When the resumed definition is larger than the server
+   * accepts.
    *
    * @example
    * ```ts ignore
@@ -264,11 +275,17 @@ export class Schedule {
    * run record in the run history (7 days, 100 per job) are left out. A time older than
    * both whose tick and runs aged out is fired again.
    *
+   * The times follow the tick rule: none before a job's policy `start` nor after its
+   * `end` (its `maxRuns` does not apply). A job with a `jitter` sends each tick up to the
+   * jitter late: a range holding a time the node has not sent yet is refused, since the
+   * node's copy would come after the duplicate window.
+   *
    * One call covers at most 31 days and 1,000 ticks. Publishes a `backfilled` event per
    * job fired.
    *
    * @throws {NotFoundError} When the key, or its job `index`, does not exist.
-   * @throws {InvalidBackfillError} When the range is reversed or reaches the future.
+   * @throws {InvalidBackfillError} When the range is missing, reversed, reaches the
+   * future, or holds a time of a jittered job the node has not sent yet.
    * @throws {BackfillTooLargeError} When it is too long or holds too many ticks.
    *
    * @example
