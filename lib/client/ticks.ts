@@ -205,7 +205,7 @@ async function publishTick(
   const bytes = tickEncoder(tick)(scheduledAt);
   assertFits(
     bytes,
-    client.nc.info?.max_payload ?? Infinity,
+    client.namespace.maxPayload,
     `a tick of job ${tick.index} of ${quoted(tick.key)}`,
   );
   const { names, js } = client.namespace;

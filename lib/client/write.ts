@@ -5,17 +5,19 @@
  * @module
  */
 
-import { headers, type Payload } from "@nats-io/nats-core";
+import { headers } from "@nats-io/nats-core";
 import { PubHeaders } from "@nats-io/jetstream";
-import type { KV } from "@nats-io/kv";
-import { assertFits, encodeDefinition, tickEncoder } from "../wire/mod.ts";
+import { assertFits, tickEncoder } from "../wire/mod.ts";
 import { ConflictError, InvalidJobError, InvalidSpecError } from "../errors.ts";
 import { checkJobFields, validateJob } from "../jobs/job.ts";
 import { validateKey } from "../nats/names.ts";
 import { quoted } from "../_util.ts";
-import { pauseDefinition, updateDefinition } from "../nats/definitions.ts";
+import {
+  encodeStored,
+  pauseDefinition,
+  updateDefinition,
+} from "../nats/definitions.ts";
 import { isConflict } from "../nats/kv_change.ts";
-import type { Namespace } from "../nats/namespace.ts";
 import type { Spec } from "../spec/spec.ts";
 import type { Definition, Job } from "../types.ts";
 import type { PauseOptions, SetOptions, WriteOptions } from "./options.ts";
@@ -116,7 +118,7 @@ export async function pauseKey(
   if (note !== undefined && typeof note !== "string") {
     throw new InvalidJobError("pause: note must be a string");
   }
-  const paused = await pauseDefinition(sizedBucket(client, key), key, {
+  const paused = await pauseDefinition(client.namespace, key, {
     at: new Date().toISOString(),
     ...(note === undefined ? {} : { note }),
     ...(by === undefined ? {} : { by }),
@@ -135,7 +137,7 @@ export async function resumeKey(
   checkBy(by);
   let resumed = false;
   await updateDefinition(
-    sizedBucket(client, key),
+    client.namespace,
     key,
     ({ pause: _, by: __, ...definition }, specs) => {
       resumed = definition.paused;
@@ -165,10 +167,14 @@ async function writeDefinition(
   now: number,
   expectedRevision?: number,
 ) {
-  const { bytes, specs } = encodeDefinition(definition, client.compile);
-  assertDefinitionFits(client, key, bytes);
+  const { bytes, specs } = encodeStored(
+    client.namespace,
+    key,
+    definition,
+    client.compile,
+  );
   assertFires(definition, specs, now);
-  assertTicksFit(client, key, definition, maxPayloadOf(client));
+  assertTicksFit(client, key, definition, client.namespace.maxPayload);
   const { kv } = client.namespace;
   try {
     if (expectedRevision === undefined) await kv.put(key, bytes);
@@ -184,53 +190,6 @@ async function writeDefinition(
         : `since revision ${expectedRevision}`,
     );
   }
-}
-
-/** The largest message the server accepts. */
-function maxPayloadOf(client: Client): number {
-  return client.nc.info?.max_payload ?? Infinity;
-}
-
-/** Throws when the encoded definition of `key` is larger than the server accepts. */
-function assertDefinitionFits(
-  client: Client,
-  key: string,
-  bytes: Payload,
-): void {
-  assertFits(
-    typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes,
-    maxPayloadOf(client),
-    `the definition of ${quoted(key)}`,
-  );
-}
-
-/**
- * The namespace's bucket for a change of `key` in place (pause, resume): a definition
- * larger than the server accepts is refused as `set` refuses it, before it is written.
- */
-function sizedBucket(
-  client: Client,
-  key: string,
-): Pick<Namespace, "kv" | "names"> {
-  const { kv, names } = client.namespace;
-  const checked: Pick<KV, "create" | "update"> = {
-    create: (k, data, ...rest) => {
-      assertDefinitionFits(client, key, data);
-      return kv.create(k, data, ...rest);
-    },
-    update: (k, data, ...rest) => {
-      assertDefinitionFits(client, key, data);
-      return kv.update(k, data, ...rest);
-    },
-  };
-  const sized = new Proxy(kv, {
-    get(target, property) {
-      if (property in checked) return checked[property as keyof typeof checked];
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { kv: sized, names };
 }
 
 /** Throws when a tick of a job of `definition` is larger than the server accepts. */

@@ -13,6 +13,7 @@ import { quoted } from "../_util.ts";
 import type { Spec } from "../spec/spec.ts";
 import type { Definition, PauseNote } from "../types.ts";
 import {
+  assertFits,
   type Compile,
   decodeDefinition,
   definedRevision,
@@ -31,6 +32,33 @@ export type DefinitionChange = (
   specs: Spec[],
   revision: number,
 ) => Definition | null;
+
+/**
+ * Validates and encodes the definition of `key`, as it is stored; returns the bytes and
+ * the compiled specs.
+ *
+ * @throws {PayloadTooLargeError} When it is larger than the server accepts.
+ * @throws {InvalidJobError | InvalidSpecError | InvalidTimeZoneError} As `encodeDefinition`.
+ *
+ * @example
+ * ```ts ignore
+ * const { bytes } = encodeStored(namespace, "report", definition);
+ * ```
+ */
+export function encodeStored(
+  namespace: Pick<Namespace, "maxPayload">,
+  key: string,
+  definition: Definition,
+  compile?: Compile,
+): { bytes: Uint8Array; specs: Spec[] } {
+  const encoded = encodeDefinition(definition, compile);
+  assertFits(
+    encoded.bytes,
+    namespace.maxPayload,
+    `the definition of ${quoted(key)}`,
+  );
+  return encoded;
+}
 
 /**
  * The entry of `key` in the definitions bucket.
@@ -69,7 +97,7 @@ export async function readDefinitionEntry(
  * ```
  */
 export async function updateDefinition(
-  namespace: Pick<Namespace, "kv" | "names">,
+  namespace: Pick<Namespace, "kv" | "names" | "maxPayload">,
   key: string,
   change: DefinitionChange,
   expectedRevision?: number,
@@ -88,7 +116,7 @@ export async function updateDefinition(
       if (changed === null) return null;
       return { entry, definition: { ...changed, revision }, specs };
     },
-    ({ definition }) => encodeDefinition(definition, compile).bytes,
+    ({ definition }) => encodeStored(namespace, key, definition, compile).bytes,
     expectedRevision,
   );
   return value.definition;
@@ -109,7 +137,7 @@ export async function updateDefinition(
  * ```
  */
 export async function pauseDefinition(
-  namespace: Pick<Namespace, "kv" | "names">,
+  namespace: Pick<Namespace, "kv" | "names" | "maxPayload">,
   key: string,
   note: PauseNote,
   revision?: number,

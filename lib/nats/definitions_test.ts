@@ -30,6 +30,7 @@ Deno.test("updateDefinition and pauseDefinition: revision-checked, retried on co
   let interfered = false;
   const racing = {
     names: namespace.names,
+    maxPayload: namespace.maxPayload,
     kv: {
       get: (k: string) => kv.get(k),
       create: (k: string, v: Uint8Array) => kv.create(k, v),

@@ -94,11 +94,13 @@ export interface QueueProvisioned {
  * ```
  */
 export class Namespace {
+  readonly #nc: NatsConnection;
   readonly #options: NamespaceOptions;
   #runState: Promise<KV> | undefined;
   #nodeState: Promise<KV> | undefined;
 
   private constructor(
+    nc: NatsConnection,
     /** The namespace's names. */
     readonly names: NamespaceNames,
     /** JetStream client. */
@@ -115,7 +117,13 @@ export class Namespace {
     readonly runStream: StreamInfo,
     options: NamespaceOptions,
   ) {
+    this.#nc = nc;
     this.#options = options;
+  }
+
+  /** The largest message the server accepts, in bytes (as it told the connection). */
+  get maxPayload(): number {
+    return this.#nc.info?.max_payload ?? Infinity;
   }
 
   /**
@@ -139,6 +147,7 @@ export class Namespace {
       options,
     );
     const opened = new Namespace(
+      nc,
       names,
       js,
       jsm,
