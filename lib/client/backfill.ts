@@ -7,10 +7,8 @@
 
 import { timeOf } from "../_util.ts";
 import { BackfillTooLargeError, InvalidBackfillError } from "../errors.ts";
-import { parseDuration } from "../spec/duration.ts";
 import type { Spec } from "../spec/spec.ts";
 import { nextTick, type TickBounds, UNBOUNDED } from "../spec/ticks.ts";
-import type { JobPolicy } from "../types.ts";
 
 /** The most ticks one backfill call fires, over all the jobs it covers. */
 export const MAX_BACKFILL_TICKS = 1000;
@@ -92,21 +90,6 @@ export function backfillTicks(
     }
     return times;
   });
-}
-
-/**
- * The jitter of a job's policy in whole ms, as the node reads it (0: none).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { jobJitter } from "./backfill.ts";
- * assert.equal(jobJitter({ jitter: "1.5s" }), 1500);
- * assert.equal(jobJitter(undefined), 0);
- * ```
- */
-export function jobJitter(policy: JobPolicy | undefined): number {
-  return Math.floor(parseDuration(policy?.jitter ?? "0"));
 }
 
 /**

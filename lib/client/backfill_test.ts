@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
-import {
-  backfillTicks,
-  backfillTime,
-  firstUnsent,
-  jobJitter,
-} from "./backfill.ts";
+import { backfillTicks, backfillTime, firstUnsent } from "./backfill.ts";
 import { tickBounds } from "../spec/ticks.ts";
 import { InvalidBackfillError } from "../errors.ts";
 import { parseSpec } from "../spec/spec.ts";
 import { jitterOffset } from "../spec/jitter.ts";
 
 const second = parseSpec("* * * * * *");
-
-Deno.test("a job's jitter is read as the node reads it, in whole ms", () => {
-  assert.equal(jobJitter(undefined), 0);
-  assert.equal(jobJitter({}), 0);
-  assert.equal(jobJitter({ jitter: "150s" }), 150_000);
-  assert.equal(jobJitter({ jitter: "1.5ms" }), 1);
-});
 
 Deno.test("without jitter every past tick has been sent", () => {
   assert.equal(

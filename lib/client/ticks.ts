@@ -13,16 +13,11 @@ import {
 } from "../wire/mod.ts";
 import { isRecord, quoted } from "../_util.ts";
 import { InvalidBackfillError } from "../errors.ts";
-import { jitterOffset } from "../spec/jitter.ts";
+import { jitterOffset, policyJitter } from "../spec/jitter.ts";
 import type { Spec } from "../spec/spec.ts";
 import { tickBounds } from "../spec/ticks.ts";
 import type { Definition, Tick, TickTrigger } from "../types.ts";
-import {
-  backfillTicks,
-  backfillTime,
-  firstUnsent,
-  jobJitter,
-} from "./backfill.ts";
+import { backfillTicks, backfillTime, firstUnsent } from "./backfill.ts";
 import type { BackfillOptions, TriggerOptions } from "./options.ts";
 import {
   checkBy,
@@ -152,7 +147,7 @@ function checkSent(
 ): void {
   if (times.length === 0 || definition.paused) return;
   const { names } = client.namespace;
-  const jitter = jobJitter(definition.jobs[index].policy);
+  const jitter = policyJitter(definition.jobs[index].policy);
   const to = times[times.length - 1];
   const first = firstUnsent(
     spec,

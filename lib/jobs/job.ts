@@ -9,6 +9,7 @@ import { InvalidJobError, InvalidSpecError } from "../errors.ts";
 import type { HttpOption, Job } from "../types.ts";
 import { maskHttpOption, validateHttpOption } from "./http/job.ts";
 import { validatePolicy } from "./policy.ts";
+import { refuseUnknownFields } from "./_util.ts";
 
 const MODE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 /** The fields of a job (see `Job`). */
@@ -69,13 +70,7 @@ export function validateJob(job: Job): void {
  * ```
  */
 export function checkJobFields(job: Job): void {
-  for (const field of Object.keys(job)) {
-    if (!FIELDS.has(field)) {
-      throw new InvalidJobError(
-        `job: unknown field "${field}" (known: ${[...FIELDS].join(", ")})`,
-      );
-    }
-  }
+  refuseUnknownFields("job", job, FIELDS);
 }
 
 /**

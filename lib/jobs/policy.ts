@@ -10,6 +10,7 @@ import { isRecord, timeOf } from "../_util.ts";
 import { InvalidJobError } from "../errors.ts";
 import { parseDuration } from "../spec/duration.ts";
 import type { JobPolicy } from "../types.ts";
+import { refuseUnknownFields } from "./_util.ts";
 
 const OVERLAP = ["allow", "skip", "buffer", "cancel"];
 const CATCHUP = ["all", "latest", "none"];
@@ -52,7 +53,7 @@ export function validatePolicy(policy: JobPolicy): void {
   if (!isRecord(policy)) {
     throw new InvalidJobError("policy: expected an object");
   }
-  unknownFields("policy", policy, FIELDS);
+  refuseUnknownFields("policy", policy, FIELDS);
   oneOf("overlap", policy.overlap, OVERLAP);
   oneOf("catchup", policy.catchup, CATCHUP);
   duration("catchupWindow", policy.catchupWindow, 0, MAX_CATCHUP_WINDOW);
@@ -68,7 +69,7 @@ export function validatePolicy(policy: JobPolicy): void {
     if (!isRecord(policy.retry)) {
       throw new InvalidJobError("policy: retry must be an object");
     }
-    unknownFields("policy.retry", policy.retry, RETRY_FIELDS);
+    refuseUnknownFields("policy.retry", policy.retry, RETRY_FIELDS);
     count("retry.maxAttempts", policy.retry.maxAttempts, MAX_ATTEMPTS);
     duration("retry.delay", policy.retry.delay, 1, DAY);
     duration("retry.maxDelay", policy.retry.maxDelay, 1, DAY);
@@ -97,20 +98,6 @@ export function storedPolicy(policy: JobPolicy): JobPolicy {
     }
   }
   return stored;
-}
-
-function unknownFields(
-  what: string,
-  value: Record<string, unknown>,
-  known: Set<string>,
-): void {
-  for (const field of Object.keys(value)) {
-    if (!known.has(field)) {
-      throw new InvalidJobError(
-        `${what}: unknown field "${field}" (known: ${[...known].join(", ")})`,
-      );
-    }
-  }
 }
 
 function oneOf(field: string, value: unknown, allowed: string[]): void {

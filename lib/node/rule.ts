@@ -8,7 +8,7 @@
 import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
 import { parseDuration } from "../spec/duration.ts";
-import { jitterOffset } from "../spec/jitter.ts";
+import { jitterOffset, policyJitter } from "../spec/jitter.ts";
 import { nextTick, type TickBounds, tickBounds } from "../spec/ticks.ts";
 import type { CatchupPolicy, JobPolicy } from "../types.ts";
 import type { Scheduled } from "./types.ts";
@@ -81,7 +81,7 @@ export class JobRules {
     }
     return {
       bounds: tickBounds(policy),
-      jitter: Math.floor(parseDuration(policy.jitter ?? "0")),
+      jitter: policyJitter(policy),
       catchup: policy.catchup ?? "all",
       window,
     };

@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { JobPolicy } from "../types.ts";
+import { parseDuration } from "./duration.ts";
+
 /**
  * FNV-1a, 32 bits, over the UTF-16 code units of `text` (for the ASCII of namespaces, keys
  * and numbers: its bytes). Synchronous and cheap, unlike `crypto.subtle`.
@@ -43,4 +46,20 @@ export function fnv1a32(text: string): number {
 export function jitterOffset(tickId: string, jitter: number): number {
   const ms = Math.floor(jitter);
   return ms < 1 ? 0 : fnv1a32(tickId) % ms;
+}
+
+/**
+ * The jitter of a job's `policy`, in whole ms (0: none): what the node delays its ticks by
+ * at most, and what a backfill reckons with.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyJitter } from "./jitter.ts";
+ * assert.equal(policyJitter({ jitter: "1.5s" }), 1500);
+ * assert.equal(policyJitter(undefined), 0);
+ * ```
+ */
+export function policyJitter(policy: JobPolicy | undefined): number {
+  return Math.floor(parseDuration(policy?.jitter ?? "0"));
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fnv1a32, jitterOffset } from "./jitter.ts";
+import { fnv1a32, jitterOffset, policyJitter } from "./jitter.ts";
 
 Deno.test("FNV-1a 32 matches the reference vectors", () => {
   assert.equal(fnv1a32("a"), 0xe40c292c);
@@ -19,4 +19,11 @@ Deno.test("offsets of consecutive ticks spread over the jitter", () => {
   for (const count of buckets) {
     assert.ok(count > 800 && count < 1200, `${buckets}`);
   }
+});
+
+Deno.test("a job's jitter is read as the node reads it, in whole ms", () => {
+  assert.equal(policyJitter(undefined), 0);
+  assert.equal(policyJitter({}), 0);
+  assert.equal(policyJitter({ jitter: "150s" }), 150_000);
+  assert.equal(policyJitter({ jitter: "1.5ms" }), 1);
 });

@@ -15,6 +15,7 @@ import type {
 } from "../../types.ts";
 import { storedPolicy, validatePolicy } from "../policy.ts";
 import { validateSecretName } from "./secrets.ts";
+import { refuseUnknownFields } from "../_util.ts";
 import { redactUrlCredentials } from "../../ops/redact.ts";
 
 const METHODS: readonly HttpMethod[] = [
@@ -105,15 +106,7 @@ export function validateHttpOption(option: HttpOption): void {
   if (!isRecord(option)) {
     throw new InvalidJobError("HTTP option: expected an object with a url");
   }
-  for (const field of Object.keys(option)) {
-    if (!HTTP_FIELDS.has(field)) {
-      throw new InvalidJobError(
-        `HTTP option: unknown field "${field}" (known: ${
-          [...HTTP_FIELDS].join(", ")
-        })`,
-      );
-    }
-  }
+  refuseUnknownFields("HTTP option", option, HTTP_FIELDS);
   checkUrl(option.url);
   checkMethod(option);
   if (option.headers !== undefined) checkHeaders(option.headers);
