@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";
-import { HttpJob, type Job, Schedule } from "../mod.ts";
+import { HttpJob, type Job, type PauseNote, Schedule } from "../mod.ts";
 import {
   CodecError,
   ConfigError,
@@ -170,6 +170,21 @@ Deno.test("bad input is rejected with a typed error and writes nothing", () =>
         () =>
           schedule.set("k", [HttpJob("@hourly", hook)], {
             paused: "yes" as unknown as boolean,
+          }),
+        InvalidJobError,
+      ],
+      [
+        () =>
+          schedule.set("k", [HttpJob("@hourly", hook)], {
+            pause: { at: new Date(0).toISOString(), note: "not paused" },
+          }),
+        InvalidJobError,
+      ],
+      [
+        () =>
+          schedule.set("k", [HttpJob("@hourly", hook)], {
+            paused: true,
+            pause: { note: "no time" } as unknown as PauseNote,
           }),
         InvalidJobError,
       ],

@@ -272,7 +272,7 @@ Deno.test("console: `schedule console` serves the namespace from the config and 
   await lines.cancel();
 });
 
-Deno.test("console: saving the form of a paused key keeps it paused", async () => {
+Deno.test("console: saving the form of a paused key keeps it paused, with its note", async () => {
   await withConsole(async ({ url, schedule, hook }) => {
     await schedule.set("paused.key", HttpJob("@hourly", { url: `${hook}/ok` }));
     await schedule.pause("paused.key", { note: "vendor outage", by: "alice" });
@@ -296,6 +296,11 @@ Deno.test("console: saving the form of a paused key keeps it paused", async () =
     const after = await schedule.describe("paused.key");
     assert.equal(after.jobs[0].spec, "@daily");
     assert.equal(after.paused, true, "an edit does not resume the key");
+    assert.deepEqual(
+      [after.pause?.note, after.pause?.by],
+      ["vendor outage", "alice"],
+      "nor drop its note",
+    );
   });
 });
 

@@ -5,6 +5,7 @@
  */
 
 import type { NamespaceOptions } from "../nats/namespace.ts";
+import type { PauseNote } from "../types.ts";
 
 /**
  * Options of {@link Schedule.create}: how the namespace's streams are created if they are
@@ -30,6 +31,11 @@ export type ScheduleOptions = NamespaceOptions;
 export interface SetOptions extends WriteOptions {
   /** Define the key paused: its jobs fire once it is resumed. */
   paused?: boolean;
+  /**
+   * With `paused`, the note it is paused with (who, when, why; see
+   * {@link Description.pause}): an edit of a paused key keeps its note so.
+   */
+  pause?: PauseNote;
   /**
    * Write only if the key is at this KV revision (see {@link Description.revision}), `0`
    * only if it does not exist; else a {@link ConflictError} is thrown and nothing written.

@@ -7,7 +7,7 @@
 
 import { headers } from "@nats-io/nats-core";
 import { PubHeaders } from "@nats-io/jetstream";
-import { assertFits, tickEncoder } from "../wire/mod.ts";
+import { assertFits, isPauseNote, tickEncoder } from "../wire/mod.ts";
 import { ConflictError, InvalidJobError, InvalidSpecError } from "../errors.ts";
 import { checkJobFields, validateJob } from "../jobs/job.ts";
 import { validateKey } from "../nats/names.ts";
@@ -64,6 +64,14 @@ export async function setJobs(
       }): paused must be true or false, not a ${typeof paused}`,
     );
   }
+  const { pause } = options;
+  if (pause !== undefined && !(paused && isPauseNote(pause))) {
+    throw new InvalidJobError(
+      `set(${
+        quoted(key)
+      }): pause must be a note { note?, at, by? } of a key set paused`,
+    );
+  }
   checkBy(by);
   await checkModes(client, jobs);
   const now = Date.now();
@@ -71,6 +79,7 @@ export async function setJobs(
     jobs,
     anchor: new Date(Math.floor(now / 1000) * 1000),
     paused,
+    ...(pause === undefined ? {} : { pause }),
     ...(by === undefined ? {} : { by }),
   };
   await writeDefinition(client, key, definition, now, expectedRevision);

@@ -6,7 +6,7 @@
  */
 
 import { ConflictError, ScheduleError } from "../errors.ts";
-import type { Job } from "../types.ts";
+import type { Definition, Job } from "../types.ts";
 import type { ConsoleDeps } from "./handler.ts";
 import type { DefinitionIndex, IndexEntry } from "./index.ts";
 import { formPage, type FormValues, jobsFromForm } from "./pages/form.ts";
@@ -59,7 +59,7 @@ const ACTIONS = new Map<string, Action>([
       key,
       entry.definition.jobs,
       Number(values.revision),
-      entry.definition.paused,
+      entry.definition,
     )],
   ["delete", async ({ deps, key, by }) => {
     await deps.client.remove(key, { by });
@@ -184,8 +184,8 @@ async function backfill(
 
 /**
  * Creates or replaces `key` from the form, or shows the form again with the error. An edit
- * keeps the key `paused` as it was (at `revision`: if it was paused or resumed since, the
- * write conflicts).
+ * keeps the key `paused` as it was, with its note (at `revision`: if it was paused or
+ * resumed since, the write conflicts).
  */
 async function save(
   deps: ConsoleDeps,
@@ -194,7 +194,7 @@ async function save(
   key: string,
   existing: Job[],
   revision: number | undefined,
-  paused = false,
+  { paused, pause }: Pick<Definition, "paused" | "pause"> = { paused: false },
 ): Promise<Response> {
   const isNew = revision === undefined;
   try {
@@ -203,6 +203,7 @@ async function save(
     await deps.client.set(key, jobs, {
       expectedRevision: revision ?? 0,
       paused,
+      ...(pause === undefined ? {} : { pause }),
       by: deps.access.by,
     });
   } catch (err) {

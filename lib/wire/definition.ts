@@ -165,7 +165,18 @@ export function storedRevision(
   }
 }
 
-function isPauseNote(value: unknown): boolean {
+/**
+ * Whether `value` is a pause note (`{ note?, at, by? }`, strings).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isPauseNote } from "./definition.ts";
+ * assert.equal(isPauseNote({ at: "2030-01-01T00:00:00.000Z", by: "ops" }), true);
+ * assert.equal(isPauseNote({ note: "why" }), false);
+ * ```
+ */
+export function isPauseNote(value: unknown): value is PauseNote {
   if (!isRecord(value)) return false;
   const { note, at, by } = value;
   return typeof at === "string" &&
