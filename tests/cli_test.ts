@@ -3,6 +3,7 @@ import { NatsServer } from "./nats_server.ts";
 import { env, run, Service } from "./_cli.ts";
 import { COMPILE_PERMISSIONS, waitFor } from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { parse as parseYaml } from "yaml";
 
 Deno.test("help and version: --help, -h, help [command], <command> --help, version", async () => {
@@ -267,7 +268,17 @@ Deno.test("--namespace and --server override the config on every admin command",
   const ls = (namespace: string) =>
     run(["--namespace", namespace, "-s", server.url, "ls", "--json"]);
   assert.equal(JSON.parse((await ls("gamma")).stdout)[0].key, "k");
-  assert.deepEqual(JSON.parse((await ls("beta")).stdout), []);
+  // A namespace nothing was set in (a mistyped one): an error, and nothing created.
+  const typo = await ls("beta");
+  assert.equal(typo.code, 1);
+  assert.match(typo.stderr, /no namespace beta on this server/);
+  const nc = await server.connect();
+  const streams: string[] = [];
+  for await (const name of (await jetstreamManager(nc)).streams.names()) {
+    streams.push(name);
+  }
+  await nc.close();
+  assert.ok(!streams.some((name) => name.includes("beta")), streams.join());
   const down = await run(["ls", "--server", "nats://127.0.0.1:1"], env(server));
   assert.equal(down.code, 1);
   assert.match(down.stderr, /^schedule: cannot connect to NATS: /);

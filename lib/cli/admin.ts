@@ -150,7 +150,11 @@ function setCommand(): Command {
     .action((key, _, command) =>
       show(command, async (flags) => {
         const jobs = await jobsFromFlags(flags);
-        return await withSchedule(flags, (s) => set(s, key, jobs, flags));
+        return await withSchedule(
+          flags,
+          (s) => set(s, key, jobs, flags),
+          true,
+        );
       })
     );
 }
