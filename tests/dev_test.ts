@@ -128,6 +128,8 @@ Deno.test("schedule dev explains a NATS port in use, and rejects options not its
       /^schedule: dev takes only --data DIR and --port N\n/,
     ],
     [["--json"], /^schedule: unknown flag --json for dev\n/],
+    [["--port", ""], /^schedule: --port takes a port number/],
+    [["--port", "0x50"], /^schedule: --port takes a port number/],
   ];
   for (const [args, message] of refused) {
     const bad = await startDev(args);

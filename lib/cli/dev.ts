@@ -91,8 +91,8 @@ function devSettings(
   ) {
     throw new UsageError("dev takes only --data DIR and --port N");
   }
-  const natsPort = Number(port);
-  if (!Number.isInteger(natsPort) || natsPort < 0 || natsPort > 65535) {
+  const natsPort = /^\d+$/.test(port) ? Number(port) : NaN;
+  if (!(natsPort <= 65535)) {
     throw new UsageError("--port takes a port number (0 for any free port)");
   }
   return { data, port: natsPort };
