@@ -137,20 +137,12 @@ export class GivenUpTicks {
 
   /**
    * Counts as missed (or skipped) the ticks given up that the job stream does not hold,
-   * looking for them {@link CHECK_DELAY} later (at once when stopping).
+   * looking for each batch {@link CHECK_DELAY} after it (at once when stopping).
    */
   async #check(): Promise<void> {
-    if (!this.#stopping) {
-      await new Promise<void>((resolve) => {
-        const timer = this.#clock.setTimeout(resolve, CHECK_DELAY);
-        this.#hurry = () => {
-          this.#clock.clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#hurry = undefined;
-    }
     while (this.#givenUp.length > 0) {
+      // Each batch waits, also one given up while the one before was being read.
+      if (!this.#stopping) await this.#delay();
       const ranges = this.#givenUp;
       this.#givenUp = [];
       let held: Set<number>[] = [];
@@ -166,6 +158,18 @@ export class GivenUpTicks {
       ranges.forEach((range, i) => this.#count(range, held[i], unchecked));
     }
     this.#checking = undefined;
+  }
+
+  /** Waits {@link CHECK_DELAY}, or less when {@link hurry} is called. */
+  async #delay(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimeout(resolve, CHECK_DELAY);
+      this.#hurry = () => {
+        this.#clock.clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#hurry = undefined;
   }
 
   #count(range: GivenUp, held = new Set<number>(), unchecked?: string): void {
