@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { KV } from "@nats-io/kv";
 import { jetstream } from "@nats-io/jetstream";
 import { HttpJob } from "../mod.ts";
 import { Node } from "../lib/node/node.ts";
@@ -45,6 +46,19 @@ function slowHook(hold: () => Promise<void>) {
       await hook.close();
     },
   };
+}
+
+/** Waits until the tick at `scheduledAt` waits as the pending one of job `stateKey`. */
+function pendingIs(kv: KV, stateKey: string, scheduledAt: Date) {
+  return waitFor(
+    `the tick of ${scheduledAt.toISOString()} pending`,
+    async () => {
+      const entry = await kv.get(stateKey);
+      return entry !== null &&
+        decodeRunState(entry.value).pending?.scheduledAt ===
+          scheduledAt.toISOString();
+    },
+  );
 }
 
 const governed = (url: string, policy: JobPolicy, spec = "@hourly"): Job =>
@@ -154,12 +168,7 @@ Deno.test("overlap buffer: one tick waits and runs when the running one ends; a 
     await waitFor("the first call", () => hook.active() === 1);
     await enqueue("buf", job, at(1));
     const kv = await (await Namespace.open(nc, "beta")).runState();
-    await waitFor("the second tick pending", async () => {
-      const entry = await kv.get("buf.0");
-      return entry !== null &&
-        decodeRunState(entry.value).pending?.scheduledAt ===
-          at(1).toISOString();
-    });
+    await pendingIs(kv, "buf.0", at(1));
     await enqueue("buf", job, at(2));
     await waitFor(
       "the third tick skipped",
@@ -199,12 +208,7 @@ Deno.test("overlap buffer: a tick that waited while its definition was removed d
       await waitFor("the first call", () => hook.active() === 1);
       await enqueue("buf", job, at(1), revision);
       const kv = await (await Namespace.open(nc, "beta")).runState();
-      await waitFor("the second tick pending", async () => {
-        const entry = await kv.get("buf.0");
-        return entry !== null &&
-          decodeRunState(entry.value).pending?.scheduledAt ===
-            at(1).toISOString();
-      });
+      await pendingIs(kv, "buf.0", at(1));
       await schedule.remove("buf");
       gate.resolve();
       await waitFor(
