@@ -380,3 +380,14 @@ Deno.test("events: a follower receives what clients do, with who did it", () =>
     stop.abort();
     await following;
   }));
+
+Deno.test("events: a signal aborted already ends the iteration at once", () =>
+  withClient(async (schedule) => {
+    const stop = new AbortController();
+    stop.abort();
+    const events: ScheduleEvent[] = [];
+    for await (const e of schedule.events({ signal: stop.signal })) {
+      events.push(e);
+    }
+    assert.deepEqual(events, []);
+  }));

@@ -104,6 +104,7 @@ export function liveResponse(
       });
       const heartbeat = setInterval(() => send(": idle\n\n"), HEARTBEAT);
       stop = () => {
+        signal.removeEventListener("abort", stop);
         unsubscribe();
         clearInterval(heartbeat);
         try {

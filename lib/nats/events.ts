@@ -45,6 +45,7 @@ export async function* followEvents(
   names: NamespaceNames,
   signal?: AbortSignal,
 ): AsyncIterable<ScheduleEvent> {
+  if (signal?.aborted) return;
   const subscription = nc.subscribe(names.eventSubjects);
   const stop = () => subscription.unsubscribe();
   signal?.addEventListener("abort", stop, { once: true });

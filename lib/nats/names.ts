@@ -64,7 +64,7 @@ export function validateKey(key: string): void {
   ) {
     throw new InvalidKeyError(
       `invalid key ${
-        quoted(String(key))
+        typeof key === "string" ? quoted(key) : `(a ${typeof key})`
       }: use 1 to 200 letters, digits or "-/_=.", ` +
         `not starting or ending with "." and without ".."`,
     );

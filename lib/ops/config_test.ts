@@ -430,6 +430,8 @@ Deno.test("parseConfig() reports a YAML syntax error by line and column, never t
         "namespace: a\nnats:\n  password: s3cr3t: T0ken\n",
         /at line 3, column 13$/,
       ],
+      // An unquoted password starting with * is an alias to the parser.
+      ["namespace: a\nnats:\n  password: *s3cr3tT0ken\n", /quote a value/],
     ] as const
   ) {
     assert.throws(

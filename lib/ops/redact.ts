@@ -133,8 +133,16 @@ export function parseYamlRedacted(
   try {
     return parse(text, { prettyErrors: false, lineCounter });
   } catch (err) {
-    if (!(err instanceof YAMLError)) throw err;
-    const { line, col } = lineCounter.linePos(err.pos[0]);
-    throw fail(`${err.message} at line ${line}, column ${col}`);
+    if (err instanceof YAMLError) {
+      const { line, col } = lineCounter.linePos(err.pos[0]);
+      throw fail(`${err.message} at line ${line}, column ${col}`);
+    }
+    // The parser's other errors quote the source (an unresolved alias, `*secret`, names
+    // it): only their kind is told.
+    throw fail(
+      err instanceof ReferenceError
+        ? "an alias (*name) whose anchor is not set: quote a value that starts with *"
+        : `not valid YAML (${(err as Error).name})`,
+    );
   }
 }

@@ -218,7 +218,11 @@ function checkTick(tick: Tick): void {
   validateNamespace(tick.namespace);
   validateKey(tick.key);
   if (!Number.isInteger(tick.index) || tick.index < 0) {
-    throw new CodecError(`tick: index ${tick.index} is not a job position`);
+    throw new CodecError(
+      `tick: index ${
+        typeof tick.index === "number" ? tick.index : `(a ${typeof tick.index})`
+      } is not a job position`,
+    );
   }
   if (
     !(tick.scheduledAt instanceof Date) || isNaN(tick.scheduledAt.getTime())

@@ -69,6 +69,18 @@ Deno.test("decodeTick() rejects a bad index", () => {
   );
 });
 
+Deno.test("decodeTick() rejects a key or an index that is an object, typed (they threw a TypeError)", () => {
+  const object = { toString: 1 };
+  assert.throws(
+    () => decodeTick(bytes({ ...stored, key: object })),
+    InvalidKeyError,
+  );
+  assert.throws(
+    () => decodeTick(bytes({ ...stored, index: object })),
+    CodecError,
+  );
+});
+
 Deno.test("decodeTick() rejects a bad time", () => {
   assert.throws(
     () => decodeTick(bytes({ ...stored, scheduledAt: 5 })),
