@@ -69,6 +69,11 @@ export class NatsServer {
     this.#process = undefined;
   }
 
+  /** Has the server read its config file (`-c`) again, as on SIGHUP. */
+  reload(): void {
+    this.#process?.child.kill("SIGHUP");
+  }
+
   /** Starts the server again on the same port with the same store. */
   async restart(): Promise<void> {
     await this.stop();

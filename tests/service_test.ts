@@ -149,6 +149,32 @@ const linesOf = (log: string, msg: string) =>
     JSON.parse(line)
   ).filter((line) => line.msg === msg);
 
+Deno.test("credentials refused on a reconnect close the connection for good: the node exits 1, saying so, never the password", async () => {
+  const dir = await Deno.makeTempDir();
+  const conf = (password: string) =>
+    Deno.writeTextFile(
+      `${dir}/nats.conf`,
+      `authorization { user: u, password: ${password} }\n`,
+    );
+  await conf("first-s3cret");
+  await using server = await NatsServer.start(["-c", `${dir}/nats.conf`]);
+  const node = new Service([], {
+    ...env(server),
+    SCHEDULE_NATS_USER: "u",
+    SCHEDULE_NATS_PASSWORD: "first-s3cret",
+  });
+  await node.until('"definitions loaded"');
+  // The password changes on the server: the client is refused twice and gives up.
+  await conf("second-s3cret");
+  server.reload();
+  await node.until("the NATS connection was closed for good");
+  await node.child.stdout.cancel();
+  const { code } = await node.child.status;
+  assert.equal(code, 1, node.log);
+  assert.doesNotMatch(node.log, /s3cret/);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("at log level debug, JSON lines tell each tick published and each run; old deletions are not news", async () => {
   await using server = await NatsServer.start();
   const hook = Deno.serve(

@@ -12,6 +12,7 @@
 export type Labels = Record<string, string>;
 
 interface Metric {
+  readonly name: string;
   render(): string[];
 }
 
@@ -35,16 +36,21 @@ interface Metric {
 export class Registry {
   /** The `content-type` of {@link render}'s output. */
   readonly contentType = "text/plain; version=0.0.4; charset=utf-8";
-  readonly #metrics: Metric[] = [];
+  readonly #metrics = new Map<string, Metric>();
 
-  /** Adds a metric; the metric classes call this. */
+  /**
+   * Adds a metric; the metric classes call this. A metric of a name registered already
+   * replaces it, in its place: a service that starts again (after a failed start)
+   * registers its metrics again, and a name rendered twice breaks the scrape.
+   */
   register(metric: Metric): void {
-    this.#metrics.push(metric);
+    this.#metrics.set(metric.name, metric);
   }
 
   /** All metrics, as the text format. */
   render(): string {
-    return this.#metrics.flatMap((metric) => metric.render()).join("\n") + "\n";
+    return [...this.#metrics.values()].flatMap((metric) => metric.render())
+      .join("\n") + "\n";
   }
 }
 

@@ -33,3 +33,15 @@ Deno.test("Registry.render() writes counters, gauges and histograms in the Prome
     ].join("\n"),
   );
 });
+
+Deno.test("a metric registered again under its name replaces the first: each name renders once", () => {
+  const registry = new Registry();
+  new Counter(registry, "a_total", "First.", () => 1);
+  new Gauge(registry, "b", "Between.", () => 2);
+  new Counter(registry, "a_total", "Again.", () => 3);
+  assert.equal(
+    registry.render(),
+    "# HELP a_total Again.\n# TYPE a_total counter\na_total 3\n" +
+      "# HELP b Between.\n# TYPE b gauge\nb 2\n",
+  );
+});

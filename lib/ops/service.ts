@@ -23,7 +23,7 @@ import { VERSION } from "./version.ts";
 import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
 import { watchConnection } from "./connection_status.ts";
-import { redactHost } from "./redact.ts";
+import { redactCredentials, redactHost } from "./redact.ts";
 
 /** What a running node or worker offers to this module. */
 interface Running {
@@ -166,14 +166,20 @@ async function serve(
   log.info("connected to NATS", { server: nc.getServer() });
   state.connected = true;
   const statusWatched = watchConnection(nc, state, metrics, log);
+  // A connection the client closes for good (credentials refused twice on a
+  // reconnect) never comes back: the process ends with an error, to be restarted.
+  const lost = new AbortController();
+  let lostFor: string | undefined;
+  nc.closed().then((err) => {
+    if (stopping.aborted) return;
+    lostFor = redactCredentials(err?.message ?? "closed");
+    lost.abort();
+  });
+  const ended = AbortSignal.any([stopping, lost.signal]);
   let running: Running | null = null;
   try {
-    running = await startUntilStopped(role, config, nc, context, stopping);
-    if (running && !stopping.aborted) {
-      await new Promise((resolve) =>
-        stopping.addEventListener("abort", resolve, { once: true })
-      );
-    }
+    running = await startUntilStopped(role, config, nc, context, ended);
+    if (running && !ended.aborted) await aborted(ended);
   } finally {
     log.info("stopping");
     try {
@@ -184,6 +190,11 @@ async function serve(
     await closeConnection(nc, state.connected);
     await statusWatched;
     log.info("stopped", { ...running?.metrics });
+  }
+  if (lostFor !== undefined) {
+    throw new ScheduleError(
+      `the NATS connection was closed for good: ${lostFor}`,
+    );
   }
 }
 
@@ -206,8 +217,10 @@ async function startUntilStopped(
     let running: Running | undefined;
     try {
       running = role === "node"
-        ? await startNode(nc, config, log, metrics)
+        ? await startNode(nc, config, log, metrics, stopping)
         : await startWorker(nc, config, log, metrics);
+      // Stopped while it loaded: not announced, stopped as it is.
+      if (stopping.aborted) return running;
       const announced = await announce(
         nc,
         config.namespace,
@@ -285,11 +298,16 @@ async function closeConnection(
   await nc.close().catch(() => {});
 }
 
+/**
+ * Starts a node and waits until it has loaded the definitions, or `stopping` is aborted
+ * (a load can wait for a server that is gone). A node that failed to load is stopped.
+ */
 async function startNode(
   nc: NatsConnection,
   config: Config,
   log: Logger,
   metrics: Metrics,
+  stopping: AbortSignal,
 ): Promise<Running> {
   const started = await Node.start(nc, {
     namespace: config.namespace,
@@ -299,7 +317,12 @@ async function startNode(
     logger: log,
     onStored: metrics.firingLag(),
   });
-  await started.ready;
+  try {
+    await Promise.race([started.ready, aborted(stopping)]);
+  } catch (err) {
+    await started.stop().catch(() => {});
+    throw err;
+  }
   metrics.node(() => started.metrics);
   metrics.clock(started.clock);
   return {
@@ -344,6 +367,14 @@ async function startWorker(
       ...clockDetails(started.clock),
     }),
   };
+}
+
+/** Resolves once `signal` is aborted. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 /** The offset to the server's clock and its error, in ms, for the `nodes` command. */
