@@ -344,6 +344,19 @@ Deno.test("describe: pause note, times, policy, next fire times, runs and counts
     await assert.rejects(schedule.describe("nope"), NotFoundError);
   }));
 
+Deno.test("describe: the runs left of maxRuns follow the tick rule, and start again after a resume", () =>
+  withClient(async (schedule) => {
+    await schedule.set("few", HttpJob("@every 1s", hook, { maxRuns: 3 }));
+    const remaining = async () =>
+      (await schedule.describe("few")).jobs[0].counts.remaining;
+    assert.equal(await remaining(), 3);
+    // Two ticks given by the rule (sent or not: no node runs here, as after an outage).
+    await waitFor("two ticks given", async () => await remaining() === 1);
+    await schedule.pause("few");
+    await schedule.resume("few");
+    assert.equal(await remaining(), 3, "the resume starts the count again");
+  }));
+
 Deno.test("events: a follower receives what clients do, with who did it", () =>
   withClient(async (schedule) => {
     const stop = new AbortController();

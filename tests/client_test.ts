@@ -14,6 +14,8 @@ import {
   PayloadTooLargeError,
 } from "../lib/errors.ts";
 import { NatsServer } from "./nats_server.ts";
+import { NamespaceNames } from "../lib/nats/names.ts";
+import { encodeRunRecord, encodeTick } from "../lib/wire/mod.ts";
 import { recordingLogger } from "./helpers.ts";
 import { Worker } from "../lib/worker/worker.ts";
 
@@ -397,5 +399,60 @@ Deno.test("the namespace's streams are created as the README says", () =>
       (await jsm.streams.info("KV_schedule-beta")).config.storage,
       "file",
     );
+    await nc.close();
+  }));
+
+Deno.test("reads show what is there: past foreign data on a subject, and with a stream deleted", () =>
+  withClient(async (schedule, server) => {
+    const nc = await server.connect();
+    const js = jetstream(nc);
+    const names = new NamespaceNames("beta");
+    await schedule.set("k", HttpJob("@hourly", hook));
+    const { revision } = await schedule.describe("k");
+    const scheduledAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const job = HttpJob("@hourly", hook);
+    await js.publish(
+      names.jobSubject("k", 0),
+      encodeTick({
+        ...job,
+        namespace: "beta",
+        key: "k",
+        index: 0,
+        scheduledAt,
+        revision,
+      }),
+    );
+    await js.publish(
+      names.runSubject("k", 0),
+      encodeRunRecord({
+        key: "k",
+        index: 0,
+        scheduledAt,
+        attempt: 1,
+        startedAt: scheduledAt,
+        durationMs: 5,
+        outcome: "success",
+        worker: "w",
+        revision,
+      }),
+    );
+    // Someone else writes on both subjects after them.
+    for (
+      const subject of [names.jobSubject("k", 0), names.runSubject("k", 0)]
+    ) {
+      await js.publish(subject, new TextEncoder().encode("not ours"));
+    }
+    const [{ state }] = await schedule.get("k");
+    assert.equal(state.prev?.getTime(), scheduledAt.getTime());
+    assert.equal(state.lastRun?.outcome, "success");
+
+    // The run history and the job stream deleted under the client: nothing to show.
+    const jsm = await js.jetstreamManager();
+    await jsm.streams.delete(names.runStream);
+    await jsm.streams.delete(names.jobStream);
+    const [after] = await schedule.get("k");
+    assert.deepEqual([after.state.prev, after.state.lastRun], [null, null]);
+    assert.deepEqual(await schedule.history("k"), []);
+    assert.equal((await schedule.describe("k")).jobs[0].counts.fired, 0);
     await nc.close();
   }));

@@ -13,6 +13,7 @@ import {
 } from "../wire/mod.ts";
 import { InvalidJobError, NotFoundError } from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
+import { isStreamNotFound } from "../nats/provision.ts";
 import { quoted } from "../_util.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import { readDefinitionEntry } from "../nats/definitions.ts";
@@ -111,4 +112,45 @@ export function ofDefinition(
   revision: number,
 ): boolean {
   return written.revision === undefined || written.revision === revision;
+}
+
+/**
+ * The messages of `stream` on `filter`, as `Namespace.read` gives them; none when the
+ * stream does not exist (deleted under the client: a read shows what is there).
+ */
+export async function* readStream<T>(
+  client: Client,
+  stream: string,
+  filter: string,
+  decode: (bytes: Uint8Array, subject: string) => T,
+): AsyncIterable<Exclude<T, null>> {
+  try {
+    yield* client.namespace.read(stream, filter, decode);
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+  }
+}
+
+/**
+ * The last message on `subject` of `stream` that is valid and `accept`ed: the last one
+ * when it is (one direct get), else the latest such of the subject's messages (after
+ * foreign data, or of another definition when `scanPast` says so); `null` when none.
+ */
+export async function lastValid<T>(
+  client: Client,
+  stream: string,
+  subject: string,
+  decode: (bytes: Uint8Array) => T,
+  accept: (value: T) => boolean,
+  scanPast: (value: T) => boolean = () => false,
+): Promise<T | null> {
+  const last = await client.namespace.last(stream, subject, decode);
+  if (last === undefined) return null;
+  if (last !== null && accept(last)) return last;
+  if (last !== null && !scanPast(last)) return null;
+  let found: T | null = null;
+  for await (const value of readStream(client, stream, subject, decode)) {
+    if (accept(value)) found = value;
+  }
+  return found;
 }

@@ -12,13 +12,17 @@ import {
   decodeRunRecord,
   decodeTick,
   definedRevision,
-  triggerOf,
 } from "../wire/mod.ts";
 import { NotFoundError, ScheduleError } from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
 import { quoted } from "../_util.ts";
 import type { Spec } from "../spec/spec.ts";
-import { firstRunAfter, nextTick, tickBounds } from "../spec/ticks.ts";
+import {
+  countTicks,
+  firstRunAfter,
+  nextTick,
+  tickBounds,
+} from "../spec/ticks.ts";
 import type {
   Definition,
   Job,
@@ -32,6 +36,7 @@ import {
   namespaceOf,
   ofDefinition,
   readDefinition,
+  readStream,
 } from "./_util.ts";
 import { BY_HEADER } from "./write.ts";
 
@@ -108,8 +113,9 @@ export interface JobCounts {
   /** Ticks a worker skipped (its overlap policy). */
   skipped: number;
   /**
-   * With `maxRuns`: how many scheduled ticks are left, `maxRuns` less the scheduled ticks
-   * the job stream keeps (exact while it keeps them all).
+   * With `maxRuns`: how many scheduled ticks are left, `maxRuns` less the ticks the rule
+   * gave since the definition was stored (its `set`, `pause` or `resume`; see "start,
+   * end and maxRuns: what counts"), as the nodes count them.
    */
   remaining?: number;
 }
@@ -184,7 +190,7 @@ export function operationOf(definition: Definition): RevisionOperation {
 export function summarizeRuns(
   ticks: Tick[],
   runs: RunRecord[],
-  maxRuns?: number,
+  remaining?: number,
 ): Pick<JobDescription, "recent" | "running" | "counts"> {
   const last = new Map<number, RunRecord>();
   for (const run of runs) last.set(run.scheduledAt.getTime(), run);
@@ -197,12 +203,7 @@ export function summarizeRuns(
     failed: count("failed"),
     skipped: count("skipped"),
   };
-  if (maxRuns !== undefined) {
-    const scheduled = ticks.filter((tick) =>
-      triggerOf(tick) === "schedule"
-    ).length;
-    counts.remaining = Math.max(0, maxRuns - scheduled);
-  }
+  if (remaining !== undefined) counts.remaining = remaining;
   return {
     recent: runs.slice(-10).reverse(),
     running: ended.filter((run) => run.outcome === "retry").reverse(),
@@ -243,7 +244,8 @@ async function describeJobs(
   const { names } = client.namespace;
   const runs: RunRecord[][] = definition.jobs.map(() => []);
   for await (
-    const run of client.namespace.read(
+    const run of readStream(
+      client,
       names.runStream,
       names.runSubjectsOf(key),
       decodeRunRecord,
@@ -252,7 +254,8 @@ async function describeJobs(
   return await Promise.all(definition.jobs.map(async (job, index) => {
     const ticks: Tick[] = [];
     for await (
-      const tick of client.namespace.read(
+      const tick of readStream(
+        client,
         names.jobStream,
         names.jobSubject(key, index),
         decodeTick,
@@ -268,9 +271,43 @@ async function describeJobs(
         now,
         job.policy,
       ),
-      ...summarizeRuns(ticks, runs[index], job.policy?.maxRuns),
+      ...summarizeRuns(
+        ticks,
+        runs[index],
+        remainingRuns(
+          specs[index],
+          definition,
+          entry.created.getTime(),
+          now,
+          job.policy,
+        ),
+      ),
     };
   }));
+}
+
+/**
+ * The runs left of a job's `maxRuns` at `now`: less the ticks the rule gave since
+ * `definedAt`, as the nodes number them; `undefined` without `maxRuns`.
+ */
+function remainingRuns(
+  spec: Spec,
+  definition: Definition,
+  definedAt: number,
+  now: number,
+  policy: JobPolicy | undefined,
+): number | undefined {
+  const maxRuns = policy?.maxRuns;
+  if (maxRuns === undefined) return undefined;
+  const given = countTicks(
+    spec,
+    definition,
+    definedAt,
+    now,
+    maxRuns,
+    tickBounds(policy),
+  );
+  return maxRuns - given;
 }
 
 /** The writes to `key` the bucket keeps, newest first. */

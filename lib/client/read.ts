@@ -14,7 +14,13 @@ import {
 import { validateKey } from "../nats/names.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
 import type { JobInfo, RunRecord } from "../types.ts";
-import { type Client, ofDefinition, readEntry } from "./_util.ts";
+import {
+  type Client,
+  lastValid,
+  ofDefinition,
+  readEntry,
+  readStream,
+} from "./_util.ts";
 
 /** The keys of the namespace, sorted. */
 export async function listKeys(client: Client): Promise<string[]> {
@@ -68,7 +74,8 @@ export async function runHistory(
   const { names } = client.namespace;
   const runs: RunRecord[] = [];
   for await (
-    const run of client.namespace.read(
+    const run of readStream(
+      client,
       names.runStream,
       names.runSubjectsOf(key),
       decodeRunRecord,
@@ -82,32 +89,24 @@ export async function runHistory(
 
 /**
  * The last run a worker recorded for job `index` of definition `revision` of `key`:
- * the job's last record, else (when that one is of another definition) the last of
- * this definition in the job's history.
+ * the job's last record, else (when that one is of another definition, or not a record)
+ * the last of this definition in the job's history.
  */
-async function lastRunOf(
+function lastRunOf(
   client: Client,
   key: string,
   index: number,
   revision: number,
 ): Promise<RunRecord | null> {
   const { names } = client.namespace;
-  const subject = names.runSubject(key, index);
-  const last = await client.namespace.last(
+  return lastValid(
+    client,
     names.runStream,
-    subject,
+    names.runSubject(key, index),
     decodeRunRecord,
+    (run) => ofDefinition(run, revision),
+    () => true,
   );
-  if (last === null || ofDefinition(last, revision)) return last;
-  let found: RunRecord | null = null;
-  for await (
-    const run of client.namespace.read(
-      names.runStream,
-      subject,
-      decodeRunRecord,
-    )
-  ) if (ofDefinition(run, revision)) found = run;
-  return found;
 }
 
 /**
@@ -121,12 +120,12 @@ async function prevTick(
   revision: number,
 ): Promise<Date | null> {
   const { names } = client.namespace;
-  const tick = await client.namespace.last(
+  const tick = await lastValid(
+    client,
     names.jobStream,
     names.jobSubject(key, index),
     decodeTick,
+    (tick) => ofDefinition(tick, revision),
   );
-  return tick !== null && ofDefinition(tick, revision)
-    ? tick.scheduledAt
-    : null;
+  return tick?.scheduledAt ?? null;
 }

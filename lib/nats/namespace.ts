@@ -260,18 +260,25 @@ export class Namespace {
   }
 
   /**
-   * The last message on `subject` of `stream`, decoded; `null` when there is none, or
-   * when it is not valid (`decode` threw a {@link ScheduleError}).
+   * The last message on `subject` of `stream`, decoded: `undefined` when there is none
+   * (or the stream does not exist), `null` when it is not valid (`decode` threw a
+   * {@link ScheduleError}: data written by someone else).
    */
   async last<T>(
     stream: string,
     subject: string,
     decode: (bytes: Uint8Array) => T,
-  ): Promise<T | null> {
-    const stored = await this.jsm.streams.getMessage(stream, {
-      last_by_subj: subject,
-    });
-    return stored === null ? null : decodeOrNull(stored.data, decode);
+  ): Promise<T | null | undefined> {
+    let stored;
+    try {
+      stored = await this.jsm.streams.getMessage(stream, {
+        last_by_subj: subject,
+      });
+    } catch (err) {
+      if (isStreamNotFound(err)) return undefined;
+      throw err;
+    }
+    return stored === null ? undefined : decodeOrNull(stored.data, decode);
   }
 
   /**
