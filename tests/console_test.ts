@@ -8,6 +8,10 @@ import { HttpJob } from "../mod.ts";
 import { TOKEN, withConsole } from "./_console.ts";
 import { waitFor } from "./helpers.ts";
 import { NatsServer } from "./nats_server.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { NotFoundError } from "../lib/errors.ts";
+import { parseConfig } from "../lib/ops/config.ts";
+import { startConsole } from "../lib/console/mod.ts";
 
 /** A browser-like session: keeps cookies, reads the CSRF token of pages. */
 class Session {
@@ -335,4 +339,20 @@ Deno.test("console: sign-in goes back only to a path of the console", async () =
     );
     assert.doesNotMatch(form, /evil\.example/);
   });
+});
+
+Deno.test("console: on a namespace nothing was set in (a typo) it does not start, and creates nothing", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const config = parseConfig(
+    `namespace: typo\nnats: { hosts: ["${server.url}"] }\nconsole: { port: 0 }\n`,
+    {},
+  );
+  await assert.rejects(startConsole(nc, config), NotFoundError);
+  const streams: string[] = [];
+  for await (const name of (await jetstreamManager(nc)).streams.names()) {
+    streams.push(name);
+  }
+  assert.deepEqual(streams, []);
+  await nc.close();
 });

@@ -10,10 +10,8 @@ import { Schedule } from "../client/schedule.ts";
 import { connectionOptions } from "../nats/connect.ts";
 import { type Config, CONFIG_ENV, loadConfig } from "../ops/config.ts";
 import { redactMessage } from "../ops/redact.ts";
-import { NotFoundError, ScheduleError } from "../errors.ts";
-import { NamespaceNames } from "../nats/names.ts";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { isStreamNotFound } from "../nats/provision.ts";
+import { ScheduleError } from "../errors.ts";
+import { assertNamespaceExists } from "../nats/namespace.ts";
 
 /** The flags every command takes, as the nats CLI's context flags. */
 export interface GlobalFlags {
@@ -98,7 +96,7 @@ export function withSchedule<T>(
   create = false,
 ): Promise<T> {
   return withNats(flags, async (nc, namespace) => {
-    if (!create) await assertNamespace(nc, namespace);
+    if (!create) await assertNamespaceExists(nc, namespace);
     let schedule: Schedule;
     try {
       schedule = await Schedule.create(namespace, nc);
@@ -110,22 +108,4 @@ export function withSchedule<T>(
     }
     return await use(schedule);
   });
-}
-
-/** Throws when nothing was ever defined in `namespace`: its bucket does not exist. */
-async function assertNamespace(
-  nc: NatsConnection,
-  namespace: string,
-): Promise<void> {
-  const { bucket } = new NamespaceNames(namespace);
-  try {
-    await (await jetstreamManager(nc)).streams.info(`KV_${bucket}`);
-  } catch (err) {
-    if (isStreamNotFound(err)) {
-      throw new NotFoundError(
-        `no namespace ${namespace} on this server: nothing was ever set there (check --namespace or SCHEDULE_NAMESPACE)`,
-      );
-    }
-    if ((err as Error).name !== "JetStreamNotEnabled") throw err;
-  }
 }

@@ -9,7 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Schedule } from "../../mod.ts";
 import { ConfigError } from "../errors.ts";
 import { connectionOptions, connectWithRetry } from "../nats/connect.ts";
-import { Namespace } from "../nats/namespace.ts";
+import { assertNamespaceExists, Namespace } from "../nats/namespace.ts";
 import type { Config } from "../ops/config.ts";
 import { createLogger } from "../ops/log.ts";
 import { stopOnSignals } from "../ops/service.ts";
@@ -44,6 +44,7 @@ export async function startConsole(
   config: Config,
 ): Promise<RunningConsole> {
   const access = await Access.load(config.console);
+  await assertNamespaceExists(nc, config.namespace);
   const namespace = await Namespace.open(nc, config.namespace);
   const client = await Schedule.create(config.namespace, nc);
   const index = await DefinitionIndex.start(namespace);

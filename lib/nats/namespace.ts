@@ -12,11 +12,12 @@ import {
   jetstream,
   type JetStreamClient,
   type JetStreamManager,
+  jetstreamManager,
   StorageType,
   type StreamInfo,
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import { ScheduleError } from "../errors.ts";
+import { NotFoundError, ScheduleError } from "../errors.ts";
 import { NamespaceNames } from "./names.ts";
 import type { Logger } from "../ops/log.ts";
 import {
@@ -345,5 +346,35 @@ export function decodeOrNull<T>(
   } catch (err) {
     if (err instanceof ScheduleError) return null;
     throw err;
+  }
+}
+
+/**
+ * Throws when nothing was ever set in `namespace` on the server `nc` is connected to:
+ * its definitions bucket does not exist (a mistyped namespace). What only reads a
+ * namespace calls it first, so as to create nothing.
+ *
+ * @throws {NotFoundError} When the bucket does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * await assertNamespaceExists(nc, "beta");
+ * ```
+ */
+export async function assertNamespaceExists(
+  nc: NatsConnection,
+  namespace: string,
+): Promise<void> {
+  const { bucket } = new NamespaceNames(namespace);
+  try {
+    await (await jetstreamManager(nc)).streams.info(`KV_${bucket}`);
+  } catch (err) {
+    if (isStreamNotFound(err)) {
+      throw new NotFoundError(
+        `no namespace ${namespace} on this server: nothing was ever set there (check the namespace configured)`,
+      );
+    }
+    // Without JetStream: told by what opens the namespace next.
+    if ((err as Error).name !== "JetStreamNotEnabled") throw err;
   }
 }
