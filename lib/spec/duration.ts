@@ -47,7 +47,7 @@ export function parseNanoseconds(text: string): bigint {
   let total = 0n;
   while (rest !== "") {
     const [part, whole, fraction = "", unit] = PART.exec(rest)!;
-    if (whole === "" && fraction === "" || !(unit in UNIT_NS)) {
+    if (whole === "" && fraction === "" || !Object.hasOwn(UNIT_NS, unit)) {
       throw invalid(text);
     }
     total += partNanoseconds(text, whole, fraction, UNIT_NS[unit]);

@@ -11,7 +11,19 @@ Deno.test("Go durations", () => {
   assert.equal(parseDuration("-2s"), -2000);
   assert.equal(parseDuration(".5s"), 500);
   assert.equal(parseDuration("0"), 0);
-  for (const bad of ["", "5", "s", "1d", "1.5.5s", "1 s"]) {
+  // Units that are members of every object ("constructor") are no units either.
+  for (
+    const bad of [
+      "",
+      "5",
+      "s",
+      "1d",
+      "1.5.5s",
+      "1 s",
+      "1constructor",
+      "2toString",
+    ]
+  ) {
     assert.throws(() => parseDuration(bad), InvalidSpecError, bad);
   }
 });

@@ -71,9 +71,10 @@ export function parseSpecText(source: string): ParsedSpec {
     texts.unshift("0");
   }
   if (texts.length !== 6) {
+    const edged = texts.length === 5 ? " with white space before or after" : "";
     throw new InvalidSpecError(
-      `spec "${source}" has ${texts.length} fields: expected 6 (sec min hour dom month dow), ` +
-        `5 (min hour dom month dow), a descriptor such as @daily, or @every <duration>`,
+      `spec "${source}" has ${texts.length} fields${edged}: expected 6 (sec min hour dom month dow), ` +
+        `5 (min hour dom month dow, nothing around them), a descriptor such as @daily, or @every <duration>`,
     );
   }
   return { zone, fields: parseFields(source, texts) };

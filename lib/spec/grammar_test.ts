@@ -36,6 +36,10 @@ Deno.test("fields are separated by Go's white space, not U+FEFF", () => {
 Deno.test("five fields are seconds 0, unless white space surrounds them", () => {
   assert.equal(parseSpecText("30 9 * * *").fields![0].mask.has(0), true);
   assert.equal(valid("30 9 * * *  "), false);
+  assert.throws(
+    () => parseSpecText("30 9 * * *  "),
+    /has 5 fields with white space before or after/,
+  );
   assert.equal(valid("0 0 0 * * * 2025"), false);
 });
 
