@@ -344,3 +344,20 @@ Deno.test("nextRuns refuses a from that is not a valid Date, and a bad count", (
   assert.deepEqual(nextRuns("0 0 * * * *", 2, new Date(8.64e15)), []);
   assert.equal(nextRuns("* * * * * *", 130_000, new Date(0)).length, 130_000);
 });
+
+Deno.test("a zoned spec near either end of the Date range: no time past it, no error", () => {
+  assert.deepEqual(
+    nextRuns(
+      "CRON_TZ=Europe/Paris 0 0 0 29 2 *",
+      5,
+      new Date("+275760-03-01T00:00:00Z"),
+    ),
+    [],
+  );
+  const [first] = nextRuns(
+    "CRON_TZ=Europe/Paris @daily",
+    1,
+    new Date(-8.64e15),
+  );
+  assert.ok(first.getTime() > -8.64e15);
+});

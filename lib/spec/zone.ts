@@ -11,6 +11,8 @@ import { InvalidTimeZoneError } from "../errors.ts";
 /** Instants and offsets are in whole seconds. */
 const SPAN = 2 ** 25; // about 388 days per cached stretch
 const NS = 1_000_000_000n;
+/** The farthest instant from 1970 a Date holds, in seconds. */
+const DATE_LIMIT = 8_640_000_000_000;
 /** tzdata names that Temporal lacks, and the zone with the same offsets. */
 const SAME_AS = new Map([["Factory", "UTC"]]);
 /**
@@ -84,7 +86,7 @@ export class Zone {
 
   private constructor(readonly name: string) {
     this.#last = this.#stretch(0);
-    const never = new Temporal.ZonedDateTime(-(8_640_000_000_000n * NS), name)
+    const never = new Temporal.ZonedDateTime(-(BigInt(DATE_LIMIT) * NS), name)
       .getTimeZoneTransition("next");
     this.fixed = !never ? this.#last.offsets[0] : undefined;
   }
@@ -149,7 +151,9 @@ export class Zone {
   }
 
   #read(start: number): Stretch {
-    let at = new Temporal.ZonedDateTime(BigInt(start) * NS, this.name);
+    // Temporal holds the instants a Date does: a stretch past either end is read from it.
+    const from = Math.min(Math.max(start, -DATE_LIMIT), DATE_LIMIT);
+    let at = new Temporal.ZonedDateTime(BigInt(from) * NS, this.name);
     const changes: number[] = [];
     const offsets = [Math.round(at.offsetNanoseconds / 1e9)];
     for (;;) {
