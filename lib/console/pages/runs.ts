@@ -103,7 +103,7 @@ export function timeline(runs: RunRecord[], now: number, zone: string): Html {
             <th scope="col">Response</th>
           </tr>
         </thead>
-        <tbody>${runs.map((run) => runRow(run, zone))}</tbody>
+        <tbody>${recent.map((run) => runRow(run, zone))}</tbody>
       </table>
     </div>
   `;
