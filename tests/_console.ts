@@ -55,17 +55,19 @@ console: { port: 0, token: ${TOKEN} }
 `,
     {},
   );
+  const nc = await server.connect();
+  // The namespace exists before the console starts (it creates none).
+  const schedule = await Schedule.create("beta", nc);
   const stopping = new AbortController();
   const services = (["node", "worker"] as const).map((role) =>
     runService(role, config, stopping.signal)
   );
-  const nc = await server.connect();
   const running = await startConsole(nc, config);
   try {
     await fn({
       url: running.url,
       nc,
-      schedule: await Schedule.create("beta", nc),
+      schedule,
       hook: `http://127.0.0.1:${receiver.addr.port}`,
       calls,
     });

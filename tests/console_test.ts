@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { HttpJob } from "../mod.ts";
+import { HttpJob, Schedule } from "../mod.ts";
 import { TOKEN, withConsole } from "./_console.ts";
 import { waitFor } from "./helpers.ts";
 import { NatsServer } from "./nats_server.ts";
@@ -243,6 +243,9 @@ Deno.test("console: the form creates with set's validation; the preview and the 
 
 Deno.test("console: `schedule console` serves the namespace from the config and stops on SIGTERM", async () => {
   await using server = await NatsServer.start();
+  const nc = await server.connect();
+  await Schedule.create("beta", nc);
+  await nc.close();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
