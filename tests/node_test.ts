@@ -656,28 +656,6 @@ Deno.test("a definition a stalled node receives later than catchup: the ticks du
   }
 });
 
-Deno.test("a job stream deleted under a node with no worker: the node creates it again and goes on firing", () =>
-  withCluster(async ({ schedule, startNode, namespace, reach, stored }) => {
-    const { log } = await startNode();
-    await schedule.set("k", HttpJob("* * * * * *", hook));
-    await reach("k", nextSecond((await stored("k")).definedAt));
-    const { jsm, names } = namespace;
-    await jsm.streams.delete(names.jobStream);
-    const deleted = Date.now();
-    await waitFor("a tick stored in the new job stream", async () => {
-      const last = await jsm.streams.getMessage(names.jobStream, {
-        last_by_subj: names.jobSubject("k", 0),
-      }).catch(() => null);
-      return last !== null &&
-        Date.parse(last.json<{ scheduledAt: string }>().scheduledAt) > deleted;
-    });
-    assert.ok(
-      log.lines.some((line) =>
-        line.msg === "job stream lost; creating it again"
-      ),
-    );
-  }));
-
 Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules stop, new ones fire", () =>
   withCluster(
     async ({ namespace, schedule, startNode, stored, reach, queue }) => {

@@ -33,7 +33,6 @@ import { NODE_DEFAULTS } from "../defaults.ts";
 import { publishEvent } from "../nats/events.ts";
 import { Namespace } from "../nats/namespace.ts";
 import type { NamespaceNames } from "../nats/names.ts";
-import { isStreamNotFound } from "../nats/provision.ts";
 import { type ClockReading, ServerClock } from "../nats/server_clock.ts";
 import { StreamSender } from "../nats/stream_sender.ts";
 import { createLogger, type Logger } from "../ops/log.ts";
@@ -265,7 +264,7 @@ export class Node {
     );
     const log = options.logger ?? createLogger();
     const clock = await ServerClock.start({
-      probe: () => serverTimeRestoring(namespace, log),
+      probe: () => namespace.serverTime(),
       maxOffset: options.maxClockOffset,
       interval: NODE_DEFAULTS.clockInterval,
       log,
@@ -311,28 +310,5 @@ export class Node {
     await this.#settled.stop();
     await this.#clock.stop();
     this.#event({ type: "node-left", at: new Date(this.#clock.now()) });
-  }
-}
-
-/**
- * The server's time, read from the job stream (see `Namespace.serverTime`). When the
- * stream is gone (deleted under the node), it is created again with the workers'
- * consumer, as a worker does, and logged; the probe fails all the same, and the ticks it
- * could not store meanwhile are given up and counted.
- */
-async function serverTimeRestoring(
-  namespace: Namespace,
-  log: Logger,
-): Promise<number> {
-  try {
-    return await namespace.serverTime();
-  } catch (err) {
-    if (!isStreamNotFound(err)) throw err;
-    log.warn("job stream lost; creating it again", {
-      stream: namespace.names.jobStream,
-    });
-    const { createdStream } = await namespace.provisionQueue();
-    if (createdStream) log.info("job stream restored");
-    throw err;
   }
 }
