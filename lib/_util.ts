@@ -83,3 +83,18 @@ export function timeOf(value: unknown): number {
     ? Date.parse(value)
     : NaN;
 }
+
+/**
+ * A whole number, 0 or more, as YAML (a number) or text (digits: a flag, a variable)
+ * gives it; `NaN` for anything else, not coerced as `Number` would (`true`, `[1]`, `""`,
+ * `0x1`, `1e0`).
+ */
+export function wholeNumberOf(value: unknown): number {
+  if (typeof value === "number") {
+    return Number.isInteger(value) && value >= 0 ? value : NaN;
+  }
+  return typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
+}
+
+/** The farthest instant from 1970 a `Date` holds, either way, in epoch ms. */
+export const DATE_LIMIT_MS = 8.64e15;

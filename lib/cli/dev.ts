@@ -8,6 +8,7 @@
 import { ensureNatsServer } from "../dev/binary.ts";
 import { NatsProcess } from "../dev/process.ts";
 import { ScheduleError } from "../errors.ts";
+import { wholeNumberOf } from "../_util.ts";
 import { parseConfig, runService, stopOnSignals } from "../ops/mod.ts";
 import type { Role } from "../types.ts";
 import { UsageError } from "./usage.ts";
@@ -91,7 +92,7 @@ function devSettings(
   ) {
     throw new UsageError("dev takes only --data DIR and --port N");
   }
-  const natsPort = /^\d+$/.test(port) ? Number(port) : NaN;
+  const natsPort = wholeNumberOf(port);
   if (!(natsPort <= 65535)) {
     throw new UsageError("--port takes a port number (0 for any free port)");
   }

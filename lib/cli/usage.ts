@@ -5,6 +5,7 @@
  */
 
 import { ScheduleError } from "../errors.ts";
+import { wholeNumberOf } from "../_util.ts";
 
 /**
  * Bad command-line arguments: the command line prints the problem and how to get the
@@ -39,7 +40,7 @@ export class UsageError extends ScheduleError {}
  * ```
  */
 export function wholeNumber(flag: string, text: string, min = 0): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  const value = wholeNumberOf(text);
   if (!Number.isSafeInteger(value) || value < min) {
     throw new UsageError(
       `${flag} takes a whole number${min === 0 ? ", 0 or more" : ""}`,

@@ -40,7 +40,7 @@
 
 import { parseYamlRedacted } from "./redact.ts";
 import ipaddr from "ipaddr.js";
-import { isRecord } from "../_util.ts";
+import { isRecord, wholeNumberOf } from "../_util.ts";
 import { CLOCK_DEFAULTS, NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
 import { parseDuration } from "../spec/duration.ts";
 import { ConfigError, type ScheduleError } from "../errors.ts";
@@ -780,17 +780,6 @@ function countField(name: string, value: unknown, fallback: number): number {
     throw new ConfigError(`${name}: expected a whole number of at least 1`);
   }
   return count;
-}
-
-/**
- * A whole number, 0 or more, as YAML (a number) or the environment (digits) gives it;
- * `NaN` for anything else, not coerced as `Number` would (`true`, `[1]`, `""`, `0x1`).
- */
-function wholeNumberOf(value: unknown): number {
-  if (typeof value === "number") {
-    return Number.isInteger(value) && value >= 0 ? value : NaN;
-  }
-  return typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
 }
 
 function parseBoolean(text: string): boolean | string {

@@ -9,6 +9,7 @@ import { everyInterval, nextEvery } from "./every.ts";
 import { parseSpecText } from "./grammar.ts";
 import { validateTimeZone, Zone } from "./zone.ts";
 import { InvalidSpecError } from "../errors.ts";
+import { DATE_LIMIT_MS } from "../_util.ts";
 
 /** A compiled spec: computes fire times. Share one per distinct (spec, zone, options). */
 export interface Spec {
@@ -109,8 +110,7 @@ export function nextRuns(
   let after = from.getTime();
   while (runs.length < count) {
     const next = compiled.next(after, anchor);
-    // A Date holds no time after 8.64e15 ms.
-    if (next === null || next > 8.64e15) break;
+    if (next === null || next > DATE_LIMIT_MS) break;
     runs.push(new Date(next));
     after = next;
   }

@@ -7,12 +7,13 @@
  */
 
 import { InvalidTimeZoneError } from "../errors.ts";
+import { DATE_LIMIT_MS } from "../_util.ts";
 
 /** Instants and offsets are in whole seconds. */
 const SPAN = 2 ** 25; // about 388 days per cached stretch
 const NS = 1_000_000_000n;
 /** The farthest instant from 1970 a Date holds, in seconds. */
-const DATE_LIMIT = 8_640_000_000_000;
+const DATE_LIMIT = DATE_LIMIT_MS / 1000;
 /** tzdata names that Temporal lacks, and the zone with the same offsets. */
 const SAME_AS = new Map([["Factory", "UTC"]]);
 /**
