@@ -190,13 +190,8 @@ export class Namespace {
   }
 
   /** The definitions bucket's stream as it is now, or `null` when it does not exist. */
-  async bucketInfo(): Promise<StreamInfo | null> {
-    try {
-      return await this.jsm.streams.info(`KV_${this.names.bucket}`);
-    } catch (err) {
-      if (isStreamNotFound(err)) return null;
-      throw err;
-    }
+  bucketInfo(): Promise<StreamInfo | null> {
+    return bucketStreamInfo(this.jsm, this.names);
   }
 
   /** Creates the definitions bucket again if it is missing (it was deleted). */
@@ -365,16 +360,31 @@ export async function assertNamespaceExists(
   nc: NatsConnection,
   namespace: string,
 ): Promise<void> {
-  const { bucket } = new NamespaceNames(namespace);
+  const names = new NamespaceNames(namespace);
+  let bucket: StreamInfo | null;
   try {
-    await (await jetstreamManager(nc)).streams.info(`KV_${bucket}`);
+    bucket = await bucketStreamInfo(await jetstreamManager(nc), names);
   } catch (err) {
-    if (isStreamNotFound(err)) {
-      throw new NotFoundError(
-        `no namespace ${namespace} on this server: nothing was ever set there (check the namespace configured)`,
-      );
-    }
     // Without JetStream: told by what opens the namespace next.
-    if ((err as Error).name !== "JetStreamNotEnabled") throw err;
+    if ((err as Error).name === "JetStreamNotEnabled") return;
+    throw err;
+  }
+  if (bucket === null) {
+    throw new NotFoundError(
+      `no namespace ${namespace} on this server: nothing was ever set there (check the namespace configured)`,
+    );
+  }
+}
+
+/** The definitions bucket's stream as it is now, or `null` when it does not exist. */
+async function bucketStreamInfo(
+  jsm: JetStreamManager,
+  names: NamespaceNames,
+): Promise<StreamInfo | null> {
+  try {
+    return await jsm.streams.info(`KV_${names.bucket}`);
+  } catch (err) {
+    if (isStreamNotFound(err)) return null;
+    throw err;
   }
 }
