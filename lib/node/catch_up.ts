@@ -167,7 +167,7 @@ export class CatchUp {
   /**
    * Reads the last tick of each job subject, with one pass over the job stream; of a job
    * whose last message is not a tick of the spec (`manual`, `backfill`, or written by
-   * someone else), its last tick of the spec ({@link lastSpecTick}).
+   * someone else), its last tick of the spec ({@link lastSpecTickIn}).
    */
   static async read(namespace: Namespace): Promise<CatchUp> {
     const { names } = namespace;
@@ -187,7 +187,7 @@ export class CatchUp {
     const catchUp = new CatchUp(last, namespace.jobStream.config.max_age / 1e6);
     await catchUp.#readSpec(
       others,
-      (key, index) => lastSpecTick(namespace, key, index),
+      lastSpecTickIn(namespace),
     );
     return catchUp;
   }
@@ -355,25 +355,23 @@ export function lastTickThrough(
 }
 
 /**
- * The latest scheduled time of job `index` of `key` among its ticks of the spec in the
- * job stream, read one by one: a `manual` or `backfill` tick stored after them has a time
+ * Reads the latest scheduled time of a job among its ticks of the spec in the job stream
+ * of `namespace`, one by one: a `manual` or `backfill` tick stored after them has a time
  * of its own (a backfilled one, an older one), which would hide ticks no node sent or
  * count sent ones missed; a message someone else wrote has none.
  */
-export async function lastSpecTick(
-  namespace: Namespace,
-  key: string,
-  index: number,
-): Promise<number | undefined> {
+export function lastSpecTickIn(namespace: Namespace): LastSpecTick {
   const { names } = namespace;
-  let last: number | undefined;
-  const ticks = namespace.read(
-    names.jobStream,
-    names.jobSubject(key, index),
-    specTickAt,
-  );
-  for await (const at of ticks) last = Math.max(at, last ?? at);
-  return last;
+  return async (key, index) => {
+    let last: number | undefined;
+    const ticks = namespace.read(
+      names.jobStream,
+      names.jobSubject(key, index),
+      specTickAt,
+    );
+    for await (const at of ticks) last = Math.max(at, last ?? at);
+    return last;
+  };
 }
 
 function setLast(

@@ -11,7 +11,7 @@ import type { Logger } from "../ops/log.ts";
 import {
   CatchUp,
   countMissed,
-  lastSpecTick,
+  lastSpecTickIn,
   type LastTick,
   type MissedReport,
 } from "./catch_up.ts";
@@ -163,7 +163,7 @@ export class InitialLoad {
       await this.catchUp.readLast(
         jobs,
         lastTick!,
-        (key, index) => lastSpecTick(namespace, key, index),
+        lastSpecTickIn(namespace),
       );
       log.info("last ticks read", { jobs: jobs.length });
     } catch (err) {
