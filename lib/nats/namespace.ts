@@ -18,6 +18,7 @@ import {
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { NotFoundError, ScheduleError } from "../errors.ts";
+import { type BucketEntry, readBucket } from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
 import type { Logger } from "../ops/log.ts";
 import {
@@ -192,6 +193,23 @@ export class Namespace {
   /** The definitions bucket's stream as it is now, or `null` when it does not exist. */
   bucketInfo(): Promise<StreamInfo | null> {
     return bucketStreamInfo(this.jsm, this.names);
+  }
+
+  /**
+   * Reads the last entry of every key of the definitions bucket, and those stored
+   * meanwhile, in revision order (see `readBucket`); returns the last revision read (0
+   * when there is none).
+   */
+  readDefinitions(
+    each: (entry: BucketEntry) => void,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const { js, jsm, names: { bucket } } = this;
+    return readBucket({ nc: this.#nc, js, jsm }, {
+      stream: `KV_${bucket}`,
+      prefix: `$KV.${bucket}.`,
+      signal,
+    }, each);
   }
 
   /** Creates the definitions bucket again if it is missing (it was deleted). */

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { KvWatchEntry } from "@nats-io/kv";
 import { backoff } from "../_util.ts";
 import { ScheduleError } from "../errors.ts";
+import type { BucketEntry } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/cache.ts";
@@ -106,7 +106,8 @@ export class DefinitionWatch {
   readonly #debug: boolean;
   /** The load of the stored definitions under way, if any. */
   #initial: InitialLoad | undefined;
-  #watcher: { stop(): void } | undefined;
+  /** Ends the read or the watch under way. */
+  #ending: AbortController | undefined;
   /**
    * The bucket's last revision when the watch began. The watch first delivers the last
    * entry of each key, once: one at or before this revision is of a key that has nothing
@@ -141,7 +142,7 @@ export class DefinitionWatch {
   /** Ends the watch. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#watcher?.stop();
+    this.#ending?.abort();
     await this.#watching;
   }
 
@@ -170,43 +171,50 @@ export class DefinitionWatch {
 
   /**
    * Loads the bucket and follows it until it changes under the node; returns why the
-   * watch ended (nothing when stopping).
+   * watch ended (nothing when stopping). The stored definitions are read in one pass
+   * (`Namespace.readDefinitions`), then followed by a KV watch from the next revision.
    */
   async #watch(loaded: () => void): Promise<string> {
     const namespace = this.#namespace;
     const info = await openBucket(namespace, this.#log);
-    const { kv } = namespace;
     const bucket = info.created;
     this.#firstDelivery = info.state.last_seq;
     this.#initial = await InitialLoad.open({ ...this.#options, bucket });
     const applied = this.#applied = { bucket: "", revision: 0 };
     // The load looks up a spec per job: held strongly until it is done.
     const release = this.#specs.hold();
-    const done = async () => {
-      await this.#done(loaded, release);
-      applied.bucket = bucket;
-    };
-    const watcher = await kv.watch();
-    this.#watcher = watcher;
+    const ending = this.#ending = new AbortController();
+    if (this.#stopping) ending.abort();
     let changed = "the watch ended";
-    const stop = (reason: string) => {
-      changed = reason;
-      watcher.stop();
-    };
     const endChecks = checkBucket(
       namespace,
       bucket,
       () => applied.revision,
-      stop,
+      (reason) => {
+        changed = reason;
+        ending.abort();
+      },
     );
+    const apply = (entry: BucketEntry) => {
+      this.#apply(entry);
+      applied.revision = entry.revision;
+    };
     try {
-      if (this.#stopping) watcher.stop();
-      if ((await kv.status()).values === 0) await done();
+      await namespace.readDefinitions(apply, ending.signal);
+      await this.#done(loaded, release);
+      applied.bucket = bucket;
+      const watcher = await namespace.kv.watch({
+        resumeFromRevision: applied.revision + 1,
+      });
+      if (ending.signal.aborted) watcher.stop();
+      ending.signal.addEventListener("abort", () => watcher.stop());
       for await (const entry of watcher) {
-        this.#apply(entry);
-        applied.revision = entry.revision;
-        if (this.#initial && entry.delta === 0) await done();
+        const { key, revision, value, operation } = entry;
+        const created = entry.created.getTime();
+        apply({ key, revision, created, value, operation });
       }
+    } catch (err) {
+      if (!ending.signal.aborted) throw err;
     } finally {
       endChecks();
       release();
@@ -236,10 +244,10 @@ export class DefinitionWatch {
   }
 
   /** Applies one stored definition (or its deletion) to the timer queue. */
-  #apply(entry: KvWatchEntry): void {
+  #apply(entry: BucketEntry): void {
     const { key, revision } = entry;
     if (revision > this.#firstDelivery) this.#unschedule(key);
-    if (!isPut(entry)) {
+    if (entry.operation !== "PUT") {
       // While the stored definitions load, a deletion is old news: a debug line.
       this.#log[this.#initial ? "debug" : "info"]("definition removed", {
         key,
@@ -261,7 +269,7 @@ export class DefinitionWatch {
     this.#load(revision, {
       key,
       ...decoded,
-      definedAt: entry.created.getTime(),
+      definedAt: entry.created,
       revision: definedRevision(decoded.definition, revision),
       bucketRevision: revision,
       now: this.#options.now(),
@@ -363,16 +371,6 @@ export class DefinitionWatch {
   }
 }
 
-/**
- * Whether `entry` puts a value; a deletion or a purge holds none. Its `operation` is read
- * only then: reading it parses the message's headers, which a put made with an expected
- * revision (the console's, `create`, `update`) has (2 µs for each of a million
- * definitions as a node starts).
- */
-function isPut(entry: KvWatchEntry): boolean {
-  return entry.value.length > 0 || entry.operation === "PUT";
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -382,7 +380,7 @@ function sleep(ms: number): Promise<void> {
  * it is counted (`rejected`) and logged, and nothing else changes.
  */
 function decodeOrReject(
-  entry: KvWatchEntry,
+  entry: BucketEntry,
   compile: Parameters<typeof decodeDefinition>[1],
   metrics: NodeMetrics,
   log: Logger,

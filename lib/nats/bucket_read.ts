@@ -1,0 +1,203 @@
+/**
+ * Reading the last entry of every key of a KV bucket in one pass, as a node loads its
+ * definitions: an ephemeral pull consumer of the bucket's last messages, read through one
+ * inbox, each message handed on as it is parsed.
+ *
+ * nats.js's KV watch makes five objects of each message (the message, the JetStream
+ * message, its delivery info, the entry, its `Date`), parses the reply subject into eleven
+ * strings and queues each entry for an async iterator: at a million keys, 5.1–5.7 s of a
+ * node's CPU on machine B, against 2.5 s read this way. The node's watch reads the bucket
+ * this way, then follows it with nats.js's watch from the next revision.
+ *
+ * @module
+ */
+
+import {
+  createInbox,
+  type Msg,
+  nanos,
+  type NatsConnection,
+} from "@nats-io/nats-core";
+import { deliveryOf } from "./_util.ts";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+
+/** What a KV entry does: a value put, or the key deleted or purged. */
+export type BucketOperation = "PUT" | "DEL" | "PURGE";
+
+/** One stored entry of a KV bucket. */
+export interface BucketEntry {
+  readonly key: string;
+  /** Its revision: the stream sequence of its message. */
+  readonly revision: number;
+  /** When the server stored it, in epoch ms. */
+  readonly created: number;
+  readonly value: Uint8Array;
+  readonly operation: BucketOperation;
+}
+
+/** Where {@link readBucket} reads. */
+export interface BucketReadOptions {
+  /** The bucket's stream (`KV_<bucket>`). */
+  stream: string;
+  /** The subject prefix of its keys (`$KV.<bucket>.`). */
+  prefix: string;
+  /**
+   * Messages asked for at once; up to twice as many are asked for ahead.
+   * @default {10000}
+   */
+  batch?: number;
+  /**
+   * How long the read may hear nothing before it asks again, in ms; after six times as
+   * long it fails. Also how long the server keeps the consumer once the read ends.
+   * @default {5000}
+   */
+  idle?: number;
+  /** Ends the read: it rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** What {@link readBucket} uses of a connection: the client, its JetStream API. */
+export interface BucketReadClient {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+/**
+ * Reads the last entry of every key of a bucket, calling `each` for each in revision
+ * order, and entries stored meanwhile too, until none is pending; returns the revision of
+ * the last one read (0 when the bucket holds none). Continue from the revision after it
+ * (a watch with `resumeFromRevision`) to miss nothing.
+ *
+ * @throws {Error} When the consumer is deleted, a message is lost (a consumer sequence is
+ * skipped), the server answers nothing for six `idle` periods, or `each` throws (its
+ * error).
+ *
+ * @example
+ * ```ts ignore
+ * const last = await readBucket(namespace, { stream, prefix }, (entry) => apply(entry));
+ * const watch = await kv.watch({ resumeFromRevision: last + 1 });
+ * ```
+ */
+export async function readBucket(
+  client: BucketReadClient,
+  options: BucketReadOptions,
+  each: (entry: BucketEntry) => void,
+): Promise<number> {
+  const { nc, js, jsm } = client;
+  const { stream, prefix, batch = 10_000, idle = 5_000, signal } = options;
+  signal?.throwIfAborted();
+  const { name, num_pending } = await jsm.consumers.add(stream, {
+    deliver_policy: DeliverPolicy.LastPerSubject,
+    ack_policy: AckPolicy.None,
+    filter_subject: `${prefix}>`,
+    inactive_threshold: nanos(idle),
+    mem_storage: true,
+    num_replicas: 1,
+  });
+  if (num_pending === 0) return 0;
+  const next = `${js.apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${name}`;
+  const request = JSON.stringify({ batch, expires: nanos(idle) });
+  const inbox = createInbox();
+  const { promise, resolve, reject } = Promise.withResolvers<number>();
+  let outstanding = 0;
+  let delivered = 0;
+  let last = 0;
+  let heard = true;
+  let silences = 0;
+  const pull = () => {
+    while (outstanding <= batch) {
+      nc.publish(next, request, { reply: inbox });
+      outstanding += batch;
+    }
+  };
+  const sub = nc.subscribe(inbox, {
+    callback: (err, msg) => {
+      heard = true;
+      try {
+        if (err) throw err;
+        const reply = msg.reply;
+        if (!reply) {
+          outstanding -= ended(msg);
+          pull();
+          return;
+        }
+        const info = deliveryOf(reply);
+        if (info.consumerSeq !== ++delivered) {
+          throw new Error(
+            `message ${delivered} of the read was lost (got ${info.consumerSeq})`,
+          );
+        }
+        last = info.streamSeq;
+        const value = msg.data;
+        each({
+          key: msg.subject.substring(prefix.length),
+          revision: last,
+          created: info.created,
+          value,
+          operation: value.length > 0 ? "PUT" : operationOf(msg),
+        });
+        if (info.pending === 0) return resolve(last);
+        outstanding--;
+        pull();
+      } catch (error) {
+        reject(error);
+      }
+    },
+  });
+  // Pulls lost with a reconnection are asked for again; a message lost is a gap above.
+  const check = setInterval(() => {
+    if (heard) silences = 0;
+    else if (++silences === 6) {
+      reject(new Error(`the server sent nothing for ${6 * idle} ms`));
+    } else {
+      outstanding = 0;
+      pull();
+    }
+    heard = false;
+  }, idle);
+  const abort = () => reject(signal!.reason);
+  signal?.addEventListener("abort", abort);
+  try {
+    pull();
+    return await promise;
+  } finally {
+    clearInterval(check);
+    signal?.removeEventListener("abort", abort);
+    sub.unsubscribe();
+  }
+}
+
+/**
+ * How many of its batch a pull's status message (no reply subject) ends: a request that
+ * expired (408) or found nothing (404); a heartbeat (100) ends none.
+ *
+ * @throws {Error} On any other status: the consumer is gone, or the server refused.
+ */
+function ended(msg: Msg): number {
+  const headers = msg.headers;
+  const code = headers?.code ?? 0;
+  if (code === 100) return 0;
+  if (code === 404 || code === 408) {
+    return Number(headers!.get("Nats-Pending-Messages") || 0);
+  }
+  const why = code === 503
+    ? "no responders (the consumer is gone)"
+    : headers?.description || "(no status)";
+  throw new Error(`the read ended: ${code} ${why}`);
+}
+
+/**
+ * What an entry with no value does, by its headers, as nats.js reads it: a purge when the
+ * server removed it for its age, else its `KV-Operation`.
+ */
+function operationOf(msg: Msg): BucketOperation {
+  const headers = msg.headers;
+  if (headers?.get("Nats-Marker-Reason") === "MaxAge") return "PURGE";
+  return (headers?.get("KV-Operation") || "PUT") as BucketOperation;
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { NatsServer } from "../../tests/nats_server.ts";
+import { type BucketEntry, readBucket } from "./bucket_read.ts";
+import { Namespace } from "./namespace.ts";
+
+const text = new TextDecoder();
+
+async function opened(server: NatsServer) {
+  const nc = await server.connect();
+  const namespace = await Namespace.open(nc, "read");
+  const { js, jsm, kv, names: { bucket } } = namespace;
+  const where = { stream: `KV_${bucket}`, prefix: `$KV.${bucket}.` };
+  return { nc, namespace, kv, client: { nc, js, jsm }, where };
+}
+
+Deno.test("readBucket reads the last entry of each key in revision order, deletions and purges with their operation", async () => {
+  await using server = await NatsServer.start();
+  const { nc, namespace, kv } = await opened(server);
+  const before = Date.now();
+  await kv.put("a", "1");
+  await kv.put("b", "2");
+  await kv.put("a", "3");
+  await kv.delete("b");
+  await kv.put("c", "4");
+  await kv.put("d", "5");
+  await kv.purge("d");
+  const after = Date.now();
+  const read: BucketEntry[] = [];
+  const last = await namespace.readDefinitions((entry) => read.push(entry));
+  assert.deepEqual(
+    read.map(({ key, revision, operation, value }) => [
+      key,
+      revision,
+      operation,
+      text.decode(value),
+    ]),
+    [
+      ["a", 3, "PUT", "3"],
+      ["b", 4, "DEL", ""],
+      ["c", 5, "PUT", "4"],
+      ["d", 7, "PURGE", ""],
+    ],
+  );
+  assert.equal(last, 7);
+  for (const { created } of read) {
+    assert.ok(created >= before - 1 && created <= after + 1, `${created}`);
+  }
+  await nc.close();
+});
+
+Deno.test("readBucket reads across batches, asking for more as it goes; an empty bucket reads nothing", async () => {
+  await using server = await NatsServer.start();
+  const { nc, namespace, kv, client, where } = await opened(server);
+  assert.equal(await namespace.readDefinitions(() => assert.fail()), 0);
+  for (let i = 0; i < 25; i++) await kv.put(`k${i}`, `${i}`);
+  const keys: string[] = [];
+  const last = await readBucket(client, { ...where, batch: 4 }, (entry) => {
+    keys.push(entry.key);
+  });
+  assert.equal(last, 25);
+  assert.deepEqual(keys, Array.from({ length: 25 }, (_, i) => `k${i}`));
+  await nc.close();
+});
+
+Deno.test("readBucket rejects with the error of `each`, when aborted, and when its consumer is deleted", async () => {
+  await using server = await NatsServer.start();
+  const { nc, namespace, kv, client, where } = await opened(server);
+  await Promise.all(
+    Array.from({ length: 2000 }, (_, i) => kv.put(`k${i}`, `${i}`)),
+  );
+  await assert.rejects(
+    namespace.readDefinitions(() => {
+      throw new RangeError("refused");
+    }),
+    RangeError,
+  );
+  const aborting = new AbortController();
+  await assert.rejects(
+    readBucket(client, { ...where, batch: 1, signal: aborting.signal }, () => {
+      aborting.abort(new Error("stopped"));
+    }),
+    /stopped/,
+  );
+  let deleting: Promise<unknown> | undefined;
+  await assert.rejects(
+    readBucket(client, { ...where, batch: 1 }, () => {
+      deleting ??= (async () => {
+        for await (const { name } of client.jsm.consumers.list(where.stream)) {
+          await client.jsm.consumers.delete(where.stream, name);
+        }
+      })();
+    }),
+    /the read ended: (409|503)/,
+  );
+  await deleting;
+  await nc.close();
+});
