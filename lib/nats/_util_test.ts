@@ -29,3 +29,14 @@ Deno.test("deliveryOf refuses a subject that is not a JetStream delivery", () =>
     /not a JetStream message/,
   );
 });
+
+Deno.test("deliveryOf refuses a reply subject whose numbers are not digits", () => {
+  assert.throws(
+    () => deliveryOf("$JS.ACK.KV_b.C1.1.x.17.1795807016145565340.0"),
+    /not a JetStream message/,
+  );
+  assert.throws(
+    () => deliveryOf("$JS.ACK.KV_b.C1.1.1042.17.123.0"),
+    /not a JetStream message/,
+  );
+});
