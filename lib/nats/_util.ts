@@ -34,47 +34,40 @@ export interface Delivery {
  * ```
  */
 export function deliveryOf(reply: string): Delivery {
-  let count = 0;
-  for (let i = 0; i < reply.length && count < DOTS.length; i++) {
-    if (reply.charCodeAt(i) === DOT) DOTS[count++] = i;
+  const dots: number[] = [];
+  for (
+    let at = reply.indexOf(".");
+    at !== -1;
+    at = reply.indexOf(".", at + 1)
+  ) {
+    dots.push(at);
   }
   // The old form has 9 tokens; the new one 11 or 12.
-  const first = count === 8 ? 4 : 6;
-  if (
-    reply.startsWith("$JS.ACK.") && count >= first + 4 && count <= first + 5
-  ) {
-    const delivery = {
-      streamSeq: wholeAfter(reply, count, first),
-      consumerSeq: wholeAfter(reply, count, first + 1),
-      // Nanoseconds: all but the last six digits are the milliseconds.
-      created: wholeAfter(reply, count, first + 2, 6),
-      pending: wholeAfter(reply, count, first + 3),
-    };
-    if (
-      delivery.streamSeq >= 0 && delivery.consumerSeq >= 0 &&
-      delivery.created >= 0 && delivery.pending >= 0
-    ) return delivery;
+  const first = dots.length === 8 ? 4 : 6;
+  if (!reply.startsWith("$JS.ACK.") || dots.length < first + 4) {
+    throw new Error(`not a JetStream message: ${reply}`);
   }
+  const ns = tokenAfter(reply, dots, first + 2);
+  const delivery = {
+    streamSeq: Number(tokenAfter(reply, dots, first)),
+    consumerSeq: Number(tokenAfter(reply, dots, first + 1)),
+    // Nanoseconds: all but the last six digits are the milliseconds.
+    created: Number(ns.substring(0, ns.length - 6)),
+    pending: Number(tokenAfter(reply, dots, first + 3)),
+  };
+  const { streamSeq, consumerSeq, created, pending } = delivery;
+  if (
+    ns.length > 6 && isWhole(streamSeq) && isWhole(consumerSeq) &&
+    isWhole(created) && isWhole(pending)
+  ) return delivery;
   throw new Error(`not a JetStream message: ${reply}`);
 }
 
-/** The dots of the reply subject read last: no array made for each. */
-const DOTS = new Int32Array(12);
-const DOT = 46;
+function isWhole(n: number): boolean {
+  return Number.isInteger(n) && n >= 0;
+}
 
-/**
- * The whole number in `text` after its dot `i` (of `count`, at `DOTS[i]`), less its last
- * `drop` digits; -1 when the token is not digits.
- */
-function wholeAfter(text: string, count: number, i: number, drop = 0): number {
-  const to = (i + 1 < count ? DOTS[i + 1] : text.length) - drop;
-  let from = DOTS[i] + 1;
-  if (from >= to) return -1;
-  let whole = 0;
-  for (; from < to; from++) {
-    const digit = text.charCodeAt(from) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    whole = whole * 10 + digit;
-  }
-  return whole;
+/** The token of `text` after its dot `i` (at `dots[i]`). */
+function tokenAfter(text: string, dots: number[], i: number): string {
+  return text.substring(dots[i] + 1, dots[i + 1] ?? text.length);
 }
