@@ -1,12 +1,12 @@
 /**
- * The namespace's definitions, held in memory from one watch of the bucket: the console
- * lists, filters and sorts them without a request per key, and is told of each change.
- * The client has no call that reads every definition in one pass, hence the watch here.
+ * The namespace's definitions, held in memory: read in one pass, as a node reads them,
+ * then followed by a watch of the bucket. The console lists, filters and sorts them
+ * without a request per key, and is told of each change.
  *
  * @module
  */
 
-import type { KvWatchEntry } from "@nats-io/kv";
+import { type BucketEntry, bucketEntryOf } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import { SpecCache } from "../spec/mod.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
@@ -46,20 +46,20 @@ export class DefinitionIndex {
 
   private constructor() {}
 
-  /** Watches the bucket of `namespace`; resolves once every stored definition is read. */
+  /**
+   * Reads the definitions of `namespace` (see `Namespace.readDefinitions`) and follows
+   * its bucket from the next revision; resolves once every stored definition is read.
+   */
   static async start(namespace: Namespace): Promise<DefinitionIndex> {
     const index = new DefinitionIndex();
-    const watcher = await namespace.kv.watch();
+    const last = await namespace.readDefinitions((entry) =>
+      index.#apply(entry)
+    );
+    const watcher = await namespace.kv.watch({ resumeFromRevision: last + 1 });
     index.#stop = () => watcher.stop();
-    const { promise: loaded, resolve } = Promise.withResolvers<void>();
-    if ((await namespace.kv.status()).values === 0) resolve();
     (async () => {
-      for await (const entry of watcher) {
-        index.#apply(entry);
-        if (entry.delta === 0) resolve();
-      }
-    })().finally(resolve);
-    await loaded;
+      for await (const entry of watcher) index.#apply(bucketEntryOf(entry));
+    })();
     return index;
   }
 
@@ -89,7 +89,7 @@ export class DefinitionIndex {
     this.#stop();
   }
 
-  #apply(entry: KvWatchEntry): void {
+  #apply(entry: BucketEntry): void {
     this.#entries.delete(entry.key);
     if (entry.operation === "PUT") {
       try {
@@ -100,7 +100,7 @@ export class DefinitionIndex {
           definition,
           specs,
           revision: entry.revision,
-          definedAt: entry.created.getTime(),
+          definedAt: entry.created,
         });
       } catch { /* not a valid definition: not listed */ }
     }

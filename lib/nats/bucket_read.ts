@@ -18,6 +18,7 @@ import {
   nanos,
   type NatsConnection,
 } from "@nats-io/nats-core";
+import type { KvWatchEntry } from "@nats-io/kv";
 import { deliveryOf } from "./_util.ts";
 import {
   AckPolicy,
@@ -38,6 +39,15 @@ export interface BucketEntry {
   readonly created: number;
   readonly value: Uint8Array;
   readonly operation: BucketOperation;
+}
+
+/**
+ * A KV watch's entry as a {@link BucketEntry}: for what follows a bucket after
+ * {@link readBucket} read it.
+ */
+export function bucketEntryOf(entry: KvWatchEntry): BucketEntry {
+  const { key, revision, value, operation } = entry;
+  return { key, revision, created: entry.created.getTime(), value, operation };
 }
 
 /** Where {@link readBucket} reads. */

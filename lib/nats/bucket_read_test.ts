@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { NatsServer } from "../../tests/nats_server.ts";
-import { type BucketEntry, readBucket } from "./bucket_read.ts";
+import { type BucketEntry, bucketEntryOf, readBucket } from "./bucket_read.ts";
 import { Namespace } from "./namespace.ts";
 
 const text = new TextDecoder();
@@ -45,6 +45,19 @@ Deno.test("readBucket reads the last entry of each key in revision order, deleti
   for (const { created } of read) {
     assert.ok(created >= before - 1 && created <= after + 1, `${created}`);
   }
+  // The KV watch's entries, as what follows the read takes them, are the same.
+  const watched: BucketEntry[] = [];
+  for await (const entry of await kv.watch()) {
+    watched.push(bucketEntryOf(entry));
+    if (entry.delta === 0) break;
+  }
+  assert.deepEqual(
+    watched.map(({ created: _, ...rest }) => rest),
+    read.map(({ created: _, ...rest }) => rest),
+  );
+  watched.forEach(({ created }, i) =>
+    assert.ok(Math.abs(created - read[i].created) <= 1)
+  );
   await nc.close();
 });
 
@@ -81,9 +94,11 @@ Deno.test("readBucket rejects with the error of `each`, when aborted, and when i
     }),
     /stopped/,
   );
+  // A pull the server takes as the consumer goes may get no answer: it is asked again
+  // after `idle`, and then refused.
   let deleting: Promise<unknown> | undefined;
   await assert.rejects(
-    readBucket(client, { ...where, batch: 1 }, () => {
+    readBucket(client, { ...where, batch: 1, idle: 500 }, () => {
       deleting ??= (async () => {
         for await (const { name } of client.jsm.consumers.list(where.stream)) {
           await client.jsm.consumers.delete(where.stream, name);

@@ -8,7 +8,7 @@
 
 import { backoff } from "../_util.ts";
 import { ScheduleError } from "../errors.ts";
-import type { BucketEntry } from "../nats/bucket_read.ts";
+import { type BucketEntry, bucketEntryOf } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/cache.ts";
@@ -208,11 +208,7 @@ export class DefinitionWatch {
       });
       if (ending.signal.aborted) watcher.stop();
       ending.signal.addEventListener("abort", () => watcher.stop());
-      for await (const entry of watcher) {
-        const { key, revision, value, operation } = entry;
-        const created = entry.created.getTime();
-        apply({ key, revision, created, value, operation });
-      }
+      for await (const entry of watcher) apply(bucketEntryOf(entry));
     } catch (err) {
       if (!ending.signal.aborted) throw err;
     } finally {
