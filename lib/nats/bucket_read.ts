@@ -17,6 +17,7 @@ import {
   type Msg,
   nanos,
   type NatsConnection,
+  nuid,
 } from "@nats-io/nats-core";
 import type { KvWatchEntry } from "@nats-io/kv";
 import { deliveryOf } from "./_util.ts";
@@ -102,7 +103,10 @@ export async function readBucket(
   const { nc, js, jsm } = client;
   const { stream, prefix, batch = 10_000, idle = 5_000, signal } = options;
   signal?.throwIfAborted();
+  // Named, as the KV watch names its consumer: the request's subject then holds the
+  // stream, the name and the filter, as the roles' permissions expect.
   const { name, num_pending } = await jsm.consumers.add(stream, {
+    name: `KV_READ_${nuid.next()}`,
     deliver_policy: DeliverPolicy.LastPerSubject,
     ack_policy: AckPolicy.None,
     filter_subject: `${prefix}>`,
