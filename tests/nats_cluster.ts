@@ -11,12 +11,19 @@ import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "./nats_server.ts";
 import { waitFor } from "./helpers.ts";
 
-/** A free TCP port on loopback (free when asked; the server binds it right after). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+/**
+ * `count` distinct free TCP ports on loopback (free when asked; the servers bind them
+ * right after). Held open together until all are known: a port closed at once could be
+ * handed out again for the next.
+ */
+function freePorts(count: number): number[] {
+  const listeners = Array.from(
+    { length: count },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const listener of listeners) listener.close();
+  return ports;
 }
 
 /** A cluster of `size` nats-servers with JetStream, routed to each other. */
@@ -29,7 +36,7 @@ export class NatsCluster {
    * "no suitable peers for placement" for a replicated stream.
    */
   static async start(size = 3): Promise<NatsCluster> {
-    const routes = Array.from({ length: size }, () => freePort());
+    const routes = freePorts(size);
     const servers = await Promise.all(routes.map((port, i) =>
       NatsServer.start([
         "--server_name",
