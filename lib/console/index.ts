@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type BucketEntry, bucketEntryOf } from "../nats/bucket_read.ts";
+import type { BucketEntry } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import { SpecCache } from "../spec/mod.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
@@ -55,11 +55,13 @@ export class DefinitionIndex {
     const last = await namespace.readDefinitions((entry) =>
       index.#apply(entry)
     );
-    const watcher = await namespace.kv.watch({ resumeFromRevision: last + 1 });
-    index.#stop = () => watcher.stop();
-    (async () => {
-      for await (const entry of watcher) index.#apply(bucketEntryOf(entry));
-    })();
+    const following = new AbortController();
+    index.#stop = () => following.abort();
+    await namespace.followDefinitions(
+      last + 1,
+      (entry) => index.#apply(entry),
+      following.signal,
+    );
     return index;
   }
 

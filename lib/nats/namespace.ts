@@ -18,7 +18,7 @@ import {
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { NotFoundError, ScheduleError } from "../errors.ts";
-import { type BucketEntry, readBucket } from "./bucket_read.ts";
+import { type BucketEntry, followBucket, readBucket } from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
 import type { Logger } from "../ops/log.ts";
 import {
@@ -210,6 +210,18 @@ export class Namespace {
       prefix: `$KV.${bucket}.`,
       signal,
     }, each);
+  }
+
+  /**
+   * Follows the definitions bucket from revision `from` (the one after the last
+   * {@link readDefinitions} read), until `signal` is aborted (see `followBucket`).
+   */
+  followDefinitions(
+    from: number,
+    each: (entry: BucketEntry) => void,
+    signal?: AbortSignal,
+  ): Promise<{ ended: Promise<void> }> {
+    return followBucket(this.kv, from, each, signal);
   }
 
   /** Creates the definitions bucket again if it is missing (it was deleted). */

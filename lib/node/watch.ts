@@ -8,7 +8,7 @@
 
 import { backoff } from "../_util.ts";
 import { ScheduleError } from "../errors.ts";
-import { type BucketEntry, bucketEntryOf } from "../nats/bucket_read.ts";
+import type { BucketEntry } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/cache.ts";
@@ -109,9 +109,9 @@ export class DefinitionWatch {
   /** Ends the read or the watch under way. */
   #ending: AbortController | undefined;
   /**
-   * The bucket's last revision when the watch began. The watch first delivers the last
-   * entry of each key, once: one at or before this revision is of a key that has nothing
-   * queued to replace (a look-up saved per key: about 1 s at a million).
+   * The bucket's last revision when the load began. The read gives the last entry of each
+   * key once: one at or before this revision is of a key that has nothing queued to
+   * replace (a look-up saved per key: about 1 s at a million).
    */
   #firstDelivery = 0;
   #applied: Applied = { bucket: "", revision: 0 };
@@ -203,12 +203,12 @@ export class DefinitionWatch {
       await namespace.readDefinitions(apply, ending.signal);
       await this.#done(loaded, release);
       applied.bucket = bucket;
-      const watcher = await namespace.kv.watch({
-        resumeFromRevision: applied.revision + 1,
-      });
-      if (ending.signal.aborted) watcher.stop();
-      ending.signal.addEventListener("abort", () => watcher.stop());
-      for await (const entry of watcher) apply(bucketEntryOf(entry));
+      const following = await namespace.followDefinitions(
+        applied.revision + 1,
+        apply,
+        ending.signal,
+      );
+      await following.ended;
     } catch (err) {
       if (!ending.signal.aborted) throw err;
     } finally {
