@@ -311,6 +311,38 @@ Deno.test("console: saving the form of a paused key keeps it paused, with its no
   });
 });
 
+Deno.test("console: the edit form shows a URL's credentials as *** and a save keeps them", async () => {
+  await withConsole(async ({ url, schedule, hook }) => {
+    const secret = hook.replace("http://", "http://bot:s3cret-pw@");
+    await schedule.set(
+      "with.creds",
+      HttpJob("@hourly", { url: `${secret}/ok` }),
+    );
+    const browser = new Session(url);
+    await browser.signIn();
+    let page = "";
+    await waitFor("the console sees the key", async () => {
+      page = await browser.page("/schedules/with.creds/edit");
+      return page.includes('name="revision"');
+    });
+    assert.doesNotMatch(page, /s3cret-pw/, "the password is never shown");
+    const shown = /name="url\.0"[^>]*value="([^"]+)"/.exec(page)?.[1];
+    assert.equal(shown, `${hook.replace("http://", "http://***@")}/ok`);
+    const saved = await browser.post("/schedules/with.creds/edit", {
+      csrf: await browser.csrf(),
+      revision: /name="revision" value="(\d+)"/.exec(page)![1],
+      "spec.0": "@daily",
+      "url.0": shown!,
+      "method.0": "POST",
+    });
+    assert.equal(saved.status, 303);
+    await saved.body?.cancel();
+    const [job] = await schedule.get("with.creds");
+    assert.equal(job.spec, "@daily");
+    assert.equal((job.option as { url: string }).url, `${secret}/ok`);
+  });
+});
+
 Deno.test("console: sign-in goes back only to a path of the console", async () => {
   await withConsole(async ({ url }) => {
     for (

@@ -1,12 +1,14 @@
 /**
  * The form that creates or edits a key: one set of fields per job (spec with a preview
  * of its next fire times, zone, and for HTTP jobs the URL, method, body and overlap
- * policy). Header values are never shown: an edit keeps them as they are.
+ * policy). Header values are never shown: an edit keeps them as they are; nor are a URL's
+ * credentials, which show as `***` and are kept while they do.
  *
  * @module
  */
 
 import { InvalidJobError } from "../../errors.ts";
+import { redactUrlCredentials } from "../../ops/redact.ts";
 import type { HttpOption, Job } from "../../types.ts";
 import { type Html, html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "./layout.ts";
@@ -18,15 +20,15 @@ const METHODS = ["POST", "GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const OVERLAPS = ["allow", "skip", "buffer", "cancel"];
 
 /**
- * The fields of `jobs`, to fill the edit form.
+ * The fields of `jobs`, to fill the edit form; a URL's credentials show as `***`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { formValues } from "./form.ts";
- * const values = formValues([{ mode: "HTTP", spec: "@hourly", option: { url: "https://a.example" } }]);
+ * const values = formValues([{ mode: "HTTP", spec: "@hourly", option: { url: "https://bot:pw@a.example/x" } }]);
  * assert.equal(values["spec.0"], "@hourly");
- * assert.equal(values["url.0"], "https://a.example");
+ * assert.equal(values["url.0"], "https://***@a.example/x");
  * ```
  */
 export function formValues(jobs: Job[]): FormValues {
@@ -37,7 +39,7 @@ export function formValues(jobs: Job[]): FormValues {
     values[`overlap.${i}`] = job.policy?.overlap ?? "allow";
     if (job.mode !== "HTTP") return;
     const option = job.option as HttpOption;
-    values[`url.${i}`] = option.url;
+    values[`url.${i}`] = redactUrlCredentials(option.url);
     values[`method.${i}`] = option.method ?? "POST";
     values[`body.${i}`] = option.body === undefined
       ? ""
@@ -48,10 +50,12 @@ export function formValues(jobs: Job[]): FormValues {
 
 /**
  * The jobs the form describes: `existing` (the key's jobs, or none for a new key) with
- * the typed fields applied; header values and other fields are kept. The client's
- * `set` validates them.
+ * the typed fields applied; header values and other fields are kept, and so are a URL's
+ * credentials where it still shows them as `***` (see {@link keptCredentials}). The
+ * client's `set` validates them.
  *
- * @throws {InvalidJobError} When a body is not JSON.
+ * @throws {InvalidJobError} When a body is not JSON, or a URL shows credentials as `***`
+ * for another origin than the job's.
  *
  * @example
  * ```ts
@@ -81,7 +85,8 @@ export function jobsFromForm(values: FormValues, existing: Job[]): Job[] {
     if (Object.keys(policy).length > 0) job.policy = policy;
     if (job.mode !== "HTTP") return job;
     const option: HttpOption = { ...(before.option as HttpOption) };
-    option.url = values[`url.${i}`]?.trim() ?? option.url;
+    const url = values[`url.${i}`]?.trim();
+    if (url !== undefined) option.url = keptCredentials(i, url, option.url);
     const method = values[`method.${i}`];
     if (method) option.method = method as HttpOption["method"];
     const body = values[`body.${i}`]?.trim();
@@ -95,6 +100,43 @@ export function jobsFromForm(values: FormValues, existing: Job[]): Job[] {
     }
     return { ...job, option };
   });
+}
+
+/**
+ * The URL typed for job `i`, with the credentials of its `stored` URL put back where it
+ * shows them as `***`, as the form does: as stored when unchanged, else in the URL typed
+ * if it has the stored one's origin (they are not sent to another host).
+ *
+ * @throws {InvalidJobError} When `***` stands for credentials of another origin, or none.
+ */
+function keptCredentials(
+  i: number,
+  typed: string,
+  stored: string | undefined,
+): string {
+  const url = URL.parse(typed);
+  if (url === null || url.username !== "***" || url.password !== "") {
+    return typed;
+  }
+  if (stored !== undefined && typed === redactUrlCredentials(stored)) {
+    return stored;
+  }
+  const before = stored === undefined ? null : URL.parse(stored);
+  const had = before !== null &&
+    (before.username !== "" || before.password !== "");
+  if (!had) {
+    throw new InvalidJobError(
+      `job ${i}: the URL's *** stands for stored credentials, and it has none: type them in full`,
+    );
+  }
+  if (before.origin !== url.origin) {
+    throw new InvalidJobError(
+      `job ${i}: the URL's *** keeps the credentials of ${before.origin} only: type them in full for ${url.origin}`,
+    );
+  }
+  url.username = before.username;
+  url.password = before.password;
+  return url.href;
 }
 
 /** What the form shows. */

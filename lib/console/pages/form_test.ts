@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { InvalidJobError } from "../../errors.ts";
+import type { Job } from "../../types.ts";
+import { formValues, jobsFromForm } from "./form.ts";
+
+const stored: Job[] = [{
+  mode: "HTTP",
+  spec: "@hourly",
+  option: { url: "https://bot:pa%40ss@hooks.example/a?x=1" },
+}];
+
+function saved(url: string): string {
+  const [job] = jobsFromForm({ "spec.0": "@hourly", "url.0": url }, stored);
+  return (job.option as { url: string }).url;
+}
+
+Deno.test("the edit form shows a URL's credentials as ***", () => {
+  assert.equal(formValues(stored)["url.0"], "https://***@hooks.example/a?x=1");
+});
+
+Deno.test("a saved form keeps the stored credentials where the URL still shows ***", () => {
+  assert.equal(
+    saved("https://***@hooks.example/a?x=1"),
+    "https://bot:pa%40ss@hooks.example/a?x=1",
+    "unchanged: as stored",
+  );
+  assert.equal(
+    saved("https://***@hooks.example/b"),
+    "https://bot:pa%40ss@hooks.example/b",
+    "another path of the same origin",
+  );
+  assert.equal(
+    saved("https://carol:new@hooks.example/a"),
+    "https://carol:new@hooks.example/a",
+    "typed in full: as typed",
+  );
+  assert.equal(saved("https://hooks.example/a"), "https://hooks.example/a");
+});
+
+Deno.test("a saved form refuses *** for credentials of another origin, or none", () => {
+  assert.throws(
+    () => saved("https://***@elsewhere.example/a"),
+    (err: Error) =>
+      err instanceof InvalidJobError && /hooks\.example only/.test(err.message),
+  );
+  assert.throws(
+    () => saved("http://***@hooks.example/a"),
+    InvalidJobError,
+    "another scheme is another origin",
+  );
+  assert.throws(
+    () =>
+      jobsFromForm({ "spec.0": "@hourly", "url.0": "https://***@a.example" }, [
+        { mode: "HTTP", spec: "@hourly", option: { url: "https://a.example" } },
+      ]),
+    /has none/,
+  );
+});
