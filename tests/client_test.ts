@@ -258,6 +258,20 @@ Deno.test("every call refuses a by with control characters and changes nothing",
     await schedule.remove("k", { by: "é-ünïcode" });
   }));
 
+Deno.test("history refuses a limit that is not a whole number from 0", () =>
+  withClient(async (schedule) => {
+    for (const limit of [-1, 1.5, NaN, Infinity, "5" as unknown as number]) {
+      await assert.rejects(
+        schedule.history("k", { limit }),
+        (err: Error) =>
+          err instanceof ConfigError &&
+          /limit must be a whole number/.test(err.message),
+        String(limit),
+      );
+    }
+    assert.deepEqual(await schedule.history("k", { limit: 0 }), []);
+  }));
+
 Deno.test("backfill without a range is refused with InvalidBackfillError", () =>
   withClient(async (schedule) => {
     await schedule.set("k", HttpJob("@hourly", hook));

@@ -11,6 +11,7 @@ import {
   decodeTick,
   definedRevision,
 } from "../wire/mod.ts";
+import { ConfigError } from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
 import type { JobInfo, RunRecord } from "../types.ts";
@@ -70,7 +71,12 @@ export async function runHistory(
 ): Promise<RunRecord[]> {
   validateKey(key);
   const limit = options.limit ?? 20;
-  if (limit <= 0) return [];
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new ConfigError(
+      `history: limit must be a whole number from 0, not ${limit}`,
+    );
+  }
+  if (limit === 0) return [];
   const { names } = client.namespace;
   const runs: RunRecord[] = [];
   for await (

@@ -125,6 +125,7 @@ export class Schedule {
    * 20). Workers record every attempt; the history keeps 100 per job for 7 days by default.
    *
    * @throws {InvalidKeyError} When the key is not valid.
+   * @throws {ConfigError} When `limit` is not a whole number from 0.
    *
    * @example
    * ```ts ignore
