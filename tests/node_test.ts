@@ -714,6 +714,49 @@ Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules 
     },
   ));
 
+Deno.test("a job stream deleted under a node is created again by it: the ticks due meanwhile are stored, none missed", () =>
+  withCluster(
+    async ({ server, namespace, schedule, startNode, stored, reach }) => {
+      const { node, log } = await startNode();
+      await schedule.set("a", HttpJob("* * * * * *", hook));
+      await reach("a", nextSecond((await stored("a")).definedAt) + SECOND);
+      await namespace.jsm.streams.delete(namespace.names.jobStream);
+      const first = nextSecond(Date.now());
+      await waitFor(
+        "the node to create it again",
+        () => node.metrics.streamRestores === 1,
+      );
+      const nc = await server.connect();
+      const after = await followTicks(nc, "beta");
+      try {
+        await waitFor(
+          "ticks 3 s past the deletion in the new stream",
+          () => after.of("a").some((t) => t >= first + 3 * SECOND),
+        );
+        const ticks = after.of("a");
+        assert.ok(
+          ticks.includes(first),
+          "the first tick due after the deletion",
+        );
+        assertContiguous(ticks, SECOND, "across the deletion");
+        assert.equal(node.metrics.missed, 0);
+        const restored = log.lines.find((l) => l.msg === "job stream restored");
+        assert.deepEqual(
+          [restored?.streamCreated, restored?.consumerCreated],
+          [true, true],
+        );
+        assert.ok(
+          log.lines.some((l) =>
+            l.msg === "the job stream is missing; creating it again"
+          ),
+        );
+      } finally {
+        await after.stop();
+        await nc.close();
+      }
+    },
+  ));
+
 Deno.test("jitter: two nodes store each tick once, delayed by the offset both compute", () =>
   withCluster(
     async (

@@ -45,6 +45,14 @@ export class DisconnectedError extends Error {
   }
 }
 
+/** No JetStream stream answered on the subject (no responders): the stream is missing. */
+export class NoStreamError extends Error {
+  constructor(stream: string) {
+    super(`no JetStream stream answers on ${stream}`);
+    this.name = "NoStreamError";
+  }
+}
+
 /**
  * A message encoded whole by {@link StreamSender.encode}, under a call number of its own:
  * sent once, by {@link StreamSender.send}.
@@ -406,7 +414,7 @@ export class StreamSender {
   /** Throws when no stream answered (no responders). */
   #checkAnswered(msg: Msg): void {
     if (msg.headers?.code === 503) {
-      throw new Error(`no JetStream stream answers on ${this.#stream}`);
+      throw new NoStreamError(this.#stream);
     }
   }
 

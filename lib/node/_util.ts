@@ -53,6 +53,7 @@ export function zeroNodeMetrics(): NodeMetrics {
     publishErrors: 0,
     rejected: 0,
     bucketReloads: 0,
+    streamRestores: 0,
   };
 }
 

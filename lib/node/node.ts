@@ -49,6 +49,7 @@ import { advance, JobRules } from "./rule.ts";
 import { Sender } from "./sender.ts";
 import { type Settled, SettledRecord } from "./settled.ts";
 import { storedTicks } from "./stored_ticks.ts";
+import { StreamRestore } from "./stream_restore.ts";
 import { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, NodeOptions, Scheduled } from "./types.ts";
 import { DefinitionWatch } from "./watch.ts";
@@ -163,6 +164,7 @@ export class Node {
     options: NodeOptions,
     log: Logger,
   ): Sender {
+    const restore = new StreamRestore(namespace, log, this.metrics);
     return new Sender({
       stream,
       names: namespace.names,
@@ -172,6 +174,7 @@ export class Node {
       stored: (ranges) => storedTicks(namespace, ranges),
       clock: this.#clock,
       onEvent: this.#event,
+      noStream: () => restore.missing(),
     });
   }
 

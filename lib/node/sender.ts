@@ -8,6 +8,7 @@
 import {
   type Ack,
   DisconnectedError,
+  NoStreamError,
   type Outcome,
   type StreamSender,
 } from "../nats/stream_sender.ts";
@@ -47,6 +48,8 @@ export interface SenderOptions {
   clock?: Clock;
   /** Publishes an event: a `missed` one for each run of ticks counted missed or skipped. */
   onEvent?: (event: ScheduleEvent) => void;
+  /** Called when a publish found no job stream (it was deleted): see `StreamRestore`. */
+  noStream?: () => void;
 }
 
 /**
@@ -72,6 +75,7 @@ export class Sender {
   readonly #metrics: NodeMetrics;
   readonly #log: Logger;
   readonly #onStored: ((lagMs: number) => void) | undefined;
+  readonly #noStream: (() => void) | undefined;
   readonly #clock: Clock;
   readonly #held: HeldTicks;
   /** The backup sends held back until the stream is checked for their tick. */
@@ -98,6 +102,7 @@ export class Sender {
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#onStored = options.onStored;
+    this.#noStream = options.noStream;
     this.#clock = options.clock ?? realClock;
     this.#givenUp = new GivenUpTicks({ ...options, clock: this.#clock });
     this.#giveUp = this.#givenUp.giveUp.bind(this.#givenUp);
@@ -270,6 +275,7 @@ export class Sender {
       return;
     }
     this.#metrics.publishErrors++;
+    if (err instanceof NoStreamError) this.#noStream?.();
     const delay = backoff(attempt, 100, 2000);
     if (
       this.#stopping ||

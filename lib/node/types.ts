@@ -91,6 +91,8 @@ export interface NodeMetrics {
   rejected: number;
   /** Times the definitions bucket was found deleted or recreated, and reloaded. */
   bucketReloads: number;
+  /** Times the job stream was found missing by a publish, and created again. */
+  streamRestores: number;
 }
 
 /**

@@ -65,6 +65,11 @@ const NODE_COUNTERS: [keyof NodeMetrics, string, string][] = [
     "schedule_bucket_reloads_total",
     "Definitions reloaded after the bucket was deleted or recreated.",
   ],
+  [
+    "streamRestores",
+    "schedule_job_stream_restores_total",
+    "Job streams created again after a publish found none.",
+  ],
 ];
 
 /**
