@@ -195,6 +195,11 @@ export class Namespace {
     return bucketStreamInfo(this.jsm, this.names);
   }
 
+  /** The run history's stream as it is now, or `null` when it does not exist. */
+  runHistoryInfo(): Promise<StreamInfo | null> {
+    return streamInfo(this.jsm, this.names.runStream);
+  }
+
   /**
    * Reads the last entry of every key of the definitions bucket, and those stored
    * meanwhile, in revision order (see `readBucket`); returns the last revision read (0
@@ -407,12 +412,20 @@ export async function assertNamespaceExists(
 }
 
 /** The definitions bucket's stream as it is now, or `null` when it does not exist. */
-async function bucketStreamInfo(
+function bucketStreamInfo(
   jsm: JetStreamManager,
   names: NamespaceNames,
 ): Promise<StreamInfo | null> {
+  return streamInfo(jsm, `KV_${names.bucket}`);
+}
+
+/** Stream `name` as it is now, or `null` when it does not exist. */
+async function streamInfo(
+  jsm: JetStreamManager,
+  name: string,
+): Promise<StreamInfo | null> {
   try {
-    return await jsm.streams.info(`KV_${names.bucket}`);
+    return await jsm.streams.info(name);
   } catch (err) {
     if (isStreamNotFound(err)) return null;
     throw err;

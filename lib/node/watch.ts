@@ -6,7 +6,6 @@
  * @module
  */
 
-import { backoff } from "../_util.ts";
 import { ScheduleError } from "../errors.ts";
 import type { BucketEntry } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
@@ -19,7 +18,8 @@ import {
   definedRevision,
 } from "../wire/mod.ts";
 import { firstRunAfter } from "../spec/ticks.ts";
-import { checkBucket, openBucket } from "./bucket_check.ts";
+import { checkStream, followAgain } from "../nats/stream_follow.ts";
+import { openBucket } from "./bucket_check.ts";
 import type { LastTick } from "./catch_up.ts";
 import { InitialLoad } from "./initial_load.ts";
 import type { JobRules } from "./rule.ts";
@@ -27,8 +27,6 @@ import { type Loading, scheduleJob } from "./schedule_job.ts";
 import type { Settled } from "./settled.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
-
-export { BUCKET_CHECK } from "./bucket_check.ts";
 
 /** How far a node has applied the definitions bucket. */
 export interface Applied {
@@ -75,7 +73,7 @@ export interface DefinitionWatchOptions {
  * node published while down are logged, counted and reported.
  *
  * The KV watch does not notice its bucket deleted or recreated (it goes on from its old
- * sequence), so every {@link BUCKET_CHECK} ms the bucket's stream is read: when it is
+ * sequence), so every 3 s (`STREAM_CHECK`) the bucket's stream is read: when it is
  * gone, was created again or its sequence went back, or when the watch ends or fails,
  * every definition is dropped, the bucket is created if missing, and all is loaded again
  * as at start; this is logged and counted (`bucketReloads`).
@@ -117,7 +115,7 @@ export class DefinitionWatch {
   #applied: Applied = { bucket: "", revision: 0 };
   readonly #watching: Promise<void>;
   #loaded = false;
-  #stopping = false;
+  readonly #stopping = new AbortController();
 
   constructor(options: DefinitionWatchOptions) {
     this.#namespace = options.namespace;
@@ -141,32 +139,25 @@ export class DefinitionWatch {
 
   /** Ends the watch. */
   async stop(): Promise<void> {
-    this.#stopping = true;
+    this.#stopping.abort();
     this.#ending?.abort();
     await this.#watching;
   }
 
   /** Watches the bucket, and again from the start each time it changes under the node. */
   async #run(loaded: () => void): Promise<void> {
-    for (let failures = 0; !this.#stopping;) {
-      let reason: string;
-      try {
-        reason = await this.#watch(loaded);
-        failures = 0;
-      } catch (err) {
-        if (!this.#loaded) throw err;
-        reason = `the watch failed: ${(err as Error).message}`;
-        failures++;
-      }
-      if (this.#stopping) return;
-      this.#metrics.bucketReloads++;
-      this.#log.warn("reloading the definitions", {
-        reason,
-        dropped: this.#byKey.size,
-      });
-      for (const key of [...this.#byKey.keys()]) this.#unschedule(key);
-      if (failures > 0) await sleep(backoff(failures, 1000, 30_000));
-    }
+    await followAgain(() => this.#watch(loaded), {
+      loaded: () => this.#loaded,
+      signal: this.#stopping.signal,
+      reload: (reason) => {
+        this.#metrics.bucketReloads++;
+        this.#log.warn("reloading the definitions", {
+          reason,
+          dropped: this.#byKey.size,
+        });
+        for (const key of [...this.#byKey.keys()]) this.#unschedule(key);
+      },
+    });
   }
 
   /**
@@ -184,10 +175,11 @@ export class DefinitionWatch {
     // The load looks up a spec per job: held strongly until it is done.
     const release = this.#specs.hold();
     const ending = this.#ending = new AbortController();
-    if (this.#stopping) ending.abort();
+    if (this.#stopping.signal.aborted) ending.abort();
     let changed = "the watch ended";
-    const endChecks = checkBucket(
-      namespace,
+    const endChecks = checkStream(
+      "the definitions bucket",
+      () => namespace.bucketInfo(),
       bucket,
       () => applied.revision,
       (reason) => {
@@ -365,10 +357,6 @@ export class DefinitionWatch {
     this.#metrics.definitions--;
     this.#metrics.jobs -= old.length;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
