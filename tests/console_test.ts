@@ -343,6 +343,38 @@ Deno.test("console: the edit form shows a URL's credentials as *** and a save ke
   });
 });
 
+Deno.test("console: a definitions bucket and a run history deleted and created again are followed again", async () => {
+  await withConsole(async ({ url, nc, schedule, hook }) => {
+    await schedule.set(
+      "before.delete",
+      HttpJob("@yearly", { url: `${hook}/ok` }),
+    );
+    const browser = new Session(url);
+    await waitFor(
+      "the key listed",
+      async () => (await browser.page("/")).includes("before.delete"),
+    );
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete("KV_schedule-beta");
+    await jsm.streams.delete("schedule-beta-runs");
+    // Created again as any client opening the namespace does.
+    const again = await Schedule.create("beta", nc);
+    await again.set(
+      "after.create",
+      HttpJob("* * * * * *", { url: `${hook}/fail` }),
+    );
+    await waitFor("the new key listed, the old one gone", async () => {
+      const page = await browser.page("/");
+      return page.includes("after.create") && !page.includes("before.delete");
+    });
+    await waitFor(
+      "its failed runs read from the new run history",
+      async () =>
+        (await browser.page("/?filter=failing")).includes("after.create"),
+    );
+  });
+});
+
 Deno.test("console: sign-in goes back only to a path of the console", async () => {
   await withConsole(async ({ url }) => {
     for (

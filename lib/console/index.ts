@@ -1,6 +1,6 @@
 /**
  * The namespace's definitions, held in memory: read in one pass, as a node reads them,
- * then followed by a watch of the bucket. The console lists, filters and sorts them
+ * then followed by a watch of the bucket, and read again when it is deleted or recreated. The console lists, filters and sorts them
  * without a request per key, and is told of each change.
  *
  * @module
@@ -8,6 +8,8 @@
 
 import type { BucketEntry } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
+import { checkStream, followAgain } from "../nats/stream_follow.ts";
+import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/mod.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
 import type { Spec } from "../spec/spec.ts";
@@ -29,11 +31,14 @@ export interface IndexEntry {
 }
 
 /**
- * The definitions of a namespace, kept current by a KV watch.
+ * The definitions of a namespace, kept current by a KV watch. When the bucket is deleted
+ * or recreated (checked every 3 s, as a node does), or the watch ends or fails, every
+ * definition is dropped and the bucket read again from its start, logged
+ * `reloading the definitions`; while it is missing, read again after a backoff.
  *
  * @example
  * ```ts ignore
- * const index = await DefinitionIndex.start(namespace);
+ * const index = await DefinitionIndex.start(namespace, log);
  * console.log(index.size);
  * index.stop();
  * ```
@@ -42,26 +47,38 @@ export class DefinitionIndex {
   readonly #entries = new Map<string, IndexEntry>();
   readonly #listeners = new Set<(key: string) => void>();
   readonly #specs = new SpecCache();
-  #stop: () => void = () => {};
+  readonly #namespace: Namespace;
+  readonly #stopping = new AbortController();
+  /** Ends the read or the watch under way. */
+  #ending: AbortController | undefined;
+  #loaded = false;
 
-  private constructor() {}
+  private constructor(namespace: Namespace) {
+    this.#namespace = namespace;
+  }
 
   /**
    * Reads the definitions of `namespace` (see `Namespace.readDefinitions`) and follows
    * its bucket from the next revision; resolves once every stored definition is read.
    */
-  static async start(namespace: Namespace): Promise<DefinitionIndex> {
-    const index = new DefinitionIndex();
-    const last = await namespace.readDefinitions((entry) =>
-      index.#apply(entry)
-    );
-    const following = new AbortController();
-    index.#stop = () => following.abort();
-    await namespace.followDefinitions(
-      last + 1,
-      (entry) => index.#apply(entry),
-      following.signal,
-    );
+  static async start(
+    namespace: Namespace,
+    log: Logger,
+  ): Promise<DefinitionIndex> {
+    const index = new DefinitionIndex(namespace);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    followAgain(() => index.#pass(resolve), {
+      loaded: () => index.#loaded,
+      signal: index.#stopping.signal,
+      reload: (reason) => {
+        log.warn("reloading the definitions", {
+          reason,
+          dropped: index.#entries.size,
+        });
+        index.#clear();
+      },
+    }).then(resolve, reject);
+    await promise;
     return index;
   }
 
@@ -88,7 +105,58 @@ export class DefinitionIndex {
 
   /** Stops the watch. */
   stop(): void {
-    this.#stop();
+    this.#stopping.abort();
+    this.#ending?.abort();
+  }
+
+  /** Reads the bucket and follows it until it changes or the follow ends; returns why. */
+  async #pass(loaded: () => void): Promise<string> {
+    const namespace = this.#namespace;
+    const info = await namespace.bucketInfo();
+    if (info === null) throw new Error("the definitions bucket does not exist");
+    const ending = this.#ending = new AbortController();
+    if (this.#stopping.signal.aborted) ending.abort();
+    let reason = "the watch ended";
+    let revision = 0;
+    const endChecks = checkStream(
+      "the definitions bucket",
+      () => namespace.bucketInfo(),
+      info.created,
+      () => revision,
+      (why) => {
+        reason = why;
+        ending.abort();
+      },
+    );
+    const apply = (entry: BucketEntry) => {
+      this.#apply(entry);
+      revision = entry.revision;
+    };
+    try {
+      const last = await namespace.readDefinitions(apply, ending.signal);
+      this.#loaded = true;
+      loaded();
+      const following = await namespace.followDefinitions(
+        last + 1,
+        apply,
+        ending.signal,
+      );
+      await following.ended;
+    } catch (err) {
+      if (!ending.signal.aborted) throw err;
+    } finally {
+      endChecks();
+    }
+    return reason;
+  }
+
+  /** Drops every definition, telling the listeners of each key. */
+  #clear(): void {
+    const keys = [...this.#entries.keys()];
+    this.#entries.clear();
+    for (const key of keys) {
+      for (const listener of this.#listeners) listener(key);
+    }
   }
 
   #apply(entry: BucketEntry): void {

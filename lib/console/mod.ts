@@ -11,7 +11,7 @@ import { ConfigError } from "../errors.ts";
 import { connectionOptions, connectWithRetry } from "../nats/connect.ts";
 import { assertNamespaceExists, Namespace } from "../nats/namespace.ts";
 import type { Config } from "../ops/config.ts";
-import { createLogger } from "../ops/log.ts";
+import { createLogger, type Logger } from "../ops/log.ts";
 import { stopOnSignals } from "../ops/service.ts";
 import { Access } from "./auth.ts";
 import { consoleHandler } from "./handler.ts";
@@ -28,7 +28,8 @@ export interface RunningConsole {
 }
 
 /**
- * Serves the console of `config.namespace` on `nc`, at `config.console`'s address.
+ * Serves the console of `config.namespace` on `nc`, at `config.console`'s address,
+ * logging to `log` (by default, as `config.log` says).
  *
  * @throws {ConfigError} When the port is in use or a credentials file is unreadable.
  *
@@ -42,13 +43,14 @@ export interface RunningConsole {
 export async function startConsole(
   nc: NatsConnection,
   config: Config,
+  log: Logger = createLogger(config.log),
 ): Promise<RunningConsole> {
   const access = await Access.load(config.console);
   await assertNamespaceExists(nc, config.namespace);
   const namespace = await Namespace.open(nc, config.namespace);
   const client = await Schedule.create(config.namespace, nc);
-  const index = await DefinitionIndex.start(namespace);
-  const runs = await RunFollower.start(namespace);
+  const index = await DefinitionIndex.start(namespace, log);
+  const runs = await RunFollower.start(namespace, log);
   const hub = LiveHub.start(client, index, runs);
   const closing = new AbortController();
   const handler = consoleHandler({
@@ -129,7 +131,7 @@ export async function runConsole(
   const nc = await connectWithRetry(options, log, stopping);
   if (nc === null) return;
   try {
-    const running = await startConsole(nc, config);
+    const running = await startConsole(nc, config, log);
     log.info("console listening", {
       url: running.url,
       namespace: config.namespace,

@@ -1,22 +1,28 @@
 /**
  * The last run of every job of the namespace, from the run history stream: its last
- * record per job at start, then each record as workers write it (the page filter
- * "failing" reads it, and live pages are told of each run).
+ * record per job at start (and again when the stream is recreated), then each record as
+ * workers write it (the page filter "failing" reads it, and live pages are told of each
+ * run).
  *
  * @module
  */
 
 import { DeliverPolicy } from "@nats-io/jetstream";
 import type { Namespace } from "../nats/namespace.ts";
+import { checkStream, followAgain } from "../nats/stream_follow.ts";
+import type { Logger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
 import { decodeRunRecord } from "../wire/mod.ts";
 
 /**
- * Follows the run history of a namespace.
+ * Follows the run history of a namespace. When its stream is deleted or recreated
+ * (checked every 3 s), or the follow ends or fails, the last runs held are dropped and
+ * the stream read again from its last record per job, logged
+ * `reading the run history again`.
  *
  * @example
  * ```ts ignore
- * const runs = await RunFollower.start(namespace);
+ * const runs = await RunFollower.start(namespace, log);
  * console.log(runs.failing("report"));
  * await runs.stop();
  * ```
@@ -24,35 +30,31 @@ import { decodeRunRecord } from "../wire/mod.ts";
 export class RunFollower {
   readonly #last = new Map<string, Map<number, RunRecord>>();
   readonly #listeners = new Set<(run: RunRecord) => void>();
-  #stop: () => Promise<void> = () => Promise.resolve();
+  readonly #namespace: Namespace;
+  readonly #stopping = new AbortController();
+  /** Ends the follow under way. */
+  #ending: AbortController | undefined;
+  #loaded = false;
+  #following: Promise<void> = Promise.resolve();
 
-  private constructor() {}
+  private constructor(namespace: Namespace) {
+    this.#namespace = namespace;
+  }
 
   /** Starts following; resolves once the last records held are read. */
-  static async start(namespace: Namespace): Promise<RunFollower> {
-    const follower = new RunFollower();
-    const { names, js } = namespace;
-    const consumer = await js.consumers.get(names.runStream, {
-      filter_subjects: names.runSubjects,
-      deliver_policy: DeliverPolicy.LastPerSubject,
+  static async start(namespace: Namespace, log: Logger): Promise<RunFollower> {
+    const follower = new RunFollower(namespace);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    follower.#following = followAgain(() => follower.#pass(resolve), {
+      loaded: () => follower.#loaded,
+      signal: follower.#stopping.signal,
+      reload: (reason) => {
+        log.warn("reading the run history again", { reason });
+        follower.#last.clear();
+      },
     });
-    const messages = await consumer.consume();
-    const { num_pending } = await consumer.info(true);
-    const { promise: loaded, resolve } = Promise.withResolvers<void>();
-    if (num_pending === 0) resolve();
-    const done = (async () => {
-      for await (const message of messages) {
-        try {
-          follower.#record(decodeRunRecord(message.data));
-        } catch { /* not a run record */ }
-        if (message.info.pending === 0) resolve();
-      }
-    })().finally(resolve);
-    follower.#stop = async () => {
-      messages.stop();
-      await done;
-    };
-    await loaded;
+    follower.#following.then(resolve, reject);
+    await promise;
     return follower;
   }
 
@@ -76,8 +78,63 @@ export class RunFollower {
   }
 
   /** Stops following. */
-  stop(): Promise<void> {
-    return this.#stop();
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.#ending?.abort();
+    await this.#following.catch(() => {});
+  }
+
+  /**
+   * Reads the last record of each job, then follows the stream until it changes or the
+   * follow ends; returns why.
+   */
+  async #pass(loaded: () => void): Promise<string> {
+    const namespace = this.#namespace;
+    const info = await namespace.runHistoryInfo();
+    if (info === null) throw new Error("the run history does not exist");
+    const ending = this.#ending = new AbortController();
+    if (this.#stopping.signal.aborted) ending.abort();
+    let reason = "the follow ended";
+    let sequence = 0;
+    const endChecks = checkStream(
+      "the run history",
+      () => namespace.runHistoryInfo(),
+      info.created,
+      () => sequence,
+      (why) => {
+        reason = why;
+        ending.abort();
+      },
+    );
+    const { names, js } = namespace;
+    try {
+      const consumer = await js.consumers.get(names.runStream, {
+        filter_subjects: names.runSubjects,
+        deliver_policy: DeliverPolicy.LastPerSubject,
+      });
+      const messages = await consumer.consume();
+      const stop = () => messages.stop();
+      ending.signal.addEventListener("abort", stop, { once: true });
+      if (ending.signal.aborted) stop();
+      const read = () => {
+        this.#loaded = true;
+        loaded();
+      };
+      if ((await consumer.info(true)).num_pending === 0) read();
+      for await (const message of messages) {
+        sequence = message.seq;
+        try {
+          this.#record(decodeRunRecord(message.data));
+        } catch { /* not a run record */ }
+        if (message.info.pending === 0) read();
+      }
+      ending.signal.removeEventListener("abort", stop);
+    } catch (err) {
+      if (!ending.signal.aborted) throw err;
+    } finally {
+      endChecks();
+    }
+    return reason;
   }
 
   #record(run: RunRecord): void {
