@@ -8,7 +8,7 @@
 
 import type { BucketEntry } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
-import { checkStream, followAgain } from "../nats/stream_follow.ts";
+import { followAgain } from "../nats/stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/mod.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
@@ -49,8 +49,6 @@ export class DefinitionIndex {
   readonly #specs = new SpecCache();
   readonly #namespace: Namespace;
   readonly #stopping = new AbortController();
-  /** Ends the read or the watch under way. */
-  #ending: AbortController | undefined;
   #loaded = false;
 
   private constructor(namespace: Namespace) {
@@ -58,8 +56,8 @@ export class DefinitionIndex {
   }
 
   /**
-   * Reads the definitions of `namespace` (see `Namespace.readDefinitions`) and follows
-   * its bucket from the next revision; resolves once every stored definition is read.
+   * Reads the definitions of `namespace` and follows its bucket from the next revision
+   * (`Namespace.watchDefinitions`); resolves once every stored definition is read.
    */
   static async start(
     namespace: Namespace,
@@ -106,48 +104,21 @@ export class DefinitionIndex {
   /** Stops the watch. */
   stop(): void {
     this.#stopping.abort();
-    this.#ending?.abort();
   }
 
   /** Reads the bucket and follows it until it changes or the follow ends; returns why. */
   async #pass(loaded: () => void): Promise<string> {
-    const namespace = this.#namespace;
-    const info = await namespace.bucketInfo();
+    const info = await this.#namespace.bucketInfo();
     if (info === null) throw new Error("the definitions bucket does not exist");
-    const ending = this.#ending = new AbortController();
-    if (this.#stopping.signal.aborted) ending.abort();
-    let reason = "the watch ended";
-    let revision = 0;
-    const endChecks = checkStream(
-      "the definitions bucket",
-      () => namespace.bucketInfo(),
+    return await this.#namespace.watchDefinitions(
       info.created,
-      () => revision,
-      (why) => {
-        reason = why;
-        ending.abort();
+      (entry) => this.#apply(entry),
+      () => {
+        this.#loaded = true;
+        loaded();
       },
+      this.#stopping.signal,
     );
-    const apply = (entry: BucketEntry) => {
-      this.#apply(entry);
-      revision = entry.revision;
-    };
-    try {
-      const last = await namespace.readDefinitions(apply, ending.signal);
-      this.#loaded = true;
-      loaded();
-      const following = await namespace.followDefinitions(
-        last + 1,
-        apply,
-        ending.signal,
-      );
-      await following.ended;
-    } catch (err) {
-      if (!ending.signal.aborted) throw err;
-    } finally {
-      endChecks();
-    }
-    return reason;
   }
 
   /** Drops every definition, telling the listeners of each key. */

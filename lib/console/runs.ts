@@ -9,7 +9,7 @@
 
 import { DeliverPolicy } from "@nats-io/jetstream";
 import type { Namespace } from "../nats/namespace.ts";
-import { checkStream, followAgain } from "../nats/stream_follow.ts";
+import { followAgain, whileSame } from "../nats/stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
 import { decodeRunRecord } from "../wire/mod.ts";
@@ -32,8 +32,6 @@ export class RunFollower {
   readonly #listeners = new Set<(run: RunRecord) => void>();
   readonly #namespace: Namespace;
   readonly #stopping = new AbortController();
-  /** Ends the follow under way. */
-  #ending: AbortController | undefined;
   #loaded = false;
   #following: Promise<void> = Promise.resolve();
 
@@ -80,7 +78,6 @@ export class RunFollower {
   /** Stops following. */
   async stop(): Promise<void> {
     this.#stopping.abort();
-    this.#ending?.abort();
     await this.#following.catch(() => {});
   }
 
@@ -92,49 +89,40 @@ export class RunFollower {
     const namespace = this.#namespace;
     const info = await namespace.runHistoryInfo();
     if (info === null) throw new Error("the run history does not exist");
-    const ending = this.#ending = new AbortController();
-    if (this.#stopping.signal.aborted) ending.abort();
-    let reason = "the follow ended";
     let sequence = 0;
-    const endChecks = checkStream(
-      "the run history",
-      () => namespace.runHistoryInfo(),
-      info.created,
-      () => sequence,
-      (why) => {
-        reason = why;
-        ending.abort();
-      },
-    );
-    const { names, js } = namespace;
-    try {
+    const history = {
+      what: "the run history",
+      info: () => namespace.runHistoryInfo(),
+      created: info.created,
+      sequence: () => sequence,
+    };
+    return await whileSame(history, this.#stopping.signal, async (ending) => {
+      const { names, js } = namespace;
       const consumer = await js.consumers.get(names.runStream, {
         filter_subjects: names.runSubjects,
         deliver_policy: DeliverPolicy.LastPerSubject,
       });
       const messages = await consumer.consume();
       const stop = () => messages.stop();
-      ending.signal.addEventListener("abort", stop, { once: true });
-      if (ending.signal.aborted) stop();
+      ending.addEventListener("abort", stop, { once: true });
+      if (ending.aborted) stop();
       const read = () => {
         this.#loaded = true;
         loaded();
       };
-      if ((await consumer.info(true)).num_pending === 0) read();
-      for await (const message of messages) {
-        sequence = message.seq;
-        try {
-          this.#record(decodeRunRecord(message.data));
-        } catch { /* not a run record */ }
-        if (message.info.pending === 0) read();
+      try {
+        if ((await consumer.info(true)).num_pending === 0) read();
+        for await (const message of messages) {
+          sequence = message.seq;
+          try {
+            this.#record(decodeRunRecord(message.data));
+          } catch { /* not a run record */ }
+          if (message.info.pending === 0) read();
+        }
+      } finally {
+        ending.removeEventListener("abort", stop);
       }
-      ending.signal.removeEventListener("abort", stop);
-    } catch (err) {
-      if (!ending.signal.aborted) throw err;
-    } finally {
-      endChecks();
-    }
-    return reason;
+    });
   }
 
   #record(run: RunRecord): void {

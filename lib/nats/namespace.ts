@@ -20,6 +20,7 @@ import { type KV, Kvm } from "@nats-io/kv";
 import { NotFoundError, ScheduleError } from "../errors.ts";
 import { type BucketEntry, followBucket, readBucket } from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
+import { whileSame } from "./stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import {
   createBucket,
@@ -227,6 +228,40 @@ export class Namespace {
     signal?: AbortSignal,
   ): Promise<{ ended: Promise<void> }> {
     return followBucket(this.kv, from, each, signal);
+  }
+
+  /**
+   * One pass over the definitions bucket created at `created` (`StreamInfo.created`): reads
+   * every stored entry ({@link readDefinitions}), awaits `read`, then follows the bucket
+   * from the next revision ({@link followDefinitions}), calling `each` for every entry,
+   * until `signal` is aborted, the watch ends, or the bucket is deleted or created again
+   * (see `whileSame`). Resolves with why it ended.
+   *
+   * @throws {Error} When the read or the watch fails.
+   */
+  watchDefinitions(
+    created: string,
+    each: (entry: BucketEntry) => void,
+    read: () => void | Promise<void>,
+    signal: AbortSignal,
+  ): Promise<string> {
+    let revision = 0;
+    const apply = (entry: BucketEntry) => {
+      each(entry);
+      revision = entry.revision;
+    };
+    const bucket = {
+      what: "the definitions bucket",
+      info: () => this.bucketInfo(),
+      created,
+      sequence: () => revision,
+    };
+    return whileSame(bucket, signal, async (ending) => {
+      const last = await this.readDefinitions(apply, ending);
+      await read();
+      const following = await this.followDefinitions(last + 1, apply, ending);
+      await following.ended;
+    });
   }
 
   /** Creates the definitions bucket again if it is missing (it was deleted). */

@@ -12,39 +12,66 @@ import { backoff } from "../_util.ts";
 /** How often a followed stream is checked for a deletion or a recreation, in ms. */
 export const STREAM_CHECK = 3000;
 
+/** A stream being followed, as {@link whileSame} checks it. */
+export interface FollowedStream {
+  /** What it is, for the reasons (`the run history`). */
+  what: string;
+  /** Reads it as it is now: `null` when it does not exist. */
+  info: () => Promise<StreamInfo | null>;
+  /** Its creation time when the follow began (`StreamInfo.created`). */
+  created: string;
+  /** The last sequence followed. */
+  sequence: () => number;
+}
+
 /**
- * Every {@link STREAM_CHECK} ms, checks that the stream `info` reads is still the one
- * created at `created` and followed up to `sequence()`; calls `changed` with why when it
- * is not (`<what> was deleted`, `was recreated`, `'s sequence went back`). A stream that
- * cannot be read now is checked again later. Returns the function that ends the checks.
+ * Runs `follow` with a signal aborted when `signal` is, or when `stream` is no longer the
+ * one followed (read every {@link STREAM_CHECK} ms: deleted, created again, or its
+ * sequence went back; a stream that cannot be read now is read again later). Resolves
+ * with why it ended: `<what> was deleted`, `was recreated`, `'s sequence went back`, or
+ * `the follow ended` when `follow` returned. A failure of `follow` not due to the abort
+ * rejects.
  *
  * @example
  * ```ts ignore
- * const end = checkStream("the run history", info, created, () => last, (why) => restart(why));
- * end();
+ * const why = await whileSame(stream, stopping, (signal) => follow(signal));
  * ```
  */
-export function checkStream(
-  what: string,
-  info: () => Promise<StreamInfo | null>,
-  created: string,
-  sequence: () => number,
-  changed: (reason: string) => void,
-): () => void {
+export async function whileSame(
+  stream: FollowedStream,
+  signal: AbortSignal,
+  follow: (signal: AbortSignal) => Promise<void>,
+): Promise<string> {
+  const { what, info, created, sequence } = stream;
+  const changed = new AbortController();
+  let reason = "the follow ended";
   const check = setInterval(async () => {
     let now;
     try {
       now = await info();
     } catch {
-      return; // unreachable for now: checked again later
+      return;
     }
-    if (now === null) changed(`${what} was deleted`);
-    else if (now.created !== created) changed(`${what} was recreated`);
-    else if (now.state.last_seq < sequence()) {
-      changed(`${what}'s sequence went back`);
-    }
+    const why = now === null
+      ? `${what} was deleted`
+      : now.created !== created
+      ? `${what} was recreated`
+      : now.state.last_seq < sequence()
+      ? `${what}'s sequence went back`
+      : null;
+    if (why === null || changed.signal.aborted) return;
+    reason = why;
+    changed.abort();
   }, STREAM_CHECK);
-  return () => clearInterval(check);
+  const ending = AbortSignal.any([signal, changed.signal]);
+  try {
+    await follow(ending);
+  } catch (err) {
+    if (!ending.aborted) throw err;
+  } finally {
+    clearInterval(check);
+  }
+  return reason;
 }
 
 /** What {@link followAgain} tells and asks. */

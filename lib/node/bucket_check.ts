@@ -1,6 +1,6 @@
 /**
  * The definitions bucket a node watches, created when missing (its deletion or recreation
- * is noticed by `checkStream`).
+ * is noticed by `whileSame`).
  *
  * @module
  */

@@ -18,7 +18,7 @@ import {
   definedRevision,
 } from "../wire/mod.ts";
 import { firstRunAfter } from "../spec/ticks.ts";
-import { checkStream, followAgain } from "../nats/stream_follow.ts";
+import { followAgain } from "../nats/stream_follow.ts";
 import { openBucket } from "./bucket_check.ts";
 import type { LastTick } from "./catch_up.ts";
 import { InitialLoad } from "./initial_load.ts";
@@ -104,8 +104,6 @@ export class DefinitionWatch {
   readonly #debug: boolean;
   /** The load of the stored definitions under way, if any. */
   #initial: InitialLoad | undefined;
-  /** Ends the read or the watch under way. */
-  #ending: AbortController | undefined;
   /**
    * The bucket's last revision when the load began. The read gives the last entry of each
    * key once: one at or before this revision is of a key that has nothing queued to
@@ -140,7 +138,6 @@ export class DefinitionWatch {
   /** Ends the watch. */
   async stop(): Promise<void> {
     this.#stopping.abort();
-    this.#ending?.abort();
     await this.#watching;
   }
 
@@ -162,8 +159,8 @@ export class DefinitionWatch {
 
   /**
    * Loads the bucket and follows it until it changes under the node; returns why the
-   * watch ended (nothing when stopping). The stored definitions are read in one pass
-   * (`Namespace.readDefinitions`), then followed by a KV watch from the next revision.
+   * watch ended (nothing when stopping). The stored definitions are read in one pass,
+   * then followed by a KV watch from the next revision (`Namespace.watchDefinitions`).
    */
   async #watch(loaded: () => void): Promise<string> {
     const namespace = this.#namespace;
@@ -174,40 +171,22 @@ export class DefinitionWatch {
     const applied = this.#applied = { bucket: "", revision: 0 };
     // The load looks up a spec per job: held strongly until it is done.
     const release = this.#specs.hold();
-    const ending = this.#ending = new AbortController();
-    if (this.#stopping.signal.aborted) ending.abort();
-    let changed = "the watch ended";
-    const endChecks = checkStream(
-      "the definitions bucket",
-      () => namespace.bucketInfo(),
-      bucket,
-      () => applied.revision,
-      (reason) => {
-        changed = reason;
-        ending.abort();
-      },
-    );
-    const apply = (entry: BucketEntry) => {
-      this.#apply(entry);
-      applied.revision = entry.revision;
-    };
     try {
-      await namespace.readDefinitions(apply, ending.signal);
-      await this.#done(loaded, release);
-      applied.bucket = bucket;
-      const following = await namespace.followDefinitions(
-        applied.revision + 1,
-        apply,
-        ending.signal,
+      return await namespace.watchDefinitions(
+        bucket,
+        (entry) => {
+          this.#apply(entry);
+          applied.revision = entry.revision;
+        },
+        async () => {
+          await this.#done(loaded, release);
+          applied.bucket = bucket;
+        },
+        this.#stopping.signal,
       );
-      await following.ended;
-    } catch (err) {
-      if (!ending.signal.aborted) throw err;
     } finally {
-      endChecks();
       release();
     }
-    return changed;
   }
 
   /**
