@@ -104,17 +104,6 @@ export function checkBy(by: unknown): void {
 }
 
 /**
- * True when a tick or run record is of definition `revision`, or does not say (written
- * by an older node or worker).
- */
-export function ofDefinition(
-  written: { revision?: number },
-  revision: number,
-): boolean {
-  return written.revision === undefined || written.revision === revision;
-}
-
-/**
  * The messages of `stream` on `filter`, as `Namespace.read` gives them; none when the
  * stream does not exist (deleted under the client: a read shows what is there).
  */

@@ -12,6 +12,7 @@ import {
   decodeRunRecord,
   decodeTick,
   definedRevision,
+  ofDefinition,
 } from "../wire/mod.ts";
 import { NotFoundError, ScheduleError } from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
@@ -34,7 +35,6 @@ import type {
 import {
   type Client,
   namespaceOf,
-  ofDefinition,
   readDefinition,
   readStream,
 } from "./_util.ts";

@@ -10,18 +10,13 @@ import {
   decodeRunRecord,
   decodeTick,
   definedRevision,
+  ofDefinition,
 } from "../wire/mod.ts";
 import { ConfigError } from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
 import type { JobInfo, RunRecord } from "../types.ts";
-import {
-  type Client,
-  lastValid,
-  ofDefinition,
-  readEntry,
-  readStream,
-} from "./_util.ts";
+import { type Client, lastValid, readEntry, readStream } from "./_util.ts";
 
 /** The keys of the namespace, sorted. */
 export async function listKeys(client: Client): Promise<string[]> {

@@ -140,6 +140,26 @@ export function definedRevision(
 }
 
 /**
+ * True when a tick or run record is of the definition of revision `revision` (see
+ * {@link definedRevision}), or does not say (written by an older node or worker).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ofDefinition } from "./definition.ts";
+ * assert.equal(ofDefinition({ revision: 4 }, 4), true);
+ * assert.equal(ofDefinition({ revision: 3 }, 4), false);
+ * assert.equal(ofDefinition({}, 4), true);
+ * ```
+ */
+export function ofDefinition(
+  written: { revision?: number },
+  revision: number,
+): boolean {
+  return written.revision === undefined || written.revision === revision;
+}
+
+/**
  * {@link definedRevision} of a stored entry, reading only what it needs: an entry that
  * is not a valid definition is its own revision.
  *
