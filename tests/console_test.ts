@@ -375,6 +375,25 @@ Deno.test("console: a definitions bucket and a run history deleted and created a
   });
 });
 
+Deno.test("console: the failing filter goes by the runs of each key's definition as it is now", async () => {
+  await withConsole(async ({ url, schedule, hook }) => {
+    await schedule.set(
+      "flaky",
+      HttpJob("* * * * * *", { url: `${hook}/fail` }),
+    );
+    const browser = new Session(url);
+    const failing = async () =>
+      (await browser.page("/?filter=failing")).includes('data-key="flaky"');
+    await waitFor("listed as failing", failing);
+    // Fixed: its last run (a failure) is of the definition before.
+    await schedule.set("flaky", HttpJob("@yearly", { url: `${hook}/ok` }));
+    await waitFor(
+      "no longer failing once set again",
+      async () => !await failing(),
+    );
+  });
+});
+
 Deno.test("console: sign-in goes back only to a path of the console", async () => {
   await withConsole(async ({ url }) => {
     for (

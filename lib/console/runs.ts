@@ -12,7 +12,8 @@ import type { Namespace } from "../nats/namespace.ts";
 import { followAgain, whileSame } from "../nats/stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
-import { decodeRunRecord } from "../wire/mod.ts";
+import { decodeRunRecord, definedRevision, ofDefinition } from "../wire/mod.ts";
+import type { IndexEntry } from "./index.ts";
 
 /**
  * Follows the run history of a namespace. When its stream is deleted or recreated
@@ -23,7 +24,7 @@ import { decodeRunRecord } from "../wire/mod.ts";
  * @example
  * ```ts ignore
  * const runs = await RunFollower.start(namespace, log);
- * console.log(runs.failing("report"));
+ * console.log(runs.failing(index.get("report")!));
  * await runs.stop();
  * ```
  */
@@ -61,10 +62,17 @@ export class RunFollower {
     return this.#last.get(key) ?? new Map();
   }
 
-  /** True when the last run of a job of `key` failed. */
-  failing(key: string): boolean {
-    for (const run of this.lastRuns(key).values()) {
-      if (run.outcome === "failed") return true;
+  /**
+   * True when the last run of a job of `entry` failed, of its definition as it is now: a
+   * run of a definition `set` since, or of a job index it no longer has, does not count.
+   */
+  failing(entry: IndexEntry): boolean {
+    const revision = definedRevision(entry.definition, entry.revision);
+    const jobs = entry.definition.jobs.length;
+    for (const [index, run] of this.lastRuns(entry.key)) {
+      if (
+        index < jobs && run.outcome === "failed" && ofDefinition(run, revision)
+      ) return true;
     }
     return false;
   }

@@ -170,7 +170,7 @@ async function listPage(
   const selection = selectPage(
     deps.index.values(),
     query,
-    (key) => deps.runs.failing(key),
+    (entry) => deps.runs.failing(entry),
     now,
   );
   const histories = new Map<string, RunRecord[]>();

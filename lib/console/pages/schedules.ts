@@ -60,20 +60,20 @@ export function parseListQuery(url: URL): ListQuery {
  *
  * @example
  * ```ts ignore
- * const { rows, total } = selectPage(index.values(), query, (key) => runs.failing(key), Date.now());
+ * const { rows, total } = selectPage(index.values(), query, (entry) => runs.failing(entry), Date.now());
  * ```
  */
 export function selectPage(
   entries: Iterable<IndexEntry>,
   query: ListQuery,
-  failing: (key: string) => boolean,
+  failing: (entry: IndexEntry) => boolean,
   now: number,
 ): { rows: Row[]; total: number } {
   const text = query.q.toLowerCase();
   const matched: Row[] = [];
   for (const entry of entries) {
     if (query.filter === "paused" && !entry.definition.paused) continue;
-    if (query.filter === "failing" && !failing(entry.key)) continue;
+    if (query.filter === "failing" && !failing(entry)) continue;
     if (
       text && !entry.key.toLowerCase().includes(text) &&
       !entry.definition.jobs.some((job) =>
