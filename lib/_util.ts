@@ -28,6 +28,19 @@ export function backoff(attempt: number, first: number, max: number): number {
   return Math.min(max, first * 2 ** (attempt - 1));
 }
 
+/** Resolves after `ms`, or as soon as `signal` is aborted. */
+export function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 /**
  * `text` cut to `max` characters, ending with `…` when it was longer: long keys in error
  * messages and table cells.

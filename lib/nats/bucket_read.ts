@@ -1,14 +1,16 @@
 /**
  * Reading the last entry of every key of a KV bucket in one pass, as a node loads its
- * definitions: an ephemeral pull consumer of the bucket's last messages, read through one
- * inbox, each message handed on as it is parsed.
+ * definitions, and following it from there: an ephemeral pull consumer of the bucket's
+ * last messages (or of every revision from one), read through one inbox, each message
+ * handed on as it is parsed.
  *
  * nats.js's KV watch makes five objects of each message (the message, the JetStream
  * message, its delivery info, the entry, its `Date`), parses the reply subject into eleven
  * strings and queues each entry for an async iterator: at a million keys, 5.1–5.7 s of a
  * node's CPU on machine B, against 2.5 s read this way. The node and the console read the
- * bucket this way, then follow it with nats.js's watch from the next revision
- * ({@link followBucket}).
+ * bucket this way, then follow it from the next revision ({@link followBucket}); the KV
+ * watch, which they followed it with before, noticed its consumer lost only after about
+ * a minute.
  *
  * @module
  */
@@ -20,7 +22,7 @@ import {
   type NatsConnection,
   nuid,
 } from "@nats-io/nats-core";
-import type { KV } from "@nats-io/kv";
+import { backoff, wait } from "../_util.ts";
 import { deliveryOf } from "./_util.ts";
 import {
   AckPolicy,
@@ -44,33 +46,46 @@ export interface BucketEntry {
 }
 
 /**
- * Follows a bucket from revision `from` with nats.js's KV watch (as after
- * {@link readBucket}, from the revision after the last it read), calling `each` for every
- * entry, until `signal` is aborted or the watch ends. Resolves once the watch is open,
- * with `ended`, which settles as the watch ends (rejected when it failed).
+ * Follows a bucket from revision `from` (as after {@link readBucket}, from the revision
+ * after the last it read), calling `each` for every entry in revision order, until
+ * `signal` is aborted. It reads as {@link readBucket} does, through a pull consumer of
+ * every revision from `from`, always asking for more. A consumer lost (deleted, its
+ * server restarted, no answer) is created again from the revision after the last
+ * entry, within `idle` ms: nats.js's KV watch noticed such a loss only after about a
+ * minute. Resolves at once, with `ended`, which settles as the follow ends: resolved at
+ * the abort, rejected when it failed otherwise (the stream is gone, a permission is
+ * refused, `each` threw).
  */
-export async function followBucket(
-  kv: KV,
+export function followBucket(
+  client: BucketReadClient,
+  options: BucketReadOptions,
   from: number,
   each: (entry: BucketEntry) => void,
-  signal?: AbortSignal,
 ): Promise<{ ended: Promise<void> }> {
-  const watcher = await kv.watch({ resumeFromRevision: from });
-  const stop = () => watcher.stop();
-  if (signal?.aborted) stop();
-  signal?.addEventListener("abort", stop, { once: true });
+  const { signal } = options;
+  let next = from;
+  const apply = (entry: BucketEntry) => {
+    each(entry);
+    next = entry.revision + 1;
+  };
   const ended = (async () => {
-    try {
-      for await (const entry of watcher) {
-        const { key, revision, value, operation } = entry;
-        const created = entry.created.getTime();
-        each({ key, revision, created, value, operation });
+    for (let lost = 0; !signal?.aborted;) {
+      const at = next;
+      try {
+        await pullBucket(
+          client,
+          { ...options, from: next, follow: true },
+          apply,
+        );
+      } catch (err) {
+        if (signal?.aborted) return;
+        if (!(err instanceof ConsumerLostError)) throw err;
+        lost = next > at ? 1 : lost + 1;
+        await wait(backoff(lost, 100, 5_000), signal);
       }
-    } finally {
-      signal?.removeEventListener("abort", stop);
     }
   })();
-  return { ended };
+  return Promise.resolve({ ended });
 }
 
 /** Where {@link readBucket} reads. */
@@ -105,7 +120,7 @@ export interface BucketReadClient {
  * Reads the last entry of every key of a bucket, calling `each` for each in revision
  * order, and entries stored meanwhile too, until none is pending; returns the revision of
  * the last one read (0 when the bucket holds none). Continue from the revision after it
- * (a watch with `resumeFromRevision`) to miss nothing.
+ * ({@link followBucket}) to miss nothing.
  *
  * @throws {Error} When the consumer is deleted, a message is lost (a consumer sequence is
  * skipped), the server answers nothing for six `idle` periods, or `each` throws (its
@@ -114,31 +129,51 @@ export interface BucketReadClient {
  * @example
  * ```ts ignore
  * const last = await readBucket(namespace, { stream, prefix }, (entry) => apply(entry));
- * const watch = await kv.watch({ resumeFromRevision: last + 1 });
+ * const { ended } = await followBucket(namespace, { stream, prefix }, last + 1, apply);
  * ```
  */
-export async function readBucket(
+export function readBucket(
   client: BucketReadClient,
   options: BucketReadOptions,
   each: (entry: BucketEntry) => void,
 ): Promise<number> {
+  return pullBucket(client, options, each);
+}
+
+/** The consumer of a read is gone, or its server answers nothing. */
+class ConsumerLostError extends Error {}
+
+/**
+ * The read of {@link readBucket}: from the last entry of each key, or with `from` every
+ * revision from it; with `follow`, on and on (it ends by `signal` or a failure only).
+ */
+async function pullBucket(
+  client: BucketReadClient,
+  options: BucketReadOptions & { from?: number; follow?: boolean },
+  each: (entry: BucketEntry) => void,
+): Promise<number> {
   const { nc, js, jsm } = client;
   const { stream, prefix, batch = 10_000, idle = 5_000, signal } = options;
+  const { from, follow = false } = options;
   signal?.throwIfAborted();
   // Named, as the KV watch names its consumer: the request's subject then holds the
   // stream, the name and the filter, as the roles' permissions expect.
   const { name, num_pending } = await jsm.consumers.add(stream, {
     name: `KV_READ_${nuid.next()}`,
-    deliver_policy: DeliverPolicy.LastPerSubject,
+    ...(from === undefined
+      ? { deliver_policy: DeliverPolicy.LastPerSubject }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }),
     ack_policy: AckPolicy.None,
     filter_subject: `${prefix}>`,
     inactive_threshold: nanos(idle),
     mem_storage: true,
     num_replicas: 1,
   });
-  if (num_pending === 0) return 0;
+  if (num_pending === 0 && !follow) return 0;
   const next = `${js.apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${name}`;
-  const request = JSON.stringify({ batch, expires: nanos(idle) });
+  // A follow's pulls expire twice per check, so that a quiet bucket is never a silence.
+  const expires = nanos(follow ? idle / 2 : idle);
+  const request = JSON.stringify({ batch, expires });
   const inbox = createInbox();
   const { promise, resolve, reject } = Promise.withResolvers<number>();
   let outstanding = 0;
@@ -178,7 +213,7 @@ export async function readBucket(
           value,
           operation: value.length > 0 ? "PUT" : operationOf(msg),
         });
-        if (info.pending === 0) return resolve(last);
+        if (info.pending === 0 && !follow) return resolve(last);
         outstanding--;
         pull();
       } catch (error) {
@@ -190,7 +225,9 @@ export async function readBucket(
   const check = setInterval(() => {
     if (heard) silences = 0;
     else if (++silences === 6) {
-      reject(new Error(`the server sent nothing for ${6 * idle} ms`));
+      reject(
+        new ConsumerLostError(`the server sent nothing for ${6 * idle} ms`),
+      );
     } else {
       outstanding = 0;
       pull();
@@ -213,7 +250,8 @@ export async function readBucket(
  * How many of its batch a pull's status message (no reply subject) ends: a request that
  * expired (408) or found nothing (404); a heartbeat (100) ends none.
  *
- * @throws {Error} On any other status: the consumer is gone, or the server refused.
+ * @throws {ConsumerLostError} On 409 (the consumer was deleted) or 503 (it is gone).
+ * @throws {Error} On any other status: the server refused.
  */
 function ended(msg: Msg): number {
   const headers = msg.headers;
@@ -225,7 +263,10 @@ function ended(msg: Msg): number {
   const why = code === 503
     ? "no responders (the consumer is gone)"
     : headers?.description || "(no status)";
-  throw new Error(`the read ended: ${code} ${why}`);
+  const message = `the read ended: ${code} ${why}`;
+  throw code === 503 || code === 409
+    ? new ConsumerLostError(message)
+    : new Error(message);
 }
 
 /**

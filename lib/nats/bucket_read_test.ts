@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { NatsServer } from "../../tests/nats_server.ts";
-import { type BucketEntry, readBucket } from "./bucket_read.ts";
+import { waitFor } from "../../tests/helpers.ts";
+import { type BucketEntry, followBucket, readBucket } from "./bucket_read.ts";
 import { Namespace } from "./namespace.ts";
 
 const text = new TextDecoder();
@@ -115,5 +116,51 @@ Deno.test("readBucket rejects with the error of `each`, when aborted, and when i
     /the read ended: (409|503)/,
   );
   await deleting;
+  await nc.close();
+});
+
+Deno.test("followBucket gives every revision from the one asked, and goes on past its consumer deleted", async () => {
+  await using server = await NatsServer.start();
+  const { nc, kv, client, where } = await opened(server);
+  await kv.put("a", "1");
+  await kv.put("b", "2");
+  const seen: string[] = [];
+  const following = new AbortController();
+  const { ended } = await followBucket(
+    client,
+    { ...where, idle: 1000, signal: following.signal },
+    2,
+    (entry) => seen.push(`${entry.key}@${entry.revision}`),
+  );
+  await kv.put("c", "3");
+  await waitFor("c followed", () => seen.includes("c@3"));
+  const deleted = performance.now();
+  for await (const { name } of client.jsm.consumers.list(where.stream)) {
+    await client.jsm.consumers.delete(where.stream, name);
+  }
+  await kv.put("d", "4");
+  await kv.delete("a");
+  await waitFor("the entries after the deletion", () => seen.length === 4);
+  assert.deepEqual(seen, ["b@2", "c@3", "d@4", "a@5"]);
+  assert.ok(
+    performance.now() - deleted < 3000,
+    "within a few idle periods, not the KV watch's minute",
+  );
+  following.abort();
+  await ended;
+  await nc.close();
+});
+
+Deno.test("followBucket ends with an error when its stream is gone", async () => {
+  await using server = await NatsServer.start();
+  const { nc, client, where } = await opened(server);
+  const { ended } = await followBucket(
+    client,
+    { ...where, idle: 1000 },
+    1,
+    () => {},
+  );
+  await client.jsm.streams.delete(where.stream);
+  await assert.rejects(ended, /stream not found/);
   await nc.close();
 });

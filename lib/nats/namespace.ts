@@ -18,7 +18,13 @@ import {
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { NotFoundError, ScheduleError } from "../errors.ts";
-import { type BucketEntry, followBucket, readBucket } from "./bucket_read.ts";
+import {
+  type BucketEntry,
+  type BucketReadClient,
+  type BucketReadOptions,
+  followBucket,
+  readBucket,
+} from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
 import { whileSame } from "./stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
@@ -210,12 +216,7 @@ export class Namespace {
     each: (entry: BucketEntry) => void,
     signal?: AbortSignal,
   ): Promise<number> {
-    const { js, jsm, names: { bucket } } = this;
-    return readBucket({ nc: this.#nc, js, jsm }, {
-      stream: `KV_${bucket}`,
-      prefix: `$KV.${bucket}.`,
-      signal,
-    }, each);
+    return readBucket(this.#client, this.#bucket(signal), each);
   }
 
   /**
@@ -227,17 +228,28 @@ export class Namespace {
     each: (entry: BucketEntry) => void,
     signal?: AbortSignal,
   ): Promise<{ ended: Promise<void> }> {
-    return followBucket(this.kv, from, each, signal);
+    return followBucket(this.#client, this.#bucket(signal), from, each);
+  }
+
+  /** The connection and its JetStream API, as the bucket's reads use them. */
+  get #client(): BucketReadClient {
+    return { nc: this.#nc, js: this.js, jsm: this.jsm };
+  }
+
+  /** Where the definitions bucket is read: its stream and its keys' prefix. */
+  #bucket(signal?: AbortSignal): BucketReadOptions {
+    const { bucket } = this.names;
+    return { stream: `KV_${bucket}`, prefix: `$KV.${bucket}.`, signal };
   }
 
   /**
    * One pass over the definitions bucket created at `created` (`StreamInfo.created`): reads
    * every stored entry ({@link readDefinitions}), awaits `read`, then follows the bucket
    * from the next revision ({@link followDefinitions}), calling `each` for every entry,
-   * until `signal` is aborted, the watch ends, or the bucket is deleted or created again
+   * until `signal` is aborted, the follow fails, or the bucket is deleted or created again
    * (see `whileSame`). Resolves with why it ended.
    *
-   * @throws {Error} When the read or the watch fails.
+   * @throws {Error} When the read or the follow fails.
    */
   watchDefinitions(
     created: string,

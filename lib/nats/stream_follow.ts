@@ -7,7 +7,7 @@
  */
 
 import type { StreamInfo } from "@nats-io/jetstream";
-import { backoff } from "../_util.ts";
+import { backoff, wait } from "../_util.ts";
 
 /** How often a followed stream is checked for a deletion or a recreation, in ms. */
 export const STREAM_CHECK = 3000;
@@ -29,8 +29,8 @@ export interface FollowedStream {
  * one followed (read every {@link STREAM_CHECK} ms: deleted, created again, or its
  * sequence went back; a stream that cannot be read now is read again later). Resolves
  * with why it ended: `<what> was deleted`, `was recreated`, `'s sequence went back`, or
- * `the follow ended` when `follow` returned. A failure of `follow` not due to the abort
- * rejects.
+ * `the follow ended` when `follow` returned. A failure of `follow` not due to the abort,
+ * nor to the stream changing (looked at once more), rejects.
  *
  * @example
  * ```ts ignore
@@ -45,20 +45,20 @@ export async function whileSame(
   const { what, info, created, sequence } = stream;
   const changed = new AbortController();
   let reason = "the follow ended";
-  const check = setInterval(async () => {
+  const look = async (): Promise<string | null> => {
     let now;
     try {
       now = await info();
     } catch {
-      return;
+      return null; // unreadable for now: looked at again later
     }
-    const why = now === null
-      ? `${what} was deleted`
-      : now.created !== created
-      ? `${what} was recreated`
-      : now.state.last_seq < sequence()
-      ? `${what}'s sequence went back`
-      : null;
+    if (now === null) return `${what} was deleted`;
+    if (now.created !== created) return `${what} was recreated`;
+    if (now.state.last_seq < sequence()) return `${what}'s sequence went back`;
+    return null;
+  };
+  const check = setInterval(async () => {
+    const why = await look();
     if (why === null || changed.signal.aborted) return;
     reason = why;
     changed.abort();
@@ -67,7 +67,10 @@ export async function whileSame(
   try {
     await follow(ending);
   } catch (err) {
-    if (!ending.aborted) throw err;
+    // A follow that fails as its stream goes away ends for that reason.
+    const why = ending.aborted ? null : await look();
+    if (why !== null) reason = why;
+    else if (!ending.aborted) throw err;
   } finally {
     clearInterval(check);
   }
@@ -114,17 +117,4 @@ export async function followAgain(
     hooks.reload(reason);
     if (failures > 0) await wait(backoff(failures, 1000, 30_000), signal);
   }
-}
-
-/** Resolves after `ms`, or as soon as `signal` is aborted. */
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
