@@ -757,6 +757,21 @@ Deno.test("a job stream deleted under a node is created again by it: the ticks d
     },
   ));
 
+Deno.test("a node whose follow of the bucket loses its consumer goes on: a definition set then fires", () =>
+  withCluster(async ({ namespace, schedule, startNode, stored, reach }) => {
+    const { node } = await startNode();
+    await schedule.set("a", HttpJob("@hourly", hook));
+    await waitFor("a loaded", () => node.metrics.definitions === 1);
+    const bucketStream = `KV_${namespace.names.bucket}`;
+    for await (const { name } of namespace.jsm.consumers.list(bucketStream)) {
+      await namespace.jsm.consumers.delete(bucketStream, name);
+    }
+    await schedule.set("b", HttpJob("* * * * * *", hook));
+    // The client's KV watch took 60 s to notice its consumer gone; reach waits 10 s.
+    await reach("b", nextSecond((await stored("b")).definedAt) + SECOND);
+    assert.equal(node.metrics.bucketReloads, 0, "followed on, not reloaded");
+  }));
+
 Deno.test("jitter: two nodes store each tick once, delayed by the offset both compute", () =>
   withCluster(
     async (

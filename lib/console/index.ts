@@ -31,8 +31,8 @@ export interface IndexEntry {
 }
 
 /**
- * The definitions of a namespace, kept current by a KV watch. When the bucket is deleted
- * or recreated (checked every 3 s, as a node does), or the watch ends or fails, every
+ * The definitions of a namespace, kept current by following the bucket. When the bucket
+ * is deleted or recreated (checked every 3 s, as a node does), or the follow fails, every
  * definition is dropped and the bucket read again from its start, logged
  * `reloading the definitions`; while it is missing, read again after a backoff.
  *

@@ -1,5 +1,5 @@
 /**
- * Live updates: one hub fed by the KV watch (definitions), the run history (runs) and
+ * Live updates: one hub fed by the definitions' index, the run history (runs) and
  * the namespace's events, and a server-sent event stream per page that listens to it.
  *
  * @module

@@ -72,9 +72,9 @@ export interface DefinitionWatchOptions {
  * as its catch-up policy says (`all` late ticks, the `latest`, `none`), and the ticks no
  * node published while down are logged, counted and reported.
  *
- * The KV watch does not notice its bucket deleted or recreated (it goes on from its old
+ * A consumer does not notice its bucket deleted or recreated (it goes on from its old
  * sequence), so every 3 s (`STREAM_CHECK`) the bucket's stream is read: when it is
- * gone, was created again or its sequence went back, or when the watch ends or fails,
+ * gone, was created again or its sequence went back, or when the follow fails,
  * every definition is dropped, the bucket is created if missing, and all is loaded again
  * as at start; this is logged and counted (`bucketReloads`).
  *
@@ -160,7 +160,7 @@ export class DefinitionWatch {
   /**
    * Loads the bucket and follows it until it changes under the node; returns why the
    * watch ended (nothing when stopping). The stored definitions are read in one pass,
-   * then followed by a KV watch from the next revision (`Namespace.watchDefinitions`).
+   * then followed from the next revision (`Namespace.watchDefinitions`).
    */
   async #watch(loaded: () => void): Promise<string> {
     const namespace = this.#namespace;
