@@ -48,11 +48,13 @@ export class DefinitionIndex {
   readonly #listeners = new Set<(key: string) => void>();
   readonly #specs = new SpecCache();
   readonly #namespace: Namespace;
+  readonly #log: Logger;
   readonly #stopping = new AbortController();
   #loaded = false;
 
-  private constructor(namespace: Namespace) {
+  private constructor(namespace: Namespace, log: Logger) {
     this.#namespace = namespace;
+    this.#log = log;
   }
 
   /**
@@ -63,7 +65,7 @@ export class DefinitionIndex {
     namespace: Namespace,
     log: Logger,
   ): Promise<DefinitionIndex> {
-    const index = new DefinitionIndex(namespace);
+    const index = new DefinitionIndex(namespace, log);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     followAgain(() => index.#pass(resolve), {
       loaded: () => index.#loaded,
@@ -110,15 +112,18 @@ export class DefinitionIndex {
   async #pass(loaded: () => void): Promise<string> {
     const info = await this.#namespace.bucketInfo();
     if (info === null) throw new Error("the definitions bucket does not exist");
-    return await this.#namespace.watchDefinitions(
-      info.created,
-      (entry) => this.#apply(entry),
-      () => {
+    return await this.#namespace.watchDefinitions(info.created, {
+      each: (entry) => this.#apply(entry),
+      read: () => {
         this.#loaded = true;
         loaded();
       },
-      this.#stopping.signal,
-    );
+      retrying: (error, delay) =>
+        this.#log.warn("following the definitions failed; trying again", {
+          error: error.message,
+          delay,
+        }),
+    }, this.#stopping.signal);
   }
 
   /** Drops every definition, telling the listeners of each key. */

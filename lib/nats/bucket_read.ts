@@ -24,6 +24,7 @@ import {
 } from "@nats-io/nats-core";
 import { backoff, wait } from "../_util.ts";
 import { deliveryOf } from "./_util.ts";
+import { isStreamNotFound } from "./provision.ts";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -52,20 +53,27 @@ export interface BucketEntry {
  * every revision from `from`, always asking for more. A consumer lost (deleted, its
  * server restarted, no answer) is created again from the revision after the last
  * entry, within `idle` ms: nats.js's KV watch noticed such a loss only after about a
- * minute. Resolves at once, with `ended`, which settles as the follow ends: resolved at
- * the abort, rejected when it failed otherwise (the stream is gone, a permission is
- * refused, `each` threw).
+ * minute. Any other failure is retried the same way, 100 ms doubling to 5 s while
+ * nothing arrives, and told to `options.retrying`. Resolves at once, with `ended`, which
+ * settles as the follow ends: resolved at the abort, rejected when the stream is gone or
+ * `each` threw.
  */
 export function followBucket(
   client: BucketReadClient,
-  options: BucketReadOptions,
+  options: FollowOptions,
   from: number,
   each: (entry: BucketEntry) => void,
 ): Promise<{ ended: Promise<void> }> {
-  const { signal } = options;
+  const { signal, retrying } = options;
   let next = from;
+  let thrown: unknown;
   const apply = (entry: BucketEntry) => {
-    each(entry);
+    try {
+      each(entry);
+    } catch (err) {
+      thrown = err;
+      throw err;
+    }
     next = entry.revision + 1;
   };
   const ended = (async () => {
@@ -79,9 +87,13 @@ export function followBucket(
         );
       } catch (err) {
         if (signal?.aborted) return;
-        if (!(err instanceof ConsumerLostError)) throw err;
+        if (err === thrown || isStreamNotFound(err)) throw err;
         lost = next > at ? 1 : lost + 1;
-        await wait(backoff(lost, 100, 5_000), signal);
+        const delay = backoff(lost, 100, 5_000);
+        if (!(err instanceof ConsumerLostError)) {
+          retrying?.(err as Error, delay);
+        }
+        await wait(delay, signal);
       }
     }
   })();
@@ -107,6 +119,15 @@ export interface BucketReadOptions {
   idle?: number;
   /** Ends the read: it rejects with the signal's reason. */
   signal?: AbortSignal;
+}
+
+/** Where {@link followBucket} reads, and who is told of its retries. */
+export interface FollowOptions extends BucketReadOptions {
+  /**
+   * Told of a failure the follow retries (one other than a consumer lost), with the wait
+   * in ms before it tries again: for a log line.
+   */
+  retrying?: (error: Error, delay: number) => void;
 }
 
 /** What {@link readBucket} uses of a connection: the client, its JetStream API. */

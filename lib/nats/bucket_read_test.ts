@@ -164,3 +164,56 @@ Deno.test("followBucket ends with an error when its stream is gone", async () =>
   await assert.rejects(ended, /stream not found/);
   await nc.close();
 });
+
+Deno.test("followBucket retries a consumer it cannot create, saying so, and ends with the error of `each`", async () => {
+  await using server = await NatsServer.start();
+  const { nc, kv, client, where } = await opened(server);
+  // The server refuses consumers while `refusing` (as while JetStream elects a leader).
+  let refusing = false;
+  const { consumers } = client.jsm;
+  const jsm = {
+    ...client.jsm,
+    consumers: {
+      ...consumers,
+      add: (...args: Parameters<typeof consumers.add>) =>
+        refusing
+          ? Promise.reject(
+            new Error("JetStream system temporarily unavailable"),
+          )
+          : consumers.add(...args),
+    },
+  } as typeof client.jsm;
+  const retries: string[] = [];
+  const seen: string[] = [];
+  const { ended } = await followBucket(
+    { ...client, jsm },
+    {
+      ...where,
+      idle: 1000,
+      retrying: (error) => retries.push(error.message),
+    },
+    1,
+    (entry) => {
+      if (entry.key === "bad") throw new Error("each failed");
+      seen.push(entry.key);
+    },
+  );
+  await kv.put("a", "1");
+  await waitFor("a followed", () => seen.includes("a"));
+  refusing = true;
+  for await (const { name } of consumers.list(where.stream)) {
+    await consumers.delete(where.stream, name);
+  }
+  await kv.put("b", "2");
+  await waitFor("a retry told", () => retries.length > 1);
+  assert.match(retries[0], /temporarily unavailable/);
+  refusing = false;
+  await waitFor(
+    "b followed once the consumer is made",
+    () => seen.includes("b"),
+  );
+  assert.deepEqual(seen, ["a", "b"]);
+  await kv.put("bad", "3");
+  await assert.rejects(ended, /each failed/);
+  await nc.close();
+});

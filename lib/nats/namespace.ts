@@ -23,6 +23,7 @@ import {
   type BucketReadClient,
   type BucketReadOptions,
   followBucket,
+  type FollowOptions,
   readBucket,
 } from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
@@ -77,6 +78,16 @@ export interface NamespaceOptions {
    * one keeps its own.
    */
   ackWait?: number;
+}
+
+/** What {@link Namespace.watchDefinitions} calls. */
+export interface DefinitionsFollower {
+  /** Each entry read or followed, in revision order. */
+  each(entry: BucketEntry): void;
+  /** Every stored entry is read: the follow starts once this resolves. */
+  read(): void | Promise<void>;
+  /** A failure the follow retries, and the wait before it (see `followBucket`). */
+  retrying?(error: Error, delay: number): void;
 }
 
 /** What {@link Namespace.provisionQueue} found or made. */
@@ -227,8 +238,10 @@ export class Namespace {
     from: number,
     each: (entry: BucketEntry) => void,
     signal?: AbortSignal,
+    retrying?: FollowOptions["retrying"],
   ): Promise<{ ended: Promise<void> }> {
-    return followBucket(this.#client, this.#bucket(signal), from, each);
+    const where = { ...this.#bucket(signal), retrying };
+    return followBucket(this.#client, where, from, each);
   }
 
   /** The connection and its JetStream API, as the bucket's reads use them. */
@@ -244,19 +257,19 @@ export class Namespace {
 
   /**
    * One pass over the definitions bucket created at `created` (`StreamInfo.created`): reads
-   * every stored entry ({@link readDefinitions}), awaits `read`, then follows the bucket
-   * from the next revision ({@link followDefinitions}), calling `each` for every entry,
-   * until `signal` is aborted, the follow fails, or the bucket is deleted or created again
-   * (see `whileSame`). Resolves with why it ended.
+   * every stored entry ({@link readDefinitions}), awaits `follower.read`, then follows the
+   * bucket from the next revision ({@link followDefinitions}), calling `follower.each` for
+   * every entry, until `signal` is aborted, the follow fails, or the bucket is deleted or
+   * created again (see `whileSame`). Resolves with why it ended.
    *
    * @throws {Error} When the read or the follow fails.
    */
   watchDefinitions(
     created: string,
-    each: (entry: BucketEntry) => void,
-    read: () => void | Promise<void>,
+    follower: DefinitionsFollower,
     signal: AbortSignal,
   ): Promise<string> {
+    const { each, read, retrying } = follower;
     let revision = 0;
     const apply = (entry: BucketEntry) => {
       each(entry);
@@ -271,7 +284,12 @@ export class Namespace {
     return whileSame(bucket, signal, async (ending) => {
       const last = await this.readDefinitions(apply, ending);
       await read();
-      const following = await this.followDefinitions(last + 1, apply, ending);
+      const following = await this.followDefinitions(
+        last + 1,
+        apply,
+        ending,
+        retrying,
+      );
       await following.ended;
     });
   }

@@ -172,18 +172,22 @@ export class DefinitionWatch {
     // The load looks up a spec per job: held strongly until it is done.
     const release = this.#specs.hold();
     try {
-      return await namespace.watchDefinitions(
-        bucket,
-        (entry) => {
+      return await namespace.watchDefinitions(bucket, {
+        each: (entry) => {
           this.#apply(entry);
           applied.revision = entry.revision;
         },
-        async () => {
+        read: async () => {
           await this.#done(loaded, release);
           applied.bucket = bucket;
         },
-        this.#stopping.signal,
-      );
+        retrying: (error, delay) =>
+          this.#log.warn("following the definitions failed; trying again", {
+            error: error.message,
+            delay,
+            from: applied.revision + 1,
+          }),
+      }, this.#stopping.signal);
     } finally {
       release();
     }
