@@ -7,9 +7,8 @@
  * @module
  */
 
-import { DeliverPolicy } from "@nats-io/jetstream";
 import type { Namespace } from "../nats/namespace.ts";
-import { followAgain, whileSame } from "../nats/stream_follow.ts";
+import { followAgain } from "../nats/stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
 import { decodeRunRecord, definedRevision, ofDefinition } from "../wire/mod.ts";
@@ -32,17 +31,19 @@ export class RunFollower {
   readonly #last = new Map<string, Map<number, RunRecord>>();
   readonly #listeners = new Set<(run: RunRecord) => void>();
   readonly #namespace: Namespace;
+  readonly #log: Logger;
   readonly #stopping = new AbortController();
   #loaded = false;
   #following: Promise<void> = Promise.resolve();
 
-  private constructor(namespace: Namespace) {
+  private constructor(namespace: Namespace, log: Logger) {
     this.#namespace = namespace;
+    this.#log = log;
   }
 
   /** Starts following; resolves once the last records held are read. */
   static async start(namespace: Namespace, log: Logger): Promise<RunFollower> {
-    const follower = new RunFollower(namespace);
+    const follower = new RunFollower(namespace, log);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     follower.#following = followAgain(() => follower.#pass(resolve), {
       loaded: () => follower.#loaded,
@@ -91,46 +92,27 @@ export class RunFollower {
 
   /**
    * Reads the last record of each job, then follows the stream until it changes or the
-   * follow ends; returns why.
+   * follow fails; returns why.
    */
   async #pass(loaded: () => void): Promise<string> {
-    const namespace = this.#namespace;
-    const info = await namespace.runHistoryInfo();
+    const info = await this.#namespace.runHistoryInfo();
     if (info === null) throw new Error("the run history does not exist");
-    let sequence = 0;
-    const history = {
-      what: "the run history",
-      info: () => namespace.runHistoryInfo(),
-      created: info.created,
-      sequence: () => sequence,
-    };
-    return await whileSame(history, this.#stopping.signal, async (ending) => {
-      const { names, js } = namespace;
-      const consumer = await js.consumers.get(names.runStream, {
-        filter_subjects: names.runSubjects,
-        deliver_policy: DeliverPolicy.LastPerSubject,
-      });
-      const messages = await consumer.consume();
-      const stop = () => messages.stop();
-      ending.addEventListener("abort", stop, { once: true });
-      if (ending.aborted) stop();
-      const read = () => {
+    return await this.#namespace.watchRuns(info.created, {
+      each: (entry) => {
+        try {
+          this.#record(decodeRunRecord(entry.value));
+        } catch { /* not a run record */ }
+      },
+      read: () => {
         this.#loaded = true;
         loaded();
-      };
-      try {
-        if ((await consumer.info(true)).num_pending === 0) read();
-        for await (const message of messages) {
-          sequence = message.seq;
-          try {
-            this.#record(decodeRunRecord(message.data));
-          } catch { /* not a run record */ }
-          if (message.info.pending === 0) read();
-        }
-      } finally {
-        ending.removeEventListener("abort", stop);
-      }
-    });
+      },
+      retrying: (error, delay) =>
+        this.#log.warn("following the run history failed; trying again", {
+          error: error.message,
+          delay,
+        }),
+    }, this.#stopping.signal);
   }
 
   #record(run: RunRecord): void {

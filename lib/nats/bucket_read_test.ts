@@ -11,12 +11,12 @@ async function opened(server: NatsServer) {
   const namespace = await Namespace.open(nc, "read");
   const { js, jsm, kv, names: { bucket } } = namespace;
   const where = { stream: `KV_${bucket}`, prefix: `$KV.${bucket}.` };
-  return { nc, namespace, kv, client: { nc, js, jsm }, where };
+  return { nc, kv, client: { nc, js, jsm }, where };
 }
 
 Deno.test("readBucket reads the last entry of each key in revision order, deletions and purges with their operation", async () => {
   await using server = await NatsServer.start();
-  const { nc, namespace, kv } = await opened(server);
+  const { nc, kv, client, where } = await opened(server);
   const before = Date.now();
   await kv.put("a", "1");
   await kv.put("b", "2");
@@ -27,7 +27,7 @@ Deno.test("readBucket reads the last entry of each key in revision order, deleti
   await kv.purge("d");
   const after = Date.now();
   const read: BucketEntry[] = [];
-  const last = await namespace.readDefinitions((entry) => read.push(entry));
+  const last = await readBucket(client, where, (entry) => read.push(entry));
   assert.deepEqual(
     read.map(({ key, revision, operation, value }) => [
       key,
@@ -50,13 +50,14 @@ Deno.test("readBucket reads the last entry of each key in revision order, deleti
   // the same entries.
   const watched: BucketEntry[] = [];
   const following = new AbortController();
-  const { ended } = await namespace.followDefinitions(
+  const { ended } = await followBucket(
+    client,
+    { ...where, signal: following.signal },
     read[0].revision,
     (entry) => {
       watched.push(entry);
       if (watched.length === read.length) following.abort();
     },
-    following.signal,
   );
   await ended;
   assert.deepEqual(
@@ -71,8 +72,8 @@ Deno.test("readBucket reads the last entry of each key in revision order, deleti
 
 Deno.test("readBucket reads across batches, asking for more as it goes; an empty bucket reads nothing", async () => {
   await using server = await NatsServer.start();
-  const { nc, namespace, kv, client, where } = await opened(server);
-  assert.equal(await namespace.readDefinitions(() => assert.fail()), 0);
+  const { nc, kv, client, where } = await opened(server);
+  assert.equal(await readBucket(client, where, () => assert.fail()), 0);
   for (let i = 0; i < 25; i++) await kv.put(`k${i}`, `${i}`);
   const keys: string[] = [];
   const last = await readBucket(client, { ...where, batch: 4 }, (entry) => {
@@ -85,12 +86,12 @@ Deno.test("readBucket reads across batches, asking for more as it goes; an empty
 
 Deno.test("readBucket rejects with the error of `each`, when aborted, and when its consumer is deleted", async () => {
   await using server = await NatsServer.start();
-  const { nc, namespace, kv, client, where } = await opened(server);
+  const { nc, kv, client, where } = await opened(server);
   await Promise.all(
     Array.from({ length: 2000 }, (_, i) => kv.put(`k${i}`, `${i}`)),
   );
   await assert.rejects(
-    namespace.readDefinitions(() => {
+    readBucket(client, where, () => {
       throw new RangeError("refused");
     }),
     RangeError,

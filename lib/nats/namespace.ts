@@ -23,11 +23,10 @@ import {
   type BucketReadClient,
   type BucketReadOptions,
   followBucket,
-  type FollowOptions,
   readBucket,
 } from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
-import { whileSame } from "./stream_follow.ts";
+import { type FollowedStream, whileSame } from "./stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import {
   createBucket,
@@ -80,7 +79,7 @@ export interface NamespaceOptions {
   ackWait?: number;
 }
 
-/** What {@link Namespace.watchDefinitions} calls. */
+/** What {@link Namespace.watchDefinitions} and {@link Namespace.watchRuns} call. */
 export interface DefinitionsFollower {
   /** Each entry read or followed, in revision order. */
   each(entry: BucketEntry): void;
@@ -218,54 +217,72 @@ export class Namespace {
     return streamInfo(this.jsm, this.names.runStream);
   }
 
-  /**
-   * Reads the last entry of every key of the definitions bucket, and those stored
-   * meanwhile, in revision order (see `readBucket`); returns the last revision read (0
-   * when there is none).
-   */
-  readDefinitions(
-    each: (entry: BucketEntry) => void,
-    signal?: AbortSignal,
-  ): Promise<number> {
-    return readBucket(this.#client, this.#bucket(signal), each);
-  }
-
-  /**
-   * Follows the definitions bucket from revision `from` (the one after the last
-   * {@link readDefinitions} read), until `signal` is aborted (see `followBucket`).
-   */
-  followDefinitions(
-    from: number,
-    each: (entry: BucketEntry) => void,
-    signal?: AbortSignal,
-    retrying?: FollowOptions["retrying"],
-  ): Promise<{ ended: Promise<void> }> {
-    const where = { ...this.#bucket(signal), retrying };
-    return followBucket(this.#client, where, from, each);
-  }
-
   /** The connection and its JetStream API, as the bucket's reads use them. */
   get #client(): BucketReadClient {
     return { nc: this.#nc, js: this.js, jsm: this.jsm };
   }
 
   /** Where the definitions bucket is read: its stream and its keys' prefix. */
-  #bucket(signal?: AbortSignal): BucketReadOptions {
+  #bucket(): BucketReadOptions {
     const { bucket } = this.names;
-    return { stream: `KV_${bucket}`, prefix: `$KV.${bucket}.`, signal };
+    return { stream: `KV_${bucket}`, prefix: `$KV.${bucket}.` };
   }
 
   /**
    * One pass over the definitions bucket created at `created` (`StreamInfo.created`): reads
-   * every stored entry ({@link readDefinitions}), awaits `follower.read`, then follows the
-   * bucket from the next revision ({@link followDefinitions}), calling `follower.each` for
-   * every entry, until `signal` is aborted, the follow fails, or the bucket is deleted or
-   * created again (see `whileSame`). Resolves with why it ended.
+   * the last entry of every key, and those stored meanwhile (`readBucket`), awaits
+   * `follower.read`, then follows the bucket from the next revision (`followBucket`),
+   * calling `follower.each` for every entry in revision order, until `signal` is aborted,
+   * the follow fails, or the bucket is deleted or created again (see `whileSame`).
+   * Resolves with why it ended.
    *
    * @throws {Error} When the read or the follow fails.
    */
   watchDefinitions(
     created: string,
+    follower: DefinitionsFollower,
+    signal: AbortSignal,
+  ): Promise<string> {
+    return this.#watch(
+      {
+        what: "the definitions bucket",
+        info: () => this.bucketInfo(),
+        created,
+      },
+      this.#bucket(),
+      follower,
+      signal,
+    );
+  }
+
+  /**
+   * One pass over the run history created at `created`, as {@link watchDefinitions} makes
+   * over the bucket: the last record of each job, then every record from there.
+   *
+   * @throws {Error} When the read or the follow fails.
+   */
+  watchRuns(
+    created: string,
+    follower: DefinitionsFollower,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const { runStream, runSubjects } = this.names;
+    return this.#watch(
+      {
+        what: "the run history",
+        info: () => this.runHistoryInfo(),
+        created,
+      },
+      { stream: runStream, prefix: runSubjects.slice(0, -1) },
+      follower,
+      signal,
+    );
+  }
+
+  /** The pass of {@link watchDefinitions} and {@link watchRuns} over `where`. */
+  #watch(
+    stream: Omit<FollowedStream, "sequence">,
+    where: BucketReadOptions,
     follower: DefinitionsFollower,
     signal: AbortSignal,
   ): Promise<string> {
@@ -275,20 +292,16 @@ export class Namespace {
       each(entry);
       revision = entry.revision;
     };
-    const bucket = {
-      what: "the definitions bucket",
-      info: () => this.bucketInfo(),
-      created,
-      sequence: () => revision,
-    };
-    return whileSame(bucket, signal, async (ending) => {
-      const last = await this.readDefinitions(apply, ending);
+    const followed = { ...stream, sequence: () => revision };
+    return whileSame(followed, signal, async (ending) => {
+      const from = { ...where, signal: ending };
+      const last = await readBucket(this.#client, from, apply);
       await read();
-      const following = await this.followDefinitions(
+      const following = await followBucket(
+        this.#client,
+        { ...from, retrying },
         last + 1,
         apply,
-        ending,
-        retrying,
       );
       await following.ended;
     });
