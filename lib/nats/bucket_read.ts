@@ -54,16 +54,15 @@ export interface BucketEntry {
  * server restarted, no answer) is created again from the revision after the last
  * entry, within `idle` ms: nats.js's KV watch noticed such a loss only after about a
  * minute. Any other failure is retried the same way, 100 ms doubling to 5 s while
- * nothing arrives, and told to `options.retrying`. Resolves at once, with `ended`, which
- * settles as the follow ends: resolved at the abort, rejected when the stream is gone or
- * `each` threw.
+ * nothing arrives, and told to `options.retrying`. Resolves at the abort; rejects when
+ * the stream is gone or `each` threw.
  */
-export function followBucket(
+export async function followBucket(
   client: BucketReadClient,
   options: FollowOptions,
   from: number,
   each: (entry: BucketEntry) => void,
-): Promise<{ ended: Promise<void> }> {
+): Promise<void> {
   const { signal, retrying } = options;
   let next = from;
   let thrown: unknown;
@@ -76,28 +75,25 @@ export function followBucket(
     }
     next = entry.revision + 1;
   };
-  const ended = (async () => {
-    for (let lost = 0; !signal?.aborted;) {
-      const at = next;
-      try {
-        await pullBucket(
-          client,
-          { ...options, from: next, follow: true },
-          apply,
-        );
-      } catch (err) {
-        if (signal?.aborted) return;
-        if (err === thrown || isStreamNotFound(err)) throw err;
-        lost = next > at ? 1 : lost + 1;
-        const delay = backoff(lost, 100, 5_000);
-        if (!(err instanceof ConsumerLostError)) {
-          retrying?.(err as Error, delay);
-        }
-        await wait(delay, signal);
+  for (let lost = 0; !signal?.aborted;) {
+    const at = next;
+    try {
+      await pullBucket(
+        client,
+        { ...options, from: next, follow: true },
+        apply,
+      );
+    } catch (err) {
+      if (signal?.aborted) return;
+      if (err === thrown || isStreamNotFound(err)) throw err;
+      lost = next > at ? 1 : lost + 1;
+      const delay = backoff(lost, 100, 5_000);
+      if (!(err instanceof ConsumerLostError)) {
+        retrying?.(err as Error, delay);
       }
+      await wait(delay, signal);
     }
-  })();
-  return Promise.resolve({ ended });
+  }
 }
 
 /** Where {@link readBucket} reads. */
@@ -150,7 +146,7 @@ export interface BucketReadClient {
  * @example
  * ```ts ignore
  * const last = await readBucket(namespace, { stream, prefix }, (entry) => apply(entry));
- * const { ended } = await followBucket(namespace, { stream, prefix }, last + 1, apply);
+ * await followBucket(namespace, { stream, prefix, signal }, last + 1, apply);
  * ```
  */
 export function readBucket(

@@ -50,7 +50,7 @@ Deno.test("readBucket reads the last entry of each key in revision order, deleti
   // the same entries.
   const watched: BucketEntry[] = [];
   const following = new AbortController();
-  const { ended } = await followBucket(
+  const ended = followBucket(
     client,
     { ...where, signal: following.signal },
     read[0].revision,
@@ -127,7 +127,7 @@ Deno.test("followBucket gives every revision from the one asked, and goes on pas
   await kv.put("b", "2");
   const seen: string[] = [];
   const following = new AbortController();
-  const { ended } = await followBucket(
+  const ended = followBucket(
     client,
     { ...where, idle: 1000, signal: following.signal },
     2,
@@ -155,7 +155,7 @@ Deno.test("followBucket gives every revision from the one asked, and goes on pas
 Deno.test("followBucket ends with an error when its stream is gone", async () => {
   await using server = await NatsServer.start();
   const { nc, client, where } = await opened(server);
-  const { ended } = await followBucket(
+  const ended = followBucket(
     client,
     { ...where, idle: 1000 },
     1,
@@ -186,7 +186,7 @@ Deno.test("followBucket retries a consumer it cannot create, saying so, and ends
   } as typeof client.jsm;
   const retries: string[] = [];
   const seen: string[] = [];
-  const { ended } = await followBucket(
+  const ended = followBucket(
     { ...client, jsm },
     {
       ...where,

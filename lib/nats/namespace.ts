@@ -297,13 +297,7 @@ export class Namespace {
       const from = { ...where, signal: ending };
       const last = await readBucket(this.#client, from, apply);
       await read();
-      const following = await followBucket(
-        this.#client,
-        { ...from, retrying },
-        last + 1,
-        apply,
-      );
-      await following.ended;
+      await followBucket(this.#client, { ...from, retrying }, last + 1, apply);
     });
   }
 
