@@ -8,7 +8,6 @@
 
 import type { BucketEntry } from "../nats/bucket_read.ts";
 import type { Namespace } from "../nats/namespace.ts";
-import { followAgain } from "../nats/stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import { SpecCache } from "../spec/mod.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
@@ -47,29 +46,21 @@ export class DefinitionIndex {
   readonly #entries = new Map<string, IndexEntry>();
   readonly #listeners = new Set<(key: string) => void>();
   readonly #specs = new SpecCache();
-  readonly #namespace: Namespace;
-  readonly #log: Logger;
   readonly #stopping = new AbortController();
-  #loaded = false;
 
-  private constructor(namespace: Namespace, log: Logger) {
-    this.#namespace = namespace;
-    this.#log = log;
-  }
+  private constructor() {}
 
   /**
    * Reads the definitions of `namespace` and follows its bucket from the next revision
-   * (`Namespace.watchDefinitions`); resolves once every stored definition is read.
+   * (`Namespace.keepFollowing`); resolves once every stored definition is read.
    */
   static async start(
     namespace: Namespace,
     log: Logger,
   ): Promise<DefinitionIndex> {
-    const index = new DefinitionIndex(namespace, log);
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    followAgain(() => index.#pass(resolve), {
-      loaded: () => index.#loaded,
-      signal: index.#stopping.signal,
+    const index = new DefinitionIndex();
+    await namespace.keepFollowing("definitions", {
+      each: (entry) => index.#apply(entry),
       reload: (reason) => {
         log.warn("reloading the definitions", {
           reason,
@@ -77,8 +68,8 @@ export class DefinitionIndex {
         });
         index.#clear();
       },
-    }).then(resolve, reject);
-    await promise;
+      log,
+    }, index.#stopping.signal);
     return index;
   }
 
@@ -106,24 +97,6 @@ export class DefinitionIndex {
   /** Stops the watch. */
   stop(): void {
     this.#stopping.abort();
-  }
-
-  /** Reads the bucket and follows it until it changes or the follow ends; returns why. */
-  async #pass(loaded: () => void): Promise<string> {
-    const info = await this.#namespace.bucketInfo();
-    if (info === null) throw new Error("the definitions bucket does not exist");
-    return await this.#namespace.watchDefinitions(info.created, {
-      each: (entry) => this.#apply(entry),
-      read: () => {
-        this.#loaded = true;
-        loaded();
-      },
-      retrying: (error, delay) =>
-        this.#log.warn("following the definitions failed; trying again", {
-          error: error.message,
-          delay,
-        }),
-    }, this.#stopping.signal);
   }
 
   /** Drops every definition, telling the listeners of each key. */

@@ -8,7 +8,6 @@
  */
 
 import type { Namespace } from "../nats/namespace.ts";
-import { followAgain } from "../nats/stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
 import { decodeRunRecord, definedRevision, ofDefinition } from "../wire/mod.ts";
@@ -30,31 +29,27 @@ import type { IndexEntry } from "./index.ts";
 export class RunFollower {
   readonly #last = new Map<string, Map<number, RunRecord>>();
   readonly #listeners = new Set<(run: RunRecord) => void>();
-  readonly #namespace: Namespace;
-  readonly #log: Logger;
   readonly #stopping = new AbortController();
-  #loaded = false;
   #following: Promise<void> = Promise.resolve();
 
-  private constructor(namespace: Namespace, log: Logger) {
-    this.#namespace = namespace;
-    this.#log = log;
-  }
+  private constructor() {}
 
   /** Starts following; resolves once the last records held are read. */
   static async start(namespace: Namespace, log: Logger): Promise<RunFollower> {
-    const follower = new RunFollower(namespace, log);
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    follower.#following = followAgain(() => follower.#pass(resolve), {
-      loaded: () => follower.#loaded,
-      signal: follower.#stopping.signal,
+    const follower = new RunFollower();
+    const { following } = await namespace.keepFollowing("runs", {
+      each: (entry) => {
+        try {
+          follower.#record(decodeRunRecord(entry.value));
+        } catch { /* not a run record */ }
+      },
       reload: (reason) => {
         log.warn("reading the run history again", { reason });
         follower.#last.clear();
       },
-    });
-    follower.#following.then(resolve, reject);
-    await promise;
+      log,
+    }, follower.#stopping.signal);
+    follower.#following = following;
     return follower;
   }
 
@@ -88,31 +83,6 @@ export class RunFollower {
   async stop(): Promise<void> {
     this.#stopping.abort();
     await this.#following.catch(() => {});
-  }
-
-  /**
-   * Reads the last record of each job, then follows the stream until it changes or the
-   * follow fails; returns why.
-   */
-  async #pass(loaded: () => void): Promise<string> {
-    const info = await this.#namespace.runHistoryInfo();
-    if (info === null) throw new Error("the run history does not exist");
-    return await this.#namespace.watchRuns(info.created, {
-      each: (entry) => {
-        try {
-          this.#record(decodeRunRecord(entry.value));
-        } catch { /* not a run record */ }
-      },
-      read: () => {
-        this.#loaded = true;
-        loaded();
-      },
-      retrying: (error, delay) =>
-        this.#log.warn("following the run history failed; trying again", {
-          error: error.message,
-          delay,
-        }),
-    }, this.#stopping.signal);
   }
 
   #record(run: RunRecord): void {

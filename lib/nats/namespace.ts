@@ -26,7 +26,11 @@ import {
   readBucket,
 } from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
-import { type FollowedStream, whileSame } from "./stream_follow.ts";
+import {
+  followAgain,
+  type FollowedStream,
+  whileSame,
+} from "./stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import {
   createBucket,
@@ -79,7 +83,7 @@ export interface NamespaceOptions {
   ackWait?: number;
 }
 
-/** What {@link Namespace.watchDefinitions} and {@link Namespace.watchRuns} call. */
+/** What {@link Namespace.watchDefinitions} calls. */
 export interface DefinitionsFollower {
   /** Each entry read or followed, in revision order. */
   each(entry: BucketEntry): void;
@@ -87,6 +91,16 @@ export interface DefinitionsFollower {
   read(): void | Promise<void>;
   /** A failure the follow retries, and the wait before it (see `followBucket`). */
   retrying?(error: Error, delay: number): void;
+}
+
+/** What {@link Namespace.keepFollowing} calls. */
+export interface KeptFollower {
+  /** Each entry read or followed, in revision order. */
+  each(entry: BucketEntry): void;
+  /** The stream changed under the follow, or it failed (`reason`): what was read goes. */
+  reload(reason: string): void;
+  /** Where the retried failures of the follow are logged. */
+  log: Pick<Logger, "warn">;
 }
 
 /** What {@link Namespace.provisionQueue} found or made. */
@@ -222,12 +236,6 @@ export class Namespace {
     return { nc: this.#nc, js: this.js, jsm: this.jsm };
   }
 
-  /** Where the definitions bucket is read: its stream and its keys' prefix. */
-  #bucket(): BucketReadOptions {
-    const { bucket } = this.names;
-    return { stream: `KV_${bucket}`, prefix: `$KV.${bucket}.` };
-  }
-
   /**
    * One pass over the definitions bucket created at `created` (`StreamInfo.created`): reads
    * the last entry of every key, and those stored meanwhile (`readBucket`), awaits
@@ -243,43 +251,76 @@ export class Namespace {
     follower: DefinitionsFollower,
     signal: AbortSignal,
   ): Promise<string> {
-    return this.#watch(
-      {
-        what: "the definitions bucket",
-        info: () => this.bucketInfo(),
-        created,
-      },
-      this.#bucket(),
-      follower,
-      signal,
-    );
+    const { what, info, where } = this.#followed("definitions");
+    return this.#watch({ what, info, created }, where, follower, signal);
   }
 
   /**
-   * One pass over the run history created at `created`, as {@link watchDefinitions} makes
-   * over the bucket: the last record of each job, then every record from there.
+   * Reads stream `which` (the definitions bucket, or the run history: the last entry of
+   * each subject), then follows it until `signal` is aborted, and again from its start
+   * each time it is deleted or created again or its follow fails: `follower.reload` is
+   * told why, and the passes wait 1 s doubling to 30 s while they keep failing (see
+   * `followAgain`). A failure the follow retries is logged
+   * `following the definitions failed; trying again` (or the run history). Resolves once
+   * the first read is done, with the whole follow, which settles at the abort.
    *
-   * @throws {Error} When the read or the follow fails.
+   * @throws {Error} When the first read fails (the stream does not exist, say).
    */
-  watchRuns(
-    created: string,
-    follower: DefinitionsFollower,
+  async keepFollowing(
+    which: "definitions" | "runs",
+    follower: KeptFollower,
     signal: AbortSignal,
-  ): Promise<string> {
-    const { runStream, runSubjects } = this.names;
-    return this.#watch(
-      {
-        what: "the run history",
-        info: () => this.runHistoryInfo(),
-        created,
-      },
-      { stream: runStream, prefix: runSubjects.slice(0, -1) },
-      follower,
+  ): Promise<{ following: Promise<void> }> {
+    const { what, name, info, where } = this.#followed(which);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    let loaded = false;
+    const pass = async () => {
+      const now = await info();
+      if (now === null) throw new Error(`${what} does not exist`);
+      return this.#watch({ what, info, created: now.created }, where, {
+        each: follower.each,
+        read: () => {
+          loaded = true;
+          resolve();
+        },
+        retrying: (error, delay) =>
+          follower.log.warn(`following ${name} failed; trying again`, {
+            error: error.message,
+            delay,
+          }),
+      }, signal);
+    };
+    const following = followAgain(pass, {
+      loaded: () => loaded,
       signal,
-    );
+      reload: follower.reload,
+    });
+    following.then(resolve, reject);
+    await promise;
+    return { following };
   }
 
-  /** The pass of {@link watchDefinitions} and {@link watchRuns} over `where`. */
+  /** The followed stream `which`: what it is, its state, and where its entries are. */
+  #followed(which: "definitions" | "runs") {
+    if (which === "definitions") {
+      const { bucket } = this.names;
+      return {
+        what: "the definitions bucket",
+        name: "the definitions",
+        info: () => this.bucketInfo(),
+        where: { stream: `KV_${bucket}`, prefix: `$KV.${bucket}.` },
+      };
+    }
+    const { runStream, runSubjects } = this.names;
+    return {
+      what: "the run history",
+      name: "the run history",
+      info: () => this.runHistoryInfo(),
+      where: { stream: runStream, prefix: runSubjects.slice(0, -1) },
+    };
+  }
+
+  /** The pass of {@link watchDefinitions} and {@link keepFollowing} over `where`. */
   #watch(
     stream: Omit<FollowedStream, "sequence">,
     where: BucketReadOptions,
