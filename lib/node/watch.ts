@@ -19,7 +19,7 @@ import {
 } from "../wire/mod.ts";
 import { firstRunAfter } from "../spec/ticks.ts";
 import { followAgain } from "../nats/stream_follow.ts";
-import { openBucket } from "./bucket_check.ts";
+import { openBucket } from "./open_bucket.ts";
 import type { LastTick } from "./catch_up.ts";
 import { InitialLoad } from "./initial_load.ts";
 import type { JobRules } from "./rule.ts";
