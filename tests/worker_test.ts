@@ -490,7 +490,7 @@ Deno.test("a job stream deleted under a running node and worker: the worker noti
   await hook.close();
 });
 
-Deno.test("a tick whose definition was removed or replaced is not run, recorded as superseded; pause keeps it", async () => {
+Deno.test("a tick whose definition was removed or replaced is not run, recorded as superseded, unless the new one ticks then; pause keeps it", async () => {
   const hook = hookServer(() => new Response("down", { status: 503 }));
   await withWorkers(async ({ schedule, startWorker, enqueue, revisionOf }) => {
     const { worker } = await startWorker({ retryDelay: 1000 });
@@ -538,7 +538,27 @@ Deno.test("a tick whose definition was removed or replaced is not run, recorded 
       /definition replaced/,
     );
     assert.equal(ok.received.length, 1);
+
+    // A tick of the old definition at a time the new one ticks too (a set that raced
+    // the nodes) runs as the new definition's tick.
+    const moved = hookServer(() => new Response("moved"));
+    await schedule.set("kept", job({ url: moved.url }));
+    const replacing = await revisionOf("kept");
+    await enqueue("kept", fine, new Date("2030-01-01T01:00:00Z"), revision);
+    await waitFor(
+      "the new definition's run",
+      () => moved.received.length === 1,
+    );
+    await waitFor("its success", () => worker.metrics.success === 2);
+    const [ran] = await schedule.history("kept");
+    assert.deepEqual(
+      [ran.outcome, ran.revision, ran.scheduledAt.toISOString()],
+      ["success", replacing, "2030-01-01T01:00:00.000Z"],
+    );
+    assert.equal(ok.received.length, 1, "not the old definition's URL");
+    assert.equal(worker.metrics.superseded, 2);
     await ok.close();
+    await moved.close();
   });
   await hook.close();
 });

@@ -1,7 +1,8 @@
 /**
  * Executing one queue message: decode the tick, record an attempt that never answered,
- * drop a superseded tick, end one out of attempts, ask the governor to admit it, run it,
- * decide its outcome; then, outside the concurrency slot, end it.
+ * drop a superseded tick (or take the replacing definition's), end one out of attempts,
+ * ask the governor to admit it, run it, decide its outcome; then, outside the
+ * concurrency slot, end it.
  *
  * @module
  */
@@ -21,10 +22,9 @@ import {
   exhausted,
   jobRetryPolicy,
   notRun,
-  type RetryPolicy,
 } from "./outcome.ts";
 import { runHandler } from "./run_handler.ts";
-import { superseded } from "./superseded.ts";
+import { type Standing, standing } from "./superseded.ts";
 import { now, tickFields, type WorkerContext } from "./_util.ts";
 
 /**
@@ -69,20 +69,27 @@ async function executeTick(
   context: WorkerContext,
   message: JsMsg,
 ): Promise<Ending | void> {
-  const tick = decode(context, message);
-  if (tick === null) return;
+  const stored = decode(context, message);
+  if (stored === null) return;
   const attempt = message.info.deliveryCount;
-  await recordLost(context, tick, attempt);
-  const replaced = await superseded(context.readDefinition, context.log, tick);
-  if (replaced !== null) {
-    return supersededEnding(context, message, tick, attempt, replaced);
+  await recordLost(context, stored, attempt);
+  const current = await standingOf(context, stored);
+  if ("superseded" in current) {
+    return supersededEnding(
+      context,
+      message,
+      stored,
+      attempt,
+      current.superseded,
+    );
   }
+  const { tick } = current;
   const retry = jobRetryPolicy(context.retry, tick.policy?.retry);
   if (exhausted(attempt, retry.maxAttempts)) {
     const decided = decideOutcome(undefined, attempt, retry);
     return () => end(context, message, tick, attempt, now(context), decided);
   }
-  return await admitAndRun(context, message, tick, attempt, retry);
+  return await admitAndRun(context, message, tick, attempt);
 }
 
 /** The tick of `message`; `null` when it is malformed, counted, logged and terminated. */
@@ -140,7 +147,6 @@ async function admitAndRun(
   message: JsMsg,
   tick: Tick,
   attempt: number,
-  retry: RetryPolicy,
 ): Promise<Ending | void> {
   const admitted = await context.governor.admit(
     tick,
@@ -164,23 +170,26 @@ async function admitAndRun(
   }
   if (admitted.waited) {
     // The definition may have been removed or replaced while the tick waited.
-    const replaced = await superseded(
-      context.readDefinition,
-      context.log,
-      tick,
-    );
-    if (replaced !== null) {
+    const current = await standingOf(context, tick);
+    if ("superseded" in current) {
       return supersededEnding(
         context,
         message,
         tick,
         attempt,
-        replaced,
+        current.superseded,
         admitted.lease,
       );
     }
+    tick = current.tick;
   }
-  return await run(context, message, tick, attempt, retry, admitted.lease);
+  return await run(context, message, tick, attempt, admitted.lease);
+}
+
+/** What runs for `tick`, by its definition as it is now (see {@link standing}). */
+function standingOf(context: WorkerContext, tick: Tick): Promise<Standing> {
+  const { readDefinition, namespace, log } = context;
+  return standing(readDefinition, namespace.names, log, tick);
 }
 
 /**
@@ -201,15 +210,14 @@ function supersededEnding(
 }
 
 /**
- * Runs an admitted `tick` with its mode's handler and decides its outcome; resolves with
- * its ending.
+ * Runs an admitted `tick` with its mode's handler and decides its outcome by its retry
+ * policy; resolves with its ending.
  */
 async function run(
   context: WorkerContext,
   message: JsMsg,
   tick: Tick,
   attempt: number,
-  retry: RetryPolicy,
   lease?: Lease,
 ): Promise<Ending> {
   const startedAt = now(context);
@@ -224,6 +232,10 @@ async function run(
   );
   const decided = signal.aborted
     ? cancelled(result, String(signal.reason))
-    : decideOutcome(result, attempt, retry);
+    : decideOutcome(
+      result,
+      attempt,
+      jobRetryPolicy(context.retry, tick.policy?.retry),
+    );
   return () => end(context, message, tick, attempt, startedAt, decided, lease);
 }

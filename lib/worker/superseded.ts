@@ -1,5 +1,6 @@
 /**
- * Whether a tick's definition was removed or replaced since it was fired.
+ * Whether a tick's definition was removed or replaced since it was fired, and what runs
+ * then.
  *
  * @module
  */
@@ -7,12 +8,18 @@
 import type { KvEntry } from "@nats-io/kv";
 import { storedRevision } from "../wire/mod.ts";
 import type { Namespace } from "../nats/namespace.ts";
+import type { NamespaceNames } from "../nats/names.ts";
 import type { StreamSender } from "../nats/stream_sender.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Tick } from "../types.ts";
+import { replacementTick } from "./replacement.ts";
+import { tickFields } from "./_util.ts";
 
 /** What the check reads of a key's last entry in the definitions bucket. */
-export type DefinitionEntry = Pick<KvEntry, "operation" | "revision" | "value">;
+export type DefinitionEntry = Pick<
+  KvEntry,
+  "operation" | "revision" | "value" | "created"
+>;
 
 /** Reads the last entry of a key in the definitions bucket, `null` when it has none. */
 export type ReadDefinition = (key: string) => Promise<DefinitionEntry | null>;
@@ -47,23 +54,30 @@ export function definitionReader(
     return {
       operation: operation as KvEntry["operation"],
       revision: Number(stored.headers?.get("Nats-Sequence")),
+      created: new Date(stored.headers?.get("Nats-Time-Stamp") ?? ""),
       value: stored.data,
     };
   };
 }
 
+/** What a worker runs for a tick: `tick`, or nothing, for the reason `superseded`. */
+export type Standing = { tick: Tick } | { superseded: string };
+
 /**
- * Why `tick` must not run: its definition was removed or replaced (a `set`; a pause or
- * resume keeps it) since the tick. `null` when it may run: the definition is the
- * tick's, the tick carries no revision (an older node's), or the bucket cannot be read
- * now (logged; the tick runs rather than being lost).
+ * What runs for `tick`: the tick itself when its definition is the current one, the tick
+ * carries no revision (an older node's), or the bucket cannot be read now (logged; the
+ * tick runs rather than being lost). When its definition was replaced (a `set`; a pause
+ * or resume keeps it), the replacing definition's tick at the same time and index, if
+ * it has one (a `set` that raced the nodes; see {@link replacementTick}), logged. Else
+ * nothing, and why: its definition was removed, or replaced by one without that tick.
  */
-export async function superseded(
+export async function standing(
   read: ReadDefinition,
+  names: NamespaceNames,
   log: Logger,
   tick: Tick,
-): Promise<string | null> {
-  if (tick.revision === undefined) return null;
+): Promise<Standing> {
+  if (tick.revision === undefined) return { tick };
   let entry: DefinitionEntry | null;
   try {
     entry = await read(tick.key);
@@ -72,14 +86,25 @@ export async function superseded(
       key: tick.key,
       error: (err as Error).message,
     });
-    return null;
+    return { tick };
   }
   if (entry === null || entry.operation !== "PUT") {
-    return `definition removed since revision ${tick.revision}`;
+    return { superseded: `definition removed since revision ${tick.revision}` };
   }
-  if (entry.revision === tick.revision) return null;
+  if (entry.revision === tick.revision) return { tick };
   const current = storedRevision(entry.value, entry.revision);
-  return current === tick.revision
-    ? null
-    : `definition replaced: revision ${tick.revision} by ${current}`;
+  if (current === tick.revision) return { tick };
+  const replacing = replacementTick(tick, entry, names);
+  if (replacing === null) {
+    return {
+      superseded:
+        `definition replaced: revision ${tick.revision} by ${current}`,
+    };
+  }
+  log.info("tick of a replaced definition runs as its replacement's", {
+    ...tickFields(tick),
+    revision: tick.revision,
+    replacedBy: replacing.revision,
+  });
+  return { tick: replacing };
 }
