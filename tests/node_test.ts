@@ -772,6 +772,25 @@ Deno.test("a node whose follow of the bucket loses its consumer goes on: a defin
     assert.equal(node.metrics.bucketReloads, 0, "followed on, not reloaded");
   }));
 
+Deno.test("the node counts a definition whose ticks are over, and uncounts it when removed or changed", () =>
+  withCluster(async ({ schedule, startNode }) => {
+    const { node } = await startNode();
+    const over = HttpJob("* * * * * *", hook, { end: new Date(SECOND) });
+    await schedule.set("over", over);
+    await schedule.set("live", HttpJob("@hourly", hook));
+    const counts = () => [node.metrics.definitions, node.metrics.jobs];
+    await waitFor("both loaded", () => node.metrics.definitions === 2);
+    assert.deepEqual(counts(), [2, 1]);
+    await schedule.set("over", HttpJob("@hourly", hook));
+    await waitFor("its job queued", () => node.metrics.jobs === 2);
+    assert.deepEqual(counts(), [2, 2]);
+    await schedule.set("over", over);
+    await waitFor("its job gone", () => node.metrics.jobs === 1);
+    await schedule.remove("over");
+    await waitFor("uncounted", () => node.metrics.definitions === 1);
+    assert.deepEqual(counts(), [1, 1]);
+  }));
+
 Deno.test("jitter: two nodes store each tick once, delayed by the offset both compute", () =>
   withCluster(
     async (

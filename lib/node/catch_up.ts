@@ -19,6 +19,7 @@ import type { Definition, ScheduleEvent } from "../types.ts";
 import { CodecError } from "../errors.ts";
 import type { NamespaceNames } from "../nats/names.ts";
 import { specTickAt } from "../wire/mod.ts";
+import { KeyMap } from "./key_map.ts";
 import type { JobRules } from "./rule.ts";
 import type { Loading } from "./schedule_job.ts";
 import type { Settled } from "./settled.ts";
@@ -59,6 +60,28 @@ export type LastSpecTick = (
   index: number,
 ) => Promise<number | undefined>;
 
+/** The scheduled times of the last ticks of the jobs of a key, at the jobs' indexes. */
+export interface LastTicks {
+  readonly key: string;
+  readonly times: (number | undefined)[];
+}
+
+/**
+ * An empty map of {@link LastTicks} by key.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastTicks } from "./catch_up.ts";
+ * const last = lastTicks();
+ * last.set({ key: "k", times: [10_000] });
+ * assert.equal(last.get("k")?.times[0], 10_000);
+ * ```
+ */
+export function lastTicks(): KeyMap<LastTicks> {
+  return new KeyMap((ticks: LastTicks) => ticks.key);
+}
+
 /** One job of a definition: its key and its index. */
 interface JobRef {
   key: string;
@@ -96,26 +119,28 @@ export interface Missed {
  * over the job stream; or, from the nodes' record of the ticks they settled (see
  * `settled.ts`), only of the jobs that may have a tick after it, one direct get each,
  * once their definitions are loaded ({@link defers}). Jobs are found by their key and
- * index: the key is a string the watch hashes for its own map anyway (V8 keeps a string's
- * hash once computed), where a subject would be one more string to build and hash per
- * job (a million at start).
+ * index, in a {@link KeyMap}, where a subject would be one more string to build and hash
+ * per job (a million at start).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { CatchUp } from "./catch_up.ts";
+ * import { CatchUp, lastTicks } from "./catch_up.ts";
  * import { parseSpec } from "../spec/spec.ts";
  *
- * const catchUp = new CatchUp(new Map([["k", [10_000]]]), 0);
+ * const last = lastTicks();
+ * last.set({ key: "k", times: [10_000] });
+ * const catchUp = new CatchUp(last, 0);
  * const definition = { jobs: [], anchor: new Date(0), paused: false };
- * const last = catchUp.last("k", 0);
  * const spec = parseSpec("@every 1s");
- * const missed = catchUp.missed({ spec, definition, definedAt: 0, last, floor: 15_000, now: 75_000 });
+ * const missed = catchUp.missed({
+ *   spec, definition, definedAt: 0, last: catchUp.last("k", 0), floor: 15_000, now: 75_000,
+ * });
  * assert.deepEqual(missed, { count: 5, since: 10_000, first: 11_000 });
  * ```
  */
 export class CatchUp {
-  readonly #last: Map<string, (number | undefined)[]>;
+  readonly #last: KeyMap<LastTicks>;
   readonly #maxAge: number;
   readonly #settled: Settled | undefined;
   /** Whether the jobs with ticks after the record are still to be read. */
@@ -128,7 +153,7 @@ export class CatchUp {
    * @param settled The nodes' record: the last ticks are then read job by job.
    */
   constructor(
-    last: Map<string, (number | undefined)[]>,
+    last: KeyMap<LastTicks>,
     maxAge: number,
     settled?: Settled,
   ) {
@@ -161,7 +186,7 @@ export class CatchUp {
       settled.through < now - SETTLED_RECENT
     ) return CatchUp.read(namespace);
     const maxAge = namespace.jobStream.config.max_age / 1e6;
-    return Promise.resolve(new CatchUp(new Map(), maxAge, settled));
+    return Promise.resolve(new CatchUp(lastTicks(), maxAge, settled));
   }
 
   /**
@@ -171,7 +196,7 @@ export class CatchUp {
    */
   static async read(namespace: Namespace): Promise<CatchUp> {
     const { names } = namespace;
-    const last = new Map<string, (number | undefined)[]>();
+    const last = lastTicks();
     const others: JobRef[] = [];
     // Only each tick's subject and time: decoding whole ticks took 6.4 s of a million.
     const ticks = namespace.read(
@@ -256,7 +281,7 @@ export class CatchUp {
     revision = Infinity,
     jitter = 0,
   ): number | undefined {
-    const stored = this.#last.get(key)?.[index];
+    const stored = this.#last.get(key)?.times[index];
     const settled = this.#settled;
     if (!settled || revision > settled.revision) return stored;
     return Math.max(stored ?? -Infinity, settled.through - jitter);
@@ -375,15 +400,15 @@ export function lastSpecTickIn(namespace: Namespace): LastSpecTick {
 }
 
 function setLast(
-  last: Map<string, (number | undefined)[]>,
+  last: KeyMap<LastTicks>,
   key: string,
   index: number,
   at: number | undefined,
 ): void {
-  let times = last.get(key);
+  let ticks = last.get(key);
   // Sized to the index: an array pushed to would have room for 17.
-  if (!times) last.set(key, times = new Array(index + 1));
-  times[index] = at;
+  if (!ticks) last.set(ticks = { key, times: new Array(index + 1) });
+  ticks.times[index] = at;
 }
 
 /**

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { parseSpec } from "../spec/spec.ts";
 import { tickBounds } from "../spec/ticks.ts";
 import { recordingLogger } from "../../tests/helpers.ts";
-import { CatchUp, type LoadedJob, MISSED_COUNT_LIMIT } from "./catch_up.ts";
+import {
+  CatchUp,
+  lastTicks,
+  type LoadedJob,
+  MISSED_COUNT_LIMIT,
+} from "./catch_up.ts";
 import { JobRules } from "./rule.ts";
 import type { Loading } from "./schedule_job.ts";
 
@@ -10,6 +15,13 @@ const hook = { url: "https://api.example.com/hook" };
 
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
+
+/** The last ticks of the jobs of `key`, at their indexes. */
+function lastOf(key: string, times: (number | undefined)[]) {
+  const last = lastTicks();
+  last.set({ key, times });
+  return last;
+}
 const definition = { jobs: [], anchor: new Date(0), paused: false };
 const everySecond = parseSpec("* * * * * *");
 
@@ -26,7 +38,7 @@ function loaded(overrides: Partial<LoadedJob>): LoadedJob {
 }
 
 Deno.test("the last tick of each job is kept", () => {
-  const catchUp = new CatchUp(new Map([["a", [5000, , 7000]]]), HOUR);
+  const catchUp = new CatchUp(lastOf("a", [5000, , 7000]), HOUR);
   assert.equal(catchUp.last("a", 0), 5000);
   assert.equal(catchUp.last("a", 1), undefined);
   assert.equal(catchUp.last("a", 2), 7000);
@@ -34,7 +46,7 @@ Deno.test("the last tick of each job is kept", () => {
 });
 
 Deno.test("ticks missed after the job's last tick in the queue, up to the floor", () => {
-  const catchUp = new CatchUp(new Map(), HOUR);
+  const catchUp = new CatchUp(lastTicks(), HOUR);
   assert.deepEqual(catchUp.missed(loaded({ last: 50 * SECOND })), {
     count: 10,
     since: 50 * SECOND,
@@ -45,7 +57,7 @@ Deno.test("ticks missed after the job's last tick in the queue, up to the floor"
 });
 
 Deno.test("with no tick in the queue, ticks since the definition are missed while the queue would hold them", () => {
-  const young = new CatchUp(new Map(), HOUR);
+  const young = new CatchUp(lastTicks(), HOUR);
   assert.deepEqual(young.missed(loaded({ definedAt: 30 * SECOND })), {
     count: 30,
     since: 30 * SECOND,
@@ -53,7 +65,7 @@ Deno.test("with no tick in the queue, ticks since the definition are missed whil
   });
   const old = loaded({ definedAt: 30 * SECOND, now: 2 * HOUR });
   assert.equal(young.missed(old), null, "older than the stream keeps ticks");
-  const forever = new CatchUp(new Map(), 0);
+  const forever = new CatchUp(lastTicks(), 0);
   assert.deepEqual(forever.missed(old), {
     count: 30,
     since: 30 * SECOND,
@@ -71,7 +83,7 @@ Deno.test("with the job's last tick aged out of the queue, a tick due since then
     floor: midnight + 30 * SECOND,
     now: midnight + 90 * SECOND,
   });
-  const catchUp = new CatchUp(new Map(), DAY);
+  const catchUp = new CatchUp(lastTicks(), DAY);
   assert.deepEqual(catchUp.missed(job), {
     count: 1,
     since: midnight + 90 * SECOND - DAY,
@@ -80,7 +92,7 @@ Deno.test("with the job's last tick aged out of the queue, a tick due since then
 });
 
 Deno.test("the count stops at MISSED_COUNT_LIMIT", () => {
-  const catchUp = new CatchUp(new Map(), 0);
+  const catchUp = new CatchUp(lastTicks(), 0);
   const missed = catchUp.missed(loaded({ floor: 2 * HOUR, now: 2 * HOUR }));
   assert.deepEqual(missed, {
     count: MISSED_COUNT_LIMIT,
@@ -90,13 +102,13 @@ Deno.test("the count stops at MISSED_COUNT_LIMIT", () => {
 });
 
 Deno.test("a spec with no tick in the gap misses nothing", () => {
-  const catchUp = new CatchUp(new Map(), HOUR);
+  const catchUp = new CatchUp(lastTicks(), HOUR);
   const hourly = parseSpec("@hourly");
   assert.equal(catchUp.missed(loaded({ spec: hourly, last: 0 })), null);
 });
 
 Deno.test("no tick outside the job's bounds is missed", () => {
-  const catchUp = new CatchUp(new Map(), HOUR);
+  const catchUp = new CatchUp(lastTicks(), HOUR);
   const window = tickBounds({
     start: new Date(55 * SECOND),
     end: new Date(58 * SECOND),
@@ -129,7 +141,7 @@ Deno.test("from the nodes' record: a definition defers when newer, or with a tic
     revision: 5,
     node: "n",
   };
-  const catchUp = new CatchUp(new Map(), HOUR, settled);
+  const catchUp = new CatchUp(lastTicks(), HOUR, settled);
   const rules = new JobRules(60 * SECOND, 120 * SECOND, recordingLogger());
   const loading = (spec: string, bucketRevision: number, now: number) => ({
     key: "k",

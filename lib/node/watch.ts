@@ -22,6 +22,7 @@ import { followAgain } from "../nats/stream_follow.ts";
 import { openBucket } from "./open_bucket.ts";
 import type { LastTick } from "./catch_up.ts";
 import { InitialLoad } from "./initial_load.ts";
+import { KeyMap } from "./key_map.ts";
 import type { JobRules } from "./rule.ts";
 import { type Loading, scheduleJob } from "./schedule_job.ts";
 import type { Settled } from "./settled.ts";
@@ -100,7 +101,9 @@ export class DefinitionWatch {
    * The jobs of each key: the job itself for a definition of one job (most of them), else
    * an array. A million arrays of one held 56 MB.
    */
-  readonly #byKey = new Map<string, Scheduled | readonly Scheduled[]>();
+  readonly #byKey = new KeyMap(keyOfJobs);
+  /** The keys of the definitions loaded with no job queued (their ticks are over). */
+  readonly #withoutJobs = new Set<string>();
   readonly #debug: boolean;
   /** The load of the stored definitions under way, if any. */
   #initial: InitialLoad | undefined;
@@ -150,9 +153,10 @@ export class DefinitionWatch {
         this.#metrics.bucketReloads++;
         this.#log.warn("reloading the definitions", {
           reason,
-          dropped: this.#byKey.size,
+          dropped: this.#byKey.size + this.#withoutJobs.size,
         });
-        for (const key of [...this.#byKey.keys()]) this.#unschedule(key);
+        const keys = [...this.#byKey.keys(), ...this.#withoutJobs];
+        for (const key of keys) this.#unschedule(key);
       },
     });
   }
@@ -263,10 +267,12 @@ export class DefinitionWatch {
     else this.#queue.add(scheduled);
     // A copy holds its items and no more: an array pushed to has room for 17 (150 MB
     // for a million keys).
-    this.#byKey.set(
-      key,
-      scheduled.length === 1 ? scheduled[0] : scheduled.slice(),
-    );
+    if (scheduled.length === 0) this.#withoutJobs.add(key);
+    else {
+      this.#byKey.set(
+        scheduled.length === 1 ? scheduled[0] : scheduled.slice(),
+      );
+    }
     this.#metrics.definitions++;
     this.#metrics.jobs += scheduled.length;
     // While the stored definitions load, one line per definition is a debug line (a
@@ -332,10 +338,9 @@ export class DefinitionWatch {
 
   #unschedule(key: string): void {
     this.#initial?.drop(key);
-    const held = this.#byKey.get(key);
-    if (!held) return;
-    const old = Array.isArray(held) ? held : [held];
-    this.#byKey.delete(key);
+    const held = this.#byKey.delete(key);
+    if (held === undefined && !this.#withoutJobs.delete(key)) return;
+    const old = held === undefined ? [] : Array.isArray(held) ? held : [held];
     for (const item of old) this.#queue.remove(item);
     this.#metrics.definitions--;
     this.#metrics.jobs -= old.length;
@@ -364,4 +369,9 @@ function decodeOrReject(
     });
     return null;
   }
+}
+
+/** The key of the jobs of a key: one, or an array of two or more. */
+function keyOfJobs(jobs: Scheduled | readonly Scheduled[]): string {
+  return Array.isArray(jobs) ? jobs[0].key : (jobs as Scheduled).key;
 }
