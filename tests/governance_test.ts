@@ -266,6 +266,30 @@ Deno.test("overlap cancel: the running call is aborted, recorded cancelled, and 
   await hook.close();
 });
 
+Deno.test("overlap cancel: a run whose watch lost its consumer is cancelled at its next heartbeat", async () => {
+  const hook = slowHook(() => new Promise(() => {}));
+  await withWorkers(async ({ nc, startWorker, enqueue }) => {
+    await startWorker(); // ack wait 2 s: a heartbeat every 667 ms
+    const job = governed(hook.url, { overlap: "cancel" });
+    await enqueue("cw", job, at(0));
+    await waitFor("the first call", () => hook.active() === 1);
+    const stream = `KV_${names.runStateBucket}`;
+    const jsm = await jetstream(nc).jetstreamManager();
+    for await (const { name } of jsm.consumers.list(stream)) {
+      await jsm.consumers.delete(stream, name);
+    }
+    await enqueue("cw", job, at(1));
+    // The KV watch alone noticed its consumer gone after about a minute.
+    await waitFor(
+      "the first aborted by its caller",
+      () => hook.received[0].signal.aborted,
+    );
+    await waitFor("the second call", () => hook.received.length === 2);
+    hook.release();
+  });
+  await hook.close();
+});
+
 Deno.test("a worker killed mid-run does not hold its job beyond the ack wait", async () => {
   const hook = slowHook(() => new Promise(() => {}));
   const ackWait = 1500;

@@ -202,18 +202,30 @@ export class Governor {
     }
   }
 
-  /** Keeps the job's lock alive and watches for a request to cancel the run. */
+  /**
+   * Keeps the job's lock alive and watches for a request to cancel the run; each
+   * heartbeat reads it too, so that a watch whose consumer the server lost delays a
+   * cancel by one beat at most.
+   */
   #lease(kv: KV, tick: Tick, claim: RunClaim): Lease {
     const cancel = new AbortController();
+    const cancelled = (state: JobRunState) => {
+      const by = cancelledBy(state, claim);
+      if (by !== undefined) {
+        cancel.abort(`cancelled for a newer tick by worker ${by}`);
+      }
+      return by !== undefined;
+    };
     const key = this.#stateKey(tick);
     let lost = false;
     const beat = setInterval(async () => {
       try {
-        const { written } = await this.#change(
+        const { value, written } = await this.#change(
           kv,
           tick,
           (state) => heartbeat(state, claim, Date.now()),
         );
+        cancelled(value);
         if (!written && !lost) {
           lost = true;
           this.#options.log.warn(
@@ -226,11 +238,7 @@ export class Governor {
     const watching = kv.watch({ key }).catch(() => undefined);
     watching.then(async (entries) => {
       for await (const entry of entries ?? []) {
-        const by = cancelledBy(readState(entry), claim);
-        if (by !== undefined) {
-          cancel.abort(`cancelled for a newer tick by worker ${by}`);
-          break;
-        }
+        if (cancelled(readState(entry))) break;
       }
     }).catch(() => {});
     return {
