@@ -389,6 +389,68 @@ Deno.test("end to end: two nodes and a worker call the URL once per tick", async
   await hook.close();
 });
 
+Deno.test("end to end: ticks a node fires from a definition replaced before them run as the new definition's", async () => {
+  const old = hookServer(() => new Response("old"));
+  const fresh = hookServer(() => new Response("new"));
+  const scheduledAt = (request: { headers: Headers }) =>
+    Date.parse(request.headers.get("schedule-scheduled-at")!);
+  await withWorkers(async ({ server, nc, schedule, startWorker }) => {
+    const [major, minor] = nc.info!.version.split(".").map(Number);
+    if (major === 2 && minor < 11) {
+      console.log("skipped: holding a consumer back needs nats-server 2.11+");
+      return;
+    }
+    const { log } = await startWorker();
+    const nodeNc = await server.connect();
+    const node = await Node.start(nodeNc, {
+      namespace: "beta",
+      logger: recordingLogger(),
+    });
+    try {
+      await node.ready;
+      await schedule.set("race", HttpJob("* * * * * *", { url: old.url }));
+      await waitFor(
+        "a call of the first definition",
+        () => old.received.length >= 1,
+      );
+      // The node sees the bucket through its consumer: paused, the node goes on
+      // firing the first definition for 3 s after the second is stored.
+      const jsm = await jetstream(nc).jetstreamManager();
+      const stream = `KV_${names.bucket}`;
+      const until = new Date(Date.now() + 3000);
+      for await (const { name } of jsm.consumers.list(stream)) {
+        await jsm.consumers.pause(stream, name, until);
+      }
+      await schedule.set("race", HttpJob("* * * * * *", { url: fresh.url }));
+      let setAt = 0;
+      for await (const { at } of schedule.revisions("race")) {
+        setAt = at.getTime(); // the newest first
+        break;
+      }
+      await waitFor(
+        "five calls of the second",
+        () => fresh.received.length >= 5,
+      );
+      assert.ok(
+        log.lines.some((line) =>
+          line.msg === "tick of a replaced definition runs as its replacement's"
+        ),
+        "a tick of the first definition ran as the second's",
+      );
+      const late = old.received.filter((r) => scheduledAt(r) > setAt);
+      assert.deepEqual(late.map(scheduledAt), [], "none after the set");
+      const times = fresh.received.map(scheduledAt);
+      assert.ok(Math.min(...times) - setAt <= 1000, "from the set on");
+      assertContiguous(times, 1000, "calls of the second definition");
+    } finally {
+      await node.stop();
+      await nodeNc.drain();
+    }
+  });
+  await old.close();
+  await fresh.close();
+});
+
 Deno.test("ticks stored before any worker started are executed once one starts", async () => {
   const hook = hookServer(() => new Response("ok"));
   await withWorkers(async ({ startWorker, enqueue }) => {
