@@ -17,9 +17,10 @@ class SameHash<V> {
  * hash share an entry.
  *
  * A node meets each of its keys as a string fresh off the wire, and V8 hashes such a
- * string, the first time it is a `Map` key, with a call out of JavaScript: at a million
- * definitions that took about 0.8 s of the node's load (machine B). A value that knows
- * its key saves a wrapper object per key.
+ * string, the first time it is a `Map` key, with a call out of JavaScript: in a profile
+ * of a node loading a million definitions (machine B), the node's two maps by key took
+ * 1.4 s of its main thread as `Map`s of strings, 0.55 s as `KeyMap`s. A value that
+ * knows its key saves a wrapper object per key.
  *
  * @example
  * ```ts
