@@ -238,12 +238,11 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
   await sleep(from - SECOND / 2 - Date.now());
   const before = await Promise.all(nodes.map(publishes));
   await sleep(from - Date.now());
-  const cpu = await cpuMeter([
-    await serverPid(server),
-    ...nodes.map((node) => node.pid),
-  ]);
+  const pid = await serverPid(server);
+  const cpu = await cpuMeter([pid, ...nodes.map((node) => node.pid)]);
   await sleep(to + SECOND - Date.now());
   const [serverCpu, ...nodeCpu] = await cpu();
+  const serverRss = (await usageOf(pid)).rss;
   const after = await Promise.all(nodes.map(publishes));
   await sleep(SECOND);
   const usage = await Promise.all(nodes.map((node) => node.usage()));
@@ -255,6 +254,7 @@ async function firing(n: number, nodeCount = nodeCountAsked) {
     s,
     nodeCpu,
     windowCpu: serverCpu + nodeCpu.reduce((a, b) => a + b, 0),
+    serverRss,
     row: {
       N: n,
       expected: s.expected,
@@ -317,13 +317,19 @@ async function nativeFiring(n: number) {
     await native.add(n, everySecond);
     const { from, to, within } = window();
     await sleep(from - Date.now());
-    const cpu = await cpuMeter([await serverPid(server)]);
+    const pid = await serverPid(server);
+    const cpu = await cpuMeter([pid]);
     await sleep(to + SECOND - Date.now());
     const [serverCpu] = await cpu();
+    const serverRss = (await usageOf(pid)).rss;
     await sleep(SECOND);
     await native.stop();
     const fires = (await native.fires(SECOND)).filter(within);
-    return { s: summarize(fires, n * seconds), windowCpu: serverCpu };
+    return {
+      s: summarize(fires, n * seconds),
+      windowCpu: serverCpu,
+      serverRss,
+    };
   } finally {
     await nc.close();
   }
@@ -618,6 +624,9 @@ function compareNative(runs: FiringRun[]): void {
     "ours missing/dup": `${ours.s.missing} / ${ours.s.duplicated}`,
     "CPU native (server)": native.windowCpu.toFixed(2),
     "CPU ours (server + nodes)": ours.windowCpu.toFixed(2),
+    "server peak RSS MB native / ours": `${native.serverRss.toFixed(0)} / ${
+      ours.serverRss.toFixed(0)
+    }`,
   })));
   if (repeat === 1) return;
   console.log(`medians over ${repeat} runs`);
