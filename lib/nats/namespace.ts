@@ -21,16 +21,11 @@ import { NotFoundError, ScheduleError } from "../errors.ts";
 import {
   type BucketEntry,
   type BucketReadClient,
-  type BucketReadOptions,
   followBucket,
   readBucket,
 } from "./bucket_read.ts";
 import { NamespaceNames } from "./names.ts";
-import {
-  followAgain,
-  type FollowedStream,
-  whileSame,
-} from "./stream_follow.ts";
+import { followAgain, whileSame } from "./stream_follow.ts";
 import type { Logger } from "../ops/log.ts";
 import {
   createBucket,
@@ -89,8 +84,11 @@ export interface DefinitionsFollower {
   each(entry: BucketEntry): void;
   /** Every stored entry is read: the follow starts once this resolves. */
   read(): void | Promise<void>;
-  /** A failure the follow retries, and the wait before it (see `followBucket`). */
-  retrying?(error: Error, delay: number): void;
+  /**
+   * Where a failure the follow retries is logged (`following the definitions failed;
+   * trying again`, with the wait and the revision it goes on from).
+   */
+  log: Pick<Logger, "warn">;
 }
 
 /** What {@link Namespace.keepFollowing} calls. */
@@ -251,8 +249,7 @@ export class Namespace {
     follower: DefinitionsFollower,
     signal: AbortSignal,
   ): Promise<string> {
-    const { what, info, where } = this.#followed("definitions");
-    return this.#watch({ what, info, created }, where, follower, signal);
+    return this.#watch("definitions", created, follower, signal);
   }
 
   /**
@@ -271,23 +268,19 @@ export class Namespace {
     follower: KeptFollower,
     signal: AbortSignal,
   ): Promise<{ following: Promise<void> }> {
-    const { what, name, info, where } = this.#followed(which);
+    const { what, info } = this.#followed(which);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     let loaded = false;
     const pass = async () => {
       const now = await info();
       if (now === null) throw new Error(`${what} does not exist`);
-      return this.#watch({ what, info, created: now.created }, where, {
+      return this.#watch(which, now.created, {
         each: follower.each,
         read: () => {
           loaded = true;
           resolve();
         },
-        retrying: (error, delay) =>
-          follower.log.warn(`following ${name} failed; trying again`, {
-            error: error.message,
-            delay,
-          }),
+        log: follower.log,
       }, signal);
     };
     const following = followAgain(pass, {
@@ -322,18 +315,25 @@ export class Namespace {
 
   /** The pass of {@link watchDefinitions} and {@link keepFollowing} over `where`. */
   #watch(
-    stream: Omit<FollowedStream, "sequence">,
-    where: BucketReadOptions,
+    which: "definitions" | "runs",
+    created: string,
     follower: DefinitionsFollower,
     signal: AbortSignal,
   ): Promise<string> {
-    const { each, read, retrying } = follower;
+    const { what, name, info, where } = this.#followed(which);
+    const { each, read, log } = follower;
     let revision = 0;
     const apply = (entry: BucketEntry) => {
       each(entry);
       revision = entry.revision;
     };
-    const followed = { ...stream, sequence: () => revision };
+    const retrying = (error: Error, delay: number) =>
+      log.warn(`following ${name} failed; trying again`, {
+        error: error.message,
+        delay,
+        from: revision + 1,
+      });
+    const followed = { what, info, created, sequence: () => revision };
     return whileSame(followed, signal, async (ending) => {
       const from = { ...where, signal: ending };
       const last = await readBucket(this.#client, from, apply);

@@ -185,12 +185,7 @@ export class DefinitionWatch {
           await this.#done(loaded, release);
           applied.bucket = bucket;
         },
-        retrying: (error, delay) =>
-          this.#log.warn("following the definitions failed; trying again", {
-            error: error.message,
-            delay,
-            from: applied.revision + 1,
-          }),
+        log: this.#log,
       }, this.#stopping.signal);
     } finally {
       release();
