@@ -26,6 +26,13 @@ function freePorts(count: number): number[] {
   return ports;
 }
 
+/** A server of the cluster exited while it was starting. */
+class ServerExited extends Error {
+  constructor(name: string) {
+    super(`nats-server ${name} exited while the cluster started`);
+  }
+}
+
 /** A cluster of `size` nats-servers with JetStream, routed to each other. */
 export class NatsCluster {
   private constructor(readonly servers: NatsServer[]) {}
@@ -33,31 +40,61 @@ export class NatsCluster {
   /**
    * Starts the servers and waits until a stream can be placed on all of them: a meta
    * leader alone is not enough, since a peer that has not reported yet leaves
-   * "no suitable peers for placement" for a replicated stream.
+   * "no suitable peers for placement" for a replicated stream. The route ports are chosen
+   * free, then bound by the servers: one taken meanwhile (by a connection's local port, or
+   * another server's client port) makes its server exit after it said it is ready, and
+   * the cluster is started again on new ports, up to three times.
    */
   static async start(size = 3): Promise<NatsCluster> {
+    for (let attempt = 1;; attempt++) {
+      const cluster = await NatsCluster.#launch(size);
+      try {
+        await cluster.#placeable(size);
+        return cluster;
+      } catch (err) {
+        await cluster[Symbol.asyncDispose]();
+        if (!(err instanceof ServerExited) || attempt === 3) throw err;
+      }
+    }
+  }
+
+  /** Starts `size` servers routed to each other on free ports. */
+  static async #launch(size: number): Promise<NatsCluster> {
     const routes = freePorts(size);
-    const servers = await Promise.all(routes.map((port, i) =>
-      NatsServer.start([
-        "--server_name",
-        `s${i + 1}`,
-        "--cluster_name",
-        "test",
-        "--cluster",
-        `nats://127.0.0.1:${port}`,
-        "--routes",
-        routes.filter((p) => p !== port).map((p) => `nats://127.0.0.1:${p}`)
-          .join(","),
-      ])
-    ));
-    const cluster = new NatsCluster(servers);
-    const nc = await cluster.connect();
+    return new NatsCluster(
+      await Promise.all(routes.map((port, i) =>
+        NatsServer.start([
+          "--server_name",
+          `s${i + 1}`,
+          "--cluster_name",
+          "test",
+          "--cluster",
+          `nats://127.0.0.1:${port}`,
+          "--routes",
+          routes.filter((p) => p !== port).map((p) => `nats://127.0.0.1:${p}`)
+            .join(","),
+        ])
+      )),
+    );
+  }
+
+  /**
+   * Resolves once a stream of `size` replicas can be created; rejects with
+   * {@link ServerExited} as soon as a server is gone.
+   */
+  async #placeable(size: number): Promise<void> {
+    let gone: string | undefined;
+    this.servers.forEach((server, i) =>
+      server.exited.then(() => gone ??= `s${i + 1}`, () => {})
+    );
+    const nc = await this.connect();
     // Said when the cluster is not ready in time: why the last attempt failed.
     let refused = "no attempt ended";
     try {
       await waitFor(
         () => `a stream placed on ${size} servers (${refused})`,
         async () => {
+          if (gone) throw new ServerExited(gone);
           try {
             const jsm = await jetstream(nc).jetstreamManager();
             await jsm.streams.add({
@@ -78,7 +115,6 @@ export class NatsCluster {
     } finally {
       await nc.close();
     }
-    return cluster;
   }
 
   /** Every server's client URL, for a connection that fails over between them. */

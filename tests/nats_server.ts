@@ -48,6 +48,14 @@ export class NatsServer {
     return this.#port;
   }
 
+  /**
+   * Settles when the process exits. A server whose route port was taken exits this way
+   * after it logged that it is ready.
+   */
+  get exited(): Promise<Deno.CommandStatus> {
+    return this.#process?.child.status ?? Promise.reject(new Error("stopped"));
+  }
+
   /** `nats://127.0.0.1:<port>` */
   get url(): string {
     return `nats://127.0.0.1:${this.#port}`;
