@@ -89,19 +89,34 @@ export class Browser {
     return new Browser(process, socket, dir);
   }
 
-  /** Sends a CDP command (to `session`, a page, when given). */
+  /**
+   * Sends a CDP command (to `session`, a page, when given). An answer that does not come
+   * within `timeout` ms rejects it: a command sent to a tab while it changes process for
+   * a navigation can go unanswered.
+   */
   send(
     method: string,
     params: Record<string, unknown> = {},
     session?: string,
+    timeout = 10_000,
   ): Promise<Record<string, unknown>> {
     const id = ++this.#id;
     this.#socket.send(
       JSON.stringify({ id, method, params, sessionId: session }),
     );
-    return new Promise((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject })
-    );
+    const { promise, resolve, reject } = Promise.withResolvers<
+      Record<string, unknown>
+    >();
+    const timer = setTimeout(() => {
+      this.#pending.delete(id);
+      reject(new Error(`${method}: no answer in ${timeout} ms`));
+    }, timeout);
+    const settle = <T>(settler: (value: T) => void) => (value: T) => {
+      clearTimeout(timer);
+      settler(value);
+    };
+    this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+    return promise;
   }
 
   /** Calls `listener` with each CDP event. */
@@ -167,9 +182,13 @@ export class Page {
     });
   }
 
-  /** Sends a CDP command to this tab. */
-  send(method: string, params: Record<string, unknown> = {}) {
-    return this.browser.send(method, params, this.session);
+  /** Sends a CDP command to this tab (see {@link Browser.send}). */
+  send(
+    method: string,
+    params: Record<string, unknown> = {},
+    timeout?: number,
+  ) {
+    return this.browser.send(method, params, this.session, timeout);
   }
 
   /** Opens `url` and waits until its document is complete. */
@@ -183,18 +202,21 @@ export class Page {
     );
   }
 
-  /** The value of `expression` in the page (promises awaited). */
-  async evaluate<T>(expression: string): Promise<T> {
+  /** The value of `expression` in the page (promises awaited), within `timeout` ms. */
+  async evaluate<T>(expression: string, timeout?: number): Promise<T> {
     const { result, exceptionDetails } = await this.send("Runtime.evaluate", {
       expression,
       returnByValue: true,
       awaitPromise: true,
-    }) as { result: { value: T }; exceptionDetails?: unknown };
+    }, timeout) as { result: { value: T }; exceptionDetails?: unknown };
     if (exceptionDetails) throw new Error(JSON.stringify(exceptionDetails));
     return result.value;
   }
 
-  /** Polls `expression` until it is truthy (errors during a navigation are retried). */
+  /**
+   * Polls `expression` until it is truthy. An evaluation that fails or goes unanswered
+   * for 2 s during a navigation is tried again, until the deadline.
+   */
   async waitFor(
     what: string,
     expression: string,
@@ -204,7 +226,9 @@ export class Page {
     let last: unknown;
     for (;;) {
       try {
-        if (await this.evaluate<boolean>(`Boolean(${expression})`)) return;
+        const left = Math.max(1, deadline - Date.now());
+        const test = `Boolean(${expression})`;
+        if (await this.evaluate<boolean>(test, Math.min(2_000, left))) return;
       } catch (err) {
         last = err;
       }

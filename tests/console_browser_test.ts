@@ -23,6 +23,11 @@ const count = (selector: string) =>
   `document.querySelectorAll(${JSON.stringify(selector)}).length`;
 const text = (selector: string) =>
   `document.querySelector(${JSON.stringify(selector)})?.textContent ?? ""`;
+/** The page at `path` is shown whole: a new document is read while it loads. */
+const at = (path: string) =>
+  `location.pathname === ${
+    JSON.stringify(path)
+  } && document.readyState === "complete"`;
 
 Deno.test("console in Chromium: create, see it run live, pause with a note, trigger, backfill, a failing strip, delete; CSRF and injection refused", async () => {
   const browser = await Browser.launch();
@@ -56,7 +61,7 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
       await page.click("button.primary");
       await page.waitFor(
         "the new key's page",
-        `location.pathname === "/schedules/web.hook"`,
+        at("/schedules/web.hook"),
       );
       assert.match(await page.evaluate<string>(text(".notice")), /Created/);
 
@@ -70,7 +75,10 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
       await page.click("details.action:first-of-type summary");
       await page.fill("#note", note);
       await page.click("form[action$='/pause'] button");
-      await page.waitFor("paused", `document.querySelector("#paused")`);
+      await page.waitFor(
+        "paused",
+        `${at("/schedules/web.hook")} && document.querySelector("#paused")`,
+      );
       assert.equal(await page.evaluate(text("#pause-note")), note);
       assert.deepEqual(page.dialogs, []);
       assert.equal((await schedule.get("web.hook"))[0].state.paused, true);
@@ -79,7 +87,9 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
       await page.click("form[action$='/resume'] button");
       await page.waitFor(
         "resumed",
-        `!document.querySelector("#paused") && location.search.includes("done")`,
+        `${
+          at("/schedules/web.hook")
+        } && !document.querySelector("#paused") && location.search.includes("done")`,
       );
       await page.click("form[action$='/trigger'] button");
       await page.waitFor(
@@ -166,9 +176,7 @@ Deno.test("console in Chromium: create, see it run live, pause with a note, trig
       await page.click("form[action$='/delete'] button");
       await page.waitFor(
         "deleted",
-        `location.pathname === "/" && ${
-          count('tr[data-key="web.hook"]')
-        } === 0`,
+        `${at("/")} && ${count('tr[data-key="web.hook"]')} === 0`,
       );
       assert.match(
         await page.evaluate<string>(text(".notice")),
