@@ -107,16 +107,12 @@ export class Browser {
     const { promise, resolve, reject } = Promise.withResolvers<
       Record<string, unknown>
     >();
+    this.#pending.set(id, { resolve, reject });
     const timer = setTimeout(() => {
       this.#pending.delete(id);
       reject(new Error(`${method}: no answer in ${timeout} ms`));
     }, timeout);
-    const settle = <T>(settler: (value: T) => void) => (value: T) => {
-      clearTimeout(timer);
-      settler(value);
-    };
-    this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-    return promise;
+    return promise.finally(() => clearTimeout(timer));
   }
 
   /** Calls `listener` with each CDP event. */
@@ -223,11 +219,11 @@ export class Page {
     timeout = 10_000,
   ): Promise<void> {
     const deadline = Date.now() + timeout;
+    const test = `Boolean(${expression})`;
     let last: unknown;
     for (;;) {
       try {
         const left = Math.max(1, deadline - Date.now());
-        const test = `Boolean(${expression})`;
         if (await this.evaluate<boolean>(test, Math.min(2_000, left))) return;
       } catch (err) {
         last = err;
