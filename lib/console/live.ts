@@ -111,8 +111,11 @@ export function liveResponse(
           controller.close();
         } catch { /* already closed */ }
       };
-      signal.addEventListener("abort", stop, { once: true });
       send("retry: 2000\n\n");
+      // A page reconnecting while the console stops gets a stream that ends at once:
+      // one left open would hold the server's shutdown for as long as the page stays.
+      if (signal.aborted) stop();
+      else signal.addEventListener("abort", stop, { once: true });
     },
     cancel: () => stop(),
   });

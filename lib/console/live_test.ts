@@ -21,3 +21,31 @@ Deno.test("a live page that closes leaves nothing on the console's closing signa
   }
   assert.equal(listeners, 0);
 });
+
+Deno.test("a live page that connects while the console stops gets a stream that ends", async () => {
+  const closing = new AbortController();
+  closing.abort();
+  let subscribed = 0;
+  const hub = {
+    subscribe: () => {
+      subscribed++;
+      return () => subscribed--;
+    },
+  } as unknown as LiveHub;
+  const reader = liveResponse(hub, undefined, closing.signal).body!
+    .getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const first = await reader.read();
+    assert.equal(new TextDecoder().decode(first.value), "retry: 2000\n\n");
+    const next = await Promise.race([
+      reader.read(),
+      new Promise((resolve) => timer = setTimeout(resolve, 1_000, "open")),
+    ]);
+    assert.deepEqual(next, { done: true, value: undefined });
+    assert.equal(subscribed, 0);
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel();
+  }
+});
