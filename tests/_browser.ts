@@ -143,12 +143,17 @@ export class Browser {
     return page;
   }
 
-  /** Stops Chromium and removes its profile. */
+  /**
+   * Stops Chromium and removes its profile. Chromium is asked to quit, so that its helper
+   * processes stop writing to the profile before it is removed; one that does not quit
+   * within 5 s is killed.
+   */
   async close(): Promise<void> {
+    await this.send("Browser.close", {}, undefined, 5_000).catch(() => {});
     this.#socket.close();
-    this.#process.kill("SIGKILL");
-    await this.#process.status;
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+    const killer = setTimeout(() => this.#process.kill("SIGKILL"), 5_000);
+    await this.#process.status.finally(() => clearTimeout(killer));
+    await Deno.remove(this.#dir, { recursive: true });
   }
 }
 
@@ -165,7 +170,9 @@ export class Page {
       const p = params as Record<string, Record<string, unknown>>;
       if (method === "Page.javascriptDialogOpening") {
         this.dialogs.push(String(p.message));
-        this.send("Page.handleJavaScriptDialog", { accept: true });
+        this.send("Page.handleJavaScriptDialog", { accept: true }).catch(
+          (error) => this.errors.push(`dialog left open: ${error.message}`),
+        );
       }
       if (method === "Runtime.exceptionThrown") {
         this.errors.push(JSON.stringify(p.exceptionDetails));
