@@ -28,16 +28,30 @@ export function backoff(attempt: number, first: number, max: number): number {
   return Math.min(max, first * 2 ** (attempt - 1));
 }
 
-/** Resolves after `ms`, or as soon as `signal` is aborted. */
+/**
+ * Resolves after `ms` (never when `Infinity`), or as soon as `signal` is aborted: at
+ * once when it already is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wait } from "./_util.ts";
+ * const started = Date.now();
+ * await wait(60_000, AbortSignal.abort());
+ * await wait(Infinity, AbortSignal.timeout(10));
+ * assert.ok(Date.now() - started < 1000);
+ * ```
+ */
 export function wait(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => {
+    if (signal?.aborted) return resolve();
+    const timer = ms === Infinity ? undefined : setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
       resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
+    }
   });
 }
 

@@ -8,7 +8,7 @@
 import { ensureNatsServer } from "../dev/binary.ts";
 import { NatsProcess } from "../dev/process.ts";
 import { ScheduleError } from "../errors.ts";
-import { wholeNumberOf } from "../_util.ts";
+import { wait, wholeNumberOf } from "../_util.ts";
 import { parseConfig, runService, stopOnSignals } from "../ops/mod.ts";
 import type { Role } from "../types.ts";
 import { UsageError } from "./usage.ts";
@@ -109,9 +109,7 @@ async function untilStopped(
   running: Promise<void>[],
 ): Promise<void> {
   await Promise.race([
-    new Promise((resolve) =>
-      stopped.addEventListener("abort", resolve, { once: true })
-    ),
+    wait(Infinity, stopped),
     server.child.status.then(() => {
       throw new ScheduleError("nats-server exited");
     }),

@@ -18,6 +18,7 @@ import { consoleHandler } from "./handler.ts";
 import { DefinitionIndex } from "./index.ts";
 import { LiveHub } from "./live.ts";
 import { RunFollower } from "./runs.ts";
+import { wait } from "../_util.ts";
 
 /** A console being served. */
 export interface RunningConsole {
@@ -139,9 +140,7 @@ export async function runConsole(
         config.console.token ?? config.console.tokenFile ?? config.console.user,
       ),
     });
-    await new Promise((resolve) =>
-      stopping.addEventListener("abort", resolve, { once: true })
-    );
+    await wait(Infinity, stopping);
     log.info("stopping");
     await running.stop();
   } finally {

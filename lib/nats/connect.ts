@@ -19,6 +19,7 @@ import type { NatsConfig } from "../ops/config.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../ops/log.ts";
 import { redactHost, redactMessage } from "../ops/redact.ts";
+import { wait } from "../_util.ts";
 
 /**
  * Builds the connection options of a config: hosts, one authentication method, TLS
@@ -89,7 +90,7 @@ export async function connectWithRetry(
   log: Logger,
   stop: AbortSignal,
 ): Promise<NatsConnection | null> {
-  const stopped = pause(Infinity, stop).then(() => null);
+  const stopped = wait(Infinity, stop).then(() => null);
   const hosts = [options.servers ?? []].flat();
   for (let attempt = 1; !stop.aborted; attempt++) {
     const connecting = connect(options);
@@ -116,35 +117,10 @@ export async function connectWithRetry(
         servers: hosts.map(redactHost),
         error: redactMessage((err as Error).message, hosts),
       });
-      await pause(RETRY_DELAY, stop);
+      await wait(RETRY_DELAY, stop);
     }
   }
   return null;
-}
-
-/**
- * Resolves after `ms` (never when `Infinity`), or as soon as `signal` is aborted.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { pause } from "./connect.ts";
- * const started = Date.now();
- * await pause(60_000, AbortSignal.abort());
- * assert.ok(Date.now() - started < 1000);
- * ```
- */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = ms === Infinity ? undefined : setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
 
 /**

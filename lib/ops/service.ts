@@ -10,7 +10,6 @@ import type { Config, NatsConfig } from "./config.ts";
 import {
   connectionOptions,
   connectWithRetry,
-  pause,
   RETRY_DELAY,
 } from "../nats/connect.ts";
 import { announce } from "./discovery.ts";
@@ -24,6 +23,7 @@ import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
 import { watchConnection } from "./connection_status.ts";
 import { redactCredentials, redactHost } from "./redact.ts";
+import { wait } from "../_util.ts";
 
 /** What a running node or worker offers to this module. */
 interface Running {
@@ -179,7 +179,7 @@ async function serve(
   let running: Running | null = null;
   try {
     running = await startUntilStopped(role, config, nc, context, ended);
-    if (running && !ended.aborted) await aborted(ended);
+    if (running && !ended.aborted) await wait(Infinity, ended);
   } finally {
     log.info("stopping");
     try {
@@ -235,7 +235,7 @@ async function startUntilStopped(
         attempt,
         error: (err as Error).message,
       });
-      await pause(RETRY_DELAY, stopping);
+      await wait(RETRY_DELAY, stopping);
     }
   }
   return null;
@@ -290,7 +290,7 @@ async function closeConnection(
     const timeout = new AbortController();
     const drained = await Promise.race([
       nc.drain().then(() => true, () => false),
-      pause(5000, timeout.signal).then(() => false),
+      wait(5000, timeout.signal).then(() => false),
     ]);
     timeout.abort();
     if (drained) return;
@@ -318,7 +318,7 @@ async function startNode(
     onStored: metrics.firingLag(),
   });
   try {
-    await Promise.race([started.ready, aborted(stopping)]);
+    await Promise.race([started.ready, wait(Infinity, stopping)]);
   } catch (err) {
     await started.stop().catch(() => {});
     throw err;
@@ -367,14 +367,6 @@ async function startWorker(
       ...clockDetails(started.clock),
     }),
   };
-}
-
-/** Resolves once `signal` is aborted. */
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 }
 
 /** The offset to the server's clock and its error, in ms, for the `nodes` command. */
