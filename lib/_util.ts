@@ -42,17 +42,43 @@ export function backoff(attempt: number, first: number, max: number): number {
  * assert.ok(Date.now() - started < 1000);
  * ```
  */
-export function wait(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = ms === Infinity ? undefined : setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
+export async function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const timer = ms === Infinity ? undefined : setTimeout(resolve, ms);
+  const stopListening = onAbort(signal, resolve);
+  await promise;
+  clearTimeout(timer);
+  stopListening();
+}
+
+/**
+ * Calls `fn` once when `signal` aborts, or in a microtask when it already has (a listener
+ * added then would never be called); returns the call that stops listening.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { onAbort } from "./_util.ts";
+ * let calls = 0;
+ * onAbort(AbortSignal.abort(), () => calls++);
+ * const controller = new AbortController();
+ * const stopListening = onAbort(controller.signal, () => calls++);
+ * stopListening();
+ * controller.abort();
+ * await Promise.resolve();
+ * assert.equal(calls, 1);
+ * ```
+ */
+export function onAbort(
+  signal: AbortSignal | undefined,
+  fn: () => void,
+): () => void {
+  if (signal?.aborted) {
+    queueMicrotask(fn);
+    return () => {};
+  }
+  signal?.addEventListener("abort", fn, { once: true });
+  return () => signal?.removeEventListener("abort", fn);
 }
 
 /**

@@ -8,6 +8,7 @@
 import type { Schedule } from "../../mod.ts";
 import type { DefinitionIndex } from "./index.ts";
 import type { RunFollower } from "./runs.ts";
+import { onAbort } from "../_util.ts";
 
 /** What changed: a definition, a run, or an event (of `key`, when it has one). */
 export interface Update {
@@ -104,18 +105,17 @@ export function liveResponse(
       });
       const heartbeat = setInterval(() => send(": idle\n\n"), HEARTBEAT);
       stop = () => {
-        signal.removeEventListener("abort", stop);
+        stopListening();
         unsubscribe();
         clearInterval(heartbeat);
         try {
           controller.close();
         } catch { /* already closed */ }
       };
-      send("retry: 2000\n\n");
       // A page reconnecting while the console stops gets a stream that ends at once:
       // one left open would hold the server's shutdown for as long as the page stays.
-      if (signal.aborted) stop();
-      else signal.addEventListener("abort", stop, { once: true });
+      const stopListening = onAbort(signal, stop);
+      send("retry: 2000\n\n");
     },
     cancel: () => stop(),
   });

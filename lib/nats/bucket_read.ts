@@ -22,7 +22,7 @@ import {
   type NatsConnection,
   nuid,
 } from "@nats-io/nats-core";
-import { backoff, wait } from "../_util.ts";
+import { backoff, onAbort, wait } from "../_util.ts";
 import { deliveryOf } from "./_util.ts";
 import { isStreamNotFound } from "./provision.ts";
 import {
@@ -251,14 +251,13 @@ async function pullBucket(
     }
     heard = false;
   }, idle);
-  const abort = () => reject(signal!.reason);
-  signal?.addEventListener("abort", abort);
+  const stopListening = onAbort(signal, () => reject(signal!.reason));
   try {
     pull();
     return await promise;
   } finally {
     clearInterval(check);
-    signal?.removeEventListener("abort", abort);
+    stopListening();
     sub.unsubscribe();
   }
 }

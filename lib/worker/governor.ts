@@ -23,6 +23,7 @@ import {
   settle,
 } from "./run_state.ts";
 import { tickFields } from "./_util.ts";
+import { onAbort } from "../_util.ts";
 
 /** A run holding its job: aborted when another tick asks to cancel it. */
 export interface Lease {
@@ -301,8 +302,7 @@ async function watchKey(kv: KV, key: string) {
       change ??= iterator.next().finally(() => change = undefined);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const aborted = Promise.withResolvers<void>();
-      const abort = () => aborted.resolve();
-      signal.addEventListener("abort", abort, { once: true });
+      const stopListening = onAbort(signal, aborted.resolve);
       try {
         await Promise.race([
           change,
@@ -311,7 +311,7 @@ async function watchKey(kv: KV, key: string) {
         ]);
       } finally {
         clearTimeout(timer);
-        signal.removeEventListener("abort", abort);
+        stopListening();
       }
     },
     stop: () => entries.stop(),
