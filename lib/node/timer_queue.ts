@@ -112,6 +112,8 @@ export class TimerQueue<T extends Queued> {
   #fired: T[] = [];
   /** Removed jobs still in the heap or in `#fired`. */
   #dead = 0;
+  /** Removed jobs whose tick was due and not yet handed on: handed on, then dropped. */
+  readonly #lastTicks = new Set<T>();
   #timer: Timer | undefined;
   #timerDue = Infinity;
   /** The longest a backup has waited past its tick's send time, in ms. */
@@ -219,10 +221,17 @@ export class TimerQueue<T extends Queued> {
     this.#arm();
   }
 
-  /** Removes a job: it is not sent again, and dropped when it comes up. */
+  /**
+   * Removes a job: it is not queued at a next tick, and dropped when it comes up. A tick
+   * already due (its scheduled time passed) that is not yet handed on still is, once: a
+   * change applied while a herd is sent, or while a backup waits for its look, would else
+   * lose it on every node.
+   */
   remove(item: T): void {
+    if (!item.live) return;
     item.live = false;
     this.#dead++;
+    if (item.due <= this.#clock.now()) this.#lastTicks.add(item);
   }
 
   /** Clears the timers: nothing is sent or queued any more. */
@@ -269,9 +278,10 @@ export class TimerQueue<T extends Queued> {
       top = heap.peek()
     ) {
       heap.pop();
-      if (!top.live) {
+      const removed = !top.live;
+      if (removed) {
         this.#dead--;
-        continue;
+        if (!this.#lastTicks.delete(top)) continue;
       }
       handed++;
       const verdict = top.backup
@@ -283,10 +293,14 @@ export class TimerQueue<T extends Queued> {
         (top.backup ? later : this.#firstLooks).push(top);
         top.backup = true;
         top.sendAt = verdict;
+        if (removed) {
+          this.#dead++;
+          this.#lastTicks.add(top);
+        }
         continue;
       }
       if (verdict === "send") this.#send(top, now);
-      this.#fired.push(top);
+      if (!removed) this.#fired.push(top);
     }
     this.#firedAt = now;
     this.#endSlice(now, since, first, later);
@@ -354,6 +368,7 @@ export class TimerQueue<T extends Queued> {
     for (const item of fired) {
       if (!item.live) {
         this.#dead--;
+        this.#lastTicks.delete(item);
         continue;
       }
       if (!this.#advance(item)) {
@@ -373,10 +388,13 @@ export class TimerQueue<T extends Queued> {
     this.#arm();
   };
 
-  /** Rebuilds the heap when more of it is removed jobs than live ones. */
+  /**
+   * Rebuilds the heap when more of it is removed jobs than live ones; the removed with a
+   * last tick to hand on stay.
+   */
   #compact(): void {
     if (this.#dead <= this.#heap.size / 2) return;
-    this.#heap.retain((item) => item.live);
-    this.#dead = 0;
+    this.#heap.retain((item) => item.live || this.#lastTicks.has(item));
+    this.#dead = this.#lastTicks.size;
   }
 }

@@ -175,6 +175,52 @@ Deno.test("a job removed while sending is not queued at its next tick", () => {
   assert.equal(queue.size, 0);
 });
 
+Deno.test("a job removed once its tick is due still hands that tick on, once: in a herd's later slice, as a backup, with jitter", () => {
+  const { clock, queue, sent } = setup(500, 0, {
+    owns: (item) => item.name !== "theirs",
+    backup: () => "send",
+  });
+  const herd = Array.from(
+    { length: FIRE_SLICE + 1 },
+    (_, i) => job(`j${i}`, 1000, 1000),
+  );
+  const theirs = job("theirs", 1000, 1000);
+  const jittered = { ...job("jittered", 1000, 1000), firesAt: 1300 };
+  jittered.sendAt = 1300;
+  queue.add([...herd, theirs, jittered]);
+  // Set after the queue's timer: runs between the herd's first slice and its second.
+  clock.setTimeout(() => {
+    assert.ok(sent.length < herd.length, "the herd is half sent");
+    const waiting = herd.find((item) => !sent.includes(`${item.name}@1000`))!;
+    for (const item of [waiting, theirs, jittered]) queue.remove(item);
+    queue.remove(waiting); // twice: no effect
+  }, 1000);
+  clock.advance(1999);
+  assert.equal(sent.length, herd.length + 2, "the herd, theirs, jittered");
+  assert.ok(sent.includes("theirs@1000") && sent.includes("jittered@1000"));
+  assert.equal(new Set(sent).size, sent.length, "each once");
+  clock.advance(1000);
+  assert.equal(
+    sent.filter((s) => s.endsWith("@2000")).length,
+    FIRE_SLICE,
+    "the removed are not queued at their next tick",
+  );
+});
+
+Deno.test("a job removed before its tick is due, or after sending it, sends nothing more", () => {
+  const { clock, queue, sent } = setup();
+  const early = job("early", 1000, 1000);
+  const sentOne = job("sent", 1000, 1000);
+  queue.add([early, sentOne]);
+  clock.advance(999);
+  queue.remove(early);
+  clock.advance(1);
+  queue.remove(sentOne); // sent, not yet queued at its next tick
+  clock.advance(3000);
+  assert.deepEqual(sent, ["sent@1000"]);
+  assert.equal(queue.size, 0);
+});
+
 Deno.test("a job another node owns waits standbyDelay, then its backup verdict rules", () => {
   let owned = false;
   const verdicts: BackupVerdict[] = ["skip", 2700, "send"];
