@@ -160,6 +160,8 @@ interface Waiting {
   outcome: Outcome<unknown>;
   /** When it was sent, plus the timeout. */
   deadline: number;
+  /** Its place in the order sent: a message encoded ahead is numbered when encoded. */
+  sent: number;
   /** A publish: it waits longer while the stream stores those sent before it. */
   queued: boolean;
 }
@@ -206,8 +208,10 @@ export class StreamSender {
   /** Whether a publish was stored since the last sweep, and the sweep's time then. */
   #acked = false;
   #ackedAt = -Infinity;
-  /** The call number of the last publish sent of those stored. */
-  #ackedCall = -1;
+  /** How many calls were sent. */
+  #sent = 0;
+  /** The place in the order sent of the last publish sent of those stored. */
+  #ackedSent = -1;
 
   constructor(nc: NatsConnection, stream: string, timeout: number) {
     this.#nc = nc;
@@ -346,7 +350,8 @@ export class StreamSender {
     this.#waiting.set(message.call, {
       read,
       outcome: outcome as Outcome<unknown>,
-      deadline: Date.now() + this.#timeout,
+      deadline: performance.now() + this.#timeout,
+      sent: this.#sent++,
       queued: read === this.#readAck,
     });
     this.#sweep ??= setInterval(
@@ -376,7 +381,7 @@ export class StreamSender {
     }
     if (waiting.queued && !error) {
       this.#acked = true;
-      this.#ackedCall = Math.max(this.#ackedCall, id);
+      this.#ackedSent = Math.max(this.#ackedSent, waiting.sent);
     }
     this.#forget(id);
     if (error) waiting.outcome.failed(error);
@@ -428,7 +433,7 @@ export class StreamSender {
    * stored is lost (as at a stream leader's failover) and fails at its timeout.
    */
   #expire(): void {
-    const now = Date.now();
+    const now = performance.now();
     if (this.#acked) {
       this.#acked = false;
       this.#ackedAt = now;
@@ -438,7 +443,8 @@ export class StreamSender {
     for (const [id, waiting] of this.#waiting) {
       // In the order sent, so in the order of their deadlines.
       if (waiting.deadline > now) break;
-      const queued = waiting.queued && storing && id > this.#ackedCall;
+      const queued = waiting.queued && storing &&
+        waiting.sent > this.#ackedSent;
       if (queued && now < waiting.deadline + longest) continue;
       this.#forget(id);
       waiting.outcome.failed(

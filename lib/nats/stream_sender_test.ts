@@ -325,6 +325,21 @@ Deno.test("a publish queued behind others the stream acknowledges waits past its
     await assert.rejects(unanswered, /no acknowledgement within 200 ms$/);
     assert.ok(Date.now() - started < 1000, "not ten timeouts");
     assert.equal((await after).seq, 51);
+    // Encoded ahead, sent in another order (a node's prepared ticks): one sent after a
+    // stored one is queued behind it, whatever its number.
+    const encoded = Array.from(
+      { length: 10 },
+      (_, i) => sender.encode(`slow.${i}`, payload),
+    ).reverse();
+    const late = await Promise.all(encoded.map((message) => {
+      const { promise, resolve, reject } = Promise.withResolvers<Ack>();
+      sender.send(message, { answered: resolve, failed: reject });
+      return promise;
+    }));
+    assert.deepEqual(
+      late.map((ack) => ack.seq),
+      Array.from({ length: 10 }, (_, i) => 52 + i),
+    );
     lost.unsubscribe();
     clearInterval(answering);
     slow.unsubscribe();
