@@ -76,6 +76,8 @@ export class ServerClock implements Clock, ClockReading {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #probing: Promise<void> | undefined;
   #stopped = false;
+  /** Probes failed in a row since the last that answered. */
+  #failures = 0;
 
   private constructor(options: ServerClockOptions) {
     this.#probe = options.probe;
@@ -154,13 +156,40 @@ export class ServerClock implements Clock, ClockReading {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#probing = this.#sample().then(
-        () => this.#check(),
-        (err: Error) =>
-          this.#log.debug("probing the server's clock failed", {
-            error: err.message,
-          }),
+        () => this.#answered(),
+        (err: Error) => this.#failed(err),
       ).finally(() => this.#schedule());
     }, this.#interval);
+  }
+
+  /** A probe answered: the failures before it end (logged), and the bound is checked. */
+  #answered(): void {
+    if (this.#failures > 0) {
+      this.#log.info("probing the server's clock works again", {
+        failures: this.#failures,
+      });
+      this.#failures = 0;
+    }
+    this.#check();
+  }
+
+  /**
+   * A probe failed: the first of a run is a warning, since until one answers the error
+   * grows by the drift bound and ticks go out that much later; the rest are debug lines.
+   */
+  #failed(err: Error): void {
+    const fields = {
+      error: err.message,
+      errorMs: Math.round(this.error * 1000) / 1000,
+    };
+    if (this.#failures++ > 0) {
+      this.#log.debug("probing the server's clock failed", fields);
+    } else {
+      this.#log.warn(
+        "probing the server's clock failed; the estimate ages until a probe answers",
+        fields,
+      );
+    }
   }
 
   /** Logs a crossing of `maxOffset`, once each way. */

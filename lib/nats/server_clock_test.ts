@@ -61,4 +61,19 @@ Deno.test("crossing the bound is logged once each way, and the estimate survives
   await waitFor("back within the bound", () => !clock.skewed);
   await clock.stop();
   assert.deepEqual(crossings().map((line) => line.level), ["warn", "info"]);
+  const probing = log.lines.filter((line) =>
+    String(line.msg).startsWith("probing") && line.level !== "debug"
+  );
+  assert.deepEqual(
+    probing.map((line) => [line.level, line.msg]),
+    [
+      [
+        "warn",
+        "probing the server's clock failed; the estimate ages until a probe answers",
+      ],
+      ["info", "probing the server's clock works again"],
+    ],
+    "a run of failures: one warning, one line when it ends",
+  );
+  assert.ok(Number(probing[1].failures) > 3);
 });
