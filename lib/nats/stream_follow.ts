@@ -109,6 +109,8 @@ export async function followAgain(
       reason = await pass();
       failures = 0;
     } catch (err) {
+      // Stopping ends a pass as it may: its error is the stop's.
+      if (signal.aborted) return;
       if (!hooks.loaded()) throw err;
       reason = `the follow failed: ${(err as Error).message}`;
       failures++;

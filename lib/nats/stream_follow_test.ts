@@ -29,6 +29,20 @@ Deno.test("followAgain rejects when the first pass fails before loading", async 
   );
 });
 
+Deno.test("followAgain ends quietly when a pass fails as it stops, loaded or not", async () => {
+  for (const loaded of [false, true]) {
+    const stop = new AbortController();
+    await followAgain(() => {
+      stop.abort();
+      return Promise.reject(new Error("the sender is closed"));
+    }, {
+      loaded: () => loaded,
+      signal: stop.signal,
+      reload: () => assert.fail("no reload"),
+    });
+  }
+});
+
 Deno.test("followAgain waits after a failed pass, and an abort ends the wait", async () => {
   const stop = new AbortController();
   const reloads: string[] = [];

@@ -35,6 +35,8 @@ export interface InitialLoadOptions extends MissedReport {
   settled?: () => Promise<Settled | null>;
   /** Reads the last tick of one job (needed with `settled`). */
   lastTick?: LastTick;
+  /** Aborted when the node stops: a failed read then ends the load, not reads the queue. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -167,6 +169,8 @@ export class InitialLoad {
       );
       log.info("last ticks read", { jobs: jobs.length });
     } catch (err) {
+      // Stopping closed the connection's sender under the reads: nothing to read for.
+      if (this.#options.signal?.aborted) throw err;
       log.warn("reading last ticks failed; reading the whole job queue", {
         error: (err as Error).message,
       });

@@ -35,8 +35,12 @@ Deno.test("a definition held back for its last tick: read one by one, or the who
       bucketRevision: 1,
       now,
     } as unknown as Loading;
-    const open = (lastTick: () => Promise<number | undefined>) =>
+    const open = (
+      lastTick: () => Promise<number | undefined>,
+      signal?: AbortSignal,
+    ) =>
       InitialLoad.open({
+        signal,
         namespace,
         bucket: "b1",
         log,
@@ -75,6 +79,15 @@ Deno.test("a definition held back for its last tick: read one by one, or the who
       "from the whole queue",
     );
     assert.deepEqual(loaded, ["k", "k"]);
+
+    // Stopping (the sender closed under the reads): the load ends, the queue unread.
+    const stopping = await open(
+      () => Promise.reject(new Error("the sender is closed")),
+      AbortSignal.abort(),
+    );
+    assert.equal(stopping.hold(1, loading, rules), true);
+    await assert.rejects(stopping.finish(load), /the sender is closed/);
+    assert.deepEqual(loaded, ["k", "k"], "nothing more loaded");
   } finally {
     await nc.close();
   }

@@ -171,7 +171,11 @@ export class DefinitionWatch {
     const info = await openBucket(namespace, this.#log);
     const bucket = info.created;
     this.#firstDelivery = info.state.last_seq;
-    this.#initial = await InitialLoad.open({ ...this.#options, bucket });
+    this.#initial = await InitialLoad.open({
+      ...this.#options,
+      bucket,
+      signal: this.#stopping.signal,
+    });
     const applied = this.#applied = { bucket: "", revision: 0 };
     // The load looks up a spec per job: held strongly until it is done.
     const release = this.#specs.hold();
