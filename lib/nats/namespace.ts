@@ -37,6 +37,17 @@ import {
 } from "./provision.ts";
 import { parseTimestamp } from "./timestamp.ts";
 
+/** How long a stream's read waits for its next message: see {@link Namespace.read}. */
+const READ_SILENCE = 10_000;
+
+/** How {@link Namespace.read} reads. */
+export interface ReadOptions {
+  /** Only the last message of each subject. @default false */
+  lastPerSubject?: boolean;
+  /** How long it waits for the next message before it fails, in ms. @default 10000 */
+  silence?: number;
+}
+
 export { DEFINITION_HISTORY } from "./provision.ts";
 
 /**
@@ -429,12 +440,16 @@ export class Namespace {
    * The messages of `stream` on `filter` held now, oldest first, decoded; invalid ones,
    * and those `decode` maps to `null`, are skipped. With `lastPerSubject`, only the last
    * message of each subject.
+   *
+   * @throws {Error} When no message comes for `silence` ms (to twice that) while more are
+   * pending: the stream deleted during the read, or its last message removed before it
+   * came, would else keep the read waiting for ever.
    */
   async *read<T>(
     stream: string,
     filter: string,
     decode: (bytes: Uint8Array, subject: string) => T,
-    lastPerSubject = false,
+    { lastPerSubject = false, silence = READ_SILENCE }: ReadOptions = {},
   ): AsyncIterable<Exclude<T, null>> {
     const info = await this.jsm.streams.info(stream);
     if (info.state.messages === 0) return;
@@ -447,13 +462,27 @@ export class Namespace {
     const messages = await consumer.consume();
     const { num_pending } = await consumer.info(true);
     if (num_pending === 0) return messages.stop();
-    for await (const message of messages) {
-      const value = decodeOrNull(
-        message.data,
-        (bytes) => decode(bytes, message.subject),
-      );
-      if (value !== null) yield value as Exclude<T, null>;
-      if (message.info.pending === 0) break;
+    let heard = true;
+    const check = setInterval(() => {
+      if (!heard) {
+        messages.stop(
+          new Error(`${stream} sent nothing for ${silence} ms during a read`),
+        );
+      }
+      heard = false;
+    }, silence);
+    try {
+      for await (const message of messages) {
+        heard = true;
+        const value = decodeOrNull(
+          message.data,
+          (bytes) => decode(bytes, message.subject),
+        );
+        if (value !== null) yield value as Exclude<T, null>;
+        if (message.info.pending === 0) break;
+      }
+    } finally {
+      clearInterval(check);
     }
   }
 

@@ -203,7 +203,7 @@ export class CatchUp {
       names.jobStream,
       names.jobSubjects,
       (bytes, subject) => lastTick(names, bytes, subject),
-      true,
+      { lastPerSubject: true },
     );
     for await (const { key, index, at } of ticks) {
       if (at === null) others.push({ key, index });
