@@ -110,19 +110,29 @@ Deno.test("jobsFromFlags() rejects a missing, unparsable or jobless --file", asy
 Deno.test("jobsFromFlags() reports a YAML syntax error of --file by line and column, never the source line", async () => {
   const path = await Deno.makeTempFile({ suffix: ".yml" });
   try {
-    await Deno.writeTextFile(
-      path,
-      '- spec: "@hourly"\n  option:\n    url: https://x.example\n' +
-        '    headers: { authorization: "Bearer TOPSECRET }\n',
-    );
-    await assert.rejects(
-      () => jobsFromFlags({ file: path }),
-      (err: Error) =>
-        err instanceof UsageError &&
-        err.message.startsWith(`--file ${path}: `) &&
-        /at line \d+, column \d+$/.test(err.message) &&
-        !err.message.includes("TOPSECRET"),
-    );
+    for (
+      const value of [
+        '"Bearer TOPSECRET',
+        "|TOPSECRET",
+        "!TOPSECRET",
+        "&TOPSECRET",
+      ]
+    ) {
+      await Deno.writeTextFile(
+        path,
+        '- spec: "@hourly"\n  option:\n    url: https://x.example\n' +
+          `    headers: { authorization: ${value} }\n`,
+      );
+      await assert.rejects(
+        () => jobsFromFlags({ file: path }),
+        (err: Error) =>
+          err instanceof UsageError &&
+          err.message.startsWith(`--file ${path}: `) &&
+          /at line \d+, column \d+$/.test(err.message) &&
+          !err.message.includes("TOPSECRET"),
+        value,
+      );
+    }
   } finally {
     await Deno.remove(path);
   }

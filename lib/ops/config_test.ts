@@ -432,6 +432,27 @@ Deno.test("parseConfig() reports a YAML syntax error by line and column, never t
       ],
       // An unquoted password starting with * is an alias to the parser.
       ["namespace: a\nnats:\n  password: *s3cr3tT0ken\n", /quote a value/],
+      // Other indicators too: a block scalar, a tag, an anchor, a directive.
+      [
+        "namespace: a\nnats:\n  password: |s3cr3tT0ken\n",
+        /quote a value.* at line 3, column \d+$/,
+      ],
+      [
+        "namespace: a\nnats: { token: >s3cr3tT0ken }\n",
+        /quote a value.* at line 2, column \d+$/,
+      ],
+      [
+        "namespace: a\nnats:\n  password: !s3cr3tT0ken\n",
+        /quote a value.* at line 3, column \d+$/,
+      ],
+      [
+        "namespace: a\nnats:\n  password: &s3cr3tT0ken\n",
+        /quote a value.* at line 3, column \d+$/,
+      ],
+      [
+        "%s3cr3tT0ken\n---\nnamespace: a\n",
+        /at line 1, column 1$/,
+      ],
     ] as const
   ) {
     assert.throws(

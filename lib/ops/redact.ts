@@ -4,7 +4,15 @@
  * @module
  */
 
-import { LineCounter, parse, YAMLError } from "yaml";
+import {
+  type Document,
+  type ErrorCode,
+  isAlias,
+  LineCounter,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from "yaml";
 
 /**
  * `scheme://userinfo@`: the credentials of a URL, wherever it is in a text, up to the last
@@ -110,9 +118,11 @@ export function redactMessage(message: string, hosts: string[]): string {
 }
 
 /**
- * `text` parsed as YAML. A syntax error is thrown as `fail(reason)`, the reason saying what
- * is wrong and at which line and column, never quoting the source line as the YAML library
- * does (a secret may be on it).
+ * `text` parsed as YAML. What is not valid, and what YAML would take otherwise than as
+ * written (a tag, `!name`; an anchor no alias uses, `&name`; an unknown directive), is
+ * thrown as `fail(reason)`, the reason saying what is wrong in general terms and at which
+ * line and column, never quoting the source as the YAML library does (a secret may be
+ * there). The library prints nothing.
  *
  * @example
  * ```ts
@@ -120,8 +130,8 @@ export function redactMessage(message: string, hosts: string[]): string {
  * import { parseYamlRedacted } from "./redact.ts";
  * assert.deepEqual(parseYamlRedacted("a: 1", (reason) => new Error(reason)), { a: 1 });
  * assert.throws(
- *   () => parseYamlRedacted('token: "s3cret', (reason) => new Error(reason)),
- *   { message: 'Missing closing "quote at line 1, column 15' },
+ *   () => parseYamlRedacted("token: |s3cret", (reason) => new Error(reason)),
+ *   { message: /^unexpected text \(quote a value .*\) at line 1, column 9$/ },
  * );
  * ```
  */
@@ -130,19 +140,107 @@ export function parseYamlRedacted(
   fail: (reason: string) => Error,
 ): unknown {
   const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    prettyErrors: false,
+    lineCounter,
+    logLevel: "error", // warnings are told below, not printed
+  });
+  const problem = firstProblem(doc);
+  if (problem) {
+    const { line, col } = lineCounter.linePos(problem.offset);
+    throw fail(`${problem.reason} at line ${line}, column ${col}`);
+  }
   try {
-    return parse(text, { prettyErrors: false, lineCounter });
+    return doc.toJS();
   } catch (err) {
-    if (err instanceof YAMLError) {
-      const { line, col } = lineCounter.linePos(err.pos[0]);
-      throw fail(`${err.message} at line ${line}, column ${col}`);
-    }
-    // The parser's other errors quote the source (an unresolved alias, `*secret`, names
-    // it): only their kind is told.
+    // An unresolved alias is named in the message (`*secret`): only its kind is told.
     throw fail(
       err instanceof ReferenceError
-        ? "an alias (*name) whose anchor is not set: quote a value that starts with *"
+        ? `an alias (*name) whose anchor is not set: ${QUOTE}`
         : `not valid YAML (${(err as Error).name})`,
     );
   }
+}
+
+/** What is wrong in a YAML text, told without quoting it, and where. */
+interface Problem {
+  reason: string;
+  offset: number;
+}
+
+/** How to write a value that YAML would read as something else. */
+const QUOTE = "quote a value that starts with one of | > ! & * % @ ` ' \"";
+
+/**
+ * The reason of each error or warning of the YAML library, in general terms: its own
+ * messages quote the source (`Block scalar header includes extra characters: |secret`).
+ */
+const REASONS: Record<ErrorCode, string> = {
+  ALIAS_PROPS: "an alias (*name) with an anchor or a tag",
+  BAD_ALIAS: "an alias (*name) that is not valid",
+  BAD_COLLECTION_TYPE: `a tag (!name) on a value it does not fit (${QUOTE})`,
+  BAD_DIRECTIVE: `a directive (%) that is not valid (${QUOTE})`,
+  BAD_DQ_ESCAPE: "an escape (\\) that is not valid in a double-quoted value",
+  BAD_INDENT: "a bad indentation",
+  BAD_PROP_ORDER: `an anchor (&) or a tag (!) out of place (${QUOTE})`,
+  BAD_SCALAR_START: `a value starting with a reserved character (${QUOTE})`,
+  BLOCK_AS_IMPLICIT_KEY: "a block value as a key",
+  BLOCK_IN_FLOW: "a block value inside [ ] or { }",
+  DUPLICATE_KEY: "a key given twice",
+  IMPOSSIBLE: "not valid YAML",
+  KEY_OVER_1024_CHARS: "a key longer than 1024 characters",
+  MISSING_CHAR:
+    "a missing character (a closing quote or bracket, a comma, a colon or a space)",
+  MULTILINE_IMPLICIT_KEY: "a key over several lines, or a line without a colon",
+  MULTIPLE_ANCHORS: "a value with two anchors (&)",
+  MULTIPLE_DOCS: "more than one document (---)",
+  MULTIPLE_TAGS: "a value with two tags (!)",
+  NON_STRING_KEY: "a key that is not a string",
+  RESOURCE_EXHAUSTION: "too many aliases (*name)",
+  TAB_AS_INDENT: "a tab as indentation",
+  TAG_RESOLVE_FAILED: `a tag (!name) (${QUOTE})`,
+  UNEXPECTED_TOKEN: `unexpected text (${QUOTE})`,
+};
+
+/**
+ * The first error of `doc`, else its first tag or unused anchor, else its first warning
+ * (such as an unknown directive).
+ */
+function firstProblem(doc: Document): Problem | undefined {
+  const [error] = doc.errors;
+  const [warning] = doc.warnings;
+  return (error && toldOf(error)) ?? firstSilentChange(doc) ??
+    (warning && toldOf(warning));
+}
+
+/** An error or warning of the YAML library, in general terms. */
+function toldOf(error: YAMLError): Problem {
+  return {
+    reason: REASONS[error.code] ?? "not valid YAML",
+    offset: error.pos[0],
+  };
+}
+
+/**
+ * The first tag (`!name`) or anchor no alias uses (`&name`) of `doc`: YAML takes an
+ * unquoted value starting with `!` or `&` as one, and would change it without a word
+ * (`!secret` is read as an empty value, `&secret` as none).
+ */
+function firstSilentChange(doc: Document): Problem | undefined {
+  const used = new Set<string>();
+  visit(doc, { Alias: (_, alias) => void used.add(alias.source) });
+  let found: Problem | undefined;
+  visit(doc, {
+    Node(_, node) {
+      const reason = node.tag !== undefined
+        ? REASONS.TAG_RESOLVE_FAILED
+        : !isAlias(node) && node.anchor !== undefined && !used.has(node.anchor)
+        ? `an anchor (&name) that no alias uses (${QUOTE})`
+        : undefined;
+      if (reason === undefined) return;
+      found = { reason, offset: node.range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }

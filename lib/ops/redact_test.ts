@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import {
+  parseYamlRedacted,
   redactCredentials,
   redactHost,
   redactMessage,
@@ -50,4 +52,76 @@ Deno.test("credentials with @ or whitespace in them are replaced whole", () => {
     ]),
     "cannot reach nats://***@10.0.0.1:4222",
   );
+});
+
+/** What `run` has the YAML library print: its warnings go to `process.emitWarning`. */
+function warningsOf(run: () => void): string[] {
+  const printed: string[] = [];
+  const { emitWarning } = process;
+  const { warn } = console;
+  process.emitWarning = (warning: string | Error) => {
+    printed.push(String(warning));
+  };
+  console.warn = (...data: unknown[]) => printed.push(data.join(" "));
+  try {
+    run();
+  } finally {
+    process.emitWarning = emitWarning;
+    console.warn = warn;
+  }
+  return printed;
+}
+
+Deno.test("parseYamlRedacted() refuses a value starting with a YAML indicator, never echoing it nor printing a warning", () => {
+  const fail = (reason: string) => new Error(reason);
+  for (
+    const start of ["|", ">", "|2", "!", "!!", "&", "%", "@", "`", "'", '"']
+  ) {
+    for (
+      const text of [
+        `password: ${start}s3cr3tT0ken\n`,
+        `nats:\n  password: ${start}s3cr3tT0ken\n`,
+        `nats: { password: ${start}s3cr3tT0ken }\n`,
+        `- ${start}s3cr3tT0ken\n`,
+      ]
+    ) {
+      const printed = warningsOf(() =>
+        assert.throws(
+          () => parseYamlRedacted(text, fail),
+          (err: Error) =>
+            /at line \d+, column \d+/.test(err.message) &&
+            !/s3cr3t|T0ken/.test(err.message),
+          text,
+        )
+      );
+      assert.deepEqual(printed, [], text);
+    }
+  }
+});
+
+Deno.test("parseYamlRedacted() refuses what YAML would change silently or warn about", () => {
+  const fail = (reason: string) => new Error(reason);
+  for (
+    const text of [
+      "password: !!binary s3cr3tT0ken\n", // decoded as base64
+      "password: !!str s3cr3tT0ken\n",
+      "password: &s3cr3tT0ken more\n", // an anchor nothing uses
+      "%s3cr3tT0ken\n---\npassword: x\n", // an unknown directive
+      "headers: !s3cr3tT0ken { a: b }\n",
+    ]
+  ) {
+    const printed = warningsOf(() =>
+      assert.throws(
+        () => parseYamlRedacted(text, fail),
+        (err: Error) => !/s3cr3t|T0ken/.test(err.message),
+        text,
+      )
+    );
+    assert.deepEqual(printed, [], text);
+  }
+  // Anchors and aliases still work together.
+  assert.deepEqual(parseYamlRedacted("a: &h { x: 1 }\nb: *h\n", fail), {
+    a: { x: 1 },
+    b: { x: 1 },
+  });
 });
