@@ -46,7 +46,8 @@ const systemResolve: Resolve = async (host) =>
   (await lookup(host, { all: true })).map((entry) => entry.address);
 
 /**
- * Why `url` may not be called under `rules`, or `null` when it may.
+ * Why `url` may not be called under `rules`, or `null` when it may. Only `http:` and
+ * `https:` may be.
  *
  * @example
  * ```ts
@@ -64,6 +65,10 @@ export async function refusal(
   rules: DestinationRules,
   resolve: Resolve = systemResolve,
 ): Promise<string | null> {
+  // `fetch` reads `file:` (the worker's files, its secrets among them) and `data:` URLs.
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `scheme ${url.protocol} is not http: or https:`;
+  }
   const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
   if (rules.allowHosts && !hostAllowed(host, rules.allowHosts)) {
     return `host ${host} is not in the worker's allow list`;

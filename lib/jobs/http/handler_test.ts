@@ -235,6 +235,34 @@ Deno.test("a redirect is followed to an allowed destination; one to another host
     },
   ));
 
+Deno.test("a redirect to a scheme other than http or https is refused, never read", async () => {
+  const secret = await Deno.makeTempFile();
+  await Deno.writeTextFile(secret, "S3CR3T");
+  try {
+    await withServer(
+      (request) =>
+        new Response(null, {
+          status: 303,
+          headers: {
+            location: request.path === "/file"
+              ? `file://${secret}`
+              : "data:text/plain,S3CR3T",
+          },
+        }),
+      async (base) => {
+        for (const [path, scheme] of [["/file", "file:"], ["/data", "data:"]]) {
+          assert.deepEqual(await run({ url: `${base}${path}` }), {
+            outcome: "failed",
+            error: `scheme ${scheme} is not http: or https:`,
+          });
+        }
+      },
+    );
+  } finally {
+    await Deno.remove(secret);
+  }
+});
+
 Deno.test("a 3xx with nowhere to go, or redirecting for ever, fails saying which", () =>
   withServer(
     (request) =>
