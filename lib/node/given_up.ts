@@ -79,6 +79,8 @@ export class GivenUpTicks {
   readonly #clock: Clock;
   readonly #onEvent: ((event: ScheduleEvent) => void) | undefined;
   #givenUp: GivenUp[] = [];
+  /** The batch the check under way reads the stream for. */
+  #inCheck: GivenUp[] = [];
   #checking: Promise<void> | undefined;
   /** Ends the wait before a check at once (when stopping). */
   #hurry: (() => void) | undefined;
@@ -125,9 +127,19 @@ export class GivenUpTicks {
     this.#hurry?.();
   }
 
-  /** Whether ticks given up wait for their check (so their count is still to come). */
-  get busy(): boolean {
-    return this.#checking !== undefined;
+  /**
+   * The scheduled time of the earliest tick given up that waits for its check (so whose
+   * count is still to come); `Infinity` when none does.
+   */
+  get from(): number {
+    let earliest = Infinity;
+    for (const range of this.#givenUp) {
+      earliest = Math.min(earliest, range.first);
+    }
+    for (const range of this.#inCheck) {
+      earliest = Math.min(earliest, range.first);
+    }
+    return earliest;
   }
 
   /** Resolves when the check under way, if any, is done. */
@@ -143,7 +155,7 @@ export class GivenUpTicks {
     while (this.#givenUp.length > 0) {
       // Each batch waits, also one given up while the one before was being read.
       if (!this.#stopping) await this.#delay();
-      const ranges = this.#givenUp;
+      const ranges = this.#inCheck = this.#givenUp;
       this.#givenUp = [];
       let held: Set<number>[] = [];
       let unchecked: string | undefined;
@@ -156,6 +168,7 @@ export class GivenUpTicks {
         }
       }
       ranges.forEach((range, i) => this.#count(range, held[i], unchecked));
+      this.#inCheck = [];
     }
     this.#checking = undefined;
   }

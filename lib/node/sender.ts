@@ -128,11 +128,13 @@ export class Sender {
   }
 
   /**
-   * The earliest send time of a tick not yet settled (stored, or given up and counted):
-   * {@link pendingFrom}, or `-Infinity` while ticks given up wait for their check.
+   * The earliest time of a tick not yet settled (stored, or given up and counted):
+   * {@link pendingFrom}, or the earliest tick given up that waits for its check. (While
+   * any waited, none was: ticks given up every 2 s or more often kept the nodes' record
+   * from being written.)
    */
   get settledFrom(): number {
-    return this.#givenUp.busy ? -Infinity : this.pendingFrom;
+    return Math.min(this.#givenUp.from, this.pendingFrom);
   }
 
   /**
