@@ -6,6 +6,7 @@
 
 import { isRecord } from "../_util.ts";
 import { CodecError } from "../errors.ts";
+import type { TickTrigger } from "../types.ts";
 
 /** The version this code writes and reads. */
 export const WIRE_VERSION = 1;
@@ -89,4 +90,21 @@ export function parseRevision(
     throw new CodecError(`${what}: expected a positive integer`);
   }
   return value as number;
+}
+
+const TRIGGERS = new Set<unknown>(["schedule", "manual", "backfill"]);
+
+/**
+ * Reads an optional tick trigger: `undefined` when absent.
+ *
+ * @throws {CodecError} When `value` is not a {@link TickTrigger}; `what` names the field.
+ */
+export function parseTrigger(
+  value: unknown,
+  what: string,
+): TickTrigger | undefined {
+  if (value === undefined || TRIGGERS.has(value)) {
+    return value as TickTrigger | undefined;
+  }
+  throw new CodecError(`${what}: expected schedule, manual or backfill`);
 }

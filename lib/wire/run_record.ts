@@ -10,10 +10,11 @@ import {
   encodeVersioned,
   parseDate,
   parseRevision,
+  parseTrigger,
   parseVersioned,
 } from "./_util.ts";
 
-const OUTCOMES = new Set([
+const OUTCOMES = new Set<unknown>([
   "success",
   "retry",
   "failed",
@@ -22,6 +23,25 @@ const OUTCOMES = new Set([
   "cancelled",
   "interrupted",
 ]);
+
+const isString = (value: unknown) => typeof value === "string";
+
+/**
+ * The fields of a run record other than its times, revision and trigger: whether each
+ * must be there, and its test when it is.
+ */
+const FIELDS: [string, "required" | "optional", (value: unknown) => boolean][] =
+  [
+    ["key", "required", isString],
+    ["index", "required", Number.isInteger],
+    ["attempt", "required", Number.isInteger],
+    ["durationMs", "required", (value) => typeof value === "number"],
+    ["outcome", "required", (value) => OUTCOMES.has(value)],
+    ["worker", "required", isString],
+    ["status", "optional", Number.isInteger],
+    ["response", "optional", isString],
+    ["error", "optional", isString],
+  ];
 
 /**
  * Encodes one run record.
@@ -47,7 +67,8 @@ export function encodeRunRecord(record: RunRecord): Uint8Array {
 /**
  * Decodes one run record.
  *
- * @throws {CodecError} When the bytes are not a run record of a known version.
+ * @throws {CodecError} When the bytes are not a run record of a known version, or a
+ * field, required or optional, is missing or of the wrong type.
  *
  * @example
  * ```ts
@@ -66,13 +87,17 @@ export function decodeRunRecord(bytes: Uint8Array): RunRecord {
     scheduledAt: parseDate(raw.scheduledAt, "run record scheduledAt"),
     startedAt: parseDate(raw.startedAt, "run record startedAt"),
   } as RunRecord;
-  if (
-    typeof record.key !== "string" || !Number.isInteger(record.index) ||
-    !Number.isInteger(record.attempt) ||
-    typeof record.durationMs !== "number" || !OUTCOMES.has(record.outcome)
-  ) {
-    throw new CodecError("run record: missing or invalid fields");
+  const invalid = FIELDS.filter(([name, presence, valid]) =>
+    raw[name] === undefined ? presence === "required" : !valid(raw[name])
+  );
+  if (invalid.length > 0) {
+    throw new CodecError(
+      `run record: missing or invalid fields: ${
+        invalid.map(([name]) => name).join(", ")
+      }`,
+    );
   }
   parseRevision(record.revision, "run record revision");
+  parseTrigger(record.trigger, "run record trigger");
   return record;
 }

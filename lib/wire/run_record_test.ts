@@ -49,6 +49,14 @@ const BAD_RECORDS: [string, Uint8Array, RegExp][] = [
   ["a text duration", bytes({ ...stored, durationMs: "1" }), /invalid fields/],
   ["an unknown outcome", bytes({ ...stored, outcome: "ok" }), /invalid fields/],
   ["a text revision", bytes({ ...stored, revision: "3" }), /revision/],
+  // Optional fields of the wrong type: each crashed a reader (a page, a command).
+  ["a numeric error", bytes({ ...stored, error: 5 }), /fields: error$/],
+  ["an object response", bytes({ ...stored, response: {} }), /: response$/],
+  ["a text status", bytes({ ...stored, status: "200" }), /: status$/],
+  ["no worker", bytes({ ...stored, worker: undefined }), /: worker$/],
+  ["a numeric trigger", bytes({ ...stored, trigger: 1 }), /trigger/],
+  ["an unknown trigger", bytes({ ...stored, trigger: "cron" }), /trigger/],
+  ["a null error", bytes({ ...stored, error: null }), /: error$/],
 ];
 
 for (const [what, input, message] of BAD_RECORDS) {
@@ -67,4 +75,13 @@ Deno.test("decodeRunRecord() reads the superseded and interrupted outcomes and t
     assert.equal(record.revision, 3);
   }
   assert.equal(decodeRunRecord(bytes(stored)).revision, undefined);
+});
+
+Deno.test("decodeRunRecord() reads each trigger", () => {
+  for (const trigger of ["schedule", "manual", "backfill"]) {
+    assert.equal(
+      decodeRunRecord(bytes({ ...stored, trigger })).trigger,
+      trigger,
+    );
+  }
 });

@@ -14,6 +14,7 @@ import {
   encoder,
   parseDate,
   parseRevision,
+  parseTrigger,
   parseVersioned,
   WIRE_VERSION,
 } from "./_util.ts";
@@ -230,5 +231,6 @@ function checkTick(tick: Tick): void {
     throw new CodecError("tick: scheduledAt is not a date");
   }
   parseRevision(tick.revision, "tick revision");
+  parseTrigger(tick.trigger, "tick trigger");
   validateJob(tick);
 }

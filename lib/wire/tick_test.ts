@@ -88,6 +88,19 @@ Deno.test("decodeTick() rejects a bad time", () => {
   );
 });
 
+Deno.test("decodeTick() rejects a trigger that is not one (a worker would copy it into its run record)", () => {
+  for (const trigger of [5, "cron", null]) {
+    assert.throws(
+      () => decodeTick(bytes({ ...stored, trigger })),
+      (err: Error) => err instanceof CodecError && /trigger/.test(err.message),
+    );
+  }
+  assert.equal(
+    decodeTick(bytes({ ...stored, trigger: "manual" })).trigger,
+    "manual",
+  );
+});
+
 Deno.test("decodeTick() rejects a namespace that cannot name streams", () => {
   assert.throws(
     () => decodeTick(bytes({ ...stored, namespace: "a b" })),
