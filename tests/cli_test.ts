@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NatsServer } from "./nats_server.ts";
 import { env, run, Service } from "./_cli.ts";
-import { COMPILE_PERMISSIONS, waitFor } from "./helpers.ts";
+import { answerStatusBadly, COMPILE_PERMISSIONS, waitFor } from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { parse as parseYaml } from "yaml";
@@ -315,6 +315,28 @@ Deno.test("nodes: an empty table when nothing answers, readable ids and uptimes,
     assert.ok(took < 2500, `nodes took ${took} ms, process start included`);
   } finally {
     assert.equal(await node.stop(), 0, node.log);
+  }
+});
+
+Deno.test("nodes: replies on the status subject that are not statuses are skipped", async () => {
+  await using server = await NatsServer.start();
+  const nc = await server.connect();
+  const answering = answerStatusBadly(nc);
+  try {
+    const table = await run(["nodes"], env(server));
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(
+      table.stdout,
+      /^ROLE +ID +VERSION +UPTIME +DETAILS\nnode +fake-1 +0\.0\.1 +3s\n$/,
+    );
+    const json = await run(["nodes", "-o", "json"], env(server));
+    assert.deepEqual(
+      JSON.parse(json.stdout).map((s: { id: string }) => s.id),
+      ["fake-1"],
+    );
+  } finally {
+    answering.unsubscribe();
+    await nc.close();
   }
 });
 

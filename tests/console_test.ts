@@ -6,9 +6,10 @@
 import assert from "node:assert/strict";
 import { HttpJob, Schedule } from "../mod.ts";
 import { TOKEN, withConsole } from "./_console.ts";
-import { waitFor } from "./helpers.ts";
+import { answerStatusBadly, waitFor } from "./helpers.ts";
 import { NatsServer } from "./nats_server.ts";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { NamespaceNames } from "../lib/nats/names.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { parseConfig } from "../lib/ops/config.ts";
 import { startConsole } from "../lib/console/mod.ts";
@@ -391,6 +392,49 @@ Deno.test("console: the failing filter goes by the runs of each key's definition
       "no longer failing once set again",
       async () => !await failing(),
     );
+  });
+});
+
+Deno.test("console: what someone else wrote in NATS (a run record, discovery replies) breaks no page", async () => {
+  await withConsole(async ({ url, nc, schedule, hook }) => {
+    await schedule.set("odd", HttpJob("@yearly", { url: `${hook}/ok` }));
+    const at = new Date().toISOString();
+    await jetstream(nc).publish(
+      new NamespaceNames("beta").runSubject("odd", 0),
+      JSON.stringify({
+        version: 1,
+        key: "odd",
+        index: 0,
+        scheduledAt: at,
+        attempt: 1,
+        startedAt: at,
+        durationMs: 1,
+        outcome: "failed",
+        worker: "w",
+        error: 5,
+      }),
+    );
+    const answering = answerStatusBadly(nc);
+    try {
+      const browser = new Session(url);
+      await waitFor("the key's page", async () => {
+        const response = await browser.fetch("/schedules/odd");
+        await response.body?.cancel();
+        assert.notEqual(response.status, 500);
+        return response.status === 200;
+      });
+      // The node, the worker and the well-formed fake; the rest skipped.
+      await waitFor(
+        "the cluster page with three processes",
+        async () =>
+          (await browser.page("/cluster")).includes(
+            "3 processes answered discovery",
+          ),
+      );
+      assert.match(await browser.page("/cluster"), /fake-1/);
+    } finally {
+      answering.unsubscribe();
+    }
   });
 });
 

@@ -151,3 +151,35 @@ export function faketime(shift: string): Record<string, string> {
   }
   throw new Error("libfaketime is not installed (apt-get install faketime)");
 }
+
+/** A status as a node answers discovery, of a process that does not exist. */
+export const FAKE_STATUS = {
+  id: "fake-1",
+  role: "node",
+  version: "0.0.1",
+  namespace: "beta",
+  uptime: 3,
+};
+
+/**
+ * Answers every status request of namespace `beta` on `nc` as someone else might: with
+ * replies that are not statuses (not JSON, `{}`, `null`, an id that is a number, no
+ * uptime), then {@link FAKE_STATUS}. Until `unsubscribe()`.
+ */
+export function answerStatusBadly(nc: NatsConnection): { unsubscribe(): void } {
+  const replies = [
+    "not json",
+    "{}",
+    "null",
+    "[]",
+    JSON.stringify({ ...FAKE_STATUS, id: 5 }),
+    JSON.stringify({ ...FAKE_STATUS, uptime: "3" }),
+    JSON.stringify({ ...FAKE_STATUS, role: "robot" }),
+    JSON.stringify(FAKE_STATUS),
+  ];
+  return nc.subscribe(new NamespaceNames("beta").statusSubject, {
+    callback: (_err, msg) => {
+      for (const reply of replies) msg.respond(reply);
+    },
+  });
+}

@@ -8,6 +8,7 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import { ScheduleError } from "../errors.ts";
+import type { Logger } from "../ops/log.ts";
 import type { Schedule } from "../../mod.ts";
 import { ACTION_NAMES, post } from "./actions.ts";
 import { CSS, FAVICON, JS } from "./assets.ts";
@@ -37,6 +38,8 @@ export interface ConsoleDeps {
   maxOffset: number;
   /** Aborted when the console stops: live streams end. */
   closing: AbortSignal;
+  /** Where what was handled is logged (a discovery reply that is not a status). */
+  log: Logger;
 }
 
 const CSP = [

@@ -63,6 +63,7 @@ export async function startConsole(
     nc,
     maxOffset: config.clock.maxOffset,
     closing: closing.signal,
+    log,
   });
   const stopFollowing = async () => {
     hub.stop();

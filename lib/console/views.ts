@@ -99,7 +99,7 @@ async function cluster(
   return page(
     clusterPage(
       context,
-      await listProcesses(deps.nc, deps.client.namespace),
+      await listProcesses(deps.nc, deps.client.namespace, { log: deps.log }),
       deps.maxOffset,
     ),
   );

@@ -7,7 +7,9 @@
 
 import { errors, type NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
+import { isRecord, jsonOf } from "../_util.ts";
 import { NamespaceNames } from "../nats/names.ts";
+import type { Logger } from "./log.ts";
 import { VERSION } from "./version.ts";
 import type { Role } from "../types.ts";
 
@@ -96,9 +98,21 @@ function hostName(): string | undefined {
   return granted ? Deno.hostname() : undefined;
 }
 
+/** Options of {@link listProcesses}. */
+export interface ListOptions {
+  /** The longest wait in all, in ms (default 1000). */
+  wait?: number;
+  /** How long without an answer ends the wait, in ms (default 100). */
+  stall?: number;
+  /** Where a reply that is not a status is logged; by default it is only skipped. */
+  log?: Logger;
+}
+
 /**
  * Asks every node and worker of a namespace for its status. Answers are collected until
  * none has come for `stall` ms (at most `wait` ms in all); none at all is an empty list.
+ * A reply that is not a status (anyone may answer on the subject) is skipped, and logged
+ * to `log`.
  *
  * @example
  * ```ts ignore
@@ -108,7 +122,7 @@ function hostName(): string | undefined {
 export async function listProcesses(
   nc: NatsConnection,
   namespace: string,
-  { wait = 1000, stall = 100 }: { wait?: number; stall?: number } = {},
+  { wait = 1000, stall = 100, log }: ListOptions = {},
 ): Promise<ProcessStatus[]> {
   const names = new NamespaceNames(namespace);
   const statuses: ProcessStatus[] = [];
@@ -119,9 +133,14 @@ export async function listProcesses(
       maxWait: wait,
     });
     for await (const reply of replies) {
-      try {
-        statuses.push(reply.json<ProcessStatus>());
-      } catch { /* not a status: ignore */ }
+      const status = jsonOf(reply.data);
+      if (isProcessStatus(status)) statuses.push(status);
+      else {
+        log?.warn("a discovery reply that is not a status was skipped", {
+          namespace,
+          bytes: reply.data.length,
+        });
+      }
     }
   } catch (err) {
     if (!(err instanceof errors.NoRespondersError)) throw err;
@@ -129,4 +148,29 @@ export async function listProcesses(
   return statuses.sort((a, b) =>
     a.role.localeCompare(b.role) || a.id.localeCompare(b.id)
   );
+}
+
+const ROLES = new Set<unknown>(["node", "worker"] satisfies Role[]);
+
+/**
+ * Whether `value` is a status as {@link announce} answers: an object whose `id`,
+ * `version` and `namespace` are text, `role` a {@link Role} and `uptime` a number of
+ * seconds (its details are shown as they are).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isProcessStatus } from "./discovery.ts";
+ * const status = { id: "web-x3k9q", role: "node", version: "1.0.0", namespace: "beta", uptime: 5 };
+ * assert.equal(isProcessStatus(status), true);
+ * assert.equal(isProcessStatus({ ...status, id: 7 }), false);
+ * assert.equal(isProcessStatus(null), false);
+ * ```
+ */
+export function isProcessStatus(value: unknown): value is ProcessStatus {
+  if (!isRecord(value)) return false;
+  const { id, role, version, namespace, uptime } = value;
+  return typeof id === "string" && ROLES.has(role) &&
+    typeof version === "string" && typeof namespace === "string" &&
+    Number.isFinite(uptime) && (uptime as number) >= 0;
 }
