@@ -3,7 +3,8 @@ import { NatsServer } from "./nats_server.ts";
 import { env, run, Service } from "./_cli.ts";
 import { answerStatusBadly, COMPILE_PERMISSIONS, waitFor } from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { NamespaceNames } from "../lib/nats/names.ts";
 import { parse as parseYaml } from "yaml";
 
 Deno.test("help and version: --help, -h, help [command], <command> --help, version", async () => {
@@ -373,6 +374,62 @@ Deno.test("history KEY lists executions as a table or JSON, with --limit", async
     "SCHEDULED  JOB  ATTEMPT  RESULT  DURATION  WORKER  ERROR\n",
   );
   assert.equal((await admin(["history", "k", "-o", "json"])).stdout, "[]\n");
+});
+
+Deno.test("history and describe skip what someone else wrote: run records with bad fields, a pause note that is not a time", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server));
+  const set = ["--spec", "@daily", "--url", "https://a.example.com"];
+  assert.equal((await admin(["set", "k", ...set])).code, 0);
+  assert.equal((await admin(["set", "p", ...set])).code, 0);
+  const nc = await server.connect();
+  const at = new Date().toISOString();
+  const record = {
+    version: 1,
+    key: "k",
+    index: 0,
+    scheduledAt: at,
+    attempt: 1,
+    startedAt: at,
+    durationMs: 1,
+    outcome: "failed",
+    worker: "w",
+  };
+  const js = jetstream(nc);
+  for (
+    const bad of [{ worker: undefined }, { trigger: 5 }, { error: 5 }, {}]
+  ) {
+    await js.publish(
+      new NamespaceNames("beta").runSubject("k", 0),
+      JSON.stringify({ ...record, ...bad }),
+    );
+  }
+  const kv = await new Kvm(nc).open("schedule-beta");
+  const stored = JSON.parse(
+    new TextDecoder().decode((await kv.get("p"))!.value),
+  );
+  await kv.put(
+    "p",
+    JSON.stringify({ ...stored, paused: true, pause: { at: "yesterday" } }),
+  );
+  await nc.close();
+
+  const history = await admin(["history", "k", "-o", "json"]);
+  assert.equal(history.code, 0, history.stderr);
+  assert.equal(JSON.parse(history.stdout).length, 1, "the good record only");
+  const table = await admin(["history", "k"]);
+  assert.equal(table.code, 0, table.stderr);
+  const describe = await admin(["describe", "k"]);
+  assert.equal(describe.code, 0, describe.stderr);
+  assert.equal(
+    describe.stdout.match(/ ago +schedule +1 +failed +1ms$/gm)?.length,
+    1,
+    describe.stdout,
+  );
+  const paused = await admin(["describe", "p"]);
+  assert.equal(paused.code, 1);
+  assert.equal(paused.stdout, "");
+  assert.match(paused.stderr, /^schedule: .*pause must be a note.*\n$/);
 });
 
 Deno.test("next previews a spec without NATS", async () => {

@@ -69,7 +69,7 @@ export async function setJobs(
     throw new InvalidJobError(
       `set(${
         quoted(key)
-      }): pause must be a note { note?, at, by? } of a key set paused`,
+      }): pause must be a note { note?, at (a time), by? } of a key set paused`,
     );
   }
   checkBy(by);

@@ -63,17 +63,21 @@ export function parseVersioned(
   return rest;
 }
 
+/** Whether `value` is text that reads as a time (as {@link parseDate} reads it). */
+export function isTime(value: unknown): value is string {
+  return typeof value === "string" && !isNaN(new Date(value).getTime());
+}
+
 /**
  * Reads an ISO 8601 time.
  *
  * @throws {CodecError} When `value` is not one; `what` names the field.
  */
 export function parseDate(value: unknown, what: string): Date {
-  const date = typeof value === "string" ? new Date(value) : new Date(NaN);
-  if (isNaN(date.getTime())) {
+  if (!isTime(value)) {
     throw new CodecError(`${what}: expected an ISO 8601 time`);
   }
-  return date;
+  return new Date(value);
 }
 
 /**

@@ -12,6 +12,7 @@ import { parseSpec, type Spec, type SpecOptions } from "../spec/spec.ts";
 import type { Definition, Job, PauseNote } from "../types.ts";
 import {
   encodeVersioned,
+  isTime,
   parseDate,
   parseRevision,
   parseVersioned,
@@ -102,7 +103,9 @@ export function decodeDefinition(
   }
   const revision = parseRevision(raw.revision, "definition revision");
   if (raw.pause !== undefined && !isPauseNote(raw.pause)) {
-    throw new CodecError("definition: pause must be a note { note?, at, by? }");
+    throw new CodecError(
+      "definition: pause must be a note { note?, at (a time), by? }",
+    );
   }
   if (raw.by !== undefined && typeof raw.by !== "string") {
     throw new CodecError("definition: by must be a string");
@@ -186,7 +189,7 @@ export function storedRevision(
 }
 
 /**
- * Whether `value` is a pause note (`{ note?, at, by? }`, strings).
+ * Whether `value` is a pause note (`{ note?, at, by? }`, strings; `at` a time).
  *
  * @example
  * ```ts
@@ -194,12 +197,13 @@ export function storedRevision(
  * import { isPauseNote } from "./definition.ts";
  * assert.equal(isPauseNote({ at: "2030-01-01T00:00:00.000Z", by: "ops" }), true);
  * assert.equal(isPauseNote({ note: "why" }), false);
+ * assert.equal(isPauseNote({ at: "yesterday" }), false);
  * ```
  */
 export function isPauseNote(value: unknown): value is PauseNote {
   if (!isRecord(value)) return false;
   const { note, at, by } = value;
-  return typeof at === "string" &&
+  return isTime(at) &&
     (note === undefined || typeof note === "string") &&
     (by === undefined || typeof by === "string");
 }

@@ -101,6 +101,12 @@ const BAD_DEFINITIONS: [
   ],
   ["no paused flag", bytes({ ...good, paused: "no" }), CodecError, /paused/],
   [
+    "a pause note whose time is not one (describe crashed on it)",
+    bytes({ ...good, paused: true, pause: { at: "yesterday", by: "ops" } }),
+    CodecError,
+    /pause must be a note/,
+  ],
+  [
     "no jobs",
     bytes({ ...good, jobs: [] }),
     InvalidJobError,
