@@ -438,6 +438,78 @@ Deno.test("console: what someone else wrote in NATS (a run record, discovery rep
   });
 });
 
+/** A form body that sends `first` and then never ends; aborted by `signal`. */
+function unending(first: string, signal: AbortSignal): ReadableStream {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(first));
+      signal.addEventListener("abort", () => controller.error(signal.reason));
+    },
+  });
+}
+
+/** A form body of `size` bytes or more, sent in chunks without a length. */
+function chunked(size: number): ReadableStream {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= size) return controller.close();
+      const chunk = new TextEncoder().encode(`note=${"x".repeat(65_536)}&`);
+      sent += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+Deno.test("console: a POST is refused before its body is read when it needs no look at it, and a body over 1 MiB with 413", async () => {
+  await withConsole(async ({ url, schedule, hook }) => {
+    await schedule.set("big", HttpJob("@yearly", { url: `${hook}/ok` }));
+    const browser = new Session(url);
+    const csrf = await browser.csrf();
+    const form = "application/x-www-form-urlencoded";
+    const stop = new AbortController();
+    try {
+      // Not signed in: refused while the body is still being sent.
+      const response = await browser.fetch("/schedules/big/pause", {
+        method: "POST",
+        headers: { "content-type": form },
+        body: unending(`csrf=${csrf}&note=`, stop.signal),
+        signal: AbortSignal.any([stop.signal, AbortSignal.timeout(5000)]),
+        duplex: "half",
+      } as RequestInit);
+      assert.equal(response.status, 403);
+      assert.match(await response.text(), /sign in/);
+    } finally {
+      stop.abort();
+    }
+    const tooLarge = async (path: string, body: BodyInit) => {
+      const response = await browser.fetch(path, {
+        method: "POST",
+        headers: { "content-type": form },
+        body,
+        duplex: "half",
+      } as RequestInit);
+      assert.equal(response.status, 413, path);
+      assert.match(await response.text(), /at most 1048576 bytes/);
+    };
+    const big = `csrf=${csrf}&token=${"x".repeat(1024 * 1024)}`;
+    await tooLarge("/login", big);
+    await tooLarge("/login", chunked(2 * 1024 * 1024));
+    await browser.signIn();
+    await tooLarge("/schedules/big/pause", big);
+    assert.equal((await schedule.get("big"))[0].state.paused, false);
+    // Below the limit, a long note is read.
+    const note = "n".repeat(512 * 1024);
+    const response = await browser.post("/schedules/big/pause", {
+      csrf,
+      note,
+    });
+    assert.equal(response.status, 303);
+    await response.body?.cancel();
+    assert.equal((await schedule.describe("big")).pause?.note, note);
+  });
+});
+
 Deno.test("console: sign-in goes back only to a path of the console", async () => {
   await withConsole(async ({ url }) => {
     for (

@@ -71,7 +71,16 @@ const ACTIONS = new Map<string, Action>([
 export const ACTION_NAMES: string[] = [...ACTIONS.keys()];
 
 /**
- * The answer to a POST to `context.url`.
+ * The most bytes the body of a POST may hold: a request with more is refused (413)
+ * without reading the rest. 1 MiB, the NATS server's default `max_payload`: the edit form
+ * carries the jobs' request bodies, and a definition may be that large.
+ */
+export const MAX_FORM_BYTES = 1024 * 1024;
+
+/**
+ * The answer to a POST to `context.url`. What needs no body is checked before it is
+ * read (another origin, a change without signing in), then its size, then its CSRF
+ * token.
  *
  * @example
  * ```ts ignore
@@ -82,31 +91,64 @@ export async function post(
   deps: ConsoleDeps,
   request: Request,
   context: PageContext,
-  { key, action }: Target,
+  target: Target,
 ): Promise<Response> {
-  const { access } = deps;
-  const { session } = context;
-  const pathname = context.url.pathname;
-  const origin = request.headers.get("origin");
+  const refused = refusedUnread(request, context);
+  if (refused !== null) return refused;
   const values = await formFields(request);
-  if (
-    (origin !== null && origin !== context.url.origin) ||
-    !(await access.checkCsrf(session, values.csrf ?? null))
-  ) {
+  if (values === null) {
     return new Response(
-      "refused: the form's CSRF token is missing or wrong; reload the page",
-      {
-        status: 403,
-      },
+      `refused: a form of the console holds at most ${MAX_FORM_BYTES} bytes`,
+      { status: 413 },
     );
   }
-  if (pathname === "/login") return await signIn(deps, context, values);
-  if (pathname === "/logout") return redirect("/", access.signOut());
-  if (!session.writer) {
+  if (!(await deps.access.checkCsrf(context.session, values.csrf ?? null))) {
+    return csrfRefused();
+  }
+  return await dispatch(deps, context, values, target);
+}
+
+/** Whether a POST to `pathname` signs in or out (the others change schedules). */
+function signsInOrOut(pathname: string): boolean {
+  return pathname === "/login" || pathname === "/logout";
+}
+
+/**
+ * The refusal of a POST that needs no look at its body: from another origin, or a change
+ * by a session not signed in; else `null`.
+ */
+function refusedUnread(
+  request: Request,
+  context: PageContext,
+): Response | null {
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== context.url.origin) return csrfRefused();
+  if (!signsInOrOut(context.url.pathname) && !context.session.writer) {
     return new Response("refused: sign in to change schedules", {
       status: 403,
     });
   }
+  return null;
+}
+
+/** The refusal of a form without its session's CSRF token. */
+function csrfRefused(): Response {
+  return new Response(
+    "refused: the form's CSRF token is missing or wrong; reload the page",
+    { status: 403 },
+  );
+}
+
+/** Runs the POST of a form whose origin, session and CSRF token were checked. */
+async function dispatch(
+  deps: ConsoleDeps,
+  context: PageContext,
+  values: FormValues,
+  { key, action }: Target,
+): Promise<Response> {
+  const pathname = context.url.pathname;
+  if (pathname === "/login") return await signIn(deps, context, values);
+  if (pathname === "/logout") return redirect("/", deps.access.signOut());
   if (pathname === "/schedules") {
     const newKey = values.key?.trim() ?? "";
     return await save(deps, context, values, newKey, [], undefined);
@@ -115,14 +157,40 @@ export async function post(
   return await act(deps, context, values, key, action);
 }
 
-/** The string fields of the request's form (none if it has no form). */
-async function formFields(request: Request): Promise<FormValues> {
-  const form = await request.formData().catch(() => new FormData());
+/**
+ * The string fields of the request's form (none if it has no form), or `null` when its
+ * body holds more than {@link MAX_FORM_BYTES}.
+ */
+async function formFields(request: Request): Promise<FormValues | null> {
+  const body = await boundedBody(request, MAX_FORM_BYTES);
+  if (body === null) return null;
+  const type = request.headers.get("content-type") ?? "";
+  const form = await new Response(body, { headers: { "content-type": type } })
+    .formData().catch(() => new FormData());
   const values: FormValues = {};
   form.forEach((value, name) => {
     if (typeof value === "string") values[name] = value;
   });
   return values;
+}
+
+/**
+ * The body of `request`, or `null` when it says or turns out to hold more than `limit`
+ * bytes (the rest is not read).
+ */
+async function boundedBody(
+  request: Request,
+  limit: number,
+): Promise<Blob | null> {
+  if (Number(request.headers.get("content-length")) > limit) return null;
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for await (const chunk of request.body ?? []) {
+    size += chunk.length;
+    if (size > limit) return null; // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return new Blob(chunks);
 }
 
 async function signIn(
