@@ -94,40 +94,6 @@ export function quoted(text: string): string {
   return JSON.stringify(cut(text, 60));
 }
 
-const wallClocks = new Map<string, Intl.DateTimeFormat>();
-
-/**
- * `date` as wall time in `zone` (an IANA name), `YYYY-MM-DD hh:mm:ss`, and that zone's
- * offset then, `+02:00`: what the command line and the console show.
- */
-export function wallClock(
-  date: Date,
-  zone: string,
-): { text: string; offset: string } {
-  let format = wallClocks.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-      timeZoneName: "longOffset",
-    });
-    wallClocks.set(zone, format);
-  }
-  const parts: Record<string, string> = {};
-  for (const { type, value } of format.formatToParts(date)) parts[type] = value;
-  return {
-    text:
-      `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`,
-    offset: parts.timeZoneName.replace(/^GMT$/, "GMT+00:00").slice(3),
-  };
-}
-
 /** A time given as a `Date` or a string `Date.parse` reads, in epoch ms; `NaN` if neither. */
 export function timeOf(value: unknown): number {
   return value instanceof Date

@@ -191,6 +191,15 @@ Deno.test("console: the form creates with set's validation; the preview and the 
     )).json();
     assert.equal(preview.next.length, 5);
     assert.match(preview.next[0], /09:00:00 Asia\/Tokyo$/);
+    // A zone only shown (the spec has its own) is checked as a job's: each spelling of
+    // a name made a formatter the console kept.
+    const shownIn = await browser.fetch(
+      `/api/next?spec=${
+        encodeURIComponent("TZ=UTC * * * * *")
+      }&tz=eUrOpE/pArIs`,
+    );
+    assert.equal(shownIn.status, 422);
+    assert.match((await shownIn.json()).error, /write Europe\/Paris/);
 
     const live = await browser.fetch("/live?key=report");
     assert.equal(live.headers.get("content-type"), "text/event-stream");

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { wallClock } from "../_util.ts";
+import { wallClock } from "../spec/zone.ts";
 
 /**
  * A duration in whole units, the two largest that matter: `45s`, `4m12s`, `12m`,

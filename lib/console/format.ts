@@ -4,7 +4,7 @@
  * @module
  */
 
-import { wallClock } from "../_util.ts";
+import { wallClock } from "../spec/zone.ts";
 
 /**
  * `at` in `zone` (UTC when unset) as `2027-01-01 09:30:00 Europe/Paris`.

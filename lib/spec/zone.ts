@@ -55,6 +55,64 @@ export function validateTimeZone(timeZone: string): void {
   VALID.add(timeZone);
 }
 
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * `date` as wall time in `zone` (an IANA name), `YYYY-MM-DD hh:mm:ss`, and that zone's
+ * offset then, `+02:00`: what the command line and the console show. One formatter is
+ * kept per zone name {@link validateTimeZone} accepts, so names from a request (the
+ * console's preview) cannot grow the cache past the zones there are.
+ *
+ * @throws {InvalidTimeZoneError} When `zone` is not such a name (`europe/paris`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wallClock } from "./zone.ts";
+ * const at = new Date("2025-06-02T07:30:00Z");
+ * assert.deepEqual(wallClock(at, "Europe/Paris"), {
+ *   text: "2025-06-02 09:30:00",
+ *   offset: "+02:00",
+ * });
+ * assert.throws(() => wallClock(at, "europe/paris"), /case-sensitive/);
+ * ```
+ */
+export function wallClock(
+  date: Date,
+  zone: string,
+): { text: string; offset: string } {
+  const parts: Record<string, string> = {};
+  for (const { type, value } of wallClockFormat(zone).formatToParts(date)) {
+    parts[type] = value;
+  }
+  return {
+    text:
+      `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`,
+    offset: parts.timeZoneName.replace(/^GMT$/, "GMT+00:00").slice(3),
+  };
+}
+
+/** The formatter of {@link wallClock} for `zone`, made once a valid name is first seen. */
+function wallClockFormat(zone: string): Intl.DateTimeFormat {
+  let format = wallClocks.get(zone);
+  if (format === undefined) {
+    validateTimeZone(zone);
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "longOffset",
+    });
+    wallClocks.set(zone, format);
+  }
+  return format;
+}
+
 /** The stretch of time [start, start + SPAN): the offset at its start and its changes. */
 interface Stretch {
   readonly start: number;

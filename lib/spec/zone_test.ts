@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateTimeZone, Zone } from "./zone.ts";
+import { validateTimeZone, wallClock, Zone } from "./zone.ts";
 import { InvalidTimeZoneError } from "../errors.ts";
 
 Deno.test("zone names: IANA, case-sensitive, aliases, no offsets or host names", () => {
@@ -63,4 +63,14 @@ Deno.test("offsets past year 3000 follow the zone's last rule", () => {
   const paris = Zone.of("Europe/Paris");
   assert.equal(paris.offset(at("3001-07-01T00:00:00Z")), 7200);
   assert.equal(paris.offset(at("3001-01-01T00:00:00Z")), 3600);
+});
+
+Deno.test("wallClock() shows only zone names validateTimeZone accepts (each other spelling was a formatter kept)", () => {
+  const at = new Date("2025-01-15T12:00:00Z");
+  assert.equal(wallClock(at, "Europe/Paris").text, "2025-01-15 13:00:00");
+  assert.equal(wallClock(at, "US/Eastern").offset, "-05:00");
+  assert.equal(wallClock(at, "UTC").offset, "+00:00");
+  for (const name of ["eUrOpE/pArIs", "utc", "Mars/Olympus", "+02:00"]) {
+    assert.throws(() => wallClock(at, name), InvalidTimeZoneError, name);
+  }
 });
