@@ -8,6 +8,7 @@ import { HttpJob, Schedule } from "../mod.ts";
 import { TOKEN, withConsole } from "./_console.ts";
 import { answerStatusBadly, waitFor } from "./helpers.ts";
 import { NatsServer } from "./nats_server.ts";
+import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { NamespaceNames } from "../lib/nats/names.ts";
 import { NotFoundError } from "../lib/errors.ts";
@@ -550,6 +551,49 @@ Deno.test("console: sign-in goes back only to a path of the console", async () =
     );
     assert.doesNotMatch(form, /evil\.example/);
   });
+});
+
+Deno.test("console: a start that fails part-way stops what it started (the definitions watch)", async () => {
+  const dir = await Deno.makeTempDir();
+  // The console user may not follow the run history: the start fails after the
+  // definitions watch began.
+  const runs = "$JS.API.CONSUMER.CREATE.schedule-beta-runs";
+  await Deno.writeTextFile(
+    `${dir}/nats.conf`,
+    `authorization { users = [
+  { user: admin, password: admin }
+  { user: console, password: console,
+    permissions: { publish: { deny: ["${runs}", "${runs}.>"] } } }
+] }\n`,
+  );
+  await using server = await NatsServer.start(["-c", `${dir}/nats.conf`]);
+  const as = (user: string) =>
+    connect({ servers: server.url, user, pass: user });
+  const admin = await as("admin");
+  const nc = await as("console");
+  try {
+    await (await Schedule.create("beta", admin)).set(
+      "k",
+      HttpJob("@yearly", { url: "http://127.0.0.1:1/" }),
+    );
+    const config = parseConfig(
+      `namespace: beta\nnats: { hosts: ["${server.url}"] }\nlog: { level: error }\nconsole: { port: 0 }\n`,
+      {},
+    );
+    await assert.rejects(startConsole(nc, config), /Permissions Violation/);
+    // Its consumer goes 5 s after the watch's last pull, when the watch stopped.
+    const jsm = await jetstreamManager(admin);
+    await waitFor(
+      "no reader left on the definitions bucket",
+      async () =>
+        (await jsm.consumers.list("KV_schedule-beta").next()).length === 0,
+      15_000,
+    );
+  } finally {
+    await nc.close();
+    await admin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("console: on a namespace nothing was set in (a typo) it does not start, and creates nothing", async () => {

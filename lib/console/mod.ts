@@ -50,9 +50,20 @@ export async function startConsole(
   await assertNamespaceExists(nc, config.namespace);
   const namespace = await Namespace.open(nc, config.namespace);
   const client = await Schedule.create(config.namespace, nc);
-  const index = await DefinitionIndex.start(namespace, log);
-  const runs = await RunFollower.start(namespace, log);
-  const hub = LiveHub.start(client, index, runs);
+  // What is started is stopped again when a later step fails, else by stop().
+  await using started = new AsyncDisposableStack();
+  const index = started.adopt(
+    await DefinitionIndex.start(namespace, log),
+    (index) => index.stop(),
+  );
+  const runs = started.adopt(
+    await RunFollower.start(namespace, log),
+    (runs) => runs.stop(),
+  );
+  const hub = started.adopt(
+    LiveHub.start(client, index, runs),
+    (hub) => hub.stop(),
+  );
   const closing = new AbortController();
   const handler = consoleHandler({
     client,
@@ -65,31 +76,27 @@ export async function startConsole(
     closing: closing.signal,
     log,
   });
-  const stopFollowing = async () => {
-    hub.stop();
-    index.stop();
-    await runs.stop();
-  };
-  const server = await listen(config, handler, stopFollowing);
+  const server = listen(config, handler);
+  const following = started.move();
   return {
     url: urlOf(server.addr),
     async stop() {
       closing.abort();
       await server.shutdown();
-      await stopFollowing();
+      await following.disposeAsync();
     },
   };
 }
 
 /**
- * Serves `handler` at `config.console`'s address; when it cannot, calls `cleanup`, and a
- * port in use is a {@link ConfigError}.
+ * Serves `handler` at `config.console`'s address.
+ *
+ * @throws {ConfigError} When the port is in use.
  */
-async function listen(
+function listen(
   config: Config,
   handler: Deno.ServeHandler<Deno.NetAddr>,
-  cleanup: () => Promise<void>,
-): Promise<Deno.HttpServer<Deno.NetAddr>> {
+): Deno.HttpServer<Deno.NetAddr> {
   try {
     return Deno.serve({
       hostname: config.console.hostname,
@@ -97,7 +104,6 @@ async function listen(
       onListen() {},
     }, handler);
   } catch (err) {
-    await cleanup();
     if (!(err instanceof Deno.errors.AddrInUse)) throw err;
     throw new ConfigError(
       `console.port: port ${config.console.port} is in use; choose another (SCHEDULE_CONSOLE_PORT)`,
