@@ -76,8 +76,16 @@ export class LiveHub {
 const HEARTBEAT = 15_000;
 
 /**
+ * How many messages a stream holds for a page that does not read them (a suspended tab,
+ * a stuck proxy); one more ends the stream, and the page reconnects when it reads again.
+ */
+export const LIVE_QUEUE = 64;
+
+/**
  * A `text/event-stream` response of the updates of `key` (of every key when unset),
- * until the page goes away or `signal` (the console stops) aborts.
+ * until the page goes away, holds {@link LIVE_QUEUE} messages unread, or `signal` (the
+ * console stops) aborts. Messages it holds unread when it ends are dropped: they would
+ * keep the response, and the console's shutdown, waiting on the page.
  *
  * @example
  * ```ts ignore
@@ -93,7 +101,12 @@ export function liveResponse(
   let stop = () => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
+      controller.enqueue(encoder.encode("retry: 2000\n\n"));
+      // A page reconnecting while the console stops gets a stream that ends at once:
+      // one left open would hold the server's shutdown for as long as the page stays.
+      if (signal.aborted) return controller.close();
       const send = (text: string) => {
+        if (controller.desiredSize! <= 0) return stop();
         try {
           controller.enqueue(encoder.encode(text));
         } catch { /* closed */ }
@@ -104,21 +117,19 @@ export function liveResponse(
         }
       });
       const heartbeat = setInterval(() => send(": idle\n\n"), HEARTBEAT);
+      const stopListening = onAbort(signal, () => stop());
       stop = () => {
         stopListening();
         unsubscribe();
         clearInterval(heartbeat);
         try {
-          controller.close();
+          if (controller.desiredSize === LIVE_QUEUE) controller.close();
+          else controller.error(new Error("the live stream ended unread"));
         } catch { /* already closed */ }
       };
-      // A page reconnecting while the console stops gets a stream that ends at once:
-      // one left open would hold the server's shutdown for as long as the page stays.
-      const stopListening = onAbort(signal, stop);
-      send("retry: 2000\n\n");
     },
     cancel: () => stop(),
-  });
+  }, new CountQueuingStrategy({ highWaterMark: LIVE_QUEUE }));
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type LiveHub, liveResponse } from "./live.ts";
+import { LIVE_QUEUE, type LiveHub, liveResponse } from "./live.ts";
 
 Deno.test("a live page that closes leaves nothing on the console's closing signal", async () => {
   const closing = new AbortController();
@@ -48,4 +48,20 @@ Deno.test("a live page that connects while the console stops gets a stream that 
     clearTimeout(timer);
     await reader.cancel();
   }
+});
+
+Deno.test("a live page that does not read ends its stream once LIVE_QUEUE messages wait", async () => {
+  let listener: ((update: unknown) => void) | undefined;
+  const hub = {
+    subscribe: (fn: (update: unknown) => void) => {
+      listener = fn;
+      return () => listener = undefined;
+    },
+  } as unknown as LiveHub;
+  const body = liveResponse(hub, undefined, new AbortController().signal).body!;
+  for (let i = 0; i < 10 * LIVE_QUEUE && listener; i++) {
+    listener({ key: "k", kind: "run" });
+  }
+  assert.equal(listener, undefined, "unsubscribed");
+  await assert.rejects(body.getReader().read(), /ended unread/);
 });
