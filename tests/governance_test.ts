@@ -432,3 +432,129 @@ Deno.test("a manual tick is recorded and sent as such", async () => {
   });
   await hook.close();
 });
+
+Deno.test("a handler rejecting with a non-Error: each attempt recorded with what it rejected, its job's lock released", () =>
+  withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { worker } = await startWorker();
+    const calls: string[] = [];
+    await worker.handle("odd", (tick) => {
+      calls.push(tick.scheduledAt.toISOString());
+      return Promise.reject();
+    });
+    const job: Job = {
+      mode: "odd",
+      spec: "@hourly",
+      option: {},
+      policy: { overlap: "skip" },
+    };
+    await enqueue("odd", job, at(0));
+    await waitFor(
+      "its three attempts recorded",
+      async () => (await schedule.history("odd")).length === 3,
+    );
+    const runs = await schedule.history("odd");
+    assert.deepEqual(runs.map((r) => [r.attempt, r.outcome, r.error]), [
+      [3, "failed", "threw undefined"],
+      [2, "retry", "threw undefined"],
+      [1, "retry", "threw undefined"],
+    ]);
+    await enqueue("odd", job, at(1));
+    await waitFor(
+      "the next tick run, not skipped",
+      () => calls.includes(at(1).toISOString()),
+    );
+    assert.equal(worker.metrics.skipped, 0);
+    assert.equal(worker.metrics.errors, 0);
+  }));
+
+Deno.test("an onRun that throws is logged; the run ends all the same: its job's lock released, the queue answered", () =>
+  withWorkers(async ({ nc, startWorker, enqueue }) => {
+    const { worker, log } = await startWorker({
+      onRun: () => {
+        throw new Error("listener broke");
+      },
+    });
+    const calls: string[] = [];
+    await worker.handle("listened", (tick) => {
+      calls.push(tick.scheduledAt.toISOString());
+      return Promise.resolve();
+    });
+    const job: Job = {
+      mode: "listened",
+      spec: "@hourly",
+      option: {},
+      policy: { overlap: "skip" },
+    };
+    await enqueue("listened", job, at(0));
+    await waitFor("the first run", () => worker.metrics.success === 1);
+    await enqueue("listened", job, at(1));
+    await waitFor(
+      "the next tick run, not skipped",
+      () => calls.includes(at(1).toISOString()),
+    );
+    assert.equal(worker.metrics.skipped, 0);
+    const jsm = await jetstream(nc).jetstreamManager();
+    await waitFor("both ticks answered", async () => {
+      const info = await jsm.consumers.info(
+        names.jobStream,
+        names.workerConsumer,
+      );
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+    const failed = log.lines.filter((l) =>
+      l.msg === "onRun failed; the run ends all the same"
+    );
+    assert.equal(failed.length, 2);
+    assert.equal(failed[0].error, "listener broke");
+    assert.equal(worker.metrics.errors, 0);
+  }));
+
+Deno.test("an execution that throws once its tick took the lock stops keeping the lock alive", () =>
+  withWorkers(async ({ nc, schedule, startWorker, enqueue }) => {
+    const ackWait = 1000;
+    const { worker, log } = await startWorker({ ackWait, maxAttempts: 1 });
+    const calls: string[] = [];
+    await worker.handle("poisoned", (tick) => {
+      calls.push(tick.scheduledAt.toISOString());
+      if (tick.scheduledAt.getTime() !== at(0).getTime()) {
+        return Promise.resolve();
+      }
+      // A result that throws when the worker reads it: no step expects that.
+      return Promise.resolve({
+        get outcome(): "success" {
+          throw new Error("unreadable result");
+        },
+      });
+    });
+    const job: Job = {
+      mode: "poisoned",
+      spec: "@hourly",
+      option: {},
+      policy: { overlap: "skip" },
+    };
+    await enqueue("poisoned", job, at(0));
+    await waitFor(
+      "the redelivery failed for want of an answer",
+      async () => (await schedule.history("poisoned")).length === 2,
+    );
+    assert.deepEqual(
+      (await schedule.history("poisoned")).map((r) => r.outcome),
+      ["failed", "interrupted"],
+    );
+    assert.ok(log.lines.some((l) => l.error === "unreadable result"));
+    const kv = await (await Namespace.open(nc, "beta")).runState();
+    await waitFor("the lock's heartbeat stale", async () => {
+      const entry = await kv.get("poisoned.0");
+      const heartbeatAt = entry === null
+        ? undefined
+        : decodeRunState(entry.value).running?.heartbeatAt;
+      return heartbeatAt === undefined ||
+        Date.now() - Date.parse(heartbeatAt) > ackWait;
+    });
+    await enqueue("poisoned", job, at(1));
+    await waitFor(
+      "the next tick run, not skipped",
+      () => calls.includes(at(1).toISOString()),
+    );
+    assert.equal(worker.metrics.skipped, 0);
+  }));

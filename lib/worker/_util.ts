@@ -68,3 +68,27 @@ export function tickFields(
     scheduledAt: tick.scheduledAt.toISOString(),
   };
 }
+
+/**
+ * What was thrown, as text: an error's message, a string as it is, anything else as
+ * `threw <its text>` (a handler's `reject()` is `threw undefined`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { thrownText } from "./_util.ts";
+ * assert.equal(thrownText(new Error("boom")), "boom");
+ * assert.equal(thrownText("boom"), "boom");
+ * assert.equal(thrownText(undefined), "threw undefined");
+ * assert.equal(thrownText(Object.create(null)), "threw a value without text");
+ * ```
+ */
+export function thrownText(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  if (typeof thrown === "string") return thrown;
+  try {
+    return `threw ${String(thrown)}`;
+  } catch {
+    return "threw a value without text";
+  }
+}

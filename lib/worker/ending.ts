@@ -8,17 +8,18 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { pauseDefinition } from "../nats/definitions.ts";
 import { publishEvent } from "../nats/events.ts";
-import type { Tick } from "../types.ts";
+import type { RunRecord, Tick } from "../types.ts";
 import { answer } from "./answer.ts";
 import type { Lease } from "./governor.ts";
 import type { Outcome } from "./outcome.ts";
 import { runRecord, type RunRecordInput } from "./run_record.ts";
-import { now, tickFields, type WorkerContext } from "./_util.ts";
+import { now, thrownText, tickFields, type WorkerContext } from "./_util.ts";
 
 /**
  * Ends an attempt that was due: records it, releases its job's lock and counts its
  * job's consecutive failures (pausing the key when they reach `pauseAfterFailures`),
- * publishes `failed` after the last attempt, and answers the queue.
+ * publishes `failed` after the last attempt, and answers the queue. The lock is released
+ * and the queue answered even when recording throws (the error is thrown after).
  */
 export async function end(
   context: WorkerContext,
@@ -29,15 +30,21 @@ export async function end(
   decided: Outcome,
   lease?: Lease,
 ): Promise<void> {
-  await record(context, tick, attempt, startedAt, decided);
-  await settle(context, tick, decided, lease);
-  if (decided.outcome === "failed") {
-    publishTickEvent(context, tick, "failed", decided.result.error);
+  try {
+    await record(context, tick, attempt, startedAt, decided);
+  } finally {
+    await settle(context, tick, decided, lease);
+    if (decided.outcome === "failed") {
+      publishTickEvent(context, tick, "failed", decided.result.error);
+    }
+    answer(context.log, message, tick, attempt, decided);
   }
-  answer(context.log, message, tick, attempt, decided);
 }
 
-/** Records attempt `attempt` of `tick`, counts it and reports it to `onRun`. */
+/**
+ * Records attempt `attempt` of `tick`, counts it and reports it to `onRun`; an `onRun`
+ * that throws is logged, not thrown.
+ */
 export async function record(
   context: WorkerContext,
   tick: Tick,
@@ -56,7 +63,20 @@ export async function record(
   });
   await context.history.write(record);
   context.metrics[decided.outcome]++;
-  context.onRun?.(record);
+  report(context, record);
+}
+
+/** Calls the worker's `onRun` with `record`; what it throws is logged. */
+function report(context: WorkerContext, record: RunRecord): void {
+  try {
+    context.onRun?.(record);
+  } catch (err) {
+    context.log.error("onRun failed; the run ends all the same", {
+      ...tickFields(record),
+      attempt: record.attempt,
+      error: thrownText(err),
+    });
+  }
 }
 
 /** Publishes a tick event of `type` about `tick`. */

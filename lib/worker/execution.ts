@@ -25,15 +25,17 @@ import {
 } from "./outcome.ts";
 import { runHandler } from "./run_handler.ts";
 import { type Standing, standing } from "./superseded.ts";
-import { now, tickFields, type WorkerContext } from "./_util.ts";
+import { now, thrownText, tickFields, type WorkerContext } from "./_util.ts";
 
 /**
  * Runs one queue message: decodes it and runs it; resolves with what is left, recording it
  * and answering the queue (nothing for a message already answered). A message this worker
  * is executing already (delivered again: it waited past the ack wait) is left to that
- * execution, whose answer answers it. It never rejects: an error no step expects, in the
- * execution or its ending, is logged and counted (`errors`) and the message left
- * unanswered, so the queue delivers it again after its ack wait.
+ * execution, whose answer answers it. It never rejects: an error no step expects is logged
+ * and counted (`errors`). In the execution, it leaves the message unanswered, so the
+ * queue delivers it again after its ack wait; in its ending (see {@link end}), the lock
+ * is released and the queue answered all the same. Either way a lock the tick holds
+ * stops being kept alive.
  */
 export async function execute(
   context: WorkerContext,
@@ -49,18 +51,23 @@ export async function execute(
   }
   context.executing.add(seq);
   const done = () => context.executing.delete(seq);
-  const failed = (err: unknown) => {
+  const failed = (what: string) => (err: unknown) => {
     context.metrics.errors++;
-    context.log.error(
-      "execution failed; the tick is delivered again after the ack wait",
-      { subject: message.subject, error: (err as Error)?.message ?? err },
-    );
+    context.log.error(what, {
+      subject: message.subject,
+      error: thrownText(err),
+    });
   };
   try {
     const ending = await executeTick(context, message);
-    if (ending) return () => ending().catch(failed).finally(done);
+    if (ending) {
+      return () =>
+        ending().catch(failed("execution's ending failed")).finally(done);
+    }
   } catch (err) {
-    failed(err);
+    failed("execution failed; the tick is delivered again after the ack wait")(
+      err,
+    );
   }
   done();
 }
@@ -168,8 +175,45 @@ async function admitAndRun(
       answer(context.log, message, tick, attempt, decided);
     };
   }
-  if (admitted.waited) {
-    // The definition may have been removed or replaced while the tick waited.
+  const { lease, waited } = admitted;
+  return await holding(
+    lease,
+    () => runAdmitted(context, message, tick, attempt, waited, lease),
+  );
+}
+
+/**
+ * The execution of a tick holding `lease`: the lease ends with the execution's ending,
+ * or at once when the execution or its ending throws. Whatever throws, its heartbeat
+ * stops: it would keep the job's lock for good.
+ */
+async function holding(
+  lease: Lease | undefined,
+  execution: () => Promise<Ending>,
+): Promise<Ending> {
+  if (lease === undefined) return await execution();
+  try {
+    const ending = await execution();
+    return () => ending().finally(() => lease.end());
+  } catch (err) {
+    lease.end();
+    throw err;
+  }
+}
+
+/**
+ * Runs an admitted `tick`; one that `waited` for its job's lock first reads its
+ * definition again (it may have been removed or replaced meanwhile).
+ */
+async function runAdmitted(
+  context: WorkerContext,
+  message: JsMsg,
+  tick: Tick,
+  attempt: number,
+  waited: boolean | undefined,
+  lease: Lease | undefined,
+): Promise<Ending> {
+  if (waited) {
     const current = await standingOf(context, tick);
     if ("superseded" in current) {
       return supersededEnding(
@@ -178,12 +222,12 @@ async function admitAndRun(
         tick,
         attempt,
         current.superseded,
-        admitted.lease,
+        lease,
       );
     }
     tick = current.tick;
   }
-  return await run(context, message, tick, attempt, admitted.lease);
+  return await run(context, message, tick, attempt, lease);
 }
 
 /** What runs for `tick`, by its definition as it is now (see {@link standing}). */

@@ -7,15 +7,17 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Tick } from "../types.ts";
 import type { ModeHandler, RunResult } from "./handler.ts";
+import { thrownText } from "./_util.ts";
 
 /** The parts of the queue message {@link runHandler} reads. */
 export type RunMessage = Pick<JsMsg, "headers" | "info" | "seq" | "working">;
 
 /**
  * Runs `handler` on attempt `attempt` of `tick` and says how it went: nothing returned is
- * a success, a thrown error a retry, no handler at all a failure. While it runs, the
- * message's progress is signalled every `progressEvery` ms, so that the queue keeps it.
- * The handler gets `signal`, aborted when the run is cancelled.
+ * a success, anything thrown (an error or not: see {@link thrownText}) a retry, no
+ * handler at all a failure. While it runs, the message's progress is signalled every
+ * `progressEvery` ms, so that the queue keeps it. The handler gets `signal`, aborted
+ * when the run is cancelled.
  *
  * @example
  * ```ts
@@ -56,7 +58,7 @@ export async function runHandler(
     return await handler(tick, { attempt, msgId, signal }) ??
       { outcome: "success" };
   } catch (err) {
-    return { outcome: "retry", error: (err as Error).message };
+    return { outcome: "retry", error: thrownText(err) };
   } finally {
     clearInterval(progress);
   }

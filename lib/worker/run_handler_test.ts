@@ -61,6 +61,28 @@ Deno.test("a thrown error is a retry with its message", async () => {
   assert.deepEqual(result, { outcome: "retry", error: "boom" });
 });
 
+Deno.test("anything else thrown is a retry with its text", async () => {
+  const errors: (string | undefined)[] = [];
+  for (const thrown of [undefined, "boom", 42, Object.create(null)]) {
+    const result = await runHandler(
+      () => Promise.reject(thrown),
+      tick,
+      message(),
+      1,
+      1000,
+      never,
+    );
+    assert.equal(result.outcome, "retry");
+    errors.push(result.error);
+  }
+  assert.deepEqual(errors, [
+    "threw undefined",
+    "boom",
+    "threw 42",
+    "threw a value without text",
+  ]);
+});
+
 Deno.test("the context: the attempt and the tick's message id, else stream.seq", async () => {
   const contexts: RunContext[] = [];
   const handler = (_: Tick, context: RunContext) => {
