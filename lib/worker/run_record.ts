@@ -7,7 +7,7 @@
 import type { RunOutcome, RunRecord, Tick } from "../types.ts";
 import type { RunResult } from "./handler.ts";
 
-/** How many characters of a response the run history keeps. */
+/** How many characters of a response, and of an error, the run history keeps. */
 export const RESPONSE_LIMIT = 1024;
 
 /** What {@link runRecord} records. */
@@ -29,7 +29,9 @@ export interface RunRecordInput {
 }
 
 /**
- * Builds the record of one execution; the response is cut to {@link RESPONSE_LIMIT}.
+ * Builds the record of one execution; the response and the error are cut to
+ * {@link RESPONSE_LIMIT} characters (a custom handler's error may be of any length: a
+ * record over the server's largest message would not be written).
  *
  * @example
  * ```ts
@@ -67,7 +69,12 @@ export function runRecord(input: RunRecordInput): RunRecord {
     ...(result.status === undefined ? {} : { status: result.status }),
     ...(result.response === undefined
       ? {}
-      : { response: result.response.slice(0, RESPONSE_LIMIT) }),
-    ...(result.error === undefined ? {} : { error: result.error }),
+      : { response: kept(result.response) }),
+    ...(result.error === undefined ? {} : { error: kept(result.error) }),
   };
+}
+
+/** What the run history keeps of `text`: its first {@link RESPONSE_LIMIT} characters. */
+function kept(text: string): string {
+  return text.slice(0, RESPONSE_LIMIT);
 }

@@ -58,15 +58,17 @@ Deno.test("absent status, response and error are left out", () => {
   assert.ok(!("error" in record));
 });
 
-Deno.test("the response is cut to the limit", () => {
+Deno.test("the response and the error are cut to the limit", () => {
+  const long = "x".repeat(2 * 1024 * 1024);
   const record = runRecord({
     tick,
     attempt: 1,
     startedAt: new Date(0),
     endedAt: new Date(0),
-    outcome: "success",
-    result: { outcome: "success", response: "x".repeat(RESPONSE_LIMIT + 10) },
+    outcome: "failed",
+    result: { outcome: "failed", response: long, error: long },
     worker: "w1",
   });
   assert.equal(record.response, "x".repeat(RESPONSE_LIMIT));
+  assert.equal(record.error, "x".repeat(RESPONSE_LIMIT));
 });
