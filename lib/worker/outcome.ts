@@ -136,7 +136,7 @@ export function cancelled(result: RunResult, reason: string): Outcome {
  * Decides the outcome of attempt `attempt` of a tick from the handler's `result`
  * (`undefined` when the handler was not run because the tick is {@link exhausted}). A
  * retry on the last attempt fails for good; a retry waits for the backoff, or for the
- * handler's `retryAfter` when that is longer.
+ * handler's `retryAfter` when that is longer, at most the policy's `maxRetryDelay`.
  *
  * @example
  * ```ts
@@ -171,9 +171,22 @@ export function decideOutcome(
   if (outcome === "failed") {
     return { outcome, result, answer: { kind: "term", reason: result.error } };
   }
-  const delay = Math.max(
-    backoff(attempt, policy.retryDelay, policy.maxRetryDelay),
-    result.retryAfter ?? 0,
-  );
+  const delay = retryDelay(attempt, policy, result.retryAfter);
   return { outcome, result, answer: { kind: "nak", delay } };
+}
+
+/**
+ * How long retry `attempt` waits: the backoff, or `retryAfter` when that is longer (not a
+ * number: none), never longer than `maxRetryDelay`. A `Retry-After` of days would outlive
+ * the tick in the job stream (kept 24 h), which then expires with its last record a
+ * `retry`; a huge one would overflow the nanoseconds of the server's delay.
+ */
+function retryDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfter = 0,
+): number {
+  const { retryDelay, maxRetryDelay } = policy;
+  const asked = Math.min(retryAfter, maxRetryDelay) || 0;
+  return Math.max(backoff(attempt, retryDelay, maxRetryDelay), asked);
 }

@@ -78,13 +78,29 @@ Deno.test("retry: the backoff is capped at maxRetryDelay", () => {
 
 Deno.test("retry: a longer retryAfter wins over the backoff, a shorter one does not", () => {
   const later = decideOutcome(
-    { outcome: "retry", retryAfter: 1000 },
+    { outcome: "retry", retryAfter: 240 },
     1,
     policy,
   );
-  assert.deepEqual(later.answer, { kind: "nak", delay: 1000 });
+  assert.deepEqual(later.answer, { kind: "nak", delay: 240 });
   const sooner = decideOutcome({ outcome: "retry", retryAfter: 10 }, 2, policy);
   assert.deepEqual(sooner.answer, { kind: "nak", delay: 200 });
+});
+
+Deno.test("retry: a retryAfter longer than the longest retry delay waits that delay", () => {
+  for (const retryAfter of [172_800_000, 1e300, Infinity]) {
+    const decided = decideOutcome({ outcome: "retry", retryAfter }, 1, policy);
+    assert.deepEqual(decided.answer, {
+      kind: "nak",
+      delay: policy.maxRetryDelay,
+    });
+  }
+  const unreadable = decideOutcome(
+    { outcome: "retry", retryAfter: NaN },
+    1,
+    policy,
+  );
+  assert.deepEqual(unreadable.answer, { kind: "nak", delay: 100 });
 });
 
 Deno.test("retry on the last attempt: failed and terminated with the error", () => {
