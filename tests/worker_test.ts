@@ -624,3 +624,28 @@ Deno.test("a tick whose definition was removed or replaced is not run, recorded 
   });
   await hook.close();
 });
+
+Deno.test("the retries of a tick run as its replacement's are not taken for interrupted attempts", async () => {
+  const hook = hookServer((_, n) =>
+    new Response(null, { status: n === 1 ? 503 : 200 })
+  );
+  await withWorkers(async ({ schedule, startWorker, enqueue, revisionOf }) => {
+    const { worker } = await startWorker();
+    const old = job({ url: hook.url });
+    await schedule.set("moved", old);
+    const revision = await revisionOf("moved");
+    await schedule.set("moved", job({ url: hook.url, method: "PUT" }));
+    const replacing = await revisionOf("moved");
+    // A tick of the old definition at a time the new one ticks too.
+    await enqueue("moved", old, new Date("2030-01-01T01:00:00Z"), revision);
+    await waitFor("the retry's success", () => worker.metrics.success === 1);
+    const runs = await schedule.history("moved");
+    assert.deepEqual(runs.map((r) => [r.attempt, r.outcome, r.revision]), [
+      [2, "success", replacing],
+      [1, "retry", replacing],
+    ]);
+    assert.deepEqual(hook.received.map((r) => r.method), ["PUT", "PUT"]);
+    assert.equal(worker.metrics.interrupted, 0);
+  });
+  await hook.close();
+});

@@ -104,8 +104,9 @@ export class RunHistory {
 
 /**
  * True when attempt `attempt - 1` of `tick` left no record in `runs`, the run history of
- * its job (oldest first, at most `limit` kept): that attempt never answered, its worker
- * stopped or lost NATS mid-call (or could not write its record). False for a first
+ * its job (oldest first, at most `limit` kept), under the tick's revision or under a
+ * replacement's it ran as: that attempt never answered, its worker stopped or lost NATS
+ * mid-call (or could not write its record). False for a first
  * attempt, and when `runs` is full and holds nothing of the tick: its records may have
  * been dropped, so nothing is known.
  *
@@ -135,10 +136,25 @@ export function previousAttemptLost(
   if (attempt <= 1) return false;
   const ofTick = runs.filter((run) =>
     run.scheduledAt.getTime() === tick.scheduledAt.getTime() &&
-    run.revision === tick.revision
+    recordedAs(run.revision, tick.revision)
   );
   if (ofTick.some((run) => run.attempt === attempt - 1)) return false;
   return ofTick.length > 0 || runs.length < limit;
+}
+
+/**
+ * True when a record of definition revision `recorded` may be of a tick of revision
+ * `fired`: the same revision, or a later one, which the tick ran as (the definition's
+ * replacement; see `superseded.ts`). An earlier revision is another definition's tick.
+ */
+function recordedAs(
+  recorded: number | undefined,
+  fired: number | undefined,
+): boolean {
+  if (recorded === undefined || fired === undefined) {
+    return recorded === fired;
+  }
+  return recorded >= fired;
 }
 
 /**

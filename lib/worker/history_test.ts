@@ -130,4 +130,14 @@ Deno.test("previousAttemptLost() finds an attempt of the tick with no record", (
     true,
     "a record of another definition's tick",
   );
+  assert.equal(
+    previousAttemptLost(
+      [{ ...record, revision: 4 }],
+      { ...tick, revision: 3 },
+      2,
+      100,
+    ),
+    false,
+    "the tick's attempt run as its replacement's (a later revision)",
+  );
 });
