@@ -245,6 +245,28 @@ Deno.test("stop lets executions under way finish", async () => {
   await hook.close();
 });
 
+Deno.test("a second stop waits for the first: the runs under way end and are recorded", async () => {
+  const release = Promise.withResolvers<void>();
+  const hook = hookServer(async () => {
+    await release.promise;
+    return new Response("ok");
+  });
+  await withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const { worker } = await startWorker();
+    await enqueue("job", job({ url: hook.url }));
+    await waitFor("the call", () => hook.received.length === 1);
+    const first = worker.stop();
+    const second = worker.stop();
+    release.resolve();
+    await second;
+    assert.equal(worker.metrics.success, 1, "the run ended before");
+    assert.equal(worker.metrics.unrecorded, 0);
+    assert.equal((await schedule.history("job"))[0].outcome, "success");
+    assert.equal(second, first, "the same promise");
+  });
+  await hook.close();
+});
+
 Deno.test("a network error is retried, and its message never shows the URL's secrets", () =>
   withWorkers(async ({ schedule, startWorker, enqueue }) => {
     const { log } = await startWorker({ maxAttempts: 2 });

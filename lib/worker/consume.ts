@@ -15,7 +15,7 @@ export interface Messages<T> extends AsyncIterable<T> {
 export interface Consuming {
   /**
    * Stops pulling, gives back (`nak`) a message pulled but not started, and resolves once
-   * the executions under way are done. Later calls return at once.
+   * the executions under way are done. Every call returns the same promise.
    */
   stop(): Promise<void>;
 }
@@ -96,16 +96,15 @@ export function consume<T extends { nak(): void; working(): void }>(
       else slots.run(() => execute(message));
     }
   })();
-  return {
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      slots.wake();
-      messages.stop();
-      await loop;
-      await slots.done();
-    },
+  const stop = async () => {
+    stopping = true;
+    slots.wake();
+    messages.stop();
+    await loop;
+    await slots.done();
   };
+  let stopped: Promise<void> | undefined;
+  return { stop: () => stopped ??= stop() };
 }
 
 /**

@@ -94,12 +94,13 @@ Deno.test("stop gives back a message waiting for a slot and waits for the one un
   await turn();
   assert.deepEqual(executed, [1]);
   const stopped = consuming.stop();
+  assert.equal(consuming.stop(), stopped, "a second stop waits as the first");
   release.resolve();
   await stopped;
   assert.ok(finished, "the execution under way ended before stop returned");
   assert.deepEqual(executed, [1]);
   assert.ok(waiting.naked, "the waiting message is given back");
-  await consuming.stop(); // a second stop returns at once
+  assert.equal(consuming.stop(), stopped);
 });
 
 Deno.test("a message waiting for a slot signals its progress, so the queue keeps it", async () => {

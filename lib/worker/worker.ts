@@ -76,6 +76,7 @@ export class Worker {
   readonly #senders: StreamSender[];
   readonly #stopping = new AbortController();
   #consuming: Consuming | undefined;
+  #stopped: Promise<void> | undefined;
 
   private constructor(
     nc: NatsConnection,
@@ -207,14 +208,20 @@ export class Worker {
 
   /**
    * Stops pulling, lets executions under way finish (each bounded by its timeout), gives
-   * ticks waiting for their job's run in progress back to the queue, and returns. The connection is the caller's to drain.
+   * ticks waiting for their job's run in progress back to the queue, and returns. Every
+   * call returns the same promise: a second call waits for the stop as the first does.
+   * The connection is the caller's to drain.
    *
    * @example
    * ```ts ignore
    * await worker.stop();
    * ```
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.#stopped ??= this.#stop();
+  }
+
+  async #stop(): Promise<void> {
     this.#stopping.abort();
     await Promise.all([this.#consuming?.stop(), this.#clock.stop()]);
     for (const sender of this.#senders) sender.close();
