@@ -558,3 +558,59 @@ Deno.test("an execution that throws once its tick took the lock stops keeping th
     );
     assert.equal(worker.metrics.skipped, 0);
   }));
+
+Deno.test("a run state bucket deleted under a running worker is created again: the overlap rule holds again", () =>
+  withWorkers(async ({ nc, schedule, startWorker, enqueue }) => {
+    const { worker, log } = await startWorker();
+    const gates = new Map<string, PromiseWithResolvers<void>>();
+    const ended = Promise.withResolvers<void>();
+    await worker.handle("held", (tick) => {
+      const gate = Promise.withResolvers<void>();
+      gates.set(tick.scheduledAt.toISOString(), gate);
+      return Promise.race([gate.promise, ended.promise]);
+    });
+    const job: Job = {
+      mode: "held",
+      spec: "@hourly",
+      option: {},
+      policy: { overlap: "skip" },
+    };
+    const called = (second: number) =>
+      waitFor(
+        `the call of ${at(second).toISOString()}`,
+        () => gates.has(at(second).toISOString()),
+      );
+    try {
+      await enqueue("held", job, at(0));
+      await called(0);
+      gates.get(at(0).toISOString())!.resolve();
+      await waitFor("the first run", () => worker.metrics.success === 1);
+      const jsm = await jetstream(nc).jetstreamManager();
+      await jsm.streams.delete(`KV_${names.runStateBucket}`);
+      await enqueue("held", job, at(1));
+      await called(1);
+      await enqueue("held", job, at(2));
+      await waitFor(
+        "the tick during the run skipped",
+        () => worker.metrics.skipped === 1,
+      );
+      const [skipped] = await schedule.history("held");
+      assert.equal(skipped.scheduledAt.getTime(), at(2).getTime());
+      assert.ok(!gates.has(at(2).toISOString()), "never two runs at once");
+      assert.ok(
+        log.lines.some((l) =>
+          l.msg === "run state bucket missing; created again"
+        ),
+      );
+      assert.ok(
+        !log.lines.some((l) =>
+          l.msg ===
+            "run state unavailable; running the tick without its overlap lock"
+        ),
+      );
+      gates.get(at(1).toISOString())!.resolve();
+      await waitFor("the second run", () => worker.metrics.success === 2);
+    } finally {
+      ended.resolve();
+    }
+  }));

@@ -387,6 +387,23 @@ export class Namespace {
   }
 
   /**
+   * Creates the run state bucket again when it is missing (deleted under a running
+   * worker), as {@link provisionQueue} does the job queue; true when it was missing.
+   *
+   * @example
+   * ```ts ignore
+   * if (await namespace.provisionRunState()) log.warn("run state bucket created again");
+   * ```
+   */
+  async provisionRunState(): Promise<boolean> {
+    const stream = `KV_${this.names.runStateBucket}`;
+    if (await streamInfo(this.jsm, stream) !== null) return false;
+    this.#runState = undefined;
+    await this.runState();
+    return true;
+  }
+
+  /**
    * The nodes' bucket (`schedule_<ns>_nodes`: how far the nodes settled the ticks, see
    * the node's `settled.ts`), created on first use.
    */

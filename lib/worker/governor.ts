@@ -50,6 +50,8 @@ export type Admitted =
 export interface GovernorOptions {
   /** The run state bucket, opened on first use. */
   bucket: () => Promise<KV>;
+  /** Creates the bucket again when it is missing (it was deleted); true when it did. */
+  restore: () => Promise<boolean>;
   /** The worker's name. */
   worker: string;
   /** The ack wait, in ms: a run whose heartbeat is older is taken for dead. */
@@ -64,7 +66,8 @@ export interface GovernorOptions {
  *
  * @example
  * ```ts ignore
- * const governor = new Governor({ bucket: () => namespace.runState(), worker: "w1",
+ * const governor = new Governor({ bucket: () => namespace.runState(),
+ *   restore: () => namespace.provisionRunState(), worker: "w1",
  *   staleAfter: 30_000, every: 10_000, log });
  * const admitted = await governor.admit(tick, () => message.working(), stopping);
  * ```
@@ -79,8 +82,9 @@ export class Governor {
   /**
    * Whether `tick` runs now. `allow` (the default) runs at once with no lock. `skip`,
    * `buffer` and `cancel` take the job's lock, or wait for it (calling `working` so that
-   * the queue keeps the message, and giving up when `stopping` is aborted), or skip. When
-   * the run state bucket cannot be used the tick runs, logged: a tick is never lost to it.
+   * the queue keeps the message, and giving up when `stopping` is aborted), or skip. A
+   * bucket found missing (deleted) is created again, logged; when the bucket cannot be
+   * used the tick runs, logged: a tick is never lost to it.
    */
   async admit(
     tick: Tick,
@@ -96,16 +100,11 @@ export class Governor {
       staleAfter: this.#options.staleAfter,
       overlap,
     });
-    let kv: KV;
-    let admission: Admission;
-    let waited = false;
+    let decided: Decided;
     try {
-      kv = await this.#options.bucket();
-      admission = await this.#admit(kv, tick, request);
-      if (admission.kind === "wait") {
-        waited = true;
-        admission = await this.#wait(kv, tick, request, working, stopping);
-      }
+      decided = await this.#restoring(() =>
+        this.#decide(tick, request, working, stopping)
+      );
     } catch (err) {
       this.#options.log.warn(
         "run state unavailable; running the tick without its overlap lock",
@@ -113,6 +112,7 @@ export class Governor {
       );
       return { kind: "run" };
     }
+    const { kv, admission, waited } = decided;
     if (admission.kind === "skip") return admission;
     if (admission.kind === "wait") {
       await this.settle(tick, undefined, "gave up").catch(() => {});
@@ -123,7 +123,8 @@ export class Governor {
 
   /**
    * Releases the job's lock (when `lease` holds it, or when the tick gave up waiting) and
-   * counts the job's consecutive failures when it has `pauseAfterFailures`. Returns true
+   * counts the job's consecutive failures when it has `pauseAfterFailures` (in a bucket
+   * created again if it was found missing). Returns true
    * when they reach it: the caller pauses the key (the count starts again). Nothing is
    * read or written for a job of no lock and no `pauseAfterFailures`.
    */
@@ -141,18 +142,51 @@ export class Governor {
     const claim = lease?.claim ??
       (outcome === "gave up" ? this.#claim(tick) : undefined);
     let settled = { pause: false, failures: 0 };
-    await this.#change(await this.#options.bucket(), tick, (state) => {
-      const { next, ...rest } = settle(
-        state,
-        claim,
-        outcome,
-        pauseAfter,
-        tick.revision,
-      );
-      settled = rest;
-      return next;
-    });
+    await this.#restoring(async () =>
+      this.#change(await this.#options.bucket(), tick, (state) => {
+        const { next, ...rest } = settle(
+          state,
+          claim,
+          outcome,
+          pauseAfter,
+          tick.revision,
+        );
+        settled = rest;
+        return next;
+      })
+    );
     return settled;
+  }
+
+  /**
+   * Runs `use` of the bucket; when it fails and the bucket is found missing (deleted
+   * under the worker: every use would fail until the worker restarts), creates it again,
+   * logged, and runs `use` once more. Otherwise throws what `use` threw.
+   */
+  async #restoring<T>(use: () => Promise<T>): Promise<T> {
+    try {
+      return await use();
+    } catch (err) {
+      if (!await this.#options.restore().catch(() => false)) throw err;
+      this.#options.log.warn("run state bucket missing; created again", {
+        error: (err as Error).message,
+      });
+      return await use();
+    }
+  }
+
+  /** Admits `tick`, waiting for its job's lock when it has to (see {@link admit}). */
+  async #decide(
+    tick: Tick,
+    request: () => Parameters<typeof admit>[1],
+    working: () => void,
+    stopping: AbortSignal,
+  ): Promise<Decided> {
+    const kv = await this.#options.bucket();
+    const admission = await this.#admit(kv, tick, request);
+    if (admission.kind !== "wait") return { kv, admission, waited: false };
+    const waitedFor = await this.#wait(kv, tick, request, working, stopping);
+    return { kv, admission: waitedFor, waited: true };
   }
 
   /** One admission round: read, decide, write (again on a conflict). */
@@ -276,6 +310,13 @@ export class Governor {
   #stateKey(tick: Tick): string {
     return `${tick.key}.${tick.index}`;
   }
+}
+
+/** What {@link Governor.admit} found: the bucket, and whether the tick waited. */
+interface Decided {
+  kv: KV;
+  admission: Admission;
+  waited: boolean;
 }
 
 /** A job's state from its entry: empty when absent or not a run state. */

@@ -18,6 +18,7 @@ function governor(bucket: () => Promise<never>) {
     lines,
     governor: new Governor({
       bucket,
+      restore: () => Promise.resolve(false),
       worker: "w1",
       staleAfter: 30_000,
       every: 10_000,

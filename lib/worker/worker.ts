@@ -275,6 +275,7 @@ function governorOf(
 ): Governor {
   return new Governor({
     bucket: () => namespace.runState(),
+    restore: () => namespace.provisionRunState(),
     worker,
     staleAfter,
     every,
