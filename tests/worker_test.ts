@@ -3,7 +3,7 @@ import { HttpJob, Schedule } from "../mod.ts";
 import { Node } from "../lib/node/node.ts";
 import type { HttpOption } from "../lib/types.ts";
 import { assertContiguous, recordingLogger, waitFor } from "./helpers.ts";
-import { jetstream } from "@nats-io/jetstream";
+import { type ConsumerUpdateConfig, jetstream } from "@nats-io/jetstream";
 import { hookServer, names, withWorkers } from "./_workers.ts";
 
 const job = (option: HttpOption, spec = "@hourly") => HttpJob(spec, option);
@@ -507,6 +507,38 @@ Deno.test("a consumer created on a stream holding ticks starts within catchup", 
     assert.deepEqual(
       hook.received.map((r) => r.headers.get("schedule-message-id")),
       [names.tickId("recent", 0, old.getTime())],
+    );
+  });
+  await hook.close();
+});
+
+Deno.test("a consumer edited to refuse the worker's pulls: logged once, not ready, and running again once fixed", async () => {
+  const hook = hookServer(() => new Response("ok"));
+  await withWorkers(async ({ nc, startWorker, enqueue }) => {
+    const jsm = await jetstream(nc).jetstreamManager();
+    // As `nats consumer edit` would: a field nats.js does not type.
+    const edit = (fields: Record<string, number>) =>
+      jsm.consumers.update(
+        names.jobStream,
+        names.workerConsumer,
+        fields as Partial<ConsumerUpdateConfig>,
+      );
+    await edit({ max_batch: 1 }); // the worker asks for 8 at once
+    const { worker, log } = await startWorker();
+    const refused = () =>
+      log.lines.filter((l) =>
+        String(l.msg).startsWith("the workers' consumer refuses")
+      );
+    await waitFor("the refusal logged", () => refused().length > 0, 15_000);
+    assert.equal(worker.ready, false);
+    assert.match(String(refused()[0].reason), /MaxRequestBatch/i);
+    await enqueue("k", job({ url: hook.url }), new Date());
+    await edit({ max_batch: 0 });
+    await waitFor("the tick run", () => worker.metrics.success === 1, 30_000);
+    assert.ok(worker.ready);
+    assert.equal(refused().length, 1, "logged once");
+    assert.ok(
+      log.lines.some((l) => l.msg === "the workers' consumer delivers again"),
     );
   });
   await hook.close();

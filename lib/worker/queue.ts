@@ -55,6 +55,8 @@ export class JobQueue implements Messages<JsMsg> {
   readonly #options: JobQueueOptions;
   #messages: ConsumerMessages;
   #ready = true;
+  /** Why the server refuses this worker's pulls (the consumer's limits), until one works. */
+  #refused: string | undefined;
   #stopped = false;
   readonly #stopping = Promise.withResolvers<void>();
 
@@ -83,9 +85,12 @@ export class JobQueue implements Messages<JsMsg> {
     );
   }
 
-  /** False from the moment the consumer is known lost until it is consuming again. */
+  /**
+   * False from the moment the consumer is known lost until it is consuming again, and
+   * while the server refuses the worker's pulls for the consumer's limits.
+   */
   get ready(): boolean {
-    return this.#ready && !this.#stopped;
+    return this.#ready && !this.#stopped && this.#refused === undefined;
   }
 
   /** Stops pulling: the iteration ends. */
@@ -97,10 +102,13 @@ export class JobQueue implements Messages<JsMsg> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<JsMsg> {
     while (!this.#stopped) {
-      const lost = watchLoss(this.#messages);
+      const lost = watchLoss(this.#messages, this.#limited);
       let error: unknown;
       try {
-        yield* this.#messages;
+        for await (const message of this.#messages) {
+          if (this.#refused !== undefined) this.#delivering();
+          yield message;
+        }
       } catch (err) {
         error = err;
       }
@@ -116,6 +124,29 @@ export class JobQueue implements Messages<JsMsg> {
       );
       await this.#reopen();
     }
+  }
+
+  /**
+   * The server refused a pull for the consumer's limits (edited under the workers: a
+   * `max_request_batch` under the concurrency, a `max_request_expires` under 5 s): the
+   * client asks again and again, and no tick comes until they are fixed. Logged once.
+   */
+  #limited = (reason: string): void => {
+    if (this.#refused === undefined) {
+      this.#options.log.warn(
+        "the workers' consumer refuses this worker's pulls; no tick comes until its limits are fixed",
+        { reason, consumer: this.#namespace.names.workerConsumer },
+      );
+    }
+    this.#refused = reason;
+  };
+
+  /** A message came after pulls were refused: they work again. */
+  #delivering(): void {
+    this.#options.log.info("the workers' consumer delivers again", {
+      refused: this.#refused,
+    });
+    this.#refused = undefined;
   }
 
   /** Provisions the stream and the consumer again and pulls from it, until it works. */
@@ -178,13 +209,15 @@ async function pull(
 /**
  * Watches the statuses of `messages`: the first that says the consumer or the stream is
  * gone stops them, and `reason` resolves with it (with `undefined` when they end
- * otherwise).
+ * otherwise); each refusal for the consumer's limits is told to `limited`.
  */
 function watchLoss(
   messages: ConsumerMessages,
+  limited: (reason: string) => void,
 ): { reason: Promise<string | undefined> } {
   const reason = (async () => {
     for await (const status of messages.status()) {
+      if (status.type === "exceeded_limits") limited(status.description);
       if (LOST.has(status.type)) {
         messages.stop();
         return status.type.replaceAll("_", " ");
