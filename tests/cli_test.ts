@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { NatsServer } from "./nats_server.ts";
 import { env, run, Service } from "./_cli.ts";
-import { answerStatusBadly, COMPILE_PERMISSIONS, waitFor } from "./helpers.ts";
+import {
+  answerStatusBadly,
+  COMPILE_PERMISSIONS,
+  rawRunRecord,
+  waitFor,
+} from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { NamespaceNames } from "../lib/nats/names.ts";
@@ -383,25 +388,13 @@ Deno.test("history and describe skip what someone else wrote: run records with b
   assert.equal((await admin(["set", "k", ...set])).code, 0);
   assert.equal((await admin(["set", "p", ...set])).code, 0);
   const nc = await server.connect();
-  const at = new Date().toISOString();
-  const record = {
-    version: 1,
-    key: "k",
-    index: 0,
-    scheduledAt: at,
-    attempt: 1,
-    startedAt: at,
-    durationMs: 1,
-    outcome: "failed",
-    worker: "w",
-  };
   const js = jetstream(nc);
   for (
     const bad of [{ worker: undefined }, { trigger: 5 }, { error: 5 }, {}]
   ) {
     await js.publish(
       new NamespaceNames("beta").runSubject("k", 0),
-      JSON.stringify({ ...record, ...bad }),
+      rawRunRecord("k", bad),
     );
   }
   const kv = await new Kvm(nc).open("schedule-beta");

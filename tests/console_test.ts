@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { HttpJob, Schedule } from "../mod.ts";
 import { TOKEN, withConsole } from "./_console.ts";
-import { answerStatusBadly, waitFor } from "./helpers.ts";
+import { answerStatusBadly, rawRunRecord, waitFor } from "./helpers.ts";
 import { NatsServer } from "./nats_server.ts";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -408,21 +408,9 @@ Deno.test("console: the failing filter goes by the runs of each key's definition
 Deno.test("console: what someone else wrote in NATS (a run record, discovery replies) breaks no page", async () => {
   await withConsole(async ({ url, nc, schedule, hook }) => {
     await schedule.set("odd", HttpJob("@yearly", { url: `${hook}/ok` }));
-    const at = new Date().toISOString();
     await jetstream(nc).publish(
       new NamespaceNames("beta").runSubject("odd", 0),
-      JSON.stringify({
-        version: 1,
-        key: "odd",
-        index: 0,
-        scheduledAt: at,
-        attempt: 1,
-        startedAt: at,
-        durationMs: 1,
-        outcome: "failed",
-        worker: "w",
-        error: 5,
-      }),
+      rawRunRecord("odd", { error: 5 }),
     );
     const answering = answerStatusBadly(nc);
     try {

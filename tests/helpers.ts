@@ -162,6 +162,29 @@ export const FAKE_STATUS = {
 };
 
 /**
+ * The JSON of a run record of job `key`/0 as a worker writes it (a failed first attempt),
+ * with `fields` over it: to write records someone else's way.
+ */
+export function rawRunRecord(
+  key: string,
+  fields: Record<string, unknown> = {},
+): string {
+  const at = new Date().toISOString();
+  return JSON.stringify({
+    version: 1,
+    key,
+    index: 0,
+    scheduledAt: at,
+    attempt: 1,
+    startedAt: at,
+    durationMs: 1,
+    outcome: "failed",
+    worker: "w",
+    ...fields,
+  });
+}
+
+/**
  * Answers every status request of namespace `beta` on `nc` as someone else might: with
  * replies that are not statuses (not JSON, `{}`, `null`, an id that is a number, no
  * uptime), then {@link FAKE_STATUS}. Until `unsubscribe()`.
