@@ -606,6 +606,34 @@ Deno.test("a job stream deleted under a running node and worker: the worker noti
   await hook.close();
 });
 
+Deno.test("a tick of a job stream created again runs beside one of the old stream stored at the same sequence", async () => {
+  const release = Promise.withResolvers<void>();
+  const hook = hookServer(async (request) => {
+    if (request.headers.get("schedule-message-id")!.includes(".old.")) {
+      await release.promise;
+    }
+    return new Response("ok");
+  });
+  await withWorkers(async ({ nc, startWorker, enqueue }) => {
+    const { worker, log } = await startWorker();
+    await enqueue("old", job({ url: hook.url }));
+    await waitFor("the old tick running", () => hook.received.length === 1);
+    const jsm = await jetstream(nc).jetstreamManager();
+    await jsm.streams.delete(names.jobStream);
+    await Schedule.create("beta", nc);
+    await waitFor(
+      "the queue restored",
+      () => log.lines.some((l) => l.msg === "job queue restored"),
+      5000,
+    );
+    await enqueue("new", job({ url: hook.url })); // stream sequence 1 again
+    await waitFor("the new tick run", () => hook.received.length === 2, 5000);
+    release.resolve();
+    await waitFor("both succeeded", () => worker.metrics.success === 2);
+  });
+  await hook.close();
+});
+
 Deno.test("a tick whose definition was removed or replaced is not run, recorded as superseded, unless the new one ticks then; pause keeps it", async () => {
   const hook = hookServer(() => new Response("down", { status: 503 }));
   await withWorkers(async ({ schedule, startWorker, enqueue, revisionOf }) => {

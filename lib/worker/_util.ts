@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../ops/log.ts";
 import type { Namespace } from "../nats/namespace.ts";
@@ -46,8 +47,11 @@ export interface WorkerContext {
   readonly governor: Governor;
   /** Aborted once the worker stops. */
   readonly stopping: AbortSignal;
-  /** The stream sequences of the ticks this worker is executing, endings included. */
-  readonly executing: Set<number>;
+  /**
+   * The ticks this worker is executing, endings included, by {@link storedAs}: a message
+   * delivered again is stored as the same.
+   */
+  readonly executing: Set<string>;
 }
 
 /** How long the worker waits for NATS to answer, or to be back, in ms: as JetStream's requests. */
@@ -91,4 +95,13 @@ export function thrownText(thrown: unknown): string {
   } catch {
     return "threw a value without text";
   }
+}
+
+/**
+ * Which stored message `message` is: its stream sequence and store time. The sequence
+ * alone starts again at 1 in a job stream deleted and created again, while ticks of the
+ * old one may still run.
+ */
+export function storedAs(message: JsMsg): string {
+  return `${message.seq}@${message.info.timestampNanos}`;
 }

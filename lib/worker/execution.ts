@@ -25,7 +25,13 @@ import {
 } from "./outcome.ts";
 import { runHandler } from "./run_handler.ts";
 import { type Standing, standing } from "./superseded.ts";
-import { now, thrownText, tickFields, type WorkerContext } from "./_util.ts";
+import {
+  now,
+  storedAs,
+  thrownText,
+  tickFields,
+  type WorkerContext,
+} from "./_util.ts";
 
 /**
  * Runs one queue message: decodes it and runs it; resolves with what is left, recording it
@@ -41,16 +47,16 @@ export async function execute(
   context: WorkerContext,
   message: JsMsg,
 ): Promise<Ending | void> {
-  const { seq } = message;
-  if (context.executing.has(seq)) {
+  const stored = storedAs(message);
+  if (context.executing.has(stored)) {
     context.log.info(
       "tick delivered again while this worker runs it: left to that run",
-      { subject: message.subject, seq },
+      { subject: message.subject, seq: message.seq },
     );
     return;
   }
-  context.executing.add(seq);
-  const done = () => context.executing.delete(seq);
+  context.executing.add(stored);
+  const done = () => context.executing.delete(stored);
   const failed = (what: string) => (err: unknown) => {
     context.metrics.errors++;
     context.log.error(what, {
