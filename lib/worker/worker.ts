@@ -144,11 +144,6 @@ export class Worker {
       catchup: options.catchup,
     });
     const log = options.logger ?? createLogger();
-    const queue = await JobQueue.open(namespace, {
-      maxMessages: options.concurrency ?? WORKER_DEFAULTS.concurrency,
-      log,
-      closed: () => nc.isClosed(),
-    });
     const { config } = await namespace.jsm.consumers.info(
       namespace.names.jobStream,
       namespace.names.workerConsumer,
@@ -158,6 +153,19 @@ export class Worker {
       maxOffset: options.maxClockOffset,
       log,
     });
+    // Pulling comes last: a start that fails leaves no pull running (the service tries
+    // again every 2 s) and no tick held unanswered until the ack wait.
+    let queue: JobQueue;
+    try {
+      queue = await JobQueue.open(namespace, {
+        maxMessages: options.concurrency ?? WORKER_DEFAULTS.concurrency,
+        log,
+        closed: () => nc.isClosed(),
+      });
+    } catch (err) {
+      await clock.stop();
+      throw err;
+    }
     const worker = new Worker(
       nc,
       namespace,
