@@ -53,7 +53,7 @@ export async function announce(
   details: () => Record<string, unknown>,
 ): Promise<{ id: string; stop(): Promise<void> }> {
   const names = new NamespaceNames(namespace);
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   // @nats-io/services pins a pre-release nats-core whose types differ from ours only
   // nominally; the connection object is the same protocol client.
   const svcm = new Svcm(nc as unknown as ConstructorParameters<typeof Svcm>[0]);
@@ -76,7 +76,7 @@ export async function announce(
         role,
         version: VERSION,
         namespace,
-        uptime: Math.round((Date.now() - startedAt) / 1000),
+        uptime: Math.round((performance.now() - startedAt) / 1000),
         ...details(),
       };
       msg.respond(JSON.stringify(status));
