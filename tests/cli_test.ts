@@ -825,3 +825,24 @@ Deno.test("flags that would be ignored or read as 0 are refused", async () => {
   const list = JSON.parse((await admin(["ls", "--json"])).stdout);
   assert.deepEqual(list.map((key: { key: string }) => key.key), ["k"]);
 });
+
+Deno.test("a set that creates the namespace creates it as the services would: the workers' consumer starts within the configured catchup", async () => {
+  await using server = await NatsServer.start();
+  const set = await run(
+    ["set", "k", "--spec", "@daily", "--url", "https://a.example.com"],
+    { ...env(server), SCHEDULE_CATCHUP: "10m" },
+  );
+  assert.equal(set.code, 0, set.stderr);
+  const nc = await server.connect();
+  try {
+    const names = new NamespaceNames("beta");
+    const { config } = await (await jetstreamManager(nc)).consumers.info(
+      names.jobStream,
+      names.workerConsumer,
+    );
+    const from = Date.now() - Date.parse(config.opt_start_time!);
+    assert.ok(from > 9 * 60_000 && from < 11 * 60_000, `${from} ms back`);
+  } finally {
+    await nc.close();
+  }
+});

@@ -303,7 +303,7 @@ function nodesCommand(): Command {
     .description("the live nodes and workers of the namespace")
     .action((_, command) =>
       show(command, (flags) =>
-        withNats(flags, async (nc, namespace) => {
+        withNats(flags, async (nc, { namespace }) => {
           const statuses = await listProcesses(nc, namespace);
           if (statuses.length === 0) {
             console.error(

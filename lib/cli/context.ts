@@ -10,6 +10,7 @@ import { Schedule } from "../client/schedule.ts";
 import { connectionOptions } from "../nats/connect.ts";
 import { type Config, CONFIG_ENV, loadConfig } from "../ops/config.ts";
 import { redactMessage } from "../ops/redact.ts";
+import { namespaceOptions } from "../ops/service.ts";
 import { ScheduleError } from "../errors.ts";
 import { assertNamespaceExists } from "../nats/namespace.ts";
 
@@ -61,7 +62,7 @@ export function cliConfig(flags: GlobalFlags): Promise<Config> {
  */
 export async function withNats<T>(
   flags: GlobalFlags,
-  use: (nc: NatsConnection, namespace: string) => Promise<T>,
+  use: (nc: NatsConnection, config: Config) => Promise<T>,
 ): Promise<T> {
   const config = await cliConfig(flags);
   const options = await connectionOptions(config.nats, "schedule-admin");
@@ -76,7 +77,7 @@ export async function withNats<T>(
     );
   }
   try {
-    return await use(nc, config.namespace);
+    return await use(nc, config);
   } finally {
     await nc.close();
   }
@@ -95,11 +96,13 @@ export function withSchedule<T>(
   use: (schedule: Schedule) => Promise<T>,
   create = false,
 ): Promise<T> {
-  return withNats(flags, async (nc, namespace) => {
+  return withNats(flags, async (nc, config) => {
+    const { namespace } = config;
     if (!create) await assertNamespaceExists(nc, namespace);
     let schedule: Schedule;
     try {
-      schedule = await Schedule.create(namespace, nc);
+      // Created as the services create it: a `set` before any node or worker starts.
+      schedule = await Schedule.create(namespace, nc, namespaceOptions(config));
     } catch (err) {
       if ((err as Error).name !== "JetStreamNotEnabled") throw err;
       throw new ScheduleError(

@@ -379,9 +379,30 @@ function clockDetails(
   };
 }
 
-/** How a node or worker creates the namespace: with the configured replicas, if any. */
-function namespaceOptions(config: Config, log: Logger): NamespaceOptions {
-  return config.nats.replicas === undefined
-    ? {}
-    : { replicas: config.nats.replicas, logger: log };
+/**
+ * How a node, a worker or an admin command creates the namespace: with the configured
+ * `catchup` (where the workers' consumer starts) and replicas, if any; an existing stream
+ * of other replicas is logged with `log`, when given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ * import { namespaceOptions } from "./service.ts";
+ * const config = parseConfig(
+ *   'namespace: beta\nnats: { hosts: ["nats:4222"], replicas: 3 }\ncatchup: 30s',
+ *   {},
+ * );
+ * assert.deepEqual(namespaceOptions(config), { catchup: 30_000, replicas: 3 });
+ * ```
+ */
+export function namespaceOptions(
+  config: Config,
+  log?: Logger,
+): NamespaceOptions {
+  const { replicas } = config.nats;
+  return {
+    catchup: config.catchup,
+    ...(replicas !== undefined && { replicas, ...(log && { logger: log }) }),
+  };
 }
