@@ -678,17 +678,13 @@ Deno.test("run governance commands: set with a policy and --expected-revision, p
   assert.deepEqual([list[0].operation, list[0].by], ["remove", "carol"]);
 });
 
-Deno.test("events follows until SIGINT; -o json prints one line per event", async () => {
-  await using server = await NatsServer.start();
+/**
+ * `events -o json` in a process of its own, on namespace `beta` of `server` (with key
+ * `k`), once it follows: a trigger by alice shows.
+ */
+async function followingEvents(server: NatsServer) {
   const admin = (args: string[]) => run(args, env(server));
-  await admin([
-    "set",
-    "k",
-    "--spec",
-    "@daily",
-    "--url",
-    "https://a.example.com",
-  ]);
+  await admin(["set", "k", "--spec", "@daily", "--url", "https://a.example"]);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -718,18 +714,47 @@ Deno.test("events follows until SIGINT; -o json prints one line per event", asyn
       await admin(["trigger", "k", "--by", "alice"]);
       return text.includes("\n");
     }, 20_000);
-  } finally {
-    child.kill("SIGINT");
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
   }
-  const { code } = await child.status;
-  await reading;
-  await child.stderr.cancel();
+  return {
+    child,
+    /** Waits for the exit: its code, stdout and stderr. */
+    async ended() {
+      const [{ code }, stderr] = await Promise.all([
+        child.status,
+        new Response(child.stderr).text(),
+        reading,
+      ]);
+      return { code, text, stderr };
+    },
+  };
+}
+
+Deno.test("events follows until SIGINT; -o json prints one line per event", async () => {
+  await using server = await NatsServer.start();
+  const events = await followingEvents(server);
+  events.child.kill("SIGINT");
+  const { code, text } = await events.ended();
   assert.equal(code, 0);
-  const events = text.trim().split("\n").map((line) => JSON.parse(line));
-  assert.ok(events.length >= 1);
+  const lines = text.trim().split("\n").map((line) => JSON.parse(line));
+  assert.ok(lines.length >= 1);
   assert.deepEqual(
-    [events[0].type, events[0].key, events[0].by],
+    [lines[0].type, lines[0].key, lines[0].by],
     ["triggered", "k", "alice"],
+  );
+});
+
+Deno.test("events exits 1 with one line when the server goes away", async () => {
+  await using server = await NatsServer.start();
+  const events = await followingEvents(server);
+  await server.stop();
+  const { code, stderr } = await events.ended();
+  assert.equal(code, 1);
+  assert.equal(
+    stderr.trim(),
+    "schedule: the connection to NATS closed: no more events",
   );
 });
 

@@ -346,6 +346,8 @@ export class Schedule {
    * `node-*` from nodes, `failed` and `skipped` from workers. Events are not stored: one
    * published while nobody follows is gone.
    *
+   * @throws {ScheduleError} When the connection closes before `signal` is aborted.
+   *
    * @example
    * ```ts ignore
    * const stop = new AbortController();

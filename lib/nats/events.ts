@@ -11,6 +11,8 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { ScheduleEvent } from "../types.ts";
 import { decodeEvent, encodeEvent } from "../wire/event.ts";
 import type { NamespaceNames } from "./names.ts";
+import { onAbort } from "../_util.ts";
+import { ScheduleError } from "../errors.ts";
 
 /**
  * Publishes `event` on its subject. Never throws: an event that cannot be sent (the
@@ -35,6 +37,8 @@ export function publishEvent(
  * The events of a namespace as they happen, until `signal` is aborted. Messages on the
  * event subjects that are not events are skipped.
  *
+ * @throws {ScheduleError} When the connection closes first (no event could come any more).
+ *
  * @example
  * ```ts ignore
  * for await (const event of followEvents(nc, names)) console.log(event.type, event.key);
@@ -47,8 +51,7 @@ export async function* followEvents(
 ): AsyncIterable<ScheduleEvent> {
   if (signal?.aborted) return;
   const subscription = nc.subscribe(names.eventSubjects);
-  const stop = () => subscription.unsubscribe();
-  signal?.addEventListener("abort", stop, { once: true });
+  const stopListening = onAbort(signal, () => subscription.unsubscribe());
   try {
     for await (const message of subscription) {
       try {
@@ -56,7 +59,10 @@ export async function* followEvents(
       } catch { /* not an event */ }
     }
   } finally {
-    signal?.removeEventListener("abort", stop);
+    stopListening();
     subscription.unsubscribe();
+  }
+  if (!signal?.aborted) {
+    throw new ScheduleError("the connection to NATS closed: no more events");
   }
 }
