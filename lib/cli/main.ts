@@ -9,6 +9,7 @@ import { Command, CommanderError } from "commander";
 import { runService, VERSION } from "../ops/mod.ts";
 import { ignoreDiscardedSocketResets } from "../nats/connect.ts";
 import { ScheduleError } from "../errors.ts";
+import { redactCredentials } from "../ops/redact.ts";
 import type { Role } from "../types.ts";
 import { adminCommands } from "./admin.ts";
 import { runConsole } from "../console/mod.ts";
@@ -38,10 +39,34 @@ export async function main(args: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : usage(current, problem(err, current));
     }
     if (err instanceof UsageError) return usage(current, err.message);
-    if (!(err instanceof ScheduleError)) throw err;
-    console.error(`schedule: ${err.message}`);
+    console.error(`schedule: ${errorLine(err)}`);
     return 1;
   }
+}
+
+/**
+ * The one line a failed command prints: a {@link ScheduleError}'s message; any other
+ * error's (a permission the server refused, a timeout, a connection lost during the
+ * command) with its kind, URL credentials masked. Never a stack trace.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ScheduleError } from "../errors.ts";
+ * import { errorLine } from "./main.ts";
+ * assert.equal(errorLine(new ScheduleError("no key k")), "no key k");
+ * assert.equal(
+ *   errorLine(new TypeError("bad\nnats://u:p@h:4222")),
+ *   "TypeError: bad nats://***@h:4222",
+ * );
+ * ```
+ */
+export function errorLine(err: unknown): string {
+  if (err instanceof ScheduleError) return err.message;
+  const text = err instanceof Error
+    ? `${err.name}: ${err.message}`
+    : String(err);
+  return redactCredentials(text).replaceAll(/\s*\n\s*/g, " ");
 }
 
 /** The command line: the one place where commands are registered, in help order. */
