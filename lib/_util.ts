@@ -94,13 +94,27 @@ export function quoted(text: string): string {
   return JSON.stringify(cut(text, 60));
 }
 
-/** A time given as a `Date` or a string `Date.parse` reads, in epoch ms; `NaN` if neither. */
+/** An ISO 8601 date and time of day without an offset. */
+const NO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/**
+ * A time given as a `Date` or a string `Date.parse` reads, in epoch ms; `NaN` if neither.
+ * An ISO 8601 date and time without an offset is UTC, as a date alone is: `Date.parse`
+ * would read it in the host's zone, and hosts in different zones would disagree.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { timeOf } from "./_util.ts";
+ * assert.equal(timeOf("2027-01-01T10:00:00"), Date.UTC(2027, 0, 1, 10));
+ * assert.equal(timeOf("2027-01-01T10:00:00+01:00"), Date.UTC(2027, 0, 1, 9));
+ * assert.ok(isNaN(timeOf("soon")));
+ * ```
+ */
 export function timeOf(value: unknown): number {
-  return value instanceof Date
-    ? value.getTime()
-    : typeof value === "string"
-    ? Date.parse(value)
-    : NaN;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value !== "string") return NaN;
+  return Date.parse(NO_OFFSET.test(value) ? `${value}Z` : value);
 }
 
 /**

@@ -92,9 +92,8 @@ export function storedPolicy(policy: JobPolicy): JobPolicy {
   const stored: JobPolicy = { ...policy };
   for (const field of ["start", "end"] as const) {
     const value = stored[field];
-    if (value instanceof Date) stored[field] = value.toISOString();
-    else if (typeof value === "string") {
-      stored[field] = new Date(value).toISOString();
+    if (value !== undefined) {
+      stored[field] = new Date(timeOf(value)).toISOString();
     }
   }
   return stored;

@@ -13,6 +13,7 @@
 
 import type { Spec } from "./spec.ts";
 import type { Definition, JobPolicy } from "../types.ts";
+import { timeOf } from "../_util.ts";
 
 /** The bounds a job's policy puts on its ticks. */
 export interface TickBounds {
@@ -59,7 +60,7 @@ export function tickBounds(policy: JobPolicy | undefined): TickBounds {
     policy?.maxRuns === undefined
   ) return UNBOUNDED;
   const time = (value: Date | string | undefined, none: number) =>
-    value === undefined ? none : new Date(value).getTime();
+    value === undefined ? none : timeOf(value);
   return {
     start: time(policy.start, -Infinity),
     end: time(policy.end, Infinity),

@@ -58,3 +58,22 @@ Deno.test("maxRuns numbers the ticks from the definition, under start", () => {
     { at: 10_000, run: 0 },
   );
 });
+
+Deno.test("a policy time without an offset is UTC on every host, whatever its zone", async () => {
+  const module = new URL("./ticks.ts", import.meta.url).href;
+  const starts = await Promise.all(
+    ["UTC", "Asia/Tokyo", "America/Los_Angeles"].map(async (zone) => {
+      const { stdout } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { tickBounds } from "${module}";` +
+          `console.log(tickBounds({ start: "2027-01-01T10:00:00" }).start)`,
+        ],
+        cwd: new URL("../..", import.meta.url).pathname,
+        env: { TZ: zone },
+      }).output();
+      return Number(new TextDecoder().decode(stdout));
+    }),
+  );
+  assert.deepEqual(starts, Array(3).fill(Date.UTC(2027, 0, 1, 10)));
+});
