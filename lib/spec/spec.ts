@@ -21,6 +21,9 @@ export interface Spec {
    * The first fire time strictly after `after`, in epoch milliseconds, or `null` when
    * the spec never fires again. `anchor` (epoch ms) is where `@every` counts from;
    * cron specs ignore it.
+   *
+   * @throws {RangeError} When `after` or `anchor` is not a time a `Date` can hold (`NaN`,
+   * an infinity).
    */
   next(after: number, anchor?: number): number | null;
 }
@@ -166,6 +169,14 @@ abstract class MemoSpec implements Spec {
 
   next(after: number, anchor?: number): number | null {
     if (after !== this.#after || anchor !== this.#anchor) {
+      // NaN, an infinity or a time past a Date's range would search for ever.
+      if (
+        !inDateRange(after) || (anchor !== undefined && !inDateRange(anchor))
+      ) {
+        throw new RangeError(
+          `next: after and anchor must be times in epoch ms within a Date's range, not ${after} and ${anchor}`,
+        );
+      }
       this.#next = this.compute(after, anchor);
       this.#after = after;
       this.#anchor = anchor;
@@ -203,4 +214,9 @@ class CronSpec extends MemoSpec {
     const next = this.steps.next(Math.floor(after / 1000) + 1);
     return next === null ? null : next * 1000;
   }
+}
+
+/** Whether `time` (epoch ms) is one a `Date` can hold. */
+function inDateRange(time: number): boolean {
+  return Math.abs(time) <= DATE_LIMIT_MS;
 }

@@ -361,3 +361,22 @@ Deno.test("a zoned spec near either end of the Date range: no time past it, no e
   );
   assert.ok(first.getTime() > -8.64e15);
 });
+
+Deno.test("next refuses a time a Date cannot hold, instead of searching for ever", () => {
+  const specs = [
+    parseSpec("0 0 0 * * *"),
+    parseSpec("0 0 0 * * *", "Europe/Paris"),
+    parseSpec("@every 1h"),
+  ];
+  for (const spec of specs) {
+    for (const after of [NaN, Infinity, -Infinity, -1e300, 8.64e15 + 1]) {
+      assert.throws(
+        () => spec.next(after),
+        RangeError,
+        `${spec.source} ${after}`,
+      );
+    }
+    assert.throws(() => spec.next(0, NaN), RangeError);
+    assert.equal(typeof spec.next(0), "number");
+  }
+});
