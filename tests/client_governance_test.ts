@@ -14,6 +14,7 @@ import { Worker } from "../lib/worker/mod.ts";
 import { NatsServer } from "./nats_server.ts";
 import { followTicks, recordingLogger, waitFor } from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { NamespaceNames } from "../lib/nats/names.ts";
 
 const hook = { url: "https://api.example.com/hook" };
@@ -226,6 +227,27 @@ Deno.test("backfill fires no tick before a job's start or after its end", () =>
         from + 5000,
         from + 6000,
       ]);
+    } finally {
+      await ticks.stop();
+    }
+  }));
+
+Deno.test("backfill with the run history deleted reads it as empty and fires", () =>
+  withClient(async (schedule, nc) => {
+    const ticks = await followTicks(nc, "beta");
+    try {
+      await schedule.set("k", [HttpJob("* * * * * *", hook)], { paused: true });
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.delete(new NamespaceNames("beta").runStream);
+      const to = Math.floor(Date.now() / 1000) * 1000 - 5000;
+      assert.equal(
+        await schedule.backfill("k", {
+          from: new Date(to - 1000),
+          to: new Date(to),
+        }),
+        2,
+      );
+      await waitFor("the backfilled ticks", () => ticks.ticks.length === 2);
     } finally {
       await ticks.stop();
     }

@@ -25,6 +25,7 @@ import {
   jobIndex,
   namespaceOf,
   readDefinition,
+  readStream,
   sendEvent,
 } from "./_util.ts";
 
@@ -214,7 +215,10 @@ async function publishTick(
   return ack.duplicate;
 }
 
-/** The times of job `index` of `key` that have a tick in the queue or a run record. */
+/**
+ * The times of job `index` of `key` that have a tick in the queue or a run record (a
+ * stream deleted under the client holds none).
+ */
 async function ranTimes(
   client: Client,
   key: string,
@@ -225,14 +229,16 @@ async function ranTimes(
   const at = (written: { scheduledAt: Date }) =>
     times.add(written.scheduledAt.getTime());
   for await (
-    const tick of client.namespace.read(
+    const tick of readStream(
+      client,
       names.jobStream,
       names.jobSubject(key, index),
       decodeTick,
     )
   ) at(tick);
   for await (
-    const run of client.namespace.read(
+    const run of readStream(
+      client,
       names.runStream,
       names.runSubject(key, index),
       decodeRunRecord,
