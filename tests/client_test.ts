@@ -232,6 +232,34 @@ Deno.test("pause and resume refuse a definition larger than the server accepts",
     assert.equal((await schedule.describe("k")).paused, true);
   }));
 
+Deno.test("set refuses a job whose tick fits only without what the node and a backfill add to it", () =>
+  withClient(async (schedule, server) => {
+    const nc = await server.connect();
+    const max = nc.info!.max_payload;
+    await nc.close();
+    const job = (size: number) =>
+      HttpJob("@hourly", { ...hook, body: "x".repeat(size) });
+    // The tick of the job alone, as set measured it: the job, its key and its time.
+    const bare = (size: number) =>
+      encodeTick({
+        ...job(size),
+        namespace: "beta",
+        key: "k",
+        index: 0,
+        scheduledAt: new Date(),
+      }).length;
+    const edge = max - 8 - (bare(1) - 1);
+    assert.equal(bare(edge), max - 8);
+    await assert.rejects(schedule.set("k", job(edge)), PayloadTooLargeError);
+    await schedule.set("k", [job(edge - 200)], { paused: true });
+    const to = Math.floor(Date.now() / 1000 / 3600) * 3600_000;
+    assert.equal(
+      await schedule.backfill("k", { from: new Date(to), to: new Date(to) }),
+      1,
+      "and its backfilled tick is stored",
+    );
+  }));
+
 Deno.test("every call refuses a by with control characters and changes nothing", () =>
   withClient(async (schedule) => {
     await schedule.set("k", HttpJob("@hourly", hook));

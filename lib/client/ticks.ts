@@ -203,6 +203,7 @@ async function publishTick(
     bytes,
     client.namespace.maxPayload,
     `a tick of job ${tick.index} of ${quoted(tick.key)}`,
+    msgID,
   );
   const { names, js } = client.namespace;
   const ack = await js.publish(

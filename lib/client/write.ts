@@ -19,6 +19,7 @@ import {
 } from "../nats/definitions.ts";
 import { isConflict } from "../nats/kv_change.ts";
 import type { Spec } from "../spec/spec.ts";
+import { policyJitter } from "../spec/jitter.ts";
 import type { Definition, Job } from "../types.ts";
 import type { PauseOptions, SetOptions, WriteOptions } from "./options.ts";
 import {
@@ -201,24 +202,32 @@ async function writeDefinition(
   }
 }
 
-/** Throws when a tick of a job of `definition` is larger than the server accepts. */
+/**
+ * Throws when a tick of a job of `definition` is larger than the server accepts, as a
+ * node sends it: with the largest revision, its fire time when jittered, a manual
+ * trigger's field, and its `Nats-Msg-Id`.
+ */
 function assertTicksFit(
   client: Client,
   key: string,
   definition: Definition,
   maxPayload: number,
 ): void {
+  const { anchor } = definition;
   definition.jobs.forEach((job, index) => {
     const tick = tickEncoder({
       ...job,
       namespace: namespaceOf(client),
       key,
       index,
-    })(definition.anchor);
+      revision: Number.MAX_SAFE_INTEGER,
+      trigger: "backfill",
+    })(anchor, policyJitter(job.policy) > 0 ? anchor : undefined);
     assertFits(
       tick,
       maxPayload,
       `a tick of job ${index} of ${quoted(key)}`,
+      client.namespace.names.tickId(key, index, anchor.getTime()),
     );
   });
 }
