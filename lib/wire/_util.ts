@@ -4,7 +4,7 @@
  * @module
  */
 
-import { isRecord } from "../_util.ts";
+import { isRecord, timeOf } from "../_util.ts";
 import { CodecError } from "../errors.ts";
 import type { TickTrigger } from "../types.ts";
 
@@ -65,7 +65,7 @@ export function parseVersioned(
 
 /** Whether `value` is text that reads as a time (as {@link parseDate} reads it). */
 export function isTime(value: unknown): value is string {
-  return typeof value === "string" && !isNaN(new Date(value).getTime());
+  return typeof value === "string" && !isNaN(timeOf(value));
 }
 
 /**
@@ -74,10 +74,9 @@ export function isTime(value: unknown): value is string {
  * @throws {CodecError} When `value` is not one; `what` names the field.
  */
 export function parseDate(value: unknown, what: string): Date {
-  if (!isTime(value)) {
-    throw new CodecError(`${what}: expected an ISO 8601 time`);
-  }
-  return new Date(value);
+  const time = typeof value === "string" ? timeOf(value) : NaN;
+  if (isNaN(time)) throw new CodecError(`${what}: expected an ISO 8601 time`);
+  return new Date(time);
 }
 
 /**
