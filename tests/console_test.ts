@@ -354,7 +354,7 @@ Deno.test("console: the edit form shows a URL's credentials as *** and a save ke
   });
 });
 
-Deno.test("console: a definitions bucket and a run history deleted and created again are followed again", async () => {
+Deno.test("console: a definitions bucket and a run history deleted and created again are followed again; a purged bucket too", async () => {
   await withConsole(async ({ url, nc, schedule, hook }) => {
     await schedule.set(
       "before.delete",
@@ -382,6 +382,12 @@ Deno.test("console: a definitions bucket and a run history deleted and created a
       "its failed runs read from the new run history",
       async () =>
         (await browser.page("/?filter=failing")).includes("after.create"),
+    );
+    // Purged whole, without a deletion marker: the key goes too.
+    await jsm.streams.purge("KV_schedule-beta");
+    await waitFor(
+      "the purged key gone",
+      async () => !(await browser.page("/")).includes("after.create"),
     );
   });
 });

@@ -656,7 +656,7 @@ Deno.test("a definition a stalled node receives later than catchup: the ticks du
   }
 });
 
-Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules stop, new ones fire", () =>
+Deno.test("a deleted, recreated or purged definitions bucket is reloaded: old schedules stop, new ones fire", () =>
   withCluster(
     async ({ namespace, schedule, startNode, stored, reach, queue }) => {
       const nodes = [await startNode(), await startNode()];
@@ -692,6 +692,16 @@ Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules 
       );
       await reach("newer", nextSecond(recreated) + 2 * SECOND);
 
+      // Purged whole (no deletion marker is left): the nodes drop what they held.
+      await namespace.jsm.streams.purge(bucketStream);
+      await waitFor("both nodes to reload after the purge", reloads(3));
+      const purged = Date.now();
+      await schedule.set("newest", HttpJob("* * * * * *", hook));
+      await reach(
+        "newest",
+        nextSecond((await stored("newest")).definedAt) + SECOND,
+      );
+
       for (const key of ["a", "b", "c"]) {
         assert.deepEqual(
           queue.of(key).filter((t) => t > dropped),
@@ -700,16 +710,26 @@ Deno.test("a deleted or recreated definitions bucket is reloaded: old schedules 
         );
       }
       assert.deepEqual(queue.of("new").filter((t) => t > recreated), []);
+      assert.deepEqual(queue.of("newer").filter((t) => t > purged), []);
       // The first node to notice the deletion creates the bucket; the other may find it
       // recreated.
       const reasons = nodes.flatMap(({ log }) =>
         log.lines.filter((line) => line.msg === "reloading the definitions")
           .map((line) => line.reason)
       );
-      assert.equal(reasons.length, 4);
+      assert.equal(reasons.length, 6);
       assert.ok(reasons.includes("the definitions bucket was deleted"));
+      assert.deepEqual(
+        reasons.filter((reason) =>
+          reason === "the definitions bucket was purged"
+        ),
+        [
+          "the definitions bucket was purged",
+          "the definitions bucket was purged",
+        ],
+      );
       for (const reason of reasons) {
-        assert.match(String(reason), /deleted|recreated/);
+        assert.match(String(reason), /deleted|recreated|purged/);
       }
     },
   ));

@@ -1,6 +1,6 @@
 /**
  * The namespace's definitions, held in memory: read in one pass, as a node reads them,
- * then followed by a watch of the bucket, and read again when it is deleted or recreated. The console lists, filters and sorts them
+ * then followed by a watch of the bucket, and read again when it is deleted, recreated or purged. The console lists, filters and sorts them
  * without a request per key, and is told of each change.
  *
  * @module
@@ -31,7 +31,7 @@ export interface IndexEntry {
 
 /**
  * The definitions of a namespace, kept current by following the bucket. When the bucket
- * is deleted or recreated (checked every 3 s, as a node does), or the follow fails, every
+ * is deleted, recreated or purged (checked every 3 s, as a node does), or the follow fails, every
  * definition is dropped and the bucket read again from its start, logged
  * `reloading the definitions`; while it is missing, read again after a backoff.
  *
@@ -69,6 +69,7 @@ export class DefinitionIndex {
         index.#clear();
       },
       log,
+      held: () => index.#entries.size,
     }, index.#stopping.signal);
     return index;
   }

@@ -96,6 +96,11 @@ export interface DefinitionsFollower {
   /** Every stored entry is read: the follow starts once this resolves. */
   read(): void | Promise<void>;
   /**
+   * How many keys the follower holds a definition of: a bucket followed to its end with
+   * fewer messages was purged (see `whileSame`), and is read again.
+   */
+  held(): number;
+  /**
    * Where a failure the follow retries is logged (`following the definitions failed;
    * trying again`, with the wait and the revision it goes on from).
    */
@@ -110,6 +115,11 @@ export interface KeptFollower {
   reload(reason: string): void;
   /** Where the retried failures of the follow are logged. */
   log: Pick<Logger, "warn">;
+  /**
+   * How many keys the follower holds, for the definitions (see
+   * {@link DefinitionsFollower.held}); the run history's records expire, so it has none.
+   */
+  held?: () => number;
 }
 
 /** What {@link Namespace.provisionQueue} found or made. */
@@ -250,7 +260,7 @@ export class Namespace {
    * the last entry of every key, and those stored meanwhile (`readBucket`), awaits
    * `follower.read`, then follows the bucket from the next revision (`followBucket`),
    * calling `follower.each` for every entry in revision order, until `signal` is aborted,
-   * the follow fails, or the bucket is deleted or created again (see `whileSame`).
+   * the follow fails, or the bucket is deleted, created again or purged (see `whileSame`).
    * Resolves with why it ended.
    *
    * @throws {Error} When the read or the follow fails.
@@ -266,8 +276,9 @@ export class Namespace {
   /**
    * Reads stream `which` (the definitions bucket, or the run history: the last entry of
    * each subject), then follows it until `signal` is aborted, and again from its start
-   * each time it is deleted or created again or its follow fails: `follower.reload` is
-   * told why, and the passes wait 1 s doubling to 30 s while they keep failing (see
+   * each time it is deleted, created again or purged (with `follower.held`) or its
+   * follow fails: `follower.reload` is told why, and the passes wait 1 s doubling to
+   * 30 s while they keep failing (see
    * `followAgain`). A failure the follow retries is logged
    * `following the definitions failed; trying again` (or the run history). Resolves once
    * the first read is done, with the whole follow, which settles at the abort.
@@ -292,6 +303,7 @@ export class Namespace {
           resolve();
         },
         log: follower.log,
+        held: follower.held ?? (() => 0),
       }, signal);
     };
     const following = followAgain(pass, {
@@ -332,7 +344,7 @@ export class Namespace {
     signal: AbortSignal,
   ): Promise<string> {
     const { what, name, info, where } = this.#followed(which);
-    const { each, read, log } = follower;
+    const { each, read, log, held } = follower;
     let revision = 0;
     const apply = (entry: BucketEntry) => {
       each(entry);
@@ -344,7 +356,7 @@ export class Namespace {
         delay,
         from: revision + 1,
       });
-    const followed = { what, info, created, sequence: () => revision };
+    const followed = { what, info, created, sequence: () => revision, held };
     return whileSame(followed, signal, async (ending) => {
       const from = { ...where, signal: ending };
       const last = await readBucket(this.#client, from, apply);

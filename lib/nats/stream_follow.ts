@@ -22,13 +22,20 @@ export interface FollowedStream {
   created: string;
   /** The last sequence followed. */
   sequence: () => number;
+  /**
+   * How many of its subjects the follower holds an entry of, for a stream whose messages
+   * go only when a newer one replaces them (a KV bucket without a TTL): once followed to
+   * its last sequence, fewer messages than that means some were purged.
+   */
+  held?: () => number;
 }
 
 /**
  * Runs `follow` with a signal aborted when `signal` is, or when `stream` is no longer the
- * one followed (read every {@link STREAM_CHECK} ms: deleted, created again, or its
- * sequence went back; a stream that cannot be read now is read again later). Resolves
- * with why it ended: `<what> was deleted`, `was recreated`, `'s sequence went back`, or
+ * one followed (read every {@link STREAM_CHECK} ms: deleted, created again, its
+ * sequence went back, or purged under the entries `stream.held` counts; a stream that
+ * cannot be read now is read again later). Resolves with why it ended:
+ * `<what> was deleted`, `was recreated`, `'s sequence went back`, `was purged`, or
  * `the follow ended` when `follow` returned. A failure of `follow` not due to the abort,
  * nor to the stream changing (looked at once more), rejects.
  *
@@ -42,7 +49,7 @@ export async function whileSame(
   signal: AbortSignal,
   follow: (signal: AbortSignal) => Promise<void>,
 ): Promise<string> {
-  const { what, info, created, sequence } = stream;
+  const { what, info, created, sequence, held } = stream;
   const changed = new AbortController();
   let reason = "the follow ended";
   const look = async (): Promise<string | null> => {
@@ -54,7 +61,11 @@ export async function whileSame(
     }
     if (now === null) return `${what} was deleted`;
     if (now.created !== created) return `${what} was recreated`;
-    if (now.state.last_seq < sequence()) return `${what}'s sequence went back`;
+    const { last_seq, messages } = now.state;
+    if (last_seq < sequence()) return `${what}'s sequence went back`;
+    if (held && last_seq === sequence() && messages < held()) {
+      return `${what} was purged`;
+    }
     return null;
   };
   const check = setInterval(async () => {

@@ -89,7 +89,7 @@ export interface NodeMetrics {
   publishErrors: number;
   /** Stored definitions that were not valid and are not fired. */
   rejected: number;
-  /** Times the definitions bucket was found deleted or recreated, and reloaded. */
+  /** Times the definitions bucket was found deleted, recreated or purged, and reloaded. */
   bucketReloads: number;
   /** Times the job stream was found missing by a publish, and created again. */
   streamRestores: number;

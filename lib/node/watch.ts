@@ -73,9 +73,10 @@ export interface DefinitionWatchOptions {
  * as its catch-up policy says (`all` late ticks, the `latest`, `none`), and the ticks no
  * node published while down are logged, counted and reported.
  *
- * A consumer does not notice its bucket deleted or recreated (it goes on from its old
+ * A consumer does not notice its bucket deleted, recreated or purged (it goes on from its old
  * sequence), so every 3 s (`STREAM_CHECK`) the bucket's stream is read: when it is
- * gone, was created again or its sequence went back, or when the follow fails,
+ * gone, was created again, its sequence went back or it holds fewer messages than the
+ * node holds definitions (purged), or when the follow fails,
  * every definition is dropped, the bucket is created if missing, and all is loaded again
  * as at start; this is logged and counted (`bucketReloads`).
  *
@@ -190,6 +191,7 @@ export class DefinitionWatch {
           applied.bucket = bucket;
         },
         log: this.#log,
+        held: () => this.#byKey.size + this.#withoutJobs.size,
       }, this.#stopping.signal);
     } finally {
       release();

@@ -63,7 +63,7 @@ const NODE_COUNTERS: [keyof NodeMetrics, string, string][] = [
   [
     "bucketReloads",
     "schedule_bucket_reloads_total",
-    "Definitions reloaded after the bucket was deleted or recreated.",
+    "Definitions reloaded after the bucket was deleted, recreated or purged.",
   ],
   [
     "streamRestores",
