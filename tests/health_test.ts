@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsServer } from "./nats_server.ts";
 import { waitFor } from "./helpers.ts";
 import { env, run, Service } from "./_cli.ts";
@@ -13,6 +14,35 @@ Deno.test("a health port in use stops the node at start, naming the field", asyn
   listener.close();
   assert.equal(taken.code, 1);
   assert.match(taken.stderr, /http\.port: port \d+ is in use/);
+});
+
+Deno.test("a node is not ready while it reloads the definitions, and ready again once loaded", async () => {
+  await using server = await NatsServer.start();
+  const node = new Service([], env(server));
+  const port = await node.port();
+  const ready = async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+    await response.body?.cancel();
+    return response.status === 200;
+  };
+  await waitFor("the node ready", ready);
+  const nc = await server.connect();
+  const jsm = await jetstreamManager(nc);
+  try {
+    // The bucket deleted, and its subjects taken by another stream: it cannot be made again.
+    await jsm.streams.delete("KV_schedule-beta");
+    await jsm.streams.add({
+      name: "blocker",
+      subjects: ["$KV.schedule-beta.>"],
+    });
+    await waitFor("the node not ready", async () => !await ready());
+    await node.until('"msg":"reloading the definitions"');
+    await jsm.streams.delete("blocker");
+    await waitFor("the node ready again", ready, 20_000);
+  } finally {
+    await nc.close();
+    assert.equal(await node.stop(), 0);
+  }
 });
 
 Deno.test("health, readiness and Prometheus metrics; nodes lists the live processes", async () => {

@@ -243,6 +243,14 @@ export class Node {
     return { through, bucket, revision, node: this.name };
   }
 
+  /**
+   * True while the node reads the definitions: at start, and again while it reloads them
+   * (the bucket deleted, recreated or purged under it), when it fires none of them.
+   */
+  get loading(): boolean {
+    return this.#watch.loading;
+  }
+
   /** The server's clock, which fires the ticks. */
   get clock(): ClockReading {
     return this.#clock;

@@ -139,6 +139,14 @@ export class DefinitionWatch {
     return this.#applied;
   }
 
+  /**
+   * True while the definitions are read: at start, and again from a reload until every
+   * stored definition is loaded (the node holds none of them meanwhile).
+   */
+  get loading(): boolean {
+    return this.#applied.bucket === "";
+  }
+
   /** Ends the watch. */
   async stop(): Promise<void> {
     this.#stopping.abort();
@@ -151,6 +159,7 @@ export class DefinitionWatch {
       loaded: () => this.#loaded,
       signal: this.#stopping.signal,
       reload: (reason) => {
+        this.#applied = { bucket: "", revision: 0 };
         this.#metrics.bucketReloads++;
         this.#log.warn("reloading the definitions", {
           reason,

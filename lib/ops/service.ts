@@ -328,7 +328,7 @@ async function startNode(
   return {
     stop: () => started.stop(),
     metrics: started.metrics,
-    ready: () => !started.clock.skewed,
+    ready: () => !started.clock.skewed && !started.loading,
     details: () => ({
       definitions: started.metrics.definitions,
       jobs: started.metrics.jobs,
