@@ -362,8 +362,8 @@ Deno.test("a definition stored before the node started, then changed, keeps no j
     assert.deepEqual(after.filter((t) => (t / SECOND) % 2 !== 0), []);
   }));
 
-Deno.test("a malformed definition is logged and skipped; other keys keep firing", () =>
-  withCluster(async ({ kv, schedule, startNode, stored, reach }) => {
+Deno.test("a malformed definition is logged and skipped, counted once; other keys keep firing", () =>
+  withCluster(async ({ kv, namespace, schedule, startNode, stored, reach }) => {
     await kv.put("garbage", "{not json");
     await kv.put("future", JSON.stringify({ version: 9, jobs: [] }));
     await kv.put(
@@ -387,11 +387,27 @@ Deno.test("a malformed definition is logged and skipped; other keys keep firing"
       "future",
       "garbage",
     ]);
+    await schedule.set("good2", HttpJob("* * * * * *", hook));
     await kv.put("garbage", "still not json");
     await waitFor(
       "the second rejection",
       () => node.node.metrics.rejected === 4,
     );
+    // Purged but for its last message (the node holds two definitions): reloaded, the
+    // rejected definition read again is not counted again.
+    await namespace.jsm.streams.purge(`KV_${namespace.names.bucket}`, {
+      keep: 1,
+    });
+    await waitFor(
+      "the reload",
+      () => node.node.metrics.bucketReloads === 1 && !node.node.loading,
+    );
+    assert.equal(
+      node.log.lines.filter((line) => line.msg === "definition rejected")
+        .length,
+      5,
+    );
+    assert.equal(node.node.metrics.rejected, 4);
   }));
 
 Deno.test("the node reconnects after nats-server restarts and keeps firing", () =>

@@ -105,6 +105,12 @@ export class DefinitionWatch {
   readonly #byKey = new KeyMap(keyOfJobs);
   /** The keys of the definitions loaded with no job queued (their ticks are over). */
   readonly #withoutJobs = new Set<string>();
+  /**
+   * The revision of each key whose definition was rejected, in the bucket created at
+   * `#rejectedIn`: a reload reads it again, and counts it once.
+   */
+  readonly #rejected = new Map<string, number>();
+  #rejectedIn = "";
   readonly #debug: boolean;
   /** The load of the stored definitions under way, if any. */
   #initial: InitialLoad | undefined;
@@ -181,6 +187,10 @@ export class DefinitionWatch {
     const info = await openBucket(namespace, this.#log);
     const bucket = info.created;
     this.#firstDelivery = info.state.last_seq;
+    if (bucket !== this.#rejectedIn) {
+      this.#rejected.clear();
+      this.#rejectedIn = bucket;
+    }
     this.#initial = await InitialLoad.open({
       ...this.#options,
       bucket,
@@ -233,6 +243,7 @@ export class DefinitionWatch {
     const { key, revision } = entry;
     if (revision > this.#firstDelivery) this.#unschedule(key);
     if (entry.operation !== "PUT") {
+      this.#rejected.delete(key);
       // While the stored definitions load, a deletion is old news: a debug line.
       this.#log[this.#initial ? "debug" : "info"]("definition removed", {
         key,
@@ -240,13 +251,11 @@ export class DefinitionWatch {
       });
       return;
     }
-    const decoded = decodeOrReject(
-      entry,
-      this.#compile,
-      this.#metrics,
-      this.#log,
-    );
-    if (decoded === null) return;
+    const decoded = decodeOrReject(entry, this.#compile, this.#log);
+    if (decoded === null) {
+      this.#countRejected(key, revision);
+      return;
+    }
     if (decoded.definition.paused) {
       this.#log.info("definition paused", { key, revision });
       return;
@@ -346,6 +355,13 @@ export class DefinitionWatch {
     );
   }
 
+  /** Counts a rejected definition (`rejected`) once, however often a reload reads it. */
+  #countRejected(key: string, revision: number): void {
+    if (this.#rejected.get(key) === revision) return;
+    this.#rejected.set(key, revision);
+    this.#metrics.rejected++;
+  }
+
   #unschedule(key: string): void {
     this.#initial?.drop(key);
     const held = this.#byKey.delete(key);
@@ -359,19 +375,17 @@ export class DefinitionWatch {
 
 /**
  * The definition in `entry` and its compiled specs, or `null` when it is not valid: then
- * it is counted (`rejected`) and logged, and nothing else changes.
+ * it is logged, and nothing else changes.
  */
 function decodeOrReject(
   entry: BucketEntry,
   compile: Parameters<typeof decodeDefinition>[1],
-  metrics: NodeMetrics,
   log: Logger,
 ): CompiledDefinition | null {
   try {
     return decodeDefinition(entry.value, compile);
   } catch (err) {
     if (!(err instanceof ScheduleError)) throw err;
-    metrics.rejected++;
     log.warn("definition rejected", {
       key: entry.key,
       revision: entry.revision,
