@@ -87,4 +87,5 @@ export {
   NotFoundError,
   PayloadTooLargeError,
   ScheduleError,
+  UnsupportedServerError,
 } from "./lib/errors.ts";

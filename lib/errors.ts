@@ -169,3 +169,16 @@ export class InvalidBackfillError extends ScheduleError {}
  * ```
  */
 export class BackfillTooLargeError extends InvalidBackfillError {}
+
+/**
+ * The connected nats-server is older than 2.10, the oldest line this module runs
+ * against. Nothing was created on it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ScheduleError, UnsupportedServerError } from "@x/schedule";
+ * assert.ok(new UnsupportedServerError("old") instanceof ScheduleError);
+ * ```
+ */
+export class UnsupportedServerError extends ScheduleError {}

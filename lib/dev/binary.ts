@@ -10,9 +10,7 @@
  */
 
 import { installNatsServer } from "./install.ts";
-
-/** The oldest nats-server line this project supports. */
-export const MIN_NATS_SERVER = "2.10";
+import { compareVersions } from "../nats/server_version.ts";
 
 /** What to look for, and where; every field has a default from the process. */
 export interface FindOptions {
@@ -130,26 +128,6 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/**
- * Orders versions such as `2.9.10` and `2.10.1` numerically.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { compareVersions } from "./binary.ts";
- * assert.deepEqual(["2.10.1", "2.9.10", "2.10"].sort(compareVersions), ["2.9.10", "2.10", "2.10.1"]);
- * ```
- */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 /**

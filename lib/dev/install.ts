@@ -16,12 +16,8 @@
  */
 
 import { ScheduleError } from "../errors.ts";
-import {
-  BINARY_NAME,
-  compareVersions,
-  matches,
-  MIN_NATS_SERVER,
-} from "./binary.ts";
+import { BINARY_NAME, matches } from "./binary.ts";
+import { compareVersions, MIN_NATS_SERVER } from "../nats/server_version.ts";
 
 const RELEASES = "https://github.com/nats-io/nats-server/releases";
 

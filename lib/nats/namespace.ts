@@ -17,7 +17,11 @@ import {
   type StreamInfo,
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import { NotFoundError, ScheduleError } from "../errors.ts";
+import {
+  NotFoundError,
+  ScheduleError,
+  UnsupportedServerError,
+} from "../errors.ts";
 import {
   type BucketEntry,
   type BucketReadClient,
@@ -36,6 +40,7 @@ import {
   provisionNamespace,
 } from "./provision.ts";
 import { parseTimestamp } from "./timestamp.ts";
+import { assertSupportedServer } from "./server_version.ts";
 
 /** How long a stream's read waits for its next message: see {@link Namespace.read}. */
 const READ_SILENCE = 10_000;
@@ -183,12 +188,14 @@ export class Namespace {
    * missing.
    *
    * @throws {InvalidNamespaceError} When the namespace is not valid.
+   * @throws {UnsupportedServerError} When the server is older than nats-server 2.10.
    */
   static async open(
     nc: NatsConnection,
     namespace: string,
     options: NamespaceOptions = {},
   ): Promise<Namespace> {
+    assertSupportedServer(nc.info?.version);
     const names = new NamespaceNames(namespace);
     const js = jetstream(nc);
     const jsm = await js.jetstreamManager();
@@ -519,14 +526,15 @@ export class Namespace {
    * The time of the server that stamps the ticks, the job stream's leader, in epoch ms:
    * the time stamp of a stream info answer (nats-server 2.10 and later).
    *
-   * @throws {Error} When the server's answer carries no time stamp.
+   * @throws {UnsupportedServerError} When the server's answer carries no time stamp
+   * (older than nats-server 2.10).
    */
   async serverTime(): Promise<number> {
     const info: StreamInfo & { ts?: string } = await this.jsm.streams.info(
       this.names.jobStream,
     );
     if (info.ts === undefined) {
-      throw new Error(
+      throw new UnsupportedServerError(
         "the server's stream info has no time stamp: nats-server 2.10 or later is needed",
       );
     }
