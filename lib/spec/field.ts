@@ -139,7 +139,15 @@ function number(
   bounds: FieldBounds,
   error: (reason: string) => InvalidSpecError,
 ): number {
-  return bounds.names?.get(text.toLowerCase()) ?? integer(text, error);
+  return bounds.names?.get(lowerAsGo(text)) ?? integer(text, error);
+}
+
+/**
+ * `text` lower-cased as robfig's `strings.ToLower` does, one character for one: where
+ * JavaScript's `toLowerCase` makes `İ` two (`i̇`), Go makes it `i`, so `FRİ` is Friday.
+ */
+function lowerAsGo(text: string): string {
+  return text.replaceAll("İ", "i").toLowerCase();
 }
 
 /** A non-negative integer as Go's `strconv.Atoi` reads it (a sign may lead). */

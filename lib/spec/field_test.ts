@@ -32,6 +32,14 @@ Deno.test("day of week: 7 and x-SUN are Sunday, 0-SUN is Sunday alone", () => {
   assert.deepEqual(members("*", DAY_OF_WEEK), [0, 1, 2, 3, 4, 5, 6]);
 });
 
+Deno.test("names are lower-cased as Go does: FRİ is Friday, fri with a combining dot is not", () => {
+  assert.deepEqual(members("FRİ", DAY_OF_WEEK), [5]);
+  assert.throws(
+    () => parseField("spec", "fri\u0307", DAY_OF_WEEK),
+    InvalidSpecError,
+  );
+});
+
 Deno.test("the star bit: * or ? with no step or step 1", () => {
   const star = (text: string) => parseField("spec", text, DAY_OF_MONTH).star;
   assert.deepEqual(
