@@ -13,8 +13,17 @@ export interface DiffLine {
 }
 
 /**
- * The lines that turn `before` into `after` (a longest common subsequence); at most
- * `context` unchanged lines are kept around each change, the others dropped.
+ * The largest table of line pairs a diff compares, past the lines both texts start and
+ * end with: a definition may be a megabyte, and a page is drawn in the one thread that
+ * serves every request (a quarter of a million pairs: about 2 ms).
+ */
+export const DIFF_PAIRS = 250_000;
+
+/**
+ * The lines that turn `before` into `after` (a longest common subsequence of the lines
+ * between those both start and end with); at most `context` unchanged lines are kept
+ * around each change, the others dropped. `null` when the lines that differ are too many
+ * to compare (more than {@link DIFF_PAIRS} pairs).
  *
  * @example
  * ```ts
@@ -32,9 +41,35 @@ export function diffLines(
   before: string,
   after: string,
   context = 3,
-): DiffLine[] {
+): DiffLine[] | null {
   const a = before ? before.split("\n") : [];
   const b = after ? after.split("\n") : [];
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (
+    end < a.length - start && end < b.length - start &&
+    a[a.length - 1 - end] === b[b.length - 1 - end]
+  ) end++;
+  const middle = middleLines(
+    a.slice(start, a.length - end),
+    b.slice(start, b.length - end),
+  );
+  if (middle === null) return null;
+  const kept = (lines: string[]) =>
+    lines.map((text): DiffLine => ({ op: " ", text }));
+  const head = kept(a.slice(Math.max(0, start - context), start));
+  const tail = kept(a.slice(a.length - end, a.length - end + context));
+  return middle.length === 0 ? [] : [
+    ...head,
+    ...dropFarFromChanges(middle, context),
+    ...tail,
+  ];
+}
+
+/** The longest common subsequence diff of `a` and `b`, or `null` when too large. */
+function middleLines(a: string[], b: string[]): DiffLine[] | null {
+  if ((a.length + 1) * (b.length + 1) > DIFF_PAIRS) return null;
   const lengths = Array.from(
     { length: a.length + 1 },
     () => new Uint32Array(b.length + 1),
@@ -61,6 +96,11 @@ export function diffLines(
       lines.push({ op: "+", text: b[j++] });
     }
   }
+  return lines;
+}
+
+/** `lines` without the unchanged ones more than `context` lines from a change. */
+function dropFarFromChanges(lines: DiffLine[], context: number): DiffLine[] {
   const near = (at: number) =>
     lines.slice(Math.max(0, at - context), at + context + 1).some((line) =>
       line.op !== " "

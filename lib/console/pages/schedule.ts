@@ -301,11 +301,15 @@ r${revision.revision}, ${absolute(revision.at, zone)}${
       `
       : ""
   }
-<pre class="diff">${
-    lines.map((line) =>
-      html`<span class="${
-        line.op === "+" ? "add" : line.op === "-" ? "del" : ""
-      }">${line.op} ${line.text}</span>\n`
-    )
-  }</pre></li>`;
+${
+    lines === null
+      ? html`<p class="muted">Too many lines changed to show them.</p>`
+      : html`<pre class="diff">${
+        lines.map((line) =>
+          html`<span class="${
+            line.op === "+" ? "add" : line.op === "-" ? "del" : ""
+          }">${line.op} ${line.text}</span>\n`
+        )
+      }</pre>`
+  }</li>`;
 }
