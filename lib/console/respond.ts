@@ -10,7 +10,8 @@ import type { PageContext } from "./pages/layout.ts";
 
 /**
  * The path (and query) to go back to after signing in: `next` resolved as a browser does,
- * if it stays at `origin`, the console's own; else `/` (never another site).
+ * if it stays at `origin`, the console's own, and its path does not start with `//`
+ * (which a browser reads as another host); else `/` (never another site).
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@ import type { PageContext } from "./pages/layout.ts";
  * const origin = "http://127.0.0.1:8080";
  * assert.equal(nextPath("/schedules/a?filter=paused", origin), "/schedules/a?filter=paused");
  * assert.equal(nextPath("/\t/evil.example/", origin), "/");
+ * assert.equal(nextPath("/.//evil.example/", origin), "/");
  * ```
  */
 export function nextPath(
@@ -26,7 +28,9 @@ export function nextPath(
   origin: string,
 ): string {
   const url = next ? URL.parse(next, origin) : null;
-  return url?.origin === origin ? `${url.pathname}${url.search}` : "/";
+  return url?.origin === origin && !url.pathname.startsWith("//")
+    ? `${url.pathname}${url.search}`
+    : "/";
 }
 
 /** `body` as an HTML answer that is never cached. */
