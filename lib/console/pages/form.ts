@@ -54,8 +54,8 @@ export function formValues(jobs: Job[]): FormValues {
  * credentials where it still shows them as `***` (see {@link keptCredentials}). The
  * client's `set` validates them.
  *
- * @throws {InvalidJobError} When a body is not JSON, or a URL shows credentials as `***`
- * for another origin than the job's.
+ * @throws {InvalidJobError} When a body is not JSON, a URL shows credentials as `***`
+ * for another origin than the job's, or moves a job with headers to another origin.
  *
  * @example
  * ```ts
@@ -86,7 +86,10 @@ export function jobsFromForm(values: FormValues, existing: Job[]): Job[] {
     if (job.mode !== "HTTP") return job;
     const option: HttpOption = { ...(before.option as HttpOption) };
     const url = values[`url.${i}`]?.trim();
-    if (url !== undefined) option.url = keptCredentials(i, url, option.url);
+    if (url !== undefined) {
+      option.url = keptCredentials(i, url, option.url);
+      keptHeadersStay(i, option, (before.option as HttpOption).url);
+    }
     const method = values[`method.${i}`];
     if (method) option.method = method as HttpOption["method"];
     const body = values[`body.${i}`]?.trim();
@@ -100,6 +103,36 @@ export function jobsFromForm(values: FormValues, existing: Job[]): Job[] {
     }
     return { ...job, option };
   });
+}
+
+/**
+ * Refuses to send the headers of job `i`, whose values the form never shows (nor the
+ * secrets its `secretHeaders` name), to another origin than its `stored` URL's: whoever
+ * edits would get them there.
+ *
+ * @throws {InvalidJobError} When `option.url` has another origin, and the job headers.
+ */
+function keptHeadersStay(
+  i: number,
+  option: HttpOption,
+  stored: string | undefined,
+): void {
+  const names = [
+    ...Object.keys(option.headers ?? {}),
+    ...Object.keys(option.secretHeaders ?? {}),
+  ];
+  const before = stored === undefined ? null : URL.parse(stored);
+  const after = URL.parse(option.url ?? "");
+  if (
+    names.length === 0 || before === null || after?.origin === before.origin
+  ) {
+    return;
+  }
+  throw new InvalidJobError(
+    `job ${i}: its headers (${
+      names.join(", ")
+    }) are sent to ${before.origin} only, and the console does not show their values: change its URL's origin with the client or \`schedule set\``,
+  );
 }
 
 /**

@@ -37,6 +37,38 @@ Deno.test("a saved form keeps the stored credentials where the URL still shows *
   assert.equal(saved("https://hooks.example/a"), "https://hooks.example/a");
 });
 
+Deno.test("a saved form refuses to send a job's unseen headers to another origin", () => {
+  const withHeaders = (option: Record<string, unknown>): Job[] => [{
+    mode: "HTTP",
+    spec: "@hourly",
+    option: { url: "https://api.example/hook", ...option },
+  }];
+  const save = (url: string, jobs: Job[]) =>
+    jobsFromForm({ "spec.0": "@hourly", "url.0": url }, jobs);
+  for (
+    const jobs of [
+      withHeaders({ headers: { authorization: "Bearer s3cret" } }),
+      withHeaders({ secretHeaders: { authorization: "api-token" } }),
+    ]
+  ) {
+    assert.throws(
+      () => save("https://evil.example/", jobs),
+      (err: Error) =>
+        err instanceof InvalidJobError &&
+        /headers \(authorization\) are sent to https:\/\/api\.example only/
+          .test(err.message) &&
+        !err.message.includes("s3cret"),
+    );
+    const [kept] = save("https://api.example/other", jobs);
+    assert.equal(
+      (kept.option as { url: string }).url,
+      "https://api.example/other",
+    );
+  }
+  const [plain] = save("https://evil.example/", withHeaders({}));
+  assert.equal((plain.option as { url: string }).url, "https://evil.example/");
+});
+
 Deno.test("a saved form refuses *** for credentials of another origin, or none", () => {
   assert.throws(
     () => saved("https://***@elsewhere.example/a"),
