@@ -143,19 +143,23 @@ Deno.test("console: pages answer with a strict CSP, escape what they show, and r
     assert.equal(response.status, 403);
     assert.match(await response.text(), /CSRF/);
     const other = new Session(url);
-    response = await browser.post("/schedules/billing.nightly/pause", {
-      csrf: await other.csrf(),
-    });
-    assert.equal(response.status, 403);
-    await response.body?.cancel();
+    for (const stale of [await other.csrf(), csrf]) {
+      // Another session's token, and the one of the session before signing in.
+      response = await browser.post("/schedules/billing.nightly/pause", {
+        csrf: stale,
+      });
+      assert.equal(response.status, 403);
+      await response.body?.cancel();
+    }
     assert.equal(
       (await schedule.get("billing.nightly"))[0].state.paused,
       false,
     );
 
-    // With it: paused, and a note with markup is shown as text.
+    // With it (of the new session signing in started): paused, and a note with markup
+    // is shown as text.
     response = await browser.post("/schedules/billing.nightly/pause", {
-      csrf,
+      csrf: await browser.csrf(),
       note: "<script>alert(1)</script>",
     });
     assert.equal(response.status, 303);
@@ -505,7 +509,7 @@ Deno.test("console: a POST is refused before its body is read when it needs no l
     // Below the limit, a long note is read.
     const note = "n".repeat(512 * 1024);
     const response = await browser.post("/schedules/big/pause", {
-      csrf,
+      csrf: await browser.csrf(), // signing in started a new session
       note,
     });
     assert.equal(response.status, 303);

@@ -199,8 +199,8 @@ async function signIn(
   values: FormValues,
 ): Promise<Response> {
   const { access } = deps;
-  const cookie = await access.signIn(context.session, values);
-  if (cookie === null) {
+  const cookies = await access.signIn(values);
+  if (cookies === null) {
     return page(
       loginPage(
         context,
@@ -211,7 +211,7 @@ async function signIn(
       401,
     );
   }
-  return redirect(nextPath(values.next, context.url.origin), cookie);
+  return redirect(nextPath(values.next, context.url.origin), cookies);
 }
 
 /** Runs `action` on `key`; a refusal goes back to the key's page as an error. */

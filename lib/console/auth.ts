@@ -1,8 +1,10 @@
 /**
  * Who may write, and CSRF protection. The console is read-only unless the config gives
  * a token or a user and password; a browser signs in once (a cookie bound to its
- * session) and every POST carries the session's CSRF token. Both cookies and the CSRF
- * token are HMACs of the session id under a key drawn from the credentials, so any
+ * session, for {@link SIGNED_IN_FOR} seconds) and every POST carries the session's CSRF
+ * token. Both cookies and the CSRF token are HMACs of the session id under a key drawn
+ * from the credentials by a slow hash (PBKDF2, {@link KEY_ITERATIONS} rounds: a CSRF token
+ * is given to anyone, and must not make the password quick to guess offline), so any
  * replica of the console accepts them and nothing is stored.
  *
  * @module
@@ -13,6 +15,12 @@ import { ConfigError } from "../errors.ts";
 
 const SESSION = "schedule_session";
 const SIGNED_IN = "schedule_auth";
+
+/** How long a sign-in lasts, in seconds: 12 hours. */
+export const SIGNED_IN_FOR = 12 * 3600;
+
+/** The PBKDF2-HMAC-SHA256 rounds that draw the key from the credentials (OWASP's count). */
+export const KEY_ITERATIONS = 600_000;
 
 /** The session a request belongs to, and what it may do. */
 export interface Session {
@@ -66,10 +74,21 @@ export class Access {
       : config.user !== undefined
       ? `user:${config.user}:${password}`
       : crypto.randomUUID(); // read-only: sessions need a key all the same
-    const key = await crypto.subtle.importKey(
-      "raw",
-      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material)),
-      { name: "HMAC", hash: "SHA-256" },
+    const key = await crypto.subtle.deriveKey(
+      {
+        name: "PBKDF2",
+        hash: "SHA-256",
+        salt: new TextEncoder().encode("schedule console sessions"),
+        iterations: KEY_ITERATIONS,
+      },
+      await crypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(material),
+        "PBKDF2",
+        false,
+        ["deriveKey"],
+      ),
+      { name: "HMAC", hash: "SHA-256", length: 256 },
       false,
       ["sign"],
     );
@@ -101,12 +120,12 @@ export class Access {
     let id = cookies[SESSION];
     let setCookie: string | undefined;
     if (!id || !/^[\w-]{22}$/.test(id)) {
-      id = base64url(crypto.getRandomValues(new Uint8Array(16)));
+      id = newSessionId();
       setCookie = cookie(SESSION, id);
     }
     const signedIn = cookies[SIGNED_IN];
     const writer = this.writable && signedIn !== undefined &&
-      same(signedIn, await this.#sign(`auth:${id}`));
+      await this.#signedIn(id, signedIn);
     return { id, setCookie, csrf: await this.#sign(`csrf:${id}`), writer };
   }
 
@@ -116,13 +135,12 @@ export class Access {
   }
 
   /**
-   * The `Set-Cookie` header that signs `session` in when the credentials are right,
-   * else `null`.
+   * The `Set-Cookie` headers that sign in when the credentials are right (a new session,
+   * signed in for {@link SIGNED_IN_FOR} seconds), else `null`.
    */
   async signIn(
-    session: Session,
     credentials: { token?: string; user?: string; password?: string },
-  ): Promise<string | null> {
+  ): Promise<string[] | null> {
     const right = this.#token !== undefined
       ? same(credentials.token ?? "", this.#token)
       : this.#user !== undefined &&
@@ -131,12 +149,29 @@ export class Access {
           same(credentials.password ?? "", this.#password ?? ""),
         ].every(Boolean);
     if (!right) return null;
-    return cookie(SIGNED_IN, await this.#sign(`auth:${session.id}`));
+    const id = newSessionId();
+    const issued = Math.floor(Date.now() / 1000);
+    const signed = `${issued}.${await this.#sign(`auth:${id}:${issued}`)}`;
+    return [
+      cookie(SESSION, id),
+      cookie(SIGNED_IN, signed, SIGNED_IN_FOR),
+    ];
   }
 
-  /** The `Set-Cookie` header that signs out. */
-  signOut(): string {
-    return `${SIGNED_IN}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
+  /**
+   * The `Set-Cookie` headers that sign out: the sign-in dropped, and a new session, so
+   * that the browser's old cookies sign nothing in even if it kept them.
+   */
+  signOut(): string[] {
+    return [cookie(SESSION, newSessionId()), cookie(SIGNED_IN, "", 0)];
+  }
+
+  /** Whether `value` signs session `id` in, and has not expired. */
+  async #signedIn(id: string, value: string): Promise<boolean> {
+    const [issued, mac] = value.split(".");
+    const age = Date.now() / 1000 - Number(issued);
+    return /^\d{1,12}$/.test(issued) && age >= -60 && age < SIGNED_IN_FOR &&
+      same(mac ?? "", await this.#sign(`auth:${id}:${issued}`));
   }
 
   async #sign(text: string): Promise<string> {
@@ -166,8 +201,13 @@ async function readSecret(
   return text;
 }
 
-function cookie(name: string, value: string): string {
-  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict`;
+function newSessionId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function cookie(name: string, value: string, maxAge?: number): string {
+  const expiry = maxAge === undefined ? "" : `; Max-Age=${maxAge}`;
+  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict${expiry}`;
 }
 
 function parseCookies(header: string | null): Record<string, string> {

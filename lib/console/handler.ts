@@ -86,7 +86,10 @@ export function consoleHandler(
     headers.set("x-content-type-options", "nosniff");
     headers.set("referrer-policy", "same-origin");
     headers.set("x-frame-options", "DENY");
-    if (session.setCookie) headers.append("set-cookie", session.setCookie);
+    // A sign-in or sign-out sets a session of its own.
+    if (session.setCookie && !headers.has("set-cookie")) {
+      headers.append("set-cookie", session.setCookie);
+    }
     return new Response(response.body, { status: response.status, headers });
   };
 }

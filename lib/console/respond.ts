@@ -44,10 +44,10 @@ export function page(body: Html, status = 200): Response {
   });
 }
 
-/** A 303 to `location`, setting `cookie` if given. */
-export function redirect(location: string, cookie?: string): Response {
+/** A 303 to `location`, setting `cookies`. */
+export function redirect(location: string, cookies: string[] = []): Response {
   const headers = new Headers({ location });
-  if (cookie) headers.set("set-cookie", cookie);
+  for (const cookie of cookies) headers.append("set-cookie", cookie);
   return new Response(null, { status: 303, headers });
 }
 
