@@ -166,13 +166,16 @@ function buffered(
   };
 }
 
-/** True when a heartbeat is older than the ack wait (or missing): its worker is gone. */
+/**
+ * True when a heartbeat is older than the ack wait, missing or not a time (written by
+ * someone else): its worker is gone.
+ */
 function stale(
   heartbeatAt: string | undefined,
   { now, staleAfter }: AdmissionRequest,
 ): boolean {
   return heartbeatAt === undefined ||
-    now - Date.parse(heartbeatAt) > staleAfter;
+    !(now - Date.parse(heartbeatAt) <= staleAfter);
 }
 
 /**
@@ -250,8 +253,9 @@ export function cancelledBy(
  * The state once a tick of definition `revision` ended with `outcome`: its claim released
  * (running, or pending when it gave up waiting), the consecutive failures counted when
  * `pauseAfter` is set (a `failed` adds one, a `success` resets; other outcomes are not the
- * end of a tick; a tick of another revision than those counted starts the count again:
- * the definition was replaced). When the count reaches `pauseAfter` it starts again from
+ * end of a tick; a tick of a newer revision than those counted starts the count again:
+ * the definition was replaced; one of an older revision, ending late, leaves the newer
+ * one's count as it is). When the count reaches `pauseAfter` it starts again from
  * zero and `pause` is true: the caller pauses the key. `null` when there is nothing to
  * write.
  *
@@ -284,8 +288,11 @@ export function settle(
   ) delete next.pending;
   let failures = state.failures ?? 0;
   let pause = false;
+  const older = revision !== undefined && state.failuresOf !== undefined &&
+    revision < state.failuresOf;
   if (
-    pauseAfter !== undefined && (outcome === "success" || outcome === "failed")
+    pauseAfter !== undefined && !older &&
+    (outcome === "success" || outcome === "failed")
   ) {
     if (outcome === "success" || state.failuresOf !== revision) failures = 0;
     if (outcome === "failed") pause = ++failures >= pauseAfter;
@@ -308,9 +315,19 @@ export function encodeRunState(state: JobRunState): Uint8Array {
 }
 
 /**
- * Decodes a job's run state.
+ * Decodes a job's run state. A field of the wrong shape (written by someone else: a
+ * `running` that is `null`, a `failures` that is not a count) is left out, as if absent,
+ * so that the next write replaces it; fields it does not know are kept.
  *
- * @throws {CodecError} When the bytes are not a run state.
+ * @throws {CodecError} When the bytes are not a JSON object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeRunState } from "./run_state.ts";
+ * const bytes = new TextEncoder().encode('{"running":null,"failures":2}');
+ * assert.deepEqual(decodeRunState(bytes), { failures: 2 });
+ * ```
  */
 export function decodeRunState(bytes: Uint8Array): JobRunState {
   let state: unknown;
@@ -322,7 +339,28 @@ export function decodeRunState(bytes: Uint8Array): JobRunState {
   if (!isRecord(state)) {
     throw new CodecError("run state: expected a JSON object");
   }
-  return state as JobRunState;
+  const decoded = { ...state };
+  for (const field of ["running", "pending", "cancel"] as const) {
+    if (field in decoded && !isClaim(decoded[field])) delete decoded[field];
+  }
+  const count = (value: unknown) =>
+    Number.isSafeInteger(value) && (value as number) >= 0;
+  if ("failures" in decoded && !count(decoded.failures)) {
+    delete decoded.failures;
+  }
+  if ("failuresOf" in decoded && !count(decoded.failuresOf)) {
+    delete decoded.failuresOf;
+  }
+  return decoded as JobRunState;
+}
+
+/** A claim's shape: its tick and worker, and its times (when present) as strings. */
+function isClaim(value: unknown): boolean {
+  return isRecord(value) && typeof value.scheduledAt === "string" &&
+    typeof value.worker === "string" &&
+    ["startedAt", "heartbeatAt"].every((field) =>
+      value[field] === undefined || typeof value[field] === "string"
+    );
 }
 
 function holds(state: JobRunState, claim: RunClaim): boolean {

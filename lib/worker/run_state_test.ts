@@ -203,6 +203,13 @@ Deno.test("settle: failures are counted per definition revision; a replaced defi
     null,
     "an attempt that is not the end of its tick changes nothing",
   );
+  for (const outcome of ["failed", "success"] as const) {
+    assert.deepEqual(
+      settle(replaced.next!, undefined, outcome, 2, 4),
+      { next: null, failures: 1, pause: false },
+      `a tick of the replaced revision ending ${outcome} leaves revision 7's count`,
+    );
+  }
 });
 
 Deno.test("settle: a tick giving up its wait leaves the pending slot; a taken-over lock is left alone", () => {
@@ -221,6 +228,39 @@ Deno.test("settle: a tick giving up its wait leaves the pending slot; a taken-ov
     ).next,
     null,
   );
+});
+
+Deno.test("a state written by someone else: fields of the wrong shape are absent, a heartbeat not a time is stale", () => {
+  const decode = (state: unknown) =>
+    decodeRunState(new TextEncoder().encode(JSON.stringify(state)));
+  assert.deepEqual(
+    decode({
+      running: null,
+      pending: { scheduledAt: 5 },
+      cancel: "x",
+      failures: -1,
+      failuresOf: "7",
+      later: { kept: true },
+    }),
+    { later: { kept: true } },
+  );
+  assert.equal(
+    admit(decode({ running: null }), ask(2, "skip")).admission.kind,
+    "run",
+  );
+  for (const beat of ["soon", ""]) {
+    const state = decode({ running: running(1, "ghost", beat) });
+    assert.equal(admit(state, ask(2, "skip")).admission.kind, "run", beat);
+    assert.equal(
+      admit(
+        { running: running(1), pending: { ...running(2, "ghost", beat) } },
+        ask(3, "buffer"),
+      )
+        .admission.kind,
+      "wait",
+      `a pending tick with heartbeat "${beat}" is replaced`,
+    );
+  }
 });
 
 Deno.test("the codec reads what it writes and refuses what is not a state", () => {
