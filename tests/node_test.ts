@@ -827,7 +827,7 @@ Deno.test("the node counts a definition whose ticks are over, and uncounts it wh
     assert.deepEqual(counts(), [1, 1]);
   }));
 
-Deno.test("jitter: two nodes store each tick once, delayed by the offset both compute", () =>
+Deno.test("jitter: two nodes store each tick once, delayed by the offset both compute; one waiting for the tick before it is not given up", () =>
   withCluster(
     async (
       { schedule, namespace, startNode, stopNode, stored, reach, queue },
@@ -835,15 +835,31 @@ Deno.test("jitter: two nodes store each tick once, delayed by the offset both co
       const a = await startNode();
       const b = await startNode();
       const jitter = 2 * SECOND;
+      // Ticks that wait for the one before them (the jitter is longer than the period)
+      // are not given up, even past a short window from their own send time.
+      const ordered = ["o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"];
+      for (const key of ordered) {
+        await schedule.set(
+          key,
+          HttpJob("* * * * * *", hook, {
+            jitter: "2s",
+            catchupWindow: "200ms",
+          }),
+        );
+      }
       await schedule.set(
         "jittered",
         HttpJob("* * * * * *", hook, { jitter: "2s" }),
       );
       const { definedAt } = await stored("jittered");
       await reach("jittered", nextSecond(definedAt) + 5 * SECOND);
+      for (const key of ordered) {
+        await reach(key, nextSecond(definedAt) + 5 * SECOND);
+      }
       await stopNode(a);
       await stopNode(b);
       assertContiguous(queue.of("jittered"), SECOND, "jittered");
+      for (const key of ordered) assertContiguous(queue.of(key), SECOND, key);
       const ticks = queue.ticks.filter((t) => t.key === "jittered");
       for (const tick of ticks) {
         const offset = jitterOffset(

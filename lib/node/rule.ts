@@ -101,6 +101,17 @@ export function fireTime(
 }
 
 /**
+ * The time the window of the tick of `item` scheduled at `at` counts from, once it is due
+ * to be sent: its scheduled time plus the whole jitter, the latest it is sent in order.
+ * A job's ticks go out one after another, so with a jitter longer than the period a tick
+ * can wait past its own send time for the one before it; counted from that send time it
+ * was given up, on every node alike.
+ */
+export function lateFrom(item: Scheduled, at: number): number {
+  return at + item.rule.jitter;
+}
+
+/**
  * Moves `item` to its next tick (`due`, `run`, `firesAt`); `false` when it has none (past
  * its spec, its `end` or its `maxRuns`). The tick prepared for the one it leaves, if it was
  * not sent (held, given up, or left to another node), is dropped: its bytes share a buffer
