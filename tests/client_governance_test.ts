@@ -366,7 +366,7 @@ Deno.test("describe: pause note, times, policy, next fire times, runs and counts
     await assert.rejects(schedule.describe("nope"), NotFoundError);
   }));
 
-Deno.test("describe: the runs left of maxRuns follow the tick rule, and start again after a resume", () =>
+Deno.test("describe: the runs left of maxRuns follow the tick rule, stand still while paused, and start again after a resume", () =>
   withClient(async (schedule) => {
     await schedule.set("few", HttpJob("@every 1s", hook, { maxRuns: 3 }));
     const remaining = async () =>
@@ -375,6 +375,10 @@ Deno.test("describe: the runs left of maxRuns follow the tick rule, and start ag
     // Two ticks given by the rule (sent or not: no node runs here, as after an outage).
     await waitFor("two ticks given", async () => await remaining() === 1);
     await schedule.pause("few");
+    // Paused, no tick is given: it stays at what a resume starts from.
+    const pausedAt = Date.now();
+    await waitFor("two ticks' time", () => Date.now() > pausedAt + 2100);
+    assert.equal(await remaining(), 3, "paused: no tick counted");
     await schedule.resume("few");
     assert.equal(await remaining(), 3, "the resume starts the count again");
   }));

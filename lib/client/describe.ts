@@ -115,7 +115,8 @@ export interface JobCounts {
   /**
    * With `maxRuns`: how many scheduled ticks are left, `maxRuns` less the ticks the rule
    * gave since the definition was stored (its `set`, `pause` or `resume`; see "start,
-   * end and maxRuns: what counts"), as the nodes count them.
+   * end and maxRuns: what counts"), as the nodes count them; while paused, `maxRuns`,
+   * where a `resume` starts.
    */
   remaining?: number;
 }
@@ -288,7 +289,8 @@ async function describeJobs(
 
 /**
  * The runs left of a job's `maxRuns` at `now`: less the ticks the rule gave since
- * `definedAt`, as the nodes number them; `undefined` without `maxRuns`.
+ * `definedAt`, as the nodes number them (none while paused); `undefined` without
+ * `maxRuns`.
  */
 function remainingRuns(
   spec: Spec,
@@ -298,7 +300,7 @@ function remainingRuns(
   policy: JobPolicy | undefined,
 ): number | undefined {
   const maxRuns = policy?.maxRuns;
-  if (maxRuns === undefined) return undefined;
+  if (maxRuns === undefined || definition.paused) return maxRuns;
   const given = countTicks(
     spec,
     definition,
