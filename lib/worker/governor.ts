@@ -126,7 +126,8 @@ export class Governor {
    * counts the job's consecutive failures when it has `pauseAfterFailures` (in a bucket
    * created again if it was found missing). Returns true
    * when they reach it: the caller pauses the key (the count starts again). Nothing is
-   * read or written for a job of no lock and no `pauseAfterFailures`.
+   * read or written for a job of no lock and no `pauseAfterFailures`, unless `lease`
+   * holds the lock: a tick admitted under a lock may run as a replacement's of no lock.
    */
   async settle(
     tick: Tick,
@@ -136,9 +137,9 @@ export class Governor {
     lease?.end();
     const pauseAfter = tick.policy?.pauseAfterFailures;
     const overlap = tick.policy?.overlap ?? "allow";
-    if (overlap === "allow" && pauseAfter === undefined) {
-      return { pause: false, failures: 0 };
-    }
+    if (
+      overlap === "allow" && pauseAfter === undefined && lease === undefined
+    ) return { pause: false, failures: 0 };
     const claim = lease?.claim ??
       (outcome === "gave up" ? this.#claim(tick) : undefined);
     let settled = { pause: false, failures: 0 };

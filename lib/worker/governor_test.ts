@@ -60,3 +60,22 @@ Deno.test("an unusable run state bucket: the tick runs without the lock, logged"
   );
   assert.equal(lines[0].error, "permissions violation");
 });
+
+Deno.test("a lease is released even when the tick that ran is of no lock (a replacement's)", async () => {
+  let opened = 0;
+  const { governor: g } = governor(() => {
+    opened++;
+    return Promise.reject(new Error("the bucket, opened"));
+  });
+  let ended = false;
+  const lease = {
+    claim: { scheduledAt: TICK.scheduledAt.toISOString(), worker: "w1" },
+    signal: new AbortController().signal,
+    end: () => {
+      ended = true;
+    },
+  };
+  await assert.rejects(g.settle(tick("allow"), lease, "success"), /opened/);
+  assert.equal(ended, true);
+  assert.equal(opened, 1, "the release is written");
+});
