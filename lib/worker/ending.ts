@@ -99,7 +99,8 @@ export function publishTickEvent(
 
 /**
  * Releases the job's lock and counts its consecutive failures, pausing the key when they
- * reach `pauseAfterFailures`; a run state that cannot be written is logged.
+ * reach `pauseAfterFailures`; a run state that cannot be written, and a pause that fails,
+ * are logged, each as what it is.
  */
 async function settle(
   context: WorkerContext,
@@ -107,19 +108,25 @@ async function settle(
   decided: Outcome,
   lease?: Lease,
 ): Promise<void> {
+  let settled;
   try {
-    const { pause, failures } = await context.governor.settle(
-      tick,
-      lease,
-      decided.outcome,
-    );
-    if (pause) await pauseKey(context, tick, failures, decided.result.error);
+    settled = await context.governor.settle(tick, lease, decided.outcome);
   } catch (err) {
     context.log.warn(
       "run state not updated: the lock goes stale after the ack wait",
       { ...tickFields(tick), error: (err as Error).message },
     );
+    return;
   }
+  const { pause, failures } = settled;
+  if (!pause) return;
+  await pauseKey(context, tick, failures, decided.result.error).catch((err) =>
+    context.log.warn("pausing the key after consecutive failures failed", {
+      ...tickFields(tick),
+      failures,
+      error: (err as Error).message,
+    })
+  );
 }
 
 /** Pauses the key of `tick` after `failures` consecutive failed ticks of its job. */
