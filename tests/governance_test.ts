@@ -614,3 +614,46 @@ Deno.test("a run state bucket deleted under a running worker is created again: t
       ended.resolve();
     }
   }));
+
+Deno.test("a governed tick read ahead by a busy worker and delivered again runs once", () =>
+  withWorkers(async ({ schedule, startWorker, enqueue }) => {
+    const calls: string[] = [];
+    const handler = async (
+      tick: { key: string },
+      context: { attempt: number },
+    ) => {
+      calls.push(`${tick.key}#${context.attempt}`);
+      await new Promise((r) =>
+        setTimeout(r, tick.key.startsWith("long") ? 4000 : 800)
+      );
+    };
+    const job = (policy?: JobPolicy): Job => ({
+      mode: "slow",
+      spec: "@hourly",
+      option: {},
+      ...(policy ? { policy } : {}),
+    });
+    const w1 = await startWorker({ ackWait: 1500, concurrency: 2, name: "w1" });
+    await w1.worker.handle("slow", handler);
+    // Both slots busy past the ack wait: the ticks after them are read ahead, unsignalled.
+    await enqueue("long", job(), at(0));
+    await enqueue("long2", job(), at(0));
+    await waitFor("the long calls", () => calls.length === 2);
+    await enqueue("filler", job(), at(0));
+    await enqueue("gov", job({ overlap: "skip" }), at(0));
+    await enqueue("filler2", job(), at(0));
+    const w2 = await startWorker({ ackWait: 1500, concurrency: 1, name: "w2" });
+    await w2.worker.handle("slow", handler);
+    const govCalls = () => calls.filter((c) => c.startsWith("gov"));
+    const ranAlready = () =>
+      w1.worker.metrics.ranAlready + w2.worker.metrics.ranAlready;
+    await waitFor(
+      () => `gov's copy dropped, or run again: ${calls}`,
+      () => ranAlready() > 0 || govCalls().length > 1,
+      15_000,
+    );
+    assert.equal(govCalls().length, 1, String(calls));
+    assert.equal(ranAlready(), 1);
+    const outcomes = (await schedule.history("gov")).map((r) => r.outcome);
+    assert.equal(outcomes.filter((o) => o === "success").length, 1);
+  }));

@@ -84,6 +84,7 @@ Deno.test("a 500 then a 200 is retried and succeeds once", async () => {
       skipped: 0,
       cancelled: 0,
       malformed: 0,
+      ranAlready: 0,
       unrecorded: 0,
       errors: 0,
     });

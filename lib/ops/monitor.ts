@@ -187,6 +187,12 @@ export class Metrics {
     );
     new Counter(
       this.registry,
+      "schedule_ticks_ran_already_total",
+      "Copies of a governed tick delivered again after it ran to its end, not run again.",
+      () => read().ranAlready,
+    );
+    new Counter(
+      this.registry,
       "schedule_runs_unrecorded_total",
       "Executions whose run record could not be written to the history.",
       () => read().unrecorded,

@@ -173,6 +173,17 @@ async function admitAndRun(
     );
     return message.nak();
   }
+  if (admitted.kind === "ran") {
+    context.metrics.ranAlready++;
+    context.log.info(
+      "a copy of a tick that already ran is acknowledged, not run",
+      {
+        ...tickFields(tick),
+        attempt,
+      },
+    );
+    return message.ack();
+  }
   if (admitted.kind === "skip") {
     const decided = notRun("skipped", admitted.reason);
     return async () => {

@@ -44,6 +44,8 @@ export type Admitted =
     waited?: boolean;
   }
   | { kind: "skip"; reason: string }
+  /** The tick already ran to its end: this is a copy delivered again. */
+  | { kind: "ran"; reason: string }
   | { kind: "stopped" };
 
 /** What the governor needs. */
@@ -82,7 +84,8 @@ export class Governor {
   /**
    * Whether `tick` runs now. `allow` (the default) runs at once with no lock. `skip`,
    * `buffer` and `cancel` take the job's lock, or wait for it (calling `working` so that
-   * the queue keeps the message, and giving up when `stopping` is aborted), or skip. A
+   * the queue keeps the message, and giving up when `stopping` is aborted), or skip; a
+   * copy of a tick that already ran to its end (delivered again) does not run. A
    * bucket found missing (deleted) is created again, logged; when the bucket cannot be
    * used the tick runs, logged: a tick is never lost to it.
    */
@@ -113,7 +116,7 @@ export class Governor {
       return { kind: "run" };
     }
     const { kv, admission, waited } = decided;
-    if (admission.kind === "skip") return admission;
+    if (admission.kind === "skip" || admission.kind === "ran") return admission;
     if (admission.kind === "wait") {
       await this.settle(tick, undefined, "gave up").catch(() => {});
       return { kind: "stopped" };

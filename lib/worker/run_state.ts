@@ -11,6 +11,8 @@
  * - `cancel`: a request to abort the running tick (overlap `cancel`).
  * - `failures`: consecutive ticks of the job that ended failed (`pauseAfterFailures`),
  *   of the definition revision `failuresOf`.
+ * - `ended`: the job's last ticks that ran to their end, so that a copy of one delivered
+ *   again (read ahead by a busy worker past the ack wait) is not run again.
  *
  * @module
  */
@@ -47,13 +49,29 @@ export interface JobRunState {
   failures?: number;
   /** The definition revision of the ticks `failures` counts (absent: ticks without one). */
   failuresOf?: number;
+  /**
+   * The scheduled times (ISO 8601) of the job's last ticks that ran to their end (success,
+   * failed, cancelled), newest first, at most {@link ENDED_KEPT}.
+   */
+  ended?: string[];
 }
+
+/** How many of a job's last ended ticks its state keeps (`JobRunState.ended`). */
+export const ENDED_KEPT = 8;
+
+/** The outcomes that end a tick that ran. */
+const ENDING: ReadonlySet<RunOutcome | "gave up"> = new Set([
+  "success",
+  "failed",
+  "cancelled",
+]);
 
 /** What a tick may do, given the state of its job. */
 export type Admission =
   | { kind: "run" }
   | { kind: "skip"; reason: string }
-  | { kind: "wait"; reason: string };
+  | { kind: "wait"; reason: string }
+  | { kind: "ran"; reason: string };
 
 /** Who asks, for which tick, when, and under which policy. */
 export interface AdmissionRequest {
@@ -70,7 +88,8 @@ export interface AdmissionRequest {
 }
 
 /**
- * Whether a tick may run now: it runs when nothing runs, when the running tick's
+ * Whether a tick may run now: `ran` when it already ran to its end (a copy delivered
+ * again); else it runs when nothing runs, when the running tick's
  * heartbeat is stale, or when the running tick is itself on the same worker (redelivered:
  * its worker restarted). A copy of the running tick on another worker (delivered again
  * while it runs) waits for it, whatever the policy: a tick never runs twice at once.
@@ -106,6 +125,10 @@ export function admit(
 ): { admission: Admission; next: JobRunState | null } {
   const { scheduledAt, worker, overlap } = request;
   const { running } = state;
+  if (state.ended?.includes(scheduledAt)) {
+    const reason = `tick ${scheduledAt} already ran to its end`;
+    return { admission: { kind: "ran", reason }, next: null };
+  }
   if (
     running === undefined || stale(running.heartbeatAt, request) ||
     (running.scheduledAt === scheduledAt && running.worker === worker)
@@ -255,7 +278,8 @@ export function cancelledBy(
  * `pauseAfter` is set (a `failed` adds one, a `success` resets; other outcomes are not the
  * end of a tick; a tick of a newer revision than those counted starts the count again:
  * the definition was replaced; one of an older revision, ending late, leaves the newer
- * one's count as it is). When the count reaches `pauseAfter` it starts again from
+ * one's count as it is), and the tick kept among the job's `ended` when it ran to its
+ * end. When the count reaches `pauseAfter` it starts again from
  * zero and `pause` is true: the caller pauses the key. `null` when there is nothing to
  * write.
  *
@@ -266,7 +290,7 @@ export function cancelledBy(
  * const claim = { scheduledAt: "2030-01-01T00:00:00.000Z", worker: "w1" };
  * const running = { ...claim, startedAt: claim.scheduledAt, heartbeatAt: claim.scheduledAt };
  * assert.deepEqual(settle({ running, failures: 1 }, claim, "failed", 2), {
- *   next: {}, failures: 2, pause: true,
+ *   next: { ended: [claim.scheduledAt] }, failures: 2, pause: true,
  * });
  * ```
  */
@@ -281,6 +305,12 @@ export function settle(
   if (claim !== undefined && holds(state, claim)) {
     delete next.running;
     if (state.cancel?.scheduledAt === claim.scheduledAt) delete next.cancel;
+    if (ENDING.has(outcome)) {
+      const before = (state.ended ?? []).filter((at) =>
+        at !== claim.scheduledAt
+      );
+      next.ended = [claim.scheduledAt, ...before].slice(0, ENDED_KEPT);
+    }
   }
   if (
     claim !== undefined && state.pending?.scheduledAt === claim.scheduledAt &&
@@ -351,6 +381,11 @@ export function decodeRunState(bytes: Uint8Array): JobRunState {
   if ("failuresOf" in decoded && !count(decoded.failuresOf)) {
     delete decoded.failuresOf;
   }
+  const { ended } = decoded;
+  if (
+    "ended" in decoded &&
+    !(Array.isArray(ended) && ended.every((at) => typeof at === "string"))
+  ) delete decoded.ended;
   return decoded as JobRunState;
 }
 

@@ -5,6 +5,7 @@ import {
   cancelledBy,
   decodeRunState,
   encodeRunState,
+  ENDED_KEPT,
   heartbeat,
   type JobRunState,
   settle,
@@ -143,7 +144,38 @@ Deno.test("cancel: asks the running tick to stop, once; an older tick never canc
   const older = admit({ running: running(5) }, ask(2, "cancel"));
   assert.equal(older.admission.kind, "skip");
   const released = settle(asked.next!, claim, "cancelled", undefined).next!;
-  assert.deepEqual(released, {}, "the release clears the request");
+  assert.deepEqual(
+    released,
+    { ended: [t(1)] },
+    "the release clears the request",
+  );
+});
+
+Deno.test("ended: a tick that ran to its end is remembered, and a copy of it delivered again does not run", () => {
+  let state: JobRunState = {};
+  for (let second = 1; second <= 10; second++) {
+    const taken = admit(state, ask(second, "skip", "w1"));
+    assert.equal(taken.admission.kind, "run");
+    const claim = { scheduledAt: t(second), worker: "w1" };
+    const outcome = second === 2 ? "retry" : "success";
+    state = settle(taken.next!, claim, outcome, undefined).next!;
+  }
+  assert.equal(state.ended?.length, ENDED_KEPT);
+  assert.equal(state.ended?.[0], t(10), "newest first");
+  assert.ok(!state.ended?.includes(t(2)), "a retry is not the end of its tick");
+  for (const worker of ["w1", "w2"]) {
+    assert.deepEqual(admit(state, ask(9, "buffer", worker)), {
+      admission: { kind: "ran", reason: `tick ${t(9)} already ran to its end` },
+      next: null,
+    });
+  }
+  assert.equal(admit(state, ask(2, "skip")).admission.kind, "run");
+  assert.equal(admit(state, ask(1, "skip")).admission.kind, "run", "forgotten");
+  assert.deepEqual(
+    decodeRunState(new TextEncoder().encode('{"ended":[1]}')),
+    {},
+    "an ended list of the wrong shape is absent",
+  );
 });
 
 Deno.test("heartbeat: only while the claim holds the job", () => {

@@ -114,7 +114,7 @@ export interface WorkerOptions {
  * const failures = (m: WorkerMetrics) => m.failed;
  * assert.equal(failures({
  *   success: 3, retry: 1, failed: 2, superseded: 0, interrupted: 0, skipped: 0,
- *   cancelled: 0, malformed: 0, unrecorded: 0, errors: 0,
+ *   cancelled: 0, malformed: 0, ranAlready: 0, unrecorded: 0, errors: 0,
  * }), 2);
  * ```
  */
@@ -135,6 +135,11 @@ export interface WorkerMetrics {
   cancelled: number;
   /** Queue messages that were not valid ticks (terminated). */
   malformed: number;
+  /**
+   * Copies of a governed tick delivered again after it ran to its end (acknowledged, not
+   * run again).
+   */
+  ranAlready: number;
   /** Executions whose record could not be written to the run history (each logged). */
   unrecorded: number;
   /**

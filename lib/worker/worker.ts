@@ -63,6 +63,7 @@ export class Worker {
     skipped: 0,
     cancelled: 0,
     malformed: 0,
+    ranAlready: 0,
     unrecorded: 0,
     errors: 0,
   };
