@@ -305,10 +305,14 @@ export class Governor {
   }
 
   #claim(tick: Tick): RunClaim {
-    return {
+    const claim: RunClaim = {
       scheduledAt: tick.scheduledAt.toISOString(),
       worker: this.#options.worker,
     };
+    if (tick.trigger !== undefined && tick.trigger !== "schedule") {
+      claim.trigger = tick.trigger;
+    }
+    return claim;
   }
 
   #stateKey(tick: Tick): string {

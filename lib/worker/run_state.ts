@@ -19,7 +19,7 @@
 
 import { isRecord } from "../_util.ts";
 import { CodecError } from "../errors.ts";
-import type { OverlapPolicy, RunOutcome } from "../types.ts";
+import type { OverlapPolicy, RunOutcome, TickTrigger } from "../types.ts";
 
 /** The tick a worker runs, or waits to run. */
 export interface RunClaim {
@@ -27,6 +27,8 @@ export interface RunClaim {
   scheduledAt: string;
   /** The worker's name. */
   worker: string;
+  /** What made the tick, when not its schedule (`manual`, `backfill`). */
+  trigger?: TickTrigger;
 }
 
 /** The shared state of one job. */
@@ -50,14 +52,34 @@ export interface JobRunState {
   /** The definition revision of the ticks `failures` counts (absent: ticks without one). */
   failuresOf?: number;
   /**
-   * The scheduled times (ISO 8601) of the job's last ticks that ran to their end (success,
-   * failed, cancelled), newest first, at most {@link ENDED_KEPT}.
+   * The job's last ticks that ran to their end (success, failed, cancelled), newest
+   * first, at most {@link ENDED_KEPT}: each its scheduled time (ISO 8601), followed by
+   * its trigger when not the schedule (see {@link endedId}).
    */
   ended?: string[];
 }
 
 /** How many of a job's last ended ticks its state keeps (`JobRunState.ended`). */
 export const ENDED_KEPT = 8;
+
+/**
+ * How `ended` names the tick of `claim`: its scheduled time, and its trigger when not the
+ * schedule (a backfill of a tick that ran is another tick).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { endedId } from "./run_state.ts";
+ * const at = "2030-01-01T00:00:00.000Z";
+ * assert.equal(endedId({ scheduledAt: at, worker: "w1" }), at);
+ * assert.equal(endedId({ scheduledAt: at, worker: "w1", trigger: "backfill" }), `${at} backfill`);
+ * ```
+ */
+export function endedId(claim: RunClaim): string {
+  return claim.trigger === undefined || claim.trigger === "schedule"
+    ? claim.scheduledAt
+    : `${claim.scheduledAt} ${claim.trigger}`;
+}
 
 /** The outcomes that end a tick that ran. */
 const ENDING: ReadonlySet<RunOutcome | "gave up"> = new Set([
@@ -73,12 +95,8 @@ export type Admission =
   | { kind: "wait"; reason: string }
   | { kind: "ran"; reason: string };
 
-/** Who asks, for which tick, when, and under which policy. */
-export interface AdmissionRequest {
-  /** The tick's scheduled time (ISO 8601). */
-  scheduledAt: string;
-  /** The worker asking. */
-  worker: string;
+/** Who asks (the worker of the claim), for which tick, when, and under which policy. */
+export interface AdmissionRequest extends RunClaim {
   /** Now, in epoch ms. */
   now: number;
   /** How old a heartbeat may be before its run is taken for dead, in ms (the ack wait). */
@@ -125,8 +143,8 @@ export function admit(
 ): { admission: Admission; next: JobRunState | null } {
   const { scheduledAt, worker, overlap } = request;
   const { running } = state;
-  if (state.ended?.includes(scheduledAt)) {
-    const reason = `tick ${scheduledAt} already ran to its end`;
+  if (state.ended?.includes(endedId(request))) {
+    const reason = `tick ${endedId(request)} already ran to its end`;
     return { admission: { kind: "ran", reason }, next: null };
   }
   if (
@@ -306,10 +324,9 @@ export function settle(
     delete next.running;
     if (state.cancel?.scheduledAt === claim.scheduledAt) delete next.cancel;
     if (ENDING.has(outcome)) {
-      const before = (state.ended ?? []).filter((at) =>
-        at !== claim.scheduledAt
-      );
-      next.ended = [claim.scheduledAt, ...before].slice(0, ENDED_KEPT);
+      const id = endedId(claim);
+      const before = (state.ended ?? []).filter((ended) => ended !== id);
+      next.ended = [id, ...before].slice(0, ENDED_KEPT);
     }
   }
   if (
@@ -393,7 +410,7 @@ export function decodeRunState(bytes: Uint8Array): JobRunState {
 function isClaim(value: unknown): boolean {
   return isRecord(value) && typeof value.scheduledAt === "string" &&
     typeof value.worker === "string" &&
-    ["startedAt", "heartbeatAt"].every((field) =>
+    ["startedAt", "heartbeatAt", "trigger"].every((field) =>
       value[field] === undefined || typeof value[field] === "string"
     );
 }

@@ -170,6 +170,11 @@ Deno.test("ended: a tick that ran to its end is remembered, and a copy of it del
     });
   }
   assert.equal(admit(state, ask(2, "skip")).admission.kind, "run");
+  assert.equal(
+    admit(state, { ...ask(9, "skip"), trigger: "backfill" }).admission.kind,
+    "run",
+    "a backfill of a tick that ran is another tick",
+  );
   assert.equal(admit(state, ask(1, "skip")).admission.kind, "run", "forgotten");
   assert.deepEqual(
     decodeRunState(new TextEncoder().encode('{"ended":[1]}')),
