@@ -1036,3 +1036,24 @@ Deno.test("catchup latest and none after both nodes were down; events report the
       await nc.close();
     },
   ));
+
+Deno.test("catchup none with jitter: a node joining a running one loses no tick, and counts none skipped", () =>
+  withCluster(async ({ schedule, startNode, stored, reach, queue }) => {
+    const a = await startNode();
+    const keys = ["j1", "j2", "j3", "j4", "j5", "j6", "j7", "j8"];
+    for (const key of keys) {
+      await schedule.set(
+        key,
+        HttpJob("* * * * * *", hook, { jitter: "2s", catchup: "none" }),
+      );
+    }
+    const { definedAt } = await stored("j8");
+    await reach("j8", nextSecond(definedAt) + 2 * SECOND);
+    // Ticks of the second before are due, some not yet sent (their jitter to come).
+    const b = await startNode();
+    const joined = Date.now();
+    for (const key of keys) await reach(key, nextSecond(joined) + 3 * SECOND);
+    for (const key of keys) assertContiguous(queue.of(key), SECOND, key);
+    assert.equal(a.node.metrics.missed + b.node.metrics.missed, 0);
+    assert.equal(b.node.metrics.skipped, 0, "every late tick was stored");
+  }));

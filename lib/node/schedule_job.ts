@@ -45,8 +45,9 @@ export interface JobPlace {
 
 /**
  * Job `index` of `loading` at its first tick to send after `place.after`, or `null` when
- * it has none. Of its ticks scheduled by now (late), `latest` sends the last and `none`
- * none.
+ * it has none. Of its ticks late (sent by now by a node that ran all along: those before
+ * the first whose send time, with its jitter, is still to come), `latest` sends the last
+ * and `none` none.
  */
 export function scheduleJob(
   loading: Loading,
@@ -59,7 +60,7 @@ export function scheduleJob(
   const first = firstRunAfter(spec, definition, definedAt, after, rule.bounds);
   if (first === null) return null;
   const item = new QueuedJob(loading, index, place, first);
-  if (rule.catchup !== "all" && first.at <= now) {
+  if (rule.catchup !== "all" && fireTime(names, item, first.at) <= now) {
     if (!skipLate(item, now, place)) return null;
   }
   item.firesAt = fireTime(names, item, item.due);
@@ -153,20 +154,22 @@ function wholeMs(ms: number): number {
 }
 
 /**
- * Moves `item`, late at start (its first tick is at or before `now`), to the tick its
- * catch-up policy sends, skipping those before; `false` when it has none left.
+ * Moves `item`, late at start (its first tick's send time is at or before `now`), to the
+ * tick its catch-up policy sends, skipping those before; `false` when it has none left.
+ * A job's ticks go out in order, so the late ones end before the first whose send time
+ * is to come: a running node sends that one and those after it.
  */
 function skipLate(item: Scheduled, now: number, place: JobPlace): boolean {
   const { names, rule, skip } = place;
   const { spec } = item;
   const { bounds } = rule;
   const first = { at: item.due, run: item.run };
-  // Late ticks: the last at or before now is the latest.
+  // Late ticks: the last before the first still to send is the latest.
   let latest = first.at;
   let latestRun = first.run;
   for (
     let at = nextTick(spec, item.anchor, latest, latestRun, bounds);
-    at !== null && at <= now;
+    at !== null && fireTime(names, item, at) <= now;
     at = nextTick(spec, item.anchor, at, latestRun, bounds)
   ) {
     latest = at;
