@@ -609,3 +609,24 @@ Deno.test("console: on a namespace nothing was set in (a typo) it does not start
   assert.deepEqual(streams, []);
   await nc.close();
 });
+
+Deno.test("console: on a loopback address it answers only to a loopback Host (DNS rebinding)", async () => {
+  await withConsole(async ({ url }) => {
+    const { hostname, port } = new URL(url);
+    const get = async (host: string) => {
+      const conn = await Deno.connect({ hostname, port: Number(port) });
+      await conn.write(
+        new TextEncoder().encode(
+          `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      return (await new Response(conn.readable).text()).split("\r\n")[0];
+    };
+    assert.equal(
+      await get(`rebind.attacker.example:${port}`),
+      "HTTP/1.1 421 Misdirected Request",
+    );
+    assert.equal(await get(`localhost:${port}`), "HTTP/1.1 200 OK");
+    assert.equal(await get(`127.0.0.1:${port}`), "HTTP/1.1 200 OK");
+  });
+});

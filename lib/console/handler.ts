@@ -17,6 +17,7 @@ import type { DefinitionIndex } from "./index.ts";
 import type { LiveHub } from "./live.ts";
 import type { PageContext } from "./pages/layout.ts";
 import { notFound } from "./respond.ts";
+import { isLoopbackName } from "./host.ts";
 import type { RunFollower } from "./runs.ts";
 import { type Target, view } from "./views.ts";
 
@@ -40,6 +41,11 @@ export interface ConsoleDeps {
   closing: AbortSignal;
   /** Where what was handled is logged (a discovery reply that is not a status). */
   log: Logger;
+  /**
+   * True when the console listens on a loopback address: it then answers only requests
+   * whose `Host` is a loopback name (see `host.ts`).
+   */
+  loopback: boolean;
 }
 
 const CSP = [
@@ -73,6 +79,15 @@ export function consoleHandler(
   deps: ConsoleDeps,
 ): (request: Request) => Promise<Response> {
   return async (request) => {
+    if (deps.loopback && !isLoopbackName(new URL(request.url).hostname)) {
+      return new Response(
+        "this console listens on a loopback address and answers only to localhost\n",
+        {
+          status: 421,
+          headers: { "content-type": "text/plain; charset=utf-8" },
+        },
+      );
+    }
     const session = await deps.access.session(request);
     let response: Response;
     try {

@@ -19,6 +19,7 @@ import { DefinitionIndex } from "./index.ts";
 import { LiveHub } from "./live.ts";
 import { RunFollower } from "./runs.ts";
 import { wait } from "../_util.ts";
+import { isLoopbackName } from "./host.ts";
 
 /** A console being served. */
 export interface RunningConsole {
@@ -75,6 +76,7 @@ export async function startConsole(
     maxOffset: config.clock.maxOffset,
     closing: closing.signal,
     log,
+    loopback: isLoopbackName(config.console.hostname),
   });
   const server = listen(config, handler);
   const following = started.move();
