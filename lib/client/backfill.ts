@@ -94,10 +94,10 @@ export function backfillTicks(
 
 /**
  * The first tick of a job, after `since` and by `to`, that the node may not have sent by
- * `now`, or `null` when it sent them all; `offset` gives a tick's jitter offset (see
- * `jitterOffset`). The node sends the tick at `at` at `at + offset(at)`, and a job's
- * ticks in order, so no sooner than the send time of every tick before it; it sends none
- * at or before `since` (the definition's write, or its `start` less 1 ms if later). A
+ * `now`, or `null` when it sent them all; the node sends the tick at `at` at
+ * `sendTime(at)` (see the spec's `sendTime`: a job's ticks in order, each at its own
+ * time); it sends none at or before `since` (the definition's write, or its `start` less
+ * 1 ms if later). A
  * backfilled tick the node sends later than the job stream's duplicate window after it
  * would be stored twice.
  *
@@ -108,8 +108,9 @@ export function backfillTicks(
  * import { parseSpec } from "../spec/spec.ts";
  * const spec = parseSpec("@every 10s");
  * // The tick at 20 s goes out at 24 s: at 23 s it is not sent yet.
- * assert.equal(firstUnsent(spec, 0, 0, 20_000, 5000, () => 4000, 23_000), 20_000);
- * assert.equal(firstUnsent(spec, 0, 0, 20_000, 5000, () => 4000, 24_000), null);
+ * const sendTime = (at: number) => at + 4000;
+ * assert.equal(firstUnsent(spec, 0, 0, 20_000, 5000, sendTime, 23_000), 20_000);
+ * assert.equal(firstUnsent(spec, 0, 0, 20_000, 5000, sendTime, 24_000), null);
  * ```
  */
 export function firstUnsent(
@@ -118,7 +119,7 @@ export function firstUnsent(
   since: number,
   to: number,
   jitter: number,
-  offset: (at: number) => number,
+  sendTime: (at: number) => number,
   now: number,
 ): number | null {
   if (jitter < 1) return null;
@@ -128,7 +129,7 @@ export function firstUnsent(
     at !== null && at <= to;
     at = nextTick(spec, anchor, at)
   ) {
-    if (at + offset(at) > now) return at;
+    if (sendTime(at) > now) return at;
   }
   return null;
 }

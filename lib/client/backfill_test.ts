@@ -3,59 +3,55 @@ import { backfillTicks, backfillTime, firstUnsent } from "./backfill.ts";
 import { tickBounds } from "../spec/ticks.ts";
 import { InvalidBackfillError } from "../errors.ts";
 import { parseSpec } from "../spec/spec.ts";
-import { jitterOffset } from "../spec/jitter.ts";
+import { sendTime } from "../spec/jitter.ts";
 
 const second = parseSpec("* * * * * *");
 
 Deno.test("without jitter every past tick has been sent", () => {
   assert.equal(
-    firstUnsent(second, 0, 0, 10_000, 0, () => 0, 10_000),
+    firstUnsent(second, 0, 0, 10_000, 0, (at) => at, 10_000),
     null,
   );
 });
 
 Deno.test("a tick whose send time (time + its jitter offset) is ahead is unsent", () => {
-  // Offsets by tick: 10 s gets 500 ms, 11 s gets 3 s: at 11.5 s, 10 s was sent.
-  const offsets = new Map([[10_000, 500], [11_000, 3000], [12_000, 0]]);
-  const offset = (at: number) => offsets.get(at) ?? 0;
+  // Offsets by tick: 10 s gets 500 ms, 11 s gets 800 ms: at 11.5 s, 10 s was sent.
+  const offsets = new Map([[10_000, 500], [11_000, 800], [12_000, 0]]);
+  const send = (at: number) => at + (offsets.get(at) ?? 0);
   assert.equal(
-    firstUnsent(second, 0, 9_000, 12_000, 5000, offset, 11_500),
-    11_000,
-  );
-  // A later tick whose own send time passed still waits for the one before it: the
-  // node sends a job's ticks in order.
-  assert.equal(
-    firstUnsent(second, 0, 10_500, 12_000, 5000, offset, 12_500),
+    firstUnsent(second, 0, 9_000, 12_000, 5000, send, 11_500),
     11_000,
   );
   // Once every send time passed, nothing is unsent.
   assert.equal(
-    firstUnsent(second, 0, 9_000, 12_000, 5000, offset, 14_000),
+    firstUnsent(second, 0, 9_000, 12_000, 5000, send, 12_000),
     null,
   );
 });
 
 Deno.test("ticks before the definition are never sent by the node: not unsent", () => {
-  const offset = () => 4000;
+  const send = (at: number) => at + 4000;
   assert.equal(
-    firstUnsent(second, 0, 11_000, 12_000, 5000, offset, 13_000),
+    firstUnsent(second, 0, 11_000, 12_000, 5000, send, 13_000),
     12_000,
   );
   assert.equal(
-    firstUnsent(second, 0, 12_000, 12_000, 5000, offset, 13_000),
+    firstUnsent(second, 0, 12_000, 12_000, 5000, send, 13_000),
     null,
   );
 });
 
 Deno.test("the repro of a 150 s jitter: a tick 2 min old whose send time is ahead is unsent", () => {
   const jitter = 150_000;
-  const offset = (at: number) => jitterOffset(`beta.j.0.${at}`, jitter);
+  const every5m = parseSpec("@every 5m");
+  const send = (at: number) =>
+    sendTime(every5m, 0, `beta.j.0.${at}`, at, jitter);
   const definedAt = 1_800_000_000_000;
   // A tick whose offset is more than 2 min: it is sent after the duplicate window.
-  let late = definedAt + 1000;
-  while (offset(late) < 125_000) late += 1000;
+  let late = definedAt + 300_000;
+  while (send(late) - late < 125_000) late += 300_000;
   const now = late + 121_000;
-  const first = firstUnsent(second, 0, definedAt, late, jitter, offset, now);
+  const first = firstUnsent(every5m, 0, definedAt, late, jitter, send, now);
   assert.ok(first !== null && first <= late);
 });
 

@@ -13,7 +13,7 @@ import {
 } from "../wire/mod.ts";
 import { isRecord, quoted } from "../_util.ts";
 import { InvalidBackfillError } from "../errors.ts";
-import { jitterOffset, policyJitter } from "../spec/jitter.ts";
+import { policyJitter, sendTime } from "../spec/jitter.ts";
 import type { Spec } from "../spec/spec.ts";
 import { tickBounds } from "../spec/ticks.ts";
 import type { Definition, Tick, TickTrigger } from "../types.ts";
@@ -156,7 +156,14 @@ function checkSent(
     since,
     to,
     jitter,
-    (at) => jitterOffset(names.tickId(key, index, at), jitter),
+    (at) =>
+      sendTime(
+        spec,
+        definition.anchor.getTime(),
+        names.tickId(key, index, at),
+        at,
+        jitter,
+      ),
     Date.now(),
   );
   if (first === null) return;

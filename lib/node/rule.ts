@@ -8,7 +8,7 @@
 import type { NamespaceNames } from "../nats/names.ts";
 import type { Logger } from "../ops/log.ts";
 import { parseDuration } from "../spec/duration.ts";
-import { jitterOffset, policyJitter } from "../spec/jitter.ts";
+import { policyJitter, sendTime } from "../spec/jitter.ts";
 import { nextTick, type TickBounds, tickBounds } from "../spec/ticks.ts";
 import type { CatchupPolicy, JobPolicy } from "../types.ts";
 import type { Scheduled } from "./types.ts";
@@ -88,27 +88,20 @@ export class JobRules {
   }
 }
 
-/** When the node sends the tick of `item` scheduled at `at`: `at` plus its jitter. */
+/** When the node sends the tick of `item` scheduled at `at` (see `sendTime`). */
 export function fireTime(
   names: NamespaceNames,
   item: Scheduled,
   at: number,
 ): number {
   const { jitter } = item.rule;
-  return jitter === 0
-    ? at
-    : at + jitterOffset(names.tickId(item.key, item.index, at), jitter);
-}
-
-/**
- * The time the window of the tick of `item` scheduled at `at` counts from, once it is due
- * to be sent: its scheduled time plus the whole jitter, the latest it is sent in order.
- * A job's ticks go out one after another, so with a jitter longer than the period a tick
- * can wait past its own send time for the one before it; counted from that send time it
- * was given up, on every node alike.
- */
-export function lateFrom(item: Scheduled, at: number): number {
-  return at + item.rule.jitter;
+  return jitter === 0 ? at : sendTime(
+    item.spec,
+    item.anchor,
+    names.tickId(item.key, item.index, at),
+    at,
+    jitter,
+  );
 }
 
 /**

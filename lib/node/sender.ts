@@ -19,7 +19,7 @@ import { backoff } from "../_util.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { GivenUpTicks, type GiveUp } from "./given_up.ts";
 import { HeldTicks } from "./held.ts";
-import { fireTime, lateFrom } from "./rule.ts";
+import { fireTime } from "./rule.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, PreparedTick, Scheduled } from "./types.ts";
 
@@ -148,10 +148,10 @@ export class Sender {
 
   /**
    * Sends the tick of `item` scheduled at `item.due`, holds it while disconnected, or
-   * gives it up when it is already later than its window at `now` (see `lateFrom`).
+   * gives it up when its send time is already older than its window at `now`.
    */
   send(item: Scheduled, now: number): void {
-    if (lateFrom(item, item.due) < now - item.rule.window) {
+    if (item.firesAt < now - item.rule.window) {
       this.#giveUp(item, item.due, item.due, "missed", "the node fell behind");
       return;
     }
@@ -281,7 +281,7 @@ export class Sender {
     const delay = backoff(attempt, 100, 2000);
     if (
       this.#stopping ||
-      this.#clock.now() + delay - lateFrom(item, scheduledAt) > item.rule.window
+      this.#clock.now() + delay - firesAt > item.rule.window
     ) {
       const reason = this.#stopping ? "the node is stopping" : err.message;
       this.#giveUp(item, scheduledAt, scheduledAt, "missed", reason);

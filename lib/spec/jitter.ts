@@ -7,6 +7,7 @@
 
 import type { JobPolicy } from "../types.ts";
 import { parseDuration } from "./duration.ts";
+import type { Spec } from "./spec.ts";
 
 /**
  * FNV-1a, 32 bits, over the UTF-16 code units of `text` (for the ASCII of namespaces, keys
@@ -46,6 +47,36 @@ export function fnv1a32(text: string): number {
 export function jitterOffset(tickId: string, jitter: number): number {
   const ms = Math.floor(jitter);
   return ms < 1 ? 0 : fnv1a32(tickId) % ms;
+}
+
+/**
+ * When the tick of `spec` scheduled at `at` is sent: `at` plus its delay
+ * ({@link jitterOffset} of its message id `tickId`), a delay under `jitter` and under the
+ * time to the spec's next tick, so that a job's ticks go out in their order, each at its
+ * own time, whatever the jitter. `anchor` is where `@every` counts from.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fnv1a32, sendTime } from "./jitter.ts";
+ * import { parseSpec } from "./spec.ts";
+ * const id = "beta.report.0.1000";
+ * assert.equal(sendTime(parseSpec("@every 1m"), 0, id, 1000, 30_000), 1000 + fnv1a32(id) % 30_000);
+ * assert.equal(sendTime(parseSpec("@every 1s"), 0, id, 1000, 30_000), 1000 + fnv1a32(id) % 1000);
+ * assert.equal(sendTime(parseSpec("@every 1s"), 0, id, 1000, 0), 1000);
+ * ```
+ */
+export function sendTime(
+  spec: Spec,
+  anchor: number,
+  tickId: string,
+  at: number,
+  jitter: number,
+): number {
+  if (jitter < 1) return at;
+  const next = spec.next(at, anchor);
+  const room = next === null ? jitter : Math.min(jitter, next - at);
+  return at + jitterOffset(tickId, room);
 }
 
 /**

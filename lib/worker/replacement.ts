@@ -6,7 +6,7 @@
 
 import { ScheduleError } from "../errors.ts";
 import type { NamespaceNames } from "../nats/names.ts";
-import { jitterOffset, policyJitter } from "../spec/jitter.ts";
+import { policyJitter, sendTime } from "../spec/jitter.ts";
 import { firstTickAfter } from "../spec/ticks.ts";
 import type { Tick } from "../types.ts";
 import { decodeDefinition, definedRevision } from "../wire/mod.ts";
@@ -87,7 +87,13 @@ export function replacementTick(
     scheduledAt: tick.scheduledAt,
     ...(jitter === 0 ? {} : {
       firesAt: new Date(
-        at + jitterOffset(names.tickId(key, index, at), jitter),
+        sendTime(
+          specs[index],
+          definition.anchor.getTime(),
+          names.tickId(key, index, at),
+          at,
+          jitter,
+        ),
       ),
     }),
   };

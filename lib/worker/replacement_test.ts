@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { NamespaceNames } from "../nats/names.ts";
 import { jitterOffset } from "../spec/jitter.ts";
+import { parseSpec } from "../spec/spec.ts";
 import type { Definition, Job, Tick } from "../types.ts";
 import { encodeDefinition } from "../wire/definition.ts";
 import type { DefinitionEntry } from "./superseded.ts";
@@ -47,8 +48,10 @@ Deno.test("replacementTick: the new definition's tick at the same time and index
 Deno.test("replacementTick: with the new job's jitter, fired when its nodes would", () => {
   const jittered = { ...second, policy: { jitter: "30s" } };
   const replacing = replacementTick(tick, stored({ jobs: [jittered] }), names);
-  const offset = jitterOffset(names.tickId("test", 0, at), 30_000);
+  // A delay under the jitter and under the second to the next tick, as the nodes send it.
+  const offset = jitterOffset(names.tickId("test", 0, at), 1000);
   assert.equal(replacing?.firesAt?.getTime(), at + offset);
+  assert.ok(parseSpec(second.spec).next(at)! - at === 1000);
   assert.deepEqual(replacing?.policy, { jitter: "30s" });
 });
 
