@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { brotliCompressSync } from "node:zlib";
 import type { HttpOption, Tick } from "../../types.ts";
 import {
   httpHandler,
@@ -82,6 +83,21 @@ Deno.test("the response is kept up to 1024 bytes by default", () =>
     async (base) => {
       const result = await run({ url: `${base}/hook` });
       assert.equal(result?.response, "x".repeat(1024));
+    },
+  ));
+
+Deno.test("a small compressed response is cut as it is read, not decompressed whole", () =>
+  withServer(
+    () =>
+      new Response(
+        new Uint8Array(brotliCompressSync(new Uint8Array(16 << 20))),
+        {
+          headers: { "content-encoding": "br" },
+        },
+      ),
+    async (base) => {
+      const result = await run({ url: `${base}/hook` });
+      assert.equal(result?.response?.length, 1024);
     },
   ));
 
