@@ -18,8 +18,9 @@ export class RefusedDestination extends Error {}
 /**
  * Calls `url` as `fetch` would, following at most {@link MAX_REDIRECTS} redirects, each
  * checked with {@link refusal} first. A 303, or a 301/302 answering a POST, turns the
- * next request into a GET without body (as browsers do); credentials headers are not
- * sent to another origin.
+ * next request into a GET without body (as browsers do); credentials headers, and those
+ * named in `init.private` (the job's own), are not sent to another origin. A redirect
+ * whose `Location` is not a URL is not followed: its response is returned.
  *
  * @throws {RefusedDestination} When the URL or a redirect target is refused.
  *
@@ -37,6 +38,8 @@ export async function guardedFetch(
     headers: Headers;
     body?: string;
     signal?: AbortSignal;
+    /** Headers not sent to another origin than `url`'s, on a redirect. */
+    private?: readonly string[];
   },
   rules: DestinationRules,
   resolve?: Resolve,
@@ -52,18 +55,14 @@ export async function guardedFetch(
     if (refused) throw new RefusedDestination(refused);
     const response = await send(request, init.signal);
     const location = response.headers.get("location");
+    const next = location === null ? null : URL.parse(location, request.url);
     if (
-      !isRedirect(response.status) || location === null ||
-      hop === MAX_REDIRECTS
+      !isRedirect(response.status) || next === null || hop === MAX_REDIRECTS
     ) {
       return response;
     }
     await response.body?.cancel();
-    request = redirect(
-      request,
-      response.status,
-      new URL(location, request.url),
-    );
+    request = redirect(request, response.status, next, init.private ?? []);
   }
 }
 
@@ -86,8 +85,13 @@ interface Hop {
   headers: Headers;
 }
 
-/** The request a redirect asks for, as browsers make it. */
-function redirect(request: Hop, status: number, next: URL): Hop {
+/** The request a redirect asks for, as browsers make it; `own` stays at its origin. */
+function redirect(
+  request: Hop,
+  status: number,
+  next: URL,
+  own: readonly string[],
+): Hop {
   let { method, body } = request;
   const headers = new Headers(request.headers);
   if (
@@ -98,7 +102,7 @@ function redirect(request: Hop, status: number, next: URL): Hop {
     headers.delete("content-type");
   }
   if (next.origin !== request.url.origin) {
-    for (const name of SENSITIVE_HEADERS) headers.delete(name);
+    for (const name of [...SENSITIVE_HEADERS, ...own]) headers.delete(name);
   }
   return { url: next, method, body, headers };
 }

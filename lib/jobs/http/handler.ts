@@ -77,7 +77,12 @@ export function httpHandler(options: HttpHandlerOptions): ModeHandler {
 /** What a call sends: where, and the request but its signal. */
 interface HttpRequest {
   url: URL;
-  init: { method: string; headers: Headers; body?: string };
+  init: {
+    method: string;
+    headers: Headers;
+    body?: string;
+    private: readonly string[];
+  };
 }
 
 /**
@@ -111,7 +116,12 @@ async function buildRequest(
       headers.set("content-type", "application/json");
     }
   }
-  return { url, init: { method, headers, body } };
+  // The job's own headers, secrets or not, go to its URL's origin only.
+  const own = [
+    ...Object.keys(option.headers ?? {}),
+    ...Object.keys(option.secretHeaders ?? {}),
+  ];
+  return { url, init: { method, headers, body, private: own } };
 }
 
 /**
@@ -169,13 +179,18 @@ async function classify(response: Response, limit: number): Promise<RunResult> {
   }
   // A 3xx comes back followed as far as allowed, or without a place to go.
   const error = status >= 300 && status < 400
-    ? `HTTP ${status}: ${
-      response.headers.has("location")
-        ? `more than ${MAX_REDIRECTS} redirects`
-        : "a redirect without a Location"
-    }`
+    ? `HTTP ${status}: ${redirectFailure(response)}`
     : `HTTP ${status}`;
   return { outcome: "failed", status, response: text, error };
+}
+
+/** Why a 3xx came back unfollowed (its `Location` is never shown: it may hold secrets). */
+function redirectFailure(response: Response): string {
+  const location = response.headers.get("location");
+  if (location === null) return "a redirect without a Location";
+  return URL.parse(location, response.url) === null
+    ? "a redirect whose Location is not a URL"
+    : `more than ${MAX_REDIRECTS} redirects`;
 }
 
 /**

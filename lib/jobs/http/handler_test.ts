@@ -279,12 +279,16 @@ Deno.test("a redirect to a scheme other than http or https is refused, never rea
   }
 });
 
-Deno.test("a 3xx with nowhere to go, or redirecting for ever, fails saying which", () =>
+Deno.test("a 3xx with nowhere to go, redirecting for ever, or to what is not a URL, fails saying which", () =>
   withServer(
     (request) =>
       new Response(null, {
         status: 302,
-        headers: request.path === "/loop" ? { location: "/loop" } : {},
+        headers: request.path === "/loop"
+          ? { location: "/loop" }
+          : request.path === "/bad"
+          ? { location: "http://exa mple.com/cb?code=S3CR3T" }
+          : {},
       }),
     async (base) => {
       const options = { allowHosts: ["127.0.0.1"] };
@@ -292,8 +296,53 @@ Deno.test("a 3xx with nowhere to go, or redirecting for ever, fails saying which
       assert.equal(nowhere?.error, "HTTP 302: a redirect without a Location");
       const loop = await run({ url: `${base}/loop` }, options);
       assert.equal(loop?.error, "HTTP 302: more than 5 redirects");
+      const bad = await run({ url: `${base}/bad` }, options);
+      assert.deepEqual(bad, {
+        outcome: "failed",
+        status: 302,
+        response: "",
+        error: "HTTP 302: a redirect whose Location is not a URL",
+      });
     },
   ));
+
+Deno.test("the job's own headers, secret or not, are not sent to another origin on a redirect", async () => {
+  Deno.env.set("SCHEDULE_SECRET_API_KEY", "S3CR3T");
+  try {
+    await withServer(
+      (request) =>
+        request.path === "/away"
+          ? new Response(null, {
+            status: 307,
+            headers: {
+              location: request.headers.get("host")!.startsWith("127.")
+                ? `${request.headers.get("x-base")}/here`
+                : "/there",
+            },
+          })
+          : new Response("arrived"),
+      async (base, received) => {
+        const other = base.replace("127.0.0.1", "localhost");
+        const result = await run({
+          url: `${base}/away`,
+          headers: { "x-base": other, "x-plain": "p" },
+          secretHeaders: { "X-Api-Key": "api-key" },
+        });
+        assert.equal(result?.outcome, "success");
+        const [first, second] = received;
+        assert.equal(first.headers.get("x-api-key"), "S3CR3T");
+        assert.equal(first.headers.get("x-plain"), "p");
+        assert.equal(second.path, "/here");
+        for (const name of ["x-api-key", "x-plain", "x-base"]) {
+          assert.equal(second.headers.get(name), null, name);
+        }
+        assert.equal(second.headers.get(RUN_HEADERS.attempt), "2");
+      },
+    );
+  } finally {
+    Deno.env.delete("SCHEDULE_SECRET_API_KEY");
+  }
+});
 
 Deno.test("POST by default, the body as JSON, the job's headers and the run headers", () =>
   withServer(
