@@ -6,6 +6,7 @@
  */
 
 import { type DestinationRules, refusal, type Resolve } from "./destination.ts";
+import { onAbort } from "../../_util.ts";
 
 /** The most redirects followed for one call. */
 export const MAX_REDIRECTS = 5;
@@ -51,7 +52,10 @@ export async function guardedFetch(
     headers: new Headers(init.headers),
   };
   for (let hop = 0;; hop++) {
-    const refused = await refusal(request.url, rules, resolve);
+    const refused = await untilAborted(
+      refusal(request.url, rules, resolve),
+      init.signal,
+    );
     if (refused) throw new RefusedDestination(refused);
     const response = await send(request, init.signal);
     const location = response.headers.get("location");
@@ -64,6 +68,22 @@ export async function guardedFetch(
     await response.body?.cancel();
     request = redirect(request, response.status, next, init.private ?? []);
   }
+}
+
+/**
+ * `promise`, or a rejection with `signal`'s reason once it is aborted: the check of a
+ * destination resolves its name, and a name server that does not answer must not hold
+ * the call past its timeout, its cancellation or the worker's stop.
+ */
+function untilAborted<T>(
+  promise: Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const forget = onAbort(signal, () => reject(signal.reason));
+    promise.then(resolve, reject).finally(forget);
+  });
 }
 
 /** Sends one request, leaving redirects to the caller. */

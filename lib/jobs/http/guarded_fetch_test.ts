@@ -102,3 +102,22 @@ Deno.test("guardedFetch() does not send credentials to another origin", async ()
   });
   assert.equal(authorization, null);
 });
+
+Deno.test("guardedFetch() gives up a destination's name lookup that hangs once its signal aborts", async () => {
+  const hanging = () => new Promise<string[]>(() => {});
+  const started = performance.now();
+  await assert.rejects(
+    guardedFetch(
+      new URL("http://hook.example.com/"),
+      {
+        method: "GET",
+        headers: new Headers(),
+        signal: AbortSignal.timeout(100),
+      },
+      {},
+      hanging,
+    ),
+    (err: Error) => err.name === "TimeoutError",
+  );
+  assert.ok(performance.now() - started < 2000);
+});
