@@ -32,7 +32,7 @@ Deno.test("no handler: failed, naming the mode", async () => {
 
 Deno.test("the handler's result is returned; nothing returned is a success", async () => {
   const result = { outcome: "retry" as const, status: 503, retryAfter: 10 };
-  assert.equal(
+  assert.deepEqual(
     await runHandler(
       () => Promise.resolve(result),
       tick,
@@ -47,6 +47,30 @@ Deno.test("the handler's result is returned; nothing returned is a success", asy
     await runHandler(() => Promise.resolve(), tick, message(), 1, 1000, never),
     { outcome: "success" },
   );
+});
+
+Deno.test("a result that is not a RunResult fails the run, saying so; fields of the wrong type are left out", async () => {
+  const resolving = (value: unknown) =>
+    runHandler(
+      (() => Promise.resolve(value)) as never,
+      tick,
+      message(),
+      1,
+      1000,
+      never,
+    );
+  const failed = {
+    outcome: "failed",
+    error: "the handler resolved with something that is not a RunResult",
+  };
+  for (const value of [new Response("ok"), { outcome: undefined }, "done", 1]) {
+    assert.deepEqual(await resolving(value), failed);
+  }
+  assert.deepEqual(
+    await resolving({ outcome: "success", status: "200", response: 5 }),
+    { outcome: "success" },
+  );
+  assert.deepEqual(await resolving(null), { outcome: "success" });
 });
 
 Deno.test("a thrown error is a retry with its message", async () => {
