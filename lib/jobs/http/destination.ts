@@ -69,7 +69,9 @@ export async function refusal(
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return `scheme ${url.protocol} is not http: or https:`;
   }
-  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  // A name with its root's dot (`metadata.google.internal.`) is the same host.
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase()
+    .replace(/\.$/, "");
   if (rules.allowHosts && !hostAllowed(host, rules.allowHosts)) {
     return `host ${host} is not in the worker's allow list`;
   }

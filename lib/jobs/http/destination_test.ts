@@ -16,10 +16,19 @@ Deno.test("refusal() refuses link-local and metadata addresses by default", asyn
     (await refusal(url("http://[::ffff:169.254.169.254]/"), {}))!,
     /blocked network/,
   );
-  assert.match(
-    (await refusal(url("http://metadata.google.internal/"), {}))!,
-    /cloud metadata service/,
-  );
+  for (
+    const name of [
+      "metadata.google.internal",
+      "metadata.google.internal.",
+      "metadata.",
+    ]
+  ) {
+    assert.match(
+      (await refusal(url(`http://${name}/`), {}, () => Promise.resolve([])))!,
+      /cloud metadata service/,
+      name,
+    );
+  }
   assert.equal(await refusal(url("http://127.0.0.1:9000/hook"), {}), null);
 });
 
