@@ -631,7 +631,7 @@ Deno.test("after an outage longer than catchup, each node counts exactly the abs
     );
   }));
 
-Deno.test("a definition a stalled node receives later than catchup: the ticks due before are counted missed", async () => {
+Deno.test("a definition a stalled node receives later than catchup: the ticks due before are counted missed, a spent job's too", async () => {
   await using server = await NatsServer.start();
   const nc = await server.connect();
   const schedule = await Schedule.create("beta", nc);
@@ -644,6 +644,8 @@ Deno.test("a definition a stalled node receives later than catchup: the ticks du
     // seconds pass: the node's watch delivers it 5 s late.
     node.child.kill("SIGSTOP");
     await schedule.set("late", HttpJob("* * * * * *", hook));
+    // One whose ticks are all due by then: none left to send, both given up too.
+    await schedule.set("spent", HttpJob("* * * * * *", hook, { maxRuns: 2 }));
     const until = Date.now() + 5 * SECOND;
     await waitFor("5 s stalled", () => Date.now() > until);
     node.child.kill("SIGCONT");
@@ -659,11 +661,16 @@ Deno.test("a definition a stalled node receives later than catchup: the ticks du
     const entry = await (await Namespace.open(nc, "beta")).kv.get("late");
     const firstDue = nextSecond(entry!.created.getTime());
     const [firstStored] = queue.of("late");
+    await waitFor(
+      "the checks of both",
+      async () => await missed() >= (firstStored - firstDue) / SECOND + 2,
+    );
     assert.equal(
       await missed(),
-      (firstStored - firstDue) / SECOND,
-      "every tick due before the first stored is counted missed",
+      (firstStored - firstDue) / SECOND + 2,
+      "every tick due before the first stored is counted missed, and the spent job's two",
     );
+    assert.deepEqual(queue.of("spent"), []);
   } finally {
     node.child.kill("SIGCONT");
     assert.equal(await node.stop(), 0, node.log);

@@ -69,6 +69,30 @@ export function scheduleJob(
 }
 
 /**
+ * Job `index` of `loading` at its first tick, not to be queued: what the ticks given up
+ * of a definition applied late are reported with when it has none left to send (they
+ * all came due too long ago). `null` when it has no tick at all.
+ */
+export function firstJob(
+  loading: Loading,
+  index: number,
+  place: JobPlace,
+): Scheduled | null {
+  const { definition, definedAt } = loading;
+  const first = firstRunAfter(
+    loading.specs[index],
+    definition,
+    definedAt,
+    definedAt,
+    place.rule.bounds,
+  );
+  if (first === null) return null;
+  const item = new QueuedJob(loading, index, place, first);
+  item.firesAt = item.sendAt = fireTime(place.names, item, item.due);
+  return item;
+}
+
+/**
  * A job in the timer queue. A node holds a million of them, so each is one object with
  * its job's part of its ticks as one string (`tickJobFields`), no closure; its subject
  * and the rest of its ticks are made when they are sent. Of its times only `due` is

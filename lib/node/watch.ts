@@ -17,14 +17,14 @@ import {
   decodeDefinition,
   definedRevision,
 } from "../wire/mod.ts";
-import { firstRunAfter } from "../spec/ticks.ts";
+import { firstRunAfter, nextTick } from "../spec/ticks.ts";
 import { followAgain } from "../nats/stream_follow.ts";
 import { openBucket } from "./open_bucket.ts";
 import type { LastTick } from "./catch_up.ts";
 import { InitialLoad } from "./initial_load.ts";
 import { KeyMap } from "./key_map.ts";
 import type { JobRules } from "./rule.ts";
-import { type Loading, scheduleJob } from "./schedule_job.ts";
+import { firstJob, type Loading, scheduleJob } from "./schedule_job.ts";
 import type { Settled } from "./settled.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
@@ -321,38 +321,35 @@ export class DefinitionWatch {
     const floor = now - rule.window - rule.jitter;
     const after = this.#initial?.resume(loading, index, rule, floor) ?? floor;
     const { names } = this.#namespace;
-    const item = scheduleJob(loading, index, {
-      names,
-      rule,
-      after,
-      skip: this.#options.skip,
-    });
-    if (item && !this.#initial) this.#missLate(loading, item, floor);
+    const place = { names, rule, after, skip: this.#options.skip };
+    const item = scheduleJob(loading, index, place);
+    if (!this.#initial) {
+      // A job with no tick left to send (all due too long ago) has them given up too.
+      const job = item ?? firstJob(loading, index, place);
+      if (job) this.#missLate(loading, job, floor);
+    }
     return item;
   }
 
   /**
    * Gives up as missed the ticks of a definition applied later than its window (the
    * watch delivered it late: a node blocked, or disconnected when it was written) that
-   * came due before `floor`; those another node stored are left out. At a load, the
-   * catch-up counts them (see `InitialLoad.resume`).
+   * came due before `floor`, within its bounds (its `end`, its `maxRuns`); those another
+   * node stored are left out. At a load, the catch-up counts them (see
+   * `InitialLoad.resume`).
    */
   #missLate(loading: Loading, item: Scheduled, floor: number): void {
     const { definition, definedAt } = loading;
-    const first = firstRunAfter(
-      item.spec,
-      definition,
-      definedAt,
-      definedAt,
-      item.rule.bounds,
-    );
+    const { spec, anchor, rule: { bounds } } = item;
+    const first = firstRunAfter(spec, definition, definedAt, definedAt, bounds);
     if (first === null || first.at > floor) return;
-    this.#options.miss(
-      item,
-      first.at,
-      floor,
-      "the definition was applied late",
-    );
+    let last = first.at;
+    for (
+      let run = first.run, at = nextTick(spec, anchor, last, run, bounds);
+      at !== null && at <= floor;
+      at = nextTick(spec, anchor, at, ++run, bounds)
+    ) last = at;
+    this.#options.miss(item, first.at, last, "the definition was applied late");
   }
 
   /** Counts a rejected definition (`rejected`) once, however often a reload reads it. */
