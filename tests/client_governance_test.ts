@@ -16,6 +16,8 @@ import { followTicks, recordingLogger, waitFor } from "./helpers.ts";
 import { Kvm } from "@nats-io/kv";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NamespaceNames } from "../lib/nats/names.ts";
+import { sendTime } from "../lib/spec/jitter.ts";
+import { parseSpec } from "../lib/spec/spec.ts";
 
 const hook = { url: "https://api.example.com/hook" };
 
@@ -168,14 +170,24 @@ Deno.test("backfill refuses the times of a jittered job the node has not sent ye
   withClient(async (schedule, nc) => {
     const ticks = await followTicks(nc, "beta");
     try {
-      await schedule.set("j", HttpJob("* * * * * *", hook, { jitter: "1h" }));
+      const spec = "*/4 * * * * *";
+      await schedule.set("j", HttpJob(spec, hook, { jitter: "1h" }));
       const definedAt = (await schedule.describe("j")).updated.getTime();
-      await waitFor("3 s of ticks", () => Date.now() > definedAt + 3000);
-      // The node sends each tick after definedAt up to 1 h late: a backfilled copy
-      // would outlive the duplicate window and be stored twice.
+      // The node sends each tick after definedAt up to 4 s late (the jitter, cut to the
+      // time to the next tick): a backfilled copy of one it has not sent yet could reach
+      // the stream after it, past the duplicate window with a longer period.
+      const names = new NamespaceNames("beta");
+      const unsent = () => {
+        const now = Date.now();
+        const at = now - now % 4000;
+        return at > definedAt &&
+          sendTime(parseSpec(spec), 0, names.tickId("j", 0, at), at, 3600_000) >
+            now + 300;
+      };
+      await waitFor("a past tick not sent yet", unsent, 20_000);
       await assert.rejects(
         schedule.backfill("j", {
-          from: new Date(definedAt - 3000),
+          from: new Date(definedAt - 12_000),
           to: new Date(),
         }),
         (err: Error) =>
@@ -184,7 +196,7 @@ Deno.test("backfill refuses the times of a jittered job the node has not sent ye
       );
       // The times up to the definition the node never sends: fired.
       const fired = await schedule.backfill("j", {
-        from: new Date(definedAt - 3000),
+        from: new Date(definedAt - 12_000),
         to: new Date(definedAt),
       });
       assert.ok(fired >= 3, `${fired}`);

@@ -519,12 +519,13 @@ Deno.test("an execution that throws once its tick took the lock stops keeping th
       if (tick.scheduledAt.getTime() !== at(0).getTime()) {
         return Promise.resolve();
       }
-      // A result that throws when the worker reads it: no step expects that.
-      return Promise.resolve({
-        get outcome(): "success" {
-          throw new Error("unreadable result");
+      // A tick whose policy throws when the worker reads it again: no step expects that.
+      Object.defineProperty(tick, "policy", {
+        get() {
+          throw new Error("unreadable tick");
         },
       });
+      return Promise.resolve();
     });
     const job: Job = {
       mode: "poisoned",
@@ -541,7 +542,7 @@ Deno.test("an execution that throws once its tick took the lock stops keeping th
       (await schedule.history("poisoned")).map((r) => r.outcome),
       ["failed", "interrupted"],
     );
-    assert.ok(log.lines.some((l) => l.error === "unreadable result"));
+    assert.ok(log.lines.some((l) => l.error === "unreadable tick"));
     const kv = await (await Namespace.open(nc, "beta")).runState();
     await waitFor("the lock's heartbeat stale", async () => {
       const entry = await kv.get("poisoned.0");
