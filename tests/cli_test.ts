@@ -793,6 +793,65 @@ Deno.test("revisions masks header values and URL credentials unless --show-secre
   assert.match(revision.definition.jobs[0].option.url, /user:pw0rd@/);
 });
 
+Deno.test("get -o json or yaml --show-secrets, then set --file, writes the same jobs; masked output is refused", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[]) => run(args, env(server));
+  const body = JSON.stringify({
+    text: 'Report for today\r\n \nall figures of the "sales" team',
+    blank: "\n \n",
+  });
+  const set = await admin([
+    "set",
+    "report",
+    "--spec",
+    "0 30 9 * * MON-FRI",
+    "--url",
+    "https://bot:pw@api.example.com/hook?x=1",
+    "--method",
+    "PUT",
+    "--header",
+    "x-token=s3cret",
+    "--body",
+    body,
+    "--tz",
+    "Europe/Paris",
+    "--overlap",
+    "skip",
+    "--max-runs",
+    "5",
+  ]);
+  assert.equal(set.code, 0, set.stderr);
+  const jobs = async () =>
+    JSON.parse(
+      (await admin(["get", "report", "--json", "--show-secrets"])).stdout,
+    )
+      .map(({ state: _, ...job }: { state: unknown }) => job);
+  const before = await jobs();
+  const dir = await Deno.makeTempDir();
+  for (const format of ["json", "yaml"]) {
+    const got = await admin(["get", "report", "-o", format, "--show-secrets"]);
+    await Deno.writeTextFile(`${dir}/jobs.${format}`, got.stdout);
+    const again = await admin([
+      "set",
+      "report",
+      "--file",
+      `${dir}/jobs.${format}`,
+    ]);
+    assert.equal(again.code, 0, `${format}: ${again.stderr}`);
+    assert.deepEqual(await jobs(), before, format);
+  }
+  const masked = await admin(["get", "report", "-o", "yaml"]);
+  await Deno.writeTextFile(`${dir}/masked.yml`, masked.stdout);
+  const refused = await admin(["set", "report", "--file", `${dir}/masked.yml`]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /\*\*\* \(output masked by get\): get it again with --show-secrets/,
+  );
+  assert.deepEqual(await jobs(), before);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("flags that would be ignored or read as 0 are refused", async () => {
   await using server = await NatsServer.start();
   const admin = (args: string[]) => run(args, env(server));
@@ -831,6 +890,9 @@ Deno.test("flags that would be ignored or read as 0 are refused", async () => {
         2,
         /--expected-revision takes a whole number, 0 or more/,
       ],
+      [["set", "n", ...job, "--max-runs", "0x10"], 1, /maxRuns/],
+      [["set", "n", ...job, "--retry-max-attempts", "1e1"], 1, /maxAttempts/],
+      [["set", "n", ...job, "--pause-after-failures", " 2 "], 1, /pauseAfter/],
       [["trigger", "k", "--index", ""], 2, /--index takes a whole number/],
       [["trigger", "k", "--index", "1e0"], 2, /--index takes a whole number/],
       [["history", "k", "--limit", " "], 2, /--limit takes a whole number/],

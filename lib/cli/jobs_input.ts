@@ -5,6 +5,7 @@
  */
 
 import { parseYamlRedacted } from "../ops/redact.ts";
+import { wholeNumberOf } from "../_util.ts";
 import { InvalidJobError } from "../errors.ts";
 import { HttpJob } from "../jobs/http/job.ts";
 import type {
@@ -159,12 +160,15 @@ export function policyFromFlags(flags: JobFlags): JobPolicy {
   if (jitter !== undefined) policy.jitter = jitter;
   if (start !== undefined) policy.start = start;
   if (end !== undefined) policy.end = end;
-  if (flags.maxRuns !== undefined) policy.maxRuns = Number(flags.maxRuns);
+  // Digits only: `0x10` or `1e1` are NaN, which the policy's check refuses.
+  if (flags.maxRuns !== undefined) {
+    policy.maxRuns = wholeNumberOf(flags.maxRuns);
+  }
   if (flags.pauseAfterFailures !== undefined) {
-    policy.pauseAfterFailures = Number(flags.pauseAfterFailures);
+    policy.pauseAfterFailures = wholeNumberOf(flags.pauseAfterFailures);
   }
   if (flags.retryMaxAttempts !== undefined) {
-    retry.maxAttempts = Number(flags.retryMaxAttempts);
+    retry.maxAttempts = wholeNumberOf(flags.retryMaxAttempts);
   }
   if (flags.retryDelay !== undefined) retry.delay = flags.retryDelay;
   if (flags.retryMaxDelay !== undefined) retry.maxDelay = flags.retryMaxDelay;
@@ -234,5 +238,26 @@ async function readJobs(path: string): Promise<Job[]> {
       `${path}: expected a job or a list of jobs (mode, spec, option)`,
     );
   }
-  return jobs.map((job) => ({ mode: "HTTP", ...job }) as Job);
+  const read = jobs.map((job) => ({ mode: "HTTP", ...job }) as Job);
+  for (const job of read) refuseMasked(path, job);
+  return read;
+}
+
+/**
+ * Refuses a job as printed without `--show-secrets`: a header value or URL credentials
+ * of `***` would be stored as such, in place of the secrets.
+ *
+ * @throws {InvalidJobError} When a header value is `***` or the URL's user is `***`.
+ */
+function refuseMasked(path: string, job: Job): void {
+  if (job.mode !== "HTTP") return;
+  const option = job.option as Partial<HttpOption> | undefined;
+  const masked = Object.values(option?.headers ?? {}).includes("***") ||
+    (typeof option?.url === "string" &&
+      URL.parse(option.url)?.username === "***");
+  if (masked) {
+    throw new InvalidJobError(
+      `${path}: a header value or URL credentials are *** (output masked by get): get it again with --show-secrets`,
+    );
+  }
 }

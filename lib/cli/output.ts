@@ -74,7 +74,13 @@ export function print(
   const format = flags.json ? "json" : flags.output;
   if (format === "json") write(JSON.stringify(shown.value, null, 2));
   else if (format === "yaml") {
-    write(stringify(JSON.parse(JSON.stringify(shown.value))).trimEnd());
+    // Strings double-quoted as JSON: plain and block scalars lose some whitespace
+    // (`"\n \n"` read back as `"\n\n"`), and `set --file` reads this back.
+    const yaml = stringify(JSON.parse(JSON.stringify(shown.value)), {
+      doubleQuotedAsJSON: true,
+      blockQuote: false,
+    });
+    write(yaml.trimEnd());
   } else {
     const wide = format === "wide";
     const view = { now: Date.now(), absolute: wide || !!flags.zone, wide };

@@ -40,9 +40,17 @@ export async function setJobs(
   args: Job[] | [Job[], SetOptions?],
 ): Promise<void> {
   validateKey(key);
-  const [jobs, options = {}] = Array.isArray(args[0])
+  const [given, options = {}] = Array.isArray(args[0])
     ? args as [Job[], SetOptions?]
     : [args as Job[]];
+  // What `get` returns can be set again: the `state` it adds to each job is left out.
+  const jobs = given.map((job) => {
+    if (typeof job !== "object" || job === null || !("state" in job)) {
+      return job;
+    }
+    const { state: _state, ...rest } = job as Job & { state: unknown };
+    return rest;
+  });
   if (jobs.length === 0) {
     throw new InvalidJobError(
       `set(${quoted(key)}) needs at least one job; to delete it use remove()`,
