@@ -76,13 +76,14 @@ export function jobsFromForm(values: FormValues, existing: Job[]): Job[] {
     const tz = values[`tz.${i}`]?.trim();
     delete job.tz;
     if (tz) job.tz = tz;
+    // An overlap left as shown leaves the policy as stored (an `allow` said, or `{}`).
     const overlap = values[`overlap.${i}`];
-    const { overlap: _overlap, ...policy } = before.policy ?? {};
-    if (overlap && overlap !== "allow") {
-      Object.assign(policy, { overlap });
+    if (overlap && overlap !== (before.policy?.overlap ?? "allow")) {
+      const { overlap: _overlap, ...policy } = before.policy ?? {};
+      if (overlap !== "allow") Object.assign(policy, { overlap });
+      delete job.policy;
+      if (Object.keys(policy).length > 0) job.policy = policy;
     }
-    delete job.policy;
-    if (Object.keys(policy).length > 0) job.policy = policy;
     if (job.mode !== "HTTP") return job;
     const option: HttpOption = { ...(before.option as HttpOption) };
     const url = values[`url.${i}`]?.trim();
@@ -90,8 +91,11 @@ export function jobsFromForm(values: FormValues, existing: Job[]): Job[] {
       option.url = keptCredentials(i, url, option.url);
       keptHeadersStay(i, option, (before.option as HttpOption).url);
     }
+    // A method left as shown (POST for a job that names none) is kept as stored.
     const method = values[`method.${i}`];
-    if (method) option.method = method as HttpOption["method"];
+    if (method && method !== (option.method ?? "POST")) {
+      option.method = method as HttpOption["method"];
+    }
     const body = values[`body.${i}`]?.trim();
     delete option.body;
     if (body) {

@@ -88,3 +88,34 @@ Deno.test("a saved form refuses *** for credentials of another origin, or none",
     /has none/,
   );
 });
+
+Deno.test("a form saved as shown writes the jobs back as stored", () => {
+  const url = "https://a.example/x";
+  const jobs: Job[] = [
+    { mode: "HTTP", spec: "@hourly", option: { url } },
+    {
+      mode: "HTTP",
+      spec: "@hourly",
+      policy: { overlap: "allow" },
+      option: { url, method: "POST" },
+    },
+    { mode: "HTTP", spec: "@hourly", policy: {}, option: { url } },
+    { mode: "log", spec: "@daily", policy: { overlap: "allow" }, option: {} },
+    {
+      mode: "HTTP",
+      spec: "0 30 9 * * *",
+      tz: "Europe/Paris",
+      policy: { overlap: "skip", maxRuns: 3 },
+      option: { url, method: "PUT", headers: { a: "b" }, body: { n: 1 } },
+    },
+  ];
+  for (const job of jobs) {
+    assert.deepEqual(jobsFromForm(formValues([job]), [job]), [job]);
+  }
+  const [changed] = jobsFromForm(
+    { ...formValues([jobs[0]]), "method.0": "GET", "overlap.0": "skip" },
+    [jobs[0]],
+  );
+  assert.deepEqual(changed.policy, { overlap: "skip" });
+  assert.equal((changed.option as { method?: string }).method, "GET");
+});
