@@ -63,7 +63,7 @@ export interface ClockReading {
  * assert.ok(Math.abs(clock.offset - 3000) < 50);
  * assert.ok(Math.abs(clock.now() - (Date.now() + 3000)) < 50); // the server's time
  * assert.equal(clock.skewed, true); // beyond the default bound of 1 s
- * await clock.stop();
+ * clock.stop();
  * ```
  */
 export class ServerClock implements Clock, ClockReading {
@@ -74,7 +74,6 @@ export class ServerClock implements Clock, ClockReading {
   readonly #log: Logger;
   #skewed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #probing: Promise<void> | undefined;
   #stopped = false;
   /** Probes failed in a row since the last that answered. */
   #failures = 0;
@@ -135,11 +134,14 @@ export class ServerClock implements Clock, ClockReading {
     return this.#skewed;
   }
 
-  /** Stops probing, waiting for a probe under way; the last estimate stays readable. */
-  async stop(): Promise<void> {
+  /**
+   * Stops probing; the last estimate stays readable. A probe under way is not waited for
+   * (disconnected, it would hold the stop for its timeout), and what it finds is not
+   * heard.
+   */
+  stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#probing;
   }
 
   #time() {
@@ -155,7 +157,7 @@ export class ServerClock implements Clock, ClockReading {
   #schedule(): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      this.#probing = this.#sample().then(
+      this.#sample().then(
         () => this.#answered(),
         (err: Error) => this.#failed(err),
       ).finally(() => this.#schedule());
@@ -164,6 +166,7 @@ export class ServerClock implements Clock, ClockReading {
 
   /** A probe answered: the failures before it end (logged), and the bound is checked. */
   #answered(): void {
+    if (this.#stopped) return;
     if (this.#failures > 0) {
       this.#log.info("probing the server's clock works again", {
         failures: this.#failures,
@@ -178,6 +181,7 @@ export class ServerClock implements Clock, ClockReading {
    * grows by the drift bound and ticks go out that much later; the rest are debug lines.
    */
   #failed(err: Error): void {
+    if (this.#stopped) return;
     const fields = {
       error: err.message,
       errorMs: Math.round(this.error * 1000) / 1000,

@@ -121,7 +121,8 @@ export class Node {
     this.#queue = this.#newQueue(names, standbyDelay, clock);
     this.#settled = new SettledRecord({
       namespace,
-      settled: () => this.#settledNow(),
+      // Disconnected, a write would only wait out its timeout (also the last, at a stop).
+      settled: () => stream.connected ? this.#settledNow() : null,
       log,
     });
     this.#watch = this.#newWatch(namespace, stream, log);
@@ -319,7 +320,7 @@ export class Node {
     this.#queue.stop();
     await Promise.all([this.#watch.stop(), this.#sender.stop()]);
     await this.#settled.stop();
-    await this.#clock.stop();
+    this.#clock.stop();
     this.#event({ type: "node-left", at: new Date(this.#clock.now()) });
   }
 }

@@ -164,7 +164,7 @@ export class Worker {
         closed: () => nc.isClosed(),
       });
     } catch (err) {
-      await clock.stop();
+      clock.stop();
       throw err;
     }
     const worker = new Worker(
@@ -232,7 +232,8 @@ export class Worker {
 
   async #stop(): Promise<void> {
     this.#stopping.abort();
-    await Promise.all([this.#consuming?.stop(), this.#clock.stop()]);
+    this.#clock.stop();
+    await this.#consuming?.stop();
     for (const sender of this.#senders) sender.close();
   }
 
