@@ -100,7 +100,10 @@ for (
     await service.until(ready);
     await server.stop();
     await service.until('"msg":"disconnected from NATS"');
+    const stopping = performance.now();
     assertCleanStop(await service.stop(), service.log);
+    // Within its publish timeout (5 s), not waiting out a record write and a probe.
+    assert.ok(performance.now() - stopping < 10_000, "stopped in time");
     assert.ok(!service.log.includes("s3cr3t"), service.log);
     assert.match(service.log, /"hosts":\["nats:\/\/\*\*\*@127.0.0.1:\d+"\]/);
   });
