@@ -7,7 +7,7 @@
 import { parseYamlRedacted } from "../ops/redact.ts";
 import { wholeNumberOf } from "../_util.ts";
 import { InvalidJobError } from "../errors.ts";
-import { HttpJob } from "../jobs/http/job.ts";
+import { HttpJob, maskedCredentials } from "../jobs/http/job.ts";
 import type {
   CatchupPolicy,
   HttpMethod,
@@ -253,8 +253,7 @@ function refuseMasked(path: string, job: Job): void {
   if (job.mode !== "HTTP") return;
   const option = job.option as Partial<HttpOption> | undefined;
   const masked = Object.values(option?.headers ?? {}).includes("***") ||
-    (typeof option?.url === "string" &&
-      URL.parse(option.url)?.username === "***");
+    (typeof option?.url === "string" && maskedCredentials(option.url));
   if (masked) {
     throw new InvalidJobError(
       `${path}: a header value or URL credentials are *** (output masked by get): get it again with --show-secrets`,

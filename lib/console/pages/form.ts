@@ -10,6 +10,7 @@
 import { InvalidJobError } from "../../errors.ts";
 import { redactUrlCredentials } from "../../ops/redact.ts";
 import type { HttpOption, Job } from "../../types.ts";
+import { maskedCredentials, ownHeaderNames } from "../../jobs/http/job.ts";
 import { type Html, html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "./layout.ts";
 
@@ -121,10 +122,7 @@ function keptHeadersStay(
   option: HttpOption,
   stored: string | undefined,
 ): void {
-  const names = [
-    ...Object.keys(option.headers ?? {}),
-    ...Object.keys(option.secretHeaders ?? {}),
-  ];
+  const names = ownHeaderNames(option);
   const before = stored === undefined ? null : URL.parse(stored);
   const after = URL.parse(option.url ?? "");
   if (
@@ -151,10 +149,8 @@ function keptCredentials(
   typed: string,
   stored: string | undefined,
 ): string {
-  const url = URL.parse(typed);
-  if (url === null || url.username !== "***" || url.password !== "") {
-    return typed;
-  }
+  if (!maskedCredentials(typed)) return typed;
+  const url = new URL(typed);
   if (stored !== undefined && typed === redactUrlCredentials(stored)) {
     return stored;
   }
@@ -291,10 +287,7 @@ function httpFields(
 ): Html {
   const { id, value, select } = fieldHelpers(i, values);
   const option = job?.option as HttpOption | undefined;
-  const hidden = [
-    ...Object.keys(option?.headers ?? {}),
-    ...Object.keys(option?.secretHeaders ?? {}),
-  ];
+  const hidden = ownHeaderNames(option ?? {});
   return html`<div class="field"><label for="${id("url")}">URL</label>
 <input id="${id("url")}" name="url.${i}" type="url" required value="${
     value("url")

@@ -17,7 +17,7 @@ import {
   MAX_REDIRECTS,
   RefusedDestination,
 } from "./guarded_fetch.ts";
-import { httpTimeout } from "./job.ts";
+import { httpTimeout, ownHeaderNames } from "./job.ts";
 import { triggerOf } from "../../wire/mod.ts";
 import { setSecretHeaders } from "./secrets.ts";
 
@@ -117,11 +117,10 @@ async function buildRequest(
     }
   }
   // The job's own headers, secrets or not, go to its URL's origin only.
-  const own = [
-    ...Object.keys(option.headers ?? {}),
-    ...Object.keys(option.secretHeaders ?? {}),
-  ];
-  return { url, init: { method, headers, body, private: own } };
+  return {
+    url,
+    init: { method, headers, body, private: ownHeaderNames(option) },
+  };
 }
 
 /**

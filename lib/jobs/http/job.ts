@@ -249,3 +249,39 @@ export function maskHttpOption(option: HttpOption): HttpOption {
   }
   return masked;
 }
+
+/**
+ * Whether `url` shows its credentials as {@link maskHttpOption} prints them (`***`),
+ * standing for stored ones.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maskedCredentials } from "./job.ts";
+ * assert.ok(maskedCredentials("https://***@a.example/x"));
+ * assert.ok(!maskedCredentials("https://bot:pw@a.example/x"));
+ * ```
+ */
+export function maskedCredentials(url: string): boolean {
+  const parsed = URL.parse(url);
+  return parsed !== null && parsed.username === "***" && parsed.password === "";
+}
+
+/**
+ * The names of the headers a job sets itself, plain or secret: those whose values it
+ * holds (or names), which go to its URL's origin only and which the console never shows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ownHeaderNames } from "./job.ts";
+ * const option = { url: "https://a.example", headers: { a: "1" }, secretHeaders: { b: "s" } };
+ * assert.deepEqual(ownHeaderNames(option), ["a", "b"]);
+ * ```
+ */
+export function ownHeaderNames(option: Partial<HttpOption>): string[] {
+  return [
+    ...Object.keys(option.headers ?? {}),
+    ...Object.keys(option.secretHeaders ?? {}),
+  ];
+}
