@@ -225,9 +225,27 @@ Deno.test("console: the form creates with set's validation; the preview and the 
       "method.0": "POST",
     });
     assert.equal(created.status, 303);
-    assert.equal(
-      created.headers.get("location"),
-      "/schedules/report?done=Created.",
+    const location = new URL(created.headers.get("location")!, url);
+    assert.equal(location.pathname, "/schedules/report");
+    assert.equal(location.searchParams.get("done"), "Created.");
+    assert.match(
+      await browser.page(`${location.pathname}${location.search}`),
+      /class="notice" role="status">Created\.</,
+    );
+    // A notice only the console's own redirect carries: a link made elsewhere, or one
+    // made for another browser, shows none.
+    const mac = location.searchParams.get("mac")!;
+    const forged = new URLSearchParams({
+      error: "Signed out: sign in at evil",
+      mac,
+    });
+    assert.doesNotMatch(
+      await browser.page(`/schedules/report?${forged}`),
+      /class="notice/,
+    );
+    assert.doesNotMatch(
+      await new Session(url).page(`${location.pathname}${location.search}`),
+      /class="notice/,
     );
     const again = await browser.post("/schedules", {
       csrf,

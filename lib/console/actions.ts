@@ -12,7 +12,13 @@ import type { DefinitionIndex, IndexEntry } from "./index.ts";
 import { formPage, type FormValues, jobsFromForm } from "./pages/form.ts";
 import type { PageContext } from "./pages/layout.ts";
 import { loginPage } from "./pages/login.ts";
-import { nextPath, notFound, page, redirect } from "./respond.ts";
+import {
+  nextPath,
+  notFound,
+  noticeRedirect,
+  page,
+  redirect,
+} from "./respond.ts";
 import type { Target } from "./views.ts";
 
 /** What an action on a key is given. */
@@ -25,7 +31,7 @@ interface ActionInput {
   /** Who acts, for the revision. */
   by: string;
   /** Back to the key's page with `message`. */
-  done: (message: string) => Response;
+  done: (message: string) => Promise<Response>;
 }
 
 type Action = (input: ActionInput) => Promise<Response>;
@@ -61,9 +67,12 @@ const ACTIONS = new Map<string, Action>([
       Number(values.revision),
       entry.definition,
     )],
-  ["delete", async ({ deps, key, by }) => {
+  ["delete", async ({ deps, context, key, by }) => {
     await deps.client.remove(key, { by });
-    return redirect(`/?${new URLSearchParams({ done: `Deleted ${key}.` })}`);
+    return await noticeRedirect(deps.access, context.session, "/", {
+      kind: "done",
+      text: `Deleted ${key}.`,
+    });
   }],
 ]);
 
@@ -227,15 +236,18 @@ async function act(
   const entry = deps.index.get(key);
   if (entry === undefined) return notFound(context);
   const path = `/schedules/${encodeURIComponent(key)}`;
-  const done = (message: string) =>
-    redirect(`${path}?${new URLSearchParams({ done: message })}`);
+  const done = (text: string) =>
+    noticeRedirect(deps.access, context.session, path, { kind: "done", text });
   const run = ACTIONS.get(action);
   if (run === undefined) return notFound(context);
   try {
     return await run({ deps, context, values, key, entry, by, done });
   } catch (err) {
     if (!(err instanceof ScheduleError)) throw err;
-    return redirect(`${path}?${new URLSearchParams({ error: err.message })}`);
+    return await noticeRedirect(deps.access, context.session, path, {
+      kind: "error",
+      text: err.message,
+    });
   }
 }
 
@@ -292,10 +304,11 @@ async function save(
     );
   }
   await waitForIndex(deps.index, key, revision);
-  return redirect(
-    `/schedules/${encodeURIComponent(key)}?${new URLSearchParams({
-      done: isNew ? "Created." : "Saved.",
-    })}`,
+  return await noticeRedirect(
+    deps.access,
+    context.session,
+    `/schedules/${encodeURIComponent(key)}`,
+    { kind: "done", text: isNew ? "Created." : "Saved." },
   );
 }
 

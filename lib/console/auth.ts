@@ -129,6 +129,23 @@ export class Access {
     return { id, setCookie, csrf: await this.#sign(`csrf:${id}`), writer };
   }
 
+  /**
+   * A MAC of `text` bound to `session`: what the console hands itself through a URL (a
+   * notice after an action) carries it, so that a link from elsewhere cannot.
+   */
+  mac(session: Session, text: string): Promise<string> {
+    return this.#sign(`note:${session.id}:${text}`);
+  }
+
+  /** Whether `mac` is {@link Access.mac} of `text` for `session`. */
+  async checkMac(
+    session: Session,
+    text: string,
+    mac: string | null,
+  ): Promise<boolean> {
+    return mac !== null && same(mac, await this.mac(session, text));
+  }
+
   /** Whether the form's `csrf` is the session's. */
   async checkCsrf(session: Session, csrf: string | null): Promise<boolean> {
     return csrf !== null && same(csrf, await this.#sign(`csrf:${session.id}`));

@@ -16,7 +16,7 @@ import type { Access, Session } from "./auth.ts";
 import type { DefinitionIndex } from "./index.ts";
 import type { LiveHub } from "./live.ts";
 import type { PageContext } from "./pages/layout.ts";
-import { notFound } from "./respond.ts";
+import { notFound, readNotice } from "./respond.ts";
 import { isLoopbackName } from "./host.ts";
 import type { RunFollower } from "./runs.ts";
 import { type Target, view } from "./views.ts";
@@ -120,6 +120,7 @@ async function route(
     session,
     writable: deps.access.writable,
     url,
+    notice: await readNotice(deps.access, session, url),
   };
   const asset = ASSETS[url.pathname];
   if (request.method === "GET" && asset) {

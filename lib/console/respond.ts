@@ -1,12 +1,13 @@
 /**
- * The console's plain answers: an HTML page, a redirect, a 404, and the local path to go
- * back to after signing in.
+ * The console's plain answers: an HTML page, a redirect (with a notice for the page it
+ * leads to), a 404, and the local path to go back to after signing in.
  *
  * @module
  */
 
+import type { Access, Session } from "./auth.ts";
 import type { Html } from "./html.ts";
-import type { PageContext } from "./pages/layout.ts";
+import type { Notice, PageContext } from "./pages/layout.ts";
 
 /**
  * The path (and query) to go back to after signing in: `next` resolved as a browser does,
@@ -49,6 +50,39 @@ export function redirect(location: string, cookies: string[] = []): Response {
   const headers = new Headers({ location });
   for (const cookie of cookies) headers.append("set-cookie", cookie);
   return new Response(null, { status: 303, headers });
+}
+
+/**
+ * A 303 to `path` whose page shows `notice`. The notice rides in the query (`done` or
+ * `error`) with its MAC under the session (`mac`), so a reload shows it again while a
+ * link made elsewhere shows nothing: the console says only what it said itself.
+ */
+export async function noticeRedirect(
+  access: Access,
+  session: Session,
+  path: string,
+  { kind, text }: Notice,
+): Promise<Response> {
+  const mac = await access.mac(session, `${kind}:${text}`);
+  return redirect(`${path}?${new URLSearchParams({ [kind]: text, mac })}`);
+}
+
+/** The notice `url` carries for `session` (see {@link noticeRedirect}), if its MAC holds. */
+export async function readNotice(
+  access: Access,
+  session: Session,
+  url: URL,
+): Promise<Notice | undefined> {
+  const mac = url.searchParams.get("mac");
+  for (const kind of ["error", "done"] as const) {
+    const text = url.searchParams.get(kind);
+    if (
+      text !== null && await access.checkMac(session, `${kind}:${text}`, mac)
+    ) {
+      return { kind, text };
+    }
+  }
+  return undefined;
 }
 
 /** A 404 naming the path asked for. */

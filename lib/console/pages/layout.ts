@@ -17,6 +17,14 @@ export interface PageContext {
   writable: boolean;
   /** The request's URL. */
   url: URL;
+  /** What the action that led here did, or why it did nothing. */
+  notice?: Notice;
+}
+
+/** A line at the top of a page: what an action did (`done`), or why it failed (`error`). */
+export interface Notice {
+  kind: "done" | "error";
+  text: string;
 }
 
 /**
@@ -33,9 +41,7 @@ export function layout(
   content: Html,
   live?: string,
 ): Html {
-  const { namespace, url } = context;
-  const notice = url.searchParams.get("done");
-  const error = url.searchParams.get("error");
+  const { namespace, notice } = context;
   return html`
     <!doctype html>
     <html lang="en">
@@ -54,8 +60,12 @@ export function layout(
         : ""}>
         ${topBar(context)}
         <main>
-    ${notice ? html`<p class="notice" role="status">${notice}</p>` : ""}
-    ${error ? html`<p class="notice error" role="alert">${error}</p>` : ""}
+    ${notice?.kind === "done"
+      ? html`<p class="notice" role="status">${notice.text}</p>`
+      : ""}
+    ${notice?.kind === "error"
+      ? html`<p class="notice error" role="alert">${notice.text}</p>`
+      : ""}
     ${content}
         </main>
         </body>
