@@ -465,10 +465,18 @@ Deno.test("next previews a spec without NATS", async () => {
   }
 });
 
-Deno.test("values that can never work are refused; ls and get show invalid stored entries", async () => {
+Deno.test("values that can never work are refused, creating nothing; ls and get show invalid stored entries", async () => {
   await using server = await NatsServer.start();
   const admin = (args: string[]) => run(args, env(server));
   const url = "https://a.example.com";
+  const streams = async () => {
+    const nc = await server.connect();
+    const names = await Array.fromAsync(
+      (await jetstreamManager(nc)).streams.names(),
+    );
+    await nc.close();
+    return names;
+  };
 
   const every = await admin([
     "set",
@@ -490,7 +498,15 @@ Deno.test("values that can never work are refused; ls and get show invalid store
     assert.equal(set.code, 1, timeout);
     assert.match(set.stderr, /timeout .* between 1ms and 24h/, timeout);
   }
-  assert.equal(JSON.parse((await admin(["ls", "--json"])).stdout).length, 0);
+  await Deno.writeTextFile(`${dir}/none.yml`, "[]\n");
+  assert.equal(
+    (await admin(["set", "k", "--file", `${dir}/none.yml`])).code,
+    1,
+  );
+  const revision = ["--spec", "@daily", "--url", url, "--expected-revision"];
+  assert.equal((await admin(["set", "k", ...revision, "abc"])).code, 2);
+  // The namespace a first set creates is not created by a set refused.
+  assert.deepEqual(await streams(), []);
 
   await Deno.writeTextFile(
     `${dir}/jobs.yml`,
@@ -505,6 +521,8 @@ Deno.test("values that can never work are refused; ls and get show invalid store
   const good = new TextDecoder().decode((await kv.get("good"))!.value);
   await kv.put("bad", "not json");
   await kv.put("slow", good.replace('"30s"', '"600h"'));
+  // A key another tool wrote that is no schedule key (over 200 characters).
+  await jetstream(nc).publish(`$KV.schedule-beta.${"z".repeat(201)}`, good);
   await nc.close();
 
   const ls = await admin(["ls"]);
@@ -512,11 +530,13 @@ Deno.test("values that can never work are refused; ls and get show invalid store
   assert.match(ls.stdout, /^bad\s+INVALID\s+definition: not JSON$/m);
   assert.match(ls.stdout, /^good\s+@hourly\s+UTC\s+false\s+in \d+[ms]/m);
   assert.match(ls.stdout, /^slow\s+INVALID\s+job 0: .*between 1ms and 24h$/m);
+  assert.match(ls.stdout, /^z+…\s+INVALID\s+invalid key/m);
   const listed = JSON.parse((await admin(["ls", "--json"])).stdout);
   assert.deepEqual(listed.map((k: { key: string }) => k.key), [
     "bad",
     "good",
     "slow",
+    "z".repeat(201),
   ]);
   assert.deepEqual(listed[0], { key: "bad", invalid: "definition: not JSON" });
   assert.equal(listed[1].jobs.length, 1);

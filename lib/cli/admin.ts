@@ -20,6 +20,7 @@ import {
   list,
   type PauseFlags,
   set,
+  setArgs,
   type SetFlags,
   type ShowFlags,
 } from "./schedule_commands.ts";
@@ -149,12 +150,8 @@ function setCommand(): Command {
   return policyOptions(writeOptions(jobOptions(command)))
     .action((key, _, command) =>
       show(command, async (flags) => {
-        const jobs = await jobsFromFlags(flags);
-        return await withSchedule(
-          flags,
-          (s) => set(s, key, jobs, flags),
-          true,
-        );
+        const args = setArgs(key, await jobsFromFlags(flags), flags);
+        return await withSchedule(flags, (s) => set(s, key, args), true);
       })
     );
 }

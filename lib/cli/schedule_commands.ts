@@ -6,6 +6,8 @@
  */
 
 import type { Schedule } from "../client/schedule.ts";
+import type { SetOptions } from "../client/options.ts";
+import { checkSet } from "../client/write.ts";
 import {
   InvalidJobError,
   InvalidKeyError,
@@ -86,8 +88,12 @@ export async function list(
   schedule: Schedule,
   flags: ShowFlags,
 ): Promise<Shown> {
-  const keys = await schedule.list();
-  const infos = await Promise.all(keys.map((k) => read(schedule, k, flags)));
+  const listed = await schedule.list();
+  const entries = await Promise.all(
+    listed.map((key) => readListed(schedule, key, flags)),
+  );
+  const keys = listed.filter((_, i) => entries[i] !== null);
+  const infos = entries.filter((info) => info !== null);
   return {
     value: keys.map((key, i) => {
       const info = infos[i];
@@ -184,16 +190,17 @@ function jobRows(jobs: JobInfo[], view: View): string[][] {
 }
 
 /**
- * `set KEY`: defines `key` as `jobs` (from the flags or `--file`), paused with `--paused`.
+ * The arguments of `set KEY` for `jobs` (from the flags or `--file`), paused with
+ * `--paused`, checked as `Schedule.set` checks them before it reads or writes anything:
+ * a `set` refused changes nothing, and creates no namespace.
  *
- * @throws {InvalidJobError} When `jobs` is empty.
+ * @throws {InvalidJobError} When `jobs` is empty, or as `Schedule.set`.
  */
-export async function set(
-  schedule: Schedule,
+export function setArgs(
   key: string,
   jobs: Job[],
   flags: SetFlags,
-): Promise<Shown> {
+): [Job[], SetOptions] {
   if (jobs.length === 0) {
     throw new InvalidJobError(
       `${flags.file} holds no job; to delete ${quoted(key)} use \`schedule rm ${
@@ -206,11 +213,23 @@ export async function set(
   const expectedRevision = expected === undefined
     ? undefined
     : wholeNumber("--expected-revision", expected);
-  await schedule.set(key, jobs, {
+  const args: [Job[], SetOptions] = [jobs, {
     paused,
     expectedRevision,
     by: writer(flags),
-  });
+  }];
+  checkSet(key, args, Date.now());
+  return args;
+}
+
+/** `set KEY`: defines `key` as the jobs of `args` (see {@link setArgs}). */
+export async function set(
+  schedule: Schedule,
+  key: string,
+  args: [Job[], SetOptions],
+): Promise<Shown> {
+  await schedule.set(key, ...args);
+  const [jobs, { paused }] = args;
   return {
     value: { key, jobs: jobs.length, paused },
     rows: () => [[
@@ -275,6 +294,25 @@ export async function history(
       ]),
     ],
   };
+}
+
+/**
+ * As {@link read}, for a key `ls` found: one that another tool wrote and that is no valid
+ * key is shown invalid too, and one removed since it was listed is left out (`null`), so
+ * that neither fails the whole listing.
+ */
+async function readListed(
+  schedule: Schedule,
+  key: string,
+  flags: ShowFlags,
+): Promise<JobInfo[] | InvalidEntry | null> {
+  try {
+    return await read(schedule, key, flags);
+  } catch (err) {
+    if (err instanceof InvalidKeyError) return { key, invalid: err.message };
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
 }
 
 /**

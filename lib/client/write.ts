@@ -7,16 +7,18 @@
 
 import { headers } from "@nats-io/nats-core";
 import { PubHeaders } from "@nats-io/jetstream";
-import { assertFits, isPauseNote, tickEncoder } from "../wire/mod.ts";
+import {
+  assertFits,
+  type Compile,
+  encodeDefinition,
+  isPauseNote,
+  tickEncoder,
+} from "../wire/mod.ts";
 import { ConflictError, InvalidJobError, InvalidSpecError } from "../errors.ts";
 import { checkJobFields, validateJob } from "../jobs/job.ts";
 import { validateKey } from "../nats/names.ts";
 import { quoted } from "../_util.ts";
-import {
-  encodeStored,
-  pauseDefinition,
-  updateDefinition,
-} from "../nats/definitions.ts";
+import { pauseDefinition, updateDefinition } from "../nats/definitions.ts";
 import { isConflict } from "../nats/kv_change.ts";
 import type { Spec } from "../spec/spec.ts";
 import { policyJitter } from "../spec/jitter.ts";
@@ -39,6 +41,53 @@ export async function setJobs(
   key: string,
   args: Job[] | [Job[], SetOptions?],
 ): Promise<void> {
+  const now = Date.now();
+  const { definition, expectedRevision, bytes } = checkSet(
+    key,
+    args,
+    now,
+    client.compile,
+  );
+  assertFits(
+    bytes,
+    client.namespace.maxPayload,
+    `the definition of ${quoted(key)}`,
+  );
+  assertTicksFit(client, key, definition, client.namespace.maxPayload);
+  await checkModes(client, definition.jobs);
+  await writeDefinition(client, key, bytes, expectedRevision);
+  sendEvent(client, { type: "changed", key, by: definition.by });
+}
+
+/**
+ * What `set` checks before it reads or writes anything, so that input it refuses changes
+ * nothing, not even a namespace the command line would create: the key, the options, the
+ * fields of each job, and each spec compiled and firing again (unless paused). Returns the
+ * definition to write at `now`, encoded.
+ *
+ * @throws {InvalidJobError | InvalidSpecError | InvalidKeyError | InvalidTimeZoneError} As `Schedule.set`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkSet } from "./write.ts";
+ * import { InvalidSpecError } from "../errors.ts";
+ * const job = { mode: "HTTP", spec: "@hourly", option: { url: "https://a.example.com/" } };
+ * assert.equal(checkSet("report", [job], Date.now()).definition.jobs.length, 1);
+ * const never = { ...job, spec: "0 0 0 30 2 *" };
+ * assert.throws(() => checkSet("report", [never], Date.now()), InvalidSpecError);
+ * ```
+ */
+export function checkSet(
+  key: string,
+  args: Job[] | [Job[], SetOptions?],
+  now: number,
+  compile?: Compile,
+): {
+  definition: Definition;
+  expectedRevision?: number;
+  bytes: Uint8Array;
+} {
   validateKey(key);
   const [given, options = {}] = Array.isArray(args[0])
     ? args as [Job[], SetOptions?]
@@ -82,8 +131,11 @@ export async function setJobs(
     );
   }
   checkBy(by);
-  await checkModes(client, jobs);
-  const now = Date.now();
+  checkBy(pause?.by);
+  for (const job of jobs) {
+    validateJob(job);
+    checkJobFields(job);
+  }
   const definition: Definition = {
     jobs,
     anchor: new Date(Math.floor(now / 1000) * 1000),
@@ -91,8 +143,9 @@ export async function setJobs(
     ...(pause === undefined ? {} : { pause }),
     ...(by === undefined ? {} : { by }),
   };
-  await writeDefinition(client, key, definition, now, expectedRevision);
-  sendEvent(client, { type: "changed", key, by });
+  const { bytes, specs } = encodeDefinition(definition, compile);
+  assertFires(definition, specs, now);
+  return { definition, expectedRevision, bytes };
 }
 
 /** Deletes `key`, with who did it in its tombstone (see `Schedule.remove`). */
@@ -175,24 +228,15 @@ export async function resumeKey(
 }
 
 /**
- * Writes `definition` to `key`: whatever it held, or only if it is at
+ * Writes the encoded definition `bytes` to `key`: whatever it held, or only if it is at
  * `expectedRevision` (`0`: only if it does not exist).
  */
 async function writeDefinition(
   client: Client,
   key: string,
-  definition: Definition,
-  now: number,
+  bytes: Uint8Array,
   expectedRevision?: number,
 ) {
-  const { bytes, specs } = encodeStored(
-    client.namespace,
-    key,
-    definition,
-    client.compile,
-  );
-  assertFires(definition, specs, now);
-  assertTicksFit(client, key, definition, client.namespace.maxPayload);
   const { kv } = client.namespace;
   try {
     if (expectedRevision === undefined) await kv.put(key, bytes);
@@ -251,8 +295,6 @@ function conflict(client: Client, key: string, when: string): ConflictError {
 async function checkModes(client: Client, jobs: Job[]): Promise<void> {
   const checked = new Set<string>();
   for (const [index, job] of jobs.entries()) {
-    validateJob(job);
-    checkJobFields(job);
     if (checked.has(job.mode)) continue;
     checked.add(job.mode);
     if (await client.namespace.knowsMode(job.mode)) continue;
