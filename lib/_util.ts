@@ -94,27 +94,41 @@ export function quoted(text: string): string {
   return JSON.stringify(cut(text, 60));
 }
 
-/** An ISO 8601 date and time of day without an offset. */
-const NO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+/**
+ * An ISO 8601 (RFC 3339) date, and time of day (after `T` or a space) with its offset
+ * (`Z`, `+01:00`) or none.
+ */
+const ISO_TIME =
+  /^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|z|[+-]\d{2}:\d{2})?)?$/;
 
 /**
- * A time given as a `Date` or a string `Date.parse` reads, in epoch ms; `NaN` if neither.
- * An ISO 8601 date and time without an offset is UTC, as a date alone is: `Date.parse`
- * would read it in the host's zone, and hosts in different zones would disagree.
+ * A time given as a `Date` or an ISO 8601 string, in epoch ms; `NaN` if neither. A time
+ * without an offset is UTC, as a date alone is; nothing else is read (`Date.parse` would
+ * read `2027-01-01 10:00`, or `Jan 1 2027`, in the host's zone, and hosts in different
+ * zones would disagree).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { timeOf } from "./_util.ts";
  * assert.equal(timeOf("2027-01-01T10:00:00"), Date.UTC(2027, 0, 1, 10));
+ * assert.equal(timeOf("2027-01-01 10:00"), Date.UTC(2027, 0, 1, 10));
  * assert.equal(timeOf("2027-01-01T10:00:00+01:00"), Date.UTC(2027, 0, 1, 9));
+ * assert.equal(timeOf("2027-01-01"), Date.UTC(2027, 0, 1));
  * assert.ok(isNaN(timeOf("soon")));
+ * assert.ok(isNaN(timeOf("Jan 1 2027")));
  * ```
  */
 export function timeOf(value: unknown): number {
   if (value instanceof Date) return value.getTime();
-  if (typeof value !== "string") return NaN;
-  return Date.parse(NO_OFFSET.test(value) ? `${value}Z` : value);
+  const iso = typeof value === "string" ? ISO_TIME.exec(value) : null;
+  if (iso === null) return NaN;
+  const [, date, time, offset] = iso;
+  return Date.parse(
+    time === undefined
+      ? date
+      : `${date}T${time}${offset?.toUpperCase() ?? "Z"}`,
+  );
 }
 
 /**

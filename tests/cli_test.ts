@@ -953,3 +953,55 @@ Deno.test("a set that creates the namespace creates it as the services would: th
     await nc.close();
   }
 });
+
+Deno.test("a time without an offset is UTC on every host: backfill --from and --to, a policy's start; other forms are refused", async () => {
+  await using server = await NatsServer.start();
+  const admin = (args: string[], TZ = "UTC") => run(args, env(server, { TZ }));
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/jobs.yml`,
+    "- spec: '0 0 * * * *'\n  policy: { start: '2030-01-01 00:00' }\n" +
+      "  option: { url: 'https://a.example.com/f' }\n",
+  );
+  assert.equal(
+    (await admin(["set", "k", "--file", `${dir}/jobs.yml`])).code,
+    0,
+  );
+  for (const TZ of ["Asia/Tokyo", "America/New_York"]) {
+    const got = JSON.parse(
+      (await admin(["get", "k", "-o", "json"], TZ)).stdout,
+    );
+    assert.equal(got[0].state.next, "2030-01-01T00:00:00.000Z", TZ);
+  }
+  await Deno.writeTextFile(
+    `${dir}/jobs.yml`,
+    "- spec: '0 0 * * * *'\n  policy: { start: 'Jan 1 2030' }\n" +
+      "  option: { url: 'https://a.example.com/f' }\n",
+  );
+  const local = await admin(["set", "k", "--file", `${dir}/jobs.yml`]);
+  assert.equal(local.code, 1);
+  assert.match(local.stderr, /start must be a date or an ISO 8601 time/);
+  await Deno.remove(dir, { recursive: true });
+
+  await admin([
+    "set",
+    "h",
+    "--spec",
+    "0 0 * * * *",
+    "--url",
+    "https://a.example.com",
+  ]);
+  const hour = Math.floor(Date.now() / 3600_000) * 3600_000 - 48 * 3600_000;
+  const text = new Date(hour).toISOString().slice(0, 19);
+  const fill = await admin(
+    ["backfill", "h", "--from", text, "--to", text, "-o", "json"],
+    "Asia/Tokyo",
+  );
+  assert.equal(fill.code, 0, fill.stderr);
+  const shown = JSON.parse(fill.stdout);
+  assert.deepEqual([shown.from, shown.to, shown.fired], [
+    new Date(hour).toISOString(),
+    new Date(hour).toISOString(),
+    1,
+  ]);
+});

@@ -15,6 +15,7 @@ import type {
 import { maskJob } from "../jobs/job.ts";
 import { parseDuration } from "../spec/duration.ts";
 import type { RunRecord, ScheduleEvent } from "../types.ts";
+import { timeOf } from "../_util.ts";
 import type { OutputFlags, Shown, View } from "./output.ts";
 import {
   policyText,
@@ -100,7 +101,7 @@ export function time(flag: string, text: string, now: number): Date {
   const ago = /^now(?:-(.+))?$/.exec(text);
   let at = NaN;
   try {
-    at = ago ? now - (ago[1] ? parseDuration(ago[1]) : 0) : Date.parse(text);
+    at = ago ? now - (ago[1] ? parseDuration(ago[1]) : 0) : timeOf(text);
   } catch { /* reported below */ }
   if (isNaN(at)) {
     throw new UsageError(

@@ -6,6 +6,7 @@
  */
 
 import { ConflictError, ScheduleError } from "../errors.ts";
+import { timeOf } from "../_util.ts";
 import type { Definition, Job } from "../types.ts";
 import type { ConsoleDeps } from "./handler.ts";
 import type { DefinitionIndex, IndexEntry } from "./index.ts";
@@ -326,7 +327,6 @@ async function waitForIndex(
 
 /** A `datetime-local` value read as UTC. */
 function utc(value: string | undefined): Date | null {
-  if (!value) return null;
-  const at = new Date(`${value.length === 16 ? `${value}:00` : value}Z`);
-  return Number.isNaN(at.getTime()) ? null : at;
+  const at = timeOf(value);
+  return Number.isNaN(at) ? null : new Date(at);
 }
