@@ -8,6 +8,7 @@ import {
   AuthorizationError,
   credsAuthenticator,
   nkeyAuthenticator,
+  nkeys,
   UserAuthenticationExpiredError,
 } from "@nats-io/nats-core";
 import {
@@ -23,9 +24,12 @@ import { wait } from "../_util.ts";
 
 /**
  * Builds the connection options of a config: hosts, one authentication method, TLS
- * files, and reconnection forever. Reads the credentials file now.
+ * files, and reconnection forever. Reads the credentials and TLS files now, and checks
+ * the nkey seed and the credentials, so that what can never work stops the process at
+ * start instead of failing every connection attempt as if NATS were down.
  *
- * @throws {ConfigError} When the credentials file cannot be read.
+ * @throws {ConfigError} When a file cannot be read, or the nkey seed or the credentials
+ * file is not valid (the message holds no secret).
  *
  * @example
  * ```ts
@@ -44,26 +48,30 @@ export async function connectionOptions(
     reconnectTimeWait: 1000,
   };
   if (nats.nkey !== undefined) {
-    options.authenticator = nkeyAuthenticator(
-      new TextEncoder().encode(nats.nkey),
-    );
+    const seed = new TextEncoder().encode(nats.nkey);
+    valid("nats.nkey", "is not a valid nkey seed", () => nkeys.fromSeed(seed));
+    options.authenticator = nkeyAuthenticator(seed);
   }
   if (nats.creds !== undefined) {
-    let creds: Uint8Array;
-    try {
-      creds = await Deno.readFile(nats.creds);
-    } catch (err) {
-      throw new ConfigError(
-        `nats.creds: cannot read ${nats.creds}: ${(err as Error).message}`,
-      );
-    }
-    options.authenticator = credsAuthenticator(creds);
+    const authenticator = credsAuthenticator(
+      await readConfigured("nats.creds", nats.creds),
+    );
+    valid(
+      "nats.creds",
+      `${nats.creds} is not a NATS credentials file (a JWT and an nkey seed)`,
+      () => authenticator("nonce"),
+    );
+    options.authenticator = authenticator;
   }
   if (nats.token !== undefined) options.token = nats.token;
   if (nats.user !== undefined) {
     Object.assign(options, { user: nats.user, pass: nats.password });
   }
   if (nats.tls) {
+    for (const field of ["ca", "cert", "key"] as const) {
+      const path = nats.tls[field];
+      if (path !== undefined) await readConfigured(`nats.tls.${field}`, path);
+    }
     options.tls = {
       ...(nats.tls.ca === undefined ? {} : { caFile: nats.tls.ca }),
       ...(nats.tls.cert === undefined
@@ -72,6 +80,29 @@ export async function connectionOptions(
     };
   }
   return options;
+}
+
+/** The file at `path`, configured as `field`. */
+async function readConfigured(
+  field: string,
+  path: string,
+): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (err) {
+    throw new ConfigError(
+      `${field}: cannot read ${path}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** Throws a `ConfigError` naming `field` when `check` throws: its message may quote the secret. */
+function valid(field: string, problem: string, check: () => unknown): void {
+  try {
+    check();
+  } catch {
+    throw new ConfigError(`${field}: ${problem}`);
+  }
 }
 
 /** How long a node or worker waits before it tries NATS again, in ms. */

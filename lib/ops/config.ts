@@ -38,7 +38,7 @@
  * @module
  */
 
-import { parseYamlRedacted } from "./redact.ts";
+import { parseYamlRedacted, redactHost } from "./redact.ts";
 import ipaddr from "ipaddr.js";
 import { isRecord, wholeNumberOf } from "../_util.ts";
 import { CLOCK_DEFAULTS, NODE_DEFAULTS, WORKER_DEFAULTS } from "../defaults.ts";
@@ -513,7 +513,27 @@ function parseHosts(text: string | undefined, listed: unknown): string[] {
       "nats.hosts: expected a non-empty list of NATS URLs or host:port",
     );
   }
+  const unreadable = hosts.find((host) => !isNatsHost(host));
+  if (unreadable !== undefined) {
+    throw new ConfigError(
+      `nats.hosts: ${redactHost(unreadable)} is not a NATS URL or host:port ` +
+        "(a password or token holding / ? # @ is percent-encoded: %2F %3F %23 %40)",
+    );
+  }
   return hosts;
+}
+
+/**
+ * Whether the NATS client reads `host` as one: after its scheme, if any, a host, a port
+ * and credentials as `http://` would parse them (a bare IPv6 address in brackets), and
+ * nothing after (a NATS URL has no path).
+ */
+function isNatsHost(host: string): boolean {
+  const rest = host.trim().replace(/^.*:\/\//, "");
+  const ipv6 = !/[@[]/.test(rest) && rest.split(":").length > 2;
+  const url = URL.parse(`http://${ipv6 ? `[${rest}]` : rest}`);
+  return url !== null && url.hostname !== "" && url.pathname === "/" &&
+    url.search === "" && url.hash === "";
 }
 
 /** The one authentication method of the `nats` section, if any. */

@@ -201,6 +201,12 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
   }, /^debug:/],
   ["no hosts", "namespace: a", {}, /^nats.hosts:/],
   ["empty hosts", "namespace: a\nnats: { hosts: [] }", {}, /^nats.hosts:/],
+  ["a host with two ports", "namespace: a", {
+    SCHEDULE_NATS_HOSTS: "nats://127.0.0.1:4222:x",
+  }, /^nats.hosts: nats:\/\/127.0.0.1:4222:x is not a NATS URL/],
+  ["a host with a path", "namespace: a", {
+    SCHEDULE_NATS_HOSTS: "a:1,nats://alice:12/x@10.0.0.1:4222",
+  }, /^nats.hosts: nats:\/\/\*\*\*@10.0.0.1:4222 is not a NATS URL/],
   ["a bad nats", "namespace: a\nnats: 5", {}, /^nats:/],
   [
     "a bad nkey",
@@ -340,6 +346,30 @@ Deno.test("parseConfig() reads NATS credentials, TLS and the HTTP port", () => {
       (err: Error) => err instanceof ConfigError && message.test(err.message),
     );
   }
+});
+
+Deno.test("parseConfig() reads the hosts the NATS client reads, and no other", () => {
+  const hosts = [
+    "nats://10.0.0.1:4222",
+    "tls://alice:p%2Fw@nats.example.com",
+    "nats://[::1]:4222/",
+    "::1",
+    "localhost:4222",
+  ];
+  const config = parseConfig("namespace: a", {
+    SCHEDULE_NATS_HOSTS: hosts.join(","),
+  });
+  assert.deepEqual(config.nats.hosts, hosts);
+  // A password holding / is taken for a path: refused, and never shown.
+  assert.throws(
+    () =>
+      parseConfig("namespace: a", {
+        SCHEDULE_NATS_HOSTS: "nats://alice:s3cr/t@10.0.0.1:4222",
+      }),
+    (err: Error) =>
+      err instanceof ConfigError && !err.message.includes("s3cr") &&
+      err.message.includes("percent-encoded"),
+  );
 });
 
 Deno.test("parseConfig() does not echo a bad nkey in its error", () => {

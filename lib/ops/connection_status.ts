@@ -8,12 +8,13 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./monitor.ts";
-import { redactCredentials } from "./redact.ts";
+import { redactMessage } from "./redact.ts";
 
 /**
  * Follows the status of `nc` until the connection closes: `state.connected` tracks
  * disconnections and reconnections, reconnections are counted, and disconnections,
- * reconnections and errors are logged.
+ * reconnections and errors are logged, errors without the credentials of `hosts` (the
+ * configured NATS hosts).
  *
  * @example
  * ```ts
@@ -27,7 +28,7 @@ import { redactCredentials } from "./redact.ts";
  * const nc = { status: () => statuses.values() } as unknown as NatsConnection;
  * const state = { connected: true };
  * const log = createLogger({ write: () => {} });
- * await watchConnection(nc, state, new Metrics("node", "0.1.0"), log);
+ * await watchConnection(nc, state, new Metrics("node", "0.1.0"), log, []);
  * assert.equal(state.connected, false);
  * ```
  */
@@ -36,6 +37,7 @@ export async function watchConnection(
   state: { connected: boolean },
   metrics: Metrics,
   log: Logger,
+  hosts: string[],
 ): Promise<void> {
   for await (const status of nc.status()) {
     if (status.type === "disconnect") {
@@ -47,7 +49,7 @@ export async function watchConnection(
       log.info("reconnected to NATS", { server: status.server });
     } else if (status.type === "error") {
       log.error("NATS error", {
-        error: redactCredentials(status.error.message),
+        error: redactMessage(status.error.message, hosts),
       });
     }
   }

@@ -25,6 +25,8 @@ Deno.test("watchConnection() tracks disconnections and reconnections, counting a
     { type: "reconnecting" },
     { type: "reconnect", server: "127.0.0.1:4223" },
     { type: "error", error: new Error("permissions violation") },
+    // The client quotes a host it cannot read with its scheme changed.
+    { type: "error", error: new Error("Invalid URL: 'http://al:pw/1@h:1'") },
     { type: "ping" },
   ], state);
   const lines: Record<string, unknown>[] = [];
@@ -32,8 +34,8 @@ Deno.test("watchConnection() tracks disconnections and reconnections, counting a
     write: (line) => lines.push(JSON.parse(line)),
   });
   const metrics = new Metrics("worker", "0.1.0");
-  await watchConnection(nc, state, metrics, log);
-  assert.deepEqual(seen, [false, false, true, true, true]);
+  await watchConnection(nc, state, metrics, log, ["nats://al:pw/1@h:1"]);
+  assert.deepEqual(seen, [false, false, true, true, true, true]);
   assert.deepEqual(
     lines.map(({ time: _, ...line }) => line),
     [
@@ -44,6 +46,11 @@ Deno.test("watchConnection() tracks disconnections and reconnections, counting a
       },
       { level: "info", msg: "reconnected to NATS", server: "127.0.0.1:4223" },
       { level: "error", msg: "NATS error", error: "permissions violation" },
+      {
+        level: "error",
+        msg: "NATS error",
+        error: "Invalid URL: 'http://***@h:1'",
+      },
     ],
   );
   assert.match(

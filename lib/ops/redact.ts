@@ -80,7 +80,20 @@ function cutUserinfo(text: string): string {
 }
 
 /**
- * A NATS host as configured (a URL or `host:port`), without its credentials.
+ * Where the credentials of a NATS host as configured are: after its scheme, if any, up to
+ * its last `@` (a NATS URL has no path, so an `@` anywhere ends them: a password may hold
+ * `/`, `?` or `#`, which a URL parser takes for the start of a path).
+ */
+function hostUserinfo(host: string): { start: number; end: number } | null {
+  const scheme = host.indexOf("://");
+  const start = scheme === -1 ? 0 : scheme + 3;
+  const end = host.lastIndexOf("@");
+  return end < start ? null : { start, end };
+}
+
+/**
+ * A NATS host as configured (a URL or `host:port`), without its credentials, whatever
+ * they hold.
  *
  * @example
  * ```ts
@@ -88,16 +101,22 @@ function cutUserinfo(text: string): string {
  * import { redactHost } from "./redact.ts";
  * assert.equal(redactHost("tls://token@nats.example.com"), "tls://***@nats.example.com");
  * assert.equal(redactHost("alice:pw@10.0.0.1:4222"), "***@10.0.0.1:4222");
+ * assert.equal(redactHost("nats://alice:12/x@10.0.0.1:4222"), "nats://***@10.0.0.1:4222");
  * assert.equal(redactHost("10.0.0.1:4222"), "10.0.0.1:4222");
  * ```
  */
 export function redactHost(host: string): string {
-  return redactUrlCredentials(host);
+  const userinfo = hostUserinfo(host);
+  return userinfo === null
+    ? host
+    : `${host.slice(0, userinfo.start)}***${host.slice(userinfo.end)}`;
 }
 
 /**
- * A message (such as a connection error) with the credentials of `hosts`, and of any URL,
- * replaced by `***`.
+ * A message (such as a connection error) with the credentials of `hosts` replaced by
+ * `***` wherever they are in it, however the message writes the host around them (the
+ * NATS client quotes a host it cannot parse with its scheme changed), and those of any
+ * URL.
  *
  * @example
  * ```ts
@@ -107,12 +126,21 @@ export function redactHost(host: string): string {
  *   redactMessage("bad host alice:pw@h:1", ["alice:pw@h:1"]),
  *   "bad host ***@h:1",
  * );
+ * assert.equal(
+ *   redactMessage("Invalid URL: 'http://alice:12/x@h:1'", ["nats://alice:12/x@h:1"]),
+ *   "Invalid URL: 'http://***@h:1'",
+ * );
  * ```
  */
 export function redactMessage(message: string, hosts: string[]): string {
   let redacted = message;
   for (const host of hosts) {
-    redacted = redacted.replaceAll(host, redactHost(host));
+    const userinfo = hostUserinfo(host);
+    if (userinfo === null || userinfo.end === userinfo.start) continue;
+    redacted = redacted.replaceAll(
+      host.slice(userinfo.start, userinfo.end),
+      "***",
+    );
   }
   return redactCredentials(redacted);
 }

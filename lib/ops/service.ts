@@ -22,7 +22,7 @@ import { VERSION } from "./version.ts";
 import { Worker } from "../worker/mod.ts";
 import type { Role } from "../types.ts";
 import { watchConnection } from "./connection_status.ts";
-import { redactCredentials, redactHost } from "./redact.ts";
+import { redactHost, redactMessage } from "./redact.ts";
 import { wait } from "../_util.ts";
 
 /** What a running node or worker offers to this module. */
@@ -165,14 +165,15 @@ async function serve(
   const { log, metrics, state } = context;
   log.info("connected to NATS", { server: nc.getServer() });
   state.connected = true;
-  const statusWatched = watchConnection(nc, state, metrics, log);
+  const { hosts } = config.nats;
+  const statusWatched = watchConnection(nc, state, metrics, log, hosts);
   // A connection the client closes for good (credentials refused twice on a
   // reconnect) never comes back: the process ends with an error, to be restarted.
   const lost = new AbortController();
   let lostFor: string | undefined;
   nc.closed().then((err) => {
     if (stopping.aborted) return;
-    lostFor = redactCredentials(err?.message ?? "closed");
+    lostFor = redactMessage(err?.message ?? "closed", hosts);
     lost.abort();
   });
   const ended = AbortSignal.any([stopping, lost.signal]);
