@@ -41,6 +41,24 @@ Deno.test("five fields are seconds 0, unless white space surrounds them", () => 
     /has 5 fields with white space before or after/,
   );
   assert.equal(valid("0 0 0 * * * 2025"), false);
+  // After a zone prefix too: the schedule is what follows its one space, untrimmed.
+  assert.equal(valid("CRON_TZ=Europe/Paris 30 9 * * *"), true);
+  assert.equal(valid("CRON_TZ=Europe/Paris 30 9 * * *  "), false);
+  assert.equal(valid("TZ=UTC   30 9 * * *"), false);
+  assert.equal(
+    valid("TZ=UTC   0 30 9 * * *  "),
+    true,
+    "six fields: robfig trims",
+  );
+});
+
+Deno.test("white space is trimmed in time linear in the spec's length", () => {
+  // A run of 60,000 spaces inside took 4 s (a regular expression for both ends); 1 ms now.
+  for (const source of ["CRON_TZ=UTC 0", "0"]) {
+    const started = performance.now();
+    assert.equal(valid(`${source}${" ".repeat(60_000)}0 0 * * *`), true);
+    assert.ok(performance.now() - started < 1000, source);
+  }
 });
 
 Deno.test("zone prefixes end at the first space", () => {

@@ -8,7 +8,7 @@ import { CronSteps, type DstRule } from "./cron.ts";
 import { everyInterval, nextEvery } from "./every.ts";
 import { parseSpecText } from "./grammar.ts";
 import { validateTimeZone, Zone } from "./zone.ts";
-import { InvalidSpecError } from "../errors.ts";
+import { InvalidSpecError, InvalidTimeZoneError } from "../errors.ts";
 import { DATE_LIMIT_MS } from "../_util.ts";
 
 /** A compiled spec: computes fire times. Share one per distinct (spec, zone, options). */
@@ -59,6 +59,14 @@ export function parseSpec(
   timeZone?: string,
   options: SpecOptions = {},
 ): Spec {
+  if (typeof source !== "string") {
+    throw new InvalidSpecError(`a spec must be a string, not ${typeof source}`);
+  }
+  if (timeZone !== undefined && typeof timeZone !== "string") {
+    throw new InvalidTimeZoneError(
+      `a time zone must be a string such as "Europe/Paris", not ${typeof timeZone}`,
+    );
+  }
   const parsed = parseSpecText(source);
   const zone = specZone(source, parsed.zone, timeZone);
   if (parsed.every !== undefined) {
@@ -72,7 +80,7 @@ export function parseSpec(
   const steps = new CronSteps(
     parsed.fields!,
     zone === undefined ? undefined : Zone.of(zone),
-    options.dst ?? "exact",
+    options?.dst ?? "exact",
   );
   return new CronSpec(source, zone, steps);
 }

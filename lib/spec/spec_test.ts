@@ -340,6 +340,18 @@ Deno.test("nextRuns refuses a from that is not a valid Date, and a bad count", (
       String(count),
     );
   }
+  // A spec or zone of another type: the typed error, not a TypeError.
+  for (const spec of [undefined, null, 5]) {
+    assert.throws(
+      () => nextRuns(spec as unknown as string, 1),
+      InvalidSpecError,
+    );
+  }
+  assert.throws(
+    () => parseSpec("@hourly", 5 as unknown as string),
+    InvalidTimeZoneError,
+  );
+  assert.equal(parseSpec("@hourly", undefined, null!).next(0), 3600_000);
   // No time past the last a Date holds.
   assert.deepEqual(nextRuns("0 0 * * * *", 2, new Date(8.64e15)), []);
   assert.equal(nextRuns("* * * * * *", 130_000, new Date(0)).length, 130_000);
