@@ -279,9 +279,30 @@ Deno.test("every call refuses a by with control characters and changes nothing",
               to: new Date(),
               by,
             }),
+          // The pause note's own `by`, given to set.
+          () =>
+            schedule.set("k", [HttpJob("@hourly", hook)], {
+              paused: true,
+              pause: { at: new Date().toISOString(), by },
+            }),
         ]
       ) await assert.rejects(call(), InvalidJobError, JSON.stringify(by));
     }
+    // Options that are no object: the call's typed error, not a TypeError.
+    const none = null as never;
+    for (
+      const [call, error] of [
+        [
+          () => schedule.set("k", [HttpJob("@hourly", hook)], none),
+          InvalidJobError,
+        ],
+        [() => schedule.remove("k", none), InvalidJobError],
+        [() => schedule.pause("k", none), InvalidJobError],
+        [() => schedule.resume("k", none), InvalidJobError],
+        [() => schedule.trigger("k", none), InvalidBackfillError],
+        [() => schedule.history("k", none), ConfigError],
+      ] as const
+    ) await assert.rejects(call(), error, call.toString());
     assert.equal(await writesOf(schedule, "k"), 1, "nothing was written");
     await schedule.remove("k", { by: "é-ünïcode" });
   }));
@@ -383,6 +404,7 @@ Deno.test("create refuses bad options with a ConfigError before creating anythin
       const options of [
         { maxAge: 60_000 }, // shorter than the duplicate window
         { maxAge: 300_000, duplicateWindow: 600_000 },
+        { duplicateWindow: 48 * 3600_000 }, // over the default maxAge, 24 h
         { maxAge: -1 },
         { maxAge: NaN },
         { duplicateWindow: -5 },

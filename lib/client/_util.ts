@@ -11,10 +11,14 @@ import {
   type CompiledDefinition,
   decodeDefinition,
 } from "../wire/mod.ts";
-import { InvalidJobError, NotFoundError } from "../errors.ts";
+import {
+  InvalidJobError,
+  NotFoundError,
+  type ScheduleError,
+} from "../errors.ts";
 import { validateKey } from "../nats/names.ts";
 import { isStreamNotFound } from "../nats/provision.ts";
-import { quoted } from "../_util.ts";
+import { isRecord, quoted } from "../_util.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import { readDefinitionEntry } from "../nats/definitions.ts";
 import { publishEvent } from "../nats/events.ts";
@@ -142,4 +146,34 @@ export async function lastValid<T>(
     if (accept(value)) found = value;
   }
   return found;
+}
+
+/**
+ * The options of call `call`, `{}` when left out; anything but an object is refused with
+ * the call's error (`null` read as an object threw a `TypeError`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { optionsOf } from "./_util.ts";
+ * import { InvalidJobError } from "../errors.ts";
+ * assert.deepEqual(optionsOf("pause", undefined), {});
+ * assert.throws(() => optionsOf("pause", null), InvalidJobError);
+ * ```
+ */
+export function optionsOf<T extends object>(
+  call: string,
+  options: T | undefined | null,
+  fail: (message: string) => ScheduleError = (message) =>
+    new InvalidJobError(message),
+): T {
+  if (options === undefined) return {} as T;
+  if (!isRecord(options)) {
+    throw fail(
+      `${call}: options must be an object, not ${
+        options === null ? "null" : typeof options
+      }`,
+    );
+  }
+  return options;
 }

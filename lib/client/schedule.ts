@@ -26,7 +26,8 @@ import type {
 import { getJobs, listKeys, runHistory } from "./read.ts";
 import { backfillKey, triggerJob } from "./ticks.ts";
 import { pauseKey, removeKey, resumeKey, setJobs } from "./write.ts";
-import type { Client } from "./_util.ts";
+import { type Client, optionsOf } from "./_util.ts";
+import { ConfigError, InvalidBackfillError } from "../errors.ts";
 
 export type * from "./options.ts";
 export { BY_HEADER } from "./write.ts";
@@ -138,7 +139,11 @@ export class Schedule {
     key: string,
     options: { limit?: number } = {},
   ): Promise<RunRecord[]> {
-    return await runHistory(this.#client, key, options);
+    return await runHistory(
+      this.#client,
+      key,
+      optionsOf("history", options, (m) => new ConfigError(m)),
+    );
   }
 
   /**
@@ -205,7 +210,7 @@ export class Schedule {
    * ```
    */
   async remove(key: string, options: WriteOptions = {}): Promise<void> {
-    await removeKey(this.#client, key, options);
+    await removeKey(this.#client, key, optionsOf("remove", options));
   }
 
   /**
@@ -224,7 +229,7 @@ export class Schedule {
    * ```
    */
   async pause(key: string, options: PauseOptions = {}): Promise<void> {
-    await pauseKey(this.#client, key, options);
+    await pauseKey(this.#client, key, optionsOf("pause", options));
   }
 
   /**
@@ -244,7 +249,7 @@ export class Schedule {
    * ```
    */
   async resume(key: string, options: WriteOptions = {}): Promise<void> {
-    await resumeKey(this.#client, key, options);
+    await resumeKey(this.#client, key, optionsOf("resume", options));
   }
 
   /**
@@ -262,7 +267,11 @@ export class Schedule {
    * ```
    */
   async trigger(key: string, options: TriggerOptions = {}): Promise<Tick> {
-    return await triggerJob(this.#client, key, options);
+    return await triggerJob(
+      this.#client,
+      key,
+      optionsOf("trigger", options, (m) => new InvalidBackfillError(m)),
+    );
   }
 
   /**
@@ -360,7 +369,7 @@ export class Schedule {
     return followEvents(
       this.#client.nc,
       this.#client.namespace.names,
-      options.signal,
+      optionsOf("events", options, (m) => new ConfigError(m)).signal,
     );
   }
 }

@@ -28,6 +28,7 @@ import {
   checkBy,
   type Client,
   namespaceOf,
+  optionsOf,
   readEntry,
   sendEvent,
 } from "./_util.ts";
@@ -89,9 +90,10 @@ export function checkSet(
   bytes: Uint8Array;
 } {
   validateKey(key);
-  const [given, options = {}] = Array.isArray(args[0])
+  const [given, givenOptions] = Array.isArray(args[0])
     ? args as [Job[], SetOptions?]
     : [args as Job[]];
+  const options = optionsOf("set", givenOptions);
   // What `get` returns can be set again: the `state` it adds to each job is left out.
   const jobs = given.map((job) => {
     if (typeof job !== "object" || job === null || !("state" in job)) {

@@ -118,11 +118,12 @@ export async function provisionNamespace(
  * validateNamespaceOptions({ maxAge: 3600_000, replicas: 3 });
  * assert.throws(() => validateNamespaceOptions({ maxAge: 60_000 }), ConfigError);
  * assert.throws(() => validateNamespaceOptions({ historyPerJob: 1.5 }), ConfigError);
+ * // Over the default maxAge, 24 h.
+ * assert.throws(() => validateNamespaceOptions({ duplicateWindow: 48 * 3600_000 }), ConfigError);
  * ```
  */
 export function validateNamespaceOptions(options: NamespaceOptions): void {
-  const { maxAge } = options;
-  wholeNumber("maxAge", maxAge, 1, MAX_MS);
+  wholeNumber("maxAge", options.maxAge, 1, MAX_MS);
   wholeNumber("duplicateWindow", options.duplicateWindow, 0, MAX_MS);
   wholeNumber("historyMaxAge", options.historyMaxAge, 1, MAX_MS);
   duration("catchup", options.catchup, false);
@@ -130,10 +131,12 @@ export function validateNamespaceOptions(options: NamespaceOptions): void {
   wholeNumber("historyPerJob", options.historyPerJob, 1, Infinity);
   wholeNumber("replicas", options.replicas, 1, MAX_REPLICAS);
   const window = duplicateWindow(options);
-  if (maxAge !== undefined && maxAge < window) {
+  const maxAge = options.maxAge ?? DEFAULT_MAX_AGE;
+  if (maxAge < window) {
     throw new ConfigError(
-      `namespace option maxAge (${maxAge} ms) must be at least the job stream's ` +
-        `duplicate window (${window} ms)`,
+      `namespace option maxAge (${maxAge} ms${
+        options.maxAge === undefined ? ", the default" : ""
+      }) must be at least the job stream's duplicate window (${window} ms)`,
     );
   }
 }
