@@ -10,12 +10,13 @@ const serverTs = new URL("../server.ts", import.meta.url).pathname;
  * `schedule dev` with the executable's permissions, finding nats-server on `PATH` (the
  * only one the executable may run).
  */
-async function startDev(args: string[]) {
+async function startDev(args: string[], env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...COMPILE_PERMISSIONS, serverTs, "dev", ...args],
     env: {
       PATH: dirname(await ensureNatsServer()),
       HOME: Deno.env.get("HOME") ?? "",
+      ...env,
     },
     clearEnv: true,
     stdout: "piped",
@@ -57,7 +58,17 @@ Deno.test("schedule dev runs nats-server, a node and a worker; a job set through
     },
   );
   const data = await Deno.makeTempDir({ prefix: "dev-data-" });
-  const dev = await startDev(["--data", data, "--port", "0"]);
+  // --namespace over SCHEDULE_NAMESPACE, as for every command.
+  const dev = await startDev([
+    "--data",
+    data,
+    "--port",
+    "0",
+    "--namespace",
+    "gamma",
+  ], {
+    SCHEDULE_NAMESPACE: "beta",
+  });
 
   await waitFor("the banner", () => dev.stdout.includes("Ctrl-C"), 20_000)
     .catch((err) => {
@@ -70,7 +81,7 @@ Deno.test("schedule dev runs nats-server, a node and a worker; a job set through
   assert.match(
     dev.stdout,
     new RegExp(
-      `SCHEDULE_NATS_HOSTS=${natsUrl} SCHEDULE_NAMESPACE=beta deno task start set demo`,
+      `SCHEDULE_NATS_HOSTS=${natsUrl} SCHEDULE_NAMESPACE=gamma deno task start set demo`,
     ),
   );
   for (const url of health) {
@@ -88,7 +99,7 @@ Deno.test("schedule dev runs nats-server, a node and a worker; a job set through
     "@every 1s",
     "--url",
     `http://127.0.0.1:${receiver.addr.port}/hook`,
-  ], { SCHEDULE_NATS_HOSTS: natsUrl, SCHEDULE_NAMESPACE: "beta" });
+  ], { SCHEDULE_NATS_HOSTS: natsUrl, SCHEDULE_NAMESPACE: "gamma" });
   assert.equal(set.code, 0, set.stderr);
   await waitFor("a run of the job", () => runs.length > 0, 15_000);
 
@@ -125,8 +136,9 @@ Deno.test("schedule dev explains a NATS port in use, and rejects options not its
     [["extra"], /^schedule: dev takes no argument\n/],
     [
       ["--config", "x.yml"],
-      /^schedule: dev takes only --data DIR and --port N\n/,
+      /^schedule: dev takes only --data DIR, --port N and --namespace NAME\n/,
     ],
+    [["--server", "nats://a:1"], /^schedule: dev takes only --data DIR/],
     [["--json"], /^schedule: unknown flag --json for dev\n/],
     [["--port", ""], /^schedule: --port takes a port number/],
     [["--port", "0x50"], /^schedule: --port takes a port number/],
@@ -136,5 +148,12 @@ Deno.test("schedule dev explains a NATS port in use, and rejects options not its
     assert.equal(await bad.exit(), 2, bad.stderr);
     assert.match(bad.stderr, message);
   }
+  // A bad setting ends it before nats-server is looked for or started.
   await Deno.remove(data, { recursive: true });
+  const setting = await startDev(["--data", data, "--port", "0"], {
+    SCHEDULE_WORKER_CONCURRENCY: "0",
+  });
+  assert.equal(await setting.exit(), 1, setting.stderr);
+  assert.match(setting.stderr, /worker\.concurrency/);
+  await assert.rejects(Deno.stat(data), Deno.errors.NotFound, "no data folder");
 });

@@ -11,6 +11,7 @@ import { ScheduleError } from "../errors.ts";
 import { wait, wholeNumberOf } from "../_util.ts";
 import { parseConfig, runService, stopOnSignals } from "../ops/mod.ts";
 import type { Role } from "../types.ts";
+import type { GlobalFlags } from "./context.ts";
 import { UsageError } from "./usage.ts";
 
 /** The options `dev` takes. */
@@ -28,40 +29,46 @@ const DEV_NAMESPACE = "beta";
  * Runs a nats-server, a node and a worker until SIGINT or SIGTERM, then stops the node,
  * the worker and the server, in that order. Prints where each listens and a first
  * command to try. Reads no config file: the environment's `SCHEDULE_*` settings apply,
- * except those of NATS and the health port.
+ * except those of NATS and the health port, and `--namespace` over them. They are checked
+ * before nats-server is looked for, installed or started.
  *
  * @throws {UsageError} When an argument or option is not `dev`'s.
+ * @throws {ConfigError} When a setting is not valid.
  * @throws {ScheduleError} When there is no nats-server to run, or it does not start.
  *
  * @example
  * ```ts ignore
- * await runDev([], { data: ".schedule-dev", port: "0" }, undefined, Deno.env.toObject());
+ * await runDev([], { data: ".schedule-dev", port: "0" }, {}, Deno.env.toObject());
  * ```
  */
 export async function runDev(
   args: string[],
   options: DevOptions,
-  configPath: string | undefined,
+  globals: GlobalFlags,
   env: Record<string, string | undefined>,
 ): Promise<void> {
-  const { data, port } = devSettings(args, options, configPath);
+  const { data, port } = devSettings(args, options, globals);
+  const namespace = globals.namespace ?? env.SCHEDULE_NAMESPACE ??
+    DEV_NAMESPACE;
+  const configOf = (url: string, httpPort: number) =>
+    parseConfig(undefined, {
+      ...serviceSettings(env),
+      SCHEDULE_NAMESPACE: namespace,
+      SCHEDULE_NATS_HOSTS: url,
+      SCHEDULE_HTTP_PORT: String(httpPort),
+    });
+  configOf("127.0.0.1:4222", 0); // a bad setting ends here, before nats-server
   using signals = stopOnSignals();
   const server = await startServer(env, port, data);
   const stops = { node: new AbortController(), worker: new AbortController() };
   const running: Partial<Record<Role, Promise<void>>> = {};
   try {
-    const namespace = env.SCHEDULE_NAMESPACE ?? DEV_NAMESPACE;
     const ports: Record<Role, number> = {
       node: freePort(),
       worker: freePort(),
     };
     for (const role of ["node", "worker"] as const) {
-      const config = parseConfig(undefined, {
-        ...serviceSettings(env),
-        SCHEDULE_NAMESPACE: namespace,
-        SCHEDULE_NATS_HOSTS: server.url,
-        SCHEDULE_HTTP_PORT: String(ports[role]),
-      });
+      const config = configOf(server.url, ports[role]);
       running[role] = runService(role, config, stops[role].signal);
     }
     console.log(banner(server, data, namespace, ports));
@@ -76,21 +83,27 @@ export async function runDev(
 }
 
 /**
- * The data folder and NATS port of `dev` from its options, refusing anything else.
+ * The data folder and NATS port of `dev` from its options, refusing anything else (of
+ * the global flags, `--namespace` only).
  *
  * @throws {UsageError} When an argument or option is not `dev`'s, or the port is not one.
  */
 function devSettings(
   args: string[],
   options: DevOptions,
-  configPath: string | undefined,
+  globals: GlobalFlags,
 ): { data: string; port: number } {
   const { data = ".schedule-dev", port = "4222", ...others } = options;
+  const { namespace: _, ...otherGlobals } = globals;
   if (
-    args.length > 0 || configPath !== undefined ||
-    Object.values(others).some((value) => value !== undefined)
+    args.length > 0 ||
+    [...Object.values(others), ...Object.values(otherGlobals)].some((value) =>
+      value !== undefined
+    )
   ) {
-    throw new UsageError("dev takes only --data DIR and --port N");
+    throw new UsageError(
+      "dev takes only --data DIR, --port N and --namespace NAME",
+    );
   }
   const natsPort = wholeNumberOf(port);
   if (!(natsPort <= 65535)) {

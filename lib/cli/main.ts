@@ -149,14 +149,13 @@ function devCommand(): Command {
       "--port <n>",
       "the NATS port, 0 for any free one (default 4222)",
     )
-    .action((options: DevOptions, command: Command) =>
-      runDev(
-        [],
-        options,
-        command.optsWithGlobals<GlobalFlags>().config,
-        Deno.env.toObject(),
-      )
-    );
+    .action((options: DevOptions, command: Command) => {
+      const { config, namespace, server, by } = command.optsWithGlobals<
+        GlobalFlags
+      >();
+      const globals = { config, namespace, server, by };
+      return runDev([], options, globals, Deno.env.toObject());
+    });
 }
 
 function service(role: Role, description: string): Command {
