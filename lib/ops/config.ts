@@ -733,19 +733,29 @@ function workerLimits(
       WORKER_DEFAULTS[field],
       positive,
     );
-  const timeout = duration("timeout", true);
-  if (timeout < HTTP_TIMEOUT_LIMITS.min || timeout > HTTP_TIMEOUT_LIMITS.max) {
-    throw new ConfigError(
-      "worker.timeout: expected a Go duration between 1ms and 24h",
-    );
-  }
+  /** `field` within [`min`, `max`], both given as Go durations in the message. */
+  const within = (
+    field: "timeout" | "retryDelay" | "maxRetryDelay" | "ackWait",
+    [min, minText]: [number, string],
+  ) => {
+    const ms = duration(field, min > 0);
+    if (ms < min || ms > HTTP_TIMEOUT_LIMITS.max) {
+      throw new ConfigError(
+        `worker.${field}: expected a Go duration between ${minText} and 24h`,
+      );
+    }
+    return ms;
+  };
   return {
     concurrency: count("concurrency"),
-    timeout,
+    timeout: within("timeout", [HTTP_TIMEOUT_LIMITS.min, "1ms"]),
     maxAttempts: count("maxAttempts"),
-    retryDelay: duration("retryDelay"),
-    maxRetryDelay: duration("maxRetryDelay"),
-    ackWait: duration("ackWait", true),
+    // Past 24 h a timer's delay overflows (2^31 ms), and it fires at once.
+    retryDelay: within("retryDelay", [0, "0s"]),
+    maxRetryDelay: within("maxRetryDelay", [0, "0s"]),
+    // Under 1 s the lock's heartbeat (every third, at least 100 ms) lets a long run's
+    // tick be delivered again while it runs.
+    ackWait: within("ackWait", [1000, "1s"]),
   };
 }
 

@@ -201,6 +201,12 @@ const BAD: [string, string, Record<string, string>, RegExp][] = [
   }, /^debug:/],
   ["no hosts", "namespace: a", {}, /^nats.hosts:/],
   ["empty hosts", "namespace: a\nnats: { hosts: [] }", {}, /^nats.hosts:/],
+  ["an ackWait under 1s", "namespace: a\nnats: { hosts: [a:1] }", {
+    SCHEDULE_WORKER_ACK_WAIT: "500ms",
+  }, /^worker.ackWait: expected a Go duration between 1s and 24h$/],
+  ["a retryDelay over 24h", "namespace: a\nnats: { hosts: [a:1] }", {
+    SCHEDULE_WORKER_RETRY_DELAY: "720h",
+  }, /^worker.retryDelay: expected a Go duration between 0s and 24h$/],
   ["a host with two ports", "namespace: a", {
     SCHEDULE_NATS_HOSTS: "nats://127.0.0.1:4222:x",
   }, /^nats.hosts: nats:\/\/127.0.0.1:4222:x is not a NATS URL/],
