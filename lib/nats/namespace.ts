@@ -424,9 +424,11 @@ export class Namespace {
 
   /**
    * The nodes' bucket (`schedule_<ns>_nodes`: how far the nodes settled the ticks, see
-   * the node's `settled.ts`), created on first use.
+   * the node's `settled.ts`), created on first use; with `again`, opened (or created)
+   * anew, as after it was deleted.
    */
-  nodeState(): Promise<KV> {
+  nodeState(again = false): Promise<KV> {
+    if (again) this.#nodeState = undefined;
     return this.#nodeState ??= this.#lazyBucket(
       this.names.nodesBucket,
       "nodes' settled ticks",

@@ -74,7 +74,8 @@ export interface SettledRecordOptions {
 /**
  * Reads the nodes' record, and writes this node's every `interval` and once more as it
  * stops. A write that fails is logged (a warning the first time after one that worked)
- * and tried again at the next interval: a stale record is still true.
+ * and tried again at the next interval, the bucket opened anew (created again if it was
+ * deleted): a stale record is still true.
  *
  * @example
  * ```ts ignore
@@ -89,6 +90,8 @@ export class SettledRecord {
   #timer: ReturnType<typeof setInterval> | undefined;
   #written = -Infinity;
   #failing = false;
+  /** Whether the last write failed, so that the bucket is opened anew (it may be gone). */
+  #reopen = false;
   /** The write under way: one at a time, so the last one stored is the latest. */
   #writing: Promise<void> = Promise.resolve();
 
@@ -126,11 +129,12 @@ export class SettledRecord {
     const record = settled();
     if (record === null || record.through <= this.#written) return;
     try {
-      const kv = await namespace.nodeState();
+      const kv = await namespace.nodeState(this.#reopen);
       await kv.put(SETTLED_KEY, encoder.encode(JSON.stringify(record)));
       this.#written = record.through;
-      this.#failing = false;
+      this.#failing = this.#reopen = false;
     } catch (err) {
+      this.#reopen = true;
       log[this.#failing ? "debug" : "warn"](
         "cannot write how far the ticks are settled",
         { error: (err as Error).message },
