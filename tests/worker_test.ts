@@ -342,6 +342,8 @@ Deno.test("a retry while the run history cannot be read runs, logged; the worker
     });
     const jsm = await jetstream(nc).jetstreamManager();
     await jsm.streams.delete(names.runStream);
+    // Another stream takes the run subjects: records are stored, the history is gone.
+    await jsm.streams.add({ name: "squatter", subjects: [names.runSubjects] });
     await enqueue("flaky", { mode: "flaky", spec: "@hourly", option: {} });
     await waitFor("three attempts", () => calls === 3);
     await waitFor(
@@ -354,6 +356,23 @@ Deno.test("a retry while the run history cannot be read runs, logged; the worker
     );
     assert.equal(worker.metrics.errors, 0);
     assert.ok(worker.ready, "the worker still consumes");
+  }));
+
+Deno.test("a run history deleted under a worker is created again by its next record", () =>
+  withWorkers(async ({ nc, schedule, startWorker, enqueue }) => {
+    const { worker, log } = await startWorker();
+    await worker.handle("log", () => Promise.resolve());
+    const jsm = await jetstream(nc).jetstreamManager();
+    await jsm.streams.delete(names.runStream);
+    await enqueue("k", { mode: "log", spec: "@hourly", option: {} });
+    await waitFor(
+      "the run recorded",
+      async () => (await schedule.history("k").catch(() => [])).length === 1,
+    );
+    assert.ok(
+      log.lines.some(({ msg }) => msg === "run history stream created again"),
+    );
+    assert.equal(worker.metrics.unrecorded, 0);
   }));
 
 Deno.test("a tick waiting for a busy worker's slot past the ack wait is kept, not run twice", () =>

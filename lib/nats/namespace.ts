@@ -38,6 +38,7 @@ import {
   isStreamNotFound,
   jobStreamConfig,
   provisionNamespace,
+  runStreamConfig,
 } from "./provision.ts";
 import { parseTimestamp } from "./timestamp.ts";
 import { assertSupportedServer } from "./server_version.ts";
@@ -245,6 +246,24 @@ export class Namespace {
       createdConsumer: created,
       createdStream: stream.created,
     };
+  }
+
+  /**
+   * Creates the run history stream again when it is missing (deleted under a running
+   * worker), as {@link provisionQueue} does the job queue; true when it was missing.
+   *
+   * @example
+   * ```ts ignore
+   * if (await namespace.provisionRunHistory()) log.warn("run history created again");
+   * ```
+   */
+  async provisionRunHistory(): Promise<boolean> {
+    const stream = await ensureStream(
+      this.jsm,
+      this.#options.replicas ?? 1,
+      runStreamConfig(this.names, this.#options),
+    );
+    return stream.created;
   }
 
   /** The definitions bucket's stream as it is now, or `null` when it does not exist. */

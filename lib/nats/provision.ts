@@ -84,13 +84,11 @@ export async function provisionNamespace(
     description:
       `modes the workers of schedule namespace ${names.namespace} handle`,
   });
-  const runStream = await ensureStream(jsm, replicas, {
-    name: names.runStream,
-    description: `schedule run history of namespace ${names.namespace}`,
-    subjects: [names.runSubjects],
-    max_age: nanos(options.historyMaxAge ?? DEFAULT_HISTORY_MAX_AGE),
-    max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
-  });
+  const runStream = await ensureStream(
+    jsm,
+    replicas,
+    runStreamConfig(names, options),
+  );
   const provisioned = {
     kv,
     modes,
@@ -283,6 +281,20 @@ export function jobStreamConfig(
     subjects: [names.jobSubjects],
     max_age: nanos(options.maxAge ?? DEFAULT_MAX_AGE),
     duplicate_window: nanos(duplicateWindow(options)),
+  };
+}
+
+/** The run history stream's configuration. */
+export function runStreamConfig(
+  names: NamespaceNames,
+  options: NamespaceOptions,
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name: names.runStream,
+    description: `schedule run history of namespace ${names.namespace}`,
+    subjects: [names.runSubjects],
+    max_age: nanos(options.historyMaxAge ?? DEFAULT_HISTORY_MAX_AGE),
+    max_msgs_per_subject: options.historyPerJob ?? DEFAULT_HISTORY_PER_JOB,
   };
 }
 

@@ -8,7 +8,7 @@ import { decodeRunRecord, encodeRunRecord } from "../wire/mod.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Namespace } from "../nats/namespace.ts";
 import type { NamespaceNames } from "../nats/names.ts";
-import type { StreamSender } from "../nats/stream_sender.ts";
+import { NoStreamError, type StreamSender } from "../nats/stream_sender.ts";
 import type { RunRecord, Tick } from "../types.ts";
 import type { WorkerMetrics } from "./types.ts";
 import { NATS_TIMEOUT } from "./_util.ts";
@@ -24,12 +24,15 @@ export type HistorySender = Pick<
  * job through one inbox (a `StreamSender`: no request, timer and traces of its own per
  * record, so that records of runs ending together leave in one write), its stream's
  * acknowledgement awaited. While NATS is down, a record waits for it up to
- * {@link NATS_TIMEOUT}, as a JetStream publish did.
+ * {@link NATS_TIMEOUT}, as a JetStream publish did. A record that finds no stream (deleted
+ * under the worker) has `restore` create it again (one attempt at a time, logged) and is
+ * sent once more.
  *
  * @example
  * ```ts ignore
  * const sender = new StreamSender(nc, names.runStream, NATS_TIMEOUT);
- * const history = new RunHistory(sender, names, log, metrics);
+ * const restore = () => namespace.provisionRunHistory();
+ * const history = new RunHistory(sender, names, log, metrics, restore);
  * await history.write(record);
  * ```
  */
@@ -38,6 +41,8 @@ export class RunHistory {
   readonly #names: Pick<NamespaceNames, "runSubject">;
   readonly #log: Logger;
   readonly #metrics: Pick<WorkerMetrics, "unrecorded">;
+  readonly #restore: () => Promise<boolean>;
+  #restoring: Promise<boolean> | undefined;
   #reconnected: PromiseWithResolvers<void> | undefined;
 
   constructor(
@@ -45,11 +50,13 @@ export class RunHistory {
     names: Pick<NamespaceNames, "runSubject">,
     log: Logger,
     metrics: Pick<WorkerMetrics, "unrecorded">,
+    restore: () => Promise<boolean>,
   ) {
     this.#sender = sender;
     this.#names = names;
     this.#log = log;
     this.#metrics = metrics;
+    this.#restore = restore;
     sender.onReconnect(() => {
       this.#reconnected?.resolve();
       this.#reconnected = undefined;
@@ -64,12 +71,21 @@ export class RunHistory {
    * @returns True once the stream stored it, false when it was not recorded.
    */
   async write(record: RunRecord): Promise<boolean> {
-    try {
-      await this.#connected();
-      await this.#sender.publish(
+    const publish = () =>
+      this.#sender.publish(
         this.#names.runSubject(record.key, record.index),
         encodeRunRecord(record),
       );
+    try {
+      await this.#connected();
+      try {
+        await publish();
+      } catch (err) {
+        if (!(err instanceof NoStreamError) || !await this.#restored()) {
+          throw err;
+        }
+        await publish();
+      }
       return true;
     } catch (err) {
       this.#metrics.unrecorded++;
@@ -81,6 +97,25 @@ export class RunHistory {
       });
       return false;
     }
+  }
+
+  /**
+   * Creates the run history stream again, one attempt at a time for every record that
+   * finds it missing; true when it exists now. Logs a stream created, and a failure.
+   */
+  #restored(): Promise<boolean> {
+    return this.#restoring ??= this.#restore().then(
+      (created) => {
+        if (created) this.#log.warn("run history stream created again");
+        return true;
+      },
+      (err) => {
+        this.#log.warn("run history stream not created again", {
+          error: (err as Error).message,
+        });
+        return false;
+      },
+    ).finally(() => this.#restoring = undefined);
   }
 
   /** Resolves once NATS is connected; rejects after {@link NATS_TIMEOUT}. */

@@ -4,6 +4,7 @@ import { createLogger } from "../ops/log.ts";
 import type { RunRecord } from "../types.ts";
 import { decodeRunRecord } from "../wire/mod.ts";
 import { previousAttemptLost, RunHistory } from "./history.ts";
+import { NoStreamError } from "../nats/stream_sender.ts";
 
 const record: RunRecord = {
   key: "test",
@@ -47,6 +48,8 @@ function logLines() {
 }
 
 const names = new NamespaceNames("beta");
+/** A run history stream that never needs creating. */
+const noRestore = () => Promise.resolve(false);
 
 Deno.test("a record is written on its job's run subject", async () => {
   const written: [string, RunRecord][] = [];
@@ -57,6 +60,7 @@ Deno.test("a record is written on its job's run subject", async () => {
     names,
     log,
     metrics,
+    noRestore,
   );
   assert.equal(await history.write(record), true);
   assert.deepEqual(written, [[names.runSubject("test", 1), record]]);
@@ -74,6 +78,7 @@ Deno.test("a record that cannot be written is logged and counted, not thrown", a
     names,
     log,
     metrics,
+    noRestore,
   );
   assert.equal(await history.write(record), false);
   assert.equal(metrics.unrecorded, 1);
@@ -90,7 +95,13 @@ Deno.test("a record written while NATS is down waits for it to be back", async (
   const written: string[] = [];
   const { log, lines } = logLines();
   const down = sender((subject) => written.push(subject), false);
-  const history = new RunHistory(down, names, log, { unrecorded: 0 });
+  const history = new RunHistory(
+    down,
+    names,
+    log,
+    { unrecorded: 0 },
+    noRestore,
+  );
   const writing = history.write(record);
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.deepEqual(written, [], "nothing sent while down");
@@ -98,6 +109,55 @@ Deno.test("a record written while NATS is down waits for it to be back", async (
   assert.equal(await writing, true);
   assert.deepEqual(written, [names.runSubject("test", 1)]);
   assert.deepEqual(lines, []);
+});
+
+Deno.test("records that find no stream have it created again, once, and are sent again", async () => {
+  const written: string[] = [];
+  let stream = false;
+  let restores = 0;
+  const { log, lines } = logLines();
+  const metrics = { unrecorded: 0 };
+  const history = new RunHistory(
+    sender((subject) => {
+      if (!stream) throw new NoStreamError(names.runStream);
+      written.push(subject);
+    }),
+    names,
+    log,
+    metrics,
+    async () => {
+      restores++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return stream = true;
+    },
+  );
+  assert.deepEqual(
+    await Promise.all([history.write(record), history.write(record)]),
+    [true, true],
+  );
+  assert.equal(restores, 1, "one attempt for both");
+  assert.equal(written.length, 2);
+  assert.equal(metrics.unrecorded, 0);
+  assert.deepEqual(lines.map(({ msg }) => msg), [
+    "run history stream created again",
+  ]);
+  // A stream that cannot be created: the record is counted as not recorded.
+  stream = false;
+  const failing = new RunHistory(
+    sender(() => {
+      throw new NoStreamError(names.runStream);
+    }),
+    names,
+    log,
+    metrics,
+    () => Promise.reject(new Error("no permission")),
+  );
+  assert.equal(await failing.write(record), false);
+  assert.equal(metrics.unrecorded, 1);
+  assert.deepEqual(lines.slice(1).map(({ msg }) => msg), [
+    "run history stream not created again",
+    "run not recorded in the history",
+  ]);
 });
 
 Deno.test("previousAttemptLost() finds an attempt of the tick with no record", () => {
