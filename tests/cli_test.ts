@@ -10,7 +10,7 @@ import {
 import { Kvm } from "@nats-io/kv";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { NamespaceNames } from "../lib/nats/names.ts";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
 
 Deno.test("help and version: --help, -h, help [command], <command> --help, version", async () => {
   for (const args of [["--help"], ["-h"], ["help"]]) {
@@ -702,7 +702,7 @@ Deno.test("run governance commands: set with a policy and --expected-revision, p
  * `events -o json` in a process of its own, on namespace `beta` of `server` (with key
  * `k`), once it follows: a trigger by alice shows.
  */
-async function followingEvents(server: NatsServer) {
+async function followingEvents(server: NatsServer, format = "json") {
   const admin = (args: string[]) => run(args, env(server));
   await admin(["set", "k", "--spec", "@daily", "--url", "https://a.example"]);
   const child = new Deno.Command(Deno.execPath(), {
@@ -712,7 +712,7 @@ async function followingEvents(server: NatsServer) {
       new URL("../server.ts", import.meta.url).pathname,
       "events",
       "-o",
-      "json",
+      format,
     ],
     env: env(server),
     clearEnv: true,
@@ -752,18 +752,23 @@ async function followingEvents(server: NatsServer) {
   };
 }
 
-Deno.test("events follows until SIGINT; -o json prints one line per event", async () => {
+Deno.test("events follows until SIGINT; -o json prints one line per event, -o yaml one document", async () => {
   await using server = await NatsServer.start();
-  const events = await followingEvents(server);
-  events.child.kill("SIGINT");
-  const { code, text } = await events.ended();
-  assert.equal(code, 0);
-  const lines = text.trim().split("\n").map((line) => JSON.parse(line));
-  assert.ok(lines.length >= 1);
-  assert.deepEqual(
-    [lines[0].type, lines[0].key, lines[0].by],
-    ["triggered", "k", "alice"],
-  );
+  for (const format of ["json", "yaml"]) {
+    const events = await followingEvents(server, format);
+    events.child.kill("SIGINT");
+    const { code, text } = await events.ended();
+    assert.equal(code, 0);
+    const shown = format === "json"
+      ? text.trim().split("\n").map((line) => JSON.parse(line))
+      : parseAllDocuments(text).map((doc) => doc.toJS());
+    assert.ok(shown.length >= 1);
+    assert.deepEqual(
+      [shown[0].type, shown[0].key, shown[0].by],
+      ["triggered", "k", "alice"],
+      format,
+    );
+  }
 });
 
 Deno.test("events exits 1 with one line when the server goes away", async () => {

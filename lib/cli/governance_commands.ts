@@ -16,7 +16,7 @@ import { maskJob } from "../jobs/job.ts";
 import { parseDuration } from "../spec/duration.ts";
 import type { RunRecord, ScheduleEvent } from "../types.ts";
 import { timeOf } from "../_util.ts";
-import type { OutputFlags, Shown, View } from "./output.ts";
+import { type OutputFlags, type Shown, type View, yamlOf } from "./output.ts";
 import {
   policyText,
   result,
@@ -249,9 +249,15 @@ export async function follow(
   signal: AbortSignal,
   write: (line: string) => void = console.log,
 ): Promise<void> {
-  const json = flags.json || flags.output === "json";
+  const format = flags.json ? "json" : flags.output;
   for await (const event of schedule.events({ signal })) {
-    write(json ? JSON.stringify(event) : eventLine(event));
+    write(
+      format === "json"
+        ? JSON.stringify(event)
+        : format === "yaml"
+        ? `---\n${yamlOf(event)}`
+        : eventLine(event),
+    );
   }
 }
 

@@ -73,19 +73,31 @@ export function print(
 ): void {
   const format = flags.json ? "json" : flags.output;
   if (format === "json") write(JSON.stringify(shown.value, null, 2));
-  else if (format === "yaml") {
-    // Strings double-quoted as JSON: plain and block scalars lose some whitespace
-    // (`"\n \n"` read back as `"\n\n"`), and `set --file` reads this back.
-    const yaml = stringify(JSON.parse(JSON.stringify(shown.value)), {
-      doubleQuotedAsJSON: true,
-      blockQuote: false,
-    });
-    write(yaml.trimEnd());
-  } else {
+  else if (format === "yaml") write(yamlOf(shown.value));
+  else {
     const wide = format === "wide";
     const view = { now: Date.now(), absolute: wide || !!flags.zone, wide };
     if (shown.lines) return shown.lines(view).forEach((line) => write(line));
     const rows = shown.rows(view);
     if (rows.length > 0) table(rows).forEach((line) => write(line));
   }
+}
+
+/**
+ * `value` as YAML, as `-o yaml` prints it: as JSON would give it (dates as ISO strings),
+ * strings double-quoted as JSON (plain and block scalars lose some whitespace, `"\n \n"`
+ * read back as `"\n\n"`, and `set --file` reads this back).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { yamlOf } from "./output.ts";
+ * assert.equal(yamlOf({ key: "a", at: new Date(0) }), "key: a\nat: 1970-01-01T00:00:00.000Z");
+ * ```
+ */
+export function yamlOf(value: unknown): string {
+  return stringify(JSON.parse(JSON.stringify(value)), {
+    doubleQuotedAsJSON: true,
+    blockQuote: false,
+  }).trimEnd();
 }
