@@ -41,6 +41,8 @@ export interface JobPlace {
   after: number;
   /** Gives up late ticks the job's catch-up policy does not send (see `Sender.skip`). */
   skip: (item: Scheduled, first: number, last: number, reason: string) => void;
+  /** Gives up late ticks whose send time is older than the job's window (`Sender.miss`). */
+  miss: (item: Scheduled, first: number, last: number, reason: string) => void;
 }
 
 /**
@@ -179,50 +181,34 @@ function wholeMs(ms: number): number {
 
 /**
  * Moves `item`, late at start (its first tick's send time is at or before `now`), to the
- * tick its catch-up policy sends, skipping those before; `false` when it has none left.
- * A job's ticks go out in order, so the late ones end before the first whose send time
- * is to come: a running node sends that one and those after it.
+ * tick its catch-up policy sends, giving up those before: missed when their send time is
+ * older than the job's window (lost to downtime, as under `catchup: all`), else skipped;
+ * `false` when it has none left. A job's ticks go out in order, so the late ones end
+ * before the first whose send time is to come: a running node sends that one and those
+ * after it.
  */
 function skipLate(item: Scheduled, now: number, place: JobPlace): boolean {
-  const { names, rule, skip } = place;
+  const { names, rule } = place;
   const { spec } = item;
   const { bounds } = rule;
-  const first = { at: item.due, run: item.run };
-  // Late ticks: the last before the first still to send is the latest.
-  let latest = first.at;
-  let latestRun = first.run;
+  // Late ticks, in order; the last is the latest.
+  const late = [item.due];
   for (
-    let at = nextTick(spec, item.anchor, latest, latestRun, bounds);
+    let at = nextTick(spec, item.anchor, item.due, item.run, bounds);
     at !== null && fireTime(names, item, at) <= now;
-    at = nextTick(spec, item.anchor, at, latestRun, bounds)
-  ) {
-    latest = at;
-    latestRun++;
-  }
+    at = nextTick(spec, item.anchor, at, item.run + late.length - 1, bounds)
+  ) late.push(at);
+  const latest = late.length - 1;
+  const given = rule.catchup === "latest" ? late.slice(0, latest) : late;
+  const old = given.findLastIndex((at) =>
+    fireTime(names, item, at) < now - rule.window
+  );
   const reason = `catchup ${rule.catchup}: late at start`;
-  if (rule.catchup === "latest") {
-    if (latest > first.at) {
-      const before = previousTick(item, first.at, latest);
-      skip(item, first.at, before, reason);
-    }
-    item.due = latest;
-    item.run = latestRun;
-  } else {
-    skip(item, first.at, latest, reason);
-    item.due = latest;
-    item.run = latestRun;
-    if (!advance(names, item)) return false;
+  if (old >= 0) place.miss(item, given[0], given[old], reason);
+  if (old < given.length - 1) {
+    place.skip(item, given[old + 1], given.at(-1)!, reason);
   }
-  return true;
-}
-
-/** The tick of `item` before `tick`, from `first` on (`tick` is after `first`). */
-function previousTick(item: Scheduled, first: number, tick: number): number {
-  let previous = first;
-  for (
-    let at = nextTick(item.spec, item.anchor, first);
-    at !== null && at < tick;
-    at = nextTick(item.spec, item.anchor, at)
-  ) previous = at;
-  return previous;
+  item.due = late[latest];
+  item.run += latest;
+  return rule.catchup === "latest" || advance(names, item);
 }

@@ -4,6 +4,7 @@ import { parseSpec } from "../spec/spec.ts";
 import { decodeTick } from "../wire/mod.ts";
 import { advance, fireTime, JobRules } from "./rule.ts";
 import { type Loading, scheduleJob } from "./schedule_job.ts";
+import type { Scheduled } from "./types.ts";
 import { createLogger } from "../ops/log.ts";
 
 const names = new NamespaceNames("beta");
@@ -30,6 +31,7 @@ function jobOf(
     rule,
     after: loading.now,
     skip: () => {},
+    miss: () => {},
   });
   assert.ok(item);
   return item;
@@ -83,4 +85,69 @@ Deno.test("a queued job encodes its ticks with its job's fields", () => {
     at,
     new Date(item.firesAt),
   ]);
+});
+
+Deno.test("late at start under catchup none or latest: ticks whose send time is past the window are missed, the others skipped", () => {
+  const job = {
+    mode: "HTTP",
+    spec: "*/2 * * * * *",
+    option: { url: "http://x/y" },
+  };
+  for (const catchup of ["none", "latest"] as const) {
+    const policy = { jitter: "1900ms", catchupWindow: "3s", catchup };
+    for (let now = 20_000; now < 30_000; now += 100) {
+      const loading: Loading = {
+        key: "k",
+        definition: {
+          jobs: [{ ...job, policy }],
+          anchor: new Date(0),
+          paused: false,
+        },
+        specs: [parseSpec(job.spec)],
+        definedAt: 0,
+        revision: 1,
+        bucketRevision: 1,
+        now,
+      };
+      const rule = rules.of(policy, "k", 0);
+      const given: { kind: string; first: number; last: number }[] = [];
+      const seen: { item?: Scheduled } = {};
+      const record =
+        (kind: string) => (item: Scheduled, first: number, last: number) => {
+          seen.item = item;
+          given.push({ kind, first, last });
+        };
+      const item = scheduleJob(loading, 0, {
+        names,
+        rule,
+        after: now - rule.window - rule.jitter,
+        skip: record("skipped"),
+        miss: record("missed"),
+      })!;
+      const late = seen.item;
+      if (late === undefined) continue;
+      // Each tick given up once, in order: missed ones first, and only those.
+      let previous = -Infinity;
+      for (const { kind, first, last } of given) {
+        for (let at = first; at <= last; at += 2000) {
+          assert.ok(at > previous, `${catchup} at ${now}: in order, once`);
+          previous = at;
+          const old: boolean = fireTime(names, late, at) < now - rule.window;
+          assert.equal(
+            kind,
+            old ? "missed" : "skipped",
+            `${catchup} at ${now}`,
+          );
+        }
+      }
+      // The tick sent next follows them: the latest late one under `latest`.
+      assert.ok(item.due > previous);
+      if (catchup === "latest") {
+        assert.ok(
+          fireTime(names, item, item.due) <= now,
+          `${catchup} at ${now}`,
+        );
+      } else assert.ok(item.firesAt > now, `${catchup} at ${now}`);
+    }
+  }
 });

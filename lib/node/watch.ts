@@ -321,7 +321,8 @@ export class DefinitionWatch {
     const floor = now - rule.window - rule.jitter;
     const after = this.#initial?.resume(loading, index, rule, floor) ?? floor;
     const { names } = this.#namespace;
-    const place = { names, rule, after, skip: this.#options.skip };
+    const { skip, miss } = this.#options;
+    const place = { names, rule, after, skip, miss };
     const item = scheduleJob(loading, index, place);
     if (!this.#initial) {
       // A job with no tick left to send (all due too long ago) has them given up too.
