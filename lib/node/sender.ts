@@ -271,12 +271,14 @@ export class Sender {
     err: Error,
   ): void {
     const { at: scheduledAt, firesAt } = tick;
-    if (err instanceof DisconnectedError && !this.#stopping) {
+    const disconnected = err instanceof DisconnectedError;
+    if (disconnected && !this.#stopping) {
       this.#sendOrHold(item, scheduledAt);
       this.#end(firesAt);
       return;
     }
-    this.#metrics.publishErrors++;
+    // A failed attempt; a lost connection is none (the tick is held, or given up below).
+    if (!disconnected) this.#metrics.publishErrors++;
     if (err instanceof NoStreamError) this.#noStream?.();
     const delay = backoff(attempt, 100, 2000);
     if (

@@ -315,6 +315,17 @@ Deno.test("stop waits for the publishes under way; a failure then is missed", as
   assert.equal(stream.closed, true);
   assert.equal(metrics.missed, 1);
   assert.equal(log.lines.at(-1)?.reason, "the node is stopping");
+  assert.equal(metrics.publishErrors, 1);
+});
+
+Deno.test("a publish under way when the connection drops during a stop is missed, and no publish error", async () => {
+  const { stream, metrics, sender, job } = setup();
+  sender.send(job(1000), 1000);
+  const stopping = sender.stop();
+  await stream.disconnect();
+  await stopping;
+  assert.equal(metrics.missed, 1);
+  assert.equal(metrics.publishErrors, 0, "none while disconnected");
 });
 
 Deno.test("held ticks: catchup latest sends the latest, none sends nothing; the rest are skipped", async () => {
