@@ -118,7 +118,13 @@ export class Governor {
     const { kv, admission, waited } = decided;
     if (admission.kind === "skip" || admission.kind === "ran") return admission;
     if (admission.kind === "wait") {
-      await this.settle(tick, undefined, "gave up").catch(() => {});
+      // Stopped while it waited: its place in the run state is taken back (or goes stale).
+      await this.settle(tick, undefined, "gave up").catch((err) =>
+        this.#options.log.warn(
+          "run state not updated: the waiting tick's place goes stale after the ack wait",
+          { ...tickFields(tick), error: (err as Error).message },
+        )
+      );
       return { kind: "stopped" };
     }
     return { kind: "run", lease: this.#lease(kv, tick, claim), waited };
