@@ -125,3 +125,46 @@ Deno.test("a node 3 s fast starts a new definition at its first tick by the serv
     await nc.close();
   }
 });
+
+Deno.test("two workers, one 5 s fast: the overlap lock goes by the server's clock, never two runs of a skip job at once", async () => {
+  await using server = await NatsServer.start();
+  let running = 0;
+  let most = 0;
+  let ended = 0;
+  await using receiver = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      running--;
+      ended++;
+      return new Response("ok");
+    },
+  );
+  const nc = await server.connect();
+  const schedule = await Schedule.create("beta", nc);
+  // A heartbeat older than the ack wait (2 s) is stale: a worker 5 s fast, judging by
+  // its own clock, took the on-time worker's live lock for a dead one's.
+  const ackWait = { SCHEDULE_WORKER_ACK_WAIT: "2s" };
+  const services = [
+    new Service(["node"], env(server)),
+    new Service(["worker"], env(server, ackWait)),
+    new Service(["worker"], env(server, { ...ackWait, ...faketime("+5s") })),
+  ];
+  try {
+    await services[0].until('"definitions loaded"');
+    await services[1].until('"worker started"');
+    await services[2].until('"worker started"');
+    await schedule.set(
+      "slow",
+      HttpJob("* * * * * *", {
+        url: `http://127.0.0.1:${receiver.addr.port}/slow`,
+      }, { overlap: "skip" }),
+    );
+    await waitFor("five runs", () => ended >= 5, 20_000);
+    assert.equal(most, 1, "two runs of a skip job at once");
+  } finally {
+    await Promise.all(services.map((service) => service.stop()));
+    await nc.close();
+  }
+});

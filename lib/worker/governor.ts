@@ -60,6 +60,12 @@ export interface GovernorOptions {
   staleAfter: number;
   /** How often a running or waiting tick says it is alive, in ms (a third of the ack wait). */
   every: number;
+  /**
+   * The time, in epoch ms, that heartbeats are written with and compared to: the NATS
+   * server's (the worker's `ServerClock`), so that workers whose own clocks differ by more
+   * than the ack wait neither take a live lock for stale nor wait on a dead one.
+   */
+  now: () => number;
   log: Logger;
 }
 
@@ -70,7 +76,7 @@ export interface GovernorOptions {
  * ```ts ignore
  * const governor = new Governor({ bucket: () => namespace.runState(),
  *   restore: () => namespace.provisionRunState(), worker: "w1",
- *   staleAfter: 30_000, every: 10_000, log });
+ *   staleAfter: 30_000, every: 10_000, now: () => clock.now(), log });
  * const admitted = await governor.admit(tick, () => message.working(), stopping);
  * ```
  */
@@ -99,7 +105,7 @@ export class Governor {
     const claim = this.#claim(tick);
     const request = () => ({
       ...claim,
-      now: Date.now(),
+      now: this.#options.now(),
       staleAfter: this.#options.staleAfter,
       overlap,
     });
@@ -268,7 +274,7 @@ export class Governor {
         const { value, written } = await this.#change(
           kv,
           tick,
-          (state) => heartbeat(state, claim, Date.now()),
+          (state) => heartbeat(state, claim, this.#options.now()),
         );
         cancelled(value);
         if (!written && !lost) {

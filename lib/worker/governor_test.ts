@@ -22,6 +22,7 @@ function governor(bucket: () => Promise<never>) {
       worker: "w1",
       staleAfter: 30_000,
       every: 10_000,
+      now: Date.now,
       log,
     }),
   };

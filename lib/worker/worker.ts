@@ -118,7 +118,15 @@ export class Worker {
         this.metrics,
         () => namespace.provisionRunHistory(),
       ),
-      governor: governorOf(namespace, this.name, ackWait, progressEvery, log),
+      governor: new Governor({
+        bucket: () => namespace.runState(),
+        restore: () => namespace.provisionRunState(),
+        worker: this.name,
+        staleAfter: ackWait,
+        every: progressEvery,
+        now: () => clock.now(),
+        log,
+      }),
       stopping: this.#stopping.signal,
       executing: new Set(),
     };
@@ -278,23 +286,5 @@ function builtinHttpHandler(options: WorkerOptions): ModeHandler {
     allowNetworks: options.allowNetworks,
     secretsDir: options.secretsDir,
     responseBytes: RESPONSE_LIMIT,
-  });
-}
-
-/** The governor of overlap and failures of `worker`'s runs, on the namespace's run state. */
-function governorOf(
-  namespace: Namespace,
-  worker: string,
-  staleAfter: number,
-  every: number,
-  log: Logger,
-): Governor {
-  return new Governor({
-    bucket: () => namespace.runState(),
-    restore: () => namespace.provisionRunState(),
-    worker,
-    staleAfter,
-    every,
-    log,
   });
 }
