@@ -45,6 +45,17 @@ export class DisconnectedError extends Error {
   }
 }
 
+/**
+ * A publish had no acknowledgement within its timeout: the stream may have stored it, or
+ * store it yet (a stream without quorum commits it once it has it back).
+ */
+export class NoAnswerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NoAnswerError";
+  }
+}
+
 /** No JetStream stream answered on the subject (no responders): the stream is missing. */
 export class NoStreamError extends Error {
   constructor(stream: string) {
@@ -448,7 +459,7 @@ export class StreamSender {
       if (queued && now < waiting.deadline + longest) continue;
       this.#forget(id);
       waiting.outcome.failed(
-        new Error(
+        new NoAnswerError(
           queued
             ? `no acknowledgement within ${QUEUED_TIMEOUTS} times ${this.#timeout} ms, while the stream acknowledged others`
             : `no acknowledgement within ${this.#timeout} ms`,

@@ -10,7 +10,7 @@ import type { Logger } from "../ops/log.ts";
 import { nextTick } from "../spec/ticks.ts";
 import type { ScheduleEvent } from "../types.ts";
 import type { Clock } from "./clock.ts";
-import type { TickRange } from "./stored_ticks.ts";
+import { STAMP_MARGIN, type TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, Scheduled } from "./types.ts";
 
 /**
@@ -20,18 +20,31 @@ import type { NodeMetrics, Scheduled } from "./types.ts";
 export const CHECK_DELAY = 2000;
 
 /**
+ * How long a check that cannot be trusted yet is tried again, in ms from the give-up: one
+ * whose read failed or found NATS down, or one of a tick whose publish had no answer (a
+ * timeout, a copy "in process") while the stream has acknowledged nothing since (a
+ * stream without quorum stores such ticks once it has it back, and a read before then
+ * does not see them).
+ */
+export const CHECK_WITHIN = 60_000;
+
+/**
  * Why ticks were not sent: `missed` (too late for the job's window) or `skipped` (late,
  * and the job's catch-up policy is `latest` or `none`).
  */
 export type GiveUpKind = "missed" | "skipped";
 
-/** Gives up the ticks of `item` in [`first`, `last`]. */
+/**
+ * Gives up the ticks of `item` in [`first`, `last`]; `unanswered` when the last attempt
+ * to publish them had no answer, so the stream may store them yet.
+ */
 export type GiveUp = (
   item: Scheduled,
   first: number,
   last: number,
   kind: GiveUpKind,
   reason: string,
+  unanswered?: boolean,
 ) => void;
 
 /** What a {@link GivenUpTicks} needs. */
@@ -56,6 +69,10 @@ export interface GivenUp extends TickRange {
   item: Scheduled;
   kind: GiveUpKind;
   reason: string;
+  /** When they were given up (the node's clock). */
+  at: number;
+  /** Whether the last publish had no answer (see {@link GiveUp}). */
+  unanswered: boolean;
 }
 
 /**
@@ -85,6 +102,8 @@ export class GivenUpTicks {
   /** Ends the wait before a check at once (when stopping). */
   #hurry: (() => void) | undefined;
   #stopping = false;
+  /** When the stream last acknowledged a publish of this node (the node's clock). */
+  #answeredAt = -Infinity;
 
   constructor(options: GivenUpOptions) {
     this.#stream = options.stream;
@@ -105,16 +124,26 @@ export class GivenUpTicks {
     last: number,
     kind: GiveUpKind,
     reason: string,
+    unanswered = false,
   ): void {
+    const { jitter, window } = item.rule;
     this.#givenUp.push({
       item,
       subject: item.subject,
       first,
       last,
+      until: last + jitter + window + STAMP_MARGIN,
       kind,
       reason,
+      at: this.#clock.now(),
+      unanswered,
     });
     this.#checking ??= this.#check();
+  }
+
+  /** The stream acknowledged a publish: it stores again what it was told before. */
+  answered(): void {
+    this.#answeredAt = this.#clock.now();
   }
 
   /** From now on, ticks given up are checked at once. */
@@ -149,25 +178,40 @@ export class GivenUpTicks {
 
   /**
    * Counts as missed (or skipped) the ticks given up that the job stream does not hold,
-   * looking for each batch {@link CHECK_DELAY} after it (at once when stopping).
+   * looking for each batch {@link CHECK_DELAY} after it (at once when stopping). A check
+   * that cannot be trusted yet is tried again a delay later, for up to
+   * {@link CHECK_WITHIN}; after that, or when stopping, the ticks are counted as they
+   * read, `unchecked` when they could not be read.
    */
   async #check(): Promise<void> {
     while (this.#givenUp.length > 0) {
       // Each batch waits, also one given up while the one before was being read.
       if (!this.#stopping) await this.#delay();
-      const ranges = this.#inCheck = this.#givenUp;
-      this.#givenUp = [];
+      const now = this.#clock.now();
+      const waiting = (range: GivenUp) =>
+        !this.#stopping && now - range.at < CHECK_WITHIN;
+      const later = this.#givenUp.filter((range) =>
+        range.unanswered && range.at >= this.#answeredAt && waiting(range)
+      );
+      const ranges = this.#inCheck = this.#givenUp.filter((range) =>
+        !later.includes(range)
+      );
+      this.#givenUp = later;
       let held: Set<number>[] = [];
       let unchecked: string | undefined;
       if (!this.#stream.connected) unchecked = "disconnected from NATS";
-      else {
+      else if (ranges.length > 0) {
         try {
           held = await this.#inStream(ranges);
         } catch (err) {
           unchecked = (err as Error).message;
         }
       }
-      ranges.forEach((range, i) => this.#count(range, held[i], unchecked));
+      ranges.forEach((range, i) => {
+        if (unchecked !== undefined && waiting(range)) {
+          this.#givenUp.push(range);
+        } else this.#count(range, held[i], unchecked);
+      });
       this.#inCheck = [];
     }
     this.#checking = undefined;

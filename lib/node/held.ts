@@ -84,7 +84,9 @@ export class HeldTicks {
   #release(item: Scheduled, held: Held, now: number, due: DueTick[]): void {
     const { first, last } = held;
     const { window, catchup } = item.rule;
-    let run: GivenUp | null = null;
+    let run:
+      | Pick<GivenUp, "item" | "subject" | "first" | "last" | "kind" | "reason">
+      | null = null;
     for (let at: number | null = first; at !== null && at <= last;) {
       const kind = fireTime(this.#names, item, at) < now - window
         ? "missed"

@@ -8,6 +8,7 @@
 import {
   type Ack,
   DisconnectedError,
+  NoAnswerError,
   NoStreamError,
   type Outcome,
   type StreamSender,
@@ -22,6 +23,9 @@ import { HeldTicks } from "./held.ts";
 import { fireTime } from "./rule.ts";
 import type { TickRange } from "./stored_ticks.ts";
 import type { NodeMetrics, PreparedTick, Scheduled } from "./types.ts";
+
+/** The stream's answer to a copy of a message it has yet to commit (no quorum). */
+const IN_PROCESS = /duplicate message id is in process/i;
 
 export { CHECK_DELAY, type GiveUpKind } from "./given_up.ts";
 
@@ -246,6 +250,7 @@ export class Sender {
 
   #stored(item: Scheduled, tick: PreparedTick, ack: Ack): void {
     const { at: scheduledAt, firesAt } = tick;
+    this.#givenUp.answered();
     if (ack.duplicate) this.#metrics.duplicates++;
     else {
       this.#metrics.published++;
@@ -286,7 +291,17 @@ export class Sender {
       this.#clock.now() + delay - firesAt > item.rule.window
     ) {
       const reason = this.#stopping ? "the node is stopping" : err.message;
-      this.#giveUp(item, scheduledAt, scheduledAt, "missed", reason);
+      // Sent, and no answer: the stream may store it yet (see `CHECK_WITHIN`).
+      const unanswered = disconnected || err instanceof NoAnswerError ||
+        IN_PROCESS.test(err.message);
+      this.#giveUp(
+        item,
+        scheduledAt,
+        scheduledAt,
+        "missed",
+        reason,
+        unanswered,
+      );
       this.#end(firesAt);
       return;
     }

@@ -25,21 +25,30 @@ export interface TickRange {
   first: number;
   /** The scheduled time of the last tick, in epoch ms. */
   last: number;
+  /**
+   * The latest a copy of a tick of the range can be stamped by the server, in epoch ms:
+   * the last tick's send time at the most (its jitter), plus its window, plus
+   * {@link STAMP_MARGIN}.
+   */
+  until: number;
 }
 
 /**
  * For each range, the scheduled times of its ticks that the job stream holds.
  *
- * A job's ticks of its spec are stored in scheduled order and never before their
- * scheduled time (less {@link STAMP_MARGIN} for clocks apart), so each job is read with
- * direct gets from the first message stamped after the earliest range began, up to its
- * first tick of the spec after the range: one read per job when nothing was stored
- * meanwhile. A backfilled tick of a time in the range counts (it has the scheduled
- * tick's id, so the stream holds one or the other); a manual one does not.
+ * A tick is never stored before its scheduled time (less {@link STAMP_MARGIN} for clocks
+ * apart), nor after the range's `until`, so each job is read with direct gets from the
+ * first message stamped after the earliest range began, up to its first message stamped
+ * after `until`. Not up to its first tick after the range: ticks are stored in scheduled
+ * order only while the stream answers, and after a stream leader froze, the late copies
+ * of a job's ticks were stored after its next ones (and counted missed). A backfilled
+ * tick of a time in the range counts (it has the scheduled tick's id, so the stream holds
+ * one or the other); a manual one does not.
  *
  * @example
  * ```ts ignore
- * const [held] = await storedTicks(namespace, [{ subject, first: 1000, last: 5000 }]);
+ * const range = { subject, first: 1000, last: 5000, until: 67_000 };
+ * const [held] = await storedTicks(namespace, [range]);
  * const missed = 5 - held.size; // for a job ticking every second
  * ```
  */
@@ -95,7 +104,7 @@ async function read(
       seq,
       next_by_subj: range.subject,
     });
-    if (message === null) return held;
+    if (message === null || message.time.getTime() > range.until) return held;
     seq = message.seq + 1;
     let tick: Tick;
     try {
@@ -105,11 +114,7 @@ async function read(
       throw err;
     }
     const scheduledAt = tick.scheduledAt.getTime();
-    const trigger = triggerOf(tick);
-    // A manual tick's time is its own, a backfilled one's any past time: only a tick of
-    // the spec tells that the ticks after it come after the range.
-    if (trigger === "schedule" && scheduledAt > range.last) return held;
     const inRange = scheduledAt >= range.first && scheduledAt <= range.last;
-    if (inRange && trigger !== "manual") held.add(scheduledAt);
+    if (inRange && triggerOf(tick) !== "manual") held.add(scheduledAt);
   }
 }

@@ -41,17 +41,40 @@ Deno.test("storedTicks finds the ticks of each range in the job stream, and only
     await store("d", now - 1000, "backfill");
     await store("d", now + 5000);
     await store("d", now - 4000, "backfill");
+    // Late copies stored after a later tick (a stream leader that froze): found.
+    for (const at of [2, -2, -1]) await store("e", now + at * 1000);
+    const until = Date.now() + 60_000;
     const held = await storedTicks(namespace, [
-      { subject: a, first: now - 5000, last: now - 1000 },
-      { subject: b, first: now - 3000, last: now },
-      { subject: names.jobSubject("c", 0), first: now - 3000, last: now },
-      { subject: names.jobSubject("d", 0), first: now - 3000, last: now },
+      { subject: a, first: now - 5000, last: now - 1000, until },
+      { subject: b, first: now - 3000, last: now, until },
+      {
+        subject: names.jobSubject("c", 0),
+        first: now - 3000,
+        last: now,
+        until,
+      },
+      {
+        subject: names.jobSubject("d", 0),
+        first: now - 3000,
+        last: now,
+        until,
+      },
+      {
+        subject: names.jobSubject("e", 0),
+        first: now - 3000,
+        last: now,
+        until,
+      },
+      // Stamped after the latest a copy of the range could be: not read.
+      { subject: a, first: now - 5000, last: now - 1000, until: now - 70_000 },
     ]);
     assert.deepEqual(held.map((set) => [...set].map((t) => (t - now) / 1000)), [
       [-5, -4, -2],
       [],
       [],
       [-3, -2, -1],
+      [-2, -1],
+      [],
     ]);
     assert.deepEqual(await storedTicks(namespace, []), []);
   } finally {
