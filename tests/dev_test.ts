@@ -70,39 +70,48 @@ Deno.test("schedule dev runs nats-server, a node and a worker; a job set through
     SCHEDULE_NAMESPACE: "beta",
   });
 
-  await waitFor("the banner", () => dev.stdout.includes("Ctrl-C"), 20_000)
-    .catch((err) => {
-      throw new Error(`${err.message}\n${dev.stdout}\n${dev.stderr}`);
-    });
-  const natsUrl = /nats:\/\/127\.0\.0\.1:\d+/.exec(dev.stdout)![0];
-  const health = [...dev.stdout.matchAll(/http:\/\/127\.0\.0\.1:\d+\/readyz/g)]
-    .map((m) => m[0]);
-  assert.equal(health.length, 2, dev.stdout);
-  assert.match(
-    dev.stdout,
-    new RegExp(
-      `SCHEDULE_NATS_HOSTS=${natsUrl} SCHEDULE_NAMESPACE=gamma deno task start set demo`,
-    ),
-  );
-  for (const url of health) {
-    await waitFor(`${url} ready`, async () => {
-      const response = await fetch(url).catch(() => undefined);
-      await response?.body?.cancel();
-      return response?.status === 200;
-    });
+  let natsUrl = "";
+  try {
+    await waitFor("the banner", () => dev.stdout.includes("Ctrl-C"), 20_000)
+      .catch((err) => {
+        throw new Error(`${err.message}\n${dev.stdout}\n${dev.stderr}`);
+      });
+    natsUrl = /nats:\/\/127\.0\.0\.1:\d+/.exec(dev.stdout)![0];
+    const health = [
+      ...dev.stdout.matchAll(/http:\/\/127\.0\.0\.1:\d+\/readyz/g),
+    ]
+      .map((m) => m[0]);
+    assert.equal(health.length, 2, dev.stdout);
+    assert.match(
+      dev.stdout,
+      new RegExp(
+        `SCHEDULE_NATS_HOSTS=${natsUrl} SCHEDULE_NAMESPACE=gamma deno task start set demo`,
+      ),
+    );
+    for (const url of health) {
+      await waitFor(`${url} ready`, async () => {
+        const response = await fetch(url).catch(() => undefined);
+        await response?.body?.cancel();
+        return response?.status === 200;
+      });
+    }
+
+    const set = await run([
+      "set",
+      "demo",
+      "--spec",
+      "@every 1s",
+      "--url",
+      `http://127.0.0.1:${receiver.addr.port}/hook`,
+    ], { SCHEDULE_NATS_HOSTS: natsUrl, SCHEDULE_NAMESPACE: "gamma" });
+    assert.equal(set.code, 0, set.stderr);
+    await waitFor("a run of the job", () => runs.length > 0, 15_000);
+  } catch (err) {
+    // Stopped as Ctrl-C stops it, so that its nats-server stops too.
+    dev.child.kill("SIGINT");
+    await dev.exit();
+    throw err;
   }
-
-  const set = await run([
-    "set",
-    "demo",
-    "--spec",
-    "@every 1s",
-    "--url",
-    `http://127.0.0.1:${receiver.addr.port}/hook`,
-  ], { SCHEDULE_NATS_HOSTS: natsUrl, SCHEDULE_NAMESPACE: "gamma" });
-  assert.equal(set.code, 0, set.stderr);
-  await waitFor("a run of the job", () => runs.length > 0, 15_000);
-
   dev.child.kill("SIGINT");
   assert.equal(await dev.exit(), 0, dev.stderr);
   const nodeStopped = dev.stderr.indexOf('"msg":"stopped","definitions"');
