@@ -71,8 +71,11 @@ export interface GivenUp extends TickRange {
   reason: string;
   /** When they were given up (the node's clock). */
   at: number;
-  /** Whether the last publish had no answer (see {@link GiveUp}). */
-  unanswered: boolean;
+  /**
+   * When the last publish had no answer (see {@link GiveUp}): how many acknowledgements
+   * the node had had by then; the check waits for one more.
+   */
+  answersThen?: number;
 }
 
 /**
@@ -102,8 +105,8 @@ export class GivenUpTicks {
   /** Ends the wait before a check at once (when stopping). */
   #hurry: (() => void) | undefined;
   #stopping = false;
-  /** When the stream last acknowledged a publish of this node (the node's clock). */
-  #answeredAt = -Infinity;
+  /** How many publishes of this node the stream acknowledged (see {@link answered}). */
+  #answers = 0;
 
   constructor(options: GivenUpOptions) {
     this.#stream = options.stream;
@@ -136,14 +139,14 @@ export class GivenUpTicks {
       kind,
       reason,
       at: this.#clock.now(),
-      unanswered,
+      ...(unanswered ? { answersThen: this.#answers } : {}),
     });
     this.#checking ??= this.#check();
   }
 
   /** The stream acknowledged a publish: it stores again what it was told before. */
   answered(): void {
-    this.#answeredAt = this.#clock.now();
+    this.#answers++;
   }
 
   /** From now on, ticks given up are checked at once. */
@@ -190,12 +193,14 @@ export class GivenUpTicks {
       const now = this.#clock.now();
       const waiting = (range: GivenUp) =>
         !this.#stopping && now - range.at < CHECK_WITHIN;
-      const later = this.#givenUp.filter((range) =>
-        range.unanswered && range.at >= this.#answeredAt && waiting(range)
-      );
-      const ranges = this.#inCheck = this.#givenUp.filter((range) =>
-        !later.includes(range)
-      );
+      // Unanswered, and the stream has answered nothing since: not to be read yet.
+      const ranges: GivenUp[] = [];
+      const later: GivenUp[] = [];
+      for (const range of this.#givenUp) {
+        const unheard = range.answersThen === this.#answers && waiting(range);
+        (unheard ? later : ranges).push(range);
+      }
+      this.#inCheck = ranges;
       this.#givenUp = later;
       let held: Set<number>[] = [];
       let unchecked: string | undefined;
