@@ -10,7 +10,6 @@ import { PubHeaders } from "@nats-io/jetstream";
 import {
   assertFits,
   type Compile,
-  encodeDefinition,
   isPauseNote,
   tickEncoder,
 } from "../wire/mod.ts";
@@ -18,7 +17,12 @@ import { ConflictError, InvalidJobError, InvalidSpecError } from "../errors.ts";
 import { checkJobFields, validateJob } from "../jobs/job.ts";
 import { validateKey } from "../nats/names.ts";
 import { quoted } from "../_util.ts";
-import { pauseDefinition, updateDefinition } from "../nats/definitions.ts";
+import {
+  encodeStored,
+  pauseDefinition,
+  updateDefinition,
+} from "../nats/definitions.ts";
+import type { Namespace } from "../nats/namespace.ts";
 import { isConflict } from "../nats/kv_change.ts";
 import type { Spec } from "../spec/spec.ts";
 import { policyJitter } from "../spec/jitter.ts";
@@ -42,17 +46,12 @@ export async function setJobs(
   key: string,
   args: Job[] | [Job[], SetOptions?],
 ): Promise<void> {
-  const now = Date.now();
   const { definition, expectedRevision, bytes } = checkSet(
     key,
     args,
-    now,
+    Date.now(),
+    client.namespace,
     client.compile,
-  );
-  assertFits(
-    bytes,
-    client.namespace.maxPayload,
-    `the definition of ${quoted(key)}`,
   );
   assertTicksFit(client, key, definition, client.namespace.maxPayload);
   await checkModes(client, definition.jobs);
@@ -63,8 +62,8 @@ export async function setJobs(
 /**
  * What `set` checks before it reads or writes anything, so that input it refuses changes
  * nothing, not even a namespace the command line would create: the key, the options, the
- * fields of each job, and each spec compiled and firing again (unless paused). Returns the
- * definition to write at `now`, encoded.
+ * fields of each job, each spec compiled and firing again (unless paused), and the size
+ * against `namespace.maxPayload`. Returns the definition to write at `now`, encoded.
  *
  * @throws {InvalidJobError | InvalidSpecError | InvalidKeyError | InvalidTimeZoneError} As `Schedule.set`.
  *
@@ -74,15 +73,17 @@ export async function setJobs(
  * import { checkSet } from "./write.ts";
  * import { InvalidSpecError } from "../errors.ts";
  * const job = { mode: "HTTP", spec: "@hourly", option: { url: "https://a.example.com/" } };
- * assert.equal(checkSet("report", [job], Date.now()).definition.jobs.length, 1);
+ * const server = { maxPayload: 1024 * 1024 };
+ * assert.equal(checkSet("report", [job], Date.now(), server).definition.jobs.length, 1);
  * const never = { ...job, spec: "0 0 0 30 2 *" };
- * assert.throws(() => checkSet("report", [never], Date.now()), InvalidSpecError);
+ * assert.throws(() => checkSet("report", [never], Date.now(), server), InvalidSpecError);
  * ```
  */
 export function checkSet(
   key: string,
   args: Job[] | [Job[], SetOptions?],
   now: number,
+  namespace: Pick<Namespace, "maxPayload">,
   compile?: Compile,
 ): {
   definition: Definition;
@@ -145,7 +146,7 @@ export function checkSet(
     ...(pause === undefined ? {} : { pause }),
     ...(by === undefined ? {} : { by }),
   };
-  const { bytes, specs } = encodeDefinition(definition, compile);
+  const { bytes, specs } = encodeStored(namespace, key, definition, compile);
   assertFires(definition, specs, now);
   return { definition, expectedRevision, bytes };
 }
