@@ -110,9 +110,13 @@ for (
 }
 
 Deno.test("a node stopped before it ever reached NATS logs stopping and stopped, and retries no more", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // A port held by something that is no NATS server, closing every connection: a port
+  // merely freed could be given to the node's own health server (port 0) meanwhile.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
+  (async () => {
+    for await (const conn of listener) conn.close();
+  })().catch(() => {});
   const service = new Service(["node"], {
     SCHEDULE_NAMESPACE: "beta",
     SCHEDULE_NATS_HOSTS: `nats://alice:s3cr3t@127.0.0.1:${port}`,
