@@ -206,3 +206,19 @@ export function answerStatusBadly(nc: NatsConnection): { unsubscribe(): void } {
     },
   });
 }
+
+/**
+ * A loopback port held by a listener that closes every connection at once: a call there
+ * fails as nothing listening would, and no other process can be given the port meanwhile,
+ * as one merely freed could be (a health server on port 0, another test's server).
+ */
+export function closingPort(): { port: number } & Disposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of listener) conn.close();
+  })().catch(() => {}); // ends when the listener is closed
+  return {
+    port: listener.addr.port,
+    [Symbol.dispose]: () => listener.close(),
+  };
+}

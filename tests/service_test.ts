@@ -3,6 +3,7 @@ import { nkeys } from "@nats-io/nats-core";
 import { NatsServer } from "./nats_server.ts";
 import { env, run, Service } from "./_cli.ts";
 import { HttpJob, Schedule } from "../mod.ts";
+import { closingPort } from "./helpers.ts";
 
 Deno.test("a missing or invalid config stops the node at start, naming the problem", async () => {
   const missing = await run(["--config", "/nonexistent/config.yml"]);
@@ -110,13 +111,9 @@ for (
 }
 
 Deno.test("a node stopped before it ever reached NATS logs stopping and stopped, and retries no more", async () => {
-  // A port held by something that is no NATS server, closing every connection: a port
-  // merely freed could be given to the node's own health server (port 0) meanwhile.
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  (async () => {
-    for await (const conn of listener) conn.close();
-  })().catch(() => {});
+  // Not a port merely freed: the node's own health server (port 0) was given it once.
+  using nats = closingPort();
+  const { port } = nats;
   const service = new Service(["node"], {
     SCHEDULE_NAMESPACE: "beta",
     SCHEDULE_NATS_HOSTS: `nats://alice:s3cr3t@127.0.0.1:${port}`,

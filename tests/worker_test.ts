@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { HttpJob, Schedule } from "../mod.ts";
 import { Node } from "../lib/node/node.ts";
 import type { HttpOption } from "../lib/types.ts";
-import { assertContiguous, recordingLogger, waitFor } from "./helpers.ts";
+import {
+  assertContiguous,
+  closingPort,
+  recordingLogger,
+  waitFor,
+} from "./helpers.ts";
 import { type ConsumerUpdateConfig, jetstream } from "@nats-io/jetstream";
 import { hookServer, names, withWorkers } from "./_workers.ts";
 
@@ -271,9 +276,8 @@ Deno.test("a second stop waits for the first: the runs under way end and are rec
 Deno.test("a network error is retried, and its message never shows the URL's secrets", () =>
   withWorkers(async ({ schedule, startWorker, enqueue }) => {
     const { log } = await startWorker({ maxAttempts: 2 });
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    listener.close(); // nothing listens there any more
+    using refusing = closingPort();
+    const { port } = refusing;
     await enqueue(
       "refused",
       job({ url: `http://user:pw@127.0.0.1:${port}/hook?token=s3cr3t` }),

@@ -7,6 +7,7 @@ import {
   redactUrl,
   RUN_HEADERS,
 } from "./handler.ts";
+import { closingPort } from "../../../tests/helpers.ts";
 
 interface Received {
   method: string;
@@ -182,9 +183,8 @@ Deno.test("a timeout is retried, with the job's timeout, else the handler's", as
 });
 
 Deno.test("a network error is retried; its message shows no credentials or query", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close(); // nothing listens there any more
+  using refusing = closingPort();
+  const { port } = refusing;
   const result = await run({
     url: `http://user:pw@127.0.0.1:${port}/hook?token=s3cr3t`,
   });
